@@ -1,0 +1,1 @@
+"""The Lishu eight-step closed loop: its machine, policy and application service."""

@@ -1,0 +1,31 @@
+"""Errors the loop raises for refused commands; each changes no state."""
+
+from __future__ import annotations
+
+from aggregates.errors import DomainError
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class IncidentNotFound(DomainError):
+    code = "incident_not_found"
+
+
+class IllegalStep(DomainError):
+    """The step is not legal from the incident's current stage."""
+
+    code = "illegal_step"
+
+
+class NotPermitted(DomainError):
+    """The actor's role or unit may not take this step on this incident."""
+
+    code = "not_permitted"
+
+
+class ConcurrencyConflict(DomainError):
+    """Someone else changed the incident first; reload and try again."""
+
+    code = "concurrency_conflict"

@@ -1,0 +1,160 @@
+"""The application service: inputs, refusals, routing and what a user may do."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from aggregates.actor import Actor
+from loop import demo
+from loop.errors import IllegalStep, IncidentNotFound, InvalidInput, NotPermitted
+from loop.flow import IncidentFlow
+from loop.stages import LOOP, STAGES
+from tests.support import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def flow(clock: FakeClock) -> IncidentFlow:
+    return IncidentFlow(clock=clock)
+
+
+def report(flow: IncidentFlow, actor: Actor = demo.RIDER, **extra: str) -> UUID:
+    details = {
+        "module": "hazard_screening",
+        "sense": "seen",
+        "what": "井盖丢失",
+        "where": "幸福路",
+        **extra,
+    }
+    ack = flow.report_new(actor, channel="app" if actor.role == "volunteer" else "phone", **details)
+    return UUID(ack.incident_id)
+
+
+def test_the_volunteer_is_the_reporter_whatever_the_input_says(flow: IncidentFlow) -> None:
+    incident = report(flow, reporter_id=demo.COURIER.id)
+    assert flow.get(incident).reporter_id == demo.RIDER.id
+    assert flow.get(incident).community == demo.XINGFU
+
+
+def test_a_phone_report_needs_the_volunteer_it_is_logged_for(flow: IncidentFlow) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        report(flow, demo.OFFICER_XF)
+    assert refused.value.details["field"] == "reporter_id"
+
+
+def test_a_volunteer_cannot_pretend_to_phone_in(flow: IncidentFlow) -> None:
+    with pytest.raises(InvalidInput):
+        flow.report_new(
+            demo.RIDER,
+            channel="phone",
+            module="hazard_screening",
+            sense="seen",
+            what="x",
+            where="y",
+        )
+
+
+def test_urgency_sets_the_response_deadline(flow: IncidentFlow, clock: FakeClock) -> None:
+    general = flow.get(report(flow))
+    urgent = flow.get(
+        UUID(
+            flow.report_new(
+                demo.AUXILIARY_XF,
+                channel="phone",
+                urgency="urgent",
+                module="patrol_prevention",
+                sense="seen",
+                what="抢夺",
+                where="超市",
+                reporter_id=demo.METER.id,
+            ).incident_id
+        )
+    )
+    assert general.due_at == clock.now + timedelta(hours=24)
+    assert urgent.due_at == clock.now + timedelta(minutes=1)
+
+
+def test_the_handover_keeps_the_time_the_department_received_it(flow: IncidentFlow) -> None:
+    incident = report(flow)
+    flow.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖")
+    with pytest.raises(InvalidInput):
+        flow.hand_over(
+            demo.CADRE_XF,
+            incident,
+            department="县住建局",
+            received_by="刘科长",
+            received_at=datetime(2026, 7, 11, 10, 0),
+        )  # no time zone
+    received = datetime.fromisoformat("2026-07-11T10:30:00+08:00")
+    flow.hand_over(
+        demo.CADRE_XF, incident, department="县住建局", received_by="刘科长", received_at=received
+    )
+    handover = flow.get(incident).handover
+    assert handover is not None
+    assert handover["received_at"] == received
+
+
+def test_a_duplicate_must_name_an_existing_other_incident(flow: IncidentFlow) -> None:
+    incident = report(flow)
+    version = flow.get(incident).version
+    with pytest.raises(IncidentNotFound):
+        flow.reject(demo.OFFICER_XF, incident, kind="duplicate", reason="重复", related_id=uuid4())
+    with pytest.raises(InvalidInput):
+        flow.reject(demo.OFFICER_XF, incident, kind="merged", reason="合并", related_id=incident)
+    with pytest.raises(InvalidInput):
+        flow.reject(demo.OFFICER_XF, incident, kind="duplicate", reason="重复")
+    assert flow.get(incident).version == version
+
+
+def test_illegal_steps_say_where_the_incident_is_and_what_may_come_next(
+    flow: IncidentFlow,
+) -> None:
+    incident = report(flow)
+    with pytest.raises(IllegalStep) as refused:
+        flow.reward(demo.OFFICER_XF, incident)
+    error = refused.value.as_dict()
+    assert error["code"] == "illegal_step"
+    assert error["details"]["stage"] == "reported"
+    assert error["details"]["legal_steps"] == ["accept", "escalate", "divert", "reject"]
+    assert "已反馈待研判" in error["message_zh"]
+    assert "legal next steps: accept, escalate, divert, reject" in error["message_en"]
+
+
+def test_refusals_name_who_may_act(flow: IncidentFlow) -> None:
+    incident = report(flow)
+    with pytest.raises(NotPermitted) as refused:
+        flow.accept(demo.OFFICER_HP, incident)
+    assert refused.value.details["allowed"] == [{"roles": ["community_officer"], "scope": "owner"}]
+
+
+def test_each_user_is_offered_only_the_steps_they_may_take(flow: IncidentFlow) -> None:
+    incident = report(flow)
+    assert flow.allowed_steps(demo.OFFICER_XF, incident) == [
+        "accept",
+        "escalate",
+        "divert",
+        "reject",
+    ]
+    assert flow.allowed_steps(demo.RIDER, incident) == []
+    assert flow.allowed_steps(demo.OFFICER_HP, incident) == []
+    flow.escalate(demo.OFFICER_XF, incident, reason="复杂")
+    assert flow.allowed_steps(demo.STATION_OFFICER, incident) == ["accept", "return"]
+    assert flow.allowed_steps(demo.OFFICER_XF, incident) == ["chase"]
+
+
+def test_the_loop_diagram_is_mermaid_with_zh_labels_and_the_current_stage_marked() -> None:
+    diagram = LOOP.mermaid("handling_station")
+    assert diagram.splitlines()[0] == "---"
+    assert "stateDiagram-v2" in diagram
+    for stage, label in STAGES.items():
+        assert f'state "{label}" as {stage}' in diagram
+    assert "Class handling_station s_active" in diagram
+    assert "s_active" not in LOOP.mermaid().replace("classDef s_active", "")
+    assert "score_proposed --> scored: sign_score [completes_signatures]" in diagram

@@ -1,0 +1,257 @@
+"""Random command sequences against the loop (hypothesis stateful testing).
+
+Checked after every command: a refused command wrote no event and changed no
+state; an accepted one wrote exactly one event per step; every open incident is
+owned by exactly one unit with a due time; replaying the stored events gives the
+state the application holds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from aggregates.actor import Actor
+from aggregates.errors import DomainError
+from loop import audit, demo, units
+from loop.flow import IncidentFlow
+from loop.stages import STEPS
+from tests.support import FakeClock
+
+CAST = [
+    demo.RIDER,
+    demo.COURIER,
+    demo.TAXI,
+    demo.OFFICER_XF,
+    demo.OFFICER_HP,
+    demo.AUXILIARY_XF,
+    demo.CADRE_XF,
+    demo.DIRECTOR_XF,
+    demo.CADRE_HP,
+    demo.DIRECTOR_HP,
+    demo.STATION_OFFICER,
+    demo.COUNTY_OFFICER,
+    demo.PUBLICITY,
+    Actor(demo.DIRECTOR_XF.id, "community_officer", demo.XINGFU),  # one person, two roles
+    Actor("s-sy-feng", "station_officer", "lishu/shuangyang"),
+]
+METHODS = {"return": "return_", "close": "close_incident", "chase": "chase"}
+words = st.sampled_from(["理由", "已处理", "县住建局", "", "  ", "刘科长"])
+
+PAYLOADS: dict[str, Any] = {
+    "report": st.fixed_dictionaries({"channel": st.sampled_from(["app", "phone"])}),
+    "escalate": st.fixed_dictionaries({"reason": words}),
+    "return": st.fixed_dictionaries({"reason": words}),
+    "divert": st.fixed_dictionaries({"reason": words}),
+    "hand_over": st.fixed_dictionaries({"department": words, "received_by": words}),
+    "chase": st.fixed_dictionaries({"asked": words, "answer": words}),
+    "record_outcome": st.fixed_dictionaries({"summary": words}),
+    "confirm_self_handled": st.fixed_dictionaries({"summary": words}),
+    "propose_score": st.fixed_dictionaries(
+        {
+            "items": st.lists(
+                st.fixed_dictionaries(
+                    {"item": st.sampled_from(["发现隐患", ""]), "points": st.integers(-5, 160)}
+                ),
+                max_size=2,
+            ),
+            "basis": words,
+        }
+    ),
+    "publicize": st.fixed_dictionaries({"title": words}),
+    "close": st.fixed_dictionaries({"note": words}),
+    "reject": st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["duplicate", "unfounded", "merged", "bogus"]),
+            "reason": words,
+        }
+    ),
+}
+
+
+VALID: dict[str, dict[str, Any]] = {
+    "escalate": {"reason": "r"},
+    "return": {"reason": "r"},
+    "divert": {"reason": "r"},
+    "hand_over": {"department": "d", "received_by": "p"},
+    "chase": {"asked": "a", "answer": "b"},
+    "record_outcome": {"summary": "s"},
+    "confirm_self_handled": {"summary": "s"},
+    "propose_score": {"items": [{"item": "i", "points": 3}], "basis": "b"},
+    "publicize": {"title": "t"},
+    "reject": {"kind": "unfounded", "reason": "r"},
+}
+
+
+class LoopMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock()
+        self.flow = IncidentFlow(clock=self.clock)
+        self.ids: list[UUID] = []
+        self.accepted = 0
+
+    def _attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
+        incident = args[1] if len(args) > 1 else None
+        before = (
+            self.flow.get(incident).version if incident else None,
+            self.flow.recorder.max_notification_id(),
+        )
+        before_state = audit.describe(self.flow.get(incident)) if incident else None
+        self.clock.advance(timedelta(minutes=7))
+        try:
+            ack = command(*args, **kwargs)
+        except DomainError:
+            after = (
+                self.flow.get(incident).version if incident else None,
+                self.flow.recorder.max_notification_id(),
+            )
+            assert after == before, "a refused command wrote an event"
+            if incident:
+                assert audit.describe(self.flow.get(incident)) == before_state
+            return
+        self.accepted += 1
+        written = (self.flow.recorder.max_notification_id() or 0) - (before[1] or 0)
+        if incident:
+            assert written == 1
+            assert ack.version == before[0] + 1
+        else:
+            assert ack.version == written  # discover writes 1 event, report_new writes 2
+            self.ids.append(UUID(ack.incident_id))
+
+    @precondition(lambda self: len(self.ids) < 3)
+    @rule(
+        actor=st.sampled_from(CAST),
+        channel=st.sampled_from(["app", "phone"]),
+        urgency=st.sampled_from(["general", "urgent"]),
+        self_handled=st.booleans(),
+        module=st.sampled_from(["hazard_screening", "anti_fraud", "nonsense"]),
+    )
+    def report_new(
+        self, actor: Actor, channel: str, urgency: str, self_handled: bool, module: str
+    ) -> None:
+        self._attempt(
+            self.flow.report_new,
+            actor,
+            channel=channel,
+            urgency=urgency,
+            module=module,
+            sense="seen",
+            what="井盖丢失",
+            where="幸福路",
+            reporter_id=demo.METER.id,
+            self_handled_note="当场劝导" if self_handled else None,
+        )
+
+    @precondition(lambda self: len(self.ids) < 3)
+    @rule(actor=st.sampled_from(CAST))
+    def discover(self, actor: Actor) -> None:
+        self._attempt(
+            self.flow.discover,
+            actor,
+            module="traffic_safety",
+            sense="heard",
+            what="路口事故多发",
+            where="和平路",
+            reporter_id=demo.TAXI.id,
+        )
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data())
+    def allowed_step(self, data: st.DataObject) -> None:
+        """Mostly legal and permitted steps, so incidents travel deep into the loop."""
+        incident = data.draw(st.sampled_from(self.ids))
+        options = [(a, s) for a in CAST for s in self.flow.allowed_steps(a, incident)]
+        if not options:
+            return
+        actor, step = data.draw(st.sampled_from(options))
+        self._step(data, actor, incident, step)
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), actor=st.sampled_from(CAST), step=st.sampled_from(list(STEPS)))
+    def any_step(self, data: st.DataObject, actor: Actor, step: str) -> None:
+        """Any actor, any step, any incident: mostly refused."""
+        self._step(data, actor, data.draw(st.sampled_from(self.ids)), step)
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), actor=st.sampled_from(CAST), step=st.sampled_from(list(STEPS)))
+    def allowed_steps_are_exactly_what_succeeds(
+        self, data: st.DataObject, actor: Actor, step: str
+    ) -> None:
+        """With valid input, a step succeeds if and only if it was offered as allowed."""
+        incident = data.draw(st.sampled_from(self.ids))
+        offered = step in self.flow.allowed_steps(actor, incident)
+        payload = dict(VALID.get(step, {}))
+        if step == "report":
+            payload["channel"] = "app" if actor.role == "volunteer" else "phone"
+        before = self.accepted
+        self._attempt(getattr(self.flow, METHODS.get(step, step)), actor, incident, **payload)
+        assert (self.accepted == before + 1) == offered, (step, actor, offered)
+
+    def _step(self, data: st.DataObject, actor: Actor, incident: UUID, step: str) -> None:
+        payload = dict(data.draw(PAYLOADS.get(step, st.just({}))))
+        if step == "reject" and payload["kind"] != "unfounded":
+            payload["related_id"] = data.draw(st.sampled_from(self.ids))
+        self._attempt(getattr(self.flow, METHODS.get(step, step)), actor, incident, **payload)
+
+    @invariant()
+    def closed_loop(self) -> None:
+        for incident_id in self.ids:
+            incident = self.flow.get(incident_id)
+            if incident.is_closed:
+                assert (incident.owner_unit, incident.owner_role, incident.due_at) == (
+                    None,
+                    None,
+                    None,
+                )
+            else:
+                assert incident.owner_unit
+                assert incident.owner_role
+                assert incident.due_at is not None
+                assert incident.due_at > incident.created_on
+                assert units.within(incident.community, incident.owner_unit)
+
+    @invariant()
+    def replay_gives_the_same_state(self) -> None:
+        for incident_id in self.ids:
+            replayed = None
+            for event in self.flow.events.get(incident_id):
+                replayed = event.mutate(replayed)
+            assert replayed is not None
+            assert audit.describe(replayed) == audit.describe(self.flow.get(incident_id))
+
+
+LoopMachine.TestCase.settings = settings(
+    max_examples=60,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestLoopProperties = LoopMachine.TestCase
+
+
+def test_random_walks_reach_the_end_of_the_loop() -> None:
+    """The generator is strong enough to matter: legal walks close incidents."""
+    flow = IncidentFlow(clock=FakeClock())
+    ack = flow.report_new(
+        demo.RIDER,
+        channel="app",
+        module="hazard_screening",
+        sense="seen",
+        what="井盖丢失",
+        where="幸福路",
+    )
+    incident = UUID(ack.incident_id)
+    preferred = ["accept", "record_outcome", "sign_score", "reward", "close", "propose_score"]
+    for _ in range(12):
+        options = [(a, s) for a in CAST for s in flow.allowed_steps(a, incident) if s in preferred]
+        if not options:
+            break
+        actor, step = min(options, key=lambda o: preferred.index(o[1]))
+        getattr(flow, METHODS.get(step, step))(actor, incident, **VALID.get(step, {}))
+    assert flow.get(incident).stage == "closed"
