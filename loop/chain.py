@@ -1,0 +1,101 @@
+"""The hash chain written beside the stored events, in the same transaction.
+
+Each stored event gets a digest over what is stored (aggregate id, version,
+topic and the stored state bytes, which hold the timestamp and payload, after
+any compression or encryption) and the digest of the aggregate's previous
+event; and a log chain value over the notification log: the previous log value,
+this notification's id and this event's digest. Verification (``loop.verification``)
+recomputes both from the stored rows alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+GENESIS = bytes(32)
+CHAIN_TABLE = "event_chain"
+
+
+def _field(value: bytes) -> bytes:
+    return len(value).to_bytes(8, "big") + value
+
+
+def event_digest(
+    previous: bytes, originator_id: str, version: int, topic: str, state: bytes
+) -> bytes:
+    """The digest of one stored event, chained to its aggregate's previous digest."""
+    return hashlib.sha256(
+        previous
+        + _field(originator_id.encode())
+        + _field(str(version).encode())
+        + _field(topic.encode())
+        + _field(bytes(state))
+    ).digest()
+
+
+def log_link(previous: bytes, notification_id: int, digest: bytes) -> bytes:
+    """The log chain value after notification ``notification_id``."""
+    return hashlib.sha256(previous + notification_id.to_bytes(8, "big") + digest).digest()
+
+
+def originator_key(originator_id: UUID | str) -> str:
+    return originator_id.hex if isinstance(originator_id, UUID) else originator_id
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """The native SQLite recorder, also writing each event's chain row."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
+            "notification_id INTEGER PRIMARY KEY, "
+            "originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, "
+            "digest BLOB NOT NULL, "
+            "log_chain BLOB NOT NULL, "
+            "UNIQUE (originator_id, originator_version))",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # The events go in first: that takes the write lock, so the chain heads
+        # read below cannot move until this transaction commits.
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        assert ids is not None
+        c.execute(f"SELECT log_chain FROM {CHAIN_TABLE} ORDER BY notification_id DESC LIMIT 1")
+        row = c.fetchone()
+        log = bytes(row[0]) if row else GENESIS
+        heads: dict[str, bytes] = {}
+        rows = []
+        for stored, notification_id in zip(stored_events, ids, strict=True):
+            key = originator_key(stored.originator_id)
+            previous = heads.get(key)
+            if previous is None:
+                previous = self._aggregate_head(c, key, stored.originator_version - 1)
+            digest = event_digest(
+                previous, key, stored.originator_version, stored.topic, stored.state
+            )
+            log = log_link(log, notification_id, digest)
+            heads[key] = digest
+            rows.append((notification_id, key, stored.originator_version, digest, log))
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?)", rows)
+        return ids
+
+    @staticmethod
+    def _aggregate_head(c: SQLiteCursor, key: str, version: int) -> bytes:
+        if version < 1:
+            return GENESIS
+        c.execute(
+            f"SELECT digest FROM {CHAIN_TABLE} WHERE originator_id=? AND originator_version=?",
+            (key, version),
+        )
+        row = c.fetchone()
+        return bytes(row[0]) if row else GENESIS
