@@ -1,0 +1,19 @@
+"""Smoke runs of the benchmarks with tiny counts: they run and measure both sides."""
+
+from __future__ import annotations
+
+from benchmarks import recorders
+
+
+def test_the_recorder_benchmark_measures_every_recorder() -> None:
+    rates = recorders.measure(incidents=2)
+    assert set(rates) == set(recorders.RECORDERS)
+    assert all(rate > 0 for rate in rates.values())
+
+
+def test_the_verification_benchmark_verifies_a_log_it_built() -> None:
+    from benchmarks import verification
+
+    count, rate = verification.measure(events=200)
+    assert count >= 200
+    assert rate > 0
