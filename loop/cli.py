@@ -155,7 +155,3 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(transient=True) as bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
-def main() -> None:
-    app()
