@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import binascii
+from base64 import b64decode
 from urllib.parse import unquote, urlsplit
 
 from loop.errors import InvalidInput
@@ -39,6 +41,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or ""),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "APPLICATION_RECORDER_TOPIC": "loop.chain_postgres:ChainedPostgresApplicationRecorder",
         }
     raise InvalidInput(
         f"不支持的数据库地址：{url.scheme}",
@@ -48,15 +51,65 @@ def persistence_env(database_url: str) -> dict[str, str]:
 
 
 def sqlite_path(database_url: str) -> str:
-    """The file behind an ``sqlite:///`` URL (what the chain reader opens)."""
+    """The file behind an ``sqlite:///`` URL."""
     env = persistence_env(database_url)
     if "SQLITE_DBNAME" not in env:
         raise InvalidInput(
-            "校验与封存目前需要 SQLite 文件数据库",
-            "verify and seal need an SQLite file database",
-            field="database_url",
+            "需要 SQLite 文件数据库地址", "an SQLite file URL is needed", field="database_url"
         )
     return env["SQLITE_DBNAME"]
+
+
+def postgres_conninfo(database_url: str) -> str:
+    """A libpq connection string for a ``postgresql+psycopg://`` URL (what the
+    chain reader and test fixtures connect with)."""
+    from psycopg.conninfo import make_conninfo
+
+    env = persistence_env(database_url)
+    if "POSTGRES_DBNAME" not in env:
+        raise InvalidInput(
+            "需要 PostgreSQL 数据库地址", "a PostgreSQL URL is needed", field="database_url"
+        )
+    return make_conninfo(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+    )
+
+
+def cipher_env(cipher_key: str | None) -> dict[str, str]:
+    """Compress and encrypt stored payloads when a key is set; refuse a bad key."""
+    if not cipher_key:
+        return {}
+    try:
+        size = len(b64decode(cipher_key.encode(), validate=True))
+    except (binascii.Error, ValueError):
+        size = -1
+    if size not in (16, 24, 32):
+        raise InvalidInput(
+            "加密密钥无效：须为 16、24 或 32 字节的 base64 编码",
+            "invalid cipher key: it must be 16, 24 or 32 bytes, base64-encoded",
+            field="cipher_key",
+        )
+    return {
+        "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
+        "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+        "CIPHER_KEY": cipher_key,
+    }
+
+
+def application_env(settings: Settings) -> dict[str, str]:
+    """The whole eventsourcing environment the settings describe."""
+    env = persistence_env(settings.database_url)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        env |= {
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
+        }
+    return env | cipher_env(settings.cipher_key)
 
 
 def build_flow(settings: Settings | None = None) -> IncidentFlow:
@@ -68,4 +121,4 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
             field="policy",
             allowed=sorted(PRESETS),
         )
-    return IncidentFlow(persistence_env(settings.database_url), policy=PRESETS[settings.policy])
+    return IncidentFlow(application_env(settings), policy=PRESETS[settings.policy])

@@ -48,6 +48,40 @@ def originator_key(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
 
 
+ChainRow = tuple[int, str, int, bytes, bytes]
+"""(notification id, aggregate key, version, digest, log chain value)."""
+
+
+def predecessors(stored_events: Sequence[StoredEvent]) -> dict[str, int]:
+    """Each aggregate in a batch, with the version just before its first event here."""
+    before: dict[str, int] = {}
+    for stored in stored_events:
+        key = originator_key(stored.originator_id)
+        before[key] = min(before.get(key, stored.originator_version), stored.originator_version)
+    return {key: version - 1 for key, version in before.items()}
+
+
+def chain_rows(
+    stored_events: Sequence[StoredEvent],
+    notification_ids: Sequence[int],
+    log: bytes,
+    heads: dict[str, bytes],
+) -> list[ChainRow]:
+    """The chain rows for a batch, from the log's last value and each aggregate's
+    digest before the batch (``heads``; missing means the genesis value)."""
+    heads = dict(heads)
+    rows = []
+    for stored, notification_id in zip(stored_events, notification_ids, strict=True):
+        key = originator_key(stored.originator_id)
+        digest = event_digest(
+            heads.get(key, GENESIS), key, stored.originator_version, stored.topic, stored.state
+        )
+        log = log_link(log, notification_id, digest)
+        heads[key] = digest
+        rows.append((notification_id, key, stored.originator_version, digest, log))
+    return rows
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     """The native SQLite recorder, also writing each event's chain row."""
 
@@ -73,29 +107,17 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.execute(f"SELECT log_chain FROM {CHAIN_TABLE} ORDER BY notification_id DESC LIMIT 1")
         row = c.fetchone()
         log = bytes(row[0]) if row else GENESIS
-        heads: dict[str, bytes] = {}
-        rows = []
-        for stored, notification_id in zip(stored_events, ids, strict=True):
-            key = originator_key(stored.originator_id)
-            previous = heads.get(key)
-            if previous is None:
-                previous = self._aggregate_head(c, key, stored.originator_version - 1)
-            digest = event_digest(
-                previous, key, stored.originator_version, stored.topic, stored.state
-            )
-            log = log_link(log, notification_id, digest)
-            heads[key] = digest
-            rows.append((notification_id, key, stored.originator_version, digest, log))
+        heads = {}
+        for key, version in predecessors(stored_events).items():
+            if version >= 1:
+                c.execute(
+                    f"SELECT digest FROM {CHAIN_TABLE} "
+                    "WHERE originator_id=? AND originator_version=?",
+                    (key, version),
+                )
+                found = c.fetchone()
+                if found:
+                    heads[key] = bytes(found[0])
+        rows = chain_rows(stored_events, ids, log, heads)
         c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?)", rows)
         return ids
-
-    @staticmethod
-    def _aggregate_head(c: SQLiteCursor, key: str, version: int) -> bytes:
-        if version < 1:
-            return GENESIS
-        c.execute(
-            f"SELECT digest FROM {CHAIN_TABLE} WHERE originator_id=? AND originator_version=?",
-            (key, version),
-        )
-        row = c.fetchone()
-        return bytes(row[0]) if row else GENESIS

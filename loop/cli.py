@@ -15,7 +15,7 @@ from rich.progress import Progress
 
 from aggregates.errors import DomainError
 from loop import audit, demo
-from loop.bootstrap import build_flow, sqlite_path
+from loop.bootstrap import build_flow
 from loop.policy import RULES, SCOPE_LABELS
 from loop.settings import Settings
 from loop.stages import LOOP, STEPS
@@ -114,21 +114,24 @@ def verify_command(
     ] = None,
 ) -> None:
     """Prove the stored history unaltered: intact, or where and how it was damaged."""
-    from loop.verification import Seal, SQLiteChainReader, verify
+    from loop.verification import Seal, open_chain_reader, verify
 
     settings = _settings(database_url)
     trusted = None
     if against is not None:
         text = Path(against).read_text(encoding="utf-8") if Path(against).is_file() else against
         trusted = Seal.from_json(text)
-    reader = SQLiteChainReader(sqlite_path(settings.database_url))
     try:
-        with _progress("校验中 verifying") as advance:
+        with (
+            open_chain_reader(settings.database_url) as reader,
+            _progress("校验中 verifying") as advance,
+        ):
             report = verify(
                 reader, key=settings.seal_key.encode(), against=trusted, progress=advance
             )
-    finally:
-        reader.close()
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     typer.echo(report.summary())
     raise typer.Exit(0 if report.intact else 1)
 
@@ -136,17 +139,18 @@ def verify_command(
 @app.command("seal")
 def seal_command(database_url: DatabaseUrl = None) -> None:
     """Verify, then seal the log's head; print the seal to publish or keep apart."""
-    from loop.verification import SQLiteChainReader, seal
+    from loop.verification import open_chain_reader, seal
 
     settings = _settings(database_url)
-    reader = SQLiteChainReader(sqlite_path(settings.database_url))
     try:
-        sealed, _ = seal(reader, settings.seal_key.encode(), datetime.now().astimezone())
+        with open_chain_reader(settings.database_url) as reader:
+            sealed, _ = seal(reader, settings.seal_key.encode(), datetime.now().astimezone())
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     except ValueError as damaged:
         typer.echo(str(damaged), err=True)
         raise typer.Exit(1) from None
-    finally:
-        reader.close()
     typer.echo(sealed.to_json())
 
 

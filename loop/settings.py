@@ -17,3 +17,18 @@ class Settings(BaseSettings):
 
     seal_key: str = "lishu-development-seal-key"
     """HMAC key signing the chain seals; a county keeps its own apart from the database."""
+
+    cipher_key: str | None = None
+    """When set, stored event payloads are compressed (zlib) and encrypted
+    (AES-GCM) with this key: 16, 24 or 32 bytes, base64-encoded (``python -c
+    "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"``).
+    The hash chain covers the stored bytes, so verification needs no key."""
+
+    postgres_pool_size: int = 5
+    """PostgreSQL connections each process keeps open."""
+
+    postgres_max_overflow: int = 10
+    """Extra PostgreSQL connections a process may open under load."""
+
+    postgres_connect_timeout: int = 30
+    """Seconds to wait for a PostgreSQL connection before giving up."""

@@ -8,6 +8,10 @@ Two passes over the stored rows, each in bounded memory:
   gap, every event has a chain row, and each digest recomputes from the stored
   bytes and the aggregate's previous digest.
 
+Both stores are read the same way through a ``ChainReader``: ``SQLiteChainReader``
+on the file, ``PostgresChainReader`` (server-side cursors, one snapshot) on a
+server; ``open_chain_reader`` picks one from the database URL.
+
 Seals (``seal``) fix the log chain's head at a notification with an HMAC, so a
 history rewritten wholesale, digests and all, still fails against them; a seal
 printed and kept elsewhere (``verify(..., against=...)``) proves the same.
@@ -17,16 +21,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
+from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
+from loop.bootstrap import postgres_conninfo, sqlite_path
 from loop.chain import CHAIN_TABLE, GENESIS, event_digest, log_link
+from loop.errors import InvalidInput
+from loop.flow import IncidentFlow
 
 EVENTS_TABLE = "stored_events"
+POSTGRES_EVENTS_TABLE = f"{IncidentFlow.name.lower()}_events"  # the library's name for it
 SEALS_TABLE = "chain_seals"
 BATCH = 5000
 
@@ -95,11 +108,67 @@ class Seal:
         return cls(**json.loads(text))
 
 
-class SQLiteChainReader:
+def _no_chain() -> InvalidInput:
+    return InvalidInput(
+        "该数据库中没有事件与哈希链",
+        "this database holds no events or hash chain",
+        field="database_url",
+    )
+
+
+class ChainReader(ABC):
+    """What verification and sealing read and write, whatever the store."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """The number of chain rows."""
+
+    @abstractmethod
+    def chain_in_log_order(self) -> Iterator[tuple[Any, ...]]:
+        """(notification id, chained id, chained version, digest, log chain,
+        stored id or None, stored version or None), streamed."""
+
+    @abstractmethod
+    def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
+        """(id, version, topic, state, notification id, chained digest or None),
+        streamed; ids are the chain's keys (UUID hex)."""
+
+    @abstractmethod
+    def seals(self) -> list[Seal]: ...
+
+    @abstractmethod
+    def add_seal(self, seal: Seal) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> ChainReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SQLiteChainReader(ChainReader):
     """Reads events, chain rows and seals straight from an SQLite file."""
 
     def __init__(self, path: str) -> None:
-        self.connection = sqlite3.connect(path)
+        try:  # an existing file only: a mistyped path must not create an empty one
+            self.connection = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True)
+        except sqlite3.OperationalError:
+            raise _no_chain() from None
+        (tables,) = self.connection.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN (?,?)",
+            (EVENTS_TABLE, CHAIN_TABLE),
+        ).fetchone()
+        if tables != 2:
+            self.connection.close()
+            raise _no_chain()
 
     def close(self) -> None:
         self.connection.close()
@@ -114,8 +183,6 @@ class SQLiteChainReader:
         return int(n)
 
     def chain_in_log_order(self) -> Iterator[tuple[Any, ...]]:
-        """(notification id, chained id, chained version, digest, log chain,
-        stored id or None, stored version or None)."""
         return self._stream(
             f"SELECT c.notification_id, c.originator_id, c.originator_version, c.digest, "
             f"c.log_chain, e.originator_id, e.originator_version FROM {CHAIN_TABLE} c "
@@ -124,7 +191,6 @@ class SQLiteChainReader:
         )
 
     def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
-        """(id, version, topic, state, notification id, chained digest or None)."""
         return self._stream(
             f"SELECT e.originator_id, e.originator_version, e.topic, e.state, e.rowid, "
             f"c.digest FROM {EVENTS_TABLE} e LEFT JOIN {CHAIN_TABLE} c "
@@ -146,16 +212,7 @@ class SQLiteChainReader:
         self._create_seals_table()
         with self.connection:
             self.connection.execute(
-                f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?,?)",
-                (
-                    seal.seq,
-                    seal.up_to,
-                    seal.events,
-                    seal.head,
-                    seal.sealed_at,
-                    seal.previous,
-                    seal.mac,
-                ),
+                f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?,?)", _seal_row(seal)
             )
 
     def _create_seals_table(self) -> None:
@@ -165,8 +222,107 @@ class SQLiteChainReader:
         )
 
 
+class PostgresChainReader(ChainReader):
+    """Reads events, chain rows and seals from PostgreSQL, in one snapshot.
+
+    Rows stream through server-side cursors, ``BATCH`` at a time, so memory stays
+    bounded however long the log; both passes read the same REPEATABLE READ
+    snapshot, so events written meanwhile are simply not yet looked at.
+    """
+
+    _names = itertools.count()
+
+    def __init__(self, conninfo: str, events_table: str = POSTGRES_EVENTS_TABLE) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(conninfo)
+        self.connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        self.events = events_table
+        row = self.connection.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            (events_table, CHAIN_TABLE),
+        ).fetchone()
+        if not (row and row[0]):
+            self.connection.close()
+            raise _no_chain()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        with self.connection.cursor(name=f"chain_reader_{next(self._names)}") as cursor:
+            cursor.itersize = BATCH
+            cursor.execute(sql)
+            yield from cursor
+
+    def count(self) -> int:
+        row = self.connection.execute(f"SELECT COUNT(*) FROM {CHAIN_TABLE}").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def chain_in_log_order(self) -> Iterator[tuple[Any, ...]]:
+        return self._stream(
+            f"SELECT c.notification_id, c.originator_id, c.originator_version, c.digest, "
+            f"c.log_chain, replace(e.originator_id::text, '-', ''), e.originator_version "
+            f"FROM {CHAIN_TABLE} c LEFT JOIN {self.events} e "
+            "ON e.notification_id = c.notification_id ORDER BY c.notification_id"
+        )
+
+    def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
+        return self._stream(
+            "SELECT e.key, e.originator_version, e.topic, e.state, e.notification_id, "
+            "c.digest FROM (SELECT replace(originator_id::text, '-', '') AS key, * "
+            f"FROM {self.events}) e LEFT JOIN {CHAIN_TABLE} c "
+            "ON c.notification_id = e.notification_id "
+            "AND c.originator_id = e.key "
+            "AND c.originator_version = e.originator_version "
+            "ORDER BY e.originator_id, e.originator_version"
+        )
+
+    def seals(self) -> list[Seal]:
+        row = self.connection.execute("SELECT to_regclass(%s) IS NOT NULL", (SEALS_TABLE,))
+        exists = row.fetchone()
+        if not (exists and exists[0]):
+            return []
+        rows = self.connection.execute(
+            f"SELECT seq, up_to, events, head, sealed_at, previous, mac FROM {SEALS_TABLE} "
+            "ORDER BY seq"
+        ).fetchall()
+        return [Seal(*r) for r in rows]
+
+    def add_seal(self, seal: Seal) -> None:
+        self.connection.commit()  # leave the reading snapshot; the seal is written afresh
+        with self.connection.transaction():
+            self.connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (seq integer PRIMARY KEY, "
+                "up_to bigint, events bigint, head text, sealed_at text, previous text, "
+                "mac text)"
+            )
+            self.connection.execute(
+                f"INSERT INTO {SEALS_TABLE} VALUES (%s,%s,%s,%s,%s,%s,%s)", _seal_row(seal)
+            )
+
+
+def _seal_row(seal: Seal) -> tuple[Any, ...]:
+    return (seal.seq, seal.up_to, seal.events, seal.head, seal.sealed_at, seal.previous, seal.mac)
+
+
+def open_chain_reader(database_url: str) -> ChainReader:
+    """The reader for the database a URL names (SQLite file or PostgreSQL)."""
+    scheme = urlsplit(database_url).scheme
+    if scheme == "sqlite":
+        return SQLiteChainReader(sqlite_path(database_url))
+    if scheme.startswith("postgresql"):
+        return PostgresChainReader(postgres_conninfo(database_url))
+    raise InvalidInput(
+        "校验与封存需要 SQLite 文件或 PostgreSQL 数据库",
+        "verify and seal need an SQLite file or a PostgreSQL database",
+        field="database_url",
+    )
+
+
 def verify(
-    reader: SQLiteChainReader,
+    reader: ChainReader,
     *,
     key: bytes | None = None,
     against: Seal | None = None,
@@ -198,7 +354,7 @@ def verify(
 
 
 def _check_log(
-    reader: SQLiteChainReader,
+    reader: ChainReader,
     report: Report,
     checkpoints: dict[int, Seal],
     progress: Progress | None,
@@ -253,7 +409,7 @@ def _check_log(
 
 
 def _check_aggregates(
-    reader: SQLiteChainReader, report: Report, progress: Progress | None, total: int
+    reader: ChainReader, report: Report, progress: Progress | None, total: int
 ) -> None:
     current, expected, previous = None, 1, GENESIS
     for n, row in enumerate(reader.events_in_aggregate_order(), 1):
@@ -306,7 +462,7 @@ def _check_macs(seals: list[Seal], key: bytes, report: Report) -> None:
         previous = seal.mac
 
 
-def seal(reader: SQLiteChainReader, key: bytes, now: datetime) -> tuple[Seal, Report]:
+def seal(reader: ChainReader, key: bytes, now: datetime) -> tuple[Seal, Report]:
     """Verify, then seal the log up to its last notification (nothing if damaged)."""
     report = verify(reader, key=key)
     if not report.intact:
