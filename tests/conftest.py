@@ -1,12 +1,16 @@
-"""Shared test configuration: in CI a skipped test is a failure."""
+"""Shared test configuration: in CI a skipped test is a failure; PostgreSQL fixtures."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import uuid4
 
 import pytest
+
+POSTGRES_URL_VARIABLE = "LISHU_TEST_POSTGRES_URL"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -20,3 +24,35 @@ def pytest_runtest_makereport(
             f"skipped in CI, where a missing dependency is a failure: {report.longrepr}"
         )
     return report
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL database whose role may create databases.
+
+    From ``LISHU_TEST_POSTGRES_URL`` (``make test`` sets it from
+    ``scripts/postgres-up``); without it the test skips, which fails in CI.
+    """
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(
+            f"no PostgreSQL server: set {POSTGRES_URL_VARIABLE} "
+            "(make test starts one with scripts/postgres-up)"
+        )
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    from loop.bootstrap import postgres_conninfo
+
+    name = f"lishu_test_{uuid4().hex[:12]}"
+    with psycopg.connect(postgres_conninfo(postgres_server), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    parts = urlsplit(postgres_server)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    with psycopg.connect(postgres_conninfo(postgres_server), autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
