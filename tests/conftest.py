@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Generator, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
 
 import pytest
+
+from tests.postgres import create_postgres_database, drop_postgres_database
 
 POSTGRES_URL_VARIABLE = "LISHU_TEST_POSTGRES_URL"
 
@@ -45,14 +45,6 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    import psycopg
-
-    from loop.bootstrap import postgres_conninfo
-
-    name = f"lishu_test_{uuid4().hex[:12]}"
-    with psycopg.connect(postgres_conninfo(postgres_server), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
-    parts = urlsplit(postgres_server)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    with psycopg.connect(postgres_conninfo(postgres_server), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    url = create_postgres_database(postgres_server)
+    yield url
+    drop_postgres_database(postgres_server, url)

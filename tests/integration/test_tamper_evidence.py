@@ -1,54 +1,136 @@
-"""Tampering with the SQLite file directly is detected and located by ``verify``."""
+"""Tampering with the stored events directly is detected and located by ``verify``.
+
+Every case runs on the SQLite file and on PostgreSQL (a fresh database per
+test; it needs LISHU_TEST_POSTGRES_URL, see tests/conftest.py): the SQL below is
+written once, with the few names that differ filled in per store.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
+from eventsourcing.cryptography import AESCipher
+from eventsourcing.persistence import MapperDeserialisationError
 from typer.testing import CliRunner
 
 from loop import demo
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_flow, postgres_conninfo, sqlite_path
 from loop.chain import event_digest, log_link
 from loop.cli import app
 from loop.settings import Settings
-from loop.verification import Seal, SQLiteChainReader, seal, verify
+from loop.verification import POSTGRES_EVENTS_TABLE, Seal, open_chain_reader, seal, verify
+from tests.postgres import create_postgres_database, drop_postgres_database
 
 KEY = b"county-seal-key"
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    path = tmp_path / "lishu.db"
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+class Store:
+    """Direct SQL on one store's tables, bypassing the application.
+
+    Statements use ``?`` placeholders and ``{events}`` (the events table),
+    ``{nid}`` (its notification id column) and ``{key}`` (the aggregate id as the
+    chain's UUID hex).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith("postgresql")
+        self.connection: Any
+        if self.postgres:
+            import psycopg
+
+            self.connection = psycopg.connect(postgres_conninfo(url), autocommit=True)
+            self.names = {
+                "events": POSTGRES_EVENTS_TABLE,
+                "nid": "notification_id",
+                "key": "replace(originator_id::text, '-', '')",
+            }
+        else:
+            self.connection = sqlite3.connect(sqlite_path(url), isolation_level=None)
+            self.names = {"events": "stored_events", "nid": "rowid", "key": "originator_id"}
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        sql = sql.format(**self.names)
+        if self.postgres:
+            sql = sql.replace("?", "%s")
+        cursor = self.connection.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def build_demo(url: str, cipher_key: str | None = None) -> str:
+    flow = build_flow(Settings(database_url=url, cipher_key=cipher_key))
     demo.run(flow)
     flow.close()
-    return path
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def demo_source(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The demo's 60 events, written once per store; each test tampers with a copy."""
+    if backend == "sqlite":
+        yield build_demo(f"sqlite:///{tmp_path_factory.mktemp('demo')}/lishu.db")
+        return
+    server = str(request.getfixturevalue("postgres_server"))
+    url = build_demo(create_postgres_database(server))
+    yield url
+    drop_postgres_database(server, url)
 
 
 @pytest.fixture
-def sealed(database: Path) -> Seal:
-    reader = SQLiteChainReader(str(database))
-    new, _ = seal(reader, KEY, datetime(2026, 7, 11, tzinfo=UTC))
-    reader.close()
+def empty_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{request.getfixturevalue('tmp_path')}/lishu.db"
+
+
+@pytest.fixture
+def database(backend: str, demo_source: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The URL of a private copy of a store holding the demo's 60 events."""
+    if backend == "sqlite":
+        copy = request.getfixturevalue("tmp_path") / "lishu.db"
+        shutil.copyfile(sqlite_path(demo_source), copy)
+        yield f"sqlite:///{copy}"
+        return
+    server = str(request.getfixturevalue("postgres_server"))
+    url = create_postgres_database(server, template=urlsplit(demo_source).path.lstrip("/"))
+    yield url
+    drop_postgres_database(server, url)
+
+
+@pytest.fixture
+def sealed(database: str) -> Seal:
+    with open_chain_reader(database) as reader:
+        new, _ = seal(reader, KEY, datetime(2026, 7, 11, tzinfo=UTC))
     return new
 
 
 @pytest.fixture
-def db(database: Path) -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(database, isolation_level=None)
-    yield connection
-    connection.close()
+def db(database: str) -> Iterator[Store]:
+    store = Store(database)
+    yield store
+    store.close()
 
 
-def check(database: Path, against: Seal | None = None) -> set[tuple[str, str | None, int | None]]:
-    reader = SQLiteChainReader(str(database))
-    report = verify(reader, key=KEY, against=against)
-    reader.close()
+def check(database: str, against: Seal | None = None) -> set[tuple[str, str | None, int | None]]:
+    with open_chain_reader(database) as reader:
+        report = verify(reader, key=KEY, against=against)
     return {(d.kind, d.incident_id, d.version) for d in report.damage}
 
 
@@ -56,53 +138,51 @@ def kinds(found: set[tuple[str, str | None, int | None]]) -> set[str]:
     return {kind for kind, _, _ in found}
 
 
-def aggregate(db: sqlite3.Connection, versions: int) -> str:
+def aggregate(db: Store, versions: int) -> str:
     """An incident with exactly ``versions`` events."""
-    for (key,) in db.execute(
-        "SELECT originator_id FROM stored_events GROUP BY originator_id "
-        "HAVING MAX(originator_version) = ? ORDER BY originator_id",
+    for (key,) in db.run(
+        "SELECT {key} FROM {events} GROUP BY {key} "
+        "HAVING MAX(originator_version) = ? ORDER BY {key}",
         (versions,),
     ):
         return str(key)
     raise AssertionError(f"no incident with {versions} events")
 
 
-def other_than(db: sqlite3.Connection, key: str) -> tuple[str, int]:
+def other_than(db: Store, key: str) -> tuple[str, int]:
     """Another incident and its number of events."""
-    row = db.execute(
-        "SELECT originator_id, MAX(originator_version) FROM stored_events "
-        "WHERE originator_id != ? GROUP BY originator_id ORDER BY 2 DESC LIMIT 1",
+    (row,) = db.run(
+        "SELECT {key}, MAX(originator_version) FROM {events} "
+        "WHERE {key} != ? GROUP BY {key} ORDER BY 2 DESC, 1 LIMIT 1",
         (key,),
-    ).fetchone()
+    )
     return str(row[0]), int(row[1])
 
 
-def state(db: sqlite3.Connection, key: str, version: int) -> bytes:
-    (blob,) = db.execute(
-        "SELECT state FROM stored_events WHERE originator_id=? AND originator_version=?",
-        (key, version),
-    ).fetchone()
+def state(db: Store, key: str, version: int) -> bytes:
+    ((blob,),) = db.run(
+        "SELECT state FROM {events} WHERE {key}=? AND originator_version=?", (key, version)
+    )
     return bytes(blob)
 
 
-def set_state(db: sqlite3.Connection, key: str, version: int, blob: bytes) -> None:
-    db.execute(
-        "UPDATE stored_events SET state=? WHERE originator_id=? AND originator_version=?",
+def set_state(db: Store, key: str, version: int, blob: bytes) -> None:
+    db.run(
+        "UPDATE {events} SET state=? WHERE {key}=? AND originator_version=?",
         (blob, key, version),
     )
 
 
-def test_an_untouched_log_verifies_clean_and_matches_its_seal(database: Path, sealed: Seal) -> None:
-    reader = SQLiteChainReader(str(database))
-    report = verify(reader, key=KEY, against=sealed)
-    reader.close()
+def test_an_untouched_log_verifies_clean_and_matches_its_seal(database: str, sealed: Seal) -> None:
+    with open_chain_reader(database) as reader:
+        report = verify(reader, key=KEY, against=sealed)
     assert report.intact
     assert report.events == sealed.events == 60
     assert report.head == sealed.head
     assert report.summary() == f"完好 intact: 60 events, chain head {sealed.head}"
 
 
-def test_editing_one_byte_of_a_payload_is_located(database: Path, db: sqlite3.Connection) -> None:
+def test_editing_one_byte_of_a_payload_is_located(database: str, db: Store) -> None:
     key = aggregate(db, 10)
     blob = bytearray(state(db, key, 3))
     blob[-5] ^= 0x01
@@ -110,7 +190,7 @@ def test_editing_one_byte_of_a_payload_is_located(database: Path, db: sqlite3.Co
     assert check(database) == {("altered", key, 3)}
 
 
-def test_changing_a_timestamp_is_located(database: Path, db: sqlite3.Connection) -> None:
+def test_changing_a_timestamp_is_located(database: str, db: Store) -> None:
     key = aggregate(db, 10)
     blob = state(db, key, 4)
     moved = blob.replace(b'"_data_":"2026', b'"_data_":"2025', 1)
@@ -119,56 +199,50 @@ def test_changing_a_timestamp_is_located(database: Path, db: sqlite3.Connection)
     assert check(database) == {("altered", key, 4)}
 
 
-def test_deleting_an_event_in_the_middle_is_located(database: Path, db: sqlite3.Connection) -> None:
+def test_deleting_an_event_in_the_middle_is_located(database: str, db: Store) -> None:
     key = aggregate(db, 10)
-    db.execute("DELETE FROM stored_events WHERE originator_id=? AND originator_version=5", (key,))
+    db.run("DELETE FROM {events} WHERE {key}=? AND originator_version=5", (key,))
     found = check(database)
     assert ("deleted", key, 5) in found
     assert {kind for kind, _, _ in found} <= {"deleted", "altered"}
 
 
-def test_deleting_an_event_and_its_chain_row_breaks_the_log(
-    database: Path, db: sqlite3.Connection
-) -> None:
+def test_deleting_an_event_and_its_chain_row_breaks_the_log(database: str, db: Store) -> None:
     key = aggregate(db, 10)
-    db.execute("DELETE FROM stored_events WHERE originator_id=? AND originator_version=5", (key,))
-    db.execute("DELETE FROM event_chain WHERE originator_id=? AND originator_version=5", (key,))
+    db.run("DELETE FROM {events} WHERE {key}=? AND originator_version=5", (key,))
+    db.run("DELETE FROM event_chain WHERE {key}=? AND originator_version=5", (key,))
     found = check(database)
     assert ("deleted", key, 5) in found
     assert any(kind == "log_broken" for kind, _, _ in found)
 
 
-def test_deleting_the_last_event_of_an_incident_is_located(
-    database: Path, db: sqlite3.Connection
-) -> None:
+def test_deleting_the_last_event_of_an_incident_is_located(database: str, db: Store) -> None:
     key = aggregate(db, 10)
-    db.execute("DELETE FROM stored_events WHERE originator_id=? AND originator_version=10", (key,))
+    db.run("DELETE FROM {events} WHERE {key}=? AND originator_version=10", (key,))
     assert check(database) == {("deleted", key, 10)}
 
 
 def test_deleting_the_very_last_event_everywhere_fails_against_the_seal(
-    database: Path, sealed: Seal, db: sqlite3.Connection
+    database: str, sealed: Seal, db: Store
 ) -> None:
-    db.execute("DELETE FROM stored_events WHERE rowid=(SELECT MAX(rowid) FROM stored_events)")
-    db.execute(
+    db.run("DELETE FROM {events} WHERE {nid}=(SELECT MAX({nid}) FROM {events})")
+    db.run(
         "DELETE FROM event_chain WHERE notification_id=(SELECT MAX(notification_id) "
         "FROM event_chain)"
     )
     assert kinds(check(database)) == {"seal_mismatch"}
 
 
-def test_deleting_a_whole_incident_is_detected(database: Path, db: sqlite3.Connection) -> None:
+def test_deleting_a_whole_incident_is_detected(database: str, db: Store) -> None:
     key, versions = other_than(db, aggregate(db, 10))
-    db.execute("DELETE FROM stored_events WHERE originator_id=?", (key,))
+    db.run("DELETE FROM {events} WHERE {key}=?", (key,))
     found = check(database)
     assert {(kind, k, v) for kind, k, v in found if kind == "deleted"} == {
         ("deleted", key, v) for v in range(1, versions + 1)
     }
 
 
-def test_swapping_payloads_between_incidents_is_located(
-    database: Path, db: sqlite3.Connection
-) -> None:
+def test_swapping_payloads_between_incidents_is_located(database: str, db: Store) -> None:
     first = aggregate(db, 10)
     second, _ = other_than(db, first)
     a, b = state(db, first, 2), state(db, second, 2)
@@ -177,21 +251,18 @@ def test_swapping_payloads_between_incidents_is_located(
     assert check(database) == {("altered", first, 2), ("altered", second, 2)}
 
 
-def test_reordering_events_is_located(database: Path, db: sqlite3.Connection) -> None:
+def test_reordering_events_is_located(database: str, db: Store) -> None:
     key = aggregate(db, 10)
-    db.execute(
-        "UPDATE stored_events SET originator_version=-1 WHERE originator_id=? "
-        "AND originator_version=3",
+    db.run(
+        "UPDATE {events} SET originator_version=-1 WHERE {key}=? AND originator_version=3",
         (key,),
     )
-    db.execute(
-        "UPDATE stored_events SET originator_version=3 WHERE originator_id=? "
-        "AND originator_version=4",
+    db.run(
+        "UPDATE {events} SET originator_version=3 WHERE {key}=? AND originator_version=4",
         (key,),
     )
-    db.execute(
-        "UPDATE stored_events SET originator_version=4 WHERE originator_id=? "
-        "AND originator_version=-1",
+    db.run(
+        "UPDATE {events} SET originator_version=4 WHERE {key}=? AND originator_version=-1",
         (key,),
     )
     found = check(database)
@@ -200,18 +271,17 @@ def test_reordering_events_is_located(database: Path, db: sqlite3.Connection) ->
 
 
 def test_a_forged_event_with_a_plausible_digest_fails_against_the_seal(
-    database: Path, sealed: Seal, db: sqlite3.Connection
+    database: str, sealed: Seal, db: Store
 ) -> None:
     """The forger recomputes every digest and log link, but cannot re-sign the seal."""
     key = aggregate(db, 10)
     forged_state = state(db, key, 10).replace("办结".encode(), "撤销".encode())
-    rows = db.execute(
-        "SELECT rowid, originator_id, originator_version, topic, state "
-        "FROM stored_events ORDER BY rowid"
-    ).fetchall()
+    rows = db.run(
+        "SELECT {nid}, {key}, originator_version, topic, state FROM {events} ORDER BY {nid}"
+    )
     position = 30
-    db.execute("DELETE FROM stored_events")
-    db.execute("DELETE FROM event_chain")
+    db.run("DELETE FROM {events}")
+    db.run("DELETE FROM event_chain")
     forged = (key, 11, rows[0][3].rsplit(":", 1)[0] + ":Incident.Closed", forged_state)
     rewritten = [r[1:] for r in rows[:position]] + [forged] + [r[1:] for r in rows[position:]]
     digests: dict[tuple[str, int], bytes] = {}
@@ -220,27 +290,27 @@ def test_a_forged_event_with_a_plausible_digest_fails_against_the_seal(
         digests[k, version] = event_digest(previous, k, version, topic, bytes(blob))
     log = bytes(32)
     for nid, (k, version, topic, blob) in enumerate(rewritten, 1):
-        db.execute(
-            "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, "
+        db.run(
+            "INSERT INTO {events} ({nid}, originator_id, originator_version, topic, "
             "state) VALUES (?,?,?,?,?)",
             (nid, k, version, topic, blob),
         )
         log = log_link(log, nid, digests[k, version])
-        db.execute(
+        db.run(
             "INSERT INTO event_chain VALUES (?,?,?,?,?)",
             (nid, k, version, digests[k, version], log),
         )
     assert kinds(check(database)) == {"seal_mismatch"}
     # a rewritten seal row does not help the forger: it is not signed by the county's key
-    db.execute("UPDATE chain_seals SET head=?, events=events+1", (log.hex(),))
+    db.run("UPDATE chain_seals SET head=?, events=events+1", (log.hex(),))
     assert kinds(check(database)) == {"seal_mismatch"}
     # and the seal kept outside the database still disagrees
     assert kinds(check(database, against=sealed)) == {"seal_mismatch"}
 
 
-def test_verify_and_seal_from_the_command_line(database: Path, db: sqlite3.Connection) -> None:
+def test_verify_and_seal_from_the_command_line(database: str, db: Store) -> None:
     runner = CliRunner()
-    url = ["--database-url", f"sqlite:///{database}"]
+    url = ["--database-url", database]
     sealed = runner.invoke(app, ["seal", *url])
     assert sealed.exit_code == 0, sealed.output
     published = Seal.from_json(sealed.output)
@@ -256,8 +326,51 @@ def test_verify_and_seal_from_the_command_line(database: Path, db: sqlite3.Conne
     assert refused.exit_code == 1
 
 
-def test_the_application_still_reads_what_it_wrote(database: Path) -> None:
-    flow = build_flow(Settings(database_url=f"sqlite:///{database}"))
-    reader = sqlite3.connect(database)
-    (first,) = reader.execute("SELECT originator_id FROM stored_events LIMIT 1").fetchone()
-    assert flow.get(UUID(first)).version >= 1
+def test_the_application_still_reads_what_it_wrote(database: str, db: Store) -> None:
+    flow = build_flow(Settings(database_url=database))
+    key = aggregate(db, 10)
+    assert flow.get(UUID(key)).version == 10
+    flow.close()
+
+
+@pytest.fixture
+def encrypted(empty_url: str) -> tuple[str, str]:
+    """A store written with payload compression and encryption on, and its key."""
+    cipher_key = AESCipher.create_key(32)
+    return build_demo(empty_url, cipher_key=cipher_key), cipher_key
+
+
+def test_verification_needs_no_key_for_compressed_and_encrypted_payloads(
+    encrypted: tuple[str, str],
+) -> None:
+    url, _ = encrypted
+    db = Store(url)
+    try:
+        key = aggregate(db, 10)
+        stored = state(db, key, 3)
+        assert b"_data_" not in stored  # not the readable JSON of a plain store
+        with open_chain_reader(url) as reader:
+            clean = verify(reader)
+        assert clean.intact, clean.summary()
+        assert clean.events == 60
+        tampered = bytearray(stored)
+        tampered[20] ^= 0x01
+        set_state(db, key, 3, bytes(tampered))
+        assert check(url) == {("altered", key, 3)}
+    finally:
+        db.close()
+
+
+def test_an_encrypted_store_reads_back_only_with_its_key(encrypted: tuple[str, str]) -> None:
+    url, cipher_key = encrypted
+    db = Store(url)
+    incident = UUID(aggregate(db, 10))
+    db.close()
+    keyed = build_flow(Settings(database_url=url, cipher_key=cipher_key))
+    assert keyed.get(incident).version == 10
+    keyed.close()
+    for wrong in (None, AESCipher.create_key(32)):
+        flow = build_flow(Settings(database_url=url, cipher_key=wrong))
+        with pytest.raises(MapperDeserialisationError):
+            flow.get(incident)
+        flow.close()
