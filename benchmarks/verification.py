@@ -1,9 +1,10 @@
 """Hash-chain verification rate on a large log.
 
 Builds a log of real incident events (the demo's, re-keyed onto many
-incidents) through the chained SQLite recorder, then times ``verify``.
+incidents) through the chained recorder, then times ``verify``: on an SQLite
+file, or on a fresh database of the PostgreSQL server given.
 
-    python -m benchmarks.verification [--events 200000]
+    python -m benchmarks.verification [--events 200000] [--postgres-url URL]
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from uuid import uuid4
 
 from eventsourcing.persistence import StoredEvent
 
+from benchmarks.postgres import scratch_database
 from loop import demo
 from loop.bootstrap import build_flow
 from loop.chain import originator_key
 from loop.settings import Settings
-from loop.verification import SQLiteChainReader, verify
+from loop.verification import open_chain_reader, verify
 
 
-def build_log(path: Path, events: int) -> None:
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+def build_log(database_url: str, events: int) -> None:
+    flow = build_flow(Settings(database_url=database_url))
     ids = demo.run(flow)
     template = [
         [
@@ -45,24 +47,32 @@ def build_log(path: Path, events: int) -> None:
     flow.close()
 
 
-def measure(events: int) -> tuple[int, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "big.db"
-        build_log(path, events)
-        reader = SQLiteChainReader(str(path))
+def timed_verify(database_url: str, events: int) -> tuple[int, float]:
+    build_log(database_url, events)
+    with open_chain_reader(database_url) as reader:
         started = time.perf_counter()
         report = verify(reader)
         elapsed = time.perf_counter() - started
-        reader.close()
-        assert report.intact, report.summary()
-        return report.events, report.events / elapsed
+    assert report.intact, report.summary()
+    return report.events, report.events / elapsed
+
+
+def measure(events: int, postgres_url: str | None = None) -> tuple[int, float]:
+    if postgres_url:
+        with scratch_database(postgres_url) as url:
+            return timed_verify(url, events)
+    with tempfile.TemporaryDirectory() as tmp:
+        return timed_verify(f"sqlite:///{Path(tmp) / 'big.db'}", events)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
-    count, rate = measure(parser.parse_args().events)
-    print(f"verified {count} events at {rate:,.0f} events/s")
+    parser.add_argument("--postgres-url", help="a PostgreSQL server (role with CREATEDB)")
+    args = parser.parse_args()
+    count, rate = measure(args.events, args.postgres_url)
+    store = "PostgreSQL" if args.postgres_url else "SQLite"
+    print(f"verified {count} events on {store} at {rate:,.0f} events/s")
 
 
 if __name__ == "__main__":

@@ -17,3 +17,14 @@ def test_the_verification_benchmark_verifies_a_log_it_built() -> None:
     count, rate = verification.measure(events=200)
     assert count >= 200
     assert rate > 0
+
+
+def test_the_benchmarks_measure_postgres_too(postgres_server: str) -> None:
+    from benchmarks import verification
+
+    rates = recorders.measure(incidents=2, postgres_url=postgres_server)
+    assert set(rates) == set(recorders.RECORDERS) | set(recorders.POSTGRES_RECORDERS)
+    assert all(rate > 0 for rate in rates.values())
+    count, rate = verification.measure(events=200, postgres_url=postgres_server)
+    assert count >= 200
+    assert rate > 0
