@@ -9,6 +9,7 @@ move before this transaction commits.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,10 +44,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "UNIQUE (originator_id, originator_version))"
             ).format(chain=chain)
         )
-        self.select_log_head = SQL(
-            "SELECT log_chain FROM {chain} ORDER BY notification_id DESC LIMIT 1"
-        ).format(chain=chain)
+        # One query for the log's head (the row with no originator) and the digest
+        # before this batch of each aggregate that already has events.
         self.select_heads = SQL(
+            "(SELECT NULL::text AS originator_id, log_chain AS digest FROM {chain} "
+            "ORDER BY notification_id DESC LIMIT 1) UNION ALL "
             "SELECT originator_id, digest FROM {chain} "
             "WHERE (originator_id, originator_version) IN "
             "(SELECT * FROM unnest(%s::text[], %s::bigint[]))"
@@ -55,21 +57,31 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "INSERT INTO {chain} SELECT * FROM "
             "unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bytea[], %s::bytea[])"
         ).format(chain=chain)
+        self._pending = threading.local()
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        # The library queues: lock the table, notify, insert returning the ids.
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # Queue the chain heads' query behind them in the same pipeline, so it is
+        # answered, after the lock is held, in the round trip that returns the ids.
+        wanted = {k: v for k, v in predecessors(stored_events).items() if v >= 1}
+        heads = curs.connection.cursor()
+        heads.execute(self.select_heads, (list(wanted), list(wanted.values())), prepare=True)
+        self._pending.heads = heads
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         assert ids is not None
-        # Still inside the transaction that holds the events table's EXCLUSIVE lock.
-        curs.execute(self.select_log_head, prepare=True)
-        row = curs.fetchone()
-        log = bytes(row["log_chain"]) if row else GENESIS
-        wanted = {k: v for k, v in predecessors(stored_events).items() if v >= 1}
-        heads: dict[str, bytes] = {}
-        if wanted:
-            curs.execute(self.select_heads, (list(wanted), list(wanted.values())), prepare=True)
-            heads = {r["originator_id"]: bytes(r["digest"]) for r in curs.fetchall()}
-        rows = chain_rows(stored_events, ids, log, heads)
-        curs.execute(self.insert_chain_rows, [list(column) for column in zip(*rows, strict=True)])
+        with self._pending.heads as found:
+            rows = found.fetchall()
+        del self._pending.heads
+        log = next((bytes(r["digest"]) for r in rows if r["originator_id"] is None), GENESIS)
+        heads = {r["originator_id"]: bytes(r["digest"]) for r in rows if r["originator_id"]}
+        chain = chain_rows(stored_events, ids, log, heads)
+        # Sent with the commit: a failure here aborts the events' transaction too.
+        curs.execute(self.insert_chain_rows, [list(c) for c in zip(*chain, strict=True)])
         return ids
