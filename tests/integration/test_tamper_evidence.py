@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -374,3 +375,15 @@ def test_an_encrypted_store_reads_back_only_with_its_key(encrypted: tuple[str, s
         with pytest.raises(MapperDeserialisationError):
             flow.get(incident)
         flow.close()
+
+
+def test_verify_refuses_a_store_it_cannot_read_and_creates_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = tmp_path / "nowhere.db"
+    result = runner.invoke(app, ["verify", "--database-url", f"sqlite:///{missing}"])
+    assert result.exit_code == 2
+    assert "holds no events or hash chain" in result.output
+    assert not missing.exists()
+    result = runner.invoke(app, ["seal", "--database-url", "memory://"])
+    assert result.exit_code == 2
+    assert "need an SQLite file or a PostgreSQL database" in result.output
