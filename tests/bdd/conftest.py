@@ -95,8 +95,12 @@ class World:
 
 @pytest.fixture
 def world() -> World:
+    """The demo's station and communities: its volunteers admitted (each with a
+    Happiness Bank account) and its catalogues stocked."""
     clock = FakeClock()
-    return World(IncidentFlow(clock=clock), clock)
+    flow = IncidentFlow(clock=clock)
+    demo.enrol(flow)
+    return World(flow, clock)
 
 
 def action(pattern: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
