@@ -69,7 +69,7 @@ CATALOGUE = [
 
 
 def sample_id_number(n: int) -> str:
-    first17 = f"22032219{80 + n:02d}0101{n:03d}"
+    first17 = f"22032219{80 + n % 20:02d}0101{n:03d}"
     return first17 + id_check_digit(first17)
 
 
