@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 from loop.errors import InvalidInput
 from loop.flow import IncidentFlow
 from loop.policy import PRESETS
+from loop.scoring import resolve_scoring
 from loop.settings import Settings
 
 
@@ -121,4 +122,8 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
             field="policy",
             allowed=sorted(PRESETS),
         )
-    return IncidentFlow(application_env(settings), policy=PRESETS[settings.policy])
+    return IncidentFlow(
+        application_env(settings),
+        policy=PRESETS[settings.policy],
+        scoring=resolve_scoring(settings.scoring),
+    )

@@ -174,13 +174,16 @@ def set_state(db: Store, key: str, version: int, blob: bytes) -> None:
     )
 
 
-def test_an_untouched_log_verifies_clean_and_matches_its_seal(database: str, sealed: Seal) -> None:
+def test_an_untouched_log_verifies_clean_and_matches_its_seal(
+    database: str, sealed: Seal, db: Store
+) -> None:
     with open_chain_reader(database) as reader:
         report = verify(reader, key=KEY, against=sealed)
+    ((stored,),) = db.run("SELECT COUNT(*) FROM {events}")
     assert report.intact
-    assert report.events == sealed.events == 60
+    assert report.events == sealed.events == stored > 0
     assert report.head == sealed.head
-    assert report.summary() == f"完好 intact: 60 events, chain head {sealed.head}"
+    assert report.summary() == f"完好 intact: {stored} events, chain head {sealed.head}"
 
 
 def test_editing_one_byte_of_a_payload_is_located(database: str, db: Store) -> None:
@@ -353,7 +356,8 @@ def test_verification_needs_no_key_for_compressed_and_encrypted_payloads(
         with open_chain_reader(url) as reader:
             clean = verify(reader)
         assert clean.intact, clean.summary()
-        assert clean.events == 60
+        ((stored_events,),) = db.run("SELECT COUNT(*) FROM {events}")
+        assert clean.events == stored_events > 0
         tampered = bytearray(stored)
         tampered[20] ^= 0x01
         set_state(db, key, 3, bytes(tampered))

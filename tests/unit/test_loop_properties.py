@@ -1,9 +1,12 @@
 """Random command sequences against the loop (hypothesis stateful testing).
 
 Checked after every command: a refused command wrote no event and changed no
-state; an accepted one wrote exactly one event per step; every open incident is
-owned by exactly one unit with a due time; replaying the stored events gives the
-state the application holds.
+state; an accepted one wrote exactly one event per step on the incident, plus
+the entry a reward or a later rejection makes in the reporter's Happiness Bank
+account; every open incident is owned by exactly one unit with a due time;
+every rewarded incident was deposited once, and reversed once if rejected
+after; no balance is below zero; replaying the stored events gives the state
+the application holds.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
+from aggregates.points_account import account_id
 from loop import audit, demo, units
 from loop.flow import IncidentFlow
 from loop.stages import STEPS
+from loop.volunteers import Volunteers
 from tests.support import FakeClock
 
 CAST = [
@@ -40,6 +45,10 @@ CAST = [
     Actor(demo.DIRECTOR_XF.id, "community_officer", demo.XINGFU),  # one person, two roles
     Actor("s-sy-feng", "station_officer", "lishu/shuangyang"),
 ]
+# Rider and meter reader are admitted (they have accounts); courier and taxi
+# driver are not, so rewarding their reports is refused.
+ADMITTED = [demo.RIDER, demo.METER]
+REPORTERS = [demo.RIDER, demo.COURIER, demo.TAXI, demo.METER]
 METHODS = {"return": "return_", "close": "close_incident", "chase": "chase"}
 words = st.sampled_from(["理由", "已处理", "县住建局", "", "  ", "刘科长"])
 
@@ -88,13 +97,44 @@ VALID: dict[str, dict[str, Any]] = {
 }
 
 
+def admit(flow: IncidentFlow, *people: Actor) -> None:
+    """Apply, review and admit each volunteer: his Happiness Bank account opens."""
+    volunteers = Volunteers(flow)
+    for n, person in enumerate(people):
+        volunteers.apply(
+            demo.CADRE_XF if person.unit == demo.XINGFU else demo.CADRE_HP,
+            volunteer_id=person.id,
+            name="某",
+            phone=f"1390000{n:04d}",
+            id_number=demo.sample_id_number(n),
+            address="幸福小区",
+            employer="某公司",
+            occupation="courier",
+        )
+        cadre = demo.CADRE_XF if person.unit == demo.XINGFU else demo.CADRE_HP
+        for reviewer in ("employer", "community"):
+            volunteers.review(cadre, person.id, reviewer=reviewer, approved=True, note="好")
+        volunteers.review(
+            demo.STATION_OFFICER, person.id, reviewer="station", approved=True, note="无前科"
+        )
+        volunteers.admit(demo.STATION_OFFICER, person.id)
+
+
 class LoopMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock()
         self.flow = IncidentFlow(clock=self.clock)
+        admit(self.flow, *ADMITTED)
         self.ids: list[UUID] = []
         self.accepted = 0
+
+    def _ledgers(self) -> int:
+        """The versions of every account, summed (0 for those never opened)."""
+        total = 0
+        for person in ADMITTED:
+            total += self.flow.points_account(person.id).version
+        return total
 
     def _attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
         incident = args[1] if len(args) > 1 else None
@@ -102,6 +142,7 @@ class LoopMachine(RuleBasedStateMachine):
             self.flow.get(incident).version if incident else None,
             self.flow.recorder.max_notification_id(),
         )
+        ledgers = self._ledgers()
         before_state = audit.describe(self.flow.get(incident)) if incident else None
         self.clock.advance(timedelta(minutes=7))
         try:
@@ -117,9 +158,15 @@ class LoopMachine(RuleBasedStateMachine):
             return
         self.accepted += 1
         written = (self.flow.recorder.max_notification_id() or 0) - (before[1] or 0)
+        entries = self._ledgers() - ledgers
         if incident:
-            assert written == 1
+            assert written == 1 + entries
             assert ack.version == before[0] + 1
+            step = command.__name__
+            if step == "reward":
+                assert entries == 1  # the deposit, saved with the step
+            elif step != "reject":
+                assert entries == 0
         else:
             assert ack.version == written  # discover writes 1 event, report_new writes 2
             self.ids.append(UUID(ack.incident_id))
@@ -217,6 +264,26 @@ class LoopMachine(RuleBasedStateMachine):
                 assert units.within(incident.community, incident.owner_unit)
 
     @invariant()
+    def every_reward_is_deposited_once_and_reversed_if_rejected(self) -> None:
+        for person in ADMITTED:
+            account = self.flow.points_account(person.id)
+            assert account.balance >= 0
+            rewarded = {
+                str(i)
+                for i in self.ids
+                if self.flow.get(i).reporter_id == person.id
+                and self.flow.get(i).rewarded_points is not None
+            }
+            assert set(account.deposits) == rewarded
+            rejected = {i for i in rewarded if self.flow.get(UUID(i)).stage == "rejected"}
+            assert set(account.reversed_incidents) == rejected
+            assert len(account.reversed_incidents) == len(rejected)
+            assert account.balance == account.earned  # nothing redeemed here
+        for person in REPORTERS:
+            if person not in ADMITTED:
+                assert account_id(person.id) not in self.flow.repository
+
+    @invariant()
     def replay_gives_the_same_state(self) -> None:
         for incident_id in self.ids:
             replayed = None
@@ -224,6 +291,12 @@ class LoopMachine(RuleBasedStateMachine):
                 replayed = event.mutate(replayed)
             assert replayed is not None
             assert audit.describe(replayed) == audit.describe(self.flow.get(incident_id))
+        for person in ADMITTED:
+            account = self.flow.points_account(person.id)
+            replayed = None
+            for event in self.flow.events.get(account.id):
+                replayed = event.mutate(replayed)
+            assert vars(replayed) == vars(account)
 
 
 LoopMachine.TestCase.settings = settings(
@@ -238,6 +311,7 @@ TestLoopProperties = LoopMachine.TestCase
 def test_random_walks_reach_the_end_of_the_loop() -> None:
     """The generator is strong enough to matter: legal walks close incidents."""
     flow = IncidentFlow(clock=FakeClock())
+    admit(flow, demo.RIDER)
     ack = flow.report_new(
         demo.RIDER,
         channel="app",
