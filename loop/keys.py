@@ -42,11 +42,12 @@ class SubjectForgotten(DomainError):
     code = "subject_forgotten"
 
 
-def _forgotten(subject_id: str) -> SubjectForgotten:
+def forgotten_error(subject_id: str, **details: Any) -> SubjectForgotten:
     return SubjectForgotten(
         "此人的个人信息已被删除，不能再为其记录个人信息",
         "This person was forgotten; no personal data can be recorded for them again",
         subject_id=subject_id,
+        **details,
     )
 
 
@@ -90,7 +91,7 @@ class InMemoryKeyStore:
             if subject_id in self._keys:
                 key = self._keys[subject_id]
                 if key is None:
-                    raise _forgotten(subject_id)
+                    raise forgotten_error(subject_id)
                 return key
             key = self._keys[subject_id] = new_key()
             return key
@@ -170,7 +171,7 @@ class SQLKeyStore:
                 ).first()
                 if row is not None:
                     if row.key is None:
-                        raise _forgotten(subject_id)
+                        raise forgotten_error(subject_id)
                     return bytes(row.key)
             key = new_key()
             try:

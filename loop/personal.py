@@ -10,7 +10,7 @@ chain still verifies, and replays with the fields shown as 已删除.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import uuid4
 
@@ -22,7 +22,7 @@ from aggregates.errors import DomainError
 from aggregates.personal import Erasure, PersonalData
 from loop import inputs
 from loop.errors import InvalidInput, NotPermitted
-from loop.keys import KeyStore, SubjectForgotten
+from loop.keys import KeyStore, forgotten_error
 from loop.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -104,12 +104,7 @@ def person(field: str, value: Any, keys: KeyStore) -> PersonalData:
             field=f"{field}.id_number",
         )
     if keys.forgotten(subject_id):
-        raise SubjectForgotten(
-            "此人的个人信息已被删除，不能再为其记录个人信息",
-            "This person was forgotten; no personal data can be recorded for them again",
-            field=field,
-            subject_id=subject_id,
-        )
+        raise forgotten_error(subject_id, field=field)
     return PersonalData(subject_id, fields)
 
 
@@ -123,14 +118,6 @@ def people(field: str, values: Any, keys: KeyStore) -> list[PersonalData]:
             field=field,
         )
     return [person(f"{field}[{i}]", v, keys) for i, v in enumerate(values)]
-
-
-def personal_values(incident: Incident) -> Iterable[str]:
-    """Every plaintext personal value the incident holds, and its reporter's id."""
-    yield incident.reporter_id
-    for held in [incident.informant, *incident.victims]:
-        if held is not None:
-            yield from held.values()
 
 
 def check_redacted(field: str, text: str, incident: Incident) -> None:
