@@ -134,13 +134,18 @@ KEYS = sa.Table(
 )
 
 
+# Built once: statements, not connections (nothing is opened at import).
+_SUBJECT: sa.BindParameter[str] = sa.bindparam("subject_id")
+_GET = sa.select(KEYS.c.key, KEYS.c.destroyed_at).where(KEYS.c.subject_id == _SUBJECT)
+
+
 def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
     """SQLite overwrites freed content with zeros, so a destroyed key is gone
     from the file rather than left in a free page; the rollback journal (not
     WAL) is deleted at each commit."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA secure_delete=ON")
-    cursor.execute("PRAGMA journal_mode=DELETE")
+    cursor.execute("PRAGMA journal_mode=TRUNCATE")
     cursor.close()
 
 
@@ -158,21 +163,21 @@ class SQLKeyStore:
             sa.event.listen(self.engine, "connect", _secure_delete)
         METADATA.create_all(self.engine)
 
-    def get(self, subject_id: str) -> bytes | None:
+    def _row(self, subject_id: str) -> Any:
         with self.engine.connect() as c:
-            row = c.execute(sa.select(KEYS.c.key).where(KEYS.c.subject_id == subject_id)).first()
+            return c.execute(_GET, {"subject_id": subject_id}).first()
+
+    def get(self, subject_id: str) -> bytes | None:
+        row = self._row(subject_id)
         return None if row is None or row.key is None else bytes(row.key)
 
     def create(self, subject_id: str) -> bytes:
         for _ in range(2):
-            with self.engine.begin() as c:
-                row = c.execute(
-                    sa.select(KEYS.c.key).where(KEYS.c.subject_id == subject_id)
-                ).first()
-                if row is not None:
-                    if row.key is None:
-                        raise forgotten_error(subject_id)
-                    return bytes(row.key)
+            row = self._row(subject_id)
+            if row is not None:
+                if row.key is None:
+                    raise forgotten_error(subject_id)
+                return bytes(row.key)
             key = new_key()
             try:
                 with self.engine.begin() as c:
@@ -190,10 +195,7 @@ class SQLKeyStore:
         return self.get(subject_id) is not None
 
     def forgotten(self, subject_id: str) -> bool:
-        with self.engine.connect() as c:
-            row = c.execute(
-                sa.select(KEYS.c.destroyed_at).where(KEYS.c.subject_id == subject_id)
-            ).first()
+        row = self._row(subject_id)
         return row is not None and row.destroyed_at is not None
 
     def destroy(self, subject_id: str) -> bool:
