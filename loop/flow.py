@@ -74,9 +74,8 @@ class IncidentFlow(Application[UUID]):
         # The per-person keys come from the composition root (loop.bootstrap); an
         # in-memory flow may keep them in memory, a persistent one holds no personal
         # data without a key store.
-        persistent = (env or {}).get("PERSISTENCE_MODULE", "eventsourcing.popo") != (
-            "eventsourcing.popo"
-        )
+        module = self.construct_env(self.name, env).get("PERSISTENCE_MODULE")
+        persistent = module not in (None, "", "eventsourcing.popo")
         self.key_store: KeyStore = key_store or (NoKeyStore() if persistent else InMemoryKeyStore())
         super().__init__(env)
         self.policy = policy

@@ -10,7 +10,7 @@ from loop import demo
 from loop.bootstrap import build_flow, key_store_url
 from loop.errors import InvalidInput
 from loop.flow import IncidentFlow
-from loop.keys import InMemoryKeyStore, SQLKeyStore
+from loop.keys import InMemoryKeyStore, NoKeyStore, SQLKeyStore
 from loop.settings import Settings
 
 
@@ -80,3 +80,14 @@ def test_a_persistent_flow_built_without_a_key_store_writes_no_personal_data(
             informant={"name": "王秀兰"},
         )
     assert flow.recorder.max_notification_id() is None
+
+
+def test_a_flow_made_persistent_by_the_environment_gets_no_volatile_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERSISTENCE_MODULE", "eventsourcing.sqlite")
+    monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "e.db"))
+    flow = IncidentFlow()
+    assert isinstance(flow.key_store, NoKeyStore)
+    with pytest.raises(RuntimeError, match="no key store"):
+        flow.key_store.create("person-1")
