@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.errors import SignatureRefused
+from aggregates.personal import PersonalData
 
 CLOSED_STAGES = frozenset({"closed", "rejected"})
 SIGNER_ROLES = {"community_director": "director", "community_officer": "officer"}
@@ -33,6 +34,16 @@ class Route(NamedTuple):
 
 class Incident(Aggregate):
     """A hazard or situation a volunteer discovered, driven around the loop."""
+
+    class_version = 2  # v2: the informant and victims named in the report
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before reports named people names none (nor a
+        redaction review)."""
+        state.setdefault("informant", None)
+        state.setdefault("victims", [])
+        state.setdefault("redaction_note", None)
 
     class Event(Aggregate.Event):
         actor: Actor
@@ -58,6 +69,10 @@ class Incident(Aggregate):
             """Apply this step's own facts; the routing is already set."""
 
     class Discovered(Event, Aggregate.Created):
+        """v2 adds the informant and victims the report names (personal data)."""
+
+        class_version = 2
+
         module: str
         sense: str
         what: str
@@ -69,6 +84,14 @@ class Incident(Aggregate):
         owner_unit: str | None
         owner_role: str | None
         due_at: datetime | None
+        informant: PersonalData | None
+        victims: list[PersonalData]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Discoveries recorded before reports named people name none."""
+            state.setdefault("informant", None)
+            state.setdefault("victims", [])
 
     class Reported(Stepped):
         channel: str
@@ -185,10 +208,21 @@ class Incident(Aggregate):
             incident.rewarded_points = self.points
 
     class Publicized(Stepped):
+        """v2 adds the redaction review: what was checked for personal data."""
+
+        class_version = 2
+
         title: str
+        redaction_note: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Publicity before the redaction review existed recorded none."""
+            state.setdefault("redaction_note", None)
 
         def record(self, incident: Incident) -> None:
             incident.publicity_title = self.title
+            incident.redaction_note = self.redaction_note
 
     class Closed(Stepped):
         note: str
@@ -222,6 +256,8 @@ class Incident(Aggregate):
         owner_unit: str | None,
         owner_role: str | None,
         due_at: datetime | None,
+        informant: PersonalData | None = None,
+        victims: list[PersonalData] | None = None,
     ) -> None:
         self.module = module
         self.sense = sense
@@ -234,6 +270,8 @@ class Incident(Aggregate):
         self.owner_unit = owner_unit
         self.owner_role = owner_role
         self.due_at = due_at
+        self.informant = informant
+        self.victims = list(victims or [])
         self.last_actor = actor
         self.channel: str | None = None
         self.urgency: str | None = None
@@ -248,6 +286,7 @@ class Incident(Aggregate):
         self.score: dict[str, Any] = {}
         self.rewarded_points: int | None = None
         self.publicity_title: str | None = None
+        self.redaction_note: str | None = None
         self.closing_note: str | None = None
         self.rejection: dict[str, str | None] | None = None
 
@@ -267,6 +306,8 @@ class Incident(Aggregate):
         occurred_at: datetime,
         reporter_id: str,
         community: str,
+        informant: PersonalData | None = None,
+        victims: list[PersonalData] | None = None,
         incident_id: UUID | None = None,
     ) -> Incident:
         return cls._create(
@@ -281,6 +322,8 @@ class Incident(Aggregate):
             occurred_at=occurred_at,
             reporter_id=reporter_id,
             community=community,
+            informant=informant,
+            victims=list(victims or []),
             **route._asdict(),
         )
 

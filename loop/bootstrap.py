@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import binascii
+import os
 from base64 import b64decode
 from urllib.parse import unquote, urlsplit
 
 from loop.errors import InvalidInput
 from loop.flow import IncidentFlow
+from loop.keys import KeyStore, open_key_store
 from loop.policy import PRESETS
 from loop.scoring import resolve_scoring
 from loop.settings import Settings
@@ -126,4 +128,42 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
         application_env(settings),
         policy=PRESETS[settings.policy],
         scoring=resolve_scoring(settings.scoring),
+        key_store=build_key_store(settings),
     )
+
+
+def key_store_url(settings: Settings) -> str:
+    """The key store's URL: as set, or derived from an SQLite or memory event store.
+
+    It may never name the events database itself: the keys must live apart.
+    """
+    events = persistence_env(settings.database_url)
+    url = settings.key_store_url
+    if not url:
+        if "SQLITE_DBNAME" in events:
+            stem, _ = os.path.splitext(events["SQLITE_DBNAME"])
+            return f"sqlite:///{stem}-keys.db"
+        if events["PERSISTENCE_MODULE"] == "eventsourcing.popo":
+            return "memory://"
+        raise InvalidInput(
+            "请设置 LISHU_KEY_STORE_URL：个人信息密钥须与事件库分开保存",
+            "set LISHU_KEY_STORE_URL: the personal data keys live apart from the events",
+            field="key_store_url",
+        )
+    keys = urlsplit(url)
+    if keys.scheme == "sqlite" and "SQLITE_DBNAME" in events:
+        same = os.path.abspath(unquote(keys.path[1:])) == os.path.abspath(events["SQLITE_DBNAME"])
+    else:
+        same = url == settings.database_url and keys.scheme != "memory"
+    if same:
+        raise InvalidInput(
+            "密钥库不能与事件库是同一个数据库",
+            "the key store must not be the events database",
+            field="key_store_url",
+        )
+    return url
+
+
+def build_key_store(settings: Settings) -> KeyStore:
+    """The per-person key store named by the settings (see ``loop.keys``)."""
+    return open_key_store(key_store_url(settings))

@@ -165,7 +165,12 @@ def run(flow: IncidentFlow) -> dict[str, str]:
     flow.accept(OFFICER_XF, i)
     flow.record_outcome(OFFICER_XF, i, summary="社区民警带领辅警上门调解，双方达成维修协议")
     _score_and_reward(flow, i, XINGFU, 20, "矛盾纠纷排查")
-    flow.publicize(PUBLICITY, i, title="外卖小哥听到争吵及时反馈，一场邻里纠纷化解在萌芽")
+    flow.publicize(
+        PUBLICITY,
+        i,
+        title="外卖小哥听到争吵及时反馈，一场邻里纠纷化解在萌芽",
+        redaction_note="已核对标题，不含姓名、电话、身份证号和住址",
+    )
     flow.close_incident(OFFICER_XF, i, note="已宣传")
 
     # 2. Escalated to the station, chased, outcome obtained.

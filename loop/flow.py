@@ -22,7 +22,7 @@ from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.reward_item import RewardItem
 from aggregates.volunteer import Volunteer
-from loop import inputs, units
+from loop import inputs, personal, units
 from loop.errors import (
     AccountNotFound,
     ConcurrencyConflict,
@@ -30,6 +30,8 @@ from loop.errors import (
     InvalidInput,
     NotPermitted,
 )
+from loop.keys import InMemoryKeyStore, KeyStore, NoKeyStore
+from loop.personal_cipher import PersonalDataAsCiphertext
 from loop.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
 from loop.scoring import LISHU_SCORING, ScoringPolicy
 from loop.stages import LOOP, STAGES, STEPS
@@ -97,7 +99,14 @@ class IncidentFlow(Application[UUID]):
         policy: Policy = LISHU,
         scoring: ScoringPolicy = LISHU_SCORING,
         clock: Callable[[], datetime] = datetime_now_with_tzinfo,
+        key_store: KeyStore | None = None,
     ) -> None:
+        # The per-person keys come from the composition root (loop.bootstrap); an
+        # in-memory flow may keep them in memory, a persistent one holds no personal
+        # data without a key store.
+        module = self.construct_env(self.name, env).get("PERSISTENCE_MODULE")
+        persistent = module not in (None, "", "eventsourcing.popo")
+        self.key_store: KeyStore = key_store or (NoKeyStore() if persistent else InMemoryKeyStore())
         super().__init__(env)
         self.policy = policy
         self.scoring = scoring
@@ -106,6 +115,7 @@ class IncidentFlow(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsList())
+        transcoder.register(PersonalDataAsCiphertext(self.key_store))
 
     # -- discover and feed back ------------------------------------------------
 
@@ -425,17 +435,27 @@ class IncidentFlow(Application[UUID]):
         return self._step(actor, incident_id, "reward", expected_version, record)
 
     def publicize(
-        self, actor: Actor, incident_id: UUID, *, title: str, expected_version: int | None = None
+        self,
+        actor: Actor,
+        incident_id: UUID,
+        *,
+        title: str,
+        redaction_note: str,
+        expected_version: int | None = None,
     ) -> Ack:
-        """The county publicity section features the case (典型宣传)."""
+        """The county publicity section features the case (典型宣传), after its
+        redaction review: ``redaction_note`` says what was checked for personal
+        data, and a title holding any personal data of the incident is refused."""
         title = inputs.text("title", title, max_len=200)
-        return self._step(
-            actor,
-            incident_id,
-            "publicize",
-            expected_version,
-            lambda inc, at, route: inc.step(Incident.Publicized, actor, at, route, title=title),
-        )
+        redaction_note = inputs.text("redaction_note", redaction_note, max_len=500)
+
+        def record(inc: Incident, at: datetime, route: Route) -> None:
+            personal.check_redacted("title", title, inc)
+            inc.step(
+                Incident.Publicized, actor, at, route, title=title, redaction_note=redaction_note
+            )
+
+        return self._step(actor, incident_id, "publicize", expected_version, record)
 
     def close_incident(
         self,
@@ -629,6 +649,8 @@ class IncidentFlow(Application[UUID]):
         reporter_id: str | None = None,
         urgency: str | None = None,
         incident_id: UUID | None = None,
+        informant: Any = None,
+        victims: Any = None,
     ) -> Incident:
         checked = {
             "module": inputs.choice("module", module, Module),
@@ -636,6 +658,10 @@ class IncidentFlow(Application[UUID]):
             "what": inputs.text("what", what),
             "where": inputs.text("where", where, max_len=200),
         }
+        named = (
+            None if informant is None else personal.person("informant", informant, self.key_store)
+        )
+        affected = personal.people("victims", victims, self.key_store)
         if not units.is_community(actor.unit):
             raise NotPermitted(
                 "只有社区内的义警或社区民辅警可以录入警情",
@@ -656,6 +682,8 @@ class IncidentFlow(Application[UUID]):
             reporter_id=reporter,
             community=actor.unit,
             incident_id=incident_id,
+            informant=named,
+            victims=affected,
             **checked,
         )
 

@@ -12,6 +12,12 @@ class Settings(BaseSettings):
     """``sqlite:///path.db`` (default, a file in the working directory),
     ``memory://`` (nothing kept), or ``postgresql+psycopg://user:pw@host:port/db``."""
 
+    key_store_url: str | None = None
+    """Where the per-person keys live, apart from the events: ``sqlite:///keys.db``,
+    ``memory://`` or a PostgreSQL URL. Unset: ``<events file>-keys.db`` next to an
+    SQLite events file (``lishu-keys.db`` by default), memory beside a memory store;
+    PostgreSQL deployments must set it."""
+
     policy: str = "lishu"
     """A preset name (``lishu``)."""
 

@@ -18,7 +18,7 @@ from pytest_bdd import given, parsers, step, then
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
-from loop import audit, demo
+from loop import audit, demo, masking
 from loop.bank import Bank
 from loop.flow import IncidentFlow
 from loop.stages import STAGES, STEPS
@@ -47,6 +47,7 @@ CAST: dict[str, Actor] = {
     "申请人小王": Actor("v-xf-wang", "volunteer", demo.XINGFU),
     "申请人小冯": Actor("v-xf-feng", "volunteer", demo.XINGFU),
 }
+AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)  # reads timelines unmasked
 UNITS = {name: unit for unit, name in demo.UNIT_NAMES.items()}
 WHO = "|".join(sorted(map(re.escape, CAST), key=len, reverse=True))
 TRY = "(?P<attempt>试图)?"
@@ -126,9 +127,17 @@ def action(pattern: str) -> Callable[[Callable[..., None]], Callable[..., None]]
 @action(
     f'{{who}}{TRY}通过APP反馈"(?P<module>[^"]+)"类警情{Q.format("what")}'
     f"(，并说明已现场自行处置{Q.format('note')})?"
+    f"(，知情人{Q.format('informant')}，电话{Q.format('phone')})?"
 )
 def report_by_app(
-    world: World, who: str, attempt: str | None, module: str, what: str, note: str | None
+    world: World,
+    who: str,
+    attempt: str | None,
+    module: str,
+    what: str,
+    note: str | None,
+    informant: str | None,
+    phone: str | None,
 ) -> None:
     world.act(
         attempt,
@@ -140,6 +149,7 @@ def report_by_app(
             what=what,
             where="幸福路",
             self_handled_note=note,
+            informant={"name": informant, "phone": phone} if informant else None,
         ),
     )
 
@@ -284,9 +294,12 @@ def reward(world: World, who: str, attempt: str | None) -> None:
     world.act(attempt, lambda: world.flow.reward(CAST[who], world.incident))
 
 
-@action(f"{{who}}{TRY}以{Q.format('title')}为题进行典型宣传")
-def publicize(world: World, who: str, attempt: str | None, title: str) -> None:
-    world.act(attempt, lambda: world.flow.publicize(CAST[who], world.incident, title=title))
+@action(f"{{who}}{TRY}以{Q.format('title')}为题进行典型宣传，脱敏审核{Q.format('review')}")
+def publicize(world: World, who: str, attempt: str | None, title: str, review: str) -> None:
+    world.act(
+        attempt,
+        lambda: world.flow.publicize(CAST[who], world.incident, title=title, redaction_note=review),
+    )
 
 
 @action(f"{{who}}{TRY}办结该警情")
@@ -383,13 +396,13 @@ def route_unchanged(world: World) -> None:
 
 @then(parsers.re(f"时间线记录了{Q.format('text')}"))
 def timeline_mentions(world: World, text: str) -> None:
-    sentences = [e["sentence_zh"] for e in audit.history(world.flow, world.incident)]
+    sentences = [e["sentence_zh"] for e in audit.history(world.flow, world.incident, AUDITOR)]
     assert any(text in s for s in sentences), sentences
 
 
 @then(parsers.re(f"时间线最后一条为{Q.format('text')}"))
 def timeline_ends_with(world: World, text: str) -> None:
-    last = audit.history(world.flow, world.incident)[-1]["sentence_zh"]
+    last = audit.history(world.flow, world.incident, AUDITOR)[-1]["sentence_zh"]
     assert last == text, last
 
 
@@ -443,6 +456,27 @@ def rejection_points_back(world: World) -> None:
 @then(parsers.re(f"警情的发现人是(?P<who>{WHO})"))
 def reporter_is(world: World, who: str) -> None:
     assert world.flow.get(world.incident).reporter_id == CAST[who].id
+
+
+@then(parsers.re(f"宣传记录了脱敏审核{Q.format('review')}"))
+def redaction_recorded(world: World, review: str) -> None:
+    assert world.flow.get(world.incident).redaction_note == review
+
+
+@then(parsers.re(f"(?P<who>{WHO})查看该警情时看不到发现人和知情人"))
+def sees_neither_reporter_nor_informant(world: World, who: str) -> None:
+    seen = audit.describe(world.flow.get(world.incident), CAST[who])
+    assert seen["reporter_id"] == masking.MASKED
+    assert seen["informant"] == {"masked": True, "shown": masking.MASKED}
+    timeline = audit.history(world.flow, world.incident, CAST[who])
+    assert all(CAST["义警小刘"].id not in str(entry) for entry in timeline)
+
+
+@then(parsers.re(f"(?P<who>{WHO})查看该警情时看到知情人{Q.format('name')}"))
+def sees_informant(world: World, who: str, name: str) -> None:
+    seen = audit.describe(world.flow.get(world.incident), CAST[who])
+    assert seen["informant"]["fields"]["name"] == name
+    assert seen["reporter_id"] == CAST["义警小刘"].id
 
 
 # The volunteers' and Happiness Bank's steps live beside these and share World.

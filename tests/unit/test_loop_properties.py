@@ -72,7 +72,7 @@ PAYLOADS: dict[str, Any] = {
             "basis": words,
         }
     ),
-    "publicize": st.fixed_dictionaries({"title": words}),
+    "publicize": st.fixed_dictionaries({"title": words, "redaction_note": words}),
     "close": st.fixed_dictionaries({"note": words}),
     "reject": st.fixed_dictionaries(
         {
@@ -92,7 +92,7 @@ VALID: dict[str, dict[str, Any]] = {
     "record_outcome": {"summary": "s"},
     "confirm_self_handled": {"summary": "s"},
     "propose_score": {"items": [{"item": "i", "points": 3}], "basis": "b"},
-    "publicize": {"title": "t"},
+    "publicize": {"title": "t", "redaction_note": "n"},
     "reject": {"kind": "unfounded", "reason": "r"},
 }
 

@@ -1,0 +1,205 @@
+"""Personal data in the loop: checking what is entered, keeping it out of
+publicity, and forgetting a person.
+
+Forgetting (``forget``) destroys the person's key in the key store and records
+an :class:`Erasure` event saying who erased whom, when and why, never the data.
+Every event that held the person's data stays stored byte for byte, so the hash
+chain still verifies, and replays with the fields shown as 已删除.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+from uuid import uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from aggregates.actor import Actor
+from aggregates.errors import DomainError
+from aggregates.personal import Erasure, PersonalData
+from loop import inputs
+from loop.errors import InvalidInput, NotPermitted
+from loop.keys import KeyStore, forgotten_error
+from loop.vocabulary import Role
+
+if TYPE_CHECKING:
+    from aggregates.incident import Incident
+    from loop.flow import IncidentFlow
+
+# The fields a report may hold about an informant or a victim, with their labels.
+PERSON_FIELDS: dict[str, tuple[str, str]] = {
+    "name": ("姓名", "name"),
+    "phone": ("电话", "phone"),
+    "id_number": ("身份证号", "ID number"),
+    "address": ("住址", "address"),
+}
+MAX_VICTIMS = 20
+PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
+ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
+SUBJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+ERASERS = frozenset({Role.ADMIN})
+
+
+class PersonalDataInText(DomainError):
+    """Text meant for the public contains a person's data held for the incident."""
+
+    code = "personal_data_in_text"
+
+
+class SubjectNotFound(DomainError):
+    code = "subject_not_found"
+
+
+class AlreadyForgotten(DomainError):
+    code = "already_forgotten"
+
+
+def new_subject_id() -> str:
+    return f"person-{uuid4().hex}"
+
+
+def person(field: str, value: Any, keys: KeyStore) -> PersonalData:
+    """Checks one person's data as entered: a :class:`PersonalData`, or a mapping of
+    :data:`PERSON_FIELDS` (with an optional ``subject_id`` naming a known person;
+    without one a new subject id is minted)."""
+    if isinstance(value, PersonalData):
+        if value.erased:
+            raise InvalidInput(
+                f"「{field}」是已删除的个人信息",
+                f"'{field}' holds erased data",
+                field=field,
+            )
+        subject_id, given = value.subject_id, dict(value.fields)
+    elif isinstance(value, Mapping):
+        given = dict(value)
+        subject_id = given.pop("subject_id", "") or new_subject_id()
+    else:
+        raise InvalidInput(
+            f"「{field}」须为个人信息（姓名、电话、身份证号、住址）",
+            f"'{field}' must be personal data (name, phone, id_number, address)",
+            field=field,
+        )
+    if not isinstance(subject_id, str) or not SUBJECT_ID.fullmatch(subject_id):
+        raise InvalidInput(
+            f"「{field}」的人员编号无效", f"'{field}' has an invalid subject id", field=field
+        )
+    unknown = sorted(set(given) - set(PERSON_FIELDS))
+    if unknown or not given:
+        raise InvalidInput(
+            f"「{field}」只能包含：{'、'.join(zh for zh, _ in PERSON_FIELDS.values())}，且不能为空",
+            f"'{field}' takes one or more of: {', '.join(PERSON_FIELDS)}",
+            field=field,
+            unknown=unknown,
+        )
+    fields = {name: inputs.text(f"{field}.{name}", given[name], max_len=200) for name in given}
+    if "phone" in fields and not PHONE.fullmatch(fields["phone"]):
+        raise InvalidInput("电话号码格式不正确", "not a phone number", field=f"{field}.phone")
+    if "id_number" in fields and not ID_NUMBER.fullmatch(fields["id_number"]):
+        raise InvalidInput(
+            "身份证号须为15位或18位",
+            "an ID number has 15 or 18 characters",
+            field=f"{field}.id_number",
+        )
+    if keys.forgotten(subject_id):
+        raise forgotten_error(subject_id, field=field)
+    return PersonalData(subject_id, fields)
+
+
+def people(field: str, values: Any, keys: KeyStore) -> list[PersonalData]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple) or len(values) > MAX_VICTIMS:
+        raise InvalidInput(
+            f"「{field}」须为至多{MAX_VICTIMS}人的列表",
+            f"'{field}' must be a list of at most {MAX_VICTIMS} people",
+            field=field,
+        )
+    return [person(f"{field}[{i}]", v, keys) for i, v in enumerate(values)]
+
+
+def check_redacted(field: str, text: str, incident: Incident) -> None:
+    """Refuses public text that contains a personal value held for the incident."""
+    found = [
+        name
+        for held in [incident.informant, *incident.victims]
+        if held is not None
+        for name in held.names
+        if not held.erased and len(held.fields[name]) >= 2 and held.fields[name] in text
+    ]
+    if incident.reporter_id in text:
+        found.append("reporter_id")
+    if found:
+        raise PersonalDataInText(
+            f"「{field}」含有个人信息（"
+            + "、".join(PERSON_FIELDS.get(n, (n, n))[0] for n in found)
+            + "），请脱敏后再宣传",
+            f"'{field}' contains personal data ({', '.join(found)}); redact it first",
+            field=field,
+            found=found,
+        )
+
+
+class ErasureAck(NamedTuple):
+    subject_id: str
+    erasure_id: str
+    key_destroyed: bool
+    position: int | None
+
+
+def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> ErasureAck:
+    """Forget a person: destroy their key, then record who erased them, when, why.
+
+    Allowed to the administrator role. Destroying is idempotent, so if recording
+    fails after it, forgetting again completes the record.
+    """
+    subject_id = inputs.text("subject_id", subject_id, max_len=100)
+    reason = inputs.text("reason", reason, max_len=500)
+    if actor.role not in ERASERS:
+        raise NotPermitted(
+            "只有系统管理员可以删除个人信息",
+            "Only an administrator may erase personal data",
+            role=actor.role,
+        )
+    erasure_id = Erasure.id_for(subject_id)
+    try:
+        flow.repository.get(erasure_id)
+    except AggregateNotFoundError:
+        pass
+    else:
+        raise _already(subject_id)
+    keys = flow.key_store
+    if not keys.exists(subject_id) and not keys.forgotten(subject_id):
+        raise SubjectNotFound(
+            "没有此人的个人信息", "No personal data is held for this person", subject_id=subject_id
+        )
+    destroyed = keys.destroy(subject_id)
+    erasure = Erasure.record(actor, flow.clock(), subject_id, reason)
+    try:
+        recordings = flow.save(erasure)
+    except RecordConflictError:
+        raise _already(subject_id) from None
+    position = recordings[-1].notification.id if recordings else None
+    return ErasureAck(subject_id, str(erasure_id), destroyed, position)
+
+
+def erasure_record(flow: IncidentFlow, subject_id: str) -> dict[str, Any] | None:
+    """Who erased the person, when and why; ``None`` if never erased."""
+    try:
+        erasure: Erasure = flow.repository.get(Erasure.id_for(subject_id))
+    except AggregateNotFoundError:
+        return None
+    return {
+        "subject_id": erasure.subject_id,
+        "erased_at": erasure.created_on.isoformat(),
+        "actor": vars(erasure.actor),
+        "reason": erasure.reason,
+    }
+
+
+def _already(subject_id: str) -> AlreadyForgotten:
+    return AlreadyForgotten(
+        "此人的个人信息已删除", "This person was already forgotten", subject_id=subject_id
+    )
