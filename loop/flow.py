@@ -81,6 +81,10 @@ class IncidentFlow(Application[UUID]):
         self.policy = policy
         self.clock = clock
 
+    def close(self) -> None:
+        super().close()
+        self.key_store.close()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsList())
