@@ -112,6 +112,10 @@ class IncidentFlow(Application[UUID]):
         self.scoring = scoring
         self.clock = clock
 
+    def close(self) -> None:
+        super().close()
+        self.key_store.close()
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(ActorAsList())

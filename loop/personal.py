@@ -40,6 +40,7 @@ MAX_VICTIMS = 20
 PHONE = re.compile(r"\+?[0-9][0-9 -]{4,19}")
 ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
 SUBJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+SEPARATORS = re.compile(r"[\s\-.()（）]+")
 ERASERS = frozenset({Role.ADMIN})
 
 
@@ -120,23 +121,35 @@ def people(field: str, values: Any, keys: KeyStore) -> list[PersonalData]:
     return [person(f"{field}[{i}]", v, keys) for i, v in enumerate(values)]
 
 
+def _squeezed(text: str) -> str:
+    """``text`` without spaces, dashes and dots, as numbers are often written."""
+    return SEPARATORS.sub("", text).lower()
+
+
+def _appears(value: str, text: str) -> bool:
+    return len(value) >= 2 and (value in text or _squeezed(value) in _squeezed(text))
+
+
 def check_redacted(field: str, text: str, incident: Incident) -> None:
-    """Refuses public text that contains a personal value held for the incident."""
-    found = [
-        name
-        for held in [incident.informant, *incident.victims]
-        if held is not None
-        for name in held.names
-        if not held.erased and len(held.fields[name]) >= 2 and held.fields[name] in text
-    ]
-    if incident.reporter_id in text:
+    """Refuses public text that contains a personal value held for the incident
+    (numbers also when written with spaces or dashes) or its reporter's id."""
+    found = sorted(
+        {
+            name
+            for held in [incident.informant, *incident.victims]
+            if held is not None and not held.erased
+            for name in held.names
+            if _appears(held.fields[name], text)
+        }
+    )
+    if _appears(incident.reporter_id, text):
         found.append("reporter_id")
     if found:
+        labels = {**PERSON_FIELDS, "reporter_id": ("发现人编号", "reporter id")}
         raise PersonalDataInText(
-            f"「{field}」含有个人信息（"
-            + "、".join(PERSON_FIELDS.get(n, (n, n))[0] for n in found)
-            + "），请脱敏后再宣传",
-            f"'{field}' contains personal data ({', '.join(found)}); redact it first",
+            f"「{field}」含有个人信息（{'、'.join(labels[n][0] for n in found)}），请脱敏后再宣传",
+            f"'{field}' contains personal data ({', '.join(labels[n][1] for n in found)}); "
+            "redact it first",
             field=field,
             found=found,
         )

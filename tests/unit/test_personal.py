@@ -282,3 +282,51 @@ def test_forgetting_completes_if_the_key_was_destroyed_but_not_yet_recorded(
     ack = forget(flow, ADMIN, "person-wang", "补记删除")
     assert not ack.key_destroyed
     assert erasure_record(flow, "person-wang") is not None
+
+
+# -- the redaction review before publicity ------------------------------------------
+
+
+def rewarded(flow: IncidentFlow) -> UUID:
+    incident = report(flow, informant=WANG, victims=[{"name": "李四", "address": "幸福小区3栋"}])
+    flow.accept(demo.OFFICER_XF, incident)
+    flow.record_outcome(demo.OFFICER_XF, incident, summary="调解")
+    flow.propose_score(demo.CADRE_XF, incident, items=[{"item": "排查", "points": 5}], basis="b")
+    flow.sign_score(demo.DIRECTOR_XF, incident)
+    flow.sign_score(demo.OFFICER_XF, incident)
+    flow.reward(demo.OFFICER_XF, incident)
+    return incident
+
+
+@pytest.mark.parametrize(
+    ("title", "found"),
+    [
+        ("王秀兰及时报警", ["name"]),
+        ("热心群众（电话139-0443-1234）", ["phone"]),
+        ("身份证 220322 19650315 1234 的群众", ["id_number"]),
+        ("李四家住幸福小区3栋", ["address", "name"]),
+        ("义警 V-XF-LIU 的故事", ["reporter_id"]),
+    ],
+)
+def test_publicity_holding_personal_data_is_refused(
+    flow: IncidentFlow, title: str, found: list[str]
+) -> None:
+    incident = rewarded(flow)
+    before = flow.get(incident).version
+    with pytest.raises(DomainError) as refused:
+        flow.publicize(demo.PUBLICITY, incident, title=title, redaction_note="已核对")
+    assert refused.value.code == "personal_data_in_text"
+    assert refused.value.details["found"] == found
+    assert flow.get(incident).version == before
+
+
+def test_publicity_after_the_review_records_it(flow: IncidentFlow) -> None:
+    incident = rewarded(flow)
+    flow.publicize(
+        demo.PUBLICITY, incident, title="外卖小哥及时反馈", redaction_note="已删去知情人姓名"
+    )
+    published = flow.get(incident)
+    assert (published.stage, published.redaction_note) == ("publicized", "已删去知情人姓名")
+    with pytest.raises(DomainError) as refused:
+        flow.publicize(demo.PUBLICITY, rewarded(flow), title="外卖小哥", redaction_note=" ")
+    assert refused.value.details["field"] == "redaction_note"
