@@ -789,11 +789,14 @@ class IncidentFlow(Application[UUID]):
             if current != version:
                 changed.append((type(aggregate).__name__, aggregate_id, current))
         incidents = [c for c in changed if c[0] == "Incident"]
-        if incidents or not changed:
-            kind, aggregate_id, current = (incidents or [("Incident", next(iter(loaded)), 0)])[0]
+        if incidents:
+            _, aggregate_id, current = incidents[0]
             error = self._conflict_with(aggregate_id, current)
         else:
-            kind, aggregate_id, current = changed[0]
+            first_id, (first, first_version) = next(iter(loaded.items()))
+            kind, aggregate_id, current = (
+                changed[0] if changed else (type(first).__name__, first_id, first_version)
+            )
             zh, en = AGGREGATE_LABELS.get(kind, ("记录", "record"))
             error = ConcurrencyConflict(
                 f"{zh}已被他人更新，请刷新后重试",

@@ -25,8 +25,8 @@ from aggregates.points_account import account_id
 from loop import audit, demo, units
 from loop.flow import IncidentFlow
 from loop.stages import STEPS
-from loop.volunteers import Volunteers
 from tests.support import FakeClock
+from tests.unit.bank_helpers import admit
 
 CAST = [
     demo.RIDER,
@@ -95,29 +95,6 @@ VALID: dict[str, dict[str, Any]] = {
     "publicize": {"title": "t", "redaction_note": "n"},
     "reject": {"kind": "unfounded", "reason": "r"},
 }
-
-
-def admit(flow: IncidentFlow, *people: Actor) -> None:
-    """Apply, review and admit each volunteer: his Happiness Bank account opens."""
-    volunteers = Volunteers(flow)
-    for n, person in enumerate(people):
-        volunteers.apply(
-            demo.CADRE_XF if person.unit == demo.XINGFU else demo.CADRE_HP,
-            volunteer_id=person.id,
-            name="某",
-            phone=f"1390000{n:04d}",
-            id_number=demo.sample_id_number(n),
-            address="幸福小区",
-            employer="某公司",
-            occupation="courier",
-        )
-        cadre = demo.CADRE_XF if person.unit == demo.XINGFU else demo.CADRE_HP
-        for reviewer in ("employer", "community"):
-            volunteers.review(cadre, person.id, reviewer=reviewer, approved=True, note="好")
-        volunteers.review(
-            demo.STATION_OFFICER, person.id, reviewer="station", approved=True, note="无前科"
-        )
-        volunteers.admit(demo.STATION_OFFICER, person.id)
 
 
 class LoopMachine(RuleBasedStateMachine):
@@ -265,17 +242,19 @@ class LoopMachine(RuleBasedStateMachine):
 
     @invariant()
     def every_reward_is_deposited_once_and_reversed_if_rejected(self) -> None:
+        incidents = [self.flow.get(i) for i in self.ids]
         for person in ADMITTED:
             account = self.flow.points_account(person.id)
             assert account.balance >= 0
             rewarded = {
-                str(i)
-                for i in self.ids
-                if self.flow.get(i).reporter_id == person.id
-                and self.flow.get(i).rewarded_points is not None
+                str(i.id)
+                for i in incidents
+                if i.reporter_id == person.id and i.rewarded_points is not None
             }
             assert set(account.deposits) == rewarded
-            rejected = {i for i in rewarded if self.flow.get(UUID(i)).stage == "rejected"}
+            rejected = {
+                str(i.id) for i in incidents if str(i.id) in rewarded and i.stage == "rejected"
+            }
             assert set(account.reversed_incidents) == rejected
             assert len(account.reversed_incidents) == len(rejected)
             assert account.balance == account.earned  # nothing redeemed here
