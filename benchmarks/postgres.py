@@ -1,4 +1,8 @@
-"""A scratch PostgreSQL database for a benchmark run, dropped afterwards."""
+"""Scratch PostgreSQL databases for benchmark and test runs, dropped afterwards.
+
+Each comes with its key database (``<name>_keys``), where the composition root
+keeps personal-data keys apart from the events by default.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,38 @@ from uuid import uuid4
 
 import psycopg
 
-from loop.bootstrap import postgres_conninfo
+from loop.bootstrap import keys_database_url, postgres_conninfo
+
+
+def _name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def create_database(server_url: str, prefix: str, template: str = "template0") -> str:
+    """Create an empty database and its key database (or copies of ``template``
+    and its key database, which must have no open connections); return its URL."""
+    name = f"{prefix}_{uuid4().hex[:12]}"
+    url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    keys_template = "template0" if template == "template0" else f"{template}_keys"
+    with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"')
+        admin.execute(f'CREATE DATABASE {_name(keys_database_url(url))} TEMPLATE "{keys_template}"')
+    return url
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    """Drop a database made by :func:`create_database` and its key database."""
+    with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
+        for url in (database_url, keys_database_url(database_url)):
+            admin.execute(f"DROP DATABASE IF EXISTS {_name(url)} WITH (FORCE)")
 
 
 @contextmanager
 def scratch_database(server_url: str) -> Iterator[str]:
     """A fresh database on the server ``server_url`` names (its role needs
     CREATEDB); yields its URL."""
-    name = f"lishu_bench_{uuid4().hex[:12]}"
-    admin = postgres_conninfo(server_url)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+    url = create_database(server_url, "lishu_bench")
     try:
-        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+        yield url
     finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(server_url, url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import binascii
 import os
 from base64 import b64decode
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from loop.errors import InvalidInput
 from loop.flow import IncidentFlow
@@ -132,8 +132,16 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
     )
 
 
+def keys_database_url(database_url: str) -> str:
+    """The default key database beside a PostgreSQL event store: ``<name>_keys`` on
+    the same server. A database of its own, so an events backup (``pg_dump`` of
+    the events database) never holds the keys; it must exist (``createdb``)."""
+    url = urlsplit(database_url)
+    return urlunsplit(url._replace(path=f"{url.path.rstrip('/')}_keys"))
+
+
 def key_store_url(settings: Settings) -> str:
-    """The key store's URL: as set, or derived from an SQLite or memory event store.
+    """The key store's URL: as set, or derived from the event store's URL.
 
     It may never name the events database itself: the keys must live apart.
     """
@@ -145,11 +153,7 @@ def key_store_url(settings: Settings) -> str:
             return f"sqlite:///{stem}-keys.db"
         if events["PERSISTENCE_MODULE"] == "eventsourcing.popo":
             return "memory://"
-        raise InvalidInput(
-            "请设置 LISHU_KEY_STORE_URL：个人信息密钥须与事件库分开保存",
-            "set LISHU_KEY_STORE_URL: the personal data keys live apart from the events",
-            field="key_store_url",
-        )
+        return keys_database_url(settings.database_url)
     keys = urlsplit(url)
     if keys.scheme == "sqlite" and "SQLITE_DBNAME" in events:
         same = os.path.abspath(unquote(keys.path[1:])) == os.path.abspath(events["SQLITE_DBNAME"])

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-from uuid import uuid4
+from urllib.parse import urlsplit
 
 
 def create_postgres_database(server_url: str, template: str = "template0") -> str:
-    """Create an empty database (or a copy of ``template``, which must have no
-    open connections) on the server; return its URL."""
-    import psycopg
+    """Create an empty database with its key database (or copies of ``template``
+    and its keys, which must have no open connections); return its URL."""
+    from benchmarks.postgres import create_database
 
-    from loop.bootstrap import postgres_conninfo
-
-    name = f"lishu_test_{uuid4().hex[:12]}"
-    with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"')
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    return create_database(server_url, "lishu_test", template)
 
 
 def drop_postgres_database(server_url: str, database_url: str) -> None:
     """Drop a database made by ``create_postgres_database``, closing its connections."""
-    import psycopg
+    from benchmarks.postgres import drop_database
 
-    from loop.bootstrap import postgres_conninfo
-
-    name = urlsplit(database_url).path.lstrip("/")
-    assert name.startswith("lishu_test_"), name
-    with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    assert urlsplit(database_url).path.lstrip("/").startswith("lishu_test_"), database_url
+    drop_database(server_url, database_url)
