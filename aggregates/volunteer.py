@@ -1,13 +1,16 @@
 """The Volunteer aggregate: application, joint review, admission, squads, duty status.
 
-Personal details (name, phone, ID number, address) travel together in one
-``personal`` mapping on :class:`Volunteer.Applied`, so they can be protected at
-rest as one unit. Input is validated by ``loop.volunteers`` before a method here
-is called; the aggregate enforces the order of the procedure.
+Personal details (name, phone, ID number, address) travel together as one
+:class:`PersonalData` value on :class:`Volunteer.Applied`, whose subject is the
+volunteer's id: ``loop/`` stores it encrypted under that volunteer's own key,
+so forgetting him leaves it shown as 已删除. Input is validated by
+``loop.volunteers`` before a method here is called; the aggregate enforces the
+order of the procedure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -16,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.errors import AdmissionRefused
+from aggregates.personal import PersonalData
 
 # The joint review: the volunteer's employer, the police station and the community.
 REVIEWERS = {"employer": "所在单位", "station": "派出所", "community": "社区"}
@@ -53,6 +57,13 @@ SERVING = ("active", "flexible", "suspended")
 ON_DUTY = ("active", "flexible")
 
 
+def legacy_personal(volunteer_id: str, personal: Any) -> Any:
+    """Details stored as a plain mapping (class version 1), as PersonalData."""
+    if isinstance(personal, Mapping):
+        return PersonalData(volunteer_id, {str(k): str(v) for k, v in personal.items()})
+    return personal
+
+
 def volunteer_aggregate_id(volunteer_id: str) -> UUID:
     """Volunteers are known by their account id; the aggregate id follows from it."""
     return uuid5(NAMESPACE_URL, f"lishu:volunteer:{volunteer_id}")
@@ -61,16 +72,34 @@ def volunteer_aggregate_id(volunteer_id: str) -> UUID:
 class Volunteer(Aggregate):
     """A person applying to serve as a volunteer (义警), then serving."""
 
+    class_version = 2  # v2: the personal details are PersonalData (encrypted at rest)
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken when the details were a plain mapping holds them as
+        the volunteer's PersonalData."""
+        state["personal"] = legacy_personal(state["volunteer_id"], state["personal"])
+
     class Event(Aggregate.Event):
         actor: Actor
 
     class Applied(Event, Aggregate.Created):
+        """v2: ``personal`` is the volunteer's :class:`PersonalData` (name, phone,
+        id_number, address), its subject the volunteer id."""
+
+        class_version = 2
+
         volunteer_id: str
-        personal: dict[str, str]  # name, phone, id_number, address: protected as one
+        personal: PersonalData
         employer: str
         occupation: str
         community: str
         party_member: bool
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Applications recorded when the details were a plain mapping."""
+            state["personal"] = legacy_personal(state["volunteer_id"], state["personal"])
 
     class Reviewed(Event):
         reviewer: str  # employer | station | community
@@ -135,7 +164,7 @@ class Volunteer(Aggregate):
         self,
         actor: Actor,  # noqa: ARG002 (every Created field is passed; the event keeps it)
         volunteer_id: str,
-        personal: dict[str, str],
+        personal: PersonalData,
         employer: str,
         occupation: str,
         community: str,
@@ -165,12 +194,18 @@ class Volunteer(Aggregate):
         at: datetime,
         *,
         volunteer_id: str,
-        personal: dict[str, str],
+        personal: PersonalData | Mapping[str, str],
         employer: str,
         occupation: str,
         community: str,
         party_member: bool,
     ) -> Volunteer:
+        """``personal`` is the volunteer's own data: a mapping becomes his
+        :class:`PersonalData`; a value naming another subject is refused."""
+        if not isinstance(personal, PersonalData):
+            personal = PersonalData(volunteer_id, personal)
+        if personal.subject_id != volunteer_id:
+            raise ValueError("a volunteer's personal data has the volunteer as its subject")
         return cls._create(
             cls.Applied,
             id=volunteer_aggregate_id(volunteer_id),

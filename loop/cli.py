@@ -7,15 +7,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
 from rich.progress import Progress
 
+from aggregates.actor import Actor
 from aggregates.errors import DomainError
+from aggregates.volunteer import volunteer_aggregate_id
 from loop import audit, demo
 from loop.bootstrap import build_flow
+from loop.errors import VolunteerNotFound
+from loop.flow import IncidentFlow
 from loop.policy import RULES, SCOPE_LABELS
 from loop.settings import Settings
 from loop.stages import LOOP, STEPS
@@ -26,22 +30,36 @@ app = typer.Typer(
 )
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
+AsAuditor = Annotated[
+    bool,
+    typer.Option(
+        "--as-auditor",
+        help="以本县审计员身份查看完整记录（服务器控制台）；默认按无身份读者隐藏个人信息",
+    ),
+]
+Operator = Annotated[str, typer.Option("--operator", help="操作人编号，记入审计")]
 
 
 def _settings(database_url: str | None) -> Settings:
     return Settings(database_url=database_url) if database_url else Settings()
 
 
-def _print_timeline(entries: list[dict[str, object]], english: bool) -> None:
+def _print_timeline(entries: list[dict[str, Any]], english: bool) -> None:
+    """One line per event; under it the people it names, as the viewer may see them."""
     for e in entries:
         typer.echo(
             f"v{e['version']:<3} {str(e['at'])[:19]}  "
             f"{e['sentence_en'] if english else e['sentence_zh']}"
         )
+        for role, held in (e.get("people") or {}).items():
+            if held:
+                typer.echo(f"      {role}: {json.dumps(held, ensure_ascii=False)}")
 
 
 @app.command("demo")
-def demo_command(database_url: DatabaseUrl = None) -> None:
+def demo_command(
+    database_url: DatabaseUrl = None, as_auditor: AsAuditor = False, operator: Operator = "console"
+) -> None:
     """Drive a realistic set of incidents through every branch of the loop."""
     flow = build_flow(_settings(database_url))
     ids = demo.run(flow)
@@ -49,7 +67,29 @@ def demo_command(database_url: DatabaseUrl = None) -> None:
     for branch, incident_id in ids.items():
         typer.echo(f"  {incident_id}  {branch}  {flow.get(UUID(incident_id)).stage}")
     typer.echo("\n警情时间线（分流移交）：")
-    _print_timeline(audit.history(flow, UUID(ids["diverted"])), english=False)
+    diverted = UUID(ids["diverted"])
+    viewer = _viewer(flow, diverted, operator) if as_auditor else None
+    _print_timeline(audit.history(flow, diverted, viewer), english=False)
+
+
+def _record_id(flow: IncidentFlow, text: str) -> UUID:
+    """A record's id: a UUID (incident, volunteer, points account, reward item),
+    or a volunteer's id."""
+    try:
+        return UUID(text)
+    except ValueError:
+        key = volunteer_aggregate_id(text)
+        if key in flow.repository:
+            return key
+        raise VolunteerNotFound(
+            f"「{text}」不是警情或记录编号，也没有此编号的义警",
+            f"'{text}' is neither a record id nor a volunteer's id",
+            id=text,
+        ) from None
+
+
+def _viewer(flow: IncidentFlow, key: UUID, operator: str) -> Actor:
+    return audit.console_auditor(operator, audit.unit_of(flow, key))
 
 
 @app.command("history")
@@ -61,23 +101,74 @@ def history_command(
         datetime | None, typer.Option("--as-of", help="该时刻的状态（ISO 时间）")
     ] = None,
     english: Annotated[bool, typer.Option("--en", help="English")] = False,
+    as_auditor: AsAuditor = False,
+    operator: Operator = "console",
 ) -> None:
-    """An incident's timeline, or its state at a version or moment."""
+    """The timeline of an incident, a volunteer (his id or record id), a points
+    account or a reward item; or an incident's state at a version or moment.
+
+    Read as nobody in particular, people's identities are hidden; ``--as-auditor``
+    reads as an auditor of the record's county, who sees everything."""
     flow = build_flow(_settings(database_url))
     try:
-        key = UUID(incident_id)
+        key = _record_id(flow, incident_id)
+        viewer = _viewer(flow, key, operator) if as_auditor else None
+        if (version is not None or as_of is not None) and audit.kind_of(flow, key) != "incident":
+            raise audit.HistoryNotAvailable(
+                "只能查询警情在某版本或某时刻的状态",
+                "Only an incident's state at a version or moment can be shown",
+                id=incident_id,
+            )
         if version is not None:
-            typer.echo(json.dumps(audit.state_at(flow, key, version), ensure_ascii=False, indent=2))
+            state = audit.state_at(flow, key, version, viewer)
+            typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         elif as_of is not None:
             moment = as_of if as_of.tzinfo else as_of.astimezone()
-            typer.echo(
-                json.dumps(audit.state_as_of(flow, key, moment), ensure_ascii=False, indent=2)
-            )
+            state = audit.state_as_of(flow, key, moment, viewer)
+            typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         else:
-            _print_timeline(audit.history(flow, key), english)
+            _print_timeline(audit.history(flow, key, viewer), english)
     except (DomainError, ValueError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
+    finally:
+        flow.close()
+
+
+@app.command("forget")
+def forget_command(
+    subject_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="删除理由，记入审计")],
+    operator: Annotated[str, typer.Option("--operator", help="执行删除的系统管理员编号")],
+    unit: Annotated[str, typer.Option("--unit", help="系统管理员所属单位（县局）")] = "lishu",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Forget a person (a volunteer's id or a person id): destroy their key so their
+    data reads as 已删除 everywhere; the erasure is recorded, the history stays
+    verifiable. Administrators only: recorded as the operator, an administrator of
+    the county."""
+    from loop.personal import forget
+
+    flow = build_flow(_settings(database_url))
+    try:
+        actor = Actor(operator, "admin", unit)
+        ack = forget(flow, actor, subject_id, reason)
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        flow.close()
+    typer.echo(
+        f"已删除 {ack.subject_id} 的个人信息（密钥"
+        + ("已销毁" if ack.key_destroyed else "此前已销毁")
+        + f"），删除记录 {ack.erasure_id}，位置 {ack.position}"
+    )
+    if ack.plaintext_remains:
+        typer.echo(
+            "注意：此义警的个人信息录入于加密之前，读取时显示为已删除，但旧事件中仍存有明文"
+            " (details recorded before encryption remain in plain text in the old events)",
+            err=True,
+        )
 
 
 @app.command("policy")

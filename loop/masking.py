@@ -109,3 +109,72 @@ def view_for(viewer: Actor | None, community: str, reporter_id: str) -> View:
 def view_of(viewer: Actor | None, incident: Any) -> View:
     """:func:`view_for` an incident (anything with ``community`` and ``reporter_id``)."""
     return view_for(viewer, incident.community, incident.reporter_id)
+
+
+# -- volunteers' own personal details ------------------------------------------
+
+
+class VolunteerAudience(StrEnum):
+    SELF = "self"  # the volunteer himself
+    COMMUNITY_STAFF = "community_staff"  # cadre or director of his community
+    COMMUNITY_POLICE = "community_police"  # community officer or auxiliary of his community
+    STATION = "station"  # an officer of the station his community belongs to
+    AUDITOR_IN_SCOPE = "auditor_in_scope"  # an auditor whose unit contains his community
+
+
+COMMUNITY_POLICE = frozenset({Role.COMMUNITY_OFFICER, Role.AUXILIARY})
+
+# Which audiences see each of a volunteer's fields. Not listed, not seen: other
+# volunteers, departments, publicity, county officers and administrators see
+# the volunteer's id and service record, never who he is.
+VOLUNTEER_FIELDS_VISIBLE_TO: dict[str, frozenset[VolunteerAudience]] = {
+    "name": frozenset(VolunteerAudience),
+    "phone": frozenset(VolunteerAudience),
+    "id_number": frozenset(VolunteerAudience),
+    "address": frozenset(VolunteerAudience),
+}
+
+
+def volunteer_audiences(
+    viewer: Actor | None, community: str, volunteer_id: str
+) -> frozenset[VolunteerAudience]:
+    """The audiences ``viewer`` belongs to for volunteer ``volunteer_id`` of
+    ``community``."""
+    if viewer is None:
+        return frozenset()
+    found = set()
+    if viewer.role == Role.VOLUNTEER and viewer.id == volunteer_id:
+        found.add(VolunteerAudience.SELF)
+    if viewer.role in COMMUNITY_STAFF and viewer.unit == community:
+        found.add(VolunteerAudience.COMMUNITY_STAFF)
+    if viewer.role in COMMUNITY_POLICE and viewer.unit == community:
+        found.add(VolunteerAudience.COMMUNITY_POLICE)
+    if viewer.role == Role.STATION_OFFICER and units.within(community, viewer.unit):
+        found.add(VolunteerAudience.STATION)
+    if viewer.role == Role.AUDITOR and units.within(community, viewer.unit):
+        found.add(VolunteerAudience.AUDITOR_IN_SCOPE)
+    return frozenset(found)
+
+
+def volunteer_fields_seen(
+    viewer: Actor | None, community: str, volunteer_id: str
+) -> frozenset[str]:
+    """The names of the volunteer's fields ``viewer`` may read."""
+    who = volunteer_audiences(viewer, community, volunteer_id)
+    return frozenset(name for name, allowed in VOLUNTEER_FIELDS_VISIBLE_TO.items() if who & allowed)
+
+
+def volunteer_personal(
+    viewer: Actor | None, community: str, held: PersonalData, *, forgotten: bool = False
+) -> dict[str, Any]:
+    """A volunteer's details as ``viewer`` may see them: each field shown, masked
+    (已隐藏) or erased (已删除); ``forgotten`` shows a value as erased even if it
+    still decodes (details stored before they were encrypted)."""
+    if forgotten and not held.erased:
+        held = PersonalData.erased_of(held.subject_id, held.names)
+    shown = held.shown()
+    seen = volunteer_fields_seen(viewer, community, held.subject_id)
+    masked = sorted(n for n in held.names if n not in seen)
+    if not held.erased:
+        shown["fields"] = {n: MASKED if n in masked else v for n, v in shown["fields"].items()}
+    return {**shown, "masked": masked}

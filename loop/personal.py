@@ -4,7 +4,8 @@ publicity, and forgetting a person.
 Forgetting (``forget``) destroys the person's key in the key store and records
 an :class:`Erasure` event saying who erased whom, when and why, never the data.
 Every event that held the person's data stays stored byte for byte, so the hash
-chain still verifies, and replays with the fields shown as 已删除.
+chain still verifies, and replays with the fields shown as 已删除. A volunteer is
+forgotten by his volunteer id: his application's details have it as subject.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from eventsourcing.persistence import RecordConflictError
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.personal import Erasure, PersonalData
+from aggregates.volunteer import volunteer_aggregate_id
 from loop import inputs
 from loop.errors import InvalidInput, NotPermitted
 from loop.keys import KeyStore, forgotten_error
@@ -160,6 +162,10 @@ class ErasureAck(NamedTuple):
     erasure_id: str
     key_destroyed: bool
     position: int | None
+    # The person is a volunteer whose details were recorded before they were
+    # encrypted (no key was ever made): reads show them erased, but the old
+    # events still hold them in plain text.
+    plaintext_remains: bool = False
 
 
 def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> ErasureAck:
@@ -184,7 +190,9 @@ def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> Er
     else:
         raise _already(subject_id)
     keys = flow.key_store
-    if not keys.exists(subject_id) and not keys.forgotten(subject_id):
+    keyless = not keys.exists(subject_id) and not keys.forgotten(subject_id)
+    legacy = keyless and _is_volunteer(flow, subject_id)
+    if keyless and not legacy:
         raise SubjectNotFound(
             "没有此人的个人信息", "No personal data is held for this person", subject_id=subject_id
         )
@@ -195,7 +203,13 @@ def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> Er
     except RecordConflictError:
         raise _already(subject_id) from None
     position = recordings[-1].notification.id if recordings else None
-    return ErasureAck(subject_id, str(erasure_id), destroyed, position)
+    return ErasureAck(subject_id, str(erasure_id), destroyed, position, legacy)
+
+
+def _is_volunteer(flow: IncidentFlow, subject_id: str) -> bool:
+    """Whether a volunteer record exists under ``subject_id`` (a volunteer's
+    personal details have his volunteer id as their subject)."""
+    return volunteer_aggregate_id(subject_id) in flow.repository
 
 
 def erasure_record(flow: IncidentFlow, subject_id: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from eventsourcing.application import AggregateNotFoundError
 
 from aggregates.actor import Actor
+from aggregates.personal import PersonalData
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.volunteer import (
     OCCUPATIONS,
@@ -27,9 +28,11 @@ from aggregates.volunteer import (
     Volunteer,
     volunteer_aggregate_id,
 )
-from loop import inputs, permissions, units
+from loop import inputs, masking, permissions, units
+from loop.audit import primitive
 from loop.errors import AlreadyRegistered, InvalidInput, VolunteerNotFound
 from loop.flow import IncidentFlow
+from loop.keys import forgotten_error
 from loop.scoring import CHINA
 
 VOLUNTEER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -89,7 +92,8 @@ def _matches(field: str, value: Any, pattern: re.Pattern[str], zh: str, en: str)
 
 
 def personal_details(name: Any, phone: Any, id_number: Any, address: Any) -> dict[str, str]:
-    """The applicant's personal details, validated; stored together as one mapping."""
+    """The applicant's personal details, validated; stored together as one
+    :class:`PersonalData` under the volunteer's own key."""
     number = _matches(
         "id_number", id_number, ID_NUMBER, "须为18位居民身份证号码", "must be an 18-digit ID number"
     )
@@ -127,6 +131,28 @@ class Volunteers:
             )
         return volunteer
 
+    def view(self, viewer: Actor | None, volunteer_id: str) -> dict[str, Any]:
+        """The volunteer's record as primitives, his personal details shown, masked
+        (已隐藏) or erased (已删除) for ``viewer`` as ``loop.masking`` says."""
+        volunteer = self.get(volunteer_id)
+        state = {
+            k.lstrip("_"): v
+            for k, v in vars(volunteer).items()
+            if k not in ("_pending_events", "personal")
+        }
+        state.update(
+            id=str(volunteer.id),
+            version=volunteer.version,
+            status_label=STATUSES[volunteer.status],
+            personal=masking.volunteer_personal(
+                viewer,
+                volunteer.community,
+                volunteer.personal,
+                forgotten=self.flow.key_store.forgotten(volunteer.volunteer_id),
+            ),
+        )
+        return {k: primitive(v) for k, v in sorted(state.items())}
+
     # -- commands --------------------------------------------------------------
 
     def apply(
@@ -151,7 +177,7 @@ class Volunteers:
             "须为1至64位字母、数字、点、横线或下划线",
             "must be 1-64 letters, digits, dots, dashes or underscores",
         )
-        personal = personal_details(name, phone, id_number, address)
+        details = personal_details(name, phone, id_number, address)
         checked_employer = inputs.text("employer", employer, max_len=100)
         checked_occupation = _choice("occupation", occupation, OCCUPATIONS)
         party = _flag("party_member", party_member)
@@ -166,11 +192,13 @@ class Volunteers:
                 f"An application or volunteer record already exists for {vid}",
                 volunteer_id=vid,
             )
+        if self.flow.key_store.forgotten(vid):
+            raise forgotten_error(vid, field="volunteer_id")
         volunteer = Volunteer.apply_to_join(
             actor,
             self.flow.clock(),
             volunteer_id=vid,
-            personal=personal,
+            personal=PersonalData(vid, details),
             employer=checked_employer,
             occupation=checked_occupation,
             community=actor.unit,

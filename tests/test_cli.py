@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from aggregates.points_account import account_id
+from loop import demo
+from loop.bootstrap import build_flow
 from loop.cli import app
+from loop.personal import erasure_record
+from loop.settings import Settings
 
 runner = CliRunner()
 
@@ -103,3 +108,119 @@ def test_policy_prints_the_table_and_the_diagram() -> None:
     )
     diagram = runner.invoke(app, ["policy", "--mermaid"])
     assert "stateDiagram-v2" in diagram.output
+
+
+# -- reading as the console's auditor, other records, forgetting ----------------------
+
+RIDER_NAME, RIDER_PHONE = "刘某", "13904340001"  # the demo's first applicant
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, str]]:
+    """One demo database for the read-only tests below."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/lishu.db"
+    return url, demo_ids(url)
+
+
+def test_history_hides_people_unless_read_as_the_console_auditor(
+    demo_database: tuple[str, dict[str, str]],
+) -> None:
+    database, ids = demo_database
+    incident = ids["diverted"]
+    hidden = runner.invoke(app, ["history", incident, "--database-url", database])
+    assert hidden.exit_code == 0, hidden.output
+    assert "义警 已隐藏 在「隐患排查」中发现" in hidden.output
+    assert demo.SWEEPER.id not in hidden.output
+    shown = runner.invoke(app, ["history", incident, "--database-url", database, "--as-auditor"])
+    assert shown.exit_code == 0, shown.output
+    assert f"义警 {demo.SWEEPER.id} 在「隐患排查」中发现" in shown.output
+    assert "已隐藏" not in shown.output
+    state = runner.invoke(
+        app, ["history", incident, "--database-url", database, "--version", "1", "--as-auditor"]
+    )
+    assert json.loads(state.output)["reporter_id"] == demo.SWEEPER.id
+    masked = runner.invoke(app, ["history", incident, "--database-url", database, "--version", "1"])
+    assert json.loads(masked.output)["reporter_id"] == "已隐藏"
+
+
+def test_history_of_a_volunteer_by_his_id_shows_his_details_only_to_the_auditor(
+    demo_database: tuple[str, dict[str, str]],
+) -> None:
+    database, _ = demo_database
+    hidden = runner.invoke(app, ["history", demo.RIDER.id, "--database-url", database])
+    assert hidden.exit_code == 0, hidden.output
+    assert "录入v-xf-liu的入队申请" in hidden.output
+    assert '"name": "已隐藏"' in hidden.output
+    assert RIDER_NAME not in hidden.output
+    assert RIDER_PHONE not in hidden.output
+    shown = runner.invoke(
+        app, ["history", demo.RIDER.id, "--database-url", database, "--as-auditor"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f'"name": "{RIDER_NAME}"' in shown.output
+    assert f'"phone": "{RIDER_PHONE}"' in shown.output
+
+
+def test_history_of_a_points_account_and_what_is_refused(
+    demo_database: tuple[str, dict[str, str]],
+) -> None:
+    database, _ = demo_database
+    account = str(account_id(demo.RIDER.id))
+    ledger = runner.invoke(app, ["history", account, "--database-url", database, "--en"])
+    assert ledger.exit_code == 0, ledger.output
+    assert "opened the Happiness Bank account of v-xf-liu" in ledger.output
+    version = runner.invoke(
+        app, ["history", demo.RIDER.id, "--database-url", database, "--version", "1"]
+    )
+    assert version.exit_code == 1
+    assert "只能查询警情在某版本或某时刻的状态" in version.output
+    nobody = runner.invoke(app, ["history", "v-nobody", "--database-url", database])
+    assert nobody.exit_code == 1
+    assert "不是警情或记录编号，也没有此编号的义警" in nobody.output
+
+
+def test_forget_erases_a_volunteer_and_is_recorded_for_the_operator(database: str) -> None:
+    demo_ids(database)
+    args = ["--database-url", database]
+    missing = runner.invoke(app, ["forget", demo.RIDER.id, "--operator", "admin-ls", *args])
+    assert missing.exit_code == 2  # no reason given: refused before anything happens
+    forgot = runner.invoke(
+        app,
+        ["forget", demo.RIDER.id, "--reason", "本人申请删除", "--operator", "admin-ls", *args],
+    )
+    assert forgot.exit_code == 0, forgot.output
+    assert f"已删除 {demo.RIDER.id} 的个人信息（密钥已销毁）" in forgot.output
+
+    shown = runner.invoke(app, ["history", demo.RIDER.id, "--as-auditor", *args])
+    assert shown.exit_code == 0, shown.output
+    assert '"name": "已删除"' in shown.output
+    assert RIDER_NAME not in shown.output
+    again = runner.invoke(
+        app, ["forget", demo.RIDER.id, "--reason", "重复", "--operator", "admin-ls", *args]
+    )
+    assert again.exit_code == 1
+    assert "此人的个人信息已删除" in again.output
+    unknown = runner.invoke(
+        app, ["forget", "person-nobody", "--reason", "无", "--operator", "admin-ls", *args]
+    )
+    assert unknown.exit_code == 1
+    assert "没有此人的个人信息" in unknown.output
+    assert runner.invoke(app, ["verify", *args]).exit_code == 0
+
+
+def test_demo_as_auditor_then_forget_records_the_operator_and_the_reason(database: str) -> None:
+    shown = runner.invoke(app, ["demo", "--database-url", database, "--as-auditor"])
+    assert shown.exit_code == 0, shown.output
+    assert f"义警 {demo.SWEEPER.id} 在「隐患排查」中发现" in shown.output
+    args = ["--database-url", database]
+    runner.invoke(
+        app, ["forget", demo.TAXI.id, "--reason", "退出义警队伍", "--operator", "admin-x", *args]
+    )
+    flow = build_flow(Settings(database_url=database))
+    try:
+        record = erasure_record(flow, demo.TAXI.id)
+    finally:
+        flow.close()
+    assert record is not None
+    assert record["actor"] == {"id": "admin-x", "role": "admin", "unit": demo.COUNTY}
+    assert record["reason"] == "退出义警队伍"

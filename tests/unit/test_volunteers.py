@@ -98,21 +98,22 @@ def test_bad_application_input_is_refused(
     assert error.details["field"] == field
 
 
-def test_personal_details_are_kept_together_in_one_mapping(
+def test_personal_details_are_kept_together_encrypted_under_the_volunteer(
     flow: IncidentFlow, volunteers: Volunteers
 ) -> None:
     volunteers.apply(demo.CADRE_XF, **application())
     (stored,) = flow.recorder.select_events(volunteer_aggregate_id(WANG.id))
     state = json.loads(stored.state)
-    assert state["personal"] == {
-        "name": "王某",
-        "phone": "13904340001",
-        "id_number": demo.sample_id_number(1),
-        "address": "幸福小区1栋",
-    }
-    outside = json.dumps({k: v for k, v in state.items() if k != "personal"}, ensure_ascii=False)
-    for secret in state["personal"].values():
-        assert secret not in outside
+    sealed = state["personal"]
+    assert sealed["_type_"] == "personal_data"
+    assert sealed["_data_"]["s"] == WANG.id  # the volunteer is the subject
+    assert sealed["_data_"]["k"] == ["address", "id_number", "name", "phone"]
+    details = ["王某", "13904340001", demo.sample_id_number(1), "幸福小区1栋"]
+    for secret in details:
+        assert secret not in stored.state.decode()
+    assert volunteers.get(WANG.id).personal.fields == dict(
+        zip(["name", "phone", "id_number", "address"], details, strict=True)
+    )
 
 
 def test_who_may_record_an_application_and_only_once(
