@@ -26,6 +26,11 @@ def test_keys_default_to_a_file_beside_the_events_file(database_url: str, keys: 
     assert key_store_url(Settings(database_url=database_url)) == keys
 
 
+def test_postgresql_keys_default_to_a_database_of_their_own_on_the_server() -> None:
+    settings = Settings(database_url="postgresql+psycopg://u:p@db:5432/lishu")
+    assert key_store_url(settings) == "postgresql+psycopg://u:p@db:5432/lishu_keys"
+
+
 def test_a_set_key_store_url_is_used_as_given() -> None:
     settings = Settings(database_url="sqlite:///lishu.db", key_store_url="sqlite:///keys/k.db")
     assert key_store_url(settings) == "sqlite:///keys/k.db"
@@ -37,7 +42,6 @@ def test_a_set_key_store_url_is_used_as_given() -> None:
         ("sqlite:///lishu.db", "sqlite:///lishu.db"),
         ("sqlite:///lishu.db", "sqlite:///./lishu.db"),
         ("postgresql+psycopg://u:p@db/lishu", "postgresql+psycopg://u:p@db/lishu"),
-        ("postgresql+psycopg://u:p@db/lishu", None),  # must be set: no file beside
     ],
 )
 def test_keys_never_share_the_events_database(database_url: str, keys: str | None) -> None:
