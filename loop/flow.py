@@ -772,16 +772,21 @@ class IncidentFlow(Application[UUID]):
         one of them first, nothing is stored and :class:`ConcurrencyConflict` names
         what changed."""
         batch = self.batch_repository.batch
-        if batch is not None:  # under group commit: stored with the batch, see below
+        if batch is not None:  # under group commit, stored with the whole batch
             for aggregate in aggregates:
                 batch.collect(aggregate)
             return None
         loaded = {a.id: (a, a.version - len(a.pending_events)) for a in aggregates}
+        alone = Batch()
+        for aggregate in aggregates:
+            alone.collect(aggregate)
+        if not alone.events:
+            return None
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.record_batch(alone)
         except RecordConflictError:
             raise self._conflicts(loaded) from None
-        return recordings[-1].notification.id if recordings else None
+        return recordings[-1].notification.id
 
     def construct_repository(self) -> BatchRepository:
         """The library's repository, able to answer loads from a group-commit batch."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -67,6 +67,15 @@ class Batch:
         return processing
 
 
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """Apply ``events`` in turn: the library's projector without its per-event
+    protocol check (an ``isinstance`` against a Protocol costs more than the
+    mutation itself on Python 3.11)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class BatchRepository(Repository[UUID]):
     """The library's repository, answering loads inside a batch from the batch."""
 
@@ -87,6 +96,7 @@ class BatchRepository(Repository[UUID]):
             self._local.batch = None
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("projector_func", project)
         batch = self.batch
         if batch is None or version is not None:
             return super().get(aggregate_id, version=version, **kwargs)
@@ -106,8 +116,7 @@ class BatchRepository(Repository[UUID]):
                 rebuilt: Any = super().get(key)
             except AggregateNotFoundError:
                 rebuilt = None
-            for event in batch.by_aggregate.get(key, ()):
-                rebuilt = event.mutate(rebuilt)
+            rebuilt = project(rebuilt, batch.by_aggregate.get(key, ()))
             if rebuilt is None:
                 del batch.aggregates[key]
             else:
