@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
 
 from aggregates.actor import Actor
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
@@ -30,6 +30,7 @@ from loop.errors import (
     InvalidInput,
     NotPermitted,
 )
+from loop.group_commit import Batch, BatchRepository
 from loop.keys import InMemoryKeyStore, KeyStore, NoKeyStore
 from loop.personal_cipher import PersonalDataAsCiphertext
 from loop.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
@@ -770,12 +771,50 @@ class IncidentFlow(Application[UUID]):
         (None if there was nothing to store). If another command stored events for
         one of them first, nothing is stored and :class:`ConcurrencyConflict` names
         what changed."""
+        batch = self.batch_repository.batch
+        if batch is not None:  # under group commit, stored with the whole batch
+            for aggregate in aggregates:
+                batch.collect(aggregate)
+            return None
         loaded = {a.id: (a, a.version - len(a.pending_events)) for a in aggregates}
+        alone = Batch()
+        for aggregate in aggregates:
+            alone.collect(aggregate)
+        if not alone.events:
+            return None
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.record_batch(alone)
         except RecordConflictError:
             raise self._conflicts(loaded) from None
-        return recordings[-1].notification.id if recordings else None
+        return recordings[-1].notification.id
+
+    def construct_repository(self) -> BatchRepository:
+        """The library's repository, able to answer loads from a group-commit batch."""
+        base = super().construct_repository()
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return BatchRepository(
+            base.event_store,
+            snapshot_store=base.snapshot_store,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=base.fastforward,
+            fastforward_skipping=base.fastforward_skipping,
+            deepcopy_from_cache=base.deepcopy_from_cache,
+        )
+
+    @property
+    def batch_repository(self) -> BatchRepository:
+        repository = self.repository
+        assert isinstance(repository, BatchRepository)
+        return repository
+
+    def record_batch(self, batch: Batch) -> list[Recording[UUID]]:
+        """Store a group-commit batch's events in one transaction (see
+        ``loop.group_commit``); raises :class:`RecordConflictError` unchanged."""
+        processing = batch.processing_event()
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     @staticmethod
     def _ack(incident: Incident, position: int | None) -> Ack:

@@ -1,0 +1,196 @@
+"""Group commit: commands queued together are stored in one transaction, each
+acknowledged with its own position, refusals and conflicts kept to their callers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from aggregates.errors import DomainError
+from loop import demo
+from loop.bootstrap import build_flow
+from loop.errors import IllegalStep
+from loop.flow import Ack, IncidentFlow
+from loop.group_commit import GroupCommitter
+from loop.settings import Settings
+
+
+@pytest.fixture
+def flow(tmp_path: Path) -> Iterator[IncidentFlow]:
+    app = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def committer(flow: IncidentFlow) -> Iterator[GroupCommitter]:
+    group = GroupCommitter(flow)
+    yield group
+    group.close()
+
+
+def report(flow: IncidentFlow, what: str = "井盖丢失") -> Ack:
+    return flow.report_new(
+        demo.RIDER,
+        channel="app",
+        module="hazard_screening",
+        sense="seen",
+        what=what,
+        where="幸福路",
+    )
+
+
+def held(committer: GroupCommitter) -> threading.Event:
+    """Block the writer on a first command, so what is submitted next queues up
+    and is committed as one batch once the returned event is set."""
+    gate, started = threading.Event(), threading.Event()
+
+    def wait() -> None:
+        started.set()
+        gate.wait(10)
+
+    committer.submit(wait)
+    assert started.wait(10)
+    return gate
+
+
+def test_commands_queued_together_are_stored_in_one_transaction(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    gate = held(committer)
+    futures = [committer.submit(report, flow, f"井盖丢失{n}") for n in range(20)]
+    gate.set()
+    acks = [f.result(10) for f in futures]
+    assert committer.batches == 1  # the gate's batch stored nothing
+    assert committer.commands == 20
+    positions = [a.position for a in acks]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == 20
+    for ack in acks:  # each position is that of the command's own last event
+        (notification,) = flow.recorder.select_notifications(ack.position or 0, 1)
+        assert notification.originator_id == UUID(ack.incident_id)
+        assert notification.originator_version == ack.version == 2
+
+
+def test_a_refused_command_in_a_batch_writes_nothing_and_spares_the_others(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    first = UUID(report(flow).incident_id)
+    second = UUID(report(flow, "路灯损坏").incident_id)
+    before = flow.recorder.max_notification_id()
+    gate = held(committer)
+    accepted = committer.submit(flow.accept, demo.OFFICER_XF, first)
+    again = committer.submit(flow.accept, demo.OFFICER_XF, first)  # sees the batch's accept
+    escalated = committer.submit(flow.escalate, demo.OFFICER_XF, second, reason="需要派出所")
+    wrong = committer.submit(flow.reward, demo.OFFICER_XF, second)
+    gate.set()
+    assert accepted.result(10).stage == "handling_community"
+    with pytest.raises(IllegalStep):
+        again.result(10)
+    with pytest.raises(DomainError):
+        wrong.result(10)
+    assert escalated.result(10).stage == "escalated_to_station"
+    assert flow.recorder.max_notification_id() == (before or 0) + 2
+    assert flow.get(first).version == 3
+    assert flow.get(second).stage == "escalated_to_station"
+
+
+def test_a_command_refused_after_touching_an_aggregate_leaves_it_as_the_batch_had_it(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    incident = UUID(report(flow).incident_id)
+    gate = held(committer)
+    accepted = committer.submit(flow.accept, demo.OFFICER_XF, incident)
+
+    def half_done() -> Any:
+        loaded = flow.get(incident)
+        loaded.step(
+            type(loaded).FollowUpChased,
+            demo.OFFICER_XF,
+            flow.clock(),
+            flow.route(loaded.stage, loaded.community, None, flow.clock()),
+            asked="x",
+            answer="y",
+        )
+        raise DomainError("中途拒绝", "refused half way")
+
+    refused = committer.submit(half_done)
+    outcome = committer.submit(flow.record_outcome, demo.OFFICER_XF, incident, summary="已处置")
+    gate.set()
+    assert accepted.result(10).version == 3
+    with pytest.raises(DomainError):
+        refused.result(10)
+    assert outcome.result(10).version == 4
+    stored = [type(e).__name__ for e in flow.events.get(incident)]
+    assert stored == ["Discovered", "Reported", "AcceptedForHandling", "OutcomeRecorded"]
+
+
+def test_a_batch_that_conflicts_with_another_writer_reports_each_conflict_to_its_caller(
+    flow: IncidentFlow, committer: GroupCommitter, tmp_path: Path
+) -> None:
+    incident = UUID(report(flow).incident_id)
+    other = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    gate = held(committer)
+
+    diverted: list[Ack] = []
+
+    def accept_after_the_other_process() -> Ack:
+        loaded = flow.get(incident)  # loads version 2, then another process moves on
+        if not diverted:
+            diverted.append(other.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖"))
+        return flow.accept(demo.OFFICER_XF, incident, expected_version=loaded.version)
+
+    fresh = committer.submit(report, flow, "路灯损坏")
+    stale = committer.submit(accept_after_the_other_process)
+    gate.set()
+    assert fresh.result(10).stage == "reported"  # stored when re-run on its own
+    assert committer.batches == 0  # the batch's one transaction stored nothing
+    with pytest.raises(IllegalStep):  # re-run alone, it meets the stored diversion
+        stale.result(10)
+    assert flow.get(incident).stage == "diverted"
+    assert [type(e).__name__ for e in flow.events.get(incident)] == [
+        "Discovered",
+        "Reported",
+        "Diverted",
+    ]
+    other.close()
+
+
+def test_concurrent_callers_get_every_command_stored_exactly_once(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    incident = UUID(report(flow).incident_id)
+    results: list[Any] = []
+
+    def race() -> None:
+        try:
+            results.append(committer.call(flow.accept, demo.OFFICER_XF, incident))
+        except DomainError as refused:
+            results.append(refused)
+
+    threads = [threading.Thread(target=race) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(isinstance(r, Ack) for r in results) == 1
+    assert sum(isinstance(r, IllegalStep) for r in results) == 11
+    assert flow.get(incident).version == 3
+
+
+def test_an_event_loop_awaits_its_acknowledgement(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    import asyncio
+
+    async def main() -> list[Ack]:
+        return await asyncio.gather(*(committer.run(report, flow, f"{n}") for n in range(8)))
+
+    acks = asyncio.run(main())
+    assert len({a.incident_id for a in acks}) == 8
+    assert all(a.position for a in acks)
