@@ -19,7 +19,7 @@ def scratch_database(server_url: str) -> Iterator[str]:
     name = f"lishu_bench_{uuid4().hex[:12]}"
     admin = postgres_conninfo(server_url)
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+        connection.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
     try:
         yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     finally:

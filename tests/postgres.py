@@ -15,7 +15,8 @@ def create_postgres_database(server_url: str, template: str = "template0") -> st
 
     name = f"lishu_test_{uuid4().hex[:12]}"
     with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"')
+        encoding = " ENCODING 'UTF8' LOCALE 'C'" if template == "template0" else ""
+        admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"{encoding}')
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
 
 
