@@ -25,10 +25,13 @@ def create_database(server_url: str, prefix: str, template: str = "template0") -
     and its key database, which must have no open connections); return its URL."""
     name = f"{prefix}_{uuid4().hex[:12]}"
     url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-    keys_template = "template0" if template == "template0" else f"{template}_keys"
+    fresh = template == "template0"
+    keys_template = template if fresh else f"{template}_keys"
+    encoding = " ENCODING 'UTF8' LOCALE 'C'" if fresh else ""  # whatever the server's locale
     with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"')
-        admin.execute(f'CREATE DATABASE {_name(keys_database_url(url))} TEMPLATE "{keys_template}"')
+        admin.execute(f'CREATE DATABASE {name} TEMPLATE "{template}"{encoding}')
+        keys = _name(keys_database_url(url))
+        admin.execute(f'CREATE DATABASE {keys} TEMPLATE "{keys_template}"{encoding}')
     return url
 
 

@@ -250,7 +250,9 @@ class PostgresChainReader(ChainReader):
         self.connection.close()
 
     def _stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
-        with self.connection.cursor(name=f"chain_reader_{next(self._names)}") as cursor:
+        with self.connection.cursor(
+            name=f"chain_reader_{next(self._names)}", binary=True
+        ) as cursor:
             cursor.itersize = BATCH
             cursor.execute(sql)
             yield from cursor

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 
 from loop import audit, demo
 from loop.bootstrap import application_env, build_flow, persistence_env, postgres_conninfo
@@ -148,6 +148,13 @@ class TestPostgres(DurableContract):
     @pytest.fixture
     def database_url(self, postgres_url: str) -> str:
         return postgres_url
+
+    def test_the_chained_recorder_refuses_the_unlocked_insert_function(
+        self, database_url: str
+    ) -> None:
+        env = persistence_env(database_url) | {"POSTGRES_ENABLE_DB_FUNCTIONS": "y"}
+        with pytest.raises(ProgrammingError, match="POSTGRES_ENABLE_DB_FUNCTIONS"):
+            IncidentFlow(env)
 
     def test_the_chain_digests_equal_the_sqlite_ones(
         self, database_url: str, tmp_path: Path
