@@ -12,6 +12,11 @@ class Settings(BaseSettings):
     """``sqlite:///path.db`` (default, a file in the working directory),
     ``memory://`` (nothing kept), or ``postgresql+psycopg://user:pw@host:port/db``."""
 
+    read_model_url: str | None = None
+    """Where the read models (projections) live: None (default) for the events'
+    database; ``memory://`` for an in-memory database shared by the process; or
+    any SQLAlchemy URL (``sqlite:///views.db``, ``postgresql+psycopg://...``)."""
+
     policy: str = "lishu"
     """A preset name (``lishu``)."""
 
