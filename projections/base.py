@@ -63,6 +63,9 @@ class Projection:
         """This projection's tables, named with ``suffix``, keyed by a short name."""
         raise NotImplementedError
 
+    def flush(self, conn: Connection, tables: Tables) -> None:
+        """Write what the batch's events left pending (called before its commit)."""
+
     def apply(self, conn: Connection, tables: Tables, name: str, domain_event: Any) -> None:
         """Apply one event, named ``Aggregate.Event``, to this projection's tables."""
         handler = self.handlers.get(name)

@@ -14,6 +14,7 @@ department), ``rewarded`` and ``points``, ``publicized``, ``closed``,
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -77,21 +78,30 @@ class Cases(Projection):
 
     # -- writing --------------------------------------------------------------------
 
-    @staticmethod
-    def _count(
-        conn: Connection, tables: Tables, case: Any, at: datetime, metric: str, by: int = 1
-    ) -> None:
-        statistics = tables["statistics"]
+    def __init__(self) -> None:
+        self._pending: dict[int, Counter[tuple[str, str, str, str]]] = {}
+
+    def _count(self, tables: Tables, case: Any, at: datetime, metric: str, by: int = 1) -> None:
+        """Add to the counters of the case's community, station and county; the
+        batch's sums are written once, in ``flush``."""
+        pending = self._pending.setdefault(id(tables["statistics"]), Counter())
         period = month_of(at)
         for unit in (case.county, case.station, case.community):
-            key = (
-                statistics.c.unit == unit,
-                statistics.c.period == period,
-                statistics.c.module == case.module,
-                statistics.c.metric == metric,
-            )
+            pending[(unit, period, case.module, metric)] += by
+
+    def flush(self, conn: Connection, tables: Tables) -> None:
+        statistics = tables["statistics"]
+        pending = self._pending.pop(id(statistics), Counter())
+        for (unit, period, module, metric), by in sorted(pending.items()):
             done = conn.execute(
-                statistics.update().where(*key).values(value=statistics.c.value + by)
+                statistics.update()
+                .where(
+                    statistics.c.unit == unit,
+                    statistics.c.period == period,
+                    statistics.c.module == module,
+                    statistics.c.metric == metric,
+                )
+                .values(value=statistics.c.value + by)
             )
             if done.rowcount == 0:
                 conn.execute(
@@ -99,7 +109,7 @@ class Cases(Projection):
                     {
                         "unit": unit,
                         "period": period,
-                        "module": case.module,
+                        "module": module,
                         "metric": metric,
                         "value": by,
                     },
@@ -138,18 +148,18 @@ class Cases(Projection):
             "opened_at": utc(event.timestamp),
         }
         conn.execute(tables["cases"].insert(), row)
-        self._count(conn, tables, self._case(conn, tables, event), event.timestamp, "discovered")
+        self._count(tables, self._case(conn, tables, event), event.timestamp, "discovered")
 
     @handles("Incident.Reported")
     def reported(self, conn: Connection, tables: Tables, event: Any) -> None:
         self._update(conn, tables, event, channel=event.channel, urgency=event.urgency)
-        self._count(conn, tables, self._case(conn, tables, event), event.timestamp, "reported")
+        self._count(tables, self._case(conn, tables, event), event.timestamp, "reported")
 
     @handles("Incident.Escalated", "Incident.Diverted")
     def moved_on(self, conn: Connection, tables: Tables, event: Any) -> None:
         self._update(conn, tables, event)
         metric = "escalated" if type(event).__name__ == "Escalated" else "diverted"
-        self._count(conn, tables, self._case(conn, tables, event), event.timestamp, metric)
+        self._count(tables, self._case(conn, tables, event), event.timestamp, metric)
 
     @handles(
         "Incident.AcceptedForHandling",
@@ -173,29 +183,29 @@ class Cases(Projection):
             outcome_at=utc(event.timestamp),
         )
         case = self._case(conn, tables, event)
-        self._count(conn, tables, case, event.timestamp, f"outcome:{event.source}")
+        self._count(tables, case, event.timestamp, f"outcome:{event.source}")
 
     @handles("Incident.Rewarded")
     def rewarded(self, conn: Connection, tables: Tables, event: Any) -> None:
         self._update(conn, tables, event, points=event.points)
         case = self._case(conn, tables, event)
-        self._count(conn, tables, case, event.timestamp, "rewarded")
-        self._count(conn, tables, case, event.timestamp, "points", event.points)
+        self._count(tables, case, event.timestamp, "rewarded")
+        self._count(tables, case, event.timestamp, "points", event.points)
 
     @handles("Incident.Publicized")
     def publicized(self, conn: Connection, tables: Tables, event: Any) -> None:
         self._update(
             conn, tables, event, publicity_title=event.title, publicized_at=utc(event.timestamp)
         )
-        self._count(conn, tables, self._case(conn, tables, event), event.timestamp, "publicized")
+        self._count(tables, self._case(conn, tables, event), event.timestamp, "publicized")
 
     @handles("Incident.Closed")
     def closed(self, conn: Connection, tables: Tables, event: Any) -> None:
         self._update(conn, tables, event, closed_at=utc(event.timestamp))
-        self._count(conn, tables, self._case(conn, tables, event), event.timestamp, "closed")
+        self._count(tables, self._case(conn, tables, event), event.timestamp, "closed")
 
     @handles("Incident.Rejected")
     def rejected(self, conn: Connection, tables: Tables, event: Any) -> None:
         self._update(conn, tables, event, closed_at=utc(event.timestamp), rejection_kind=event.kind)
         case = self._case(conn, tables, event)
-        self._count(conn, tables, case, event.timestamp, f"rejected:{event.kind}")
+        self._count(tables, case, event.timestamp, f"rejected:{event.kind}")

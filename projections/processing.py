@@ -211,12 +211,14 @@ class Projector:
         return applied
 
     def catch_up(self, names: Sequence[str] | None = None) -> int:
-        """Rounds until every build has reached the head of the log as it was."""
+        """Rounds until every build is live and has reached the head of the log as
+        it was when the round began (a batch lost to another process is not the end).
+        Returns how many notifications this projector applied."""
         total = 0
         while True:
-            done = self.run_once(names)
-            total += done
-            if done == 0:
+            head = self.recorder.max_notification_id() or 0
+            total += self.run_once(names)
+            if all(b.live and b.position >= head for b in self.targets(names)):
                 return total
 
     def _advance(self, group: list[Build], position: int, head: int) -> int:
@@ -250,6 +252,7 @@ class Projector:
                     for name, domain_event in events:
                         if name in handlers:
                             build.projection.apply(conn, tables, name, domain_event)
+                    build.projection.flush(conn, tables)
                     if not build.live and new >= head:
                         replaced.extend(
                             (build.projection.name, old) for old in self._switch(conn, build)
