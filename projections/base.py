@@ -114,9 +114,10 @@ def unit_path(unit: str | None) -> tuple[str | None, str | None, str | None]:
 
 
 def unit_level(unit: str | None) -> str | None:
-    if not unit:
+    parts = (unit or "").split("/")
+    if not all(parts):
         return None
-    return {1: "county", 2: "station", 3: "community"}.get(len(unit.split("/")))
+    return {1: "county", 2: "station", 3: "community"}.get(len(parts))
 
 
 def scope_column(table: Table, unit: str, prefix: str = "") -> Any:
