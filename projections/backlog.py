@@ -4,27 +4,20 @@
 county, station and community, each indexed, so a station's backlog includes
 its communities' incidents), owner role, opened, due, urgency and tier.
 ``ownership`` keeps one row per interval during which an incident had one owner,
-stage and due time (``valid_from`` .. ``valid_to``), so the backlog of any unit
-as of any past moment is one indexed read.
+stage, urgency and due time (``valid_from`` .. ``valid_to``), so the backlog of
+any unit as of any past moment is one indexed read.
+
+A batch is applied in memory to the rows it touches (``projections.rows``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    select,
-)
+from sqlalchemy import Column, Connection, DateTime, Index, Integer, MetaData, String, Table
 
 from projections.base import Projection, Tables, handles, unit_level, unit_path, utc
+from projections.rows import Rows
 
 STEPS = (
     "Incident.Reported",
@@ -40,6 +33,16 @@ STEPS = (
     "Incident.Publicized",
     "Incident.Closed",
     "Incident.Rejected",
+)
+ROUTE = (
+    "stage",
+    "owner_unit",
+    "owner_county",
+    "owner_station",
+    "owner_community",
+    "owner_role",
+    "tier",
+    "due_at",
 )
 
 
@@ -58,6 +61,13 @@ def _owner_columns() -> list[Column[Any]]:
         Column("community", String(200), nullable=False),
         Column("opened_at", DateTime, nullable=False),
     ]
+
+
+class _Batch:
+    def __init__(self, conn: Connection, tables: Tables) -> None:
+        self.backlog = Rows(conn, tables["backlog"])
+        self.ownership = Rows(conn, tables["ownership"])
+        self.open_interval: dict[str, int] = {}
 
 
 class Backlog(Projection):
@@ -96,6 +106,20 @@ class Backlog(Projection):
         Index(f"ix_ownership_{suffix}_open", ownership.c.incident_id, ownership.c.valid_to)
         return {"backlog": backlog, "ownership": ownership}
 
+    def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
+        if not events:
+            return
+        batch = _Batch(conn, tables)
+        ids = {str(e.originator_id) for _, e in events}
+        batch.backlog.load("incident_id", ids)
+        batch.ownership.load("incident_id", ids, tables["ownership"].c.valid_to.is_(None))
+        for key in batch.ownership.rows:
+            batch.open_interval[key[0]] = key[1]
+        for name, event in events:
+            self.handlers[name](self, batch, event)
+        batch.backlog.write()
+        batch.ownership.write()
+
     @staticmethod
     def _route(event: Any) -> dict[str, Any]:
         county, station, community = unit_path(event.owner_unit)
@@ -110,83 +134,75 @@ class Backlog(Projection):
             "due_at": utc(event.due_at),
         }
 
+    @staticmethod
+    def _open(batch: _Batch, incident_id: str, seq: int, row: dict[str, Any], at: Any) -> None:
+        fields = ("module", "urgency", "community", "opened_at", *ROUTE)
+        batch.ownership.put(
+            {
+                "incident_id": incident_id,
+                "seq": seq,
+                **{name: row[name] for name in fields},
+                "valid_from": at,
+                "valid_to": None,
+            }
+        )
+        batch.open_interval[incident_id] = seq
+
+    @staticmethod
+    def _close(batch: _Batch, incident_id: str, at: Any) -> None:
+        seq = batch.open_interval.pop(incident_id, None)
+        interval = None if seq is None else batch.ownership.get(incident_id, seq)
+        if interval is not None:
+            batch.ownership.put({**interval, "valid_to": at})
+
     @handles("Incident.Discovered")
-    def discovered(self, conn: Connection, tables: Tables, event: Any) -> None:
+    def discovered(self, batch: _Batch, event: Any) -> None:
         incident_id = str(event.originator_id)
         at = utc(event.timestamp)
-        row = {
-            "incident_id": incident_id,
-            **self._route(event),
-            "module": event.module,
-            "urgency": None,
-            "community": event.community,
-            "opened_at": at,
-        }
-        conn.execute(
-            tables["backlog"].insert(),
+        row = batch.backlog.put(
             {
-                **row,
+                "incident_id": incident_id,
+                **self._route(event),
+                "module": event.module,
+                "urgency": None,
+                "community": event.community,
+                "opened_at": at,
                 "what": event.what,
                 "reporter_id": event.reporter_id,
                 "stage_since": at,
                 "escalations": 0,
                 "version": event.originator_version,
-            },
+            }
         )
-        conn.execute(
-            tables["ownership"].insert(),
-            {**row, "seq": event.originator_version, "valid_from": at, "valid_to": None},
-        )
+        self._open(batch, incident_id, event.originator_version, row, at)
 
     @handles("Incident.Escalated")
-    def escalated(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._step(conn, tables, event, escalation=True)
+    def escalated(self, batch: _Batch, event: Any) -> None:
+        self._step(batch, event, escalation=True)
 
     @handles(*STEPS)
-    def stepped(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._step(conn, tables, event)
+    def stepped(self, batch: _Batch, event: Any) -> None:
+        self._step(batch, event)
 
-    def _step(
-        self, conn: Connection, tables: Tables, event: Any, *, escalation: bool = False
-    ) -> None:
-        backlog, ownership = tables["backlog"], tables["ownership"]
+    def _step(self, batch: _Batch, event: Any, *, escalation: bool = False) -> None:
         incident_id = str(event.originator_id)
         at = utc(event.timestamp)
-        current = conn.execute(
-            select(backlog).where(backlog.c.incident_id == incident_id)
-        ).one_or_none()
+        current = batch.backlog.get(incident_id)
         if current is None:  # already closed: nothing owns it
             return
-        route = self._route(event)
-        changes: dict[str, Any] = {"version": event.originator_version}
-        if hasattr(event, "urgency"):
-            changes["urgency"] = event.urgency
-        if escalation:
-            changes["escalations"] = current.escalations + 1
-        moved = any(getattr(current, key) != value for key, value in route.items())
-        open_interval = ownership.c.incident_id == incident_id, ownership.c.valid_to.is_(None)
         if event.owner_unit is None:  # closed or rejected: leaves every backlog
-            conn.execute(backlog.delete().where(backlog.c.incident_id == incident_id))
-            conn.execute(ownership.update().where(*open_interval).values(valid_to=at))
+            batch.backlog.delete(incident_id)
+            self._close(batch, incident_id, at)
             return
-        urgency = changes.get("urgency", current.urgency)
-        if moved or urgency != current.urgency:
-            changes.update(route)
-            if route["stage"] != current.stage:
-                changes["stage_since"] = at
-            conn.execute(ownership.update().where(*open_interval).values(valid_to=at))
-            conn.execute(
-                ownership.insert(),
-                {
-                    **route,
-                    "incident_id": incident_id,
-                    "seq": event.originator_version,
-                    "module": current.module,
-                    "urgency": urgency,
-                    "community": current.community,
-                    "opened_at": current.opened_at,
-                    "valid_from": at,
-                    "valid_to": None,
-                },
-            )
-        conn.execute(backlog.update().where(backlog.c.incident_id == incident_id).values(changes))
+        row = dict(current, version=event.originator_version)
+        if escalation:
+            row["escalations"] += 1
+        row["urgency"] = getattr(event, "urgency", None) or current["urgency"]
+        route = self._route(event)
+        if route["stage"] != current["stage"]:
+            row["stage_since"] = at
+        row.update(route)
+        batch.backlog.put(row)
+        if any(row[name] != current[name] for name in (*ROUTE, "urgency")):
+            self._close(batch, incident_id, at)
+            self._open(batch, incident_id, event.originator_version, row, at)

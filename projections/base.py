@@ -16,7 +16,7 @@ from sqlalchemy import Connection, MetaData, Table
 from projections.errors import UnknownUnit
 
 Tables = dict[str, Table]
-Handler = Callable[[Any, Connection, Tables, Any], None]
+Handler = Callable[..., None]
 
 CHINA = timezone(timedelta(hours=8))
 """Asia/Shanghai (UTC+8, no daylight saving since 1991): months are counted here."""
@@ -63,8 +63,11 @@ class Projection:
         """This projection's tables, named with ``suffix``, keyed by a short name."""
         raise NotImplementedError
 
-    def flush(self, conn: Connection, tables: Tables) -> None:
-        """Write what the batch's events left pending (called before its commit)."""
+    def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
+        """Apply one batch of ``(name, event)`` in log order (in the batch's
+        transaction). By default each handled event is applied on its own."""
+        for name, domain_event in events:
+            self.apply(conn, tables, name, domain_event)
 
     def apply(self, conn: Connection, tables: Tables, name: str, domain_event: Any) -> None:
         """Apply one event, named ``Aggregate.Event``, to this projection's tables."""

@@ -27,10 +27,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    select,
 )
 
 from projections.base import Projection, Tables, handles, month_of, unit_path, utc
+from projections.rows import Rows
 
 
 class Cases(Projection):
@@ -78,88 +78,82 @@ class Cases(Projection):
 
     # -- writing --------------------------------------------------------------------
 
-    def __init__(self) -> None:
-        self._pending: dict[int, Counter[tuple[str, str, str, str]]] = {}
-
-    def _count(self, tables: Tables, case: Any, at: datetime, metric: str, by: int = 1) -> None:
-        """Add to the counters of the case's community, station and county; the
-        batch's sums are written once, in ``flush``."""
-        pending = self._pending.setdefault(id(tables["statistics"]), Counter())
-        period = month_of(at)
-        for unit in (case.county, case.station, case.community):
-            pending[(unit, period, case.module, metric)] += by
-
-    def flush(self, conn: Connection, tables: Tables) -> None:
+    def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
+        if not events:
+            return
+        batch = _Batch(conn, tables)
+        batch.cases.load("incident_id", {str(e.originator_id) for _, e in events})
+        for name, event in events:
+            self.handlers[name](self, batch, event)
+        batch.cases.write()
         statistics = tables["statistics"]
-        pending = self._pending.pop(id(statistics), Counter())
-        for (unit, period, module, metric), by in sorted(pending.items()):
-            done = conn.execute(
-                statistics.update()
-                .where(
-                    statistics.c.unit == unit,
-                    statistics.c.period == period,
-                    statistics.c.module == module,
-                    statistics.c.metric == metric,
-                )
-                .values(value=statistics.c.value + by)
-            )
-            if done.rowcount == 0:
-                conn.execute(
-                    statistics.insert(),
-                    {
-                        "unit": unit,
-                        "period": period,
-                        "module": module,
-                        "metric": metric,
-                        "value": by,
-                    },
-                )
-
-    @staticmethod
-    def _case(conn: Connection, tables: Tables, event: Any) -> Any:
-        cases = tables["cases"]
-        return conn.execute(
-            select(cases).where(cases.c.incident_id == str(event.originator_id))
-        ).one()
-
-    @staticmethod
-    def _update(conn: Connection, tables: Tables, event: Any, **values: Any) -> None:
-        cases = tables["cases"]
-        conn.execute(
-            cases.update()
-            .where(cases.c.incident_id == str(event.originator_id))
-            .values(stage=event.stage, **values)
+        periods = sorted({period for _, period, *_ in batch.counts})
+        batch.statistics.load(
+            "unit", {unit for unit, *_ in batch.counts}, statistics.c.period.in_(periods)
         )
+        for (unit, period, module, metric), by in batch.counts.items():
+            row = batch.statistics.get(unit, period, module, metric)
+            value = (row["value"] if row else 0) + by
+            batch.statistics.put(
+                {"unit": unit, "period": period, "module": module, "metric": metric, "value": value}
+            )
+        batch.statistics.write()
+
+    @staticmethod
+    def _count(batch: _Batch, case: dict[str, Any], at: datetime, metric: str, by: int = 1) -> None:
+        """Add to the counters of the case's community, station and county."""
+        period = month_of(at)
+        for unit in (case["county"], case["station"], case["community"]):
+            batch.counts[(unit, period, case["module"], metric)] += by
+
+    @staticmethod
+    def _update(batch: _Batch, event: Any, **values: Any) -> dict[str, Any]:
+        case = batch.cases.get(str(event.originator_id))
+        assert case is not None, "a step of an incident never discovered"
+        return batch.cases.put({**case, "stage": event.stage, **values})
 
     @handles("Incident.Discovered")
-    def discovered(self, conn: Connection, tables: Tables, event: Any) -> None:
+    def discovered(self, batch: _Batch, event: Any) -> None:
         county, station, community = unit_path(event.community)
-        row = {
-            "incident_id": str(event.originator_id),
-            "county": county,
-            "station": station,
-            "community": community,
-            "module": event.module,
-            "sense": event.sense,
-            "what": event.what,
-            "place": event.where,
-            "reporter_id": event.reporter_id,
-            "stage": event.stage,
-            "opened_at": utc(event.timestamp),
-        }
-        conn.execute(tables["cases"].insert(), row)
-        self._count(tables, self._case(conn, tables, event), event.timestamp, "discovered")
+        case = batch.cases.put(
+            {
+                "incident_id": str(event.originator_id),
+                "county": county,
+                "station": station,
+                "community": community,
+                "module": event.module,
+                "sense": event.sense,
+                "what": event.what,
+                "place": event.where,
+                "reporter_id": event.reporter_id,
+                "channel": None,
+                "urgency": None,
+                "stage": event.stage,
+                "opened_at": utc(event.timestamp),
+                "outcome_source": None,
+                "outcome_summary": None,
+                "outcome_at": None,
+                "points": None,
+                "publicity_title": None,
+                "publicized_at": None,
+                "closed_at": None,
+                "rejection_kind": None,
+            }
+        )
+        self._count(batch, case, event.timestamp, "discovered")
 
     @handles("Incident.Reported")
-    def reported(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(conn, tables, event, channel=event.channel, urgency=event.urgency)
-        self._count(tables, self._case(conn, tables, event), event.timestamp, "reported")
+    def reported(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, channel=event.channel, urgency=event.urgency)
+        self._count(batch, case, event.timestamp, "reported")
 
-    @handles("Incident.Escalated", "Incident.Diverted")
-    def moved_on(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(conn, tables, event)
-        metric = "escalated" if type(event).__name__ == "Escalated" else "diverted"
-        self._count(tables, self._case(conn, tables, event), event.timestamp, metric)
+    @handles("Incident.Escalated")
+    def escalated(self, batch: _Batch, event: Any) -> None:
+        self._count(batch, self._update(batch, event), event.timestamp, "escalated")
+
+    @handles("Incident.Diverted")
+    def diverted(self, batch: _Batch, event: Any) -> None:
+        self._count(batch, self._update(batch, event), event.timestamp, "diverted")
 
     @handles(
         "Incident.AcceptedForHandling",
@@ -169,43 +163,46 @@ class Cases(Projection):
         "Incident.ScoreProposed",
         "Incident.ScoreSigned",
     )
-    def stepped(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(conn, tables, event)
+    def stepped(self, batch: _Batch, event: Any) -> None:
+        self._update(batch, event)
 
     @handles("Incident.OutcomeRecorded")
-    def outcome(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(
-            conn,
-            tables,
+    def outcome(self, batch: _Batch, event: Any) -> None:
+        case = self._update(
+            batch,
             event,
             outcome_source=event.source,
             outcome_summary=event.summary,
             outcome_at=utc(event.timestamp),
         )
-        case = self._case(conn, tables, event)
-        self._count(tables, case, event.timestamp, f"outcome:{event.source}")
+        self._count(batch, case, event.timestamp, f"outcome:{event.source}")
 
     @handles("Incident.Rewarded")
-    def rewarded(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(conn, tables, event, points=event.points)
-        case = self._case(conn, tables, event)
-        self._count(tables, case, event.timestamp, "rewarded")
-        self._count(tables, case, event.timestamp, "points", event.points)
+    def rewarded(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, points=event.points)
+        self._count(batch, case, event.timestamp, "rewarded")
+        self._count(batch, case, event.timestamp, "points", event.points)
 
     @handles("Incident.Publicized")
-    def publicized(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(
-            conn, tables, event, publicity_title=event.title, publicized_at=utc(event.timestamp)
+    def publicized(self, batch: _Batch, event: Any) -> None:
+        case = self._update(
+            batch, event, publicity_title=event.title, publicized_at=utc(event.timestamp)
         )
-        self._count(tables, self._case(conn, tables, event), event.timestamp, "publicized")
+        self._count(batch, case, event.timestamp, "publicized")
 
     @handles("Incident.Closed")
-    def closed(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(conn, tables, event, closed_at=utc(event.timestamp))
-        self._count(tables, self._case(conn, tables, event), event.timestamp, "closed")
+    def closed(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, closed_at=utc(event.timestamp))
+        self._count(batch, case, event.timestamp, "closed")
 
     @handles("Incident.Rejected")
-    def rejected(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._update(conn, tables, event, closed_at=utc(event.timestamp), rejection_kind=event.kind)
-        case = self._case(conn, tables, event)
-        self._count(tables, case, event.timestamp, f"rejected:{event.kind}")
+    def rejected(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, closed_at=utc(event.timestamp), rejection_kind=event.kind)
+        self._count(batch, case, event.timestamp, f"rejected:{event.kind}")
+
+
+class _Batch:
+    def __init__(self, conn: Connection, tables: Tables) -> None:
+        self.cases = Rows(conn, tables["cases"])
+        self.statistics = Rows(conn, tables["statistics"])
+        self.counts: Counter[tuple[str, str, str, str]] = Counter()

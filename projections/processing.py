@@ -249,10 +249,9 @@ class Projector:
                 for build in group:
                     tables = self.tables(build.projection, build.suffix)
                     handlers = build.projection.handlers
-                    for name, domain_event in events:
-                        if name in handlers:
-                            build.projection.apply(conn, tables, name, domain_event)
-                    build.projection.flush(conn, tables)
+                    build.projection.apply_batch(
+                        conn, tables, [(n, e) for n, e in events if n in handlers]
+                    )
                     if not build.live and new >= head:
                         replaced.extend(
                             (build.projection.name, old) for old in self._switch(conn, build)

@@ -17,3 +17,14 @@ def test_the_verification_benchmark_verifies_a_log_it_built() -> None:
     count, rate = verification.measure(events=200)
     assert count >= 200
     assert rate > 0
+
+
+def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -> None:
+    from benchmarks import projections
+
+    result = projections.measure(events=300, batch_size=50)
+    assert result["events"] >= 300
+    assert result["read_rate"] > 0
+    assert set(result["rebuild_rates"]) == {"backlog", "cases", "scores"}
+    assert all(rate > 0 for rate in result["rebuild_rates"].values())
+    assert result["rebuild_peak_bytes"] > 0

@@ -4,9 +4,10 @@
         [--batch N] [--die-after N] [--barrier DIR]
 
 It catches up and writes the batches it committed (start position, count) to
-REPORT as JSON. ``--die-after N`` kills the process with SIGKILL while the
-transaction applying its N-th event is open. ``--barrier DIR`` waits until
-DIR/go exists before starting, after writing DIR/ready-<pid>.
+REPORT as JSON. ``--die-after N`` kills the process with SIGKILL right after
+its N-th write of a batch's rows, while that batch's transaction is open.
+``--barrier DIR`` waits until DIR/go exists before starting, after writing
+DIR/ready-<pid>.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from projections.base import Projection
 from projections.processing import Build
+from projections.rows import Rows
 from tests.projections.helpers import file_flow, projector_for
 
 
@@ -49,16 +50,16 @@ def main() -> None:
     projector._advance = recording  # type: ignore[method-assign]
     if args.die_after:
         seen = 0
-        original = Projection.apply
+        original = Rows.write
 
-        def dying(self: Projection, *a: Any, **k: Any) -> None:
+        def dying(self: Rows) -> None:
             nonlocal seen
             seen += 1
-            original(self, *a, **k)
-            if seen >= args.die_after:
+            original(self)
+            if seen >= args.die_after:  # rows written, the transaction still open
                 os.kill(os.getpid(), signal.SIGKILL)
 
-        Projection.apply = dying  # type: ignore[method-assign]
+        Rows.write = dying  # type: ignore[method-assign]
     if args.barrier:
         barrier = Path(args.barrier)
         (barrier / f"ready-{os.getpid()}").touch()
