@@ -29,3 +29,41 @@ class SignatureRefused(DomainError):
     """A score signature the co-signature rules do not allow."""
 
     code = "signature_refused"
+
+
+class AdmissionRefused(DomainError):
+    """A volunteer's application, review, admission or status change the rules refuse."""
+
+    code = "admission_refused"
+
+
+class LedgerRefused(DomainError):
+    """A Happiness Bank entry the ledger's rules refuse."""
+
+    code = "ledger_refused"
+
+
+class AlreadyDeposited(LedgerRefused):
+    """Points for this incident were deposited before: one deposit per incident, ever."""
+
+    code = "already_deposited"
+
+
+class InsufficientPoints(LedgerRefused):
+    """A redemption asks for more points than the balance holds."""
+
+    code = "insufficient_points"
+
+
+class StockRefused(DomainError):
+    """A catalogue change or hand-out the item's stock or limits refuse."""
+
+    code = "stock_refused"
+
+
+class OutOfStock(StockRefused):
+    code = "out_of_stock"
+
+
+class RedemptionLimitReached(StockRefused):
+    code = "redemption_limit_reached"

@@ -170,7 +170,16 @@ class Incident(Aggregate):
             incident.score["signatures"][self.signer_role] = self.actor.id
 
     class Rewarded(Stepped):
+        """The effective score rewarded; ``credited`` is what the volunteer's account
+        received (less than ``points`` when the period's cap was reached)."""
+
         points: int
+        credited: int
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["credited"] = state["points"]  # before accounts, all was credited
 
         def record(self, incident: Incident) -> None:
             incident.rewarded_points = self.points

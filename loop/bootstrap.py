@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 from loop.errors import InvalidInput
 from loop.flow import IncidentFlow
 from loop.policy import PRESETS
+from loop.scoring import resolve_scoring
 from loop.settings import Settings
 
 
@@ -68,4 +69,8 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
             field="policy",
             allowed=sorted(PRESETS),
         )
-    return IncidentFlow(persistence_env(settings.database_url), policy=PRESETS[settings.policy])
+    return IncidentFlow(
+        persistence_env(settings.database_url),
+        policy=PRESETS[settings.policy],
+        scoring=resolve_scoring(settings.scoring),
+    )

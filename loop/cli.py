@@ -119,7 +119,8 @@ def verify_command(
     settings = _settings(database_url)
     trusted = None
     if against is not None:
-        text = Path(against).read_text(encoding="utf-8") if Path(against).is_file() else against
+        inline = against.lstrip().startswith("{")  # a seal, not a (too long) file name
+        text = against if inline else Path(against).read_text(encoding="utf-8")
         trusted = Seal.from_json(text)
     reader = SQLiteChainReader(sqlite_path(settings.database_url))
     try:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from aggregates.actor import Actor
+from loop.bank import Bank
 from loop.flow import IncidentFlow
+from loop.volunteers import Volunteers, id_check_digit
 
 COUNTY = "lishu"
 STATION = "lishu/chaoyang"
@@ -44,6 +46,86 @@ DIRECTORS = {
 }
 
 
+# The volunteers of the demo, as the community recorded their applications.
+# Personal details are made up; ID numbers carry a valid check digit.
+APPLICANTS = [
+    (RIDER, "刘某", "delivery_rider", "美团外卖梨树站点", True),
+    (COURIER, "陈某", "courier", "中通快递梨树网点", False),
+    (METER, "周某", "meter_reader", "国网梨树县供电公司", True),
+    (TAXI, "吴某", "taxi_driver", "梨树县出租汽车公司", False),
+    (SWEEPER, "郑某", "sanitation_worker", "梨树县环卫中心", False),
+]
+APPLICANT_WITH_RECORD = Actor("v-hp-feng", "volunteer", HEPING)
+
+# Goods local businesses donated to the Happiness Banks (the Lishu text names
+# bath cards, thermos cups, travel bags, rice and soybean oil).
+CATALOGUE = [
+    (XINGFU, "洗澡卡", "梨树县福源浴池", 20, 30, 2),
+    (XINGFU, "保温杯", "梨树县百货大楼", 15, 20, None),
+    (XINGFU, "旅行包", "吉运箱包店", 5, 60, 1),
+    (HEPING, "大米（10斤）", "梨树县粮食购销公司", 10, 40, None),
+    (STATION, "豆油（5升）", "梨树县金穗粮油", 12, 50, None),
+]
+
+
+def sample_id_number(n: int) -> str:
+    first17 = f"22032219{80 + n % 20:02d}0101{n:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def enrol(flow: IncidentFlow) -> dict[str, str]:
+    """Admit the demo's volunteers after the joint review (one applicant with a
+    record is declined) and stock the catalogues; returns ``{name: item id}``."""
+    volunteers = Volunteers(flow)
+    staff = {XINGFU: (CADRE_XF, OFFICER_XF), HEPING: (CADRE_HP, OFFICER_HP)}
+    applicants = [*APPLICANTS, (APPLICANT_WITH_RECORD, "冯某", "resident_volunteer", "无", False)]
+    for n, (person, name, occupation, employer, party) in enumerate(applicants, start=1):
+        cadre, officer = staff[person.unit]
+        volunteers.apply(
+            cadre,
+            volunteer_id=person.id,
+            name=name,
+            phone=f"1390434{n:04d}",
+            id_number=sample_id_number(n),
+            address=f"{UNIT_NAMES[person.unit]}{n}栋",
+            employer=employer,
+            occupation=occupation,
+            party_member=party,
+        )
+        volunteers.review(cadre, person.id, reviewer="employer", approved=True, note="工作表现良好")
+        volunteers.review(cadre, person.id, reviewer="community", approved=True, note="家庭和睦")
+        if person is APPLICANT_WITH_RECORD:
+            volunteers.review(
+                STATION_OFFICER,
+                person.id,
+                reviewer="station",
+                approved=False,
+                criminal_record=True,
+                note="有盗窃前科",
+            )
+            continue
+        volunteers.review(
+            STATION_OFFICER, person.id, reviewer="station", approved=True, note="无前科劣迹"
+        )
+        volunteers.admit(officer, person.id)
+    volunteers.join_team(CADRE_XF, RIDER.id, team="rescue")
+    volunteers.join_team(CADRE_HP, TAXI.id, team="veterans")
+    bank = Bank(flow)
+    items: dict[str, str] = {}
+    donors = {XINGFU: CADRE_XF, HEPING: CADRE_HP, STATION: STATION_OFFICER}
+    for unit, name, donor, stock, price, limit in CATALOGUE:
+        ack = bank.donate(
+            donors[unit],
+            name=name,
+            donor=donor,
+            stock=stock,
+            price=price,
+            limit_per_volunteer=limit,
+        )
+        items[name] = ack.item_id
+    return items
+
+
 def _score_and_reward(
     flow: IncidentFlow, incident: UUID, community: str, points: int, item: str
 ) -> None:
@@ -60,7 +142,9 @@ def _score_and_reward(
 
 
 def run(flow: IncidentFlow) -> dict[str, str]:
-    """Drive one incident down every branch; returns ``{branch: incident id}``."""
+    """Admit the volunteers and stock the Happiness Banks, then drive one incident
+    down every branch; returns ``{branch: incident id}``."""
+    items = enrol(flow)
     ids: dict[str, str] = {}
 
     def report(name: str, actor: Actor, **details: str) -> UUID:
@@ -214,4 +298,9 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="重点路段积水结冰，车辆打滑",
         where="和平桥下",
     )
+
+    # The rewarded volunteers exchange points at their Happiness Bank.
+    bank = Bank(flow)
+    bank.redeem(RIDER, RIDER.id, items["保温杯"])
+    bank.redeem(CADRE_XF, COURIER.id, items["洗澡卡"])
     return ids

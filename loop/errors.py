@@ -29,3 +29,23 @@ class ConcurrencyConflict(DomainError):
     """Someone else changed the incident first; reload and try again."""
 
     code = "concurrency_conflict"
+
+
+class VolunteerNotFound(DomainError):
+    code = "volunteer_not_found"
+
+
+class AccountNotFound(DomainError):
+    """The volunteer has no Happiness Bank account: not (yet) admitted."""
+
+    code = "no_points_account"
+
+
+class ItemNotFound(DomainError):
+    code = "reward_item_not_found"
+
+
+class AlreadyRegistered(DomainError):
+    """An application, volunteer record or account exists already under that id."""
+
+    code = "already_registered"

@@ -8,20 +8,30 @@ due time) and saves. A refused command raises before anything is saved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import datetime_now_with_tzinfo
+from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from aggregates.actor import Actor
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
+from aggregates.points_account import PointsAccount, account_id
+from aggregates.reward_item import RewardItem
+from aggregates.volunteer import Volunteer
 from loop import inputs, units
-from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput, NotPermitted
+from loop.errors import (
+    AccountNotFound,
+    ConcurrencyConflict,
+    IncidentNotFound,
+    InvalidInput,
+    NotPermitted,
+)
 from loop.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
+from loop.scoring import LISHU_SCORING, ScoringPolicy
 from loop.stages import LOOP, STAGES, STEPS
 from loop.transcodings import ActorAsList
 from loop.vocabulary import (
@@ -35,7 +45,16 @@ from loop.vocabulary import (
     label,
 )
 
-Recorder = Callable[[Incident, datetime, Route], None]
+# Records one step on the incident; returns any other aggregate the step changed
+# (the volunteer's points account), saved in the same transaction.
+Recorder = Callable[[Incident, datetime, Route], Sequence[Aggregate] | None]
+
+AGGREGATE_LABELS = {
+    "Incident": ("警情", "incident"),
+    "PointsAccount": ("幸福银行账户", "points account"),
+    "RewardItem": ("兑换物品", "reward item"),
+    "Volunteer": ("义警档案", "volunteer record"),
+}
 
 OUTCOME_SOURCES = {
     "handling_community": OutcomeSource.HANDLED_LOCALLY,
@@ -56,20 +75,32 @@ class Ack(NamedTuple):
 
 
 class IncidentFlow(Application[UUID]):
-    """One method per step of the loop; reads for audit live in ``loop.audit``."""
+    """One method per step of the loop; reads for audit live in ``loop.audit``.
+
+    The one event store of Lishu Loop: volunteers (``loop.volunteers``) and the
+    Happiness Bank (``loop.bank``) keep their aggregates here too, and every
+    command of any of them saves through :meth:`commit`.
+    """
 
     name = "LishuLoop"
-    snapshotting_intervals = {Incident: 50}  # noqa: RUF012 (library class attribute)
+    snapshotting_intervals = {  # noqa: RUF012 (library class attribute)
+        Incident: 50,
+        PointsAccount: 50,
+        RewardItem: 50,
+        Volunteer: 50,
+    }
 
     def __init__(
         self,
         env: Mapping[str, str] | None = None,
         *,
         policy: Policy = LISHU,
+        scoring: ScoringPolicy = LISHU_SCORING,
         clock: Callable[[], datetime] = datetime_now_with_tzinfo,
     ) -> None:
         super().__init__(env)
         self.policy = policy
+        self.scoring = scoring
         self.clock = clock
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -80,7 +111,8 @@ class IncidentFlow(Application[UUID]):
 
     def discover(self, actor: Actor, **details: Any) -> Ack:
         """A volunteer records a discovery (or the office logs it on his behalf)."""
-        return self._save(self._discovered(actor, **details))
+        incident = self._discovered(actor, **details)
+        return self._ack(incident, self.commit(incident))
 
     def report_new(
         self,
@@ -102,7 +134,7 @@ class IncidentFlow(Application[UUID]):
             lambda inc, at, route: inc.step(Incident.Reported, actor, at, route, **report),
             urgency=report["urgency"],
         )
-        return self._save(incident)
+        return self._ack(incident, self.commit(incident))
 
     def report(
         self,
@@ -321,7 +353,9 @@ class IncidentFlow(Application[UUID]):
     ) -> Ack:
         """Community cadre or officer proposes the volunteer's score; any earlier
         proposal and its signatures are replaced."""
-        checked = inputs.score_items(items, self.policy.max_points_per_incident)
+        checked = inputs.score_items(
+            items, min(self.policy.max_points_per_incident, self.scoring.max_points_per_incident)
+        )
         basis = inputs.text("basis", basis)
         return self._step(
             actor,
@@ -355,16 +389,40 @@ class IncidentFlow(Application[UUID]):
     def reward(
         self, actor: Actor, incident_id: UUID, *, expected_version: int | None = None
     ) -> Ack:
-        """Credit the effective score's points to the volunteer (奖励兑现)."""
-        return self._step(
-            actor,
-            incident_id,
-            "reward",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.Rewarded, actor, at, route, points=inc.score["points"]
-            ),
-        )
+        """Credit the effective score's points to the reporting volunteer's Happiness
+        Bank account (奖励兑现): the incident's step and the deposit are saved together.
+
+        The volunteer must have been admitted (admission opens the account); a
+        reporter without an account is refused with :class:`AccountNotFound`, and
+        the incident stays scored until the reward can be made. Points beyond the
+        scoring policy's cap for the period are not credited (the deposit records
+        what was asked and what was paid)."""
+
+        def record(inc: Incident, at: datetime, route: Route) -> Sequence[Aggregate]:
+            account = self.points_account(inc.reporter_id)
+            credited = account.deposit(
+                actor,
+                at,
+                incident_id=str(inc.id),
+                points=inc.score["points"],
+                period=self.scoring.period_of(at),
+                cap=self.scoring.cap_per_period,
+                basis={
+                    "incident_id": str(inc.id),
+                    "items": inc.score["items"],
+                    "basis": inc.score["basis"],
+                    "proposed_by": inc.score["proposed_by"],
+                    "signers": inc.score["signatures"],
+                    "scoring": self.scoring.name,
+                },
+            )
+            account.restar(actor, at, self.scoring.star_level(account.score))
+            inc.step(
+                Incident.Rewarded, actor, at, route, points=inc.score["points"], credited=credited
+            )
+            return (account,)
+
+        return self._step(actor, incident_id, "reward", expected_version, record)
 
     def publicize(
         self, actor: Actor, incident_id: UUID, *, title: str, expected_version: int | None = None
@@ -407,7 +465,9 @@ class IncidentFlow(Application[UUID]):
         expected_version: int | None = None,
     ) -> Ack:
         """Reject as a duplicate of, merged into (both name the other incident) or
-        unfounded, with a reason. A rejected incident is closed."""
+        unfounded, with a reason. A rejected incident is closed. Rejecting a case
+        already rewarded reverses its deposit with a compensating entry in the
+        volunteer's account, saved with the rejection."""
         rejection = inputs.choice("kind", kind, RejectionKind)
         reason = inputs.text("reason", reason)
         related: str | None = None
@@ -424,12 +484,10 @@ class IncidentFlow(Application[UUID]):
                     field="related_id",
                 )
             related = str(self.get(other).id)
-        return self._step(
-            actor,
-            incident_id,
-            "reject",
-            expected_version,
-            lambda inc, at, route: inc.step(
+
+        def record(inc: Incident, at: datetime, route: Route) -> Sequence[Aggregate]:
+            changed = self._reverse_reward(inc, actor, at, rejection, reason, related)
+            inc.step(
                 Incident.Rejected,
                 actor,
                 at,
@@ -437,8 +495,38 @@ class IncidentFlow(Application[UUID]):
                 kind=rejection,
                 reason=reason,
                 related_id=related,
-            ),
+            )
+            return changed
+
+        return self._step(actor, incident_id, "reject", expected_version, record)
+
+    def _reverse_reward(
+        self,
+        incident: Incident,
+        actor: Actor,
+        at: datetime,
+        kind: str,
+        reason: str,
+        related: str | None,
+    ) -> Sequence[Aggregate]:
+        """The compensating entry for a rewarded incident being rejected, if any."""
+        if incident.rewarded_points is None:
+            return ()
+        account = self._find_account(incident.reporter_id)
+        if account is None:  # rewarded before the Happiness Bank kept accounts
+            return ()
+        taken = account.reverse(
+            actor,
+            at,
+            incident_id=str(incident.id),
+            reason=reason,
+            period=self.scoring.period_of(at),
+            basis={"incident_id": str(incident.id), "rejection": kind, "related_id": related},
         )
+        if taken is None:
+            return ()
+        account.restar(actor, at, self.scoring.star_level(account.score))
+        return (account,)
 
     # -- reading -------------------------------------------------------------------
 
@@ -452,17 +540,37 @@ class IncidentFlow(Application[UUID]):
             for step in LOOP.legal_steps(incident.stage, self._facts(incident, actor))
             if permits(step, incident.stage, actor, **self._where(incident))
             and (step != "sign_score" or incident.signature_refusal(actor) is None)
+            and (step != "reward" or self._find_account(incident.reporter_id) is not None)
         ]
 
     def get(self, incident_id: UUID, version: int | None = None) -> Incident:
         """The incident, now or at ``version``; :class:`IncidentNotFound` if absent."""
         try:
-            incident: Incident = self.repository.get(incident_id, version=version)
+            incident: object = self.repository.get(incident_id, version=version)
         except AggregateNotFoundError:
-            raise IncidentNotFound(
-                "警情不存在", "No such incident", incident_id=str(incident_id)
-            ) from None
+            incident = None
+        if not isinstance(incident, Incident):
+            raise IncidentNotFound("警情不存在", "No such incident", incident_id=str(incident_id))
         return incident
+
+    def points_account(self, volunteer_id: str) -> PointsAccount:
+        """The volunteer's Happiness Bank account; :class:`AccountNotFound` if the
+        volunteer was never admitted."""
+        account = self._find_account(volunteer_id)
+        if account is None:
+            raise AccountNotFound(
+                f"义警 {volunteer_id} 尚未通过审核吸纳，没有幸福银行账户",
+                f"Volunteer {volunteer_id} has not been admitted and has no Happiness Bank account",
+                volunteer_id=volunteer_id,
+            )
+        return account
+
+    def _find_account(self, volunteer_id: str) -> PointsAccount | None:
+        try:
+            account: object = self.repository.get(account_id(volunteer_id))
+        except AggregateNotFoundError:
+            return None
+        return account if isinstance(account, PointsAccount) else None
 
     def route(self, stage: str, community: str, urgency: str | None, at: datetime) -> Route:
         """Who owns an incident entering ``stage`` and by when it is due."""
@@ -487,8 +595,8 @@ class IncidentFlow(Application[UUID]):
         incident = self.get(inputs.incident_id("incident_id", incident_id))
         if expected_version is not None and expected_version != incident.version:
             raise self._conflict(incident)
-        self._apply_step(incident, step, actor, self.clock(), record, urgency)
-        return self._save(incident)
+        changed = self._apply_step(incident, step, actor, self.clock(), record, urgency)
+        return self._ack(incident, self.commit(incident, *changed))
 
     def _apply_step(
         self,
@@ -498,15 +606,16 @@ class IncidentFlow(Application[UUID]):
         at: datetime,
         record: Recorder,
         urgency: str | None = None,
-    ) -> None:
-        """Check and record one step; ``urgency`` is the one being reported, if any."""
+    ) -> Sequence[Aggregate]:
+        """Check and record one step; ``urgency`` is the one being reported, if any.
+        Returns the other aggregates the step changed."""
         target = LOOP.target(incident.stage, step, self._facts(incident, actor))
         self._check_permitted(step, incident.stage, actor, **self._where(incident))
         if target.dest == incident.stage:  # a step within the stage keeps owner and due
             route = Route(incident.stage, incident.owner_unit, incident.owner_role, incident.due_at)
         else:
             route = self.route(target.dest, incident.community, urgency or incident.urgency, at)
-        record(incident, at, route)
+        return record(incident, at, route) or ()
 
     def _discovered(
         self,
@@ -621,19 +730,63 @@ class IncidentFlow(Application[UUID]):
             allowed=[{"roles": sorted(r.roles), "scope": str(r.scope)} for r in rules],
         )
 
-    def _save(self, incident: Incident) -> Ack:
+    def commit(self, *aggregates: Aggregate) -> int | None:
+        """Store the pending events of ``aggregates`` in one transaction: all or none.
+
+        Every command of the loop, the volunteers and the Happiness Bank saves
+        through here. Returns the notification position of the last event stored
+        (None if there was nothing to store). If another command stored events for
+        one of them first, nothing is stored and :class:`ConcurrencyConflict` names
+        what changed."""
+        loaded = {a.id: (a, a.version - len(a.pending_events)) for a in aggregates}
         try:
-            recordings = self.save(incident)
+            recordings = self.save(*aggregates)
         except RecordConflictError:
-            raise self._conflict(self.get(incident.id)) from None
-        position = recordings[-1].notification.id if recordings else None
-        return Ack(str(incident.id), incident.version, incident.stage, position)
+            raise self._conflicts(loaded) from None
+        return recordings[-1].notification.id if recordings else None
 
     @staticmethod
-    def _conflict(current: Incident) -> ConcurrencyConflict:
+    def _ack(incident: Incident, position: int | None) -> Ack:
+        return Ack(str(incident.id), incident.version, incident.stage, position)
+
+    def _conflicts(self, loaded: Mapping[UUID, tuple[Aggregate, int]]) -> ConcurrencyConflict:
+        changed = []
+        for aggregate_id, (aggregate, version) in loaded.items():
+            head = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+            current = head[0].originator_version if head else 0
+            if current != version:
+                changed.append((type(aggregate).__name__, aggregate_id, current))
+        incidents = [c for c in changed if c[0] == "Incident"]
+        if incidents:
+            _, aggregate_id, current = incidents[0]
+            error = self._conflict_with(aggregate_id, current)
+        else:
+            first_id, (first, first_version) = next(iter(loaded.items()))
+            kind, aggregate_id, current = (
+                changed[0] if changed else (type(first).__name__, first_id, first_version)
+            )
+            zh, en = AGGREGATE_LABELS.get(kind, ("记录", "record"))
+            error = ConcurrencyConflict(
+                f"{zh}已被他人更新，请刷新后重试",
+                f"The {en} was changed by someone else; reload and retry",
+                aggregate=kind,
+                aggregate_id=str(aggregate_id),
+                current_version=current,
+            )
+        error.details["conflicts"] = [
+            {"aggregate": k, "id": str(i), "current_version": v} for k, i, v in changed
+        ]
+        return error
+
+    @classmethod
+    def _conflict(cls, current: Incident) -> ConcurrencyConflict:
+        return cls._conflict_with(current.id, current.version)
+
+    @staticmethod
+    def _conflict_with(incident_id: UUID, current_version: int) -> ConcurrencyConflict:
         return ConcurrencyConflict(
             "警情已被他人更新，请刷新后重试",
             "The incident was changed by someone else; reload and retry",
-            incident_id=str(current.id),
-            current_version=current.version,
+            incident_id=str(incident_id),
+            current_version=current_version,
         )

@@ -86,7 +86,8 @@ RULES: tuple[Rule, ...] = (
     rule("reward", [R.COMMUNITY_OFFICER, R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], Scope.COMMUNITY),
     rule("publicize", [R.PUBLICITY_OFFICER], Scope.COUNTY),
     rule("close", [R.COMMUNITY_OFFICER], Scope.COMMUNITY),
-    rule("reject", [R.COMMUNITY_OFFICER], Scope.OWNER),
+    rule("reject", [R.COMMUNITY_OFFICER], Scope.OWNER, ["reported", "handling_community"]),
+    rule("reject", [R.COMMUNITY_OFFICER], Scope.COMMUNITY, ["rewarded", "publicized", "closed"]),
 )
 
 

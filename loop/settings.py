@@ -20,5 +20,9 @@ class Settings(BaseSettings):
     policy: str = "lishu"
     """A preset name (``lishu``)."""
 
+    scoring: str = "lishu"
+    """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
+    path of a TOML file that starts from a preset (see ``loop.scoring``)."""
+
     seal_key: str = "lishu-development-seal-key"
     """HMAC key signing the chain seals; a county keeps its own apart from the database."""

@@ -62,6 +62,8 @@ _CHASED = [
     "handed_over",
 ]
 
+REWARDED_STAGES = ["rewarded", "publicized", "closed"]
+
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "report", "source": "discovered", "dest": "reported"},
     {"trigger": "accept", "source": "reported", "dest": "handling_community"},
@@ -118,6 +120,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "publicize", "source": "rewarded", "dest": "publicized"},
     {"trigger": "close", "source": ["rewarded", "publicized"], "dest": "closed"},
     {"trigger": "reject", "source": ["reported", "handling_community"], "dest": "rejected"},
+    # A rewarded case later found a duplicate, merged or unfounded: rejecting it
+    # reverses its Happiness Bank deposit with a compensating entry.
+    {"trigger": "reject", "source": REWARDED_STAGES, "dest": "rejected"},
 ]
 
 CONDITIONS: dict[str, tuple[str, str]] = {

@@ -19,7 +19,8 @@ from pytest_bdd import given, parsers, step, then
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import audit, demo
-from loop.flow import Ack, IncidentFlow
+from loop.bank import Bank
+from loop.flow import IncidentFlow
 from loop.stages import STAGES, STEPS
 from loop.vocabulary import LABELS, Module, OutcomeSource, RejectionKind, Role, Sense
 from tests.support import FakeClock
@@ -42,6 +43,9 @@ CAST: dict[str, Actor] = {
     "县局指挥中心民警": demo.COUNTY_OFFICER,
     "县局宣传科": demo.PUBLICITY,
     "公主岭市局宣传科": Actor("p-gzl-xu", "publicity_officer", "gongzhuling"),
+    "和平社区主任": demo.DIRECTOR_HP,
+    "申请人小王": Actor("v-xf-wang", "volunteer", demo.XINGFU),
+    "申请人小冯": Actor("v-xf-feng", "volunteer", demo.XINGFU),
 }
 UNITS = {name: unit for unit, name in demo.UNIT_NAMES.items()}
 WHO = "|".join(sorted(map(re.escape, CAST), key=len, reverse=True))
@@ -61,7 +65,9 @@ def _by_label(kind: Any, text: str) -> str:
 class World:
     flow: IncidentFlow
     clock: FakeClock
+    items: dict[str, str] = field(default_factory=dict)
     incidents: list[UUID] = field(default_factory=list)
+    result: Any = None
     error: DomainError | None = None
     before: tuple[int | None, int | None] = (None, None)
     route_before: tuple[str | None, datetime | None] = (None, None)
@@ -75,8 +81,13 @@ class World:
         version = self.flow.get(self.incident).version if self.incidents else None
         return version, self.flow.recorder.max_notification_id()
 
-    def act(self, attempt: str | None, command: Callable[[], Ack]) -> None:
-        """Run a command; an attempt keeps its refusal, a plain action must succeed."""
+    @property
+    def bank(self) -> Bank:
+        return Bank(self.flow)
+
+    def act(self, attempt: str | None, command: Callable[[], Any]) -> None:
+        """Run a command; an attempt keeps its refusal, a plain action must succeed.
+        A command that returns an incident makes it the scenario's current one."""
         self.error = None
         self.before = self.snapshot()
         if self.incidents:
@@ -84,9 +95,10 @@ class World:
             self.route_before = (current.owner_unit, current.due_at)
         self.clock.tick()
         if not attempt:
-            ack = command()
-            if UUID(ack.incident_id) not in self.incidents:
-                self.incidents.append(UUID(ack.incident_id))
+            self.result = command()
+            incident_id = getattr(self.result, "incident_id", None)
+            if incident_id and UUID(incident_id) not in self.incidents:
+                self.incidents.append(UUID(incident_id))
             return
         with pytest.raises(DomainError) as caught:
             command()
@@ -95,8 +107,11 @@ class World:
 
 @pytest.fixture
 def world() -> World:
+    """The demo's station and communities: its volunteers admitted (each with a
+    Happiness Bank account) and its catalogues stocked."""
     clock = FakeClock()
-    return World(IncidentFlow(clock=clock), clock)
+    flow = IncidentFlow(clock=clock)
+    return World(flow, clock, items=demo.enrol(flow))
 
 
 def action(pattern: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -428,3 +443,7 @@ def rejection_points_back(world: World) -> None:
 @then(parsers.re(f"警情的发现人是(?P<who>{WHO})"))
 def reporter_is(world: World, who: str) -> None:
     assert world.flow.get(world.incident).reporter_id == CAST[who].id
+
+
+# The volunteers' and Happiness Bank's steps live beside these and share World.
+from tests.bdd.bank_steps import *  # noqa: E402, F403

@@ -96,10 +96,12 @@ def test_an_untouched_log_verifies_clean_and_matches_its_seal(database: Path, se
     reader = SQLiteChainReader(str(database))
     report = verify(reader, key=KEY, against=sealed)
     reader.close()
+    with sqlite3.connect(database) as db:
+        (stored,) = db.execute("SELECT COUNT(*) FROM stored_events").fetchone()
     assert report.intact
-    assert report.events == sealed.events == 60
+    assert report.events == sealed.events == stored > 0
     assert report.head == sealed.head
-    assert report.summary() == f"完好 intact: 60 events, chain head {sealed.head}"
+    assert report.summary() == f"完好 intact: {stored} events, chain head {sealed.head}"
 
 
 def test_editing_one_byte_of_a_payload_is_located(database: Path, db: sqlite3.Connection) -> None:
@@ -259,5 +261,7 @@ def test_verify_and_seal_from_the_command_line(database: Path, db: sqlite3.Conne
 def test_the_application_still_reads_what_it_wrote(database: Path) -> None:
     flow = build_flow(Settings(database_url=f"sqlite:///{database}"))
     reader = sqlite3.connect(database)
-    (first,) = reader.execute("SELECT originator_id FROM stored_events LIMIT 1").fetchone()
+    (first,) = reader.execute(
+        "SELECT originator_id FROM stored_events WHERE topic LIKE 'aggregates.incident:%' LIMIT 1"
+    ).fetchone()
     assert flow.get(UUID(first)).version >= 1

@@ -1,9 +1,12 @@
 """Random command sequences against the loop (hypothesis stateful testing).
 
 Checked after every command: a refused command wrote no event and changed no
-state; an accepted one wrote exactly one event per step; every open incident is
-owned by exactly one unit with a due time; replaying the stored events gives the
-state the application holds.
+state; an accepted one wrote exactly one event per step on the incident, plus
+the entry a reward or a later rejection makes in the reporter's Happiness Bank
+account; every open incident is owned by exactly one unit with a due time;
+every rewarded incident was deposited once, and reversed once if rejected
+after; no balance is below zero; replaying the stored events gives the state
+the application holds.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
+from aggregates.points_account import account_id
 from loop import audit, demo, units
 from loop.flow import IncidentFlow
 from loop.stages import STEPS
 from tests.support import FakeClock
+from tests.unit.bank_helpers import admit
 
 CAST = [
     demo.RIDER,
@@ -40,6 +45,10 @@ CAST = [
     Actor(demo.DIRECTOR_XF.id, "community_officer", demo.XINGFU),  # one person, two roles
     Actor("s-sy-feng", "station_officer", "lishu/shuangyang"),
 ]
+# Rider and meter reader are admitted (they have accounts); courier and taxi
+# driver are not, so rewarding their reports is refused.
+ADMITTED = [demo.RIDER, demo.METER]
+REPORTERS = [demo.RIDER, demo.COURIER, demo.TAXI, demo.METER]
 METHODS = {"return": "return_", "close": "close_incident", "chase": "chase"}
 words = st.sampled_from(["理由", "已处理", "县住建局", "", "  ", "刘科长"])
 
@@ -93,8 +102,16 @@ class LoopMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = FakeClock()
         self.flow = IncidentFlow(clock=self.clock)
+        admit(self.flow, *ADMITTED)
         self.ids: list[UUID] = []
         self.accepted = 0
+
+    def _ledgers(self) -> int:
+        """The versions of every account, summed (0 for those never opened)."""
+        total = 0
+        for person in ADMITTED:
+            total += self.flow.points_account(person.id).version
+        return total
 
     def _attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
         incident = args[1] if len(args) > 1 else None
@@ -102,6 +119,7 @@ class LoopMachine(RuleBasedStateMachine):
             self.flow.get(incident).version if incident else None,
             self.flow.recorder.max_notification_id(),
         )
+        ledgers = self._ledgers()
         before_state = audit.describe(self.flow.get(incident)) if incident else None
         self.clock.advance(timedelta(minutes=7))
         try:
@@ -117,9 +135,15 @@ class LoopMachine(RuleBasedStateMachine):
             return
         self.accepted += 1
         written = (self.flow.recorder.max_notification_id() or 0) - (before[1] or 0)
+        entries = self._ledgers() - ledgers
         if incident:
-            assert written == 1
+            assert written == 1 + entries
             assert ack.version == before[0] + 1
+            step = command.__name__
+            if step == "reward":
+                assert entries == 1  # the deposit, saved with the step
+            elif step != "reject":
+                assert entries == 0
         else:
             assert ack.version == written  # discover writes 1 event, report_new writes 2
             self.ids.append(UUID(ack.incident_id))
@@ -217,6 +241,28 @@ class LoopMachine(RuleBasedStateMachine):
                 assert units.within(incident.community, incident.owner_unit)
 
     @invariant()
+    def every_reward_is_deposited_once_and_reversed_if_rejected(self) -> None:
+        incidents = [self.flow.get(i) for i in self.ids]
+        for person in ADMITTED:
+            account = self.flow.points_account(person.id)
+            assert account.balance >= 0
+            rewarded = {
+                str(i.id)
+                for i in incidents
+                if i.reporter_id == person.id and i.rewarded_points is not None
+            }
+            assert set(account.deposits) == rewarded
+            rejected = {
+                str(i.id) for i in incidents if str(i.id) in rewarded and i.stage == "rejected"
+            }
+            assert set(account.reversed_incidents) == rejected
+            assert len(account.reversed_incidents) == len(rejected)
+            assert account.balance == account.earned  # nothing redeemed here
+        for person in REPORTERS:
+            if person not in ADMITTED:
+                assert account_id(person.id) not in self.flow.repository
+
+    @invariant()
     def replay_gives_the_same_state(self) -> None:
         for incident_id in self.ids:
             replayed = None
@@ -224,6 +270,12 @@ class LoopMachine(RuleBasedStateMachine):
                 replayed = event.mutate(replayed)
             assert replayed is not None
             assert audit.describe(replayed) == audit.describe(self.flow.get(incident_id))
+        for person in ADMITTED:
+            account = self.flow.points_account(person.id)
+            replayed = None
+            for event in self.flow.events.get(account.id):
+                replayed = event.mutate(replayed)
+            assert vars(replayed) == vars(account)
 
 
 LoopMachine.TestCase.settings = settings(
@@ -238,6 +290,7 @@ TestLoopProperties = LoopMachine.TestCase
 def test_random_walks_reach_the_end_of_the_loop() -> None:
     """The generator is strong enough to matter: legal walks close incidents."""
     flow = IncidentFlow(clock=FakeClock())
+    admit(flow, demo.RIDER)
     ack = flow.report_new(
         demo.RIDER,
         channel="app",
