@@ -4,11 +4,14 @@
 and reversals), balance and score (earned less deducted, what ranks and stars
 count), with the volunteer's community, station and county each indexed with
 the score, so a rank is one indexed count at query time. ``score_months`` keeps
-the same figures per Asia/Shanghai month (the ledger entry's ``period``) and the
-month's evaluation.
+the same figures per period (the ledger entry's ``period``, a month by default)
+and the month's evaluation; ``score_deposits`` the deposit of each incident, so
+a reversal takes back what was paid, in the month it was paid.
 
-Ledger entries carry signed amounts: deposits positive; redemptions,
-deductions and reversals negative.
+The figures follow the ``PointsAccount`` aggregate: the score is the base
+points the account opened with, plus what was earned, less what was deducted
+(a deduction's shortfall included); the balance moves by each entry's signed
+amount (deposits positive; redemptions, deductions and reversals negative).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class Scores(Projection):
             Column("community", String(200)),
             Column("squad", String(50)),
             Column("status", String(20)),
+            Column("base", Integer, nullable=False),
             *(Column(name, Integer, nullable=False) for name in FIGURES),
             Column("opened_at", DateTime),
         )
@@ -73,7 +77,15 @@ class Scores(Projection):
                 months.c[level],
                 months.c.score,
             )
-        return {"scores": scores, "months": months}
+        deposits = Table(
+            f"score_deposits_{suffix}",
+            metadata,
+            Column("volunteer_id", String(100), primary_key=True),
+            Column("incident_id", String(36), primary_key=True),
+            Column("period", String(10), nullable=False),
+            Column("amount", Integer, nullable=False),
+        )
+        return {"scores": scores, "months": months, "deposits": deposits}
 
     # -- volunteers and accounts --------------------------------------------------------
 
@@ -86,7 +98,7 @@ class Scores(Projection):
         if done.rowcount == 0:
             conn.execute(
                 scores.insert(),
-                {"volunteer_id": volunteer_id, **dict.fromkeys(FIGURES, 0), **values},
+                {"volunteer_id": volunteer_id, "base": 0, **dict.fromkeys(FIGURES, 0), **values},
             )
 
     @staticmethod
@@ -96,13 +108,23 @@ class Scores(Projection):
 
     @handles("PointsAccount.Opened")
     def opened(self, conn: Connection, tables: Tables, event: Any) -> None:
+        """The account opens with the policy's base points (the score starts there;
+        the balance holds only what was deposited)."""
+        base = int(getattr(event, "base_points", 0))
         self._upsert(
             conn,
             tables,
             event.volunteer_id,
             account_id=str(event.originator_id),
             opened_at=utc(event.timestamp),
+            base=base,
             **self._where(event.community),
+        )
+        scores = tables["scores"]
+        conn.execute(
+            scores.update()
+            .where(scores.c.volunteer_id == event.volunteer_id)
+            .values(score=base + scores.c.earned - scores.c.deducted)
         )
 
     @handles("Volunteer.Applied")
@@ -140,32 +162,33 @@ class Scores(Projection):
 
     # -- the ledger ----------------------------------------------------------------------
 
-    def _entry(self, conn: Connection, tables: Tables, event: Any, figure: str) -> None:
-        """Move ``figure`` by the entry's amount (as a positive quantity for
-        redeemed and deducted), the balance by the signed amount."""
-        volunteer = self._volunteer(conn, tables, "account_id", event.originator_id)
-        if volunteer is None:  # an entry without its opening: not a ledger we know
-            return
-        amount = int(event.amount)
-        delta = {"balance": amount, figure: abs(amount)}
-        if figure == "earned":
-            delta["score"] = amount
-        elif figure == "deducted":
-            delta["score"] = -abs(amount)
+    def _move(
+        self,
+        conn: Connection,
+        tables: Tables,
+        volunteer: Any,
+        period: str,
+        *,
+        totals: bool = True,
+        **delta: int,
+    ) -> None:
+        """Move the volunteer's figures (and, with ``totals``, the totals) by ``delta``
+        in ``period``."""
         scores, months = tables["scores"], tables["months"]
-        conn.execute(
-            scores.update()
-            .where(scores.c.volunteer_id == volunteer.volunteer_id)
-            .values({name: scores.c[name] + by for name, by in delta.items()})
-        )
+        if totals:
+            conn.execute(
+                scores.update()
+                .where(scores.c.volunteer_id == volunteer.volunteer_id)
+                .values({name: scores.c[name] + by for name, by in delta.items()})
+            )
         done = conn.execute(
             months.update()
             .where(months.c.volunteer_id == volunteer.volunteer_id)
-            .where(months.c.period == event.period)
+            .where(months.c.period == period)
             .values({name: months.c[name] + by for name, by in delta.items()})
         )
         if done.rowcount == 0:
-            self._new_month(conn, tables, volunteer, event.period, **delta)
+            self._new_month(conn, tables, volunteer, period, **delta)
 
     @staticmethod
     def _new_month(
@@ -184,21 +207,74 @@ class Scores(Projection):
             },
         )
 
+    def _account(self, conn: Connection, tables: Tables, event: Any) -> Any:
+        return self._volunteer(conn, tables, "account_id", event.originator_id)
+
     @handles("PointsAccount.Deposited")
     def deposited(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._entry(conn, tables, event, "earned")
+        volunteer = self._account(conn, tables, event)
+        if volunteer is None:  # an entry without its opening: not a ledger we know
+            return
+        amount = int(event.amount)
+        self._move(
+            conn, tables, volunteer, event.period, earned=amount, balance=amount, score=amount
+        )
+        deposits = tables["deposits"]
+        conn.execute(
+            deposits.delete().where(
+                deposits.c.volunteer_id == volunteer.volunteer_id,
+                deposits.c.incident_id == event.incident_id,
+            )
+        )
+        conn.execute(
+            deposits.insert(),
+            {
+                "volunteer_id": volunteer.volunteer_id,
+                "incident_id": event.incident_id,
+                "period": event.period,
+                "amount": amount,
+            },
+        )
 
     @handles("PointsAccount.Redeemed")
     def redeemed(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._entry(conn, tables, event, "redeemed")
+        volunteer = self._account(conn, tables, event)
+        if volunteer is not None:
+            amount = int(event.amount)
+            self._move(conn, tables, volunteer, event.period, redeemed=-amount, balance=amount)
 
-    @handles("PointsAccount.Deducted", "PointsAccount.Reversed")
+    @handles("PointsAccount.Deducted")
     def deducted(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._entry(conn, tables, event, "deducted")
+        """``-amount`` left the balance; the score loses that and the ``shortfall``."""
+        volunteer = self._account(conn, tables, event)
+        if volunteer is not None:
+            amount, lost = int(event.amount), int(event.shortfall) - int(event.amount)
+            self._move(
+                conn, tables, volunteer, event.period, deducted=lost, balance=amount, score=-lost
+            )
+
+    @handles("PointsAccount.Reversed")
+    def reversed_(self, conn: Connection, tables: Tables, event: Any) -> None:
+        """A deposit taken back: its points leave what was earned (in the deposit's
+        month); ``-amount`` leaves the balance now."""
+        volunteer = self._account(conn, tables, event)
+        if volunteer is None:
+            return
+        deposits = tables["deposits"]
+        deposit = conn.execute(
+            select(deposits).where(
+                deposits.c.volunteer_id == volunteer.volunteer_id,
+                deposits.c.incident_id == event.incident_id,
+            )
+        ).first()
+        if deposit is not None:
+            paid = deposit.amount
+            self._move(conn, tables, volunteer, deposit.period, earned=-paid, score=-paid)
+        self._move(conn, tables, volunteer, event.period, balance=int(event.amount))
 
     @handles("PointsAccount.MonthEvaluated")
     def evaluated(self, conn: Connection, tables: Tables, event: Any) -> None:
-        volunteer = self._volunteer(conn, tables, "account_id", event.originator_id)
+        volunteer = self._account(conn, tables, event)
         if volunteer is None:
             return
         months = tables["months"]

@@ -68,10 +68,9 @@ def test_a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(
     positions = {b.position for b in stopped_at}
     assert len(positions) == 1
     (position,) = positions
-    # each batch writes four row sets (backlog, ownership, cases, statistics):
-    # the kill came in the third batch, after two committed
-    assert position == 80
-    assert position < head
+    # the batches before the kill committed; the one it interrupted did not
+    assert position % 40 == 0
+    assert 0 < position < head
 
     restarted = projector_process(log, views, tmp_path / "r2.json", "--batch", "40")
     assert restarted.wait(120) == 0

@@ -14,10 +14,11 @@ import pytest
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
+from loop.bank import Bank
 from loop.flow import IncidentFlow
+from loop.scoring import FUPING_SCORING
 from loop.settings import Settings
 from projections import Projections, build
-from tests.projections.bank import PointsAccount
 from tests.support import CHINA, FakeClock
 
 STATION, XINGFU, HEPING = demo.STATION, demo.XINGFU, demo.HEPING
@@ -27,7 +28,7 @@ STARS = ((120, 1), (150, 2), (200, 3))
 class World:
     def __init__(self) -> None:
         self.clock = FakeClock(datetime(2026, 7, 31, 23, 0, tzinfo=CHINA))
-        self.flow = IncidentFlow(clock=self.clock)
+        self.flow = IncidentFlow(clock=self.clock, scoring=FUPING_SCORING)
         self.views = build(Settings(database_url="memory://"), self.flow)
 
     @property
@@ -42,18 +43,19 @@ class World:
         )
         return UUID(ack.incident_id)
 
-    def ledger(self, volunteer: Actor, *entries: tuple[str, int]) -> None:
-        account = PointsAccount.open(demo.OFFICER_XF, self.clock(), volunteer.id, volunteer.unit)
-        for kind, amount in entries:
-            facts: dict[str, Any] = {"amount": amount, "period": "2026-07"}
-            if kind == "Deposited":
-                facts |= {"incident_id": "i", "requested": amount, "basis": {}}
-            elif kind == "Redeemed":
-                facts |= {"item_id": "rice", "item_name": "大米", "quantity": 1}
-            else:
-                facts |= {"reason": "未完成任务", "kind": "manual", "shortfall": 0}
-            account.record(getattr(PointsAccount, kind), demo.OFFICER_XF, self.clock(), **facts)
-        self.flow.save(account)
+    def reward(self, volunteer: Actor, *points: int) -> None:
+        """Drive one of the volunteer's reports up to the reward for each of ``points``."""
+        cadre, director, officer = demo.DIRECTORS[volunteer.unit]
+        for n in points:
+            incident = self.report(volunteer)
+            self.flow.accept(officer, incident)
+            self.flow.record_outcome(officer, incident, summary="已处置")
+            self.flow.propose_score(
+                cadre, incident, items=[{"item": "安全隐患排查", "points": n}], basis="考评"
+            )
+            self.flow.sign_score(director, incident)
+            self.flow.sign_score(officer, incident)
+            self.flow.reward(officer, incident)
 
 
 @pytest.fixture
@@ -158,22 +160,26 @@ def test_outcomes_rewards_and_publicity_are_counted_and_shown(world: World) -> N
 
 
 def test_scores_rank_within_community_station_and_county_with_star_levels(world: World) -> None:
-    world.ledger(demo.RIDER, ("Deposited", 130), ("Redeemed", -20))
-    world.ledger(demo.COURIER, ("Deposited", 160), ("Deducted", -10))
-    world.ledger(demo.METER, ("Deposited", 150))
-    world.ledger(demo.TAXI, ("Deposited", 210))
+    items = demo.enrol(world.flow)  # admission opens each account with 100 base points
+    world.reward(demo.RIDER, 30)
+    Bank(world.flow).redeem(demo.RIDER, demo.RIDER.id, items["保温杯"])
+    world.reward(demo.COURIER, 50, 20)
+    Bank(world.flow).deduct(demo.OFFICER_XF, demo.COURIER.id, reason="未完成巡逻任务", points=20)
+    world.reward(demo.METER, 50)
+    world.reward(demo.TAXI, 50, 50, 10)
     q = world.q
     rider = q.volunteer_score(demo.RIDER.id, stars=STARS)
     assert (rider["earned"], rider["redeemed"], rider["balance"], rider["score"]) == (
-        130,
+        30,
         20,
-        110,
+        10,
         130,
     )
     assert rider["star_level"] == 1
     assert rider["rank"] == {"community": 3, "station": 4, "county": 4}
     courier = q.volunteer_score(demo.COURIER.id, stars=STARS)
-    assert (courier["deducted"], courier["balance"], courier["score"]) == (10, 150, 150)
+    assert (courier["earned"], courier["deducted"], courier["balance"]) == (70, 20, 50)
+    assert courier["score"] == 150
     assert courier["rank"] == {
         "community": 1,
         "station": 2,
@@ -181,24 +187,33 @@ def test_scores_rank_within_community_station_and_county_with_star_levels(world:
     }  # tied with the meter reader
     assert courier["star_level"] == 2
     assert q.volunteer_score(demo.TAXI.id, stars=STARS)["star_level"] == 3
-    board = q.leaderboard(XINGFU, stars=STARS)
+    assert q.volunteer_score(demo.SWEEPER.id, stars=STARS)["star_level"] == 0
+    board = q.leaderboard(demo.XINGFU, stars=STARS)
     assert [(b["rank"], b["volunteer_id"]) for b in board] == [
         (1, demo.COURIER.id),
         (1, demo.METER.id),
         (3, demo.RIDER.id),
     ]
     assert next(b["volunteer_id"] for b in q.leaderboard(STATION, period="2026-07")) == demo.TAXI.id
-    assert rider["months"] == [
-        {
-            "period": "2026-07",
-            "earned": 130,
-            "redeemed": 20,
-            "deducted": 0,
-            "score": 130,
-            "passed": None,
-        }
-    ]
+    assert [m["period"] for m in rider["months"]] == ["2026-07"]
+    assert rider["months"][0] | {"passed": None} == {
+        "period": "2026-07",
+        "earned": 30,
+        "redeemed": 20,
+        "deducted": 0,
+        "score": 30,
+        "passed": None,
+    }
     assert q.volunteer_score("nobody") is None
+    for volunteer in (demo.RIDER, demo.COURIER, demo.METER, demo.TAXI):  # as the bank says
+        assert (
+            q.volunteer_score(volunteer.id)["score"]
+            == world.flow.points_account(volunteer.id).score
+        )
+        assert (
+            q.volunteer_score(volunteer.id)["balance"]
+            == world.flow.points_account(volunteer.id).balance
+        )
 
 
 def test_bad_query_input_is_refused_with_a_code(world: World) -> None:

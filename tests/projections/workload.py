@@ -7,13 +7,12 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
+from aggregates.errors import DomainError
 from loop import demo
+from loop.bank import Bank
 from loop.flow import IncidentFlow
-from tests.projections.bank import PointsAccount, Volunteer
 from tests.support import CHINA, FakeClock
 
 OFFICIALS = [
@@ -56,28 +55,14 @@ def period(flow: IncidentFlow) -> str:
 
 
 def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> int:
-    """Drive ``incidents`` incidents through random allowed steps; returns the
-    number of commands that succeeded."""
+    """Drive ``incidents`` incidents through random allowed steps, with random
+    redemptions, deductions and month evaluations after rewards; returns the
+    number of commands that succeeded. The first run on a log admits the
+    volunteers and stocks the catalogues."""
     rng = random.Random(seed)
-    accounts: dict[str, PointsAccount] = {}
+    if flow.recorder.max_notification_id() is None:
+        ITEMS[id(flow)] = sorted(demo.enrol(flow).values())
     done = 0
-    for volunteer in VOLUNTEERS:
-        if volunteer.id in flow.recorder.__dict__.setdefault("_joined", set()):
-            continue
-        flow.recorder.__dict__["_joined"].add(volunteer.id)
-        joined = Volunteer.apply_to_join(
-            demo.CADRE_XF, clock(), volunteer.id, volunteer.unit, "外卖员"
-        )
-        joined.record(
-            Volunteer.Admitted,
-            demo.CADRE_XF,
-            clock(),
-            archive_no="A1",
-            letter_no="L1",
-            armband_no="B1",
-            squad="外卖员",
-        )
-        flow.save(joined)
     open_ids: list[UUID] = []
     made = 0
     while made < incidents or open_ids:
@@ -98,7 +83,6 @@ def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> i
             done += 1
             continue
         incident_id = rng.choice(open_ids)
-        incident = flow.get(incident_id)
         options = [(a, s) for a in OFFICIALS for s in flow.allowed_steps(a, incident_id)]
         if not options or rng.random() < 0.05:  # some incidents stay open
             open_ids.remove(incident_id)
@@ -113,70 +97,33 @@ def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> i
         getattr(flow, METHODS.get(step, step))(actor, incident_id, **payload)
         done += 1
         if step == "reward":
-            _deposit(flow, accounts, incident.reporter_id, incident.community, incident_id, rng)
+            done += _ledger(flow, flow.get(incident_id).reporter_id, ITEMS.get(id(flow), []), rng)
         if flow.get(incident_id).is_closed:
             open_ids.remove(incident_id)
     return done
 
 
-def _deposit(
-    flow: IncidentFlow,
-    accounts: dict[str, PointsAccount],
-    volunteer_id: str,
-    community: str,
-    incident_id: UUID,
-    rng: random.Random,
-) -> None:
-    officer = demo.OFFICER_XF
-    at = flow.clock()
-    account = accounts.get(volunteer_id)
-    if account is None:
-        try:
-            account = flow.repository.get(uuid5(NAMESPACE_URL, f"lishu:account:{volunteer_id}"))
-        except AggregateNotFoundError:
-            account = PointsAccount.open(officer, at, volunteer_id, community)
-        accounts[volunteer_id] = account
-    points = flow.get(incident_id).rewarded_points or 0
-    month = period(flow)
-    account.record(
-        PointsAccount.Deposited,
-        officer,
-        at,
-        amount=points,
-        period=month,
-        incident_id=str(incident_id),
-        requested=points,
-        basis={"incident": str(incident_id)},
-    )
-    balance = account.__dict__.get("balance", 0) + points
+ITEMS: dict[int, list[str]] = {}  # the catalogue item ids of each workload's application
+
+
+def _ledger(flow: IncidentFlow, volunteer_id: str, items: list[str], rng: random.Random) -> int:
+    """Maybe redeem, deduct or evaluate the month; how many commands succeeded."""
+    bank = Bank(flow)
+    volunteer = next(v for v in VOLUNTEERS if v.id == volunteer_id)
+    officer = demo.DIRECTORS[volunteer.unit][2]
     roll = rng.random()
-    if roll < 0.3 and balance >= 5:
-        account.record(
-            PointsAccount.Redeemed,
-            officer,
-            at,
-            amount=-5,
-            period=month,
-            item_id="cup",
-            item_name="保温杯",
-            quantity=1,
-        )
-        balance -= 5
-    elif roll < 0.4 and balance >= 3:
-        account.record(
-            PointsAccount.Deducted,
-            officer,
-            at,
-            amount=-3,
-            period=month,
-            reason="未完成巡逻任务",
-            kind="manual",
-            shortfall=0,
-        )
-        balance -= 3
-    elif roll < 0.5:
-        account.record(
-            PointsAccount.MonthEvaluated, officer, at, period=month, passed=roll < 0.45, note=""
-        )
-    flow.save(account)
-    account.__dict__["balance"] = balance
+    try:
+        if roll < 0.3 and items:
+            bank.redeem(volunteer, volunteer_id, rng.choice(items))
+        elif roll < 0.4:
+            bank.deduct(officer, volunteer_id, reason="未完成巡逻任务", points=rng.randint(1, 5))
+        elif roll < 0.5:
+            month = period(flow)
+            bank.evaluate_month(
+                officer, volunteer_id, month=month, passed=roll < 0.45, note="月考评"
+            )
+        else:
+            return 0
+    except DomainError:
+        return 0
+    return 1
