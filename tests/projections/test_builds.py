@@ -7,6 +7,10 @@ A batch another projector applied first is refused by the position guard.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +121,44 @@ def test_lishu_rebuild_rebuilds_every_projection_from_the_events_database(tmp_pa
     refused = CliRunner().invoke(app, ["rebuild", "nonesuch", "--database-url", database])
     assert refused.exit_code == 1
     assert "no projection named nonesuch" in refused.output
+
+
+def test_lishu_project_keeps_the_read_models_caught_up_until_stopped(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'lishu.db'}"
+    flow = file_flow(tmp_path / "lishu.db")
+    demo.run(flow)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from api.cli import main; main()",
+            "project",
+            "--database-url",
+            database,
+            "--poll",
+            "0.05",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reader = projector_for(flow, database)
+        head = flow.recorder.max_notification_id()
+        deadline = time.monotonic() + 60
+        while set(reader.positions().values()) != {head}:
+            assert process.poll() is None
+            assert time.monotonic() < deadline, reader.positions()
+            time.sleep(0.05)
+        more = demo.RIDER
+        ack = flow.report_new(
+            more, channel="app", module="anti_fraud", sense="heard", what="诈骗", where="路口"
+        )
+        while set(reader.positions().values()) != {ack.position}:  # it polls for new events
+            assert time.monotonic() < deadline, reader.positions()
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "已停止" in output
