@@ -100,8 +100,7 @@ def run_forever(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
     """The loop of ``lishu project``: apply batches, poll when caught up, retry on
-    errors; returns when ``should_stop()`` says so."""
-    projector.setup()
+    errors (set-up included); returns when ``should_stop()`` says so."""
     backoff = poll_interval
     while not should_stop():
         try:

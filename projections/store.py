@@ -65,6 +65,8 @@ def engine_for(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         _sqlite_transactions(engine, wal=True)
         return engine
+    if url.startswith("postgresql://"):  # the driver the event store uses too
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True)
 
 

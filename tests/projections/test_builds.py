@@ -21,9 +21,12 @@ from typer.testing import CliRunner
 from api.cli import app
 from loop import demo
 from loop.flow import IncidentFlow
+from loop.settings import Settings
 from projections.backlog import Backlog
+from projections.compose import read_model_url
 from projections.errors import ProjectionNotReady
 from projections.processing import Build, Projector, _Lost
+from projections.store import Store, engine_for
 from tests.projections.helpers import dump, file_flow, projector_for
 from tests.support import FakeClock
 
@@ -162,3 +165,14 @@ def test_lishu_project_keeps_the_read_models_caught_up_until_stopped(tmp_path: P
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "已停止" in output
+
+
+def test_the_read_model_database_defaults_to_the_events_database() -> None:
+    assert read_model_url(Settings(database_url="sqlite:///x.db")) == "sqlite:///x.db"
+    separate = Settings(database_url="sqlite:///x.db", read_model_url="sqlite:///views.db")
+    assert read_model_url(separate) == "sqlite:///views.db"
+    assert Store.from_url("memory://").shared_connection
+    assert not Store.from_url("sqlite:///views.db").shared_connection  # nothing opened yet
+    postgres = engine_for("postgresql://lishu:pw@db:5432/lishu")
+    assert postgres.url.drivername == "postgresql+psycopg"
+    assert postgres.url.database == "lishu"
