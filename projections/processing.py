@@ -12,6 +12,13 @@ transaction as the rows, so a crash loses nothing and applies nothing twice.
 
 A build that is not live becomes live in the transaction that brings it up to
 the head of the log; the build it replaces is dropped after that commit.
+
+Why not the library's ``eventsourcing.projection`` runner: it iterates a
+recorder subscription, which the SQLite recorder does not offer; it processes
+and tracks one event per call (a transaction per event, about a hundred times
+slower than a batch here); it constructs the application from its class (this
+package must not import the loop); and its tracking insert is the racy one on
+PostgreSQL. The runner here is small: poll, batch, guard, switch.
 """
 
 from __future__ import annotations
