@@ -37,6 +37,14 @@ def _moment(name: str, value: datetime) -> datetime:
     return moment
 
 
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 500:
+        raise InvalidQuery(
+            "条数须在1到500之间", "limit must be between 1 and 500", field="limit", limit=limit
+        )
+    return limit
+
+
 class Queries:
     def __init__(self, projector: Projector) -> None:
         self.projector = projector
@@ -124,7 +132,7 @@ class Queries:
                 select(cases)
                 .where(scope_column(cases, unit) == unit, cases.c.publicized_at.is_not(None))
                 .order_by(cases.c.publicized_at.desc(), cases.c.incident_id)
-                .limit(limit)
+                .limit(_limit(limit))
             ).all()
         return [
             {
@@ -259,7 +267,7 @@ class Queries:
                 select(table)
                 .where(and_(*conditions))
                 .order_by(table.c.score.desc(), table.c.volunteer_id)
-                .limit(limit)
+                .limit(_limit(limit))
             ).all()
         board: list[dict[str, Any]] = []
         for position, row in enumerate(rows, start=1):

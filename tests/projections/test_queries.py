@@ -223,6 +223,9 @@ def test_bad_query_input_is_refused_with_a_code(world: World) -> None:
     with pytest.raises(DomainError) as naive:
         world.q.backlog(XINGFU, now=datetime(2026, 7, 1))
     assert naive.value.code == "invalid_query"
+    with pytest.raises(DomainError) as limit:
+        world.q.leaderboard(XINGFU, limit=0)
+    assert limit.value.code == "invalid_query"
 
 
 def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> None:
