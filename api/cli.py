@@ -6,7 +6,17 @@ projections or the HTTP service; each layer registers its own commands here.
 
 from __future__ import annotations
 
+from loop.bootstrap import build_flow
 from loop.cli import app
+from loop.settings import Settings
+from projections.cli import register as register_projections
+
+
+def _settings(database_url: str | None) -> Settings:
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+register_projections(app, _settings, build_flow)
 
 
 def main() -> None:

@@ -15,8 +15,13 @@ class Settings(BaseSettings):
     key_store_url: str | None = None
     """Where the per-person keys live, apart from the events: ``sqlite:///keys.db``,
     ``memory://`` or a PostgreSQL URL. Unset: ``<events file>-keys.db`` next to an
-    SQLite events file (``lishu-keys.db`` by default), memory beside a memory store;
-    PostgreSQL deployments must set it."""
+    SQLite events file (``lishu-keys.db`` by default), memory beside a memory store,
+    ``<name>_keys`` on the same server beside a PostgreSQL store."""
+
+    read_model_url: str | None = None
+    """Where the read models (projections) live: None (default) for the events'
+    database; ``memory://`` for an in-memory database shared by the process; or
+    any SQLAlchemy URL (``sqlite:///views.db``, ``postgresql+psycopg://...``)."""
 
     policy: str = "lishu"
     """A preset name (``lishu``)."""

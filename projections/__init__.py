@@ -1,1 +1,28 @@
-"""Read models built from the event log (per-volunteer scores, station backlogs)."""
+"""Read models built from the application's notification log.
+
+They read events only (``recorder.select_notifications`` and the application's
+``mapper.to_domain_event``) and never issue commands:
+
+* ``backlog``: open incidents per owning unit (a station's backlog includes its
+  communities'), and ownership intervals for the backlog as of any past moment;
+* ``cases``: one row per incident, the publicity board, and statistics by unit,
+  module, outcome and Asia/Shanghai month;
+* ``scores``: each volunteer's earned, redeemed, deducted, balance and score,
+  overall and per month; ranks and star levels are computed at query time.
+
+Use::
+
+    views = projections.build(settings, flow)   # nothing runs yet
+    views.runner.start()                        # catch up in a thread, polling
+    ack = flow.report_new(...)
+    views.runner.wait_for(ack.position)         # read your own write
+    views.queries.backlog("lishu/chaoyang")     # primitives, ready for the API
+    views.close()
+
+``lishu project`` runs the same projector as a process of its own and
+``lishu rebuild [name]`` rebuilds beside the live tables (``projections.cli``).
+"""
+
+from projections.compose import Projections, build
+
+__all__ = ["Projections", "build"]

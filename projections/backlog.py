@@ -1,0 +1,208 @@
+"""Backlogs: the open incidents each unit owns now, and ownership over time.
+
+``backlog`` holds one row per open incident: stage, owning unit (split into its
+county, station and community, each indexed, so a station's backlog includes
+its communities' incidents), owner role, opened, due, urgency and tier.
+``ownership`` keeps one row per interval during which an incident had one owner,
+stage, urgency and due time (``valid_from`` .. ``valid_to``), so the backlog of
+any unit as of any past moment is one indexed read.
+
+A batch is applied in memory to the rows it touches (``projections.rows``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Connection, DateTime, Index, Integer, MetaData, String, Table
+
+from projections.base import Projection, Tables, handles, unit_level, unit_path, utc
+from projections.rows import Rows
+
+STEPS = (
+    "Incident.Reported",
+    "Incident.AcceptedForHandling",
+    "Incident.Returned",
+    "Incident.Diverted",
+    "Incident.HandedOver",
+    "Incident.FollowUpChased",
+    "Incident.OutcomeRecorded",
+    "Incident.ScoreProposed",
+    "Incident.ScoreSigned",
+    "Incident.Rewarded",
+    "Incident.Publicized",
+    "Incident.Closed",
+    "Incident.Rejected",
+)
+ROUTE = (
+    "stage",
+    "owner_unit",
+    "owner_county",
+    "owner_station",
+    "owner_community",
+    "owner_role",
+    "tier",
+    "due_at",
+)
+
+
+def _owner_columns() -> list[Column[Any]]:
+    return [
+        Column("stage", String(32), nullable=False),
+        Column("owner_unit", String(200), nullable=False),
+        Column("owner_county", String(200)),
+        Column("owner_station", String(200)),
+        Column("owner_community", String(200)),
+        Column("owner_role", String(32), nullable=False),
+        Column("tier", String(16)),
+        Column("due_at", DateTime),
+        Column("module", String(32), nullable=False),
+        Column("urgency", String(16)),
+        Column("community", String(200), nullable=False),
+        Column("opened_at", DateTime, nullable=False),
+    ]
+
+
+class _Batch:
+    def __init__(self, conn: Connection, tables: Tables) -> None:
+        self.backlog = Rows(conn, tables["backlog"])
+        self.ownership = Rows(conn, tables["ownership"])
+        self.open_interval: dict[str, int] = {}
+
+
+class Backlog(Projection):
+    name = "backlog"
+    version = 1
+
+    def define(self, metadata: MetaData, suffix: str) -> Tables:
+        backlog = Table(
+            f"backlog_{suffix}",
+            metadata,
+            Column("incident_id", String(36), primary_key=True),
+            *_owner_columns(),
+            Column("what", String(500), nullable=False),
+            Column("reporter_id", String(100), nullable=False),
+            Column("stage_since", DateTime, nullable=False),
+            Column("escalations", Integer, nullable=False),
+            Column("version", Integer, nullable=False),
+        )
+        for level in ("county", "station", "community"):
+            Index(f"ix_backlog_{suffix}_{level}", backlog.c[f"owner_{level}"], backlog.c.due_at)
+        ownership = Table(
+            f"ownership_{suffix}",
+            metadata,
+            Column("incident_id", String(36), primary_key=True),
+            Column("seq", Integer, primary_key=True),
+            *_owner_columns(),
+            Column("valid_from", DateTime, nullable=False),
+            Column("valid_to", DateTime),
+        )
+        for level in ("county", "station", "community"):
+            Index(
+                f"ix_ownership_{suffix}_{level}",
+                ownership.c[f"owner_{level}"],
+                ownership.c.valid_from,
+            )
+        Index(f"ix_ownership_{suffix}_open", ownership.c.incident_id, ownership.c.valid_to)
+        return {"backlog": backlog, "ownership": ownership}
+
+    def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
+        if not events:
+            return
+        batch = _Batch(conn, tables)
+        ids = {str(e.originator_id) for _, e in events}
+        batch.backlog.load("incident_id", ids)
+        batch.ownership.load("incident_id", ids, tables["ownership"].c.valid_to.is_(None))
+        for key in batch.ownership.rows:
+            batch.open_interval[key[0]] = key[1]
+        for name, event in events:
+            self.handlers[name](self, batch, event)
+        batch.backlog.write()
+        batch.ownership.write()
+
+    @staticmethod
+    def _route(event: Any) -> dict[str, Any]:
+        county, station, community = unit_path(event.owner_unit)
+        return {
+            "stage": event.stage,
+            "owner_unit": event.owner_unit,
+            "owner_county": county,
+            "owner_station": station,
+            "owner_community": community,
+            "owner_role": event.owner_role,
+            "tier": unit_level(event.owner_unit),
+            "due_at": utc(event.due_at),
+        }
+
+    @staticmethod
+    def _open(batch: _Batch, incident_id: str, seq: int, row: dict[str, Any], at: Any) -> None:
+        fields = ("module", "urgency", "community", "opened_at", *ROUTE)
+        batch.ownership.put(
+            {
+                "incident_id": incident_id,
+                "seq": seq,
+                **{name: row[name] for name in fields},
+                "valid_from": at,
+                "valid_to": None,
+            }
+        )
+        batch.open_interval[incident_id] = seq
+
+    @staticmethod
+    def _close(batch: _Batch, incident_id: str, at: Any) -> None:
+        seq = batch.open_interval.pop(incident_id, None)
+        interval = None if seq is None else batch.ownership.get(incident_id, seq)
+        if interval is not None:
+            batch.ownership.put({**interval, "valid_to": at})
+
+    @handles("Incident.Discovered")
+    def discovered(self, batch: _Batch, event: Any) -> None:
+        incident_id = str(event.originator_id)
+        at = utc(event.timestamp)
+        row = batch.backlog.put(
+            {
+                "incident_id": incident_id,
+                **self._route(event),
+                "module": event.module,
+                "urgency": None,
+                "community": event.community,
+                "opened_at": at,
+                "what": event.what,
+                "reporter_id": event.reporter_id,
+                "stage_since": at,
+                "escalations": 0,
+                "version": event.originator_version,
+            }
+        )
+        self._open(batch, incident_id, event.originator_version, row, at)
+
+    @handles("Incident.Escalated")
+    def escalated(self, batch: _Batch, event: Any) -> None:
+        self._step(batch, event, escalation=True)
+
+    @handles(*STEPS)
+    def stepped(self, batch: _Batch, event: Any) -> None:
+        self._step(batch, event)
+
+    def _step(self, batch: _Batch, event: Any, *, escalation: bool = False) -> None:
+        incident_id = str(event.originator_id)
+        at = utc(event.timestamp)
+        current = batch.backlog.get(incident_id)
+        if current is None:  # already closed: nothing owns it
+            return
+        if event.owner_unit is None:  # closed or rejected: leaves every backlog
+            batch.backlog.delete(incident_id)
+            self._close(batch, incident_id, at)
+            return
+        row = dict(current, version=event.originator_version)
+        if escalation:
+            row["escalations"] += 1
+        row["urgency"] = getattr(event, "urgency", None) or current["urgency"]
+        route = self._route(event)
+        if route["stage"] != current["stage"]:
+            row["stage_since"] = at
+        row.update(route)
+        batch.backlog.put(row)
+        if any(row[name] != current[name] for name in (*ROUTE, "urgency")):
+            self._close(batch, incident_id, at)
+            self._open(batch, incident_id, event.originator_version, row, at)

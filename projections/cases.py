@@ -1,0 +1,208 @@
+"""Cases: one row per incident, the publicity board, and statistics.
+
+``cases`` keeps each incident's facts and milestones (reported, outcome and its
+source, reward, publicity, closing). ``statistics`` keeps counters by unit (the
+incident's community, its station and its county each get a row), Asia/Shanghai
+month, module (the app's six) and metric, so the figures the county quotes
+(disputes found and mediated, hazards found, clues collected) are indexed reads.
+
+Metrics: ``discovered``, ``reported``, ``escalated``, ``diverted``,
+``outcome:<source>`` (handled_locally, self_handled, station, county,
+department), ``rewarded`` and ``points``, ``publicized``, ``closed``,
+``rejected:<kind>``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+from projections.base import Projection, Tables, handles, month_of, unit_path, utc
+from projections.rows import Rows
+
+
+class Cases(Projection):
+    name = "cases"
+    version = 1
+
+    def define(self, metadata: MetaData, suffix: str) -> Tables:
+        cases = Table(
+            f"cases_{suffix}",
+            metadata,
+            Column("incident_id", String(36), primary_key=True),
+            Column("county", String(200), nullable=False),
+            Column("station", String(200), nullable=False),
+            Column("community", String(200), nullable=False),
+            Column("module", String(32), nullable=False),
+            Column("sense", String(16), nullable=False),
+            Column("what", String(500), nullable=False),
+            Column("place", String(200), nullable=False),
+            Column("reporter_id", String(100), nullable=False),
+            Column("channel", String(16)),
+            Column("urgency", String(16)),
+            Column("stage", String(32), nullable=False),
+            Column("opened_at", DateTime, nullable=False),
+            Column("outcome_source", String(32)),
+            Column("outcome_summary", String(500)),
+            Column("outcome_at", DateTime),
+            Column("points", Integer),
+            Column("publicity_title", String(200)),
+            Column("publicized_at", DateTime),
+            Column("closed_at", DateTime),
+            Column("rejection_kind", String(16)),
+        )
+        for level in ("county", "station", "community"):
+            Index(f"ix_cases_{suffix}_{level}_pub", cases.c[level], cases.c.publicized_at)
+        statistics = Table(
+            f"statistics_{suffix}",
+            metadata,
+            Column("unit", String(200), primary_key=True),
+            Column("period", String(7), primary_key=True),
+            Column("module", String(32), primary_key=True),
+            Column("metric", String(40), primary_key=True),
+            Column("value", Integer, nullable=False),
+        )
+        return {"cases": cases, "statistics": statistics}
+
+    # -- writing --------------------------------------------------------------------
+
+    def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
+        if not events:
+            return
+        batch = _Batch(conn, tables)
+        batch.cases.load("incident_id", {str(e.originator_id) for _, e in events})
+        for name, event in events:
+            self.handlers[name](self, batch, event)
+        batch.cases.write()
+        statistics = tables["statistics"]
+        periods = sorted({period for _, period, *_ in batch.counts})
+        batch.statistics.load(
+            "unit", {unit for unit, *_ in batch.counts}, statistics.c.period.in_(periods)
+        )
+        for (unit, period, module, metric), by in batch.counts.items():
+            row = batch.statistics.get(unit, period, module, metric)
+            value = (row["value"] if row else 0) + by
+            batch.statistics.put(
+                {"unit": unit, "period": period, "module": module, "metric": metric, "value": value}
+            )
+        batch.statistics.write()
+
+    @staticmethod
+    def _count(batch: _Batch, case: dict[str, Any], at: datetime, metric: str, by: int = 1) -> None:
+        """Add to the counters of the case's community, station and county."""
+        period = month_of(at)
+        for unit in (case["county"], case["station"], case["community"]):
+            batch.counts[(unit, period, case["module"], metric)] += by
+
+    @staticmethod
+    def _update(batch: _Batch, event: Any, **values: Any) -> dict[str, Any]:
+        case = batch.cases.get(str(event.originator_id))
+        assert case is not None, "a step of an incident never discovered"
+        return batch.cases.put({**case, "stage": event.stage, **values})
+
+    @handles("Incident.Discovered")
+    def discovered(self, batch: _Batch, event: Any) -> None:
+        county, station, community = unit_path(event.community)
+        case = batch.cases.put(
+            {
+                "incident_id": str(event.originator_id),
+                "county": county,
+                "station": station,
+                "community": community,
+                "module": event.module,
+                "sense": event.sense,
+                "what": event.what,
+                "place": event.where,
+                "reporter_id": event.reporter_id,
+                "channel": None,
+                "urgency": None,
+                "stage": event.stage,
+                "opened_at": utc(event.timestamp),
+                "outcome_source": None,
+                "outcome_summary": None,
+                "outcome_at": None,
+                "points": None,
+                "publicity_title": None,
+                "publicized_at": None,
+                "closed_at": None,
+                "rejection_kind": None,
+            }
+        )
+        self._count(batch, case, event.timestamp, "discovered")
+
+    @handles("Incident.Reported")
+    def reported(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, channel=event.channel, urgency=event.urgency)
+        self._count(batch, case, event.timestamp, "reported")
+
+    @handles("Incident.Escalated")
+    def escalated(self, batch: _Batch, event: Any) -> None:
+        self._count(batch, self._update(batch, event), event.timestamp, "escalated")
+
+    @handles("Incident.Diverted")
+    def diverted(self, batch: _Batch, event: Any) -> None:
+        self._count(batch, self._update(batch, event), event.timestamp, "diverted")
+
+    @handles(
+        "Incident.AcceptedForHandling",
+        "Incident.Returned",
+        "Incident.HandedOver",
+        "Incident.FollowUpChased",
+        "Incident.ScoreProposed",
+        "Incident.ScoreSigned",
+    )
+    def stepped(self, batch: _Batch, event: Any) -> None:
+        self._update(batch, event)
+
+    @handles("Incident.OutcomeRecorded")
+    def outcome(self, batch: _Batch, event: Any) -> None:
+        case = self._update(
+            batch,
+            event,
+            outcome_source=event.source,
+            outcome_summary=event.summary,
+            outcome_at=utc(event.timestamp),
+        )
+        self._count(batch, case, event.timestamp, f"outcome:{event.source}")
+
+    @handles("Incident.Rewarded")
+    def rewarded(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, points=event.points)
+        self._count(batch, case, event.timestamp, "rewarded")
+        self._count(batch, case, event.timestamp, "points", event.points)
+
+    @handles("Incident.Publicized")
+    def publicized(self, batch: _Batch, event: Any) -> None:
+        case = self._update(
+            batch, event, publicity_title=event.title, publicized_at=utc(event.timestamp)
+        )
+        self._count(batch, case, event.timestamp, "publicized")
+
+    @handles("Incident.Closed")
+    def closed(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, closed_at=utc(event.timestamp))
+        self._count(batch, case, event.timestamp, "closed")
+
+    @handles("Incident.Rejected")
+    def rejected(self, batch: _Batch, event: Any) -> None:
+        case = self._update(batch, event, closed_at=utc(event.timestamp), rejection_kind=event.kind)
+        self._count(batch, case, event.timestamp, f"rejected:{event.kind}")
+
+
+class _Batch:
+    def __init__(self, conn: Connection, tables: Tables) -> None:
+        self.cases = Rows(conn, tables["cases"])
+        self.statistics = Rows(conn, tables["statistics"])
+        self.counts: Counter[tuple[str, str, str, str]] = Counter()

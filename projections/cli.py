@@ -1,0 +1,89 @@
+"""``lishu project`` and ``lishu rebuild [name]``, registered on the ``lishu`` app.
+
+The entry point passes how to read settings and build the application, so the
+read side imports nothing of the loop.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TimeRemainingColumn,
+)
+
+from aggregates.errors import DomainError
+from projections.compose import EventSource, HasReadModelSettings, build
+from projections.runner import run_forever
+
+SettingsFactory = Callable[[str | None], HasReadModelSettings]
+FlowFactory = Callable[[Any], EventSource]
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
+
+
+def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> None:
+    """Add ``project`` and ``rebuild`` to ``app``."""
+
+    @app.command("project")
+    def project_command(
+        database_url: DatabaseUrl = None,
+        poll: Annotated[float, typer.Option(help="日志轮询间隔（秒）")] = 0.5,
+        batch: Annotated[int, typer.Option(help="每个事务处理的事件数")] = 500,
+    ) -> None:
+        """Run the projections as their own process until interrupted."""
+        chosen = settings(database_url)
+        views = build(chosen, flow(chosen), batch_size=batch)
+        stopping = False
+
+        def stop(*_: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        typer.echo("投影进程已启动 projections running; Ctrl-C 停止")
+        run_forever(views.projector, poll_interval=poll, should_stop=lambda: stopping)
+        typer.echo(f"已停止 stopped at {views.projector.positions()}")
+
+    @app.command("rebuild")
+    def rebuild_command(
+        name: Annotated[str | None, typer.Argument(help="投影名称；省略则全部重建")] = None,
+        database_url: DatabaseUrl = None,
+        batch: Annotated[int, typer.Option(help="每个事务处理的事件数")] = 500,
+    ) -> None:
+        """Rebuild a projection (or all) from the log beside the live one, then switch."""
+        chosen = settings(database_url)
+        views = build(chosen, flow(chosen), batch_size=batch)
+        try:
+            names = [name] if name else sorted(views.projector.projections)
+            for each in names:
+                views.projector.projection(each)
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+            ) as bar:
+                for each in names:
+                    task = bar.add_task(f"重建 rebuilding {each}", total=None)
+
+                    def advance(done: int, total: int, task: TaskID = task) -> None:
+                        bar.update(task, completed=done, total=total)
+
+                    applied = views.projector.rebuild(each, progress=advance)
+                    bar.update(task, completed=applied, total=applied)
+        except DomainError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(1) from None
+        finally:
+            views.store.dispose()
+        for each, position in views.projector.positions().items():
+            typer.echo(f"{each}: {position}")

@@ -1,0 +1,288 @@
+"""Reads for the API and console: indexed tables only, primitives out.
+
+No query replays events. Overdue flags and ranks are computed here, at query
+time, from indexed columns (due time against ``now``; a count of volunteers
+with a higher score in the same community, station or county).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, or_, select
+
+from projections.base import iso, scope_column, utc
+from projections.errors import InvalidQuery
+from projections.processing import Projector
+
+Stars = Sequence[tuple[int, int]]
+"""Star thresholds of the scoring policy: ``(score at least, star level)``, ascending."""
+
+
+def star_level(score: int, stars: Stars) -> int:
+    level = 0
+    for threshold, stars_at in sorted(stars):
+        if score >= threshold:
+            level = stars_at
+    return level
+
+
+def _moment(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise InvalidQuery(f"{name} 须带时区", f"{name} must carry a time zone", field=name)
+    moment = utc(value)
+    assert moment is not None
+    return moment
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= 500:
+        raise InvalidQuery(
+            "条数须在1到500之间", "limit must be between 1 and 500", field="limit", limit=limit
+        )
+    return limit
+
+
+class Queries:
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+        self.store = projector.store
+
+    # -- backlogs -----------------------------------------------------------------------
+
+    @staticmethod
+    def _backlog_item(row: Row[Any], now: datetime) -> dict[str, Any]:
+        due = row.due_at
+        return {
+            "incident_id": row.incident_id,
+            "stage": row.stage,
+            "owner_unit": row.owner_unit,
+            "owner_role": row.owner_role,
+            "tier": row.tier,
+            "community": row.community,
+            "module": row.module,
+            "urgency": row.urgency,
+            "opened_at": iso(row.opened_at),
+            "due_at": iso(due),
+            "overdue": due is not None and due < now,
+            "age_seconds": int((now - row.opened_at).total_seconds()),
+        }
+
+    def backlog(
+        self, unit: str, *, now: datetime | None = None, stage: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Open incidents owned by ``unit`` or any unit below it (a station's backlog
+        includes its communities'), soonest due first, each flagged overdue or not."""
+        at = _moment("now", now or datetime.now(UTC))
+        with self.store.read() as conn:
+            tables = self.projector.live_tables(conn, "backlog")
+            backlog = tables["backlog"]
+            query = select(backlog).where(scope_column(backlog, unit, "owner_") == unit)
+            if stage is not None:
+                query = query.where(backlog.c.stage == stage)
+            rows = conn.execute(query.order_by(backlog.c.due_at, backlog.c.incident_id)).all()
+        items = [self._backlog_item(r, at) for r in rows]
+        for item, row in zip(items, rows, strict=True):
+            item["what"] = row.what
+            item["stage_since"] = iso(row.stage_since)
+            item["escalations"] = row.escalations
+        return items
+
+    def backlog_summary(self, unit: str, *, now: datetime | None = None) -> dict[str, Any]:
+        """Counts of ``unit``'s backlog: open, overdue, and open per stage."""
+        at = _moment("now", now or datetime.now(UTC))
+        with self.store.read() as conn:
+            backlog = self.projector.live_tables(conn, "backlog")["backlog"]
+            scope = scope_column(backlog, unit, "owner_") == unit
+            per_stage = conn.execute(
+                select(backlog.c.stage, func.count()).where(scope).group_by(backlog.c.stage)
+            ).all()
+            overdue = conn.execute(
+                select(func.count()).where(scope, backlog.c.due_at < at)
+            ).scalar_one()
+        stages = {stage: count for stage, count in per_stage}
+        return {"unit": unit, "open": sum(stages.values()), "overdue": overdue, "stages": stages}
+
+    def backlog_as_of(self, unit: str, moment: datetime) -> list[dict[str, Any]]:
+        """``unit``'s backlog as it stood at ``moment``: who owned what, in which
+        stage, due when, and whether it was overdue then."""
+        at = _moment("moment", moment)
+        with self.store.read() as conn:
+            ownership = self.projector.live_tables(conn, "backlog")["ownership"]
+            rows = conn.execute(
+                select(ownership)
+                .where(
+                    scope_column(ownership, unit, "owner_") == unit,
+                    ownership.c.valid_from <= at,
+                    or_(ownership.c.valid_to.is_(None), ownership.c.valid_to > at),
+                )
+                .order_by(ownership.c.due_at, ownership.c.incident_id)
+            ).all()
+        return [self._backlog_item(r, at) for r in rows]
+
+    # -- cases ------------------------------------------------------------------------------
+
+    def publicity_board(self, unit: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Publicized cases within ``unit``, newest first."""
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            rows = conn.execute(
+                select(cases)
+                .where(scope_column(cases, unit) == unit, cases.c.publicized_at.is_not(None))
+                .order_by(cases.c.publicized_at.desc(), cases.c.incident_id)
+                .limit(_limit(limit))
+            ).all()
+        return [
+            {
+                "incident_id": r.incident_id,
+                "title": r.publicity_title,
+                "publicized_at": iso(r.publicized_at),
+                "community": r.community,
+                "module": r.module,
+                "what": r.what,
+                "reporter_id": r.reporter_id,
+                "outcome_source": r.outcome_source,
+                "outcome_summary": r.outcome_summary,
+                "points": r.points,
+            }
+            for r in rows
+        ]
+
+    def case(self, incident_id: str) -> dict[str, Any] | None:
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            row = conn.execute(select(cases).where(cases.c.incident_id == incident_id)).first()
+        if row is None:
+            return None
+        return {
+            key: iso(value) if isinstance(value, datetime) else value
+            for key, value in row._mapping.items()
+        }
+
+    def statistics(
+        self,
+        unit: str,
+        *,
+        period: str | None = None,
+        module: str | None = None,
+    ) -> dict[str, Any]:
+        """Counters of ``unit`` (a county, station or community): totals per metric,
+        and per module and per month, optionally for one month or one module."""
+        with self.store.read() as conn:
+            statistics = self.projector.live_tables(conn, "cases")["statistics"]
+            query = select(
+                statistics.c.period, statistics.c.module, statistics.c.metric, statistics.c.value
+            ).where(statistics.c.unit == unit)
+            if period is not None:
+                query = query.where(statistics.c.period == period)
+            if module is not None:
+                query = query.where(statistics.c.module == module)
+            rows = conn.execute(query).all()
+        totals: dict[str, int] = {}
+        by_module: dict[str, dict[str, int]] = {}
+        by_month: dict[str, dict[str, int]] = {}
+        for row in rows:
+            totals[row.metric] = totals.get(row.metric, 0) + row.value
+            for key, bucket in ((row.module, by_module), (row.period, by_month)):
+                counts = bucket.setdefault(key, {})
+                counts[row.metric] = counts.get(row.metric, 0) + row.value
+        return {
+            "unit": unit,
+            "period": period,
+            "module": module,
+            "totals": dict(sorted(totals.items())),
+            "by_module": {k: dict(sorted(v.items())) for k, v in sorted(by_module.items())},
+            "by_month": {k: dict(sorted(v.items())) for k, v in sorted(by_month.items())},
+        }
+
+    # -- volunteer scores -----------------------------------------------------------------
+
+    def volunteer_score(self, volunteer_id: str, *, stars: Stars = ()) -> dict[str, Any] | None:
+        """A volunteer's points (earned, balance, redeemed, deducted, score), ranks
+        within community, station and county, star level, and per-month figures."""
+        with self.store.read() as conn:
+            tables = self.projector.live_tables(conn, "scores")
+            scores, months = tables["scores"], tables["months"]
+            row = conn.execute(select(scores).where(scores.c.volunteer_id == volunteer_id)).first()
+            if row is None:
+                return None
+            ranks: dict[str, int | None] = {}
+            for level in ("community", "station", "county"):
+                unit = getattr(row, level)
+                if unit is None:
+                    ranks[level] = None
+                    continue
+                higher = conn.execute(
+                    select(func.count()).where(scores.c[level] == unit, scores.c.score > row.score)
+                ).scalar_one()
+                ranks[level] = higher + 1
+            per_month = conn.execute(
+                select(months)
+                .where(months.c.volunteer_id == volunteer_id)
+                .order_by(months.c.period)
+            ).all()
+        return {
+            "volunteer_id": row.volunteer_id,
+            "community": row.community,
+            "status": row.status,
+            "squad": row.squad,
+            "earned": row.earned,
+            "balance": row.balance,
+            "redeemed": row.redeemed,
+            "deducted": row.deducted,
+            "score": row.score,
+            "star_level": star_level(row.score, stars),
+            "rank": ranks,
+            "months": [
+                {
+                    "period": m.period,
+                    "earned": m.earned,
+                    "redeemed": m.redeemed,
+                    "deducted": m.deducted,
+                    "score": m.score,
+                    "passed": m.passed,
+                }
+                for m in per_month
+            ],
+        }
+
+    def leaderboard(
+        self,
+        unit: str,
+        *,
+        period: str | None = None,
+        stars: Stars = (),
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        """Volunteers of ``unit`` by score, highest first, with their rank (equal
+        scores share a rank) and star level; for one month if ``period`` is given."""
+        with self.store.read() as conn:
+            tables = self.projector.live_tables(conn, "scores")
+            table = tables["months"] if period else tables["scores"]
+            scope = scope_column(table, unit) == unit
+            conditions = [scope] if period is None else [scope, table.c.period == period]
+            rows = conn.execute(
+                select(table)
+                .where(and_(*conditions))
+                .order_by(table.c.score.desc(), table.c.volunteer_id)
+                .limit(_limit(limit))
+            ).all()
+        board: list[dict[str, Any]] = []
+        for position, row in enumerate(rows, start=1):
+            tied = board and board[-1]["score"] == row.score
+            board.append(
+                {
+                    "rank": board[-1]["rank"] if tied else position,
+                    "volunteer_id": row.volunteer_id,
+                    "community": row.community,
+                    "earned": row.earned,
+                    "redeemed": row.redeemed,
+                    "deducted": row.deducted,
+                    "balance": row.balance,
+                    "score": row.score,
+                    "star_level": star_level(row.score, stars),
+                }
+            )
+        return board

@@ -1,0 +1,7 @@
+"""Runs the read-side rules in features/13_scores.feature."""
+
+from pytest_bdd import scenarios
+
+from tests.bdd.projection_steps import *  # noqa: F403 (the steps and their fixtures)
+
+scenarios("13_scores.feature")
