@@ -62,7 +62,7 @@ def measure(events: int, batch_size: int = 500) -> dict[str, Any]:
     their ratios to the read rate, and the rebuild's peak traced memory (bytes)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.db"
-        build_log(path, events)
+        build_log(f"sqlite:///{path}", events)
         flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
         count, read_rate = _read_rate(flow)
         store = Store.from_url(f"sqlite:///{Path(tmp) / 'views.db'}")
