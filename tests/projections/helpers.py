@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from loop.bootstrap import persistence_env
+from loop.bootstrap import build_key_store, persistence_env
 from loop.flow import IncidentFlow
+from loop.settings import Settings
 from projections.processing import Projector
 from projections.store import Store
 from tests.support import FakeClock
@@ -26,7 +27,9 @@ def dump(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def file_flow(path: Path, clock: FakeClock | None = None) -> IncidentFlow:
-    return IncidentFlow(persistence_env(f"sqlite:///{path}"), clock=clock or FakeClock())
+    url = f"sqlite:///{path}"
+    keys = build_key_store(Settings(database_url=url))
+    return IncidentFlow(persistence_env(url), clock=clock or FakeClock(), key_store=keys)
 
 
 def projector_for(flow: IncidentFlow, url: str, batch_size: int = 500) -> Projector:

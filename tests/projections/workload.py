@@ -44,7 +44,7 @@ PAYLOAD: dict[str, dict[str, Any]] = {
     "chase": {"asked": "派出所", "answer": "正在处理"},
     "record_outcome": {"summary": "已处置"},
     "confirm_self_handled": {"summary": "劝导有效"},
-    "publicize": {"title": "典型案例"},
+    "publicize": {"title": "典型案例", "redaction_note": "已核对，无个人信息"},
     "reject": {"kind": "unfounded", "reason": "查无实据"},
 }
 
