@@ -45,17 +45,24 @@ def build_log(path: Path, events: int) -> None:
     flow.close()
 
 
+def verify_log(path: Path) -> tuple[int, float]:
+    """Verify the log at ``path``: events verified and the rate per second."""
+    reader = SQLiteChainReader(str(path))
+    try:
+        started = time.perf_counter()
+        report = verify(reader)
+        elapsed = time.perf_counter() - started
+    finally:
+        reader.close()
+    assert report.intact, report.summary()
+    return report.events, report.events / elapsed
+
+
 def measure(events: int) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.db"
         build_log(path, events)
-        reader = SQLiteChainReader(str(path))
-        started = time.perf_counter()
-        report = verify(reader)
-        elapsed = time.perf_counter() - started
-        reader.close()
-        assert report.intact, report.summary()
-        return report.events, report.events / elapsed
+        return verify_log(path)
 
 
 def main() -> None:
