@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
@@ -64,13 +65,15 @@ def main(argv: list[str] | None = None) -> int:
         context = Context(chosen, workdir, load)
         rows = run_all(suite, context, lambda m: print(f"… {m}", file=sys.stderr, flush=True))
     title = (
-        f"Lishu Loop benchmarks, {started:%Y-%m-%d %H:%M} UTC; {machine.summary(host)}; "
-        f"HTTP load: {load.name}, {chosen.connections} connections, {chosen.http_seconds} s"
+        f"Lishu Loop benchmarks, {started:%Y-%m-%d %H:%M} UTC\n{machine.summary(host)}\n"
+        f"HTTP load: {load.name}, {chosen.connections} connections, {chosen.http_seconds} s; "
+        f"large log: {chosen.log_events:,} events"
     )
     print(table(rows, title))
     report = {
         "date": started.isoformat(timespec="seconds"),
         "machine": host,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "generator": load.name,
         "quick": args.quick,
         "counts": asdict(chosen),

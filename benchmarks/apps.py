@@ -18,9 +18,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import RecordConflictError
+from eventsourcing.sqlite import SQLiteDatastore
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 
+SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 DB_VARIABLE = "LISHU_BENCH_NAIVE_DB"
 COMMAND_BODY = '{"note": "井盖丢失，已设置警示", "points": 5}'
 
@@ -51,6 +53,17 @@ class Tally(Aggregate):
 def naive_env(db: str) -> dict[str, str]:
     """The library's native SQLite recorder (WAL; SQLite's default synchronous=FULL)."""
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": db}
+
+
+def store_settings(app: Application[UUID]) -> dict[str, str]:
+    """The journal mode and synchronous level the library's own connection runs with."""
+    datastore: SQLiteDatastore = getattr(app.recorder, "datastore")  # noqa: B009
+    with datastore.transaction(commit=False) as c:
+        c.execute("PRAGMA journal_mode")
+        journal = str(c.fetchone()[0])
+        c.execute("PRAGMA synchronous")
+        level = int(c.fetchone()[0])
+    return {"journal_mode": journal, "synchronous": SYNCHRONOUS.get(level, str(level))}
 
 
 def seed(db: str, count: int) -> None:

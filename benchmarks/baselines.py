@@ -87,8 +87,9 @@ def es_command(ctx: Context) -> dict[str, Figure]:
     for n in range(c.commands):
         apps.command(app, n % targets, body)
     rate = c.commands / (time.perf_counter() - started)
+    settings = apps.store_settings(app)
     app.close()
-    return {"es.command": Figure(rate, {"commands": c.commands})}
+    return {"es.command": Figure(rate, {"commands": c.commands, **settings})}
 
 
 def http_run(

@@ -37,6 +37,8 @@ def _os() -> str:
 
 
 def describe() -> dict[str, Any]:
+    """Cores, CPU, memory, Python, OS, SQLite; and the load average, since other
+    work on a shared machine moves every absolute figure."""
     default = sqlite3.connect(":memory:")
     synchronous = default.execute("PRAGMA synchronous").fetchone()[0]
     default.close()
@@ -48,6 +50,7 @@ def describe() -> dict[str, Any]:
         "os": _os(),
         "kernel": platform.release(),
         "sqlite": sqlite3.sqlite_version,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "sqlite_default_synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
             synchronous, str(synchronous)
         ),
@@ -57,5 +60,6 @@ def describe() -> dict[str, Any]:
 def summary(machine: dict[str, Any]) -> str:
     return (
         f"{machine['cores']} cores {machine['cpu']}, {machine['os']}, "
-        f"Python {machine['python']}, SQLite {machine['sqlite']}"
+        f"Python {machine['python']}, SQLite {machine['sqlite']}; "
+        f"load average {machine['load_average'][0]:.1f} at the start"
     )

@@ -12,6 +12,7 @@ SUITE: tuple[Measurement, ...] = (
     baselines.http_noop,
     baselines.http_naive,
     baselines.catch_up,
+    product.loop_command_in_process,
     product.loop_command_http,
     product.projection_rebuild,
     product.projection_lag,

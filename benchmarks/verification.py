@@ -22,6 +22,8 @@ from loop.chain import originator_key
 from loop.settings import Settings
 from loop.verification import SQLiteChainReader, verify
 
+BATCH = 5_000  # events per transaction while building the log
+
 
 def build_log(path: Path, events: int) -> None:
     flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
@@ -36,10 +38,13 @@ def build_log(path: Path, events: int) -> None:
     ]
     written = flow.recorder.max_notification_id() or 0
     while written < events:
-        batch = []
-        for incident in template:
-            key = uuid4()
-            batch += [StoredEvent(key, n.originator_version, n.topic, n.state) for n in incident]
+        batch: list[StoredEvent] = []
+        while len(batch) < BATCH and written + len(batch) < events:
+            for incident in template:
+                key = uuid4()
+                batch += [
+                    StoredEvent(key, n.originator_version, n.topic, n.state) for n in incident
+                ]
         flow.recorder.insert_events(batch)
         written += len(batch)
     flow.close()
