@@ -1,6 +1,7 @@
 """Run every benchmark in one run; print one table and write reports/bench.json.
 
     python -m benchmarks [--quick] [--seconds 10] [--events 1000000] [--output PATH]
+                         [--only NAME] [--profile DIR] [--generator wrk|python]
 
 Each row shows the figure, the baseline it is compared against measured in the
 same run, the ratio, the target and whether it is met. Absolute figures on a
@@ -38,6 +39,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", action="append", help="run measurements whose name has this")
     parser.add_argument("--output", type=Path, default=Path("reports/bench.json"))
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="profile each measurement into DIR"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
 
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     host = machine.describe()
     with scratch() as workdir:
         load = pick_generator(workdir, args.generator)
-        context = Context(chosen, workdir, load)
+        context = Context(chosen, workdir, load, profile_dir=args.profile)
         rows = run_all(suite, context, lambda m: print(f"… {m}", file=sys.stderr, flush=True))
     title = (
         f"Lishu Loop benchmarks, {started:%Y-%m-%d %H:%M} UTC\n{machine.summary(host)}\n"

@@ -9,6 +9,8 @@ the figure itself. A measurement whose product piece does not exist yet raises
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import tempfile
 import time
 import traceback
@@ -126,6 +128,7 @@ class Context:
     load: LoadGenerator
     figures: dict[str, Figure] = field(default_factory=dict)
     logs: dict[int, Path] = field(default_factory=dict)
+    profile_dir: Path | None = None
 
     def log(self, events: int) -> Path:
         """An SQLite event store holding at least ``events`` real incident events,
@@ -188,7 +191,7 @@ def run_all(
         progress(m.name)
         started = time.perf_counter()
         try:
-            figures = m.run(context)
+            figures = _profiled(m, context) if context.profile_dir else m.run(context)
         except NotMeasured as why:
             for spec in m.rows:
                 outcome[spec.key] = (m.kind, None, "not measured", str(why))
@@ -226,6 +229,22 @@ def run_all(
             Row(spec, kind, figure.value, baseline_value, ratio, status, note, figure.detail)
         )
     return rows
+
+
+def _profiled(m: Measurement, context: Context) -> dict[str, Figure]:
+    """Run ``m`` under cProfile and keep where its time went (this process only:
+    servers under load run in their own)."""
+    assert context.profile_dir is not None
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(m.run, context)
+    finally:
+        context.profile_dir.mkdir(parents=True, exist_ok=True)
+        slug = "".join(ch if ch.isalnum() else "-" for ch in m.name).strip("-")
+        with (context.profile_dir / f"{slug}.txt").open("w") as out:
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats("cumulative").print_stats(40)
+            stats.sort_stats("tottime").print_stats(25)
 
 
 def format_value(value: float, unit: str) -> str:
