@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Lishu Loop benchmarks, {started:%Y-%m-%d %H:%M} UTC\n{machine.summary(host)}\n"
         f"HTTP load: {load.name}, {chosen.connections} connections, {chosen.http_seconds} s; "
         f"large log: {chosen.log_events:,} events"
+        + ("\nPROFILED: in-process figures are slowed by cProfile" if args.profile else "")
     )
     print(table(rows, title))
     report = {
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "generator": load.name,
         "quick": args.quick,
+        "profiled": args.profile is not None,
         "counts": asdict(chosen),
         "rows": [r.as_json() for r in rows],
     }

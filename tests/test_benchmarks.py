@@ -106,3 +106,18 @@ def test_rows_are_judged_on_the_ratio_to_their_baseline_or_on_the_figure(tmp_pat
     assert (rows["later"].value, rows["later"].status) == (None, "not measured")
     assert rows["later"].note == "not built yet"
     assert (rows["zero"].value, rows["zero"].status) == (None, "error")
+
+
+def test_without_wrk_the_python_generator_loads_the_server_and_says_so(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    assert (
+        main(["--quick", "--only", "no-op", "--generator", "python", "--output", str(output)]) == 0
+    )
+    report = json.loads(output.read_text())
+    assert report["generator"] == PythonLoad.name
+    rate, p99 = report["rows"]
+    assert (rate["key"], p99["key"]) == ("http.noop", "http.noop.p99")
+    assert rate["value"] > 0
+    assert p99["value"] > 0
+    assert rate["detail"]["generator"] == PythonLoad.name
+    assert rate["detail"]["requests"] > rate["detail"]["errors"]
