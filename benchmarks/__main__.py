@@ -1,7 +1,7 @@
 """Run every benchmark in one run; print one table and write reports/bench.json.
 
     python -m benchmarks [--quick] [--seconds 10] [--events 1000000] [--output PATH]
-                         [--only NAME] [--profile DIR] [--generator wrk|python]
+                         [--rounds N] [--only NAME] [--profile DIR] [--generator wrk|python]
 
 Each row shows the figure, the baseline it is compared against measured in the
 same run, the ratio, the target and whether it is met. Absolute figures on a
@@ -37,6 +37,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--generator", choices=("auto", "wrk", "python"), default="auto", help="HTTP load"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the whole suite N times, report medians"
+    )
     parser.add_argument("--only", action="append", help="run measurements whose name has this")
     parser.add_argument("--output", type=Path, default=Path("reports/bench.json"))
     parser.add_argument(
@@ -67,11 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     with scratch() as workdir:
         load = pick_generator(workdir, args.generator)
         context = Context(chosen, workdir, load, profile_dir=args.profile)
-        rows = run_all(suite, context, lambda m: print(f"… {m}", file=sys.stderr, flush=True))
+        rows = run_all(
+            suite,
+            context,
+            lambda m: print(f"… {m}", file=sys.stderr, flush=True),
+            rounds=args.rounds,
+        )
     title = (
         f"Lishu Loop benchmarks, {started:%Y-%m-%d %H:%M} UTC\n{machine.summary(host)}\n"
         f"HTTP load: {load.name}, {chosen.connections} connections, {chosen.http_seconds} s; "
-        f"large log: {chosen.log_events:,} events"
+        f"large log: {chosen.log_events:,} events; median of {args.rounds} round(s)"
         + ("\nPROFILED: in-process figures are slowed by cProfile" if args.profile else "")
     )
     print(table(rows, title))
@@ -82,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "generator": load.name,
         "quick": args.quick,
         "profiled": args.profile is not None,
+        "rounds": args.rounds,
         "counts": asdict(chosen),
         "rows": [r.as_json() for r in rows],
     }

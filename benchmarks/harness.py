@@ -181,34 +181,48 @@ def run_all(
     suite: Iterable[Measurement],
     context: Context,
     progress: Callable[[str], None] = lambda _: None,
+    rounds: int = 1,
 ) -> list[Row]:
-    """Run every measurement in order and resolve ratios and targets."""
+    """Run every measurement in order, ``rounds`` times over (whole rounds, so load
+    that comes and goes on the machine falls on every row alike), then take each
+    row's median figure and resolve ratios and targets."""
     suite = list(suite)
+    specs = [spec for m in suite for spec in m.rows]
+    kinds = {spec.key: m.kind for m in suite for spec in m.rows}
+    failed: dict[str, tuple[str, str]] = {}
+    seen: dict[str, list[Figure]] = {spec.key: [] for spec in specs}
+    for round_ in range(1, rounds + 1):
+        for m in suite:
+            if any(spec.key in failed for spec in m.rows):
+                continue
+            progress(f"{m.name} (round {round_}/{rounds})" if rounds > 1 else m.name)
+            started = time.perf_counter()
+            try:
+                figures = _profiled(m, context) if context.profile_dir else m.run(context)
+            except NotMeasured as why:
+                failed.update({spec.key: ("not measured", str(why)) for spec in m.rows})
+                continue
+            except Exception as error:
+                traceback.print_exc()
+                message = f"{type(error).__name__}: {error}"
+                failed.update({spec.key: ("error", message) for spec in m.rows})
+                continue
+            progress(f"{m.name}: {time.perf_counter() - started:.1f} s")
+            for spec in m.rows:
+                figure = figures.get(spec.key)
+                if figure is None or not figure.value > 0:
+                    failed[spec.key] = ("error", f"no positive figure for {spec.key}")
+                else:
+                    context.figures[spec.key] = figure
+                    seen[spec.key].append(figure)
     outcome: dict[str, tuple[Kind, Figure | None, str, str]] = {}
-    specs: list[RowSpec] = []
-    for m in suite:
-        specs += m.rows
-        progress(m.name)
-        started = time.perf_counter()
-        try:
-            figures = _profiled(m, context) if context.profile_dir else m.run(context)
-        except NotMeasured as why:
-            for spec in m.rows:
-                outcome[spec.key] = (m.kind, None, "not measured", str(why))
-            continue
-        except Exception as error:
-            traceback.print_exc()
-            for spec in m.rows:
-                outcome[spec.key] = (m.kind, None, "error", f"{type(error).__name__}: {error}")
-            continue
-        progress(f"{m.name}: {time.perf_counter() - started:.1f} s")
-        for spec in m.rows:
-            figure = figures.get(spec.key)
-            if figure is None or not figure.value > 0:
-                outcome[spec.key] = (m.kind, None, "error", f"no positive figure for {spec.key}")
-            else:
-                context.figures[spec.key] = figure
-                outcome[spec.key] = (m.kind, figure, "", "")
+    for spec in specs:
+        if spec.key in failed:
+            outcome[spec.key] = (kinds[spec.key], None, *failed[spec.key])
+        else:
+            figure = _median(seen[spec.key])
+            context.figures[spec.key] = figure
+            outcome[spec.key] = (kinds[spec.key], figure, "", "")
     rows = []
     for spec in specs:
         kind, figure, status, note = outcome[spec.key]
@@ -229,6 +243,16 @@ def run_all(
             Row(spec, kind, figure.value, baseline_value, ratio, status, note, figure.detail)
         )
     return rows
+
+
+def _median(figures: list[Figure]) -> Figure:
+    """The median round's figure (the lower middle one for an even count); with
+    more than one round, every round's value is kept in its detail."""
+    ordered = sorted(figures, key=lambda f: f.value)
+    middle = ordered[(len(ordered) - 1) // 2]
+    if len(figures) == 1:
+        return middle
+    return Figure(middle.value, {**middle.detail, "rounds": [f.value for f in figures]})
 
 
 def _profiled(m: Measurement, context: Context) -> dict[str, Figure]:

@@ -121,3 +121,23 @@ def test_without_wrk_the_python_generator_loads_the_server_and_says_so(tmp_path:
     assert p99["value"] > 0
     assert rate["detail"]["generator"] == PythonLoad.name
     assert rate["detail"]["requests"] > rate["detail"]["errors"]
+
+
+def test_rounds_report_each_rows_median_and_keep_every_rounds_value(tmp_path: Path) -> None:
+    values = iter([300.0, 100.0, 200.0])
+    calls: list[str] = []
+
+    @measurement("varying", "baseline", RowSpec("varying", "varying", "ops/s"))
+    def varying(ctx: Context) -> dict[str, Figure]:
+        return {"varying": Figure(next(values))}
+
+    @measurement("absent", "product", RowSpec("absent", "absent", "ops/s"))
+    def absent(ctx: Context) -> dict[str, Figure]:
+        calls.append("absent")
+        raise NotMeasured("not built yet")
+
+    context = Context(QUICK, tmp_path, PythonLoad())
+    varying_row, absent_row = run_all([varying, absent], context, rounds=3)
+    assert varying_row.value == 200.0
+    assert varying_row.detail["rounds"] == [300.0, 100.0, 200.0]
+    assert (absent_row.status, calls) == ("not measured", ["absent"])
