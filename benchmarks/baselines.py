@@ -22,7 +22,7 @@ STATE = os.urandom(300)  # about the size of a stored incident event
 
 
 def _raw_connection(ctx: Context, name: str) -> sqlite3.Connection:
-    db = sqlite3.connect(ctx.workdir / name, isolation_level=None)
+    db = sqlite3.connect(ctx.fresh(name), isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute(
@@ -78,7 +78,7 @@ def raw_sqlite(ctx: Context) -> dict[str, Figure]:
 def es_command(ctx: Context) -> dict[str, Figure]:
     """The naive stack's command without HTTP: load, one event, save, sequentially."""
     c = ctx.counts
-    db = str(ctx.workdir / "es-command.db")
+    db = str(ctx.fresh("es-command.db"))
     targets = min(c.commands, c.http_targets)
     apps.seed(db, targets)
     app: Application[UUID] = Application(apps.naive_env(db))
@@ -141,7 +141,7 @@ def http_noop(ctx: Context) -> dict[str, Figure]:
 )
 def http_naive(ctx: Context) -> dict[str, Figure]:
     """Requests address the seeded aggregates round-robin, so none conflict."""
-    db = str(ctx.workdir / "naive.db")
+    db = str(ctx.fresh("naive.db"))
     apps.seed(db, ctx.counts.http_targets)
     rate, p99 = http_run(
         ctx,

@@ -129,6 +129,12 @@ class Context:
     figures: dict[str, Figure] = field(default_factory=dict)
     logs: dict[int, Path] = field(default_factory=dict)
     profile_dir: Path | None = None
+    files: int = 0
+
+    def fresh(self, name: str) -> Path:
+        """A path in the scratch directory no earlier measurement or round has used."""
+        self.files += 1
+        return self.workdir / f"{self.files:04d}-{name}"
 
     def log(self, events: int) -> Path:
         """An SQLite event store holding at least ``events`` real incident events,
@@ -218,6 +224,7 @@ def run_all(
     outcome: dict[str, tuple[Kind, Figure | None, str, str]] = {}
     for spec in specs:
         if spec.key in failed:
+            context.figures.pop(spec.key, None)
             outcome[spec.key] = (kinds[spec.key], None, *failed[spec.key])
         else:
             figure = _median(seen[spec.key])
@@ -226,10 +233,11 @@ def run_all(
     rows = []
     for spec in specs:
         kind, figure, status, note = outcome[spec.key]
-        if figure is None:
-            rows.append(Row(spec, kind, None, None, None, status, note, {}))
-            continue
         base = context.figures.get(spec.baseline) if spec.baseline else None
+        if figure is None:
+            shown = base.value if base else None
+            rows.append(Row(spec, kind, None, shown, None, status, note, {}))
+            continue
         ratio = figure.value / base.value if base else None
         met = spec.target.met(figure.value, ratio) if spec.target else None
         if spec.target is None:

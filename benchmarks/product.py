@@ -68,7 +68,7 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
     product's load, check, record and crash-safe commit, without HTTP. Compared
     with the bare library doing the same in process."""
     c = ctx.counts
-    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.workdir / 'commands.db'}"))
+    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('commands.db')}"))
     try:
         incidents = [incident_at_station(flow) for _ in range(max(1, c.commands // 10))]
         started = time.perf_counter()
@@ -208,7 +208,7 @@ def fifty_event_incident(flow: IncidentFlow) -> UUID:
 )
 def state_at_version(ctx: Context) -> dict[str, Figure]:
     """``IncidentFlow.get(id, version=n)`` for every n, from an SQLite file."""
-    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.workdir / 'state.db'}"))
+    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('state.db')}"))
     try:
         incident = fifty_event_incident(flow)
         assert flow.get(incident).version == INCIDENT_EVENTS

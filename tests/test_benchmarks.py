@@ -141,3 +141,27 @@ def test_rounds_report_each_rows_median_and_keep_every_rounds_value(tmp_path: Pa
     assert varying_row.value == 200.0
     assert varying_row.detail["rounds"] == [300.0, 100.0, 200.0]
     assert (absent_row.status, calls) == ("not measured", ["absent"])
+
+
+def test_a_second_round_measures_afresh(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    argv = [
+        "--quick",
+        "--rounds",
+        "2",
+        "--only",
+        "raw sqlite3",
+        "--only",
+        "get+mutate",
+        "--only",
+        "in process",
+    ]
+    assert main([*argv, "--output", str(output)]) == 0
+    rows = json.loads(output.read_text())["rows"]
+    assert [r["key"] for r in rows] == [
+        "sqlite.single",
+        "sqlite.batched",
+        "es.command",
+        "loop.inprocess",
+    ]
+    assert all(len(r["detail"]["rounds"]) == 2 for r in rows)
