@@ -41,7 +41,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--rounds", type=int, default=1, help="run the whole suite N times, report medians"
     )
     parser.add_argument("--only", action="append", help="run measurements whose name has this")
-    parser.add_argument("--output", type=Path, default=Path("reports/bench.json"))
+    parser.add_argument(
+        "--output", type=Path, default=Path("reports/bench.json"), help="the JSON report"
+    )
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="profile each measurement into DIR"
     )
