@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 REPORTS := reports
 
-.PHONY: run test lint types pytest policy demo clean postgres
+.PHONY: run test lint types pytest policy demo clean postgres bench
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -43,6 +43,17 @@ postgres:
 
 policy: $(READY)
 	$(BIN)/lishu policy --report $(REPORTS)/cucumber.json
+
+# Every benchmark in one run: one table, and reports/bench.json for comparison.
+# The HTTP load generator is wrk (Debian package), installed here when missing
+# and running as root; without it the benchmarks use a Python generator and say
+# so. BENCH_ARGS passes options, e.g. BENCH_ARGS=--quick.
+bench: $(READY)
+	@if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; } || true; \
+	fi
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,14 @@
+"""Lishu Loop's benchmarks: ``python -m benchmarks`` (``make bench``).
+
+* ``harness``: rows, targets, the run (rounds, medians, ratios) and the table;
+* ``suite``: every measurement in run order, baselines first;
+* ``baselines``: raw sqlite3, the library in process, the no-op and naive HTTP
+  stacks, the library's catch-up read and decode;
+* ``product``: the loop's own rows; those whose piece is not built yet raise
+  ``NotMeasured`` and document what to measure and against which row;
+* ``apps``, ``servers``, ``load``: the HTTP baselines, how servers are run
+  (``SERVER_OPTIONS``) and how they are loaded (wrk, or a Python fallback);
+* ``catchup``, ``rss``, ``machine``: the rebuild ceiling, peak memory of a child
+  process, the machine description;
+* ``recorders``, ``verification``: stand-alone comparisons also run from here.
+"""

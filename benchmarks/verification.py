@@ -24,6 +24,8 @@ from loop.chain import originator_key
 from loop.settings import Settings
 from loop.verification import open_chain_reader, verify
 
+BATCH = 5_000  # events per transaction while building the log
+
 
 def build_log(database_url: str, events: int) -> None:
     flow = build_flow(Settings(database_url=database_url))
@@ -38,17 +40,20 @@ def build_log(database_url: str, events: int) -> None:
     ]
     written = flow.recorder.max_notification_id() or 0
     while written < events:
-        batch = []
-        for incident in template:
-            key = uuid4()
-            batch += [StoredEvent(key, n.originator_version, n.topic, n.state) for n in incident]
+        batch: list[StoredEvent] = []
+        while len(batch) < BATCH and written + len(batch) < events:
+            for incident in template:
+                key = uuid4()
+                batch += [
+                    StoredEvent(key, n.originator_version, n.topic, n.state) for n in incident
+                ]
         flow.recorder.insert_events(batch)
         written += len(batch)
     flow.close()
 
 
-def timed_verify(database_url: str, events: int) -> tuple[int, float]:
-    build_log(database_url, events)
+def verify_log(database_url: str) -> tuple[int, float]:
+    """Verify the log at ``database_url``: events verified and the rate per second."""
     with open_chain_reader(database_url) as reader:
         started = time.perf_counter()
         report = verify(reader)
@@ -60,9 +65,12 @@ def timed_verify(database_url: str, events: int) -> tuple[int, float]:
 def measure(events: int, postgres_url: str | None = None) -> tuple[int, float]:
     if postgres_url:
         with scratch_database(postgres_url) as url:
-            return timed_verify(url, events)
+            build_log(url, events)
+            return verify_log(url)
     with tempfile.TemporaryDirectory() as tmp:
-        return timed_verify(f"sqlite:///{Path(tmp) / 'big.db'}", events)
+        url = f"sqlite:///{Path(tmp) / 'big.db'}"
+        build_log(url, events)
+        return verify_log(url)
 
 
 def main() -> None:

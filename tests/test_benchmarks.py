@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from benchmarks import recorders
+from benchmarks.__main__ import main
+from benchmarks.harness import (
+    QUICK,
+    Context,
+    Figure,
+    NotMeasured,
+    RowSpec,
+    Target,
+    measurement,
+    run_all,
+)
+from benchmarks.load import PythonLoad
+from benchmarks.suite import SUITE
 
 
 def test_the_recorder_benchmark_measures_every_recorder() -> None:
@@ -39,3 +57,133 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
     assert set(result["rebuild_rates"]) == {"backlog", "cases", "scores"}
     assert all(rate > 0 for rate in result["rebuild_rates"].values())
     assert result["rebuild_peak_bytes"] > 0
+
+
+def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "bench.json"
+    assert main(["--quick", "--output", str(output)]) == 0
+    table = capsys.readouterr().out
+    report = json.loads(output.read_text())
+
+    specs = [spec for m in SUITE for spec in m.rows]
+    rows = {row["key"]: row for row in report["rows"]}
+    assert list(rows) == [spec.key for spec in specs]
+    assert report["machine"]["cores"] > 0
+    assert report["machine"]["cpu"]
+    assert report["machine"]["python"]
+    assert report["generator"]
+    for spec in specs:
+        row = rows[spec.key]
+        assert spec.label in table
+        if row["status"] == "not measured":
+            assert row["value"] is None
+            assert row["note"]
+            continue
+        assert row["status"] in ("pass", "fail", "info"), row
+        assert row["value"] > 0, row
+        if spec.baseline:
+            assert row["baseline_value"] > 0, row
+            assert row["ratio"] == pytest.approx(row["value"] / row["baseline_value"])
+        if spec.target:
+            assert row["status"] in ("pass", "fail")
+    baselines = [spec.key for m in SUITE if m.kind == "baseline" for spec in m.rows]
+    assert all(rows[key]["value"] > 0 for key in baselines)
+
+
+@measurement("base", "baseline", RowSpec("base", "base", "ops/s"))
+def _base(ctx: Context) -> dict[str, Figure]:
+    return {"base": Figure(100.0)}
+
+
+@measurement(
+    "product",
+    "product",
+    RowSpec("fast", "fast", "ops/s", "base", Target(">=", 2.0)),
+    RowSpec("slow", "slow", "ops/s", "base", Target(">=", 2.0)),
+    RowSpec("quick", "quick", "ms", None, Target("<=", 5.0, on="value")),
+)
+def _product(ctx: Context) -> dict[str, Figure]:
+    return {"fast": Figure(250.0), "slow": Figure(150.0), "quick": Figure(6.0)}
+
+
+@measurement("missing", "product", RowSpec("later", "later", "ops/s", "base", Target(">=", 1.0)))
+def _missing(ctx: Context) -> dict[str, Figure]:
+    raise NotMeasured("not built yet")
+
+
+@measurement("broken", "product", RowSpec("zero", "zero", "ops/s"))
+def _broken(ctx: Context) -> dict[str, Figure]:
+    return {"zero": Figure(0.0)}
+
+
+def test_rows_are_judged_on_the_ratio_to_their_baseline_or_on_the_figure(tmp_path: Path) -> None:
+    context = Context(QUICK, tmp_path, PythonLoad())
+    rows = {r.spec.key: r for r in run_all([_base, _product, _missing, _broken], context)}
+    assert rows["base"].status == "info"
+    assert (rows["fast"].ratio, rows["fast"].status) == (2.5, "pass")
+    assert (rows["slow"].ratio, rows["slow"].status) == (1.5, "fail")
+    assert (rows["quick"].ratio, rows["quick"].status) == (None, "fail")
+    assert (rows["later"].value, rows["later"].status) == (None, "not measured")
+    assert rows["later"].note == "not built yet"
+    assert (rows["zero"].value, rows["zero"].status) == (None, "error")
+
+
+def test_without_wrk_the_python_generator_loads_the_server_and_says_so(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    assert (
+        main(["--quick", "--only", "no-op", "--generator", "python", "--output", str(output)]) == 0
+    )
+    report = json.loads(output.read_text())
+    assert report["generator"] == PythonLoad.name
+    rate, p99 = report["rows"]
+    assert (rate["key"], p99["key"]) == ("http.noop", "http.noop.p99")
+    assert rate["value"] > 0
+    assert p99["value"] > 0
+    assert rate["detail"]["generator"] == PythonLoad.name
+    assert rate["detail"]["requests"] > rate["detail"]["errors"]
+
+
+def test_rounds_report_each_rows_median_and_keep_every_rounds_value(tmp_path: Path) -> None:
+    values = iter([300.0, 100.0, 200.0])
+    calls: list[str] = []
+
+    @measurement("varying", "baseline", RowSpec("varying", "varying", "ops/s"))
+    def varying(ctx: Context) -> dict[str, Figure]:
+        return {"varying": Figure(next(values))}
+
+    @measurement("absent", "product", RowSpec("absent", "absent", "ops/s"))
+    def absent(ctx: Context) -> dict[str, Figure]:
+        calls.append("absent")
+        raise NotMeasured("not built yet")
+
+    context = Context(QUICK, tmp_path, PythonLoad())
+    varying_row, absent_row = run_all([varying, absent], context, rounds=3)
+    assert varying_row.value == 200.0
+    assert varying_row.detail["rounds"] == [300.0, 100.0, 200.0]
+    assert (absent_row.status, calls) == ("not measured", ["absent"])
+
+
+def test_a_second_round_measures_afresh(tmp_path: Path) -> None:
+    output = tmp_path / "bench.json"
+    argv = [
+        "--quick",
+        "--rounds",
+        "2",
+        "--only",
+        "raw sqlite3",
+        "--only",
+        "get+mutate",
+        "--only",
+        "in process",
+    ]
+    assert main([*argv, "--output", str(output)]) == 0
+    rows = json.loads(output.read_text())["rows"]
+    assert [r["key"] for r in rows] == [
+        "sqlite.single",
+        "sqlite.batched",
+        "es.command",
+        "loop.inprocess",
+    ]
+    assert all(len(r["detail"]["rounds"]) == 2 for r in rows)

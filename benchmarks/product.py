@@ -1,0 +1,247 @@
+"""What Lishu Loop itself does, measured beside the baselines of the same run.
+
+Each function is a plug-in point: it declares its rows, the baseline row each is
+compared against and the target. Where the product piece does not exist yet the
+function raises :class:`NotMeasured` and its rows say so; filling one in means
+replacing that ``raise`` with the measurement (helpers: ``baselines.http_run``
+for HTTP load, ``Context.log`` for a large log, ``rss.peak_rss_mb`` for memory).
+"""
+
+from __future__ import annotations
+
+import time
+from uuid import UUID
+
+from benchmarks import verification
+from benchmarks.harness import Context, Figure, NotMeasured, RowSpec, Target, measurement
+from benchmarks.load import percentile
+from loop import demo
+from loop.bootstrap import build_flow
+from loop.flow import IncidentFlow
+from loop.settings import Settings
+
+INCIDENT_EVENTS = 50
+
+
+@measurement(
+    "loop command over HTTP",
+    "product",
+    RowSpec(
+        "loop.http",
+        "loop command over HTTP (authenticated)",
+        "req/s",
+        "http.naive",
+        Target(">=", 2.0),
+    ),
+    RowSpec(
+        "loop.http.ceiling",
+        "loop command over HTTP, share of ceiling",
+        "req/s",
+        "http.noop",
+        Target(">=", 0.4),
+    ),
+    RowSpec(
+        "loop.http.p99",
+        "loop command over HTTP p99",
+        "ms",
+        "http.noop.p99",
+        Target("<=", 25.0, on="value"),
+    ),
+)
+def loop_command_http(_ctx: Context) -> dict[str, Figure]:
+    """An authenticated, validated loop command acknowledged after a crash-safe
+    commit, at ``ctx.counts.connections`` connections, under the same server
+    settings as the baselines: ``baselines.http_run(ctx, "api.<module>:<factory>",
+    env, Request(...))`` with a bearer token header and the incident ids as
+    ``{n}`` targets; report the same figure under ``loop.http`` and
+    ``loop.http.ceiling``."""
+    raise NotMeasured("HTTP API not built yet")
+
+
+@measurement(
+    "loop command in process",
+    "product",
+    RowSpec("loop.inprocess", "loop command in process (chained store)", "cmd/s", "es.command"),
+)
+def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
+    """``IncidentFlow.chase`` round-robin over open incidents on an SQLite file: the
+    product's load, check, record and crash-safe commit, without HTTP. Compared
+    with the bare library doing the same in process."""
+    c = ctx.counts
+    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('commands.db')}"))
+    try:
+        incidents = [incident_at_station(flow) for _ in range(max(1, c.commands // 10))]
+        started = time.perf_counter()
+        for n in range(c.commands):
+            flow.chase(
+                demo.OFFICER_XF,
+                incidents[n % len(incidents)],
+                asked=demo.STATION,
+                answer="正在协调",
+            )
+        rate = c.commands / (time.perf_counter() - started)
+    finally:
+        flow.close()
+    return {"loop.inprocess": Figure(rate, {"commands": c.commands, "incidents": len(incidents)})}
+
+
+@measurement(
+    "projection rebuild",
+    "product",
+    RowSpec(
+        "projection.rebuild",
+        "projection rebuild",
+        "events/s",
+        "catchup.rate",
+        Target(">=", 0.5),
+    ),
+)
+def projection_rebuild(_ctx: Context) -> dict[str, Figure]:
+    """Drop and rebuild every read model from ``ctx.log(ctx.counts.log_events)``."""
+    raise NotMeasured("projections not built yet")
+
+
+@measurement(
+    "projection lag",
+    "product",
+    RowSpec(
+        "projection.lag.p99",
+        "projection lag p99 at half max command load (SQLite)",
+        "ms",
+        None,
+        Target("<=", 100.0, on="value"),
+    ),
+)
+def projection_lag(_ctx: Context) -> dict[str, Figure]:
+    """Drive commands at half of ``ctx.figures["loop.http"]`` and time each event from
+    its commit to its read-model row."""
+    raise NotMeasured("needs the HTTP API and projections")
+
+
+@measurement(
+    "backlog and score queries",
+    "product",
+    RowSpec("query.backlog.small", "backlog query p99, 10k events", "ms"),
+    RowSpec(
+        "query.backlog.large",
+        "backlog query p99, 1M events",
+        "ms",
+        "query.backlog.small",
+        Target("<=", 1.5),
+    ),
+    RowSpec("query.score.small", "score query p99, 10k events", "ms"),
+    RowSpec(
+        "query.score.large",
+        "score query p99, 1M events",
+        "ms",
+        "query.score.small",
+        Target("<=", 1.5),
+    ),
+)
+def queries(_ctx: Context) -> dict[str, Figure]:
+    """Project ``ctx.log(ctx.counts.small_log_events)`` and ``ctx.log(ctx.counts.log_events)``
+    and time the station backlog and volunteer score queries on each."""
+    raise NotMeasured("projections not built yet")
+
+
+@measurement(
+    "rebuild memory",
+    "product",
+    RowSpec(
+        "projection.rebuild.rss",
+        "projection rebuild, peak RSS",
+        "MB",
+        "catchup.rss",
+        Target("<=", 300.0, on="value"),
+    ),
+)
+def rebuild_memory(_ctx: Context) -> dict[str, Figure]:
+    """``rss.peak_rss_mb("-m", <rebuild entry point>, <log>)`` on the 1M-event log."""
+    raise NotMeasured("projections not built yet")
+
+
+def incident_at_station(flow: IncidentFlow) -> UUID:
+    """An app report escalated to the station and accepted there: open to chasing."""
+    i = UUID(
+        flow.report_new(
+            demo.RIDER,
+            channel="app",
+            module="hazard_screening",
+            sense="seen",
+            what="井盖丢失",
+            where="幸福路",
+        ).incident_id
+    )
+    flow.escalate(demo.OFFICER_XF, i, reason="需要派出所协调")
+    flow.accept(demo.STATION_OFFICER, i)
+    return i
+
+
+def fifty_event_incident(flow: IncidentFlow) -> UUID:
+    """One incident with ``INCIDENT_EVENTS`` events: reported, escalated to the
+    station and accepted, chased until the outcome, scored, rewarded, closed."""
+    i = incident_at_station(flow)
+    closing = 6  # outcome, proposal, two signatures, reward, close
+    while flow.get(i).version < INCIDENT_EVENTS - closing:
+        flow.chase(demo.OFFICER_XF, i, asked=demo.STATION, answer="正在协调")
+    flow.record_outcome(demo.STATION_OFFICER, i, summary="已补装井盖")
+    flow.propose_score(
+        demo.CADRE_XF, i, items=[{"item": "隐患排查", "points": 5}], basis="考评办法"
+    )
+    flow.sign_score(demo.DIRECTOR_XF, i)
+    flow.sign_score(demo.OFFICER_XF, i)
+    flow.reward(demo.OFFICER_XF, i)
+    flow.close_incident(demo.OFFICER_XF, i)
+    return i
+
+
+@measurement(
+    "state at a version",
+    "product",
+    RowSpec(
+        "audit.state_at",
+        "state of a 50-event incident at any version, p99",
+        "ms",
+        None,
+        Target("<=", 5.0, on="value"),
+    ),
+)
+def state_at_version(ctx: Context) -> dict[str, Figure]:
+    """``IncidentFlow.get(id, version=n)`` for every n, from an SQLite file."""
+    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('state.db')}"))
+    try:
+        demo.enrol(flow)  # the reward step credits the reporter's Happiness Bank account
+        incident = fifty_event_incident(flow)
+        assert flow.get(incident).version == INCIDENT_EVENTS
+        times = []
+        for _ in range(ctx.counts.state_rounds):
+            for version in range(1, INCIDENT_EVENTS + 1):
+                started = time.perf_counter()
+                state = flow.get(incident, version=version)
+                times.append((time.perf_counter() - started) * 1000)
+                assert state.version == version
+    finally:
+        flow.close()
+    detail = {
+        "reads": len(times),
+        "p50_ms": round(percentile(times, 50), 3),
+        "max_ms": round(max(times), 3),
+    }
+    return {"audit.state_at": Figure(percentile(times, 99), detail)}
+
+
+@measurement(
+    "hash-chain verification",
+    "product",
+    RowSpec(
+        "audit.verify",
+        "hash-chain verification",
+        "events/s",
+        "catchup.rate",
+        Target(">=", 100_000.0, on="value"),
+    ),
+)
+def chain_verification(ctx: Context) -> dict[str, Figure]:
+    """``loop.verification.verify`` over the large log, both passes."""
+    events, rate = verification.verify_log(f"sqlite:///{ctx.log(ctx.counts.log_events)}")
+    return {"audit.verify": Figure(rate, {"events": events})}

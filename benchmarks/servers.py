@@ -1,0 +1,95 @@
+"""Servers under test run as their own processes on 127.0.0.1, on a free port.
+
+Every HTTP row uses the same server settings, so the ceiling, the naive stack and
+the product differ only in the application: uvicorn, one worker process, uvloop
+and httptools (as ``uvicorn[standard]`` installs them), no access log.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SERVER_OPTIONS = (
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(
+    factory: str, env: dict[str, str], workdir: Path, ready_path: str = "/healthz"
+) -> Iterator[str]:
+    """Run ``uvicorn --factory module:function`` and yield its base URL once
+    ``ready_path`` answers; stop it afterwards."""
+    port = free_port()
+    log = workdir / f"server-{port}.log"
+    pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                factory,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *SERVER_OPTIONS,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env, "PYTHONPATH": pythonpath},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(proc, url + ready_path, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready after {timeout} s: {log.read_text()[-2000:]}")

@@ -1,0 +1,23 @@
+"""Every measurement of ``make bench``, in run order: baselines first, so product
+rows can be compared with (and sized from) figures of the same run."""
+
+from __future__ import annotations
+
+from benchmarks import baselines, product
+from benchmarks.harness import Measurement
+
+SUITE: tuple[Measurement, ...] = (
+    baselines.raw_sqlite,
+    baselines.es_command,
+    baselines.http_noop,
+    baselines.http_naive,
+    baselines.catch_up,
+    product.loop_command_in_process,
+    product.loop_command_http,
+    product.projection_rebuild,
+    product.projection_lag,
+    product.queries,
+    product.rebuild_memory,
+    product.state_at_version,
+    product.chain_verification,
+)
