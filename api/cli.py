@@ -21,3 +21,7 @@ register_projections(app, _settings, build_flow)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,16 +9,23 @@ for HTTP load, ``Context.log`` for a large log, ``rss.peak_rss_mb`` for memory).
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from uuid import UUID
 
-from benchmarks import verification
+from benchmarks import rss, verification
 from benchmarks.harness import Context, Figure, NotMeasured, RowSpec, Target, measurement
 from benchmarks.load import percentile
 from loop import demo
 from loop.bootstrap import build_flow
 from loop.flow import IncidentFlow
 from loop.settings import Settings
+from projections import Projections
+from projections import build as build_projections
+from projections.queries import Queries
 
 INCIDENT_EVENTS = 50
 
@@ -96,9 +103,21 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
         Target(">=", 0.5),
     ),
 )
-def projection_rebuild(_ctx: Context) -> dict[str, Figure]:
-    """Drop and rebuild every read model from ``ctx.log(ctx.counts.log_events)``."""
-    raise NotMeasured("projections not built yet")
+def projection_rebuild(ctx: Context) -> dict[str, Figure]:
+    """Rebuild each read model from ``ctx.log(ctx.counts.log_events)`` (each reads and
+    decodes the whole log once, as the baseline does); the figure is the slowest."""
+    rates = {}
+    with _read_side(ctx, ctx.log(ctx.counts.log_events), "rebuild") as views:
+        for name in sorted(views.projector.projections):
+            started = time.perf_counter()
+            applied = views.projector.rebuild(name)
+            rates[name] = applied / (time.perf_counter() - started)
+    slowest = min(rates, key=rates.__getitem__)
+    return {
+        "projection.rebuild": Figure(
+            rates[slowest], {"slowest": slowest, **{k: round(v) for k, v in rates.items()}}
+        )
+    }
 
 
 @measurement(
@@ -138,10 +157,33 @@ def projection_lag(_ctx: Context) -> dict[str, Figure]:
         Target("<=", 1.5),
     ),
 )
-def queries(_ctx: Context) -> dict[str, Figure]:
+def queries(ctx: Context) -> dict[str, Figure]:
     """Project ``ctx.log(ctx.counts.small_log_events)`` and ``ctx.log(ctx.counts.log_events)``
-    and time the station backlog and volunteer score queries on each."""
-    raise NotMeasured("projections not built yet")
+    and time the station backlog (first page) and volunteer score queries on each."""
+    figures: dict[str, Figure] = {}
+    for size, events in (("small", ctx.counts.small_log_events), ("large", ctx.counts.log_events)):
+        with _read_side(ctx, ctx.log(events), f"queries-{size}") as views:
+            views.projector.catch_up()
+            reads: dict[str, Callable[[Queries], object]] = {
+                "backlog": lambda q: q.backlog(demo.STATION),
+                "score": lambda q: q.volunteer_score(demo.RIDER.id, stars=((120, 1), (150, 2))),
+            }
+            for name, read in reads.items():
+                assert read(views.queries), f"{name} query found nothing to read"
+                times = []
+                for _ in range(QUERY_ROUNDS):
+                    started = time.perf_counter()
+                    read(views.queries)
+                    times.append((time.perf_counter() - started) * 1000)
+                figures[f"query.{name}.{size}"] = Figure(
+                    percentile(times, 99),
+                    {
+                        "events": events,
+                        "reads": len(times),
+                        "p50_ms": round(percentile(times, 50), 3),
+                    },
+                )
+    return figures
 
 
 @measurement(
@@ -155,9 +197,48 @@ def queries(_ctx: Context) -> dict[str, Figure]:
         Target("<=", 300.0, on="value"),
     ),
 )
-def rebuild_memory(_ctx: Context) -> dict[str, Figure]:
-    """``rss.peak_rss_mb("-m", <rebuild entry point>, <log>)`` on the 1M-event log."""
-    raise NotMeasured("projections not built yet")
+def rebuild_memory(ctx: Context) -> dict[str, Figure]:
+    """Peak resident memory of ``lishu rebuild`` (every read model) in its own process,
+    on the large log."""
+    log = ctx.log(ctx.counts.log_events)
+    views = ctx.fresh("rss-views.db")
+    env = {"LISHU_READ_MODEL_URL": f"sqlite:///{views}"}
+    with _environment(env):
+        peak = rss.peak_rss_mb("-m", "api.cli", "rebuild", "--database-url", f"sqlite:///{log}")
+    return {"projection.rebuild.rss": Figure(peak, {"events": ctx.counts.log_events})}
+
+
+QUERY_ROUNDS = 200
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _read_side(ctx: Context, log: Path, name: str) -> Iterator[Projections]:
+    """The read models of the events at ``log``, in a fresh database of their own."""
+    settings = Settings(
+        database_url=f"sqlite:///{log}", read_model_url=f"sqlite:///{ctx.fresh(name + '.db')}"
+    )
+    flow = build_flow(settings)
+    views = build_projections(settings, flow, batch_size=2_000)
+    try:
+        views.projector.setup()
+        yield views
+    finally:
+        views.close()
+        flow.close()
 
 
 def incident_at_station(flow: IncidentFlow) -> UUID:

@@ -71,10 +71,17 @@ class Queries:
         }
 
     def backlog(
-        self, unit: str, *, now: datetime | None = None, stage: str | None = None
+        self,
+        unit: str,
+        *,
+        now: datetime | None = None,
+        stage: str | None = None,
+        limit: int = 100,
     ) -> list[dict[str, Any]]:
         """Open incidents owned by ``unit`` or any unit below it (a station's backlog
-        includes its communities'), soonest due first, each flagged overdue or not."""
+        includes its communities'), soonest due first, each flagged overdue or not;
+        the first ``limit`` (1..500), read along the (unit, due) index, so a page
+        costs the same however long the backlog (``backlog_summary`` counts it all)."""
         at = _moment("now", now or datetime.now(UTC))
         with self.store.read() as conn:
             tables = self.projector.live_tables(conn, "backlog")
@@ -82,7 +89,8 @@ class Queries:
             query = select(backlog).where(scope_column(backlog, unit, "owner_") == unit)
             if stage is not None:
                 query = query.where(backlog.c.stage == stage)
-            rows = conn.execute(query.order_by(backlog.c.due_at, backlog.c.incident_id)).all()
+            query = query.order_by(backlog.c.due_at, backlog.c.incident_id).limit(_limit(limit))
+            rows = conn.execute(query).all()
         items = [self._backlog_item(r, at) for r in rows]
         for item, row in zip(items, rows, strict=True):
             item["what"] = row.what
