@@ -30,9 +30,10 @@ class Request:
     body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     targets: int = 1
+    width: int = 0  # zero-pad the counter to this many digits (ids ending in it)
 
     def path_for(self, n: int) -> str:
-        return self.path.replace("{n}", str(n % self.targets))
+        return self.path.replace("{n}", str(n % self.targets).zfill(self.width))
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,12 @@ WRK_SCRIPT = """\
 wrk.method = {method}
 {body}
 {headers}
-local prefix, suffix, targets = {prefix}, {suffix}, {targets}
+local prefix, suffix, targets, width = {prefix}, {suffix}, {targets}, {width}
 local n = 0
 request = function()
   local path = prefix
   if targets > 0 then
-    path = prefix .. tostring(n % targets) .. suffix
+    path = prefix .. string.format("%0" .. width .. "d", n % targets) .. suffix
     n = n + 1
   end
   return wrk.format(nil, path)
@@ -122,6 +123,7 @@ class Wrk:
             prefix=_lua(prefix),
             suffix=_lua(suffix),
             targets=targets,
+            width=max(request.width, 1),
         )
 
     def run(self, base_url: str, request: Request, connections: int, seconds: int) -> LoadResult:
