@@ -1,13 +1,15 @@
 """A projector in a process of its own, for the crash and race tests.
 
     python -m tests.projections.projector_process EVENTS_DB VIEWS_DB REPORT
-        [--batch N] [--die-after N] [--barrier DIR]
+        [--batch N] [--die-after N] [--barrier DIR] [--pause SECONDS]
 
 It catches up and writes the batches it committed (start position, count) to
 REPORT as JSON. ``--die-after N`` kills the process with SIGKILL right after
 its N-th write of a batch's rows, while that batch's transaction is open.
 ``--barrier DIR`` waits until DIR/go exists before starting, after writing
-DIR/ready-<pid>.
+DIR/ready-<pid>. ``--pause S`` sleeps S seconds after each committed batch, as a
+busy worker would between batches; without it, SQLite's busy handler (which backs
+off up to 100 ms) can leave a waiting process out until the other has finished.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--die-after", type=int, default=0)
     parser.add_argument("--barrier", default="")
+    parser.add_argument("--pause", type=float, default=0.0)
     args = parser.parse_args()
 
     flow = file_flow(Path(args.events))
@@ -45,6 +48,7 @@ def main() -> None:
         applied = advance(group, position, head)
         if applied:
             committed.append([position, applied, sorted(b.projection.name for b in group)])
+            time.sleep(args.pause)
         return applied
 
     projector._advance = recording  # type: ignore[method-assign]

@@ -88,7 +88,10 @@ def test_two_projectors_racing_on_one_file_apply_every_batch_once(
     barrier.mkdir()
     reports = [tmp_path / "a.json", tmp_path / "b.json"]
     runs = [
-        projector_process(log, views, r, "--batch", "3", "--barrier", str(barrier)) for r in reports
+        projector_process(
+            log, views, r, "--batch", "3", "--barrier", str(barrier), "--pause", "0.02"
+        )
+        for r in reports
     ]
     while len(list(barrier.glob("ready-*"))) < 2:
         assert all(run.poll() is None for run in runs)
