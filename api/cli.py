@@ -6,6 +6,7 @@ projections or the HTTP service; each layer registers its own commands here.
 
 from __future__ import annotations
 
+from api.commands import register as register_service
 from loop.bootstrap import build_flow
 from loop.cli import app
 from loop.settings import Settings
@@ -17,6 +18,7 @@ def _settings(database_url: str | None) -> Settings:
 
 
 register_projections(app, _settings, build_flow)
+register_service(app)
 
 
 def main() -> None:

@@ -1,0 +1,62 @@
+"""The FastAPI application: ``create_app`` builds it from settings.
+
+``uvicorn --factory api.app:create_app`` (what ``lishu serve`` runs) makes one per
+process; the services are built when the process starts serving and closed when
+it stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.config import ApiSettings
+from api.routes import audit, auth, bank, incidents, policy, views, volunteers
+from api.seed import seed_if_empty
+from api.services import Services, build_services
+
+DESCRIPTION = """梨城义警闭环：发现、反馈、处置、分流、落办、考评、奖励、宣传。
+
+Lishu Loop: every volunteer's report travels the eight-step closed loop. Log in
+at `/api/auth/login` (or *Authorize* with the password flow), then send
+`Authorization: Bearer <token>`. Every refusal answers with `code`,
+`message_zh`, `message_en` and `details`; a refused command stored nothing.
+"""
+
+
+def create_app(settings: ApiSettings | None = None, services: Services | None = None) -> FastAPI:
+    """The service for ``settings`` (default: ``LISHU_*`` variables), or around
+    ready-made ``services`` (tests), which it then does not close."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = services is None
+        ready = services or build_services(settings or ApiSettings())
+        if own and ready.settings.seeds_demo:
+            seed_if_empty(ready)
+        app.state.services = ready
+        try:
+            yield
+        finally:
+            if own:
+                ready.close()
+
+    app = FastAPI(
+        title="梨城义警闭环 Lishu Loop",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (auth, incidents, volunteers, bank, views, audit, policy):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"], response_model=dict[str, str])
+    async def healthz() -> dict[str, str]:
+        """存活检查 / liveness."""
+        return {"status": "ok"}
+
+    return app

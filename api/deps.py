@@ -1,0 +1,43 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the services and the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.accounts import User
+from api.errors import Unauthenticated
+from api.services import Services
+
+bearer = HTTPBearer(
+    auto_error=False, description="登录后获得的令牌 / the token from /api/auth/token"
+)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def current_user(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User:
+    """The logged-in, enabled user the bearer token names; 401 otherwise."""
+    if credentials is None:
+        raise Unauthenticated("请先登录", "Log in first")
+    username = services.tokens.subject(credentials.credentials)
+    user = services.accounts.get(username) if username else None
+    if user is None or user.disabled:
+        raise Unauthenticated(
+            "登录已失效，请重新登录", "The login is no longer valid; log in again"
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]

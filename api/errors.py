@@ -1,0 +1,105 @@
+"""Refusals as HTTP answers: a status, a machine-readable code, zh-CN and English.
+
+Every error body has the same shape (``ErrorBody``): ``code``, ``message_zh``,
+``message_en`` and ``details``. A refused command stored nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aggregates.errors import DomainError
+
+STATUS_BY_CODE = {
+    "invalid_input": 422,
+    "invalid_query": 422,
+    "account_refused": 422,
+    "idempotency_key_reused": 422,
+    "personal_data_in_text": 422,
+    "unknown_unit": 404,
+    "unknown_projection": 404,
+    "incident_not_found": 404,
+    "volunteer_not_found": 404,
+    "reward_item_not_found": 404,
+    "no_points_account": 409,
+    "subject_not_found": 404,
+    "history_not_available": 404,
+    "not_permitted": 403,
+    "unauthenticated": 401,
+    "projection_not_ready": 503,
+}
+"""Codes not listed are refusals of the loop's or the ledger's rules: 409."""
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+    details: dict[str, Any] = {}
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    code = "not_permitted"
+
+
+def status_of(error: DomainError) -> int:
+    return STATUS_BY_CODE.get(error.code, 409)
+
+
+def error_response(error: DomainError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthenticated" else None
+    return JSONResponse(error.as_dict(), status_code=status_of(error), headers=headers)
+
+
+def _validation(errors: list[Any]) -> dict[str, Any]:
+    fields = [".".join(str(p) for p in e.get("loc", ()) if p != "body") for e in errors]
+    return {
+        "code": "invalid_input",
+        "message_zh": "请求内容不符合要求：" + "、".join(f for f in fields if f),
+        "message_en": "The request is not valid: " + ", ".join(f for f in fields if f),
+        "details": {
+            "errors": [
+                {"field": f, "problem": e.get("msg", ""), "type": e.get("type", "")}
+                for f, e in zip(fields, errors, strict=True)
+            ]
+        },
+    }
+
+
+HTTP_MESSAGES = {
+    404: ("not_found", "没有这个地址", "No such path"),
+    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+}
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn refusals into error bodies."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(_validation(list(error.errors())), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code, zh, en = HTTP_MESSAGES.get(
+            error.status_code, ("http_error", "请求无法处理", str(error.detail))
+        )
+        return JSONResponse(
+            {"code": code, "message_zh": zh, "message_en": en, "details": {}},
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )

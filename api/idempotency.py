@@ -1,0 +1,99 @@
+"""Idempotency keys: a retried command gets the first answer, not a second effect.
+
+A report's key also fixes the new incident's id (see ``api.routes.incidents``), so
+even a retry after a crash between the commit and this record creates nothing
+new. For other commands the first successful answer is kept here, per user and
+key, with a digest of the request: the same key with another request is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
+from sqlalchemy.exc import IntegrityError
+
+from loop.errors import InvalidInput
+from projections.store import Store
+
+metadata = MetaData()
+answers = Table(
+    "api_idempotency",
+    metadata,
+    Column("username", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_digest", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+MAX_KEY = 200
+
+
+class KeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
+def digest(path: str, payload: Any) -> str:
+    text = json.dumps([path, payload], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_KEY:
+        raise InvalidInput(
+            f"Idempotency-Key 须为 1 到 {MAX_KEY} 个字符",
+            f"Idempotency-Key must be 1 to {MAX_KEY} characters",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+class Answers:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def setup(self) -> None:
+        with self.store.write() as conn:
+            metadata.create_all(conn)
+
+    def find(self, username: str, key: str, request_digest: str) -> tuple[int, Any] | None:
+        """The answer kept for this user's key; :class:`KeyReused` if the key was
+        used for another request."""
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(answers.c.request_digest, answers.c.status, answers.c.body).where(
+                    answers.c.username == username, answers.c.key == key
+                )
+            ).first()
+        if row is None:
+            return None
+        if row.request_digest != request_digest:
+            raise KeyReused(
+                "该 Idempotency-Key 已用于另一个请求",
+                "This Idempotency-Key was used for a different request",
+                field="Idempotency-Key",
+            )
+        return row.status, json.loads(row.body)
+
+    def keep(self, username: str, key: str, request_digest: str, status: int, body: Any) -> None:
+        try:
+            with self.store.write() as conn:
+                conn.execute(
+                    answers.insert(),
+                    {
+                        "username": username,
+                        "key": key,
+                        "request_digest": request_digest,
+                        "status": status,
+                        "body": json.dumps(body, ensure_ascii=False, default=str),
+                        "created_at": datetime.now(UTC),
+                    },
+                )
+        except IntegrityError:  # a concurrent retry kept its answer first
+            pass

@@ -1,0 +1,153 @@
+"""The Happiness Bank (幸福银行): accounts, the donated-goods catalogue, redemption,
+deductions, monthly evaluation and honours."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
+
+from api import scope
+from api.deps import CurrentUser, ServicesDep
+from api.routes.incidents import WaitFor
+from api.schemas import Body, Rows
+from loop import audit, units
+from loop.vocabulary import Role
+
+router = APIRouter(prefix="/api", tags=["happiness bank 幸福银行"])
+
+VolunteerId = Annotated[str, Path(max_length=100)]
+ItemId = Annotated[str, Path(max_length=36)]
+
+
+class Donation(Body):
+    name: str = Field(max_length=50)
+    donor: str = Field(max_length=100)
+    stock: int
+    price: int
+    limit_per_volunteer: int | None = None
+
+
+class Restock(Body):
+    quantity: int
+    donor: str = Field(max_length=100)
+
+
+class Redeem(Body):
+    item_id: str = Field(max_length=36)
+    quantity: int = 1
+
+
+class Deduction(Body):
+    reason: str = Field(max_length=500)
+    points: int | None = None
+    kind: str = Field(default="manual", max_length=40)
+
+
+class MonthEvaluation(Body):
+    month: str = Field(max_length=7)
+    passed: bool
+    note: str = Field(max_length=500)
+
+
+class Honour(Body):
+    honour: str = Field(max_length=40)
+    period: str = Field(max_length=10)
+    reason: str = Field(max_length=500)
+
+
+def _account_community(s: Any, volunteer_id: str) -> str:
+    community: str = s.flow.points_account(volunteer_id).community
+    return community
+
+
+@router.get("/accounts/{volunteer_id}", response_model=dict[str, Any])
+async def balance(
+    volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
+) -> Any:
+    """账户余额、积分、星级与排名 / balance, score, star level and ranks."""
+    scope.check_volunteer(user, volunteer_id, _account_community(s, volunteer_id))
+    await s.wait_for(wait_for)
+    now = s.bank.balance(volunteer_id)._asdict()
+    figures = s.views.queries.volunteer_score(volunteer_id, stars=s.flow.scoring.stars)
+    return {**now, "ranks": (figures or {}).get("rank"), "months": (figures or {}).get("months")}
+
+
+@router.get("/accounts/{volunteer_id}/history", response_model=dict[str, Any])
+async def account_history(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
+    """账户流水：每笔存入、兑换、扣减及其依据 / every entry with its basis."""
+    account = s.flow.points_account(volunteer_id)
+    scope.check_volunteer(user, volunteer_id, account.community)
+    return {"volunteer_id": volunteer_id, "entries": audit.history(s.flow, account.id, user.actor)}
+
+
+@router.post("/accounts/{volunteer_id}/redemptions", response_model=dict[str, Any])
+async def redeem(volunteer_id: VolunteerId, body: Redeem, user: CurrentUser, s: ServicesDep) -> Any:
+    """积分兑换捐赠物品 / exchange points for donated goods."""
+    done = await s.command(
+        s.bank.redeem, user.actor, volunteer_id, body.item_id, quantity=body.quantity
+    )
+    return done._asdict()
+
+
+@router.post("/accounts/{volunteer_id}/deductions", response_model=dict[str, Any])
+async def deduct(
+    volunteer_id: VolunteerId, body: Deduction, user: CurrentUser, s: ServicesDep
+) -> Any:
+    """扣分（说明理由）/ deduct points, with the reason."""
+    done = await s.command(s.bank.deduct, user.actor, volunteer_id, **body.model_dump())
+    return done._asdict()
+
+
+@router.post("/accounts/{volunteer_id}/evaluations", response_model=dict[str, Any])
+async def evaluate_month(
+    volunteer_id: VolunteerId, body: MonthEvaluation, user: CurrentUser, s: ServicesDep
+) -> Any:
+    """月考评 / record a month's evaluation."""
+    done = await s.command(s.bank.evaluate_month, user.actor, volunteer_id, **body.model_dump())
+    return done._asdict()
+
+
+@router.post("/accounts/{volunteer_id}/honours", response_model=dict[str, Any])
+async def award_honour(
+    volunteer_id: VolunteerId, body: Honour, user: CurrentUser, s: ServicesDep
+) -> Any:
+    """授予荣誉（义警之星等）/ award an honour for a period."""
+    done = await s.command(s.bank.award_honour, user.actor, volunteer_id, **body.model_dump())
+    return done._asdict()
+
+
+@router.get("/catalogue", response_model=Rows)
+async def catalogue(
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    wait_for: WaitFor = None,
+) -> Rows:
+    """可兑换物品：义警看到本社区及所属派出所的 / the goods a volunteer may redeem, or
+    every item held within a unit for its staff."""
+    await s.wait_for(wait_for)
+    if user.role == Role.VOLUNTEER:
+        return Rows(items=s.views.queries.catalogue(user.unit))
+    chosen = unit or user.unit
+    scope.check_unit(user, chosen)
+    if units.is_community(chosen):
+        return Rows(items=s.views.queries.catalogue(chosen))
+    return Rows(items=s.views.queries.catalogue_of(chosen))
+
+
+@router.post("/catalogue", response_model=dict[str, Any], status_code=201)
+async def donate(body: Donation, user: CurrentUser, s: ServicesDep) -> Any:
+    """登记爱心商家捐赠的物品 / register goods a local business donated."""
+    done = await s.command(s.bank.donate, user.actor, **body.model_dump())
+    return done._asdict()
+
+
+@router.post("/catalogue/{item_id}/restock", response_model=dict[str, Any])
+async def restock(item_id: ItemId, body: Restock, user: CurrentUser, s: ServicesDep) -> Any:
+    """补充库存 / more of an item."""
+    done = await s.command(
+        s.bank.restock, user.actor, item_id, quantity=body.quantity, donor=body.donor
+    )
+    return done._asdict()

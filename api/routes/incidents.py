@@ -1,0 +1,461 @@
+"""Incidents: the report, every step of the loop, and the incident's own reads.
+
+Every command runs as the logged-in user (never an actor named in the body) on
+the group-commit writer, and answers after the crash-safe commit with the
+incident's new version and the log position to wait for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from fastapi import APIRouter, Header, Query
+
+from api import scope
+from api.accounts import User
+from api.deps import CurrentUser, ServicesDep
+from api.idempotency import KeyReused, check_key, digest
+from api.masking import masked_case
+from api.schemas import (
+    Ack,
+    Chase,
+    Close,
+    Discovery,
+    HandOver,
+    History,
+    IncidentView,
+    NewReport,
+    ProposeScore,
+    Publicize,
+    Reason,
+    Reject,
+    Report,
+    Rows,
+    StepBody,
+    Summary,
+)
+from api.services import Services
+from loop import audit, inputs
+from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
+from loop.flow import Ack as FlowAck
+from loop.stages import LOOP, STAGES
+
+router = APIRouter(prefix="/api/incidents", tags=["incidents 警情"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="重试时保持不变 / the same on every retry"),
+]
+WaitFor = Annotated[
+    int | None, Query(ge=0, description="先等待投影追上此位置 / wait for this log position")
+]
+
+
+def _ack(ack: FlowAck, *, replayed: bool = False) -> Ack:
+    return Ack(
+        incident_id=ack.incident_id,
+        version=ack.version,
+        stage=ack.stage,
+        stage_label=STAGES.get(ack.stage, ack.stage),
+        position=ack.position,
+        replayed=replayed,
+    )
+
+
+def report_id(user: User, key: str) -> UUID:
+    """The incident id a report's idempotency key fixes, per user."""
+    return uuid5(NAMESPACE_URL, f"lishu-loop:report:{user.username}:{key}")
+
+
+def _replayed_report(services: Services, incident_id: UUID, body: Any) -> Ack | None:
+    """The incident a retried report created first, or None if there is none."""
+    try:
+        incident = services.flow.get(incident_id)
+    except IncidentNotFound:
+        return None
+    if (incident.what, incident.where, incident.module) != (body.what, body.where, body.module):
+        raise KeyReused(
+            "该 Idempotency-Key 已用于另一起警情",
+            "This Idempotency-Key was used for another report",
+            field="Idempotency-Key",
+        )
+    return _ack(FlowAck(str(incident.id), incident.version, incident.stage, None), replayed=True)
+
+
+async def _create(
+    services: Services,
+    user: User,
+    key: str | None,
+    body: Discovery,
+    run: Any,
+    **kwargs: Any,
+) -> Ack:
+    incident_id = None
+    if key is not None:
+        incident_id = report_id(user, check_key(key))
+        replay = _replayed_report(services, incident_id, body)
+        if replay is not None:
+            return replay
+    try:
+        ack = await services.command(
+            run, user.actor, incident_id=incident_id, **body.details(), **kwargs
+        )
+    except ConcurrencyConflict:
+        # the same report, retried while the first was being stored
+        replay = _replayed_report(services, incident_id, body) if incident_id else None
+        if replay is None:
+            raise
+        return replay
+    return _ack(ack)
+
+
+@router.post("", response_model=Ack, status_code=201)
+async def report_new(
+    body: NewReport, user: CurrentUser, services: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """发现并反馈警情（APP 或电话代录）/ discover and feed back an incident (app, or
+    phone logged by the office). A retry with the same ``Idempotency-Key`` returns
+    the first incident instead of a second one."""
+    return await _create(
+        services,
+        user,
+        key,
+        body,
+        services.flow.report_new,
+        channel=body.channel.value,
+        urgency=body.urgency.value,
+        self_handled_note=body.self_handled_note,
+    )
+
+
+@router.post("/discoveries", response_model=Ack, status_code=201)
+async def discover(
+    body: Discovery, user: CurrentUser, services: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """记录发现、稍后反馈 / record a discovery, to be fed back later."""
+    return await _create(services, user, key, body, services.flow.discover)
+
+
+async def _step(
+    services: Services,
+    user: User,
+    step: str,
+    incident_id: str,
+    body: StepBody,
+    key: str | None,
+    **kwargs: Any,
+) -> Ack:
+    uid = inputs.incident_id("incident_id", incident_id)
+    method = getattr(services.flow, FLOW_METHODS[step])
+    request = digest(f"{step}:{uid}", body.model_dump(mode="json"))
+    if key is not None:
+        kept = services.answers.find(user.username, check_key(key), request)
+        if kept is not None:
+            return Ack(**{**kept[1], "replayed": True})
+    ack = _ack(
+        await services.command(
+            method, user.actor, uid, expected_version=body.expected_version, **kwargs
+        )
+    )
+    if key is not None:
+        services.answers.keep(user.username, key.strip(), request, 200, ack.model_dump())
+    return ack
+
+
+FLOW_METHODS = {
+    "report": "report",
+    "accept": "accept",
+    "escalate": "escalate",
+    "return": "return_",
+    "divert": "divert",
+    "hand_over": "hand_over",
+    "chase": "chase",
+    "record_outcome": "record_outcome",
+    "confirm_self_handled": "confirm_self_handled",
+    "propose_score": "propose_score",
+    "sign_score": "sign_score",
+    "reward": "reward",
+    "publicize": "publicize",
+    "close": "close_incident",
+    "reject": "reject",
+}
+
+
+@router.post("/{incident_id}/report", response_model=Ack)
+async def report(
+    incident_id: str, body: Report, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """反馈警情 / feed a recorded discovery back to the community police office."""
+    return await _step(
+        s,
+        user,
+        "report",
+        incident_id,
+        body,
+        key,
+        channel=body.channel.value,
+        urgency=body.urgency.value,
+        self_handled_note=body.self_handled_note,
+    )
+
+
+@router.post("/{incident_id}/accept", response_model=Ack)
+async def accept(
+    incident_id: str,
+    user: CurrentUser,
+    s: ServicesDep,
+    body: StepBody | None = None,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """受理处置（社区、派出所或县局）/ the owning tier accepts the incident."""
+    return await _step(s, user, "accept", incident_id, body or StepBody(), key)
+
+
+@router.post("/{incident_id}/escalate", response_model=Ack)
+async def escalate(
+    incident_id: str, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """提级处置：社区→派出所→县局 / escalate to the station, or on to the county."""
+    return await _step(s, user, "escalate", incident_id, body, key, reason=body.reason)
+
+
+@router.post("/{incident_id}/return", response_model=Ack)
+async def return_(
+    incident_id: str, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """退回下一级并说明理由 / send it back down one tier with a reason."""
+    return await _step(s, user, "return", incident_id, body, key, reason=body.reason)
+
+
+@router.post("/{incident_id}/divert", response_model=Ack)
+async def divert(
+    incident_id: str, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """分流：非警务事项退回社区 / not police jurisdiction: back to the community."""
+    return await _step(s, user, "divert", incident_id, body, key, reason=body.reason)
+
+
+@router.post("/{incident_id}/hand-over", response_model=Ack)
+async def hand_over(
+    incident_id: str,
+    body: HandOver,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """移交职能部门并记录交接 / hand over to a department, recording the handover."""
+    return await _step(
+        s,
+        user,
+        "hand_over",
+        incident_id,
+        body,
+        key,
+        department=body.department,
+        received_by=body.received_by,
+        received_at=body.received_at,
+    )
+
+
+@router.post("/{incident_id}/chase", response_model=Ack)
+async def chase(
+    incident_id: str, body: Chase, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """落办催办 / chase the handling tier or department for its outcome."""
+    return await _step(
+        s, user, "chase", incident_id, body, key, asked=body.asked, answer=body.answer
+    )
+
+
+@router.post("/{incident_id}/outcome", response_model=Ack)
+async def record_outcome(
+    incident_id: str, body: Summary, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """记录处置结果 / record the outcome."""
+    return await _step(s, user, "record_outcome", incident_id, body, key, summary=body.summary)
+
+
+@router.post("/{incident_id}/confirm-self-handled", response_model=Ack)
+async def confirm_self_handled(
+    incident_id: str, body: Summary, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """确认义警现场自行处置 / confirm the volunteer handled it on site."""
+    return await _step(
+        s, user, "confirm_self_handled", incident_id, body, key, summary=body.summary
+    )
+
+
+@router.post("/{incident_id}/score", response_model=Ack)
+async def propose_score(
+    incident_id: str,
+    body: ProposeScore,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """考评打分（提议）/ propose the volunteer's score."""
+    items = [i.model_dump() for i in body.items]
+    return await _step(
+        s, user, "propose_score", incident_id, body, key, items=items, basis=body.basis
+    )
+
+
+@router.post("/{incident_id}/sign", response_model=Ack)
+async def sign_score(
+    incident_id: str,
+    user: CurrentUser,
+    s: ServicesDep,
+    body: StepBody | None = None,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """社区主任、社区民警联签 / co-sign the score as director or officer."""
+    return await _step(s, user, "sign_score", incident_id, body or StepBody(), key)
+
+
+@router.post("/{incident_id}/reward", response_model=Ack)
+async def reward(
+    incident_id: str,
+    user: CurrentUser,
+    s: ServicesDep,
+    body: StepBody | None = None,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """奖励兑现：积分存入幸福银行 / credit the points to the Happiness Bank."""
+    return await _step(s, user, "reward", incident_id, body or StepBody(), key)
+
+
+@router.post("/{incident_id}/publicize", response_model=Ack)
+async def publicize(
+    incident_id: str,
+    body: Publicize,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """典型宣传（须经脱敏审核）/ feature the case, after its redaction review."""
+    return await _step(
+        s,
+        user,
+        "publicize",
+        incident_id,
+        body,
+        key,
+        title=body.title,
+        redaction_note=body.redaction_note,
+    )
+
+
+@router.post("/{incident_id}/close", response_model=Ack)
+async def close(
+    incident_id: str,
+    user: CurrentUser,
+    s: ServicesDep,
+    body: Close | None = None,
+    key: IdempotencyKey = None,
+) -> Ack:
+    """闭环结案 / close the loop."""
+    body = body or Close()
+    return await _step(s, user, "close", incident_id, body, key, note=body.note)
+
+
+@router.post("/{incident_id}/reject", response_model=Ack)
+async def reject(
+    incident_id: str, body: Reject, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Ack:
+    """驳回：重复、合并或查无实据 / reject as duplicate, merged or unfounded."""
+    return await _step(
+        s,
+        user,
+        "reject",
+        incident_id,
+        body,
+        key,
+        kind=body.kind.value,
+        reason=body.reason,
+        related_id=body.related_id,
+    )
+
+
+# -- reads ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def diagram(stage: str | None) -> str:
+    return LOOP.mermaid(stage)
+
+
+def _readable(services: Services, user: User, incident_id: str, version: int | None = None) -> Any:
+    uid = inputs.incident_id("incident_id", incident_id)
+    incident = services.flow.get(uid, version=version)
+    scope.check_incident(user, incident.community, incident.reporter_id, str(uid))
+    return incident
+
+
+@router.get("", response_model=Rows)
+async def list_incidents(
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    stage: Annotated[str | None, Query(max_length=40)] = None,
+    module: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    wait_for: WaitFor = None,
+) -> Rows:
+    """本单位的警情（开放与已结）；义警看到自己反馈的 / incidents of a unit, newest
+    first; a volunteer gets his own reports."""
+    await s.wait_for(wait_for)
+    if user.role == "volunteer":
+        rows = s.views.queries.reports_of(user.username, limit=limit)
+        return Rows(items=[masked_case(user, {**r, "reporter_id": user.username}) for r in rows])
+    chosen = unit or user.unit
+    scope.check_unit(user, chosen)
+    rows = s.views.queries.cases(chosen, stage=stage, module=module, limit=limit)
+    return Rows(items=[masked_case(user, r) for r in rows])
+
+
+@router.get("/{incident_id}", response_model=IncidentView)
+async def get_incident(incident_id: str, user: CurrentUser, s: ServicesDep) -> IncidentView:
+    """警情当前状态、此用户现在可执行的步骤与闭环图 / the incident now, the steps this
+    user may take now, and the loop diagram with its stage highlighted."""
+    incident = _readable(s, user, incident_id)
+    return IncidentView(
+        incident=audit.describe(incident, user.actor),
+        allowed_steps=s.flow.allowed_steps(user.actor, incident.id),
+        legal_steps=LOOP.legal_steps(incident.stage),
+        diagram=diagram(incident.stage),
+    )
+
+
+@router.get("/{incident_id}/history", response_model=History)
+async def get_history(incident_id: str, user: CurrentUser, s: ServicesDep) -> History:
+    """全部事件：谁、何时、何角色单位、一句话描述 / every event with who, when, and a
+    sentence."""
+    incident = _readable(s, user, incident_id)
+    return History(
+        incident_id=str(incident.id), entries=audit.history(s.flow, incident.id, user.actor)
+    )
+
+
+@router.get("/{incident_id}/state", response_model=dict[str, Any])
+async def get_state(
+    incident_id: str,
+    user: CurrentUser,
+    s: ServicesDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """某版本之后或某时刻的状态 / the state right after ``version``, or as of ``as_of``."""
+    incident = _readable(s, user, incident_id)
+    if (version is None) == (as_of is None):
+        raise InvalidInput(
+            "须且仅须给出 version 或 as_of 之一",
+            "give exactly one of version or as_of",
+            fields=["version", "as_of"],
+        )
+    if version is not None:
+        return audit.state_at(s.flow, incident.id, version, user.actor)
+    assert as_of is not None
+    return audit.state_as_of(s.flow, incident.id, inputs.moment("as_of", as_of), user.actor)

@@ -1,0 +1,60 @@
+"""The loop's declaration and the policy in force, for anyone logged in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+from api.deps import CurrentUser, ServicesDep
+from api.routes.incidents import diagram
+from loop.policy import RULES, SCOPE_LABELS
+from loop.stages import LOOP, STAGES, STEPS
+from loop.vocabulary import label
+
+router = APIRouter(prefix="/api/policy", tags=["policy 规章"])
+
+
+@router.get("", response_model=dict[str, Any])
+async def policy(_user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
+    """阶段、合法步骤、谁在何范围可执行、各阶段时限 / stages, legal steps, who may take
+    each step within which scope, and each stage's deadline."""
+    deadlines = s.flow.policy.deadlines
+    urgent = s.flow.policy.urgent_deadlines
+    return {
+        "name": s.flow.policy.name,
+        "scoring": s.flow.scoring.name,
+        "stages": [
+            {
+                "stage": stage,
+                "label": name,
+                "legal_steps": LOOP.legal_steps(stage),
+                "deadline_seconds": int(deadlines[stage].total_seconds())
+                if stage in deadlines
+                else None,
+                "urgent_deadline_seconds": int(urgent[stage].total_seconds())
+                if stage in urgent
+                else None,
+            }
+            for stage, name in STAGES.items()
+        ],
+        "rules": [
+            {
+                "step": rule.step,
+                "step_label": STEPS.get(rule.step, "录入警情"),
+                "roles": sorted(rule.roles),
+                "role_labels": sorted(label(r) for r in rule.roles),
+                "scope": str(rule.scope),
+                "scope_label": SCOPE_LABELS[rule.scope],
+                "stages": sorted(rule.stages) if rule.stages else None,
+            }
+            for rule in RULES
+        ],
+    }
+
+
+@router.get("/diagram", response_class=PlainTextResponse)
+async def loop_diagram(_user: CurrentUser) -> str:
+    """闭环的 Mermaid 状态图 / the loop as a Mermaid state diagram."""
+    return diagram(None)

@@ -1,0 +1,116 @@
+"""Volunteers: application, joint review, admission, teams and status.
+
+The volunteer's id is his log-in name once admitted (an account made with
+``lishu users add``, or by the demo)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import Field
+
+from api import scope
+from api.deps import CurrentUser, ServicesDep
+from api.schemas import Body
+from loop import audit
+
+router = APIRouter(prefix="/api/volunteers", tags=["volunteers 义警"])
+
+VolunteerId = Annotated[str, Path(max_length=100)]
+
+
+class Application(Body):
+    volunteer_id: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    phone: str = Field(max_length=200)
+    id_number: str = Field(max_length=200)
+    address: str = Field(max_length=200)
+    employer: str = Field(max_length=100)
+    occupation: str = Field(max_length=40)
+    party_member: bool = False
+
+
+class Review(Body):
+    reviewer: str = Field(max_length=20, description="employer | station | community")
+    approved: bool
+    note: str = Field(max_length=500)
+    criminal_record: bool = False
+
+
+class Admit(Body):
+    armband_no: str | None = Field(default=None, max_length=40)
+
+
+class Team(Body):
+    team: str = Field(max_length=40)
+
+
+class Status(Body):
+    status: str = Field(max_length=20)
+    reason: str = Field(max_length=500)
+
+
+@router.post("", response_model=dict[str, Any], status_code=201)
+async def apply(body: Application, user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
+    """录入入队申请（社区）/ record an application (by the community)."""
+    ack = await s.command(s.volunteers.apply, user.actor, **body.model_dump())
+    return ack._asdict()
+
+
+@router.post("/{volunteer_id}/reviews", response_model=dict[str, Any])
+async def review(
+    volunteer_id: VolunteerId, body: Review, user: CurrentUser, s: ServicesDep
+) -> dict[str, Any]:
+    """联合审核：所在单位、派出所、社区各一条 / one party's finding in the joint review."""
+    ack = await s.command(s.volunteers.review, user.actor, volunteer_id, **body.model_dump())
+    return ack._asdict()
+
+
+@router.post("/{volunteer_id}/admission", response_model=dict[str, Any])
+async def admit(
+    volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep, body: Admit | None = None
+) -> dict[str, Any]:
+    """吸纳：发放档案号、聘书号、袖标，开立幸福银行账户 / admit the volunteer."""
+    armband = body.armband_no if body else None
+    ack = await s.command(s.volunteers.admit, user.actor, volunteer_id, armband_no=armband)
+    return ack._asdict()
+
+
+@router.post("/{volunteer_id}/teams", response_model=dict[str, Any])
+async def join_team(
+    volunteer_id: VolunteerId, body: Team, user: CurrentUser, s: ServicesDep
+) -> dict[str, Any]:
+    """编入专业队 / enrol in a specialty team."""
+    ack = await s.command(s.volunteers.join_team, user.actor, volunteer_id, team=body.team)
+    return ack._asdict()
+
+
+@router.post("/{volunteer_id}/status", response_model=dict[str, Any])
+async def change_status(
+    volunteer_id: VolunteerId, body: Status, user: CurrentUser, s: ServicesDep
+) -> dict[str, Any]:
+    """变更状态：在岗、弹性工作、暂停、退出 / change the volunteer's status."""
+    ack = await s.command(
+        s.volunteers.change_status, user.actor, volunteer_id, status=body.status, reason=body.reason
+    )
+    return ack._asdict()
+
+
+@router.get("/{volunteer_id}", response_model=dict[str, Any])
+async def get_volunteer(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
+    """义警档案，个人信息按查看者遮蔽 / the volunteer's record, details masked by viewer."""
+    volunteer = s.volunteers.get(volunteer_id)
+    scope.check_volunteer(user, volunteer_id, volunteer.community)
+    return s.volunteers.view(user.actor, volunteer_id)
+
+
+@router.get("/{volunteer_id}/history", response_model=dict[str, Any])
+async def volunteer_history(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
+    """义警档案的全部事件 / every event of the volunteer's record."""
+    volunteer = s.volunteers.get(volunteer_id)
+    scope.check_volunteer(user, volunteer_id, volunteer.community)
+    return {
+        "volunteer_id": volunteer_id,
+        "entries": audit.history(s.flow, volunteer.id, user.actor),
+    }

@@ -1,0 +1,164 @@
+"""Demo data on first start: 朝阳派出所, its two communities, squads of the seven
+occupations, tens of volunteers, incidents in every stage, and a log-in for
+each person, all made with the same commands the API runs."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from aggregates.actor import Actor
+from aggregates.volunteer import OCCUPATIONS
+from api.services import Services
+from loop import demo
+from loop.flow import IncidentFlow
+from loop.volunteers import Volunteers
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "lishu2026"
+
+STAFF = [
+    (demo.OFFICER_XF, "李警官（幸福社区民警）"),
+    (demo.AUXILIARY_XF, "杨辅警（幸福社区）"),
+    (demo.CADRE_XF, "孙干部（幸福社区）"),
+    (demo.DIRECTOR_XF, "赵主任（幸福社区）"),
+    (demo.OFFICER_HP, "张警官（和平社区民警）"),
+    (demo.CADRE_HP, "何干部（和平社区）"),
+    (demo.DIRECTOR_HP, "吕主任（和平社区）"),
+    (demo.STATION_OFFICER, "王警官（朝阳派出所）"),
+    (demo.COUNTY_OFFICER, "高警官（县局指挥中心）"),
+    (demo.PUBLICITY, "钱干事（县局宣传科）"),
+    (Actor("au-ls-ma", "auditor", demo.COUNTY), "马审计（县局）"),
+    (Actor("admin", "admin", demo.COUNTY), "系统管理员"),
+]
+VOLUNTEERS = [
+    (demo.RIDER, "刘某（外卖员）"),
+    (demo.COURIER, "陈某（快递员）"),
+    (demo.METER, "周某（抄表员）"),
+    (demo.TAXI, "吴某（出租车司机）"),
+    (demo.SWEEPER, "郑某（环卫工人）"),
+]
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华"
+EXTRA_VOLUNTEERS = 24
+
+
+def extra_volunteers() -> list[tuple[Actor, str, str]]:
+    """Two dozen more volunteers, every occupation in each community."""
+    occupations = list(OCCUPATIONS)
+    people = []
+    for n in range(EXTRA_VOLUNTEERS):
+        community = demo.XINGFU if n % 2 == 0 else demo.HEPING
+        short = "xf" if community == demo.XINGFU else "hp"
+        occupation = occupations[n % len(occupations)]
+        name = f"{SURNAMES[n % len(SURNAMES)]}某{n + 1}"
+        people.append((Actor(f"v-{short}-{n + 1:02d}", "volunteer", community), name, occupation))
+    return people
+
+
+def enrol_extra(flow: IncidentFlow) -> list[Actor]:
+    volunteers = Volunteers(flow)
+    staff = {
+        demo.XINGFU: (demo.CADRE_XF, demo.OFFICER_XF),
+        demo.HEPING: (demo.CADRE_HP, demo.OFFICER_HP),
+    }
+    admitted = []
+    for n, (person, name, occupation) in enumerate(extra_volunteers(), start=100):
+        cadre, officer = staff[person.unit]
+        volunteers.apply(
+            cadre,
+            volunteer_id=person.id,
+            name=name,
+            phone=f"1390435{n:04d}",
+            id_number=demo.sample_id_number(n),
+            address=f"{demo.UNIT_NAMES[person.unit]}{n % 30 + 1}栋",
+            employer="梨树县" + OCCUPATIONS[occupation],
+            occupation=occupation,
+            party_member=n % 3 == 0,
+        )
+        for reviewer, who in (("employer", cadre), ("community", cadre)):
+            volunteers.review(who, person.id, reviewer=reviewer, approved=True, note="表现良好")
+        volunteers.review(
+            demo.STATION_OFFICER, person.id, reviewer="station", approved=True, note="无前科劣迹"
+        )
+        volunteers.admit(officer, person.id)
+        admitted.append(person)
+    return admitted
+
+
+def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
+    """Incidents left in the stages the demo's branches pass through."""
+    xf = [p for p in people if p.unit == demo.XINGFU]
+    hp = [p for p in people if p.unit == demo.HEPING]
+
+    def new(actor: Actor, module: str, what: str, where: str) -> UUID:
+        ack = flow.report_new(
+            actor, channel="app", module=module, sense="seen", what=what, where=where
+        )
+        return UUID(ack.incident_id)
+
+    flow.discover(
+        xf[0],
+        module="information_collection",
+        sense="heard",
+        what="出租屋新入住人员未登记",
+        where="幸福小区9栋",
+    )
+    i = new(xf[1], "anti_fraud", "有人在小区门口推销“高回报理财”", "幸福小区南门")
+    flow.escalate(demo.OFFICER_XF, i, reason="疑似非法集资，需派出所调查")
+    i = new(hp[0], "hazard_screening", "楼道堆放大量杂物，堵塞消防通道", "和平小区2栋")
+    flow.divert(demo.OFFICER_HP, i, reason="属物业和消防管理事项")
+    i = new(hp[1], "dispute_screening", "两摊贩因占道经营发生口角", "和平市场")
+    flow.accept(demo.OFFICER_HP, i)
+    flow.record_outcome(demo.OFFICER_HP, i, summary="民警现场调解，双方握手言和")
+    i = new(xf[2], "traffic_safety", "学校门口护栏损坏", "幸福小学门口")
+    flow.accept(demo.OFFICER_XF, i)
+    flow.record_outcome(demo.OFFICER_XF, i, summary="已通知交警修复护栏并设置提示")
+    flow.propose_score(
+        demo.CADRE_XF, i, items=[{"item": "交通安全隐患", "points": 10}], basis="发现及时"
+    )
+    flow.sign_score(demo.DIRECTOR_XF, i)
+    flow.sign_score(demo.OFFICER_XF, i)
+    for n, person in enumerate(people[:8]):
+        cadre, director, officer = demo.DIRECTORS[person.unit]
+        i = new(
+            person, "patrol_prevention", f"夜间巡逻发现单元门禁损坏（{n + 1}）", f"小区{n + 1}号楼"
+        )
+        flow.accept(officer, i)
+        flow.record_outcome(officer, i, summary="已联系物业修复门禁")
+        flow.propose_score(
+            cadre, i, items=[{"item": "巡逻防范", "points": 5 + n}], basis="巡逻发现"
+        )
+        flow.sign_score(director, i)
+        flow.sign_score(officer, i)
+        flow.reward(officer, i)
+        if n == 0:
+            flow.publicize(
+                demo.PUBLICITY,
+                i,
+                title="义警夜巡发现门禁隐患",
+                redaction_note="已核对，不含个人信息",
+            )
+
+
+def accounts_for(services: Services, people: list[Actor]) -> None:
+    named = [*STAFF, *VOLUNTEERS, *((p, p.id) for p in people)]
+    for actor, display in named:
+        if services.accounts.get(actor.id) is None:
+            services.accounts.create(
+                actor.id, DEMO_PASSWORD, role=actor.role, unit=actor.unit, display_name=display
+            )
+
+
+def seed_if_empty(services: Services) -> bool:
+    """Seed the demo on an empty database (no events, no accounts); whether it did."""
+    if services.accounts.count():
+        return False
+    people: list[Actor] = []
+    if services.flow.recorder.max_notification_id() is None:
+        demo.run(services.flow)
+        people = enrol_extra(services.flow)
+        more_stages(services.flow, people)
+    accounts_for(services, people)
+    log.info("demo data seeded; every demo account's password is %s", DEMO_PASSWORD)
+    return True

@@ -1,0 +1,94 @@
+"""The composition root of the HTTP service: everything built from settings.
+
+Nothing is created at import time; ``build_services`` makes the flow, the group
+committer, the read models and their runner, the accounts and the idempotency
+store, and ``close`` releases them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio
+
+from api.accounts import Accounts
+from api.config import ApiSettings
+from api.idempotency import Answers
+from api.tokens import Tokens
+from loop.bank import Bank
+from loop.bootstrap import build_flow
+from loop.flow import IncidentFlow
+from loop.group_commit import GroupCommitter
+from loop.volunteers import Volunteers
+from projections import Projections
+from projections import build as build_projections
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: ApiSettings
+    flow: IncidentFlow
+    committer: GroupCommitter
+    views: Projections
+    accounts: Accounts
+    answers: Answers
+    tokens: Tokens
+    volunteers: Volunteers
+    bank: Bank
+
+    async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a command on the writer thread; it is acknowledged after its group's
+        crash-safe commit. The projections are woken to pick it up at once."""
+        result = await self.committer.run(fn, *args, **kwargs)
+        self.views.runner.wake()
+        return result
+
+    async def wait_for(self, position: int | None) -> bool:
+        """Wait (without blocking the event loop) until every read model has applied
+        ``position``; whether it did within the configured timeout."""
+        runner = self.views.runner
+        if position is None or runner.caught_up_to(position):
+            return True
+        if self.settings.run_projections:
+            return await anyio.to_thread.run_sync(
+                runner.wait_for, position, self.settings.wait_timeout
+            )
+        with anyio.move_on_after(self.settings.wait_timeout):  # workers elsewhere apply it
+            while not runner.caught_up_to(position):
+                await anyio.sleep(0.01)
+            return True
+        return False
+
+    def close(self) -> None:
+        self.committer.close()
+        self.views.close()
+        self.flow.close()
+
+
+def build_services(settings: ApiSettings | None = None, *, start: bool = True) -> Services:
+    settings = settings or ApiSettings()
+    flow = build_flow(settings)
+    views = build_projections(settings, flow, poll_interval=0.5)
+    accounts, answers = Accounts(views.store), Answers(views.store)
+    services = Services(
+        settings=settings,
+        flow=flow,
+        committer=GroupCommitter(flow),
+        views=views,
+        accounts=accounts,
+        answers=answers,
+        tokens=Tokens(settings.secret_key, settings.token_minutes),
+        volunteers=Volunteers(flow),
+        bank=Bank(flow),
+    )
+    accounts.setup()
+    answers.setup()
+    if start and settings.run_projections:
+        views.runner.start()
+    else:
+        views.projector.setup()
+    return services
