@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Row, and_, func, or_, select
 
-from projections.base import iso, scope_column, utc
-from projections.errors import InvalidQuery
+from projections.base import iso, scope_column, unit_level, unit_path, utc
+from projections.catalogue import donors_of
+from projections.errors import InvalidQuery, UnknownUnit
 from projections.processing import Projector
 
 Stars = Sequence[tuple[int, int]]
@@ -43,6 +44,34 @@ def _limit(limit: int) -> int:
             "条数须在1到500之间", "limit must be between 1 and 500", field="limit", limit=limit
         )
     return limit
+
+
+def _community(community: str) -> tuple[str, str]:
+    """``community`` and its station; a path that is not a community is refused."""
+    level = unit_level(community)
+    if level is None:
+        raise UnknownUnit(
+            f"不是有效的单位：{community!r}", f"not a unit path: {community!r}", unit=community
+        )
+    _, station, place = unit_path(community)
+    if level != "community" or station is None or place is None:
+        raise InvalidQuery(
+            "须为社区", "must be a community", field="community", unit=community, level=level
+        )
+    return place, station
+
+
+def _catalogue_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "item_id": row.item_id,
+        "name": row.name,
+        "donors": donors_of(row),
+        "bank": row.bank,
+        "stock": row.stock,
+        "price": row.price,
+        "limit_per_volunteer": row.limit_per_volunteer,
+        "handed_out": row.handed_out,
+    }
 
 
 class Queries:
@@ -204,6 +233,33 @@ class Queries:
             "by_module": {k: dict(sorted(v.items())) for k, v in sorted(by_module.items())},
             "by_month": {k: dict(sorted(v.items())) for k, v in sorted(by_month.items())},
         }
+
+    # -- the Happiness Bank's catalogue ---------------------------------------------------
+
+    def catalogue(self, community: str) -> list[dict[str, Any]]:
+        """The goods a volunteer of ``community`` may redeem: those of the community's
+        own Happiness Bank and of its station's, by bank, then name."""
+        place, station = _community(community)
+        with self.store.read() as conn:
+            items = self.projector.live_tables(conn, "catalogue")["catalogue"]
+            rows = conn.execute(
+                select(items)
+                .where(items.c.bank.in_([place, station]))
+                .order_by(items.c.bank, items.c.name, items.c.item_id)
+            ).all()
+        return [_catalogue_item(r) for r in rows]
+
+    def catalogue_of(self, unit: str) -> list[dict[str, Any]]:
+        """Every item held by the Happiness Banks within ``unit`` (a county, station
+        or community), by bank, then name."""
+        with self.store.read() as conn:
+            items = self.projector.live_tables(conn, "catalogue")["catalogue"]
+            rows = conn.execute(
+                select(items)
+                .where(scope_column(items, unit) == unit)
+                .order_by(items.c.bank, items.c.name, items.c.item_id)
+            ).all()
+        return [_catalogue_item(r) for r in rows]
 
     # -- volunteer scores -----------------------------------------------------------------
 
