@@ -61,6 +61,30 @@ def _community(community: str) -> tuple[str, str]:
     return place, station
 
 
+def _volunteer_id(volunteer_id: str) -> str:
+    if not isinstance(volunteer_id, str) or not volunteer_id.strip():
+        raise InvalidQuery("须给出义警编号", "a volunteer id is required", field="volunteer_id")
+    return volunteer_id
+
+
+def _case_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "incident_id": row.incident_id,
+        "stage": row.stage,
+        "what": row.what,
+        "place": row.place,
+        "module": row.module,
+        "community": row.community,
+        "urgency": row.urgency,
+        "opened_at": iso(row.opened_at),
+        "outcome_source": row.outcome_source,
+        "points": row.points,
+        "publicized_at": iso(row.publicized_at),
+        "closed_at": iso(row.closed_at),
+        "rejection_kind": row.rejection_kind,
+    }
+
+
 def _catalogue_item(row: Row[Any]) -> dict[str, Any]:
     return {
         "item_id": row.item_id,
@@ -186,6 +210,42 @@ class Queries:
             }
             for r in rows
         ]
+
+    def reports_of(self, volunteer_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The incidents a volunteer reported, open or closed, newest first; the
+        first ``limit`` (1..500), read along the (reporter, opened) index."""
+        reporter = _volunteer_id(volunteer_id)
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            rows = conn.execute(
+                select(cases)
+                .where(cases.c.reporter_id == reporter)
+                .order_by(cases.c.opened_at.desc(), cases.c.incident_id.desc())
+                .limit(_limit(limit))
+            ).all()
+        return [_case_item(r) for r in rows]
+
+    def cases(
+        self,
+        unit: str,
+        *,
+        stage: str | None = None,
+        module: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Every incident, open or closed, of the communities within ``unit``, newest
+        first, optionally in one stage or module; the first ``limit`` (1..500), read
+        along the (unit, opened) index."""
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            query = select(cases).where(scope_column(cases, unit) == unit)
+            if stage is not None:
+                query = query.where(cases.c.stage == stage)
+            if module is not None:
+                query = query.where(cases.c.module == module)
+            query = query.order_by(cases.c.opened_at.desc(), cases.c.incident_id.desc())
+            rows = conn.execute(query.limit(_limit(limit))).all()
+        return [_case_item(r) | {"reporter_id": r.reporter_id} for r in rows]
 
     def case(self, incident_id: str) -> dict[str, Any] | None:
         with self.store.read() as conn:
