@@ -8,13 +8,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
 
 from benchmarks import apps, catchup
 from benchmarks.harness import Context, Figure, RowSpec, measurement
-from benchmarks.load import Request
+from benchmarks.load import LoadResult, Request
 from benchmarks.rss import peak_rss_mb
 from benchmarks.servers import serve
 
@@ -96,12 +97,32 @@ def http_run(
     ctx: Context, factory: str, env: dict[str, str], request: Request, ready_path: str = "/healthz"
 ) -> tuple[Figure, Figure]:
     """Serve ``factory``, warm it up, then load it: (req/s figure, p99 figure)."""
+    return http_figures(ctx, http_runs(ctx, factory, env, request, ready_path)[-1])
+
+
+def http_runs(
+    ctx: Context,
+    factory: str,
+    env: dict[str, str],
+    request: Request | Callable[[str], Request],
+    ready_path: str = "/healthz",
+) -> list[LoadResult]:
+    """Serve ``factory`` and load it, after a warm-up run if the counts ask for one:
+    every run's result, the measured one last. ``request`` may be made from the
+    server's URL once it answers (to log in first, say)."""
     c = ctx.counts
+    runs = []
     with serve(factory, env, ctx.workdir, ready_path) as url:
+        chosen = request if isinstance(request, Request) else request(url)
         if c.warmup_seconds:
-            ctx.load.run(url, request, c.connections, c.warmup_seconds)
-        result = ctx.load.run(url, request, c.connections, c.http_seconds)
-    detail = result.detail(c.connections)
+            runs.append(ctx.load.run(url, chosen, c.connections, c.warmup_seconds))
+        runs.append(ctx.load.run(url, chosen, c.connections, c.http_seconds))
+    return runs
+
+
+def http_figures(ctx: Context, result: LoadResult) -> tuple[Figure, Figure]:
+    """(req/s figure, p99 figure) of a load run."""
+    detail = result.detail(ctx.counts.connections)
     if result.errors:
         detail["note"] = f"{result.errors} failed requests not counted"
     return Figure(result.rate, detail), Figure(result.p99_ms, detail)

@@ -31,6 +31,10 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     targets: int = 1
     width: int = 0  # zero-pad the counter to this many digits (ids ending in it)
+    capture: str | None = None
+    """A JSON field whose integer value every 2xx answer carries (e.g. a command's
+    ``position``): collected, with a count of answers per status class, so a run
+    can be checked against what the server stored."""
 
     def path_for(self, n: int) -> str:
         return self.path.replace("{n}", str(n % self.targets).zfill(self.width))
@@ -44,6 +48,8 @@ class LoadResult:
     p99_ms: float
     errors: int
     generator: str
+    statuses: dict[str, int] = field(default_factory=dict)  # "2xx": count, when captured
+    captured: list[int] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -84,6 +90,7 @@ request = function()
   end
   return wrk.format(nil, path)
 end
+{capture}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -91,6 +98,34 @@ done = function(summary, latency, requests)
     .. '"errors": %d}}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     e.connect + e.read + e.write + e.status + e.timeout))
+  if report_captured then report_captured() end
+end
+"""
+
+# With a capture field: each thread counts answers per status class and keeps the
+# field of its 2xx answers; ``done`` (in the main state) prints what each kept.
+WRK_CAPTURE = """\
+local threads = {{}}
+setup = function(thread) table.insert(threads, thread) end
+classes = {{0, 0, 0, 0, 0}}
+captured = {{}}
+local pattern = {pattern}
+response = function(status, headers, body)
+  local class = math.floor(status / 100)
+  if class >= 1 and class <= 5 then classes[class] = classes[class] + 1 end
+  if class == 2 then
+    local value = string.match(body, pattern)
+    if value then captured[#captured + 1] = value end
+  end
+end
+report_captured = function()
+  for _, thread in ipairs(threads) do
+    local c = thread:get("classes")
+    io.write(string.format(
+      'BENCH_STATUSES {{"1xx": %d, "2xx": %d, "3xx": %d, "4xx": %d, "5xx": %d}}\\n',
+      c[1], c[2], c[3], c[4], c[5]))
+    io.write("BENCH_CAPTURED " .. table.concat(thread:get("captured"), " ") .. "\\n")
+  end
 end
 """
 
@@ -124,6 +159,9 @@ class Wrk:
             suffix=_lua(suffix),
             targets=targets,
             width=max(request.width, 1),
+            capture=WRK_CAPTURE.format(pattern=_lua(f'"{request.capture}":%s*(%d+)'))
+            if request.capture
+            else "",
         )
 
     def run(self, base_url: str, request: Request, connections: int, seconds: int) -> LoadResult:
@@ -145,8 +183,17 @@ class Wrk:
             text=True,
             check=True,
         ).stdout
-        line = next(x for x in out.splitlines() if x.startswith("BENCH_RESULT "))
+        lines = out.splitlines()
+        line = next(x for x in lines if x.startswith("BENCH_RESULT "))
         r = json.loads(line.removeprefix("BENCH_RESULT "))
+        statuses: dict[str, int] = {}
+        captured: list[int] = []
+        for x in lines:
+            if x.startswith("BENCH_STATUSES "):
+                for k, v in json.loads(x.removeprefix("BENCH_STATUSES ")).items():
+                    statuses[k] = statuses.get(k, 0) + v
+            elif x.startswith("BENCH_CAPTURED"):
+                captured += [int(v) for v in x.removeprefix("BENCH_CAPTURED").split()]
         return LoadResult(
             requests=r["requests"],
             seconds=r["duration_us"] / 1e6,
@@ -154,6 +201,8 @@ class Wrk:
             p99_ms=r["p99_us"] / 1000,
             errors=r["errors"],
             generator=self.name,
+            statuses=statuses,
+            captured=captured,
         )
 
 
@@ -178,6 +227,8 @@ class PythonLoad:
 
         latencies: list[float] = []
         errors = 0
+        statuses: dict[str, int] = {}
+        captured: list[int] = []
         counter = iter(range(1 << 62))
         limits = httpx.Limits(max_connections=connections)
         async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=10) as client:
@@ -198,6 +249,9 @@ class PythonLoad:
                         failed = response.status_code >= 400
                     except httpx.HTTPError:
                         failed = True
+                    else:
+                        if request.capture:
+                            _keep(request.capture, response, statuses, captured)
                     latencies.append((time.perf_counter() - sent) * 1000)
                     errors += failed
 
@@ -210,7 +264,19 @@ class PythonLoad:
             p99_ms=percentile(latencies, 99),
             errors=errors,
             generator=self.name,
+            statuses=statuses,
+            captured=captured,
         )
+
+
+def _keep(name: str, response: Any, statuses: dict[str, int], captured: list[int]) -> None:
+    """Count ``response`` by status class; keep ``name`` from a 2xx answer's JSON."""
+    status = f"{response.status_code // 100}xx"
+    statuses[status] = statuses.get(status, 0) + 1
+    if status == "2xx":
+        value = response.json().get(name)
+        if isinstance(value, int):
+            captured.append(value)
 
 
 def pick_generator(workdir: Path, prefer: str = "auto") -> LoadGenerator:

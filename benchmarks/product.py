@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
-from benchmarks import rss, verification
+from benchmarks import baselines, loop_http, rss, verification
 from benchmarks.harness import Context, Figure, NotMeasured, RowSpec, Target, measurement
 from benchmarks.load import percentile
+from benchmarks.servers import serve
 from loop import demo
 from loop.bootstrap import build_flow
 from loop.flow import IncidentFlow
@@ -55,14 +56,30 @@ INCIDENT_EVENTS = 50
         Target("<=", 25.0, on="value"),
     ),
 )
-def loop_command_http(_ctx: Context) -> dict[str, Figure]:
+def loop_command_http(ctx: Context) -> dict[str, Figure]:
     """An authenticated, validated loop command acknowledged after a crash-safe
     commit, at ``ctx.counts.connections`` connections, under the same server
-    settings as the baselines: ``baselines.http_run(ctx, "api.<module>:<factory>",
-    env, Request(...))`` with a bearer token header and the incident ids as
-    ``{n}`` targets; report the same figure under ``loop.http`` and
-    ``loop.http.ceiling``."""
-    raise NotMeasured("HTTP API not built yet")
+    settings as the baselines: the service (``api.app:create_app``) on a fresh
+    SQLite file, a demo officer's bearer token, ``POST /api/incidents/{id}/chase``
+    round-robin over incidents prepared at the station. Afterwards every 2xx
+    answer's event must be in the store once, and no answer a 5xx."""
+    c = ctx.counts
+    db = ctx.fresh("loop-http.db")
+    store = loop_http.prepare(db, c.http_targets)
+    runs = baselines.http_runs(
+        ctx,
+        SERVICE,
+        loop_http.server_env(db),
+        lambda url: loop_http.chase_request(loop_http.login(url), c.http_targets),
+    )
+    checked = loop_http.verify_runs(db, runs, c.connections)
+    rate, p99 = baselines.http_figures(ctx, runs[-1])
+    for figure in (rate, p99):
+        figure.detail.update(incidents=c.http_targets, **store, verified=checked)
+    return {"loop.http": rate, "loop.http.ceiling": rate, "loop.http.p99": p99}
+
+
+SERVICE = "api.app:create_app"
 
 
 @measurement(
@@ -131,10 +148,29 @@ def projection_rebuild(ctx: Context) -> dict[str, Figure]:
         Target("<=", 100.0, on="value"),
     ),
 )
-def projection_lag(_ctx: Context) -> dict[str, Figure]:
-    """Drive commands at half of ``ctx.figures["loop.http"]`` and time each event from
-    its commit to its read-model row."""
-    raise NotMeasured("needs the HTTP API and projections")
+def projection_lag(ctx: Context) -> dict[str, Figure]:
+    """Drive chase commands open-loop at half of ``ctx.figures["loop.http"]`` (a fixed
+    rate, whatever the answers) and time each event from its acknowledgement (after
+    its commit) to the moment the read models' tracking position, committed with
+    their rows, reaches it: the service's read-your-writes wait, on SQLite."""
+    top = ctx.figures.get("loop.http")
+    if top is None:
+        raise NotMeasured("needs the loop command over HTTP figure of the same run")
+    c = ctx.counts
+    db = ctx.fresh("lag.db")
+    loop_http.prepare(db, c.http_targets)
+    with serve(SERVICE, loop_http.server_env(db), ctx.workdir) as url:
+        request = loop_http.chase_request(loop_http.login(url), c.http_targets)
+        lag = loop_http.measure_lag(
+            db,
+            url,
+            request,
+            rate=top.value / 2,
+            seconds=c.http_seconds,
+            warmup_seconds=c.warmup_seconds,
+            connections=c.connections,
+        )
+    return {"projection.lag.p99": Figure(lag.pop("p99_ms"), lag)}
 
 
 @measurement(

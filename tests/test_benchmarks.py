@@ -90,6 +90,15 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
             assert row["status"] in ("pass", "fail")
     baselines = [spec.key for m in SUITE if m.kind == "baseline" for spec in m.rows]
     assert all(rows[key]["value"] > 0 for key in baselines)
+    http = ["loop.http", "loop.http.ceiling", "loop.http.p99", "projection.lag.p99"]
+    assert all(rows[key]["status"] in ("pass", "fail") for key in http)
+    checked = rows["loop.http"]["detail"]
+    assert (checked["journal_mode"], checked["synchronous"]) == ("wal", "FULL")
+    assert checked["verified"]["acknowledged"] >= checked["requests"] - checked["errors"] > 0
+    assert checked["verified"]["statuses"].get("5xx", 0) == 0
+    lag = rows["projection.lag.p99"]["detail"]
+    assert lag["events"] > 0
+    assert lag["acknowledged"] == lag["stored"]
 
 
 @measurement("base", "baseline", RowSpec("base", "base", "ops/s"))
@@ -187,3 +196,30 @@ def test_a_second_round_measures_afresh(tmp_path: Path) -> None:
         "loop.inprocess",
     ]
     assert all(len(r["detail"]["rounds"]) == 2 for r in rows)
+
+
+def test_the_loop_over_http_is_checked_against_the_store(tmp_path: Path) -> None:
+    from benchmarks import loop_http
+
+    db = tmp_path / "loop.db"
+    loop_http.prepare(db, 3)
+    with pytest.raises(AssertionError, match="not in the store"):
+        loop_http.verify(db, {"2xx": 1}, [999], 0)
+    with pytest.raises(AssertionError, match="5xx"):
+        loop_http.verify(db, {"2xx": 0, "5xx": 1}, [], 0)
+    assert loop_http.verify(db, {"2xx": 0}, [], 0)["stored"] == 0
+
+
+def test_the_python_generator_counts_answers_and_keeps_the_captured_field(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from benchmarks.baselines import command_request
+    from benchmarks.servers import serve
+
+    request = replace(command_request("/noop/{n}", 5), capture="number")
+    with serve("benchmarks.apps:create_noop_app", {}, tmp_path) as url:
+        result = PythonLoad().run(url, request, 2, 1)
+    assert result.statuses == {"2xx": result.requests}
+    assert sorted(set(result.captured)) == [0, 1, 2, 3, 4]
