@@ -3,11 +3,15 @@
 Accounts live in a table of the read-model database (``api_users``), not in the
 event log: they are access control, not facts of the loop. Passwords are hashed
 with Argon2 (``pwdlib``); a disabled account cannot log in and its tokens stop
-working at once.
+working: at once in the process that disabled it, within ``RECHECK_SECONDS`` in
+every other (each process trusts an enabled account it has read for that long,
+so a request costs no read of the accounts table).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,6 +43,11 @@ _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash("lishu-no-such-user")
 
 
+RECHECK_SECONDS = 1.0
+"""How long a process trusts an enabled account it read before reading it again."""
+REMEMBERED = 10_000  # enabled accounts remembered; all are forgotten when there are more
+
+
 class AccountError(InvalidInput):
     code = "account_refused"
 
@@ -58,8 +67,17 @@ class User:
 
 
 class Accounts:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        recheck_seconds: float = RECHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
+        self.recheck_seconds = recheck_seconds
+        self.clock = clock
+        self._enabled: dict[str, tuple[float, User]] = {}
 
     def setup(self) -> None:
         with self.store.write() as conn:
@@ -124,6 +142,22 @@ class Accounts:
             ).first()
         return None if row is None else User(*row)
 
+    def enabled(self, username: str) -> User | None:
+        """The user, if the account exists and is enabled: read from the table at
+        most ``recheck_seconds`` ago (by this process), else read now."""
+        now = self.clock()
+        known = self._enabled.get(username)
+        if known is not None and now - known[0] < self.recheck_seconds:
+            return known[1]
+        user = self.get(username)
+        if user is None or user.disabled:
+            self._enabled.pop(username, None)
+            return None
+        if len(self._enabled) >= REMEMBERED:
+            self._enabled.clear()
+        self._enabled[username] = (now, user)
+        return user
+
     def authenticate(self, username: str, password: str) -> User | None:
         """The user, if the password is right and the account enabled."""
         with self.store.read() as conn:
@@ -136,6 +170,7 @@ class Accounts:
         return User(row.username, row.role, row.unit, row.display_name)
 
     def set_disabled(self, username: str, disabled: bool = True) -> None:
+        self._enabled.pop(username, None)
         with self.store.write() as conn:
             done = conn.execute(
                 users.update().where(users.c.username == username).values(disabled=disabled)

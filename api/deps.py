@@ -16,7 +16,7 @@ bearer = HTTPBearer(
 )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -28,12 +28,14 @@ async def current_user(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """The logged-in, enabled user the bearer token names; 401 otherwise."""
+    """The logged-in, enabled user the bearer token names; 401 otherwise (an
+    account disabled in another process stops working within a second or so,
+    see ``api.accounts``)."""
     if credentials is None:
         raise Unauthenticated("请先登录", "Log in first")
     username = services.tokens.subject(credentials.credentials)
-    user = services.accounts.get(username) if username else None
-    if user is None or user.disabled:
+    user = services.accounts.enabled(username) if username else None
+    if user is None:
         raise Unauthenticated(
             "登录已失效，请重新登录", "The login is no longer valid; log in again"
         )

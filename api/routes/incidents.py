@@ -150,8 +150,9 @@ async def _step(
 ) -> Ack:
     uid = inputs.incident_id("incident_id", incident_id)
     method = getattr(services.flow, FLOW_METHODS[step])
-    request = digest(f"{step}:{uid}", body.model_dump(mode="json"))
+    request = ""
     if key is not None:
+        request = digest(f"{step}:{uid}", body.model_dump(mode="json"))
         kept = services.answers.find(user.username, check_key(key), request)
         if kept is not None:
             return Ack(**{**kept[1], "replayed": True})
