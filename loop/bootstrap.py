@@ -112,6 +112,8 @@ def application_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
             "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
         }
+    if settings.aggregate_cache_size > 0:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
     return env | cipher_env(settings.cipher_key)
 
 

@@ -795,10 +795,7 @@ class IncidentFlow(Application[UUID]):
         return BatchRepository(
             base.event_store,
             snapshot_store=base.snapshot_store,
-            cache_maxsize=int(maxsize) if maxsize else None,
-            fastforward=base.fastforward,
-            fastforward_skipping=base.fastforward_skipping,
-            deepcopy_from_cache=base.deepcopy_from_cache,
+            cache_size=int(maxsize) if maxsize else 0,
         )
 
     @property

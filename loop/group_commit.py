@@ -23,6 +23,7 @@ each saving on its own, so every conflict reaches its own caller.
 from __future__ import annotations
 
 import asyncio
+import pickle
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    LRUCache,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
@@ -58,6 +64,10 @@ class Batch:
         self.events.extend(events)
         self.by_aggregate.setdefault(aggregate.id, []).extend(events)
 
+    def stored(self) -> list[Aggregate]:
+        """The aggregates this batch has events for (as they are once stored)."""
+        return [self.aggregates[key] for key in self.by_aggregate if self.by_aggregate[key]]
+
     def processing_event(self) -> ProcessingEvent[UUID]:
         processing: ProcessingEvent[UUID] = ProcessingEvent()
         processing.events.extend(self.events)
@@ -77,11 +87,28 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
 
 
 class BatchRepository(Repository[UUID]):
-    """The library's repository, answering loads inside a batch from the batch."""
+    """The library's repository, answering loads inside a batch from the batch.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    For the writer it also keeps recently stored aggregates (``cache_size`` of them,
+    least recently used dropped first), so a command's load decodes only the
+    events it has not seen. The cache never answers on its own: every load still
+    asks the store for the aggregate's events after the cached version (another
+    process may have stored some) and applies them to a copy. Cached states are
+    kept as bytes (pickled), so never changed in place, only replaced: by a load
+    that found newer events, or by ``remember`` after a commit stored an
+    aggregate's pending events; a failed commit forgets its aggregates. So a load
+    answers what the store holds, as without the cache. Loads outside a batch
+    (reads) always replay from the store, so a person forgotten (their key
+    destroyed) reads as erased at once.
+    """
+
+    def __init__(self, *args: Any, cache_size: int = 0, **kwargs: Any) -> None:
+        kwargs["cache_maxsize"] = None  # the library's cache changes states in place
         super().__init__(*args, **kwargs)
         self._local = threading.local()
+        self.states: LRUCache[UUID, tuple[int, bytes]] | None = (
+            LRUCache(cache_size) if cache_size > 0 else None
+        )
 
     @property
     def batch(self) -> Batch | None:
@@ -97,14 +124,57 @@ class BatchRepository(Repository[UUID]):
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
         kwargs.setdefault("projector_func", project)
-        batch = self.batch
-        if batch is None or version is not None:
+        if version is not None:
             return super().get(aggregate_id, version=version, **kwargs)
+        batch = self.batch
+        if batch is None:
+            return super().get(aggregate_id, **kwargs)
         found = batch.aggregates.get(aggregate_id)
         if found is None:
-            found = super().get(aggregate_id, **kwargs)
+            found = self._load(aggregate_id, **kwargs)
             batch.aggregates[aggregate_id] = found
         return found
+
+    def _load(self, aggregate_id: UUID, **kwargs: Any) -> Any:
+        """The aggregate as stored now, a copy the caller may change."""
+        if self.states is None:
+            return super().get(aggregate_id, **kwargs)
+        try:
+            version, state = self.states.get(aggregate_id)
+        except KeyError:
+            aggregate = super().get(aggregate_id, **kwargs)
+        else:
+            newer = list(self.event_store.get(originator_id=aggregate_id, gt=version))
+            aggregate = project(pickle.loads(state), newer)
+            if not newer:
+                return aggregate
+        self.remember([aggregate])
+        return aggregate
+
+    def remember(self, aggregates: Iterable[Aggregate]) -> None:
+        """Keep ``aggregates`` as they are now: stored (a committed batch's, or just
+        loaded). Kept as bytes, so nothing done to the objects afterwards reaches
+        the cache; an aggregate that cannot be pickled is not kept."""
+        if self.states is None:
+            return
+        for aggregate in aggregates:
+            try:
+                state = pickle.dumps(aggregate, pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                self.forget([aggregate.id])
+            else:
+                self.states.put(aggregate.id, (aggregate.version, state))
+
+    def forget(self, aggregate_ids: Iterable[UUID] | None = None) -> None:
+        """Drop these aggregates from the cache, or every one (``None``)."""
+        if self.states is None:
+            return
+        if aggregate_ids is None:
+            self.states = LRUCache(self.states.maxsize)
+            return
+        for key in aggregate_ids:
+            with suppress(KeyError):
+                self.states.get(key, evict=True)
 
     def undo_uncollected(self, batch: Batch) -> None:
         """Rebuild every batch aggregate holding events no commit collected (those of
@@ -113,7 +183,7 @@ class BatchRepository(Repository[UUID]):
             if not aggregate.pending_events:
                 continue
             try:
-                rebuilt: Any = super().get(key)
+                rebuilt: Any = self._load(key)
             except AggregateNotFoundError:
                 rebuilt = None
             rebuilt = project(rebuilt, batch.by_aggregate.get(key, ()))
@@ -235,6 +305,7 @@ class GroupCommitter:
             for job, _, _ in done:
                 job.future.set_exception(error)
             return
+        self.repository.remember(batch.stored())
         self.batches += 1
         self.commands += len(done)
         for job, result, count in done:
@@ -250,11 +321,7 @@ class GroupCommitter:
             job.future.set_result(result)
 
     def _evict(self, batch: Batch) -> None:
-        cache = self.repository.cache
-        if cache is not None:
-            for key in batch.aggregates:
-                with suppress(KeyError):
-                    cache.get(key, evict=True)
+        self.repository.forget(batch.aggregates)
 
 
 def _with_position(result: Any, position: int | None) -> Any:

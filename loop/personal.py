@@ -197,6 +197,7 @@ def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> Er
             "没有此人的个人信息", "No personal data is held for this person", subject_id=subject_id
         )
     destroyed = keys.destroy(subject_id)
+    flow.batch_repository.forget()  # the writer's cache held the person's data decrypted
     erasure = Erasure.record(actor, flow.clock(), subject_id, reason)
     try:
         recordings = flow.save(erasure)

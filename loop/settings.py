@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"``).
     The hash chain covers the stored bytes, so verification needs no key."""
 
+    aggregate_cache_size: int = 4096
+    """Aggregates the writer keeps after storing them (least recently used dropped
+    first), so a command decodes only events it has not seen; every load still
+    reads the store for newer events. 0 turns it off."""
+
     postgres_pool_size: int = 5
     """PostgreSQL connections each process keeps open."""
 

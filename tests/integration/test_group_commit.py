@@ -3,6 +3,7 @@ acknowledged with its own position, refusals and conflicts kept to their callers
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,3 +195,145 @@ def test_an_event_loop_awaits_its_acknowledgement(
     acks = asyncio.run(main())
     assert len({a.incident_id for a in acks}) == 8
     assert all(a.position for a in acks)
+
+
+# -- the writer's aggregate cache -----------------------------------------------------
+
+
+def at_station(flow: IncidentFlow, committer: GroupCommitter) -> UUID:
+    """An incident the station handles (open to chasing), its last step stored by
+    the writer."""
+    incident = UUID(report(flow).incident_id)
+    flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所协调")
+    committer.call(flow.accept, demo.STATION_OFFICER, incident)
+    return incident
+
+
+def chase(flow: IncidentFlow, incident: UUID, answer: str = "正在协调") -> Ack:
+    return flow.chase(demo.OFFICER_XF, incident, asked=demo.STATION, answer=answer)
+
+
+def test_the_writer_keeps_what_it_stored_and_decodes_only_newer_events(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    incident = at_station(flow, committer)
+    states = flow.batch_repository.states
+    assert states is not None
+    version, state = states.get(incident)
+    kept = pickle.loads(state)
+    assert (version, kept.version, kept.stage, kept.pending_events) == (
+        4,
+        4,
+        "handling_station",
+        [],
+    )
+    assert committer.call(chase, flow, incident).version == 5
+    assert states.get(incident)[0] == 5
+    assert pickle.loads(state).version == 4  # a kept state is replaced, never changed
+
+
+def test_a_cached_aggregate_meets_what_another_process_stored_since(
+    flow: IncidentFlow, committer: GroupCommitter, tmp_path: Path
+) -> None:
+    incident = at_station(flow, committer)
+    other = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    try:
+        other.record_outcome(demo.STATION_OFFICER, incident, summary="已处置")
+    finally:
+        other.close()
+    with pytest.raises(IllegalStep):  # cached while the station handled it, since decided
+        committer.call(chase, flow, incident)
+    proposed = committer.call(
+        flow.propose_score,
+        demo.CADRE_XF,
+        incident,
+        items=[{"item": "隐患排查", "points": 5}],
+        basis="考评办法",
+    )
+    assert (proposed.version, proposed.stage) == (6, "score_proposed")
+
+
+def test_a_refused_command_leaves_the_kept_state_as_stored(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    incident = at_station(flow, committer)
+
+    def half_done() -> Any:
+        loaded = flow.get(incident)
+        loaded.step(
+            type(loaded).FollowUpChased,
+            demo.OFFICER_XF,
+            flow.clock(),
+            flow.route(loaded.stage, loaded.community, None, flow.clock()),
+            asked="x",
+            answer="y",
+        )
+        raise DomainError("中途拒绝", "refused half way")
+
+    with pytest.raises(DomainError):
+        committer.call(half_done)
+    states = flow.batch_repository.states
+    assert states is not None
+    assert states.get(incident)[0] == 4
+    assert committer.call(chase, flow, incident).version == 5
+    stored = [type(e).__name__ for e in flow.events.get(incident)][3:]
+    assert stored == ["AcceptedForHandling", "FollowUpChased"]
+
+
+def test_a_conflicting_batch_forgets_its_aggregates(
+    flow: IncidentFlow, committer: GroupCommitter, tmp_path: Path
+) -> None:
+    incident = at_station(flow, committer)
+    states = flow.batch_repository.states
+    assert states is not None
+    other = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    gate = held(committer)
+
+    others: list[Ack] = []
+
+    def chase_after_the_other_process() -> Ack:
+        flow.get(incident)  # loaded at version 4, then another process moves on
+        if not others:
+            others.append(chase(other, incident, "第一次"))
+        return chase(flow, incident, "第二次")
+
+    raced = committer.submit(chase_after_the_other_process)
+    gate.set()
+    assert raced.result(10).version == 6  # re-run alone: after the other's, and its own
+    with pytest.raises(KeyError):  # the batch failed: nothing of it is kept
+        states.get(incident)
+    other.close()
+
+
+def test_forgetting_a_person_empties_the_writers_cache(
+    flow: IncidentFlow, committer: GroupCommitter
+) -> None:
+    from aggregates.actor import Actor
+    from loop.personal import forget
+
+    incident = UUID(
+        flow.report_new(
+            demo.RIDER,
+            channel="app",
+            module="hazard_screening",
+            sense="seen",
+            what="井盖丢失",
+            where="幸福路",
+            informant={"name": "王秀兰", "subject_id": "person-wang"},
+        ).incident_id
+    )
+    committer.call(flow.accept, demo.OFFICER_XF, incident)
+    forget(flow, Actor("admin-ls", "admin", demo.COUNTY), "person-wang", "本人申请")
+    seen = committer.call(lambda: flow.get(incident).informant)
+    assert seen.erased
+
+
+def test_the_cache_is_sized_by_the_settings_and_can_be_turned_off(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/sized.db"
+    for size, expected in ((7, 7), (0, None)):
+        app = build_flow(Settings(database_url=url, aggregate_cache_size=size))
+        try:
+            states = app.batch_repository.states
+            assert (states.maxsize if states else None) == expected
+        finally:
+            app.close()
