@@ -61,6 +61,10 @@ class Build:
     live: bool
 
 
+ALL_LIVE = select(live.c.name, live.c.suffix)
+ALL_BUILDS = select(positions.c.name, positions.c.suffix, positions.c.version, positions.c.position)
+
+
 class _Lost(Exception):
     """Another process applied this batch first."""
 
@@ -143,19 +147,23 @@ class Projector:
 
     @staticmethod
     def _builds(conn: Connection, projection: Projection) -> list[Build]:
-        live_suffix = conn.execute(
-            select(live.c.suffix).where(live.c.name == projection.name)
-        ).scalar()
-        rows = conn.execute(
-            select(positions.c.suffix, positions.c.position, positions.c.version).where(
-                positions.c.name == projection.name
-            )
-        ).all()
-        return [
-            Build(projection, row.suffix, row.version, row.position, row.suffix == live_suffix)
-            for row in rows
-            if row.version == projection.version or row.suffix == live_suffix
-        ]
+        return Projector._all_builds(conn, [projection])[projection.name]
+
+    @staticmethod
+    def _all_builds(conn: Connection, projections: Iterable[Projection]) -> dict[str, list[Build]]:
+        """Each projection's builds of its code's version or live, in two reads
+        whatever the number of projections (a round reads them every time)."""
+        chosen = {p.name: p for p in projections}
+        live_suffixes = dict(conn.execute(ALL_LIVE).tuples().all())
+        found: dict[str, list[Build]] = {name: [] for name in chosen}
+        for name, suffix, version, position in conn.execute(ALL_BUILDS).tuples():
+            projection = chosen.get(name)
+            if projection is None:
+                continue
+            is_live = suffix == live_suffixes.get(name)
+            if version == projection.version or is_live:
+                found[name].append(Build(projection, suffix, version, position, is_live))
+        return found
 
     def targets(self, names: Sequence[str] | None = None) -> list[Build]:
         """The build each projection maintains now: the live one if it is of the
@@ -164,11 +172,12 @@ class Projector:
         chosen = [self.projection(n) for n in names] if names else self.projections.values()
         found: list[Build] = []
         with self.store.read() as conn:
-            for projection in chosen:
-                builds = self._builds(conn, projection)
-                current = [b for b in builds if b.live and b.version == projection.version]
-                first = [b for b in builds if b.suffix == f"v{projection.version}"]
-                found.extend(current[:1] or first[:1])
+            every = self._all_builds(conn, chosen)
+        for projection in chosen:
+            builds = every[projection.name]
+            current = [b for b in builds if b.live and b.version == projection.version]
+            first = [b for b in builds if b.suffix == f"v{projection.version}"]
+            found.extend(current[:1] or first[:1])
         return found
 
     def live_tables(self, conn: Connection, name: str) -> Tables:
