@@ -32,6 +32,11 @@ class ApiSettings(Settings):
     """Keep the read models caught up in this process (the embedded default). Off
     when ``lishu project`` workers do it (PostgreSQL, many API processes)."""
 
+    projection_linger: float = 0.02
+    """Under load, how long the in-process projections wait after a round for
+    the next commands to gather into one (a reader waiting for its own write
+    cuts it short): fewer, larger rounds cost the serving process less."""
+
     wait_timeout: float = 5.0
     """Longest a query waits for the projections to reach a requested position."""
 

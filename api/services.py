@@ -72,7 +72,7 @@ class Services:
 def build_services(settings: ApiSettings | None = None, *, start: bool = True) -> Services:
     settings = settings or ApiSettings()
     flow = build_flow(settings)
-    views = build_projections(settings, flow, poll_interval=0.5)
+    views = build_projections(settings, flow, poll_interval=0.5, linger=settings.projection_linger)
     accounts, answers = Accounts(views.store), Answers(views.store)
     services = Services(
         settings=settings,

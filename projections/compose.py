@@ -53,6 +53,7 @@ def build(
     *,
     batch_size: int | None = None,
     poll_interval: float = 1.0,
+    linger: float = 0.0,
 ) -> Projections:
     """Read models for ``flow``'s notification log; nothing runs until
     ``runner.start()`` (or ``projector.catch_up()``)."""
@@ -62,6 +63,6 @@ def build(
         store,
         projector,
         Queries(projector),
-        CatchUpRunner(projector, poll_interval=poll_interval),
+        CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         flow,
     )

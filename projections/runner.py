@@ -3,6 +3,12 @@
 SQLite offers no live subscription, so both poll the notification log; the
 in-process runner is also woken at once by ``wake()`` (after a local save, or
 by a reader waiting for its own write).
+
+Under load, a round every command would cost the serving process more than the
+commands: each round has a fixed price (its positions, a transaction and its
+flush to disk). So after a round that applied something, the in-process runner
+lingers (``linger`` seconds) to let the next commands gather into one round;
+a reader waiting for its own write (``wait_for``) cuts the wait short.
 """
 
 from __future__ import annotations
@@ -20,10 +26,15 @@ log = logging.getLogger(__name__)
 class CatchUpRunner:
     """Keeps the read models caught up from a background thread."""
 
-    def __init__(self, projector: Projector, *, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, projector: Projector, *, poll_interval: float = 1.0, linger: float = 0.0
+    ) -> None:
         self.projector = projector
         self.poll_interval = poll_interval
+        self.linger = linger
+        self.rounds = 0
         self._wake = threading.Event()
+        self._hurry = threading.Event()
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -41,6 +52,7 @@ class CatchUpRunner:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        self._hurry.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -62,11 +74,15 @@ class CatchUpRunner:
                 self.error = error
                 applied = 0
                 backoff = min(backoff * 2, 30.0)
+            self.rounds += 1
             with self._progress:
                 self._progress.notify_all()
             if applied == 0:
                 self._wake.wait(backoff)
                 self._wake.clear()
+            elif self.linger > 0:  # let the commands on their way gather into one round
+                self._hurry.wait(self.linger)
+                self._hurry.clear()
 
     def caught_up_to(self, position: int) -> bool:
         return all(p is not None and p >= position for p in self.projector.positions().values())
@@ -88,6 +104,7 @@ class CatchUpRunner:
             if left <= 0:
                 return False
             self.wake()
+            self._hurry.set()
             with self._progress:
                 self._progress.wait(min(left, 0.05))
         return True
