@@ -25,7 +25,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def current_user(
-    services: ServicesDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """The logged-in, enabled user the bearer token names; 401 otherwise (an
@@ -33,6 +33,7 @@ async def current_user(
     see ``api.accounts``)."""
     if credentials is None:
         raise Unauthenticated("请先登录", "Log in first")
+    services: Services = request.app.state.services
     username = services.tokens.subject(credentials.credentials)
     user = services.accounts.enabled(username) if username else None
     if user is None:
