@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
-from sqlalchemy import Connection, MetaData, Table, select
+from sqlalchemy import Connection, MetaData, Table, bindparam, select, tuple_
 from sqlalchemy.exc import OperationalError
 
 from projections.backlog import Backlog
@@ -61,6 +61,16 @@ class Build:
     live: bool
 
 
+# Every build of a group moves from one position to the next, in one conditional
+# update: if another process moved any of them first, fewer rows match.
+MOVE = (
+    positions.update()
+    .where(
+        positions.c.position == bindparam("old"),
+        tuple_(positions.c.name, positions.c.suffix).in_(bindparam("builds", expanding=True)),
+    )
+    .values(position=bindparam("new"))
+)
 ALL_LIVE = select(live.c.name, live.c.suffix)
 ALL_BUILDS = select(positions.c.name, positions.c.suffix, positions.c.version, positions.c.position)
 
@@ -251,18 +261,16 @@ class Projector:
         replaced: list[tuple[str, str]] = []
         try:
             with self.store.write() as conn:
-                for build in group:
-                    moved = conn.execute(
-                        positions.update()
-                        .where(
-                            positions.c.name == build.projection.name,
-                            positions.c.suffix == build.suffix,
-                            positions.c.position == position,
-                        )
-                        .values(position=new)
-                    )
-                    if moved.rowcount != 1:
-                        raise _Lost
+                moved = conn.execute(
+                    MOVE,
+                    {
+                        "old": position,
+                        "new": new,
+                        "builds": [(b.projection.name, b.suffix) for b in group],
+                    },
+                )
+                if moved.rowcount != len(group):
+                    raise _Lost
                 for build in group:
                     tables = self.tables(build.projection, build.suffix)
                     handlers = build.projection.handlers

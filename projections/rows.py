@@ -12,10 +12,46 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, bindparam, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    Insert,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    select,
+)
 
 CHUNK = 500
 Key = tuple[Any, ...]
+
+# Statements built once per table (and column): SQLAlchemy then compiles each once,
+# where a statement built anew costs its construction and cache key every batch.
+_loads: dict[tuple[Table, str], Select[Any]] = {}
+_deletes: dict[Table, Delete] = {}
+_inserts: dict[Table, Insert] = {}
+
+
+def _load_statement(table: Table, column: str) -> Select[Any]:
+    key = (table, column)
+    if key not in _loads:
+        _loads[key] = select(table).where(table.c[column].in_(bindparam("wanted", expanding=True)))
+    return _loads[key]
+
+
+def _delete_statement(table: Table, key_columns: list[str]) -> Delete:
+    if table not in _deletes:
+        match = and_(*(table.c[name] == bindparam(f"k_{name}") for name in key_columns))
+        _deletes[table] = table.delete().where(match)
+    return _deletes[table]
+
+
+def _insert_statement(table: Table) -> Insert:
+    if table not in _inserts:
+        _inserts[table] = table.insert()
+    return _inserts[table]
 
 
 class Rows:
@@ -36,8 +72,10 @@ class Rows:
         wanted = sorted(set(values))
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            query = select(self.table).where(self.table.c[column].in_(chunk), *where)
-            for row in self.conn.execute(query).mappings():
+            query = _load_statement(self.table, column)
+            if where:
+                query = query.where(*where)
+            for row in self.conn.execute(query, {"wanted": chunk}).mappings():
                 values_ = dict(row)
                 key = self.key(values_)
                 if key not in self.rows:
@@ -61,17 +99,14 @@ class Rows:
             row for key, row in self.rows.items() if row is not None and row != self.before.get(key)
         ]
         if stale:
-            match = and_(
-                *(self.table.c[name] == bindparam(f"k_{name}") for name in self.key_columns)
-            )
             self.conn.execute(
-                self.table.delete().where(match),
+                _delete_statement(self.table, self.key_columns),
                 [
                     {f"k_{name}": value for name, value in zip(self.key_columns, key, strict=True)}
                     for key in stale
                 ],
             )
         if fresh:
-            self.conn.execute(self.table.insert(), fresh)
+            self.conn.execute(_insert_statement(self.table), fresh)
         self.before.clear()
         self.rows.clear()
