@@ -178,3 +178,42 @@ def test_state_at_a_version_and_as_of_a_moment(api: Api) -> None:
     assert as_of["version"] == 2
     both = api.get("au-ls-ma", f"/api/incidents/{incident}/state")
     assert both.status_code == 422
+
+
+def test_a_volunteer_lists_his_own_reports_and_the_station_lists_its_communities(api: Api) -> None:
+    mine = report(api)
+    theirs = report(api, "v-hp-wu", where="和平小区1栋")
+    own = api.get("v-xf-liu", "/api/incidents", wait_for=10**9).json()["items"]
+    assert mine in {r["incident_id"] for r in own}
+    assert theirs not in {r["incident_id"] for r in own}
+    station = {r["incident_id"] for r in api.get("s-cy-wang", "/api/incidents").json()["items"]}
+    assert {mine, theirs} <= station
+    heping = {r["incident_id"] for r in api.get("o-hp-zhang", "/api/incidents").json()["items"]}
+    assert theirs in heping
+    assert mine not in heping
+    refused = api.get("o-hp-zhang", "/api/incidents", unit="lishu/chaoyang/xingfu")
+    assert refused.status_code == 403
+
+
+def test_a_volunteer_redeems_goods_from_his_community_catalogue(api: Api) -> None:
+    goods = api.get("v-xf-liu", "/api/catalogue").json()["items"]
+    assert {g["bank"] for g in goods} <= {"lishu/chaoyang/xingfu", "lishu/chaoyang"}
+    incident = report(api)  # earn the points first
+    step(api, "o-xf-li", incident, "accept")
+    step(api, "o-xf-li", incident, "outcome", {"summary": "已处置"})
+    score_and_reward(api, incident, points=100)
+    balance = api.get("v-xf-liu", "/api/accounts/v-xf-liu").json()["balance"]
+    assert balance >= 100
+    item = next(g for g in goods if g["price"] <= balance and g["stock"] > 0)
+    done = api.post("v-xf-liu", "/api/accounts/v-xf-liu/redemptions", {"item_id": item["item_id"]})
+    assert done.status_code == 200, done.text
+    assert done.json()["balance"] == balance - item["price"]
+    after = api.get("v-xf-liu", "/api/catalogue", wait_for=done.json()["position"]).json()
+    (now,) = [g for g in after["items"] if g["item_id"] == item["item_id"]]
+    assert now["stock"] == item["stock"] - 1
+    too_much = api.post(
+        "v-xf-liu",
+        "/api/accounts/v-xf-liu/redemptions",
+        {"item_id": item["item_id"], "quantity": 10_000},
+    )
+    assert too_much.status_code == 409
