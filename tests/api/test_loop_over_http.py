@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loop.volunteers import id_check_digit
 from tests.api.conftest import Api
 
 HAZARD = {
@@ -217,3 +218,28 @@ def test_a_volunteer_redeems_goods_from_his_community_catalogue(api: Api) -> Non
         {"item_id": item["item_id"], "quantity": 10_000},
     )
     assert too_much.status_code == 409
+
+
+def test_a_community_keeps_its_roll_of_volunteers_and_applicants(api: Api) -> None:
+    first17 = "22032219900101123"
+    application = {
+        "volunteer_id": "v-xf-new",
+        "name": "新义警",
+        "phone": "13904340999",
+        "id_number": first17 + id_check_digit(first17),
+        "address": "幸福小区1栋",
+        "employer": "梨树县快递网点",
+        "occupation": "courier",
+    }
+    applied = api.post("c-xf-sun", "/api/volunteers", application)
+    assert applied.status_code == 201, applied.text
+    roll = api.get(
+        "c-xf-sun", "/api/volunteers", status="applied", wait_for=applied.json()["position"]
+    ).json()["items"]
+    assert [r["volunteer_id"] for r in roll] == ["v-xf-new"]
+    everyone = api.get("s-cy-wang", "/api/volunteers").json()["items"]
+    assert {r["community"] for r in everyone} == {"lishu/chaoyang/xingfu", "lishu/chaoyang/heping"}
+    # the demo's five and the seed's two dozen were admitted; one applicant was declined
+    assert len([r for r in everyone if r["status"] == "active"]) == 29
+    assert [r["volunteer_id"] for r in everyone if r["status"] == "rejected"] == ["v-hp-feng"]
+    assert api.get("c-hp-he", "/api/volunteers", unit="lishu/chaoyang/xingfu").status_code == 403
