@@ -21,7 +21,7 @@ from fastapi import APIRouter, Header, Query
 from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep
-from api.idempotency import KeyReused, check_key, digest
+from api.idempotency import KeyReused, check_key, once
 from api.masking import masked_case
 from api.schemas import (
     Ack,
@@ -154,19 +154,15 @@ async def _step(
 ) -> Ack:
     uid = inputs.incident_id("incident_id", incident_id)
     method = getattr(services.flow, FLOW_METHODS[step])
-    request = digest(f"{step}:{uid}", body.model_dump(mode="json"))
-    if key is not None:
-        kept = services.answers.find(user.username, check_key(key), request)
-        if kept is not None:
-            return Ack(**{**kept[1], "replayed": True})
-    ack = _ack(
-        await services.command(
+
+    async def run() -> dict[str, Any]:
+        ack = await services.command(
             method, user.actor, uid, expected_version=body.expected_version, **kwargs
         )
-    )
-    if key is not None:
-        services.answers.keep(user.username, key.strip(), request, 200, ack.model_dump())
-    return ack
+        return _ack(ack).model_dump()
+
+    payload = body.model_dump(mode="json")
+    return Ack(**await once(services.answers, user.username, key, f"{step}:{uid}", payload, run))
 
 
 def _fields(*names: str) -> Callable[[Any], dict[str, Any]]:

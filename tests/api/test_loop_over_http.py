@@ -212,6 +212,18 @@ def test_a_volunteer_redeems_goods_from_his_community_catalogue(api: Api) -> Non
     after = api.get("v-xf-liu", "/api/catalogue", wait_for=done.json()["position"]).json()
     (now,) = [g for g in after["items"] if g["item_id"] == item["item_id"]]
     assert now["stock"] == item["stock"] - 1
+    # a phone that retries the redemption with its key redeems once
+    retry = {"Idempotency-Key": "redeem-once"}
+    path, body = "/api/accounts/v-xf-liu/redemptions", {"item_id": item["item_id"]}
+    first = api.post("v-xf-liu", path, body, **retry)
+    again = api.post("v-xf-liu", path, body, **retry)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == {**first.json(), "replayed": True}
+    account = api.get("v-xf-liu", "/api/accounts/v-xf-liu").json()
+    assert account["balance"] == balance - 2 * item["price"]
+    other = api.post("v-xf-liu", path, {**body, "quantity": 2}, **retry)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
     too_much = api.post(
         "v-xf-liu",
         "/api/accounts/v-xf-liu/redemptions",
