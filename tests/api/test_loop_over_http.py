@@ -205,7 +205,11 @@ def test_a_volunteer_redeems_goods_from_his_community_catalogue(api: Api) -> Non
     score_and_reward(api, incident, points=100)
     balance = api.get("v-xf-liu", "/api/accounts/v-xf-liu").json()["balance"]
     assert balance >= 100
-    item = next(g for g in goods if g["price"] <= balance and g["stock"] > 0)
+    item = next(
+        g
+        for g in goods
+        if 2 * g["price"] <= balance and g["stock"] > 2 and g["limit_per_volunteer"] is None
+    )
     done = api.post("v-xf-liu", "/api/accounts/v-xf-liu/redemptions", {"item_id": item["item_id"]})
     assert done.status_code == 200, done.text
     assert done.json()["balance"] == balance - item["price"]
