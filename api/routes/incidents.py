@@ -161,7 +161,7 @@ async def _step(
         )
         return _ack(ack).model_dump()
 
-    payload = body.model_dump(mode="json")
+    payload = None if key is None else body.model_dump(mode="json")  # only a key needs it
     return Ack(**await once(services.answers, user.username, key, f"{step}:{uid}", payload, run))
 
 
