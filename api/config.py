@@ -34,9 +34,9 @@ class ApiSettings(Settings):
     when ``lishu project`` workers do it (PostgreSQL, many API processes)."""
 
     projection_linger: float = 0.02
-    """Under load, how long the in-process projections wait after a round for
-    the next commands to gather into one (a reader waiting for its own write
-    cuts it short): fewer, larger rounds cost the serving process less."""
+    """Under load, the in-process projections start a round at most this often
+    (seconds), so the commands in between gather into one (a reader waiting for
+    its own write cuts the wait short): fewer, larger rounds cost less."""
 
     wait_timeout: float = 5.0
     """Longest a query waits for the projections to reach a requested position."""

@@ -13,9 +13,9 @@ one interval at most; a dropped listening connection is opened again.
 
 Under load, a round every command would cost the serving process more than the
 commands: each round has a fixed price (its positions, a transaction and its
-flush to disk). So after a round that applied something, the in-process runner
-lingers (``linger`` seconds) to let the next commands gather into one round;
-a reader waiting for its own write (``wait_for``) cuts the wait short.
+flush to disk). So while rounds find events, the in-process runner starts one
+at most every ``linger`` seconds, letting the next commands gather into it; a
+reader waiting for its own write (``wait_for``) cuts the wait short.
 """
 
 from __future__ import annotations
@@ -265,6 +265,7 @@ class CatchUpRunner:
     def _loop(self) -> None:
         backoff = self.poll_interval
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 applied = self.projector.run_once()
                 backoff = self.poll_interval
@@ -283,7 +284,9 @@ class CatchUpRunner:
             if applied == 0:
                 self.waiter.wait(backoff)
             elif self.linger > 0:  # let the commands on their way gather into one round
-                self._hurry.wait(self.linger)
+                left = self.linger - (time.monotonic() - started)
+                if left > 0:  # rounds start at most every ``linger`` seconds
+                    self._hurry.wait(left)
                 self._hurry.clear()
 
     def caught_up_to(self, position: int) -> bool:
