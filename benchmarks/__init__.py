@@ -8,6 +8,8 @@
   ``NotMeasured`` and document what to measure and against which row;
 * ``apps``, ``servers``, ``load``: the HTTP baselines, how servers are run
   (``SERVER_OPTIONS``) and how they are loaded (wrk, or a Python fallback);
+* ``loop_http``: the service under load: its database prepared, the chase
+  request, answers checked against the store, the open-loop projection lag;
 * ``catchup``, ``rss``, ``machine``: the rebuild ceiling, peak memory of a child
   process, the machine description;
 * ``recorders``, ``verification``: stand-alone comparisons also run from here.

@@ -14,8 +14,9 @@ one interval at most; a dropped listening connection is opened again.
 Under load, a round every command would cost the serving process more than the
 commands: each round has a fixed price (its positions, a transaction and its
 flush to disk). So while rounds find events, the in-process runner starts one
-at most every ``linger`` seconds, letting the next commands gather into it; a
-reader waiting for its own write (``wait_for``) cuts the wait short.
+at most every ``linger`` seconds and rests at least half of that between two,
+letting the next commands gather into the next round; a reader waiting for its
+own write (``wait_for``) cuts the wait short.
 """
 
 from __future__ import annotations
@@ -284,9 +285,10 @@ class CatchUpRunner:
             if applied == 0:
                 self.waiter.wait(backoff)
             elif self.linger > 0:  # let the commands on their way gather into one round
-                left = self.linger - (time.monotonic() - started)
-                if left > 0:  # rounds start at most every ``linger`` seconds
-                    self._hurry.wait(left)
+                # rounds start at most every ``linger`` seconds, with at least half
+                # of it between them, however long a round took
+                elapsed = time.monotonic() - started
+                self._hurry.wait(max(self.linger - elapsed, self.linger / 2))
                 self._hurry.clear()
 
     def caught_up_to(self, position: int) -> bool:
