@@ -1,4 +1,5 @@
-"""The HTTP service over a copy of a seeded demo database, one per test."""
+"""The HTTP service over a copy of a seeded demo database: in process, one per
+test (``api``), or as a server process of its own, one per module (``server``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from api.app import create_app
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD, seed_if_empty
 from api.services import build_services
+from tests.api.served import Http, Server, Tokens, copy_database
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +70,27 @@ def api(database: str) -> Iterator[Api]:
     app = create_app(ApiSettings(database_url=database))
     with TestClient(app) as client:
         yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def tokens() -> Tokens:
+    return Tokens()
+
+
+@pytest.fixture(scope="module")
+def server(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``lishu serve`` on a copy of the seeded database, one for the module."""
+    running = Server(copy_database(seeded, tmp_path_factory.mktemp("served"))).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def http(server: Server, tokens: Tokens) -> Iterator[Http]:
+    client = Http(server.url, tokens)
+    try:
+        yield client
+    finally:
+        client.close()
