@@ -155,11 +155,16 @@ async def _step(
         kept = services.answers.find(user.username, check_key(key), request)
         if kept is not None:
             return Ack(**{**kept[1], "replayed": True})
-    ack = _ack(
-        await services.command(
-            method, user.actor, uid, expected_version=body.expected_version, **kwargs
-        )
-    )
+
+    def run() -> FlowAck:
+        # Someone who may not read the incident learns nothing of it from a refusal
+        # (its stage, version or legal steps): refused before the loop is asked.
+        incident = services.flow.get(uid)
+        scope.check_incident(user, incident.community, incident.reporter_id, str(uid))
+        ack: FlowAck = method(user.actor, uid, expected_version=body.expected_version, **kwargs)
+        return ack
+
+    ack = _ack(await services.command(run))
     if key is not None:
         services.answers.keep(user.username, key.strip(), request, 200, ack.model_dump())
     return ack
