@@ -49,9 +49,15 @@ class Services:
 
     async def wait_for(self, position: int | None) -> bool:
         """Wait (without blocking the event loop) until every read model has applied
-        ``position``; whether it did within the configured timeout."""
+        ``position``; whether it did within the configured timeout.
+
+        A position beyond the log's head was never handed out: it is waited for as
+        the head (everything stored so far), not until the timeout."""
         runner = self.views.runner
         if position is None or runner.caught_up_to(position):
+            return True
+        position = min(position, self.flow.recorder.max_notification_id() or 0)
+        if runner.caught_up_to(position):
             return True
         if self.settings.run_projections:
             return await anyio.to_thread.run_sync(

@@ -50,7 +50,12 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", description="重试时保持不变 / the same on every retry"),
 ]
 WaitFor = Annotated[
-    int | None, Query(ge=0, description="先等待投影追上此位置 / wait for this log position")
+    int | None,
+    Query(
+        ge=0,
+        description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
+        "(one beyond the log's head waits for the head)",
+    ),
 ]
 
 
