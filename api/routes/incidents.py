@@ -7,7 +7,6 @@ incident's new version and the log position to wait for.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -20,6 +19,7 @@ from api.deps import CurrentUser, ServicesDep
 from api.idempotency import KeyReused, check_key, digest
 from api.masking import masked_case
 from api.schemas import (
+    MAX_VERSION,
     Ack,
     Chase,
     Close,
@@ -27,6 +27,7 @@ from api.schemas import (
     HandOver,
     History,
     IncidentView,
+    Moment,
     NewReport,
     ProposeScore,
     Publicize,
@@ -454,8 +455,8 @@ async def get_state(
     incident_id: str,
     user: CurrentUser,
     s: ServicesDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: datetime | None = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
+    as_of: Moment | None = None,
 ) -> dict[str, Any]:
     """某版本之后或某时刻的状态 / the state right after ``version``, or as of ``as_of``."""
     incident = _readable(s, user, incident_id)
