@@ -52,7 +52,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     )
     errors.install(app)
     for module in (auth, incidents, volunteers, bank, views, audit, policy):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.RESPONSES)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])
     async def healthz() -> dict[str, str]:

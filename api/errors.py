@@ -45,6 +45,31 @@ class ErrorBody(BaseModel):
     details: dict[str, Any] = {}
 
 
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "请求无法解析 / the request could not be parsed"),
+        (401, "未登录或登录已失效 / not logged in, or the login is no longer valid"),
+        (403, "无权执行或查看 / not permitted"),
+        (404, "没有这条记录 / no such record"),
+        (409, "闭环规则或并发冲突拒绝 / refused by the loop's rules, or a concurrent change"),
+        (422, "请求内容不符合要求 / the request is not valid"),
+        (503, "读模型尚未就绪 / a read model is not ready yet"),
+    )
+}
+"""The refusals every operation may answer, all in the shape of :class:`ErrorBody`
+(the OpenAPI document shows them instead of FastAPI's default 422)."""
+
+JSON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": response["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for status, response in RESPONSES.items()
+}
+"""The same, for an operation whose own answer is not JSON (refusals still are)."""
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 
