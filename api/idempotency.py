@@ -1,17 +1,27 @@
 """Idempotency keys: a retried command gets the first answer, not a second effect.
 
-A report's key also fixes the new incident's id (see ``api.routes.incidents``), so
-even a retry after a crash between the commit and this record creates nothing
-new. For other commands the first successful answer is kept here, per user and
-key, with a digest of the request: the same key with another request is refused.
+The first successful answer is kept here, per user and key, with a digest of the
+request: the same key with another request is refused. A report's key also fixes
+the new incident's id (see ``api.routes.incidents``), so even a retry after a
+crash between the commit and this record creates nothing new. Retries arriving
+while the first is still running wait for its answer (within one process).
+
+The digest is keyed with the service's secret: a report's body names people, and
+a plain hash of it could be matched against guessed phone numbers by anyone
+holding the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakValueDictionary
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -38,9 +48,10 @@ class KeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
-def digest(path: str, payload: Any) -> str:
+def digest(path: str, payload: Any, secret: str) -> str:
+    """The keyed digest (HMAC-SHA256) of a request to ``path`` with ``payload``."""
     text = json.dumps([path, payload], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def check_key(key: str) -> str:
@@ -54,9 +65,26 @@ def check_key(key: str) -> str:
     return key
 
 
+class KeyLocks:
+    """One lock per user and key in this process: a retry sent while the first
+    request is still running waits for it, then finds its answer."""
+
+    def __init__(self) -> None:
+        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
+
+    @asynccontextmanager
+    async def hold(self, username: str, key: str) -> AsyncIterator[None]:
+        lock = self._locks.get((username, key))
+        if lock is None:
+            lock = self._locks[username, key] = asyncio.Lock()
+        async with lock:
+            yield
+
+
 class Answers:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.locks = KeyLocks()
 
     def setup(self) -> None:
         with self.store.write() as conn:

@@ -77,12 +77,19 @@ def report_id(user: User, key: str) -> UUID:
 
 
 def _replayed_report(services: Services, incident_id: UUID, body: Any) -> Ack | None:
-    """The incident a retried report created first, or None if there is none."""
+    """The incident a retried report created first, or None if there is none: for
+    a retry whose first answer was not kept (stored just before a crash, or by
+    another process)."""
     try:
         incident = services.flow.get(incident_id)
     except IncidentNotFound:
         return None
-    if (incident.what, incident.where, incident.module) != (body.what, body.where, body.module):
+    asked: list[str | None] = [body.module.value, body.sense.value, body.what, body.where]
+    found: list[str | None] = [incident.module, incident.sense, incident.what, incident.where]
+    if isinstance(body, NewReport):
+        asked += [body.channel.value, body.urgency.value, body.self_handled_note]
+        found += [incident.channel, incident.urgency, incident.self_handled_note]
+    if asked != found:
         raise KeyReused(
             "该 Idempotency-Key 已用于另一起警情",
             "This Idempotency-Key was used for another report",
@@ -99,23 +106,32 @@ async def _create(
     run: Any,
     **kwargs: Any,
 ) -> Ack:
-    incident_id = None
-    if key is not None:
-        incident_id = report_id(user, check_key(key))
+    if key is None:
+        return _ack(await services.command(run, user.actor, **body.details(), **kwargs))
+    key = check_key(key)
+    request = digest(run.__name__, body.model_dump(mode="json"), services.settings.secret_key)
+    async with services.answers.locks.hold(user.username, key):
+        kept = services.answers.find(user.username, key, request)
+        if kept is not None:
+            return Ack(**{**kept[1], "replayed": True})
+        incident_id = report_id(user, key)
         replay = _replayed_report(services, incident_id, body)
         if replay is not None:
             return replay
-    try:
-        ack = await services.command(
-            run, user.actor, incident_id=incident_id, **body.details(), **kwargs
-        )
-    except ConcurrencyConflict:
-        # the same report, retried while the first was being stored
-        replay = _replayed_report(services, incident_id, body) if incident_id else None
-        if replay is None:
-            raise
-        return replay
-    return _ack(ack)
+        try:
+            ack = _ack(
+                await services.command(
+                    run, user.actor, incident_id=incident_id, **body.details(), **kwargs
+                )
+            )
+        except ConcurrencyConflict:
+            # the same report, stored first by another process
+            replay = _replayed_report(services, incident_id, body)
+            if replay is None:
+                raise
+            return replay
+        services.answers.keep(user.username, key, request, 201, ack.model_dump())
+        return ack
 
 
 @router.post("", response_model=Ack, status_code=201)
@@ -156,11 +172,6 @@ async def _step(
 ) -> Ack:
     uid = inputs.incident_id("incident_id", incident_id)
     method = getattr(services.flow, FLOW_METHODS[step])
-    request = digest(f"{step}:{uid}", body.model_dump(mode="json"))
-    if key is not None:
-        kept = services.answers.find(user.username, check_key(key), request)
-        if kept is not None:
-            return Ack(**{**kept[1], "replayed": True})
 
     def run() -> FlowAck:
         # Someone who may not read the incident learns nothing of it from a refusal
@@ -170,9 +181,16 @@ async def _step(
         ack: FlowAck = method(user.actor, uid, expected_version=body.expected_version, **kwargs)
         return ack
 
-    ack = _ack(await services.command(run))
-    if key is not None:
-        services.answers.keep(user.username, key.strip(), request, 200, ack.model_dump())
+    if key is None:
+        return _ack(await services.command(run))
+    key = check_key(key)
+    request = digest(f"{step}:{uid}", body.model_dump(mode="json"), services.settings.secret_key)
+    async with services.answers.locks.hold(user.username, key):
+        kept = services.answers.find(user.username, key, request)
+        if kept is not None:
+            return Ack(**{**kept[1], "replayed": True})
+        ack = _ack(await services.command(run))
+        services.answers.keep(user.username, key, request, 200, ack.model_dump())
     return ack
 
 
