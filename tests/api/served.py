@@ -7,11 +7,14 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 
@@ -96,6 +99,24 @@ class Server:
             except subprocess.TimeoutExpired:
                 proc.kill()
         return proc.wait()
+
+    def stored(self, event: str, incident: str | None = None) -> int:
+        """How many events of type ``event`` (``Incident.Discovered``) the server's
+        database holds, of one incident or of all, read from the file itself."""
+        query = "SELECT count(*) FROM stored_events WHERE topic LIKE ?"
+        args = [f"%:{event}"]
+        if incident is not None:
+            query += " AND originator_id = ?"
+            args.append(UUID(incident).hex)
+        with closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:
+            count: int = db.execute(query, args).fetchone()[0]
+        return count
+
+    def head(self) -> int:
+        """The number of the last stored event (the notification log's head)."""
+        with closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as db:
+            head: int = db.execute("SELECT max(rowid) FROM stored_events").fetchone()[0]
+        return head
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
