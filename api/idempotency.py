@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -82,9 +82,13 @@ class KeyLocks:
 
 
 class Answers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, secret: str) -> None:
         self.store = store
+        self.secret = secret
         self.locks = KeyLocks()
+
+    def digest(self, path: str, payload: Any) -> str:
+        return digest(path, payload, self.secret)
 
     def setup(self) -> None:
         with self.store.write() as conn:
@@ -125,3 +129,26 @@ class Answers:
                 )
         except IntegrityError:  # a concurrent retry kept its answer first
             pass
+
+
+async def once(
+    answers: Answers,
+    username: str,
+    key: str | None,
+    request: str,
+    payload: Any,
+    run: Callable[[], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """``run()``'s answer, or, for a key this user sent before with the same
+    request, the first answer again (marked ``replayed``) without running it."""
+    if key is None:
+        return await run()
+    key = check_key(key)
+    request_digest = answers.digest(request, payload)
+    async with answers.locks.hold(username, key):
+        kept = answers.find(username, key, request_digest)
+        if kept is not None:
+            return {**kept[1], "replayed": True}
+        answer = await run()
+        answers.keep(username, key, request_digest, 200, answer)
+    return answer

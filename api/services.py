@@ -79,7 +79,7 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     settings = settings or ApiSettings()
     flow = build_flow(settings)
     views = build_projections(settings, flow, poll_interval=0.5)
-    accounts, answers = Accounts(views.store), Answers(views.store)
+    accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
     services = Services(
         settings=settings,
         flow=flow,
