@@ -301,6 +301,7 @@ READS: dict[str, Read] = {
     "/api/incidents/{incident_id}": Read(_no_params, _incident_reader),
     "/api/incidents/{incident_id}/history": Read(_no_params, _incident_reader),
     "/api/incidents/{incident_id}/state": Read(lambda _c: {"version": 1}, _incident_reader),
+    "/api/volunteers": Read(_unit, reads_unit),
     "/api/volunteers/{volunteer_id}": Read(_no_params, _volunteer_reader),
     "/api/volunteers/{volunteer_id}/history": Read(_no_params, _volunteer_reader),
     "/api/accounts/{volunteer_id}": Read(_no_params, _volunteer_reader),
@@ -385,7 +386,7 @@ def leaks(user: Actor, path: str, body: Any, known: Known) -> list[str]:
 
 def listed_rows_belong(user: Actor, path: str, community: str, body: Any, known: Known) -> None:
     """A list holds only rows of what was asked for: the unit, or the volunteer's own."""
-    if path not in ("/api/incidents", "/api/backlog", "/api/catalogue"):
+    if path not in ("/api/incidents", "/api/backlog", "/api/catalogue", "/api/volunteers"):
         return
     for row in body["items"]:
         if path == "/api/incidents" and user.role == "volunteer":
