@@ -108,7 +108,7 @@ def split(answers: list[httpx.Response]) -> tuple[list[httpx.Response], list[htt
     return won, refused
 
 
-@pytest.mark.parametrize("round_", range(4))
+@pytest.mark.parametrize("round_", range(3))
 def test_sixteen_officers_accept_at_version_two_and_one_wins(
     crowd: tuple[Server, Http], round_: int
 ) -> None:

@@ -30,7 +30,7 @@ from api.app import create_app
 from api.config import ApiSettings
 from tests.api.served import Http, Server
 
-MAX_EXAMPLES = 10
+MAX_EXAMPLES = 8
 USERS = ("o-xf-li", "v-xf-liu", "au-ls-ma")
 CHECKS = [
     not_a_server_error,
