@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from pwdlib import PasswordHash
 from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
 
 from aggregates.actor import Actor
 from loop import units
@@ -84,11 +85,19 @@ class Accounts:
             raise AccountError(
                 "义警账号须属于社区", "a volunteer's account belongs to a community", field="unit"
             )
+        taken = AccountError(
+            f"用户名已存在：{username}", f"username taken: {username}", field="username"
+        )
+        try:
+            self._insert(username, password, role, unit, display_name)
+        except IntegrityError:  # another process created it first
+            raise taken from None
+        return User(username, role, unit, display_name or username)
+
+    def _insert(self, username: str, password: str, role: str, unit: str, display: str) -> None:
         with self.store.write() as conn:
             if conn.execute(select(users.c.username).where(users.c.username == username)).first():
-                raise AccountError(
-                    f"用户名已存在：{username}", f"username taken: {username}", field="username"
-                )
+                raise IntegrityError("username taken", None, ValueError(username))
             conn.execute(
                 users.insert(),
                 {
@@ -96,12 +105,11 @@ class Accounts:
                     "password_hash": _hasher.hash(password),
                     "role": role,
                     "unit": unit,
-                    "display_name": display_name or username,
+                    "display_name": display or username,
                     "disabled": False,
                     "created_at": datetime.now(UTC),
                 },
             )
-        return User(username, role, unit, display_name or username)
 
     def get(self, username: str) -> User | None:
         with self.store.read() as conn:

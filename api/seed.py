@@ -9,6 +9,7 @@ from uuid import UUID
 
 from aggregates.actor import Actor
 from aggregates.volunteer import OCCUPATIONS
+from api.accounts import AccountError
 from api.services import Services
 from loop import demo
 from loop.flow import IncidentFlow
@@ -145,14 +146,26 @@ def accounts_for(services: Services, people: list[Actor]) -> None:
     named = [*STAFF, *VOLUNTEERS, *((p, p.id) for p in people)]
     for actor, display in named:
         if services.accounts.get(actor.id) is None:
-            services.accounts.create(
-                actor.id, DEMO_PASSWORD, role=actor.role, unit=actor.unit, display_name=display
-            )
+            create(services, actor, display)
+
+
+def create(services: Services, actor: Actor, display: str) -> None:
+    services.accounts.create(
+        actor.id, DEMO_PASSWORD, role=actor.role, unit=actor.unit, display_name=display
+    )
 
 
 def seed_if_empty(services: Services) -> bool:
-    """Seed the demo on an empty database (no events, no accounts); whether it did."""
+    """Seed the demo on an empty database (no events, no accounts); whether it did.
+
+    The first account is the claim: of several processes starting together on an
+    empty database, only the one that creates it seeds."""
     if services.accounts.count():
+        return False
+    first, display = STAFF[-1]
+    try:
+        create(services, first, display)
+    except AccountError:
         return False
     people: list[Actor] = []
     if services.flow.recorder.max_notification_id() is None:

@@ -8,7 +8,9 @@ They read events only (``recorder.select_notifications`` and the application's
 * ``cases``: one row per incident, the publicity board, and statistics by unit,
   module, outcome and Asia/Shanghai month;
 * ``scores``: each volunteer's earned, redeemed, deducted, balance and score,
-  overall and per month; ranks and star levels are computed at query time.
+  overall and per month; ranks and star levels are computed at query time;
+* ``catalogue``: the goods each Happiness Bank holds, with donors, stock, price,
+  per-volunteer limit and pieces handed out.
 
 Use::
 

@@ -1,10 +1,12 @@
 """Cases: one row per incident, the publicity board, and statistics.
 
 ``cases`` keeps each incident's facts and milestones (reported, outcome and its
-source, reward, publicity, closing). ``statistics`` keeps counters by unit (the
-incident's community, its station and its county each get a row), Asia/Shanghai
-month, module (the app's six) and metric, so the figures the county quotes
-(disputes found and mediated, hazards found, clues collected) are indexed reads.
+source, reward, publicity, closing), indexed by unit and by reporter with the
+time it was opened, so a unit's or a volunteer's newest incidents are one page
+read along an index. ``statistics`` keeps counters by unit (the incident's
+community, its station and its county each get a row), Asia/Shanghai month,
+module (the app's six) and metric, so the figures the county quotes (disputes
+found and mediated, hazards found, clues collected) are indexed reads.
 
 Metrics: ``discovered``, ``reported``, ``escalated``, ``diverted``,
 ``outcome:<source>`` (handled_locally, self_handled, station, county,
@@ -35,7 +37,7 @@ from projections.rows import Rows
 
 class Cases(Projection):
     name = "cases"
-    version = 1
+    version = 2
 
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         cases = Table(
@@ -65,6 +67,18 @@ class Cases(Projection):
         )
         for level in ("county", "station", "community"):
             Index(f"ix_cases_{suffix}_{level}_pub", cases.c[level], cases.c.publicized_at)
+            Index(
+                f"ix_cases_{suffix}_{level}_opened",
+                cases.c[level],
+                cases.c.opened_at,
+                cases.c.incident_id,
+            )
+        Index(
+            f"ix_cases_{suffix}_reporter",
+            cases.c.reporter_id,
+            cases.c.opened_at,
+            cases.c.incident_id,
+        )
         statistics = Table(
             f"statistics_{suffix}",
             metadata,

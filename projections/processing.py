@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 from projections.backlog import Backlog
 from projections.base import Projection, Tables, event_name
 from projections.cases import Cases
+from projections.catalogue import Catalogue
 from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.scores import Scores
 from projections.store import Store, live, positions
@@ -46,7 +47,7 @@ Progress = Callable[[int, int], None]
 
 
 def default_projections() -> list[Projection]:
-    return [Backlog(), Cases(), Scores()]
+    return [Backlog(), Cases(), Scores(), Catalogue()]
 
 
 @dataclass(frozen=True)

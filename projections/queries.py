@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import Row, and_, func, or_, select
 
-from projections.base import iso, scope_column, utc
-from projections.errors import InvalidQuery
+from projections.base import iso, scope_column, unit_level, unit_path, utc
+from projections.catalogue import donors_of
+from projections.errors import InvalidQuery, UnknownUnit
 from projections.processing import Projector
 
 Stars = Sequence[tuple[int, int]]
@@ -43,6 +44,58 @@ def _limit(limit: int) -> int:
             "条数须在1到500之间", "limit must be between 1 and 500", field="limit", limit=limit
         )
     return limit
+
+
+def _community(community: str) -> tuple[str, str]:
+    """``community`` and its station; a path that is not a community is refused."""
+    level = unit_level(community)
+    if level is None:
+        raise UnknownUnit(
+            f"不是有效的单位：{community!r}", f"not a unit path: {community!r}", unit=community
+        )
+    _, station, place = unit_path(community)
+    if level != "community" or station is None or place is None:
+        raise InvalidQuery(
+            "须为社区", "must be a community", field="community", unit=community, level=level
+        )
+    return place, station
+
+
+def _volunteer_id(volunteer_id: str) -> str:
+    if not isinstance(volunteer_id, str) or not volunteer_id.strip():
+        raise InvalidQuery("须给出义警编号", "a volunteer id is required", field="volunteer_id")
+    return volunteer_id
+
+
+def _case_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "incident_id": row.incident_id,
+        "stage": row.stage,
+        "what": row.what,
+        "place": row.place,
+        "module": row.module,
+        "community": row.community,
+        "urgency": row.urgency,
+        "opened_at": iso(row.opened_at),
+        "outcome_source": row.outcome_source,
+        "points": row.points,
+        "publicized_at": iso(row.publicized_at),
+        "closed_at": iso(row.closed_at),
+        "rejection_kind": row.rejection_kind,
+    }
+
+
+def _catalogue_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "item_id": row.item_id,
+        "name": row.name,
+        "donors": donors_of(row),
+        "bank": row.bank,
+        "stock": row.stock,
+        "price": row.price,
+        "limit_per_volunteer": row.limit_per_volunteer,
+        "handed_out": row.handed_out,
+    }
 
 
 class Queries:
@@ -158,6 +211,42 @@ class Queries:
             for r in rows
         ]
 
+    def reports_of(self, volunteer_id: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """The incidents a volunteer reported, open or closed, newest first; the
+        first ``limit`` (1..500), read along the (reporter, opened) index."""
+        reporter = _volunteer_id(volunteer_id)
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            rows = conn.execute(
+                select(cases)
+                .where(cases.c.reporter_id == reporter)
+                .order_by(cases.c.opened_at.desc(), cases.c.incident_id.desc())
+                .limit(_limit(limit))
+            ).all()
+        return [_case_item(r) for r in rows]
+
+    def cases(
+        self,
+        unit: str,
+        *,
+        stage: str | None = None,
+        module: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Every incident, open or closed, of the communities within ``unit``, newest
+        first, optionally in one stage or module; the first ``limit`` (1..500), read
+        along the (unit, opened) index."""
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            query = select(cases).where(scope_column(cases, unit) == unit)
+            if stage is not None:
+                query = query.where(cases.c.stage == stage)
+            if module is not None:
+                query = query.where(cases.c.module == module)
+            query = query.order_by(cases.c.opened_at.desc(), cases.c.incident_id.desc())
+            rows = conn.execute(query.limit(_limit(limit))).all()
+        return [_case_item(r) | {"reporter_id": r.reporter_id} for r in rows]
+
     def case(self, incident_id: str) -> dict[str, Any] | None:
         with self.store.read() as conn:
             cases = self.projector.live_tables(conn, "cases")["cases"]
@@ -204,6 +293,33 @@ class Queries:
             "by_module": {k: dict(sorted(v.items())) for k, v in sorted(by_module.items())},
             "by_month": {k: dict(sorted(v.items())) for k, v in sorted(by_month.items())},
         }
+
+    # -- the Happiness Bank's catalogue ---------------------------------------------------
+
+    def catalogue(self, community: str) -> list[dict[str, Any]]:
+        """The goods a volunteer of ``community`` may redeem: those of the community's
+        own Happiness Bank and of its station's, by bank, then name."""
+        place, station = _community(community)
+        with self.store.read() as conn:
+            items = self.projector.live_tables(conn, "catalogue")["catalogue"]
+            rows = conn.execute(
+                select(items)
+                .where(items.c.bank.in_([place, station]))
+                .order_by(items.c.bank, items.c.name, items.c.item_id)
+            ).all()
+        return [_catalogue_item(r) for r in rows]
+
+    def catalogue_of(self, unit: str) -> list[dict[str, Any]]:
+        """Every item held by the Happiness Banks within ``unit`` (a county, station
+        or community), by bank, then name."""
+        with self.store.read() as conn:
+            items = self.projector.live_tables(conn, "catalogue")["catalogue"]
+            rows = conn.execute(
+                select(items)
+                .where(scope_column(items, unit) == unit)
+                .order_by(items.c.bank, items.c.name, items.c.item_id)
+            ).all()
+        return [_catalogue_item(r) for r in rows]
 
     # -- volunteer scores -----------------------------------------------------------------
 

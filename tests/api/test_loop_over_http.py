@@ -131,7 +131,8 @@ def test_an_urgent_report_by_app_is_refused_with_a_reason_and_stores_nothing(api
     assert answer.status_code == 422
     body = answer.json()
     assert body["code"] == "invalid_input"
-    assert "电话" in body["message_zh"] and "phone" in body["message_en"]
+    assert "电话" in body["message_zh"]
+    assert "phone" in body["message_en"]
     assert api.services.flow.recorder.max_notification_id() == head
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select
 
+from aggregates.actor import Actor
+from loop import demo
 from loop.bootstrap import build_key_store, persistence_env
 from loop.flow import IncidentFlow
+from loop.scoring import FUPING_SCORING
 from loop.settings import Settings
+from projections import build
 from projections.processing import Projector
 from projections.store import Store
-from tests.support import FakeClock
+from tests.support import CHINA, FakeClock
 
 
 def dump(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
@@ -36,3 +42,42 @@ def projector_for(flow: IncidentFlow, url: str, batch_size: int = 500) -> Projec
     projector = Projector(Store.from_url(url), flow.recorder, flow.mapper, batch_size=batch_size)
     projector.flow = flow  # type: ignore[attr-defined]  # keeps the application's recorder open
     return projector
+
+
+class World:
+    """An application on a clock the test moves, with in-memory read models over it."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock(datetime(2026, 7, 31, 23, 0, tzinfo=CHINA))
+        self.flow = IncidentFlow(clock=self.clock, scoring=FUPING_SCORING)
+        self.views = build(Settings(database_url="memory://"), self.flow)
+
+    @property
+    def q(self) -> Any:
+        self.views.projector.catch_up()
+        return self.views.queries
+
+    def report(self, who: Actor = demo.RIDER, module: str = "hazard_screening") -> UUID:
+        self.clock.tick()
+        ack = self.flow.report_new(
+            who, channel="app", module=module, sense="seen", what="井盖丢失", where="幸福路"
+        )
+        return UUID(ack.incident_id)
+
+    def reward(self, volunteer: Actor, *points: int) -> None:
+        """Drive one of the volunteer's reports up to the reward for each of ``points``."""
+        cadre, director, officer = demo.DIRECTORS[volunteer.unit]
+        for n in points:
+            incident = self.report(volunteer)
+            self.flow.accept(officer, incident)
+            self.flow.record_outcome(officer, incident, summary="已处置")
+            self.flow.propose_score(
+                cadre, incident, items=[{"item": "安全隐患排查", "points": n}], basis="考评"
+            )
+            self.flow.sign_score(director, incident)
+            self.flow.sign_score(officer, incident)
+            self.flow.reward(officer, incident)
+
+
+def ids(items: list[dict[str, Any]]) -> list[str]:
+    return [i["incident_id"] for i in items]

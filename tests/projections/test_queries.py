@@ -4,69 +4,18 @@ board, and volunteer scores with ranks and star levels."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
-from uuid import UUID
 
 import pytest
 
-from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
 from loop.bank import Bank
-from loop.flow import IncidentFlow
-from loop.scoring import FUPING_SCORING
-from loop.settings import Settings
-from projections import Projections, build
-from tests.support import CHINA, FakeClock
+from projections import Projections
+from tests.projections.helpers import World, ids
 
 STATION, XINGFU, HEPING = demo.STATION, demo.XINGFU, demo.HEPING
 STARS = ((120, 1), (150, 2), (200, 3))
-
-
-class World:
-    def __init__(self) -> None:
-        self.clock = FakeClock(datetime(2026, 7, 31, 23, 0, tzinfo=CHINA))
-        self.flow = IncidentFlow(clock=self.clock, scoring=FUPING_SCORING)
-        self.views = build(Settings(database_url="memory://"), self.flow)
-
-    @property
-    def q(self) -> Any:
-        self.views.projector.catch_up()
-        return self.views.queries
-
-    def report(self, who: Actor = demo.RIDER, module: str = "hazard_screening") -> UUID:
-        self.clock.tick()
-        ack = self.flow.report_new(
-            who, channel="app", module=module, sense="seen", what="井盖丢失", where="幸福路"
-        )
-        return UUID(ack.incident_id)
-
-    def reward(self, volunteer: Actor, *points: int) -> None:
-        """Drive one of the volunteer's reports up to the reward for each of ``points``."""
-        cadre, director, officer = demo.DIRECTORS[volunteer.unit]
-        for n in points:
-            incident = self.report(volunteer)
-            self.flow.accept(officer, incident)
-            self.flow.record_outcome(officer, incident, summary="已处置")
-            self.flow.propose_score(
-                cadre, incident, items=[{"item": "安全隐患排查", "points": n}], basis="考评"
-            )
-            self.flow.sign_score(director, incident)
-            self.flow.sign_score(officer, incident)
-            self.flow.reward(officer, incident)
-
-
-@pytest.fixture
-def world() -> Iterator[World]:
-    w = World()
-    yield w
-    w.views.close()
-
-
-def ids(items: list[dict[str, Any]]) -> list[str]:
-    return [i["incident_id"] for i in items]
 
 
 def test_a_station_backlog_holds_its_own_and_its_communities_open_incidents(world: World) -> None:
@@ -245,7 +194,7 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
         assert views.runner.wait_for(ack.position, timeout=30)
         assert ids(views.queries.backlog(XINGFU)) == [ack.incident_id]
         assert views.projector.positions() == dict.fromkeys(
-            ["backlog", "cases", "scores"], ack.position
+            ["backlog", "cases", "catalogue", "scores"], ack.position
         )
     finally:
         views.runner.stop()

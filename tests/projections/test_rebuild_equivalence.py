@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loop import demo
+from loop.bank import Bank
 from loop.flow import IncidentFlow
 from projections.queries import Queries
 from tests.projections import workload
@@ -29,8 +31,19 @@ def test_incremental_read_models_equal_a_rebuild_row_for_row(tmp_path: Path) -> 
     assert incremental["scores.scores"]
     assert incremental["scores.months"]
     assert any(row[3] == "points" for row in incremental["cases.statistics"])
+    assert len(incremental["catalogue.catalogue"]) == len(demo.CATALOGUE)
 
     queries = Queries(projector)
+    bank = Bank(flow)
+    shown = queries.catalogue_of(demo.COUNTY)
+    assert {i["item_id"] for i in shown} == set(workload.ITEMS[id(flow)])
+    for item in shown:  # the catalogue agrees with the items themselves
+        aggregate = bank.item(item["item_id"])
+        assert (item["stock"], item["donors"]) == (aggregate.stock, aggregate.donors)
+        assert item["handed_out"] == sum(aggregate.handed_out.values())
+    assert any(i["handed_out"] for i in shown), "the workload redeemed something"
+    assert any(len(i["donors"]) > 1 for i in shown), "and restocked from another donor"
+
     for volunteer in workload.VOLUNTEERS:  # the scores agree with the accounts themselves
         account = flow.points_account(volunteer.id)
         score = queries.volunteer_score(volunteer.id)

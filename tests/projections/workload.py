@@ -1,6 +1,6 @@
 """A long random workload: many incidents through random legal steps, with the
-Happiness Bank ledger entries a reward leads to, on a clock that moves minutes
-to days between commands (so deadlines pass and months turn)."""
+Happiness Bank ledger entries and restocks a reward leads to, on a clock that
+moves minutes to days between commands (so deadlines pass and months turn)."""
 
 from __future__ import annotations
 
@@ -104,10 +104,12 @@ def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> i
 
 
 ITEMS: dict[int, list[str]] = {}  # the catalogue item ids of each workload's application
+DONORS = ["梨树县百货大楼", "梨树县爱心企业联合会"]
 
 
 def _ledger(flow: IncidentFlow, volunteer_id: str, items: list[str], rng: random.Random) -> int:
-    """Maybe redeem, deduct or evaluate the month; how many commands succeeded."""
+    """Maybe redeem, deduct, evaluate the month or restock an item; how many
+    commands succeeded."""
     bank = Bank(flow)
     volunteer = next(v for v in VOLUNTEERS if v.id == volunteer_id)
     officer = demo.DIRECTORS[volunteer.unit][2]
@@ -122,8 +124,17 @@ def _ledger(flow: IncidentFlow, volunteer_id: str, items: list[str], rng: random
             bank.evaluate_month(
                 officer, volunteer_id, month=month, passed=roll < 0.45, note="月考评"
             )
+        elif roll < 0.6 and items:  # the item and donor from the roll: other draws stay put
+            _restock(bank, items[int(roll * 1000) % len(items)], DONORS[int(roll * 100) % 2])
         else:
             return 0
     except DomainError:
         return 0
     return 1
+
+
+def _restock(bank: Bank, item_id: str, donor: str) -> None:
+    """Two more of an item, registered by the staff of the bank that holds it."""
+    holder = bank.item(item_id).bank
+    staff = demo.STATION_OFFICER if holder == demo.STATION else demo.DIRECTORS[holder][2]
+    bank.restock(staff, item_id, quantity=2, donor=donor)
