@@ -61,7 +61,8 @@ def error_response(error: DomainError) -> JSONResponse:
     return JSONResponse(error.as_dict(), status_code=status_of(error), headers=headers)
 
 
-def _validation(errors: list[Any]) -> dict[str, Any]:
+def validation_body(errors: list[Any]) -> dict[str, Any]:
+    """The error body of a request that failed validation (also the console's)."""
     fields = [".".join(str(p) for p in e.get("loc", ()) if p != "body") for e in errors]
     return {
         "code": "invalid_input",
@@ -91,7 +92,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(_validation(list(error.errors())), status_code=422)
+        return JSONResponse(validation_body(list(error.errors())), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -1,0 +1,202 @@
+"""The loop's steps as short forms: which fields each asks for, and how a
+submitted form becomes the API's own request body and route call.
+
+A step is offered only when the API lists it in ``allowed_steps`` for the user;
+the form then runs the same route function the HTTP API runs, as that user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from aggregates.errors import DomainError
+from api.accounts import User
+from api.errors import status_of, validation_body
+from api.routes import incidents as routes
+from api.schemas import (
+    Chase,
+    Close,
+    HandOver,
+    ProposeScore,
+    Publicize,
+    Reason,
+    Reject,
+    Report,
+    StepBody,
+    Summary,
+)
+from api.services import Services
+from loop.vocabulary import Role
+
+CHINA = timezone(timedelta(hours=8))
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str = "text"  # text | textarea | select | datetime | number | hidden
+    options: str | None = None  # the vocabulary of a select (i18n label kind)
+    choices: tuple[str, ...] = ()
+    required: bool = True
+    value: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"f.{self.name}"
+
+
+@dataclass(frozen=True)
+class StepForm:
+    step: str
+    route: Callable[..., Awaitable[Any]]
+    body: type[BaseModel]
+    fields: tuple[Field, ...] = ()
+    tone: str = "primary"  # primary | neutral | danger: the button's colour
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REASON = Field("reason", "textarea")
+FORMS: dict[str, StepForm] = {
+    f.step: f
+    for f in (
+        StepForm(
+            "report",
+            routes.report,
+            Report,
+            (
+                Field("channel", "select", "channel", ("app", "phone")),
+                Field("urgency", "select", "urgency", ("general", "urgent")),
+                Field("self_handled_note", "textarea", required=False),
+            ),
+        ),
+        StepForm("accept", routes.accept, StepBody),
+        StepForm("escalate", routes.escalate, Reason, (REASON,), "neutral"),
+        StepForm("return", routes.return_, Reason, (REASON,), "neutral"),
+        StepForm("divert", routes.divert, Reason, (REASON,), "neutral"),
+        StepForm(
+            "hand_over",
+            routes.hand_over,
+            HandOver,
+            (
+                Field("department"),
+                Field("received_by"),
+                Field("received_at", "datetime", required=False),
+            ),
+        ),
+        StepForm(
+            "chase", routes.chase, Chase, (Field("asked"), Field("answer", "textarea")), "neutral"
+        ),
+        StepForm("record_outcome", routes.record_outcome, Summary, (Field("summary", "textarea"),)),
+        StepForm(
+            "confirm_self_handled",
+            routes.confirm_self_handled,
+            Summary,
+            (Field("summary", "textarea"),),
+        ),
+        StepForm(
+            "propose_score",
+            routes.propose_score,
+            ProposeScore,
+            (Field("item"), Field("points", "number"), Field("basis", "textarea")),
+        ),
+        StepForm("sign_score", routes.sign_score, StepBody),
+        StepForm("reward", routes.reward, StepBody),
+        StepForm(
+            "publicize",
+            routes.publicize,
+            Publicize,
+            (Field("title"), Field("redaction_note", "textarea")),
+        ),
+        StepForm("close", routes.close, Close, (Field("note", "textarea", required=False),)),
+        StepForm(
+            "reject",
+            routes.reject,
+            Reject,
+            (
+                Field("kind", "select", "rejection", ("duplicate", "unfounded", "merged")),
+                REASON,
+                Field("related_id", required=False),
+            ),
+            "danger",
+        ),
+    )
+}
+
+
+def form_for(step: str, user: User) -> StepForm:
+    """The step's form as this user fills it: a volunteer feeds back by app only
+    (urgent reports come by phone, which the office logs)."""
+    form = FORMS[step]
+    if step == "report" and user.role == Role.VOLUNTEER:
+        fields = (Field("channel", "hidden", value="app"), form.fields[2])
+        return StepForm(form.step, form.route, form.body, fields, form.tone)
+    return form
+
+
+@dataclass
+class Refusal:
+    """What the API answered instead of doing it: its status and error body."""
+
+    status: int
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, error: DomainError) -> Refusal:
+        return cls(status_of(error), error.as_dict())
+
+    @classmethod
+    def invalid(cls, error: ValidationError) -> Refusal:
+        return cls(422, validation_body(list(error.errors())))
+
+
+def china_time(value: str) -> str:
+    """A ``datetime-local`` value read as China time (left as it is if unreadable,
+    for the API's validation to refuse)."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return (at if at.tzinfo else at.replace(tzinfo=CHINA)).isoformat()
+
+
+def body_values(form: StepForm, data: Mapping[str, str]) -> dict[str, Any]:
+    """The request body a submitted form stands for (before validation)."""
+    values: dict[str, Any] = {}
+    for each in form.fields:
+        raw = data.get(each.name, each.value).strip()
+        if not raw and not each.required:
+            continue
+        values[each.name] = china_time(raw) if each.kind == "datetime" else raw
+    if form.step == "propose_score":
+        item, points = values.pop("item", ""), values.pop("points", "")
+        values["items"] = [{"item": item, "points": points}]
+    version = data.get("expected_version", "").strip()
+    if version:
+        values["expected_version"] = version
+    return values
+
+
+async def submit(
+    step: str, incident_id: str, data: Mapping[str, str], user: User, services: Services
+) -> Any:
+    """Run the step through the API's route as ``user``: its Ack, or a Refusal."""
+    form = form_for(step, user)
+    try:
+        body = form.body.model_validate(body_values(form, data))
+    except ValidationError as error:
+        return Refusal.invalid(error)
+    try:
+        return await form.route(incident_id=incident_id, body=body, user=user, s=services, key=None)
+    except DomainError as error:
+        return Refusal.of(error)
+
+
+def blank_entry(data: Mapping[str, str] | None, form: StepForm) -> dict[str, str]:
+    """The values to show in a form: what was entered, or the defaults."""
+    given = dict(data or {})
+    return {f.name: given.get(f.name, f.value) for f in form.fields}
