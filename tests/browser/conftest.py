@@ -124,6 +124,7 @@ def server(seeded: Path, tmp_path: Path) -> Iterator[Server]:
     running = start_server(command, tmp_path, env, timeout=60)
     yield running
     stop(running)
+    print(running.log.read_text(errors="replace")[-6000:])  # shown when the test fails
 
 
 @pytest.fixture(scope="session")

@@ -43,3 +43,40 @@ def stage_shown(page: Any) -> str:
 
 def incident_of(page: Any) -> str:
     return str(page.url.split("/incidents/")[1].split("?")[0])
+
+
+HAZARD = {
+    "module": "hazard_screening",
+    "sense": "seen",
+    "what": "楼道灭火器过期，压力表指针在红区",
+    "where": "幸福小区7栋2单元",
+    "channel": "app",
+}
+
+
+def post(server: Server, username: str, path: str, body: Any = None) -> dict[str, Any]:
+    api = server.api(username)
+    try:
+        answer = api.post(path, json=body)
+    finally:
+        api.close()
+    assert answer.status_code in (200, 201), answer.text
+    return dict(answer.json())
+
+
+def reported_via_api(server: Server, reporter: str = "v-xf-liu") -> str:
+    return str(post(server, reporter, "/api/incidents", HAZARD)["incident_id"])
+
+
+def rewarded_via_api(server: Server, points: int, reporter: str = "v-xf-liu") -> str:
+    """An incident of ``reporter`` driven through the API to a reward of ``points``."""
+    incident = reported_via_api(server, reporter)
+    path = f"/api/incidents/{incident}"
+    post(server, "o-xf-li", f"{path}/accept")
+    post(server, "o-xf-li", f"{path}/outcome", {"summary": "已更换灭火器"})
+    score = {"items": [{"item": "安全隐患排查", "points": points}], "basis": "发现及时"}
+    post(server, "c-xf-sun", f"{path}/score", score)
+    post(server, "d-xf-zhao", f"{path}/sign")
+    post(server, "o-xf-li", f"{path}/sign")
+    post(server, "o-xf-li", f"{path}/reward")
+    return incident

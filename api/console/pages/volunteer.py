@@ -3,10 +3,10 @@ redeem) and the report form, which the office also uses to log phone reports."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
@@ -45,10 +45,10 @@ def _taken(s: Services, item: dict[str, Any], volunteer_id: str) -> int:
     return s.bank.item(item["item_id"]).handed_out.get(volunteer_id, 0)
 
 
-async def _me(s: Services, user: User) -> dict[str, Any]:
+async def _me(s: Services, user: User, wait_for: int | None = None) -> dict[str, Any]:
     me = user.username
-    account = await bank.balance(me, user, s)
-    goods = (await bank.catalogue(user, s)).items
+    account = await bank.balance(me, user, s, wait_for=wait_for)
+    goods = (await bank.catalogue(user, s, wait_for=wait_for)).items
     for item in goods:
         item["why_not"] = _why_not(item, account["balance"], _taken(s, item, me))
     stars = s.flow.scoring.stars
@@ -63,9 +63,16 @@ async def _me(s: Services, user: User) -> dict[str, Any]:
 
 
 @router.get("/me", response_class=HTMLResponse)
-async def my_page(request: Request, user: ConsoleUser, s: ServicesDep) -> Response:
-    context = await _me(s, user)
-    context.update(redeemed=request.query_params.get("redeemed"), refused=None)
+async def my_page(
+    request: Request,
+    user: ConsoleUser,
+    s: ServicesDep,
+    redeemed: Annotated[str | None, Query(max_length=36)] = None,
+    wait_for: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
+    context = await _me(s, user, wait_for)
+    names = [g["name"] for g in context["goods"] if g["item_id"] == redeemed]
+    context.update(redeemed=names[0] if names else None, refused=None)
     return page(request, "me.html", context, services=s, user=user)
 
 
@@ -86,7 +93,7 @@ async def redeem(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
     except DomainError as error:
         refusal = Refusal.of(error)
     else:
-        return see_other(f"/me?redeemed={done['item_name']}")
+        return see_other(f"/me?redeemed={done['item_id']}&wait_for={done['position'] or 0}")
     context = await _me(s, user)
     context.update(redeemed=None, refused={"item_id": item_id, **refusal.body})
     return page(request, "me.html", context, services=s, user=user, status_code=refusal.status)
