@@ -7,25 +7,36 @@ from markupsafe import Markup, escape
 PALETTE = ("#1d4e89", "#2f7dc1", "#5aa0d8", "#c0392b", "#e67e22", "#16a085", "#7f8c8d")
 
 
-def _nice(top: int) -> int:
-    """A round axis maximum at or above ``top``."""
-    if top <= 5:
-        return 5
-    step = 10 ** (len(str(top)) - 1)
-    for factor in (1, 2, 2.5, 5, 10):
-        nice = int(step * factor)
-        if nice >= top:
-            return nice
-    return top
+def _nice(top: int, ticks: int = 4) -> int:
+    """A round axis maximum at or above ``top`` that ``ticks`` whole steps divide."""
+    wanted = max(top, 1) / ticks
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            if factor * magnitude >= wanted:
+                return factor * magnitude * ticks
+        magnitude *= 10
 
 
-def bars(rows: list[tuple[str, int]], *, label: str, width: int = 520) -> Markup:
+def _label_width(rows: list[tuple[str, int]]) -> int:
+    """Room for the longest label (CJK characters are about 12.5 px at 12 px)."""
+    longest = max(sum(1.0 if ord(c) > 0x2E80 else 0.6 for c in name) for name, _ in rows)
+    return int(min(240, max(64, longest * 12.5 + 14)))
+
+
+def bars(
+    rows: list[tuple[str, int]],
+    *,
+    label: str,
+    width: int = 520,
+    colours: list[str] | None = None,
+) -> Markup:
     """Horizontal bars, one row per item, the value printed at the bar's end."""
     if not rows:
         return Markup("")
-    row_h, left, right = 30, 132, 48
+    row_h, left, right = 30, _label_width(rows), 48
     height = row_h * len(rows) + 10
-    top = _nice(max(v for _, v in rows))
+    top = max(max(v for _, v in rows), 1)
     scale = (width - left - right) / top
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
@@ -34,11 +45,12 @@ def bars(rows: list[tuple[str, int]], *, label: str, width: int = 520) -> Markup
     for n, (name, value) in enumerate(rows):
         y = 5 + n * row_h
         w = max(value * scale, 1.5 if value else 0)
+        colour = colours[n] if colours else PALETTE[1]
         parts.append(
             f'<text x="{left - 8}" y="{y + 19}" text-anchor="end" class="chart-label">'
             f"{escape(name)}</text>"
             f'<rect x="{left}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" rx="3" '
-            f'fill="{PALETTE[n % 2]}"><title>{escape(name)}: {value}</title></rect>'
+            f'fill="{colour}"><title>{escape(name)}: {value}</title></rect>'
             f'<text x="{left + w + 6:.1f}" y="{y + 19}" class="chart-value">{value}</text>'
         )
     parts.append("</svg>")

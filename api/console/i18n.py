@@ -235,6 +235,76 @@ TEXT: dict[str, tuple[str, str]] = {
     "error.title": ("无法完成", "Could not be done"),
 }
 
+FIELDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "channel": "反馈方式",
+        "owner_role": "承办角色",
+        "stage": "阶段",
+        "urgency": "紧急程度",
+        "version": "版本",
+        "closing_note": "办结说明",
+        "community": "所在社区",
+        "diversion": "分流",
+        "due_at": "办理时限",
+        "escalations": "提级记录",
+        "follow_ups": "落办跟踪",
+        "handover": "移交记录",
+        "informant": "知情人",
+        "last_actor": "最后操作人",
+        "module": "模块",
+        "occurred_at": "发生时间",
+        "outcome": "落办结果",
+        "owner_unit": "承办单位",
+        "publicity_title": "宣传标题",
+        "redaction_note": "脱敏审核说明",
+        "rejection": "驳回",
+        "reporter_id": "反馈义警",
+        "returns": "退回记录",
+        "rewarded_points": "奖励积分",
+        "score": "考评",
+        "self_handled_note": "自行处置说明",
+        "sense": "发现方式",
+        "tier": "处置层级",
+        "victims": "受害人",
+        "what": "警情内容",
+        "where": "地点",
+    },
+    "en": {
+        "channel": "Channel",
+        "owner_role": "Owner role",
+        "stage": "Stage",
+        "urgency": "Urgency",
+        "version": "Version",
+        "closing_note": "Closing note",
+        "community": "Community",
+        "diversion": "Diversion",
+        "due_at": "Due",
+        "escalations": "Escalations",
+        "follow_ups": "Follow-ups",
+        "handover": "Handover",
+        "informant": "Informant",
+        "last_actor": "Last actor",
+        "module": "Module",
+        "occurred_at": "Occurred at",
+        "outcome": "Outcome",
+        "owner_unit": "Owner unit",
+        "publicity_title": "Publicity title",
+        "redaction_note": "Redaction review",
+        "rejection": "Rejection",
+        "reporter_id": "Reporter",
+        "returns": "Returns",
+        "rewarded_points": "Points credited",
+        "score": "Score",
+        "self_handled_note": "Self-handled note",
+        "sense": "Found by",
+        "tier": "Tier",
+        "victims": "Victims",
+        "what": "What",
+        "where": "Where",
+    },
+}
+"""The names of an incident's recorded fields, as the auditor's replay lists them."""
+
 EN_LABELS: dict[str, dict[str, str]] = {
     "stage": {
         "discovered": "Discovered",
@@ -350,6 +420,8 @@ def label(kind: str, value: str | None, lang: Lang) -> str:
         return text("none", lang)
     if kind == "unit" and lang == "zh":
         return unit_label(value)
+    if kind == "field":
+        return FIELDS[lang].get(value, value)
     table = (EN_LABELS if lang == "en" else ZH_LABELS).get(kind, {})
     return table.get(value, value)
 

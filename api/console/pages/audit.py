@@ -65,7 +65,7 @@ async def audit_home(
         return see_other(f"/audit/incidents/{incident.strip()}")
     checked = await audit.verify_log(user, s) if verify else None
     recent = (await incidents.list_incidents(user, s, unit=user.unit, limit=20)).items
-    now = datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M")
+    now = datetime.now(CHINA).strftime("%Y-%m-%dT%H:%M:%S")
     context = {
         "verification": checked,
         "recent": recent,

@@ -22,22 +22,27 @@ HEADLINE = ("reported", "escalated", "diverted", "rewarded", "publicized", "poin
 MONTH_SERIES = ("reported", "rewarded", "closed")
 
 
-def _outcomes(totals: dict[str, int], lang: i18n.Lang) -> list[tuple[str, int]]:
-    rows = []
+OUTCOME_COLOUR, REJECTED_COLOUR, CLOSED_COLOUR = "#1e7e4f", "#98a2b3", "#0b3a6e"
+
+
+def _outcomes(totals: dict[str, int], lang: i18n.Lang) -> tuple[list[tuple[str, int]], list[str]]:
+    """The outcome counts by source, the rejections by kind, and the closed count,
+    with a colour for each kind of row."""
+    rows: list[tuple[str, int]] = []
+    colours: list[str] = []
     for metric, value in totals.items():
         kind, _, what = metric.partition(":")
         if kind == "outcome":
             rows.append((i18n.label("outcome", what, lang), value))
+            colours.append(OUTCOME_COLOUR)
         elif kind == "rejected":
-            rows.append(
-                (
-                    f"{i18n.text('metric.rejected', lang)}·{i18n.label('rejection', what, lang)}",
-                    value,
-                )
-            )
+            name = i18n.label("rejection", what, lang)
+            rows.append((f"{i18n.text('metric.rejected', lang)}·{name}", value))
+            colours.append(REJECTED_COLOUR)
     if "closed" in totals:
         rows.append((i18n.text("metric.closed", lang), totals["closed"]))
-    return rows
+        colours.append(CLOSED_COLOUR)
+    return rows, colours
 
 
 def _charts(figures: dict[str, Any], lang: i18n.Lang) -> dict[str, Any]:
@@ -51,11 +56,12 @@ def _charts(figures: dict[str, Any], lang: i18n.Lang) -> dict[str, Any]:
         for period, counts in figures["by_month"].items()
     ][-12:]
     series = [i18n.text(f"metric.{m}", lang) for m in MONTH_SERIES]
+    outcomes, outcome_colours = _outcomes(figures["totals"], lang)
     return {
         "by_module": charts.bars(modules, label=i18n.text("stats.by_module", lang)),
         "by_month": charts.columns(months, series, label=i18n.text("stats.by_month", lang)),
         "outcomes": charts.bars(
-            _outcomes(figures["totals"], lang), label=i18n.text("stats.outcomes", lang)
+            outcomes, label=i18n.text("stats.outcomes", lang), colours=outcome_colours
         ),
     }
 
@@ -72,7 +78,7 @@ async def statistics(
     month = period or None
     figures = await views.statistics(user, s, unit=chosen, period=month)
     every = figures if month is None else await views.statistics(user, s, unit=chosen)
-    board = (await views.leaderboard(user, s, unit=chosen, period=month, limit=20)).items
+    board = (await views.leaderboard(user, s, unit=chosen, period=month, limit=10)).items
     context = {
         "figures": figures,
         "headline": [(m, figures["totals"].get(m, 0)) for m in HEADLINE],
