@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,3 +98,25 @@ class Answers:
                 )
         except IntegrityError:  # a concurrent retry kept its answer first
             pass
+
+
+async def once(
+    answers: Answers,
+    username: str,
+    key: str | None,
+    request: str,
+    payload: Any,
+    run: Callable[[], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """``run()``'s answer, or, for a key this user sent before with the same
+    request, the first answer again (marked ``replayed``) without running it."""
+    if key is None:
+        return await run()
+    key = check_key(key)
+    request_digest = digest(request, payload)
+    kept = answers.find(username, key, request_digest)
+    if kept is not None:
+        return {**kept[1], "replayed": True}
+    answer = await run()
+    answers.keep(username, key, request_digest, 200, answer)
+    return answer

@@ -5,6 +5,8 @@ from __future__ import annotations
 import binascii
 import os
 from base64 import b64decode
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from loop.errors import InvalidInput
@@ -115,6 +117,33 @@ def application_env(settings: Settings) -> dict[str, str]:
     return env | cipher_env(settings.cipher_key)
 
 
+SCHEMA_LOCK = 0x6C69_7368_7501
+"""The PostgreSQL advisory lock held while a process creates (or checks) its tables."""
+
+
+@contextmanager
+def schema_lock(database_url: str, connect_timeout: int = 30) -> Iterator[None]:
+    """One process at a time through table creation on a PostgreSQL event store.
+
+    The library creates its tables, types and insert function at every start
+    (``CREATE ... IF NOT EXISTS``, ``CREATE OR REPLACE FUNCTION``): two processes
+    doing so at once fail with "tuple concurrently updated" or a duplicate key,
+    whether the database is new or not. An advisory lock on a connection of its
+    own orders them; it goes with the connection if the process dies."""
+    if "POSTGRES_DBNAME" not in persistence_env(database_url):
+        yield
+        return
+    import psycopg
+
+    conninfo = postgres_conninfo(database_url)
+    with psycopg.connect(conninfo, autocommit=True, connect_timeout=connect_timeout) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
 def build_flow(settings: Settings | None = None) -> IncidentFlow:
     settings = settings or Settings()
     if settings.policy not in PRESETS:
@@ -124,12 +153,13 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
             field="policy",
             allowed=sorted(PRESETS),
         )
-    return IncidentFlow(
-        application_env(settings),
-        policy=PRESETS[settings.policy],
-        scoring=resolve_scoring(settings.scoring),
-        key_store=build_key_store(settings),
-    )
+    with schema_lock(settings.database_url, settings.postgres_connect_timeout):
+        return IncidentFlow(
+            application_env(settings),
+            policy=PRESETS[settings.policy],
+            scoring=resolve_scoring(settings.scoring),
+            key_store=build_key_store(settings),
+        )
 
 
 def keys_database_url(database_url: str) -> str:

@@ -15,7 +15,8 @@ They read events only (``recorder.select_notifications`` and the application's
 Use::
 
     views = projections.build(settings, flow)   # nothing runs yet
-    views.runner.start()                        # catch up in a thread, polling
+    views.runner.start()                        # catch up in a thread: polls; on
+                                                # PostgreSQL woken by notifications too
     ack = flow.report_new(...)
     views.runner.wait_for(ack.position)         # read your own write
     views.queries.backlog("lishu/chaoyang")     # primitives, ready for the API

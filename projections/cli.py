@@ -35,10 +35,18 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
     @app.command("project")
     def project_command(
         database_url: DatabaseUrl = None,
-        poll: Annotated[float, typer.Option(help="日志轮询间隔（秒）")] = 0.5,
+        poll: Annotated[
+            float,
+            typer.Option(help="日志轮询间隔（秒）；PostgreSQL 上一有新事件即被通知，轮询只是后备"),
+        ] = 0.5,
         batch: Annotated[int, typer.Option(help="每个事务处理的事件数")] = 500,
     ) -> None:
-        """Run the projections as their own process until interrupted."""
+        """Run the projections as their own process until interrupted (SIGTERM, Ctrl-C).
+
+        On PostgreSQL it listens for the event store's notifications and catches
+        up as soon as events are committed; it polls every --poll seconds all
+        the same. Any number of these may run on one database: each batch is
+        applied by exactly one of them."""
         chosen = settings(database_url)
         views = build(chosen, flow(chosen), batch_size=batch)
         stopping = False

@@ -110,12 +110,13 @@ class Projector:
         build of the code's version yet (it becomes live once caught up)."""
         if self._ready:
             return
-        self.store.create_control_tables()
-        for projection in self.projections.values():
-            with self.store.read() as conn:
-                builds = self._builds(conn, projection)
-            if not any(b.version == projection.version for b in builds):
-                self._create_build(projection, f"v{projection.version}")
+        with self.store.schema_lock():  # processes starting together take turns
+            self.store.create_control_tables()
+            for projection in self.projections.values():
+                with self.store.read() as conn:
+                    builds = self._builds(conn, projection)
+                if not any(b.version == projection.version for b in builds):
+                    self._create_build(projection, f"v{projection.version}")
         self._ready = True
 
     def _create_build(self, projection: Projection, suffix: str) -> None:

@@ -410,3 +410,29 @@ class Queries:
                 }
             )
         return board
+
+    def volunteers(
+        self, unit: str, *, status: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """The volunteers of ``unit`` (applicants included), by community and id, with
+        status, squad and points: the roll a community keeps."""
+        with self.store.read() as conn:
+            scores = self.projector.live_tables(conn, "scores")["scores"]
+            query = select(scores).where(scope_column(scores, unit) == unit)
+            if status is not None:
+                query = query.where(scores.c.status == status)
+            rows = conn.execute(
+                query.order_by(scores.c.community, scores.c.volunteer_id).limit(_limit(limit))
+            ).all()
+        return [
+            {
+                "volunteer_id": r.volunteer_id,
+                "community": r.community,
+                "status": r.status,
+                "squad": r.squad,
+                "score": r.score,
+                "balance": r.balance,
+                "earned": r.earned,
+            }
+            for r in rows
+        ]

@@ -51,6 +51,10 @@ live = Table(
 )
 
 
+SCHEMA_LOCK = 0x6C69_7368_7502
+"""The PostgreSQL advisory lock held while a projector creates its tables."""
+
+
 def engine_for(url: str) -> Engine:
     """An engine for a read-model URL: ``memory://`` is one in-memory SQLite
     database shared by the process; ``sqlite:///file.db`` a WAL-journalled file;
@@ -131,6 +135,23 @@ class Store:
         """A read transaction: one consistent snapshot of the read models."""
         with self._locked(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def schema_lock(self) -> Iterator[None]:
+        """On PostgreSQL, one process at a time creates tables and builds (an
+        advisory lock on a connection of its own, released with it); elsewhere
+        nothing: SQLite's write transactions already take turns."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({SCHEMA_LOCK})")
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({SCHEMA_LOCK})")
+                conn.commit()
 
     def create_control_tables(self) -> None:
         with self.write() as conn:

@@ -3,15 +3,19 @@ deductions, monthly evaluation and honours."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from api import scope
+from api.accounts import User
 from api.deps import CurrentUser, ServicesDep
-from api.routes.incidents import WaitFor
+from api.idempotency import once
+from api.routes.incidents import IdempotencyKey, WaitFor
 from api.schemas import Body, Rows
+from api.services import Services
 from loop import audit, units
 from loop.vocabulary import Role
 
@@ -57,6 +61,26 @@ class Honour(Body):
     reason: str = Field(max_length=500)
 
 
+async def _keyed(
+    s: Services,
+    user: User,
+    key: str | None,
+    request: str,
+    body: Body,
+    command: Callable[..., Any],
+    *args: Any,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Run ``command`` as ``user``; with an ``Idempotency-Key``, once."""
+
+    async def run() -> dict[str, Any]:
+        done = await s.command(command, user.actor, *args, **kwargs)
+        answer: dict[str, Any] = done._asdict()
+        return answer
+
+    return await once(s.answers, user.username, key, request, body.model_dump(mode="json"), run)
+
+
 def _account_community(s: Any, volunteer_id: str) -> str:
     community: str = s.flow.points_account(volunteer_id).community
     return community
@@ -83,21 +107,34 @@ async def account_history(volunteer_id: VolunteerId, user: CurrentUser, s: Servi
 
 
 @router.post("/accounts/{volunteer_id}/redemptions", response_model=dict[str, Any])
-async def redeem(volunteer_id: VolunteerId, body: Redeem, user: CurrentUser, s: ServicesDep) -> Any:
-    """积分兑换捐赠物品 / exchange points for donated goods."""
-    done = await s.command(
-        s.bank.redeem, user.actor, volunteer_id, body.item_id, quantity=body.quantity
-    )
-    return done._asdict()
+async def redeem(
+    volunteer_id: VolunteerId,
+    body: Redeem,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:
+    """积分兑换捐赠物品；重试时带相同 Idempotency-Key 不会重复兑换 / exchange points for
+    donated goods; a retry with the same ``Idempotency-Key`` redeems once."""
+    return await _keyed(
+        s, user, key, f"redeem:{volunteer_id}", body,
+        s.bank.redeem, volunteer_id, body.item_id, quantity=body.quantity,
+    )  # fmt: skip
 
 
 @router.post("/accounts/{volunteer_id}/deductions", response_model=dict[str, Any])
 async def deduct(
-    volunteer_id: VolunteerId, body: Deduction, user: CurrentUser, s: ServicesDep
+    volunteer_id: VolunteerId,
+    body: Deduction,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
 ) -> Any:
     """扣分（说明理由）/ deduct points, with the reason."""
-    done = await s.command(s.bank.deduct, user.actor, volunteer_id, **body.model_dump())
-    return done._asdict()
+    return await _keyed(
+        s, user, key, f"deduct:{volunteer_id}", body,
+        s.bank.deduct, volunteer_id, **body.model_dump(),
+    )  # fmt: skip
 
 
 @router.post("/accounts/{volunteer_id}/evaluations", response_model=dict[str, Any])

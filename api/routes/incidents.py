@@ -7,7 +7,11 @@ incident's new version and the log position to wait for.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -17,7 +21,7 @@ from fastapi import APIRouter, Header, Query
 from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep
-from api.idempotency import KeyReused, check_key, digest
+from api.idempotency import KeyReused, check_key, once
 from api.masking import masked_case
 from api.schemas import (
     Ack,
@@ -150,233 +154,147 @@ async def _step(
 ) -> Ack:
     uid = inputs.incident_id("incident_id", incident_id)
     method = getattr(services.flow, FLOW_METHODS[step])
-    request = digest(f"{step}:{uid}", body.model_dump(mode="json"))
-    if key is not None:
-        kept = services.answers.find(user.username, check_key(key), request)
-        if kept is not None:
-            return Ack(**{**kept[1], "replayed": True})
-    ack = _ack(
-        await services.command(
+
+    async def run() -> dict[str, Any]:
+        ack = await services.command(
             method, user.actor, uid, expected_version=body.expected_version, **kwargs
         )
-    )
-    if key is not None:
-        services.answers.keep(user.username, key.strip(), request, 200, ack.model_dump())
-    return ack
+        return _ack(ack).model_dump()
+
+    payload = body.model_dump(mode="json")
+    return Ack(**await once(services.answers, user.username, key, f"{step}:{uid}", payload, run))
 
 
-FLOW_METHODS = {
-    "report": "report",
-    "accept": "accept",
-    "escalate": "escalate",
-    "return": "return_",
-    "divert": "divert",
-    "hand_over": "hand_over",
-    "chase": "chase",
-    "record_outcome": "record_outcome",
-    "confirm_self_handled": "confirm_self_handled",
-    "propose_score": "propose_score",
-    "sign_score": "sign_score",
-    "reward": "reward",
-    "publicize": "publicize",
-    "close": "close_incident",
-    "reject": "reject",
-}
+def _fields(*names: str) -> Callable[[Any], dict[str, Any]]:
+    """The body's named fields as the flow method's keyword arguments."""
+
+    def pick(body: Any) -> dict[str, Any]:
+        values = {name: getattr(body, name) for name in names}
+        return {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
+
+    return pick
 
 
-@router.post("/{incident_id}/report", response_model=Ack)
-async def report(
-    incident_id: str, body: Report, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """反馈警情 / feed a recorded discovery back to the community police office."""
-    return await _step(
-        s,
-        user,
-        "report",
-        incident_id,
-        body,
-        key,
-        channel=body.channel.value,
-        urgency=body.urgency.value,
-        self_handled_note=body.self_handled_note,
-    )
+def _scored(body: ProposeScore) -> dict[str, Any]:
+    return {"items": [i.model_dump() for i in body.items], "basis": body.basis}
 
 
-@router.post("/{incident_id}/accept", response_model=Ack)
-async def accept(
-    incident_id: str,
-    user: CurrentUser,
-    s: ServicesDep,
-    body: StepBody | None = None,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """受理处置（社区、派出所或县局）/ the owning tier accepts the incident."""
-    return await _step(s, user, "accept", incident_id, body or StepBody(), key)
+@dataclass(frozen=True)
+class StepRoute:
+    """One loop step over HTTP: its path, the flow method, its body and summary."""
+
+    path: str
+    step: str
+    method: str
+    body: type[StepBody]
+    arguments: Callable[[Any], dict[str, Any]]
+    summary: str
+    optional_body: bool = False
 
 
-@router.post("/{incident_id}/escalate", response_model=Ack)
-async def escalate(
-    incident_id: str, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """提级处置：社区→派出所→县局 / escalate to the station, or on to the county."""
-    return await _step(s, user, "escalate", incident_id, body, key, reason=body.reason)
+STEP_ROUTES = (
+    StepRoute(
+        "report", "report", "report", Report,
+        _fields("channel", "urgency", "self_handled_note"),
+        "反馈警情 / feed a recorded discovery back to the community police office",
+    ),
+    StepRoute(
+        "accept", "accept", "accept", StepBody, _fields(),
+        "受理处置（社区、派出所或县局）/ the owning tier accepts the incident",
+        optional_body=True,
+    ),
+    StepRoute(
+        "escalate", "escalate", "escalate", Reason, _fields("reason"),
+        "提级处置：社区→派出所→县局 / escalate to the station, or on to the county",
+    ),
+    StepRoute(
+        "return", "return", "return_", Reason, _fields("reason"),
+        "退回下一级并说明理由 / send it back down one tier with a reason",
+    ),
+    StepRoute(
+        "divert", "divert", "divert", Reason, _fields("reason"),
+        "分流：非警务事项退回社区 / not police jurisdiction: back to the community",
+    ),
+    StepRoute(
+        "hand-over", "hand_over", "hand_over", HandOver,
+        _fields("department", "received_by", "received_at"),
+        "移交职能部门并记录交接 / hand over to a department, recording the handover",
+    ),
+    StepRoute(
+        "chase", "chase", "chase", Chase, _fields("asked", "answer"),
+        "落办催办 / chase the handling tier or department for its outcome",
+    ),
+    StepRoute(
+        "outcome", "record_outcome", "record_outcome", Summary, _fields("summary"),
+        "记录处置结果 / record the outcome",
+    ),
+    StepRoute(
+        "confirm-self-handled", "confirm_self_handled", "confirm_self_handled", Summary,
+        _fields("summary"),
+        "确认义警现场自行处置 / confirm the volunteer handled it on site",
+    ),
+    StepRoute(
+        "score", "propose_score", "propose_score", ProposeScore, _scored,
+        "考评打分（提议）/ propose the volunteer's score",
+    ),
+    StepRoute(
+        "sign", "sign_score", "sign_score", StepBody, _fields(),
+        "社区主任、社区民警联签 / co-sign the score as director or officer",
+        optional_body=True,
+    ),
+    StepRoute(
+        "reward", "reward", "reward", StepBody, _fields(),
+        "奖励兑现：积分存入幸福银行 / credit the points to the Happiness Bank",
+        optional_body=True,
+    ),
+    StepRoute(
+        "publicize", "publicize", "publicize", Publicize, _fields("title", "redaction_note"),
+        "典型宣传（须经脱敏审核）/ feature the case, after its redaction review",
+    ),
+    StepRoute(
+        "close", "close", "close_incident", Close, _fields("note"),
+        "闭环结案 / close the loop",
+        optional_body=True,
+    ),
+    StepRoute(
+        "reject", "reject", "reject", Reject, _fields("kind", "reason", "related_id"),
+        "驳回：重复、合并或查无实据 / reject as duplicate, merged or unfounded",
+    ),
+)  # fmt: skip
+FLOW_METHODS = {r.step: r.method for r in STEP_ROUTES}
 
 
-@router.post("/{incident_id}/return", response_model=Ack)
-async def return_(
-    incident_id: str, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """退回下一级并说明理由 / send it back down one tier with a reason."""
-    return await _step(s, user, "return", incident_id, body, key, reason=body.reason)
+def _register(route: StepRoute) -> None:
+    async def endpoint(
+        incident_id: str, user: User, s: Services, body: Any = None, key: str | None = None
+    ) -> Ack:
+        chosen = body if body is not None else route.body()
+        return await _step(s, user, route.step, incident_id, chosen, key, **route.arguments(chosen))
+
+    # FastAPI reads the parameters' types from the annotations: set them per step.
+    body_type: Any = route.body | None if route.optional_body else route.body
+    endpoint.__annotations__ = {
+        "incident_id": str,
+        "user": CurrentUser,
+        "s": ServicesDep,
+        "body": body_type,
+        "key": IdempotencyKey,
+        "return": Ack,
+    }
+    if not route.optional_body:
+        endpoint.__defaults__ = (None,)  # only the key has a default
+        params = list(inspect.signature(endpoint).parameters.values())
+        params[3] = params[3].replace(default=inspect.Parameter.empty)
+        endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__name__ = route.step
+    endpoint.__doc__ = route.summary
+    router.post(
+        f"/{{incident_id}}/{route.path}", response_model=Ack, name=route.step, summary=route.summary
+    )(endpoint)
 
 
-@router.post("/{incident_id}/divert", response_model=Ack)
-async def divert(
-    incident_id: str, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """分流：非警务事项退回社区 / not police jurisdiction: back to the community."""
-    return await _step(s, user, "divert", incident_id, body, key, reason=body.reason)
-
-
-@router.post("/{incident_id}/hand-over", response_model=Ack)
-async def hand_over(
-    incident_id: str,
-    body: HandOver,
-    user: CurrentUser,
-    s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """移交职能部门并记录交接 / hand over to a department, recording the handover."""
-    return await _step(
-        s,
-        user,
-        "hand_over",
-        incident_id,
-        body,
-        key,
-        department=body.department,
-        received_by=body.received_by,
-        received_at=body.received_at,
-    )
-
-
-@router.post("/{incident_id}/chase", response_model=Ack)
-async def chase(
-    incident_id: str, body: Chase, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """落办催办 / chase the handling tier or department for its outcome."""
-    return await _step(
-        s, user, "chase", incident_id, body, key, asked=body.asked, answer=body.answer
-    )
-
-
-@router.post("/{incident_id}/outcome", response_model=Ack)
-async def record_outcome(
-    incident_id: str, body: Summary, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """记录处置结果 / record the outcome."""
-    return await _step(s, user, "record_outcome", incident_id, body, key, summary=body.summary)
-
-
-@router.post("/{incident_id}/confirm-self-handled", response_model=Ack)
-async def confirm_self_handled(
-    incident_id: str, body: Summary, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """确认义警现场自行处置 / confirm the volunteer handled it on site."""
-    return await _step(
-        s, user, "confirm_self_handled", incident_id, body, key, summary=body.summary
-    )
-
-
-@router.post("/{incident_id}/score", response_model=Ack)
-async def propose_score(
-    incident_id: str,
-    body: ProposeScore,
-    user: CurrentUser,
-    s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """考评打分（提议）/ propose the volunteer's score."""
-    items = [i.model_dump() for i in body.items]
-    return await _step(
-        s, user, "propose_score", incident_id, body, key, items=items, basis=body.basis
-    )
-
-
-@router.post("/{incident_id}/sign", response_model=Ack)
-async def sign_score(
-    incident_id: str,
-    user: CurrentUser,
-    s: ServicesDep,
-    body: StepBody | None = None,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """社区主任、社区民警联签 / co-sign the score as director or officer."""
-    return await _step(s, user, "sign_score", incident_id, body or StepBody(), key)
-
-
-@router.post("/{incident_id}/reward", response_model=Ack)
-async def reward(
-    incident_id: str,
-    user: CurrentUser,
-    s: ServicesDep,
-    body: StepBody | None = None,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """奖励兑现：积分存入幸福银行 / credit the points to the Happiness Bank."""
-    return await _step(s, user, "reward", incident_id, body or StepBody(), key)
-
-
-@router.post("/{incident_id}/publicize", response_model=Ack)
-async def publicize(
-    incident_id: str,
-    body: Publicize,
-    user: CurrentUser,
-    s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """典型宣传（须经脱敏审核）/ feature the case, after its redaction review."""
-    return await _step(
-        s,
-        user,
-        "publicize",
-        incident_id,
-        body,
-        key,
-        title=body.title,
-        redaction_note=body.redaction_note,
-    )
-
-
-@router.post("/{incident_id}/close", response_model=Ack)
-async def close(
-    incident_id: str,
-    user: CurrentUser,
-    s: ServicesDep,
-    body: Close | None = None,
-    key: IdempotencyKey = None,
-) -> Ack:
-    """闭环结案 / close the loop."""
-    body = body or Close()
-    return await _step(s, user, "close", incident_id, body, key, note=body.note)
-
-
-@router.post("/{incident_id}/reject", response_model=Ack)
-async def reject(
-    incident_id: str, body: Reject, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Ack:
-    """驳回：重复、合并或查无实据 / reject as duplicate, merged or unfounded."""
-    return await _step(
-        s,
-        user,
-        "reject",
-        incident_id,
-        body,
-        key,
-        kind=body.kind.value,
-        reason=body.reason,
-        related_id=body.related_id,
-    )
+for _route in STEP_ROUTES:
+    _register(_route)
 
 
 # -- reads ---------------------------------------------------------------------

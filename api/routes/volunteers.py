@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from api import scope
 from api.deps import CurrentUser, ServicesDep
-from api.schemas import Body
+from api.routes.incidents import WaitFor
+from api.schemas import Body, Rows
 from loop import audit
 
 router = APIRouter(prefix="/api/volunteers", tags=["volunteers 义警"])
@@ -95,6 +96,22 @@ async def change_status(
         s.volunteers.change_status, user.actor, volunteer_id, status=body.status, reason=body.reason
     )
     return ack._asdict()
+
+
+@router.get("", response_model=Rows)
+async def list_volunteers(
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    wait_for: WaitFor = None,
+) -> Rows:
+    """本单位义警名册（含待审核申请人）/ the unit's volunteers, applicants included."""
+    chosen = unit or user.unit
+    scope.check_unit(user, chosen)
+    await s.wait_for(wait_for)
+    return Rows(items=s.views.queries.volunteers(chosen, status=status, limit=limit))
 
 
 @router.get("/{volunteer_id}", response_model=dict[str, Any])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from loop.volunteers import id_check_digit
 from tests.api.conftest import Api
 
 HAZARD = {
@@ -178,3 +179,83 @@ def test_state_at_a_version_and_as_of_a_moment(api: Api) -> None:
     assert as_of["version"] == 2
     both = api.get("au-ls-ma", f"/api/incidents/{incident}/state")
     assert both.status_code == 422
+
+
+def test_a_volunteer_lists_his_own_reports_and_the_station_lists_its_communities(api: Api) -> None:
+    mine = report(api)
+    theirs = report(api, "v-hp-wu", where="和平小区1栋")
+    own = api.get("v-xf-liu", "/api/incidents", wait_for=10**9).json()["items"]
+    assert mine in {r["incident_id"] for r in own}
+    assert theirs not in {r["incident_id"] for r in own}
+    station = {r["incident_id"] for r in api.get("s-cy-wang", "/api/incidents").json()["items"]}
+    assert {mine, theirs} <= station
+    heping = {r["incident_id"] for r in api.get("o-hp-zhang", "/api/incidents").json()["items"]}
+    assert theirs in heping
+    assert mine not in heping
+    refused = api.get("o-hp-zhang", "/api/incidents", unit="lishu/chaoyang/xingfu")
+    assert refused.status_code == 403
+
+
+def test_a_volunteer_redeems_goods_from_his_community_catalogue(api: Api) -> None:
+    goods = api.get("v-xf-liu", "/api/catalogue").json()["items"]
+    assert {g["bank"] for g in goods} <= {"lishu/chaoyang/xingfu", "lishu/chaoyang"}
+    incident = report(api)  # earn the points first
+    step(api, "o-xf-li", incident, "accept")
+    step(api, "o-xf-li", incident, "outcome", {"summary": "已处置"})
+    score_and_reward(api, incident, points=100)
+    balance = api.get("v-xf-liu", "/api/accounts/v-xf-liu").json()["balance"]
+    assert balance >= 100
+    item = next(
+        g
+        for g in goods
+        if 2 * g["price"] <= balance and g["stock"] > 2 and g["limit_per_volunteer"] is None
+    )
+    done = api.post("v-xf-liu", "/api/accounts/v-xf-liu/redemptions", {"item_id": item["item_id"]})
+    assert done.status_code == 200, done.text
+    assert done.json()["balance"] == balance - item["price"]
+    after = api.get("v-xf-liu", "/api/catalogue", wait_for=done.json()["position"]).json()
+    (now,) = [g for g in after["items"] if g["item_id"] == item["item_id"]]
+    assert now["stock"] == item["stock"] - 1
+    # a phone that retries the redemption with its key redeems once
+    retry = {"Idempotency-Key": "redeem-once"}
+    path, body = "/api/accounts/v-xf-liu/redemptions", {"item_id": item["item_id"]}
+    first = api.post("v-xf-liu", path, body, **retry)
+    again = api.post("v-xf-liu", path, body, **retry)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == {**first.json(), "replayed": True}
+    account = api.get("v-xf-liu", "/api/accounts/v-xf-liu").json()
+    assert account["balance"] == balance - 2 * item["price"]
+    other = api.post("v-xf-liu", path, {**body, "quantity": 2}, **retry)
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
+    too_much = api.post(
+        "v-xf-liu",
+        "/api/accounts/v-xf-liu/redemptions",
+        {"item_id": item["item_id"], "quantity": 10_000},
+    )
+    assert too_much.status_code == 409
+
+
+def test_a_community_keeps_its_roll_of_volunteers_and_applicants(api: Api) -> None:
+    first17 = "22032219900101123"
+    application = {
+        "volunteer_id": "v-xf-new",
+        "name": "新义警",
+        "phone": "13904340999",
+        "id_number": first17 + id_check_digit(first17),
+        "address": "幸福小区1栋",
+        "employer": "梨树县快递网点",
+        "occupation": "courier",
+    }
+    applied = api.post("c-xf-sun", "/api/volunteers", application)
+    assert applied.status_code == 201, applied.text
+    roll = api.get(
+        "c-xf-sun", "/api/volunteers", status="applied", wait_for=applied.json()["position"]
+    ).json()["items"]
+    assert [r["volunteer_id"] for r in roll] == ["v-xf-new"]
+    everyone = api.get("s-cy-wang", "/api/volunteers").json()["items"]
+    assert {r["community"] for r in everyone} == {"lishu/chaoyang/xingfu", "lishu/chaoyang/heping"}
+    # the demo's five and the seed's two dozen were admitted; one applicant was declined
+    assert len([r for r in everyone if r["status"] == "active"]) == 29
+    assert [r["volunteer_id"] for r in everyone if r["status"] == "rejected"] == ["v-hp-feng"]
+    assert api.get("c-hp-he", "/api/volunteers", unit="lishu/chaoyang/xingfu").status_code == 403
