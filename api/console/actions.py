@@ -8,28 +8,17 @@ the form then runs the same route function the HTTP API runs, as that user.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from aggregates.errors import DomainError
 from api.accounts import User
 from api.errors import status_of, validation_body
 from api.routes import incidents as routes
-from api.schemas import (
-    Chase,
-    Close,
-    HandOver,
-    ProposeScore,
-    Publicize,
-    Reason,
-    Reject,
-    Report,
-    StepBody,
-    Summary,
-)
 from api.services import Services
 from loop.vocabulary import Role
 
@@ -53,70 +42,63 @@ class Field:
 @dataclass(frozen=True)
 class StepForm:
     step: str
-    route: Callable[..., Awaitable[Any]]
-    body: type[BaseModel]
     fields: tuple[Field, ...] = ()
     tone: str = "primary"  # primary | neutral | danger: the button's colour
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def body(self) -> type[BaseModel]:
+        """The API's request body of the step (``api.routes.incidents.STEP_ROUTES``)."""
+        return BODIES[self.step]
+
+    @property
+    def route(self) -> Callable[..., Awaitable[Any]]:
+        """The API's own endpoint of the step."""
+        return ENDPOINTS[self.step]
 
 
+BODIES: dict[str, type[BaseModel]] = {r.step: r.body for r in routes.STEP_ROUTES}
+ENDPOINTS: dict[str, Callable[..., Awaitable[Any]]] = {
+    r.name: r.endpoint
+    for r in routes.router.routes
+    if isinstance(r, APIRoute) and r.name in BODIES and "POST" in (r.methods or ())
+}
 REASON = Field("reason", "textarea")
+SUMMARY = Field("summary", "textarea")
 FORMS: dict[str, StepForm] = {
     f.step: f
     for f in (
         StepForm(
             "report",
-            routes.report,
-            Report,
             (
                 Field("channel", "select", "channel", ("app", "phone")),
                 Field("urgency", "select", "urgency", ("general", "urgent")),
                 Field("self_handled_note", "textarea", required=False),
             ),
         ),
-        StepForm("accept", routes.accept, StepBody),
-        StepForm("escalate", routes.escalate, Reason, (REASON,), "neutral"),
-        StepForm("return", routes.return_, Reason, (REASON,), "neutral"),
-        StepForm("divert", routes.divert, Reason, (REASON,), "neutral"),
+        StepForm("accept"),
+        StepForm("escalate", (REASON,), "neutral"),
+        StepForm("return", (REASON,), "neutral"),
+        StepForm("divert", (REASON,), "neutral"),
         StepForm(
             "hand_over",
-            routes.hand_over,
-            HandOver,
             (
                 Field("department"),
                 Field("received_by"),
                 Field("received_at", "datetime", required=False),
             ),
         ),
+        StepForm("chase", (Field("asked"), Field("answer", "textarea")), "neutral"),
+        StepForm("record_outcome", (SUMMARY,)),
+        StepForm("confirm_self_handled", (SUMMARY,)),
         StepForm(
-            "chase", routes.chase, Chase, (Field("asked"), Field("answer", "textarea")), "neutral"
+            "propose_score", (Field("item"), Field("points", "number"), Field("basis", "textarea"))
         ),
-        StepForm("record_outcome", routes.record_outcome, Summary, (Field("summary", "textarea"),)),
-        StepForm(
-            "confirm_self_handled",
-            routes.confirm_self_handled,
-            Summary,
-            (Field("summary", "textarea"),),
-        ),
-        StepForm(
-            "propose_score",
-            routes.propose_score,
-            ProposeScore,
-            (Field("item"), Field("points", "number"), Field("basis", "textarea")),
-        ),
-        StepForm("sign_score", routes.sign_score, StepBody),
-        StepForm("reward", routes.reward, StepBody),
-        StepForm(
-            "publicize",
-            routes.publicize,
-            Publicize,
-            (Field("title"), Field("redaction_note", "textarea")),
-        ),
-        StepForm("close", routes.close, Close, (Field("note", "textarea", required=False),)),
+        StepForm("sign_score"),
+        StepForm("reward"),
+        StepForm("publicize", (Field("title"), Field("redaction_note", "textarea"))),
+        StepForm("close", (Field("note", "textarea", required=False),)),
         StepForm(
             "reject",
-            routes.reject,
-            Reject,
             (
                 Field("kind", "select", "rejection", ("duplicate", "unfounded", "merged")),
                 REASON,
@@ -126,6 +108,7 @@ FORMS: dict[str, StepForm] = {
         ),
     )
 }
+assert set(FORMS) == set(BODIES) == set(ENDPOINTS), "every API step has a form"
 
 
 def form_for(step: str, user: User) -> StepForm:
@@ -134,7 +117,7 @@ def form_for(step: str, user: User) -> StepForm:
     form = FORMS[step]
     if step == "report" and user.role == Role.VOLUNTEER:
         fields = (Field("channel", "hidden", value="app"), form.fields[2])
-        return StepForm(form.step, form.route, form.body, fields, form.tone)
+        return StepForm(form.step, fields, form.tone)
     return form
 
 
@@ -191,7 +174,9 @@ async def submit(
     except ValidationError as error:
         return Refusal.invalid(error)
     try:
-        return await form.route(incident_id=incident_id, body=body, user=user, s=services, key=None)
+        return await form.route(
+            incident_id=incident_id, body=body, user=user, s=services, key=data.get("key") or None
+        )
     except DomainError as error:
         return Refusal.of(error)
 

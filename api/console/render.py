@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from uuid import uuid4
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -105,6 +106,7 @@ def page(
         "csrf": csrf_token(services, token) if token and user else "",
         "lang_link": with_query(request, lang="zh" if lang == "en" else "en"),
         "with_query": lambda **changes: with_query(request, **changes),
+        "new_key": lambda: str(uuid4()),
     }
     response = templates.TemplateResponse(
         request, name, {**frame, **context}, status_code=status_code

@@ -83,7 +83,7 @@ async def redeem(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
     item_id = data.get("item_id", "")
     try:
         body = Redeem(item_id=item_id, quantity=int(data.get("quantity") or 1))
-        done = await bank.redeem(user.username, body, user, s)
+        done = await bank.redeem(user.username, body, user, s, key=data.get("key") or None)
     except ValidationError as error:
         refusal = Refusal.invalid(error)
     except ValueError:
