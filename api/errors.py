@@ -31,6 +31,7 @@ STATUS_BY_CODE = {
     "subject_not_found": 404,
     "history_not_available": 404,
     "not_permitted": 403,
+    "csrf_refused": 403,
     "unauthenticated": 401,
     "projection_not_ready": 503,
 }

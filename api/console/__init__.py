@@ -8,18 +8,23 @@ refusal is shown in the API's own words (``message_zh`` / ``message_en``).
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregates.errors import DomainError
 from api.console.pages import audit, board, incident, login, stats, volunteer
 from api.console.pages.common import see_other
 from api.console.render import HERE, page
 from api.console.session import LoginRequired, login_url, peek_user
-from api.errors import error_response, status_of
+from api.errors import HTTP_MESSAGES, error_response, status_of
 
 ROUTERS = (login, board, incident, volunteer, audit, stats)
+API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 
 def install(app: FastAPI) -> None:
@@ -35,14 +40,31 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, error: DomainError) -> Response:
-        if request.url.path.startswith("/api/"):
+        if not is_console(request):
             return error_response(error)
-        services = request.app.state.services
-        return page(
-            request,
-            "error.html",
-            {"error": error.as_dict()},
-            services=services,
-            user=peek_user(request, services),
-            status_code=status_of(error),
+        return error_page(request, error.as_dict(), status_of(error))
+
+    api_http_error = app.exception_handlers[StarletteHTTPException]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if not is_console(request):
+            answer = api_http_error(request, error)
+            return await answer if inspect.isawaitable(answer) else answer
+        code, zh, en = HTTP_MESSAGES.get(
+            error.status_code, ("http_error", "请求无法处理", "The request cannot be handled")
         )
+        body = {"code": code, "message_zh": zh, "message_en": en}
+        return error_page(request, body, error.status_code)
+
+
+def is_console(request: Request) -> bool:
+    """A console page, not the API, its documents or a static file."""
+    return not request.url.path.startswith(API_PATHS)
+
+
+def error_page(request: Request, error: dict[str, Any], status: int) -> Response:
+    services = request.app.state.services
+    user = peek_user(request, services)
+    context = {"error": error}
+    return page(request, "error.html", context, services=services, user=user, status_code=status)

@@ -192,6 +192,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit.backlog_as_of": ("历史待办", "Backlog as of a past moment"),
     "audit.moment": ("时刻（北京时间）", "Moment (China time)"),
     "audit.show": ("查看", "Show"),
+    "audit.count": ("共{n}件在办", "{n} open"),
     "audit.verify": ("校验存储历史", "Verify the stored history"),
     "audit.intact": ("历史完好", "History intact"),
     "audit.damaged": ("发现篡改", "Tampering found"),

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -85,6 +85,15 @@ def check_csrf(request: Request, services: Services, given: str | None) -> None:
         raise CsrfRefused(
             "表单已过期或来源不明，请刷新页面后重试",
             "The form has expired or did not come from this console; reload and retry",
+        )
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a log-in posted from another site (the form has no session yet)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+        raise CsrfRefused(
+            "登录请求来源不明，已拒绝", "The log-in did not come from this console; refused"
         )
 
 

@@ -12,6 +12,7 @@ from tests.browser.helpers import (
     allowed_by_api,
     incident_of,
     offered_steps,
+    reported_via_api,
     stage_shown,
     take_step,
 )
@@ -93,3 +94,33 @@ def test_a_report_goes_round_the_loop_in_the_hands_of_five_people(
     mine = volunteer.locator(f"[data-incident='{incident}']").inner_text()
     assert "已奖励兑现" in mine
     assert "+30" in mine
+
+
+def test_a_diverted_report_is_handed_over_and_chased_by_the_cadre(
+    login: Login, server: Server
+) -> None:
+    incident = reported_via_api(server)
+    officer = acts_as(login, server, "o-xf-li", incident)
+    take_step(officer, "divert", reason="属物业消防管理事项，非警务")
+    assert stage_shown(officer) == "diverted"
+    assert offered_steps(officer) == []  # the community hands it over, not the police
+
+    cadre = login("c-xf-sun", phone=True)
+    cadre.goto(f"{server.url}/board?wait_for=1000000")
+    shot(cadre, "cadre-board-phone")
+    cadre.locator(f"[data-column=diverted] [data-incident='{incident}']").click()
+    assert offered_steps(cadre) == allowed_by_api(server, "c-xf-sun", incident) == ["hand_over"]
+    take_step(
+        cadre, "hand_over", department="县消防救援大队", received_by="王参谋",
+        received_at="2026-07-11T10:30",
+    )  # fmt: skip
+    assert stage_shown(cadre) == "handed_over"
+    facts = cadre.locator(".facts").inner_text()
+    assert "县消防救援大队" in facts
+    assert "王参谋" in facts
+    assert "2026年7月11日 10:30" in facts  # entered and shown in China time
+    take_step(cadre, "chase", asked="县消防救援大队", answer="已派员检查，三日内更换")
+    take_step(cadre, "record_outcome", summary="灭火器已全部更换")
+    assert stage_shown(cadre) == "outcome_recorded"
+    assert "propose_score" in offered_steps(cadre)
+    shot(cadre, "cadre-handover-phone")

@@ -118,6 +118,7 @@ async def backlog_then(
     context = {
         "rows": rows,
         "moment": at.isoformat(),
+        "moment_local": at.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S"),
         "unit": chosen,
         "units": units_within(user.unit),
     }

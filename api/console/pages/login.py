@@ -65,6 +65,7 @@ def _login(
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, services: ServicesDep) -> Response:
+    session.check_origin(request)
     data = await form_data(request)
     name, next_path = data.get("username", "").strip(), data.get("next")
     try:
