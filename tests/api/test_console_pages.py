@@ -104,3 +104,40 @@ def test_the_steps_offered_are_the_apis_allowed_steps(api: Api) -> None:
         )
         allowed = api.get("o-xf-li", f"/api/incidents/{incident}").json()["allowed_steps"]
         assert offered == allowed
+
+
+def test_the_office_logs_an_urgent_phone_report_for_a_volunteer(api: Api) -> None:
+    log_in(api.client, "a-xf-yang")
+    form = api.client.get("/report").text
+    assert 'name="urgency"' in form
+    key = re.search(r'name="key" value="([^"]+)"', form)
+    assert key is not None
+    data = {
+        "csrf_token": csrf_of(form),
+        "key": key.group(1),
+        "module": "dispute_screening",
+        "sense": "heard",
+        "what": "两户邻居争吵升级，有人持械",
+        "where": "幸福小区8栋",
+        "channel": "phone",
+        "urgency": "urgent",
+        "reporter_id": "v-xf-zhou",
+    }
+    first = api.client.post("/report", data=data, follow_redirects=False)
+    assert first.status_code == 303
+    again = api.client.post("/report", data=data, follow_redirects=False)  # resubmitted
+    assert again.headers["location"] == first.headers["location"]
+    incident = first.headers["location"].split("/")[2].split("?")[0]
+    view = api.get("o-xf-li", f"/api/incidents/{incident}").json()["incident"]
+    assert (view["urgency"], view["channel"], view["reporter_id"]) == (
+        "urgent",
+        "phone",
+        "v-xf-zhou",
+    )
+
+
+def test_a_volunteers_report_form_offers_no_urgency_the_api_would_refuse(api: Api) -> None:
+    log_in(api.client, "v-xf-liu")
+    form = api.client.get("/report").text
+    assert 'name="urgency"' not in form
+    assert 'name="channel"' not in form
