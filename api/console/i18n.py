@@ -39,9 +39,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "login.username": ("用户名", "User name"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
-    "login.hint": (
-        "使用单位分配的账号登录；演示账号的密码为 lishu2026。",
-        "Log in with the account your unit gave you; demo accounts use lishu2026.",
+    "login.hint": ("使用单位分配的账号登录。", "Log in with the account your unit gave you."),
+    "login.demo_password": (
+        "演示账号的密码均为 lishu2026。",
+        "Every demo account's password is lishu2026.",
     ),
     "login.demo": ("演示账号", "Demo accounts"),
     # board
