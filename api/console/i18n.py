@@ -41,8 +41,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "login.submit": ("登录", "Log in"),
     "login.hint": ("使用单位分配的账号登录。", "Log in with the account your unit gave you."),
     "login.demo_password": (
-        "演示账号的密码均为 lishu2026。",
-        "Every demo account's password is lishu2026.",
+        "演示账号的密码均为 {password}。",
+        "Every demo account's password is {password}.",
     ),
     "login.demo": ("演示账号", "Demo accounts"),
     # board

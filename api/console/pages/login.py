@@ -16,7 +16,7 @@ from api.console.render import page
 from api.deps import ServicesDep
 from api.routes import auth
 from api.schemas import Login
-from api.seed import STAFF, VOLUNTEERS
+from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +56,7 @@ def _login(
             "refusal": refusal,
             "username": username,
             "demo": demo,
+            "demo_password": DEMO_PASSWORD,
         },
         services=services,
         user=None,
