@@ -1,6 +1,8 @@
 """The HTTP service's settings: the loop's, plus secrets and token lifetime.
 
-Outside development the service refuses to start with the shipped secrets.
+Outside development the service refuses to start with the shipped token key. It
+needs no seal key: seals are made and checked against it on the sealing host
+(``lishu seal``, ``lishu verify --against``), kept off the API nodes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from pydantic import model_validator
 from loop.settings import Settings
 
 DEVELOPMENT_SECRET = "lishu-development-secret-key-change-me"
-DEVELOPMENT_SEAL_KEY = "lishu-development-seal-key"
 
 
 class ApiSettings(Settings):
@@ -39,11 +40,8 @@ class ApiSettings(Settings):
     def _refuse_unsafe_defaults(self) -> ApiSettings:
         if len(self.secret_key) < 32:
             raise ValueError("LISHU_SECRET_KEY must be at least 32 characters")
-        if self.environment != "development":
-            if self.secret_key == DEVELOPMENT_SECRET:
-                raise ValueError("set LISHU_SECRET_KEY: the development key is refused here")
-            if self.seal_key == DEVELOPMENT_SEAL_KEY:
-                raise ValueError("set LISHU_SEAL_KEY: the development key is refused here")
+        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("set LISHU_SECRET_KEY: the development key is refused here")
         return self
 
     @property

@@ -40,7 +40,7 @@ async def verify_log(user: CurrentUser, s: ServicesDep) -> Verification:
 
     def run() -> Verification:
         with open_chain_reader(s.settings.database_url) as reader:
-            report = verify(reader, key=s.settings.seal_key.encode())
+            report = verify(reader)  # the seals' keyed check runs on the sealing host
         return Verification(
             intact=report.intact,
             events=report.events,

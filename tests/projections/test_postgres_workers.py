@@ -25,7 +25,7 @@ from loop.chain_postgres import NOTIFY_CHANNEL, ChainedPostgresApplicationRecord
 from loop.flow import IncidentFlow
 from loop.settings import Settings
 from projections.compose import build
-from projections.processing import Projector
+from projections.processing import Projector, default_projections
 from projections.runner import LISTENER_NAME, ListeningWaiter, Waiter, run_forever, waiter_for
 from tests.projections.helpers import dump, file_flow, projector_for
 
@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LISHU = [sys.executable, "-c", "from api.cli import main; main()"]
 WRITER = [sys.executable, "-m", "tests.projections.pg_writer"]
 LONG_POLL = 30.0  # longer than any wait below: only a notification explains a prompt catch-up
+
+PROJECTIONS = sorted(p.name for p in default_projections())
 
 
 def report(flow: IncidentFlow, n: int = 0) -> int:
@@ -314,7 +316,7 @@ def assert_each_notification_applied_once(url: str, head: int) -> dict[str, int]
     """Every projection applied 1..head exactly once; the batches per worker."""
     with admin(url) as conn:
         moves = position_moves(conn)
-    for name in ("backlog", "cases", "scores"):
+    for name in PROJECTIONS:
         batches = sorted((old, new) for n, _, old, new, _ in moves if n == name)
         covered = [i for old, new in batches for i in range(old + 1, new + 1)]
         assert covered == list(range(1, head + 1)), f"{name}: every notification once"
@@ -370,10 +372,10 @@ def test_processes_starting_together_take_turns_creating_tables(
     flow = build_flow(Settings(database_url=postgres_url))
     projector = projector_for(flow, postgres_url)
     targets = projector.targets()
-    assert sorted(b.projection.name for b in targets) == ["backlog", "cases", "scores"]
+    assert sorted(b.projection.name for b in targets) == PROJECTIONS
     assert all(b.suffix == f"v{b.projection.version}" for b in targets)
     with admin(postgres_url) as conn:
-        assert count(conn, "SELECT count(*) FROM projection_positions") == 3  # one build each
+        assert count(conn, "SELECT count(*) FROM projection_positions") == len(PROJECTIONS)
     flow.close()
 
 

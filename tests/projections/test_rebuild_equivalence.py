@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from loop import demo
 from loop.bank import Bank
 from loop.flow import IncidentFlow
@@ -14,10 +16,19 @@ from tests.projections.helpers import dump, projector_for
 from tests.support import FakeClock
 
 
-def test_incremental_read_models_equal_a_rebuild_row_for_row(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The read models' database: an SQLite file, or a PostgreSQL database."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'views.db'}"
+
+
+def test_incremental_read_models_equal_a_rebuild_row_for_row(views_url: str) -> None:
     clock = FakeClock()
     flow = IncidentFlow(clock=clock)
-    projector = projector_for(flow, f"sqlite:///{tmp_path / 'views.db'}", batch_size=7)
+    projector = projector_for(flow, views_url, batch_size=7)
     projector.setup()
     for seed in range(4):  # the projector catches up between rounds of commands
         workload.run(flow, clock, incidents=20, seed=seed)
@@ -52,8 +63,10 @@ def test_incremental_read_models_equal_a_rebuild_row_for_row(tmp_path: Path) -> 
         assert (score["earned"], score["redeemed"]) == (account.earned, account.redeemed)
         assert score["deducted"] == account.deducted
 
-    fresh = projector_for(flow, f"sqlite:///{tmp_path / 'views.db'}", batch_size=500)
+    fresh = projector_for(flow, views_url, batch_size=500)
     for name in sorted(fresh.projections):
         fresh.rebuild(name)
     assert set(fresh.positions().values()) == {head}
     assert dump(fresh) == incremental
+    projector.store.dispose()
+    fresh.store.dispose()
