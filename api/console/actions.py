@@ -179,9 +179,3 @@ async def submit(
         )
     except DomainError as error:
         return Refusal.of(error)
-
-
-def blank_entry(data: Mapping[str, str] | None, form: StepForm) -> dict[str, str]:
-    """The values to show in a form: what was entered, or the defaults."""
-    given = dict(data or {})
-    return {f.name: given.get(f.name, f.value) for f in form.fields}

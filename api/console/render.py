@@ -25,7 +25,6 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
 AUDITORS = {Role.AUDITOR}
-COUNTY_VIEWERS = {Role.COUNTY_OFFICER, Role.PUBLICITY_OFFICER, Role.STATION_OFFICER, Role.AUDITOR}
 
 
 def lang_of(request: Request) -> Lang:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.console.pages.common import communities_within, units_within
+from api.console.pages.common import units_within
 from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
@@ -68,7 +68,6 @@ async def board(
         "urgent": sum(1 for r in rows if r["urgency"] == "urgent"),
         "shown": len(shown),
         "units": units_within(user.unit),
-        "communities": communities_within(chosen),
         "modules": [m.value for m in Module],
         "ages": list(AGES),
         "filters": {"unit": chosen, "module": module, "age": age, "overdue": bool(overdue)},

@@ -4,12 +4,10 @@ the redirect after a form."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from aggregates.errors import DomainError
 from api.accounts import User
 from api.services import Services
 from loop import units
@@ -21,10 +19,6 @@ def units_within(unit: str) -> list[str]:
     """The known units at or below ``unit``, the unit itself first."""
     below = sorted(u for u in UNIT_NAMES if units.within(u, unit) and u != unit)
     return [unit, *below]
-
-
-def communities_within(unit: str) -> list[str]:
-    return [u for u in units_within(unit) if units.is_community(u)]
 
 
 def names(services: Services, ids: Iterable[str]) -> dict[str, str]:
@@ -54,7 +48,3 @@ def home_of(user: User) -> str:
     if user.role == "auditor":
         return "/audit"
     return "/board"
-
-
-def refusal_body(error: DomainError) -> dict[str, Any]:
-    return error.as_dict()
