@@ -127,8 +127,10 @@ def server(seeded: Path, tmp_path: Path) -> Iterator[Server]:
     print(running.log.read_text(errors="replace")[-6000:])  # shown when the test fails
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium, for one test module: Playwright's synchronous API runs an event loop
+    in this thread while it is open, which tests after these must not find."""
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: run scripts/chromium-up (as root on Debian)")
     from playwright.sync_api import sync_playwright
