@@ -80,3 +80,14 @@ def rewarded_via_api(server: Server, points: int, reporter: str = "v-xf-liu") ->
     post(server, "o-xf-li", f"{path}/sign")
     post(server, "o-xf-li", f"{path}/reward")
     return incident
+
+
+def open_board_showing(page: Any, server: Server, incident: str, *, shown: bool = True) -> None:
+    """Open the board, reloading while the read model has yet to catch up with
+    ``incident`` (shown, or gone)."""
+    for _ in range(50):
+        page.goto(f"{server.url}/board")
+        if (page.locator(f"[data-incident='{incident}']").count() > 0) == shown:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the board never {'showed' if shown else 'dropped'} {incident}")

@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from tests.browser.conftest import Login, Server, shot
-from tests.browser.helpers import post, reported_via_api, rewarded_via_api
+from tests.browser.helpers import open_board_showing, post, reported_via_api, rewarded_via_api
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -58,8 +58,7 @@ def test_the_auditor_sees_a_backlog_as_it_stood_before_a_step(login: Login, serv
     assert "已反馈待研判" in row.inner_text()
     shot(auditor, "auditor-backlog-as-of")
     officer = login("o-xf-li")
-    officer.goto(f"{server.url}/board?wait_for=1000000")
-    assert officer.locator(f"[data-incident='{incident}']").count() == 0  # rejected since
+    open_board_showing(officer, server, incident, shown=False)  # rejected since
 
 
 def test_the_county_sees_figures_and_charts_from_the_projections(

@@ -12,6 +12,7 @@ from tests.browser.helpers import (
     allowed_by_api,
     incident_of,
     offered_steps,
+    open_board_showing,
     reported_via_api,
     stage_shown,
     take_step,
@@ -54,7 +55,7 @@ def test_a_report_goes_round_the_loop_in_the_hands_of_five_people(
     shot(volunteer, "volunteer-incident-phone")
 
     officer = login("o-xf-li")
-    officer.goto(f"{server.url}/board?wait_for=1000000")
+    open_board_showing(officer, server, incident)
     card = officer.locator(f"[data-column=intake] [data-incident='{incident}']")
     assert WHAT in card.inner_text()
     shot(officer, "officer-board")
@@ -106,7 +107,7 @@ def test_a_diverted_report_is_handed_over_and_chased_by_the_cadre(
     assert offered_steps(officer) == []  # the community hands it over, not the police
 
     cadre = login("c-xf-sun", phone=True)
-    cadre.goto(f"{server.url}/board?wait_for=1000000")
+    open_board_showing(cadre, server, incident)
     shot(cadre, "cadre-board-phone")
     cadre.locator(f"[data-column=diverted] [data-incident='{incident}']").click()
     assert offered_steps(cadre) == allowed_by_api(server, "c-xf-sun", incident) == ["hand_over"]
