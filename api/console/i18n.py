@@ -112,7 +112,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "incident.handed_to": ("移交至", "Handed to"),
     "incident.received_by": ("接收人", "Received by"),
     "incident.signatures": ("已签字", "Signed by"),
-    "refused": ("操作未执行：", "Not done: "),
     # step forms
     "f.submit": ("提交", "Submit"),
     "f.reason": ("理由", "Reason"),
