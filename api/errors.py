@@ -32,6 +32,7 @@ STATUS_BY_CODE = {
     "subject_not_found": 404,
     "history_not_available": 404,
     "not_permitted": 403,
+    "csrf_refused": 403,
     "unauthenticated": 401,
     "projection_not_ready": 503,
 }
@@ -87,7 +88,8 @@ def error_response(error: DomainError) -> JSONResponse:
     return JSONResponse(error.as_dict(), status_code=status_of(error), headers=headers)
 
 
-def _validation(errors: list[Any]) -> dict[str, Any]:
+def validation_body(errors: list[Any]) -> dict[str, Any]:
+    """The error body of a request that failed validation (also the console's)."""
     fields = [".".join(str(p) for p in e.get("loc", ()) if p != "body") for e in errors]
     return {
         "code": "invalid_input",
@@ -117,7 +119,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(_validation(list(error.errors())), status_code=422)
+        return JSONResponse(validation_body(list(error.errors())), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

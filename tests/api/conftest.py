@@ -13,22 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
-from api.seed import DEMO_PASSWORD, seed_if_empty
-from api.services import build_services
+from api.seed import DEMO_PASSWORD
 from tests.api.served import Http, Server, Tokens, copy_database
-
-
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database seeded once for the session (argon2 hashing is slow on purpose)."""
-    folder = tmp_path_factory.mktemp("seeded")
-    services = build_services(ApiSettings(database_url=f"sqlite:///{folder}/lishu.db"), start=False)
-    try:
-        assert seed_if_empty(services)
-        services.views.projector.catch_up()
-    finally:
-        services.close()
-    return folder
 
 
 @pytest.fixture
