@@ -11,6 +11,7 @@ steps succeed, refused ones answer 403 or 409 and store nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,8 +232,8 @@ def endpoints() -> set[tuple[str, str]]:
 
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{p}") for p in STEP_PATHS.values()}
-    reads = {("GET", path) for path in [*PUBLIC, *READS]}
-    commands = {("POST", path) for path in [*LOG_IN, *COMMANDS]}
+    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
+    commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
@@ -613,3 +614,83 @@ def test_the_auditor_changes_nothing(world: World) -> None:
         kwargs: dict[str, Any] = {"json": form} if path.endswith("login") else {"data": form}
         assert world.client.post(path, **kwargs).status_code == 200
     assert world.head() == head
+
+
+# -- the console's pages ----------------------------------------------------------------
+
+CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "/": _no_params,
+    "/login": _no_params,
+    "/board": _unit,
+    "/incidents": _unit,
+    "/incidents/{incident_id}": _no_params,
+    "/me": _no_params,
+    "/report": _no_params,
+    "/audit": _no_params,
+    "/audit/incidents/{incident_id}": _no_params,
+    "/audit/backlog": lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()},
+    "/stats": _unit,
+}
+"""The console's pages (HTML, a session cookie holding the API's token), read
+with the community whose records they show."""
+CONSOLE_FORMS = {
+    "/login",
+    "/logout",
+    "/incidents/{incident_id}/steps/{step}",
+    "/me/redemptions",
+    "/report",
+}
+BOARDS = {"/stats", "/me"}
+"""Console pages that show a community's leaderboard, as ``/api/leaderboard`` does."""
+
+
+def console_get(world: World, user: Actor | None, path: str, params: dict[str, Any]) -> Any:
+    world.requests += 1
+    cookie = {"Cookie": f"lishu_session={world.tokens[user.id]}"} if user else {}
+    return world.client.get(path, params=params, headers=cookie, follow_redirects=False)
+
+
+def test_console_pages_without_a_session_send_to_the_log_in(world: World) -> None:
+    head = world.head()
+    for path, params in CONSOLE_PAGES.items():
+        if path == "/login":
+            continue
+        answer = console_get(world, None, concrete(world, path, XINGFU), params(XINGFU))
+        assert answer.status_code == 303, (path, answer.status_code)
+        assert answer.headers["location"].startswith("/login"), path
+    incident = _incident(world, XINGFU)
+    for path in sorted(CONSOLE_FORMS - {"/login"}):
+        url = path.replace("{incident_id}", incident).replace("{step}", "accept")
+        answer = world.client.post(url, data={"reason": "x"}, follow_redirects=False)
+        assert answer.status_code in (303, 403), (path, answer.status_code)
+        if answer.status_code == 303:
+            assert answer.headers["location"].startswith("/login"), path
+    assert world.head() == head
+
+
+@pytest.mark.parametrize("path", sorted(CONSOLE_PAGES))
+def test_console_pages_by_every_user_show_nothing_out_of_scope(
+    world: World, known: Known, path: str
+) -> None:
+    """Every page answers (a page, a redirect or a refusal, never a server error)
+    and names no incident or volunteer the user may not read through the API."""
+    as_api = "/api/leaderboard" if path in BOARDS else path
+    for user in DEMO_USERS:
+        for community in COMMUNITIES:
+            url = concrete(world, path, community)
+            answer = console_get(world, user, url, CONSOLE_PAGES[path](community))
+            where = f"{user.id} GET {url} of {community}: {answer.status_code}"
+            assert answer.status_code in (200, 303, 403, 404), where
+            asked = {_incident(world, community)}  # the id the user sent himself
+            named = set(re.findall(UUID_TEXT, answer.text)) - asked
+            if path != "/login":  # which lists the demo's log-ins, where the demo is seeded
+                named |= {v for v in known.volunteers if re.search(rf"\b{v}\b", answer.text)}
+            assert leaks(user, as_api, sorted(named), known) == [], where
+            if "{incident_id}" in path:
+                readable = _incident_reader(user, community)
+                if path.startswith("/audit"):
+                    readable = _auditor_of(user, community)
+                assert (answer.status_code == 200) == readable, where
+
+
+UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
