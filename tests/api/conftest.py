@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
-from api.seed import DEMO_PASSWORD
+from api.seed import DEMO_PASSWORD, seed_if_empty
+from api.services import build_services
 from tests.api.served import Http, Server, Tokens, copy_database
+from tests.postgres import create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture
@@ -22,6 +24,29 @@ def database(seeded: Path, tmp_path: Path) -> str:
     for each in seeded.iterdir():
         shutil.copy(each, tmp_path / each.name)
     return f"sqlite:///{tmp_path}/lishu.db"
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres(postgres_server: str) -> Iterator[str]:
+    """A demo database seeded once for the session on PostgreSQL, as a template."""
+    url = create_postgres_database(postgres_server)
+    services = build_services(ApiSettings(database_url=url), start=False)
+    try:
+        assert seed_if_empty(services)
+        services.views.projector.catch_up()
+    finally:
+        services.close()
+    yield url
+    drop_postgres_database(postgres_server, url)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str, seeded_postgres: str) -> Iterator[str]:
+    """A copy of the seeded PostgreSQL database for one test, dropped afterwards."""
+    template = seeded_postgres.rsplit("/", 1)[1]
+    url = create_postgres_database(postgres_server, template=template)
+    yield url
+    drop_postgres_database(postgres_server, url)
 
 
 class Api:
