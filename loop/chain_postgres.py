@@ -107,9 +107,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                         try:
                             self._insert_stored_events(curs, stored_events, **kwargs)
                             pipeline.sync()  # a uniqueness violation is raised here
-                            ids = self._fetch_ids_after_insert_events(
-                                curs, stored_events, **kwargs
-                            )
+                            ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
                         except Exception as error:
                             failed = error
                             raise Rollback(transaction) from None
