@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 REPORTS := reports
 
-.PHONY: run test lint types pytest policy demo clean postgres bench
+.PHONY: run test lint types pytest policy demo clean postgres chromium bench
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -29,9 +29,12 @@ types: $(READY)
 
 # The PostgreSQL suites run against the server named by LISHU_TEST_POSTGRES_URL;
 # when it is unset, scripts/postgres-up installs and starts one on loopback (as
-# root). Without a server those tests skip, and in CI (CI=true) a skip fails.
+# root). The browser tests drive Debian's Chromium, which scripts/chromium-up
+# installs when missing (as root). Without either, those tests skip, and in CI
+# (CI=true) a skip fails.
 pytest: $(READY)
 	mkdir -p $(REPORTS)
+	scripts/chromium-up >/dev/null || echo "make: no Chromium; the browser tests will skip (fail in CI)" >&2
 	set -o pipefail; \
 	url="$${LISHU_TEST_POSTGRES_URL:-$$(scripts/postgres-up || true)}"; \
 	if [ -z "$$url" ]; then echo "make: no PostgreSQL server; its tests will skip (fail in CI)" >&2; fi; \
@@ -40,6 +43,9 @@ pytest: $(READY)
 
 postgres:
 	scripts/postgres-up
+
+chromium:
+	scripts/chromium-up
 
 policy: $(READY)
 	$(BIN)/lishu policy --report $(REPORTS)/cucumber.json

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import console, errors
 from api.config import ApiSettings
 from api.routes import audit, auth, bank, incidents, policy, views, volunteers
 from api.seed import seed_if_empty
@@ -75,7 +75,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     )
     errors.install(app)
     for module in (auth, incidents, volunteers, bank, views, audit, policy):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.RESPONSES)
+    console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])
     async def healthz() -> dict[str, str]:

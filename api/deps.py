@@ -28,13 +28,17 @@ async def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """The logged-in, enabled user the bearer token names; 401 otherwise (an
-    account disabled in another process stops working within a second or so,
-    see ``api.accounts``)."""
+    """The logged-in, enabled user the bearer token names; 401 otherwise."""
     if credentials is None:
         raise Unauthenticated("请先登录", "Log in first")
-    services: Services = request.app.state.services
-    username = services.tokens.subject(credentials.credentials)
+    return user_for_token(request.app.state.services, credentials.credentials)
+
+
+def user_for_token(services: Services, token: str) -> User:
+    """The enabled user ``token`` names; :class:`Unauthenticated` otherwise (an
+    account disabled in another process stops working within a second or so,
+    see ``api.accounts``)."""
+    username = services.tokens.subject(token)
     user = services.accounts.enabled(username) if username else None
     if user is None:
         raise Unauthenticated(

@@ -27,10 +27,12 @@ STATUS_BY_CODE = {
     "incident_not_found": 404,
     "volunteer_not_found": 404,
     "reward_item_not_found": 404,
+    "account_not_found": 404,
     "no_points_account": 409,
     "subject_not_found": 404,
     "history_not_available": 404,
     "not_permitted": 403,
+    "csrf_refused": 403,
     "unauthenticated": 401,
     "projection_not_ready": 503,
 }
@@ -42,6 +44,31 @@ class ErrorBody(BaseModel):
     message_zh: str
     message_en: str
     details: dict[str, Any] = {}
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "请求无法解析 / the request could not be parsed"),
+        (401, "未登录或登录已失效 / not logged in, or the login is no longer valid"),
+        (403, "无权执行或查看 / not permitted"),
+        (404, "没有这条记录 / no such record"),
+        (409, "闭环规则或并发冲突拒绝 / refused by the loop's rules, or a concurrent change"),
+        (422, "请求内容不符合要求 / the request is not valid"),
+        (503, "读模型尚未就绪 / a read model is not ready yet"),
+    )
+}
+"""The refusals every operation may answer, all in the shape of :class:`ErrorBody`
+(the OpenAPI document shows them instead of FastAPI's default 422)."""
+
+JSON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": response["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for status, response in RESPONSES.items()
+}
+"""The same, for an operation whose own answer is not JSON (refusals still are)."""
 
 
 class Unauthenticated(DomainError):
@@ -61,7 +88,8 @@ def error_response(error: DomainError) -> JSONResponse:
     return JSONResponse(error.as_dict(), status_code=status_of(error), headers=headers)
 
 
-def _validation(errors: list[Any]) -> dict[str, Any]:
+def validation_body(errors: list[Any]) -> dict[str, Any]:
+    """The error body of a request that failed validation (also the console's)."""
     fields = [".".join(str(p) for p in e.get("loc", ()) if p != "body") for e in errors]
     return {
         "code": "invalid_input",
@@ -91,7 +119,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(_validation(list(error.errors())), status_code=422)
+        return JSONResponse(validation_body(list(error.errors())), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -1,18 +1,27 @@
 """Idempotency keys: a retried command gets the first answer, not a second effect.
 
-A report's key also fixes the new incident's id (see ``api.routes.incidents``), so
-even a retry after a crash between the commit and this record creates nothing
-new. For other commands the first successful answer is kept here, per user and
-key, with a digest of the request: the same key with another request is refused.
+The first successful answer is kept here, per user and key, with a digest of the
+request: the same key with another request is refused. A report's key also fixes
+the new incident's id (see ``api.routes.incidents``), so even a retry after a
+crash between the commit and this record creates nothing new. Retries arriving
+while the first is still running wait for its answer (within one process).
+
+The digest is keyed with the service's secret: a report's body names people, and
+a plain hash of it could be matched against guessed phone numbers by anyone
+holding the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakValueDictionary
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.exc import IntegrityError
@@ -39,9 +48,10 @@ class KeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
-def digest(path: str, payload: Any) -> str:
+def digest(path: str, payload: Any, secret: str) -> str:
+    """The keyed digest (HMAC-SHA256) of a request to ``path`` with ``payload``."""
     text = json.dumps([path, payload], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def check_key(key: str) -> str:
@@ -55,9 +65,30 @@ def check_key(key: str) -> str:
     return key
 
 
+class KeyLocks:
+    """One lock per user and key in this process: a retry sent while the first
+    request is still running waits for it, then finds its answer."""
+
+    def __init__(self) -> None:
+        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
+
+    @asynccontextmanager
+    async def hold(self, username: str, key: str) -> AsyncIterator[None]:
+        lock = self._locks.get((username, key))
+        if lock is None:
+            lock = self._locks[username, key] = asyncio.Lock()
+        async with lock:
+            yield
+
+
 class Answers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, secret: str) -> None:
         self.store = store
+        self.secret = secret
+        self.locks = KeyLocks()
+
+    def digest(self, path: str, payload: Any) -> str:
+        return digest(path, payload, self.secret)
 
     def setup(self) -> None:
         with self.store.write() as conn:
@@ -113,10 +144,11 @@ async def once(
     if key is None:
         return await run()
     key = check_key(key)
-    request_digest = digest(request, payload)
-    kept = answers.find(username, key, request_digest)
-    if kept is not None:
-        return {**kept[1], "replayed": True}
-    answer = await run()
-    answers.keep(username, key, request_digest, 200, answer)
+    request_digest = answers.digest(request, payload)
+    async with answers.locks.hold(username, key):
+        kept = answers.find(username, key, request_digest)
+        if kept is not None:
+            return {**kept[1], "replayed": True}
+        answer = await run()
+        answers.keep(username, key, request_digest, 200, answer)
     return answer

@@ -3,12 +3,30 @@ models give the OpenAPI document its shapes and refuse wrong types early."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from loop.vocabulary import Channel, Module, RejectionKind, Sense, Urgency
+
+MAX_VERSION = 2**31 - 1
+"""The highest version a request may name (far above any incident's)."""
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    """A moment the stores can hold: one that has a UTC time (not, say, the first
+    of January of year 1 at UTC+14)."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("时间超出范围 / the moment is out of range") from None
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_utc_range)]
+"""A date and time with its zone (the loop refuses one without), within range."""
 
 
 class Body(BaseModel):
@@ -39,7 +57,7 @@ class Discovery(Body):
     sense: Sense
     what: str = Field(max_length=2000)
     where: str = Field(max_length=200)
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
     reporter_id: str | None = Field(
         None, max_length=100, description="电话反馈时代录的义警编号 / volunteer logged for"
     )
@@ -83,7 +101,7 @@ class Reason(StepBody):
 class HandOver(StepBody):
     department: str = Field(max_length=100)
     received_by: str = Field(max_length=100)
-    received_at: datetime | None = None
+    received_at: Moment | None = None
 
 
 class Chase(StepBody):

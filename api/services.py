@@ -49,9 +49,15 @@ class Services:
 
     async def wait_for(self, position: int | None) -> bool:
         """Wait (without blocking the event loop) until every read model has applied
-        ``position``; whether it did within the configured timeout."""
+        ``position``; whether it did within the configured timeout.
+
+        A position beyond the log's head was never handed out: it is waited for as
+        the head (everything stored so far), not until the timeout."""
         runner = self.views.runner
         if position is None or runner.caught_up_to(position):
+            return True
+        position = min(position, self.flow.recorder.max_notification_id() or 0)
+        if runner.caught_up_to(position):
             return True
         if self.settings.run_projections:
             return await anyio.to_thread.run_sync(
@@ -73,7 +79,7 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     settings = settings or ApiSettings()
     flow = build_flow(settings)
     views = build_projections(settings, flow, poll_interval=0.5, linger=settings.projection_linger)
-    accounts, answers = Accounts(views.store), Answers(views.store)
+    accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
     services = Services(
         settings=settings,
         flow=flow,

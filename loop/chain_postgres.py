@@ -22,7 +22,7 @@ from typing import Any
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import Cursor
+from psycopg import Cursor, Rollback
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
@@ -90,6 +90,30 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         heads = curs.connection.cursor()
         heads.execute(self.select_heads, (list(wanted), list(wanted.values())), prepare=True)
         self._pending.heads = heads
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, except that an error raised while the ids are read
+        and the chain rows written rolls the whole transaction back. (The library
+        keeps such an error until its transaction block has ended, to spare psycopg
+        a pipeline warning, and so would commit the events without their chain.)"""
+        failed: Exception | None = None
+        ids: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn:  # which translates psycopg's errors
+            with conn.pipeline() as pipeline, conn.transaction() as transaction:
+                if stored_events:
+                    with conn.cursor() as curs:
+                        try:
+                            self._insert_stored_events(curs, stored_events, **kwargs)
+                            pipeline.sync()  # a uniqueness violation is raised here
+                            ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                        except Exception as error:
+                            failed = error
+                            raise Rollback(transaction) from None
+            if failed is not None:
+                raise failed
+        return ids
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

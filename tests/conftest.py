@@ -1,13 +1,18 @@
-"""Shared test configuration: in CI a skipped test is a failure; PostgreSQL fixtures."""
+"""Shared test configuration: in CI a skipped test is a failure; PostgreSQL fixtures;
+the seeded demo database the API and browser tests copy."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from api.config import ApiSettings
+from api.seed import seed_if_empty
+from api.services import build_services
 from tests.postgres import create_postgres_database, drop_postgres_database
 
 POSTGRES_URL_VARIABLE = "LISHU_TEST_POSTGRES_URL"
@@ -48,3 +53,17 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     url = create_postgres_database(postgres_server)
     yield url
     drop_postgres_database(postgres_server, url)
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database seeded once for the session (argon2 hashing is slow on purpose):
+    a folder holding the event store, its key store and the read models."""
+    folder = tmp_path_factory.mktemp("seeded")
+    services = build_services(ApiSettings(database_url=f"sqlite:///{folder}/lishu.db"), start=False)
+    try:
+        assert seed_if_empty(services)
+        services.views.projector.catch_up()
+    finally:
+        services.close()
+    return folder

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
+from aggregates.errors import DomainError
 from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep
@@ -17,6 +18,7 @@ from api.routes.incidents import IdempotencyKey, WaitFor
 from api.schemas import Body, Rows
 from api.services import Services
 from loop import audit, units
+from loop.errors import AccountNotFound
 from loop.vocabulary import Role
 
 router = APIRouter(prefix="/api", tags=["happiness bank 幸福银行"])
@@ -81,8 +83,21 @@ async def _keyed(
     return await once(s.answers, user.username, key, request, body.model_dump(mode="json"), run)
 
 
+class AccountMissing(DomainError):
+    """A read of an account that does not exist (the volunteer was never admitted)."""
+
+    code = "account_not_found"
+
+
+def _account(s: Any, volunteer_id: str) -> Any:
+    try:
+        return s.flow.points_account(volunteer_id)
+    except AccountNotFound as missing:
+        raise AccountMissing(missing.message_zh, missing.message_en, **missing.details) from None
+
+
 def _account_community(s: Any, volunteer_id: str) -> str:
-    community: str = s.flow.points_account(volunteer_id).community
+    community: str = _account(s, volunteer_id).community
     return community
 
 
@@ -101,7 +116,7 @@ async def balance(
 @router.get("/accounts/{volunteer_id}/history", response_model=dict[str, Any])
 async def account_history(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
     """账户流水：每笔存入、兑换、扣减及其依据 / every entry with its basis."""
-    account = s.flow.points_account(volunteer_id)
+    account = _account(s, volunteer_id)
     scope.check_volunteer(user, volunteer_id, account.community)
     return {"volunteer_id": volunteer_id, "entries": audit.history(s.flow, account.id, user.actor)}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from api.deps import CurrentUser, ServicesDep
 from api.idempotency import KeyReused, check_key, once
 from api.masking import masked_case
 from api.schemas import (
+    MAX_VERSION,
     Ack,
     Chase,
     Close,
@@ -31,6 +31,7 @@ from api.schemas import (
     HandOver,
     History,
     IncidentView,
+    Moment,
     NewReport,
     ProposeScore,
     Publicize,
@@ -54,7 +55,12 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", description="重试时保持不变 / the same on every retry"),
 ]
 WaitFor = Annotated[
-    int | None, Query(ge=0, description="先等待投影追上此位置 / wait for this log position")
+    int | None,
+    Query(
+        ge=0,
+        description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
+        "(one beyond the log's head waits for the head)",
+    ),
 ]
 
 
@@ -75,12 +81,19 @@ def report_id(user: User, key: str) -> UUID:
 
 
 def _replayed_report(services: Services, incident_id: UUID, body: Any) -> Ack | None:
-    """The incident a retried report created first, or None if there is none."""
+    """The incident a retried report created first, or None if there is none: for
+    a retry whose first answer was not kept (stored just before a crash, or by
+    another process)."""
     try:
         incident = services.flow.get(incident_id)
     except IncidentNotFound:
         return None
-    if (incident.what, incident.where, incident.module) != (body.what, body.where, body.module):
+    asked: list[str | None] = [body.module.value, body.sense.value, body.what, body.where]
+    found: list[str | None] = [incident.module, incident.sense, incident.what, incident.where]
+    if isinstance(body, NewReport):
+        asked += [body.channel.value, body.urgency.value, body.self_handled_note]
+        found += [incident.channel, incident.urgency, incident.self_handled_note]
+    if asked != found:
         raise KeyReused(
             "该 Idempotency-Key 已用于另一起警情",
             "This Idempotency-Key was used for another report",
@@ -97,23 +110,33 @@ async def _create(
     run: Any,
     **kwargs: Any,
 ) -> Ack:
-    incident_id = None
-    if key is not None:
-        incident_id = report_id(user, check_key(key))
+    if key is None:
+        return _ack(await services.command(run, user.actor, **body.details(), **kwargs))
+    key = check_key(key)
+    answers = services.answers
+    request = answers.digest(run.__name__, body.model_dump(mode="json"))
+    async with answers.locks.hold(user.username, key):
+        kept = answers.find(user.username, key, request)
+        if kept is not None:
+            return Ack(**{**kept[1], "replayed": True})
+        incident_id = report_id(user, key)
         replay = _replayed_report(services, incident_id, body)
         if replay is not None:
             return replay
-    try:
-        ack = await services.command(
-            run, user.actor, incident_id=incident_id, **body.details(), **kwargs
-        )
-    except ConcurrencyConflict:
-        # the same report, retried while the first was being stored
-        replay = _replayed_report(services, incident_id, body) if incident_id else None
-        if replay is None:
-            raise
-        return replay
-    return _ack(ack)
+        try:
+            ack = _ack(
+                await services.command(
+                    run, user.actor, incident_id=incident_id, **body.details(), **kwargs
+                )
+            )
+        except ConcurrencyConflict:
+            # the same report, stored first by another process
+            replay = _replayed_report(services, incident_id, body)
+            if replay is None:
+                raise
+            return replay
+        answers.keep(user.username, key, request, 201, ack.model_dump())
+        return ack
 
 
 @router.post("", response_model=Ack, status_code=201)
@@ -155,11 +178,16 @@ async def _step(
     uid = inputs.incident_id("incident_id", incident_id)
     method = getattr(services.flow, FLOW_METHODS[step])
 
+    def checked() -> FlowAck:
+        # Someone who may not read the incident learns nothing of it from a refusal
+        # (its stage, version or legal steps): refused before the loop is asked.
+        incident = services.flow.get(uid)
+        scope.check_incident(user, incident.community, incident.reporter_id, str(uid))
+        ack: FlowAck = method(user.actor, uid, expected_version=body.expected_version, **kwargs)
+        return ack
+
     async def run() -> dict[str, Any]:
-        ack = await services.command(
-            method, user.actor, uid, expected_version=body.expected_version, **kwargs
-        )
-        return _ack(ack).model_dump()
+        return _ack(await services.command(checked)).model_dump()
 
     payload = None if key is None else body.model_dump(mode="json")  # only a key needs it
     return Ack(**await once(services.answers, user.username, key, f"{step}:{uid}", payload, run))
@@ -362,8 +390,8 @@ async def get_state(
     incident_id: str,
     user: CurrentUser,
     s: ServicesDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: datetime | None = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None,
+    as_of: Moment | None = None,
 ) -> dict[str, Any]:
     """某版本之后或某时刻的状态 / the state right after ``version``, or as of ``as_of``."""
     incident = _readable(s, user, incident_id)

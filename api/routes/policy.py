@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from api.deps import CurrentUser, ServicesDep
+from api.errors import JSON_RESPONSES
 from api.routes.incidents import diagram
 from loop.policy import RULES, SCOPE_LABELS
 from loop.stages import LOOP, STAGES, STEPS
@@ -54,7 +55,7 @@ async def policy(_user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
     }
 
 
-@router.get("/diagram", response_class=PlainTextResponse)
+@router.get("/diagram", response_class=PlainTextResponse, responses=JSON_RESPONSES)
 async def loop_diagram(_user: CurrentUser) -> str:
     """闭环的 Mermaid 状态图 / the loop as a Mermaid state diagram."""
     return diagram(None)

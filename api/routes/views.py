@@ -6,7 +6,6 @@ Every answer comes from the projection tables, never from replaying events; pass
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -16,7 +15,7 @@ from api.accounts import User
 from api.deps import CurrentUser, ServicesDep
 from api.masking import masked_case
 from api.routes.incidents import WaitFor
-from api.schemas import Rows
+from api.schemas import Moment, Rows
 from loop.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["read models 看板与统计"])
@@ -60,7 +59,7 @@ async def backlog_summary(
 
 @router.get("/backlog/as-of", response_model=Rows)
 async def backlog_as_of(
-    user: CurrentUser, s: ServicesDep, moment: datetime, unit: Unit = None
+    user: CurrentUser, s: ServicesDep, moment: Moment, unit: Unit = None
 ) -> Rows:
     """某一时刻的待办（审计）/ the unit's backlog as it stood at ``moment``."""
     chosen = _unit(user, unit)

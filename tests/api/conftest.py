@@ -1,4 +1,5 @@
-"""The HTTP service over a copy of a seeded demo database, one per test."""
+"""The HTTP service over a copy of a seeded demo database: in process, one per
+test (``api``), or as a server process of its own, one per module (``server``)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,8 @@ from api.app import create_app
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD, seed_if_empty
 from api.services import build_services
-
-
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database seeded once for the session (argon2 hashing is slow on purpose)."""
-    folder = tmp_path_factory.mktemp("seeded")
-    services = build_services(ApiSettings(database_url=f"sqlite:///{folder}/lishu.db"), start=False)
-    try:
-        assert seed_if_empty(services)
-        services.views.projector.catch_up()
-    finally:
-        services.close()
-    return folder
+from tests.api.served import Http, Server, Tokens, copy_database
+from tests.postgres import create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture
@@ -34,6 +24,29 @@ def database(seeded: Path, tmp_path: Path) -> str:
     for each in seeded.iterdir():
         shutil.copy(each, tmp_path / each.name)
     return f"sqlite:///{tmp_path}/lishu.db"
+
+
+@pytest.fixture(scope="session")
+def seeded_postgres(postgres_server: str) -> Iterator[str]:
+    """A demo database seeded once for the session on PostgreSQL, as a template."""
+    url = create_postgres_database(postgres_server)
+    services = build_services(ApiSettings(database_url=url), start=False)
+    try:
+        assert seed_if_empty(services)
+        services.views.projector.catch_up()
+    finally:
+        services.close()
+    yield url
+    drop_postgres_database(postgres_server, url)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str, seeded_postgres: str) -> Iterator[str]:
+    """A copy of the seeded PostgreSQL database for one test, dropped afterwards."""
+    template = seeded_postgres.rsplit("/", 1)[1]
+    url = create_postgres_database(postgres_server, template=template)
+    yield url
+    drop_postgres_database(postgres_server, url)
 
 
 class Api:
@@ -68,3 +81,27 @@ def api(database: str) -> Iterator[Api]:
     app = create_app(ApiSettings(database_url=database))
     with TestClient(app) as client:
         yield Api(client)
+
+
+@pytest.fixture(scope="session")
+def tokens() -> Tokens:
+    return Tokens()
+
+
+@pytest.fixture(scope="module")
+def server(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``lishu serve`` on a copy of the seeded database, one for the module."""
+    running = Server(copy_database(seeded, tmp_path_factory.mktemp("served"))).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def http(server: Server, tokens: Tokens) -> Iterator[Http]:
+    client = Http(server.url, tokens)
+    try:
+        yield client
+    finally:
+        client.close()

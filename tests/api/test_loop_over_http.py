@@ -1,11 +1,23 @@
-"""Every branch of the loop driven through HTTP only, as the logged-in users."""
+"""Every branch of the loop driven through HTTP only, as the logged-in users, on the
+embedded SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from loop.volunteers import id_check_digit
 from tests.api.conftest import Api
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str:
+    """The service's one database: a copy of the seeded demo on either store."""
+    name = "database" if request.param == "sqlite" else "postgres_database"
+    url: str = request.getfixturevalue(name)
+    return url
+
 
 HAZARD = {
     "module": "hazard_screening",

@@ -73,6 +73,29 @@ class TestInMemory(PersistenceContract):
 class DurableContract(PersistenceContract):
     """What every store that outlives the process must do."""
 
+    def test_an_error_while_chaining_stores_no_event(
+        self, flow: IncidentFlow, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        first = flow.report_new(
+            demo.RIDER, channel="app", module="hazard_screening", sense="seen",
+            what="井盖丢失", where="幸福路",
+        )  # fmt: skip
+
+        def broken(*_: object) -> None:
+            raise RuntimeError("chain computation failed")
+
+        # chain_postgres first: importing it binds loop.chain's chain_rows as it is then
+        for module in ("loop.chain_postgres", "loop.chain"):
+            monkeypatch.setattr(f"{module}.chain_rows", broken)
+        with pytest.raises(RuntimeError, match="chain computation failed"):
+            flow.accept(demo.OFFICER_XF, UUID(first.incident_id))
+        monkeypatch.undo()
+        # nothing of the refused write was kept: not the event, not a chain row
+        assert flow.recorder.max_notification_id() == first.position
+        assert flow.get(UUID(first.incident_id)).version == first.version
+        with open_chain_reader(database_url) as reader:
+            assert verify(reader).intact
+
     def test_events_survive_a_restart(self, database_url: str, flow: IncidentFlow) -> None:
         ids = demo.run(flow)
         reopened = build_flow(Settings(database_url=database_url))

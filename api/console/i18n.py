@@ -1,0 +1,432 @@
+"""Every word the console shows, in zh-CN (the default) and English.
+
+Page text is looked up by key with :func:`text`; the loop's closed vocabularies
+(stages, steps, modules, roles ...) by kind and value with :func:`label`, whose
+Chinese comes from the loop's own declarations.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aggregates.volunteer import OCCUPATIONS
+from api.units import unit_label
+from loop.stages import STAGES, STEPS
+from loop.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop.vocabulary import Urgency as UrgencyKind
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # frame
+    "product": ("梨城义警闭环", "Lishu Loop"),
+    "product_sub": ("警情研判工作台", "Triage console"),
+    "nav.board": ("待办看板", "Backlog"),
+    "nav.cases": ("全部警情", "All incidents"),
+    "nav.me": ("我的", "My page"),
+    "nav.report": ("上报警情", "Report"),
+    "nav.audit": ("审计", "Audit"),
+    "nav.stats": ("统计", "Statistics"),
+    "nav.logout": ("退出", "Log out"),
+    "lang.switch": ("English", "中文"),
+    "footer": (
+        "梨树县公安局 · 梨城义警“八项规章制度”闭环管理",
+        "Lishu County Public Security Bureau · the eight-step closed loop",
+    ),
+    # login
+    "login.title": ("登录", "Log in"),
+    "login.username": ("用户名", "User name"),
+    "login.password": ("密码", "Password"),
+    "login.submit": ("登录", "Log in"),
+    "login.hint": ("使用单位分配的账号登录。", "Log in with the account your unit gave you."),
+    "login.demo_password": (
+        "演示账号的密码均为 {password}。",
+        "Every demo account's password is {password}.",
+    ),
+    "login.demo": ("演示账号", "Demo accounts"),
+    # board
+    "board.title": ("待办看板", "Backlog board"),
+    "board.open": ("在办", "Open"),
+    "board.overdue": ("已超期", "Overdue"),
+    "board.urgent": ("紧急", "Urgent"),
+    "board.unit": ("单位", "Unit"),
+    "board.module": ("模块", "Module"),
+    "board.age": ("时长", "Age"),
+    "board.all": ("全部", "All"),
+    "board.overdue_only": ("只看超期", "Overdue only"),
+    "board.filter": ("筛选", "Filter"),
+    "board.empty": ("暂无", "None"),
+    "board.due": ("时限", "Due"),
+    "board.overdue_by": ("超期", "overdue"),
+    "board.left": ("剩余", "left"),
+    "board.opened": ("已历时", "open for"),
+    "age.any": ("不限", "Any"),
+    "age.1d": ("超过1天", "Over 1 day"),
+    "age.3d": ("超过3天", "Over 3 days"),
+    "age.7d": ("超过7天", "Over 7 days"),
+    "col.intake": ("待研判", "To triage"),
+    "col.handling": ("处置中", "Handling"),
+    "col.escalated": ("提级上交", "Escalated"),
+    "col.diverted": ("分流移交", "Diverted"),
+    "col.outcome": ("待考评", "To score"),
+    "col.scoring": ("考评签字", "Co-signing"),
+    "col.reward": ("待兑现", "To reward"),
+    "col.closing": ("待办结", "To close"),
+    # cases list
+    "cases.title": ("全部警情", "All incidents"),
+    "cases.stage": ("阶段", "Stage"),
+    "cases.what": ("内容", "What"),
+    "cases.where": ("地点", "Where"),
+    "cases.opened": ("反馈时间", "Opened"),
+    "cases.points": ("积分", "Points"),
+    # incident
+    "incident.title": ("警情详情", "Incident"),
+    "incident.what": ("警情内容", "What"),
+    "incident.where": ("地点", "Where"),
+    "incident.module": ("模块", "Module"),
+    "incident.sense": ("发现方式", "Found by"),
+    "incident.channel": ("反馈方式", "Channel"),
+    "incident.urgency": ("紧急程度", "Urgency"),
+    "incident.community": ("所在社区", "Community"),
+    "incident.owner": ("当前承办", "Owned by"),
+    "incident.due": ("办理时限", "Due"),
+    "incident.reporter": ("反馈义警", "Reporter"),
+    "incident.version": ("版本", "Version"),
+    "incident.outcome": ("落办结果", "Outcome"),
+    "incident.handover": ("移交记录", "Handover"),
+    "incident.score": ("考评", "Score"),
+    "incident.timeline": ("办理经过", "Timeline"),
+    "incident.loop": ("闭环进度", "Loop progress"),
+    "incident.actions": ("可执行的操作", "What you can do now"),
+    "incident.no_actions": (
+        "当前阶段没有需要您办理的操作。",
+        "Nothing for you to do at this stage.",
+    ),
+    "incident.done": ("已办理：", "Done: "),
+    "incident.mermaid": ("闭环图（Mermaid 源文本）", "Loop diagram (Mermaid source)"),
+    "incident.next": ("可能的下一步", "Possible next steps"),
+    "incident.passed": ("已经过", "passed"),
+    "incident.current": ("当前", "now"),
+    "incident.audit": ("历史回放", "Replay history"),
+    "incident.handed_to": ("移交至", "Handed to"),
+    "incident.received_by": ("接收人", "Received by"),
+    "incident.signatures": ("已签字", "Signed by"),
+    # step forms
+    "f.submit": ("提交", "Submit"),
+    "f.reason": ("理由", "Reason"),
+    "f.department": ("接收部门", "Department"),
+    "f.received_by": ("接收人", "Received by"),
+    "f.received_at": ("接收时间（可选）", "Received at (optional)"),
+    "f.asked": ("催办对象", "Asked"),
+    "f.answer": ("答复情况", "Answer"),
+    "f.summary": ("处置情况", "Summary"),
+    "f.item": ("考评项目", "Item"),
+    "f.points": ("分值", "Points"),
+    "f.basis": ("考评依据", "Basis"),
+    "f.title": ("宣传标题", "Title"),
+    "f.redaction_note": ("脱敏审核说明", "Redaction review"),
+    "f.note": ("办结说明（可选）", "Note (optional)"),
+    "f.kind": ("驳回类型", "Kind"),
+    "f.related_id": ("相关警情编号（重复、合并时填写）", "Related incident (duplicate, merged)"),
+    "f.channel": ("反馈方式", "Channel"),
+    "f.urgency": ("紧急程度", "Urgency"),
+    "f.self_handled_note": (
+        "已现场自行处置的，请说明（可选）",
+        "If you handled it on site, say how (optional)",
+    ),
+    "f.module": ("所属模块", "Module"),
+    "f.sense": ("发现方式", "How you found it"),
+    "f.what": ("发现了什么", "What you found"),
+    "f.where": ("具体地点", "Exactly where"),
+    "f.reporter_id": ("代录义警编号（可选）", "Volunteer logged for (optional)"),
+    "f.confirm_hint": ("确认后将记录您的姓名与时间。", "Your name and the time are recorded."),
+    # volunteer
+    "me.title": ("我的义警账户", "My volunteer account"),
+    "me.balance": ("可用积分", "Points to spend"),
+    "me.score": ("累计得分", "Score"),
+    "me.earned": ("累计获得", "Earned"),
+    "me.redeemed": ("已兑换", "Redeemed"),
+    "me.star": ("星级", "Stars"),
+    "me.no_star": ("未评星", "No star yet"),
+    "me.rank": ("排名", "Rank"),
+    "me.rank.community": ("社区", "community"),
+    "me.rank.station": ("派出所", "station"),
+    "me.rank.county": ("全县", "county"),
+    "me.reports": ("我反馈的警情", "My reports"),
+    "me.no_reports": ("还没有反馈过警情。", "No reports yet."),
+    "me.catalogue": ("幸福银行 · 爱心兑换", "Happiness Bank · goods"),
+    "me.price": ("积分", "points"),
+    "me.stock": ("库存", "in stock"),
+    "me.limit": ("每人限兑", "per person"),
+    "me.redeem": ("兑换", "Redeem"),
+    "me.redeemed_ok": ("兑换成功：", "Redeemed: "),
+    "me.why.balance": ("积分不足", "Not enough points"),
+    "me.why.stock": ("已兑完", "Out of stock"),
+    "me.why.limit": ("已达兑换上限", "Limit reached"),
+    "me.donor": ("捐赠", "donated by"),
+    "me.ledger": ("积分流水", "Points ledger"),
+    "me.leaderboard": ("本社区积分榜", "Community leaderboard"),
+    "me.new_report": ("上报新警情", "Report something"),
+    # report
+    "report.title": ("上报警情", "Report an incident"),
+    "report.lede": (
+        "发现矛盾纠纷、安全隐患等情况，请如实填写。紧急情况请立即电话报告社区警务室或拨打110。",
+        "Describe what you found. In an emergency phone the community police office or 110 now.",
+    ),
+    "report.phone_lede": (
+        "电话反馈的警情由警务室代为录入，紧急警情按1-3-5分钟响应圈处置。",
+        "Phone reports are logged by the office; urgent ones run on the 1-3-5-minute clock.",
+    ),
+    "report.submit": ("提交反馈", "Send report"),
+    "report.sent": ("已反馈，警务室将尽快研判。", "Sent: the office will triage it shortly."),
+    # audit
+    "audit.title": ("审计", "Audit"),
+    "audit.open_incident": ("查阅警情历史", "Open an incident's history"),
+    "audit.incident_id": ("警情编号", "Incident id"),
+    "audit.open": ("查阅", "Open"),
+    "audit.replay": ("历史回放", "History replay"),
+    "audit.version": ("第{n}版（共{total}版）", "Version {n} of {total}"),
+    "audit.state": ("该版本之后的状态", "State after this version"),
+    "audit.event": ("本版本事件", "This version's event"),
+    "audit.backlog_as_of": ("历史待办", "Backlog as of a past moment"),
+    "audit.moment": ("时刻（北京时间）", "Moment (China time)"),
+    "audit.show": ("查看", "Show"),
+    "audit.count": ("共{n}件在办", "{n} open"),
+    "audit.verify": ("校验存储历史", "Verify the stored history"),
+    "audit.intact": ("历史完好", "History intact"),
+    "audit.damaged": ("发现篡改", "Tampering found"),
+    "audit.recent": ("近期警情", "Recent incidents"),
+    "audit.owner": ("承办单位", "Owner"),
+    "audit.field": ("字段", "Field"),
+    "audit.value": ("值", "Value"),
+    "audit.changed": ("本版变化", "changed here"),
+    # stats
+    "stats.title": ("统计分析", "Statistics"),
+    "stats.period": ("月份", "Month"),
+    "stats.by_module": ("各模块警情数", "Incidents by module"),
+    "stats.by_month": ("各月警情数", "Incidents by month"),
+    "stats.outcomes": ("落办与结果", "Outcomes"),
+    "stats.leaderboard": ("义警积分榜", "Volunteer leaderboard"),
+    "stats.rank": ("名次", "Rank"),
+    "stats.volunteer": ("义警", "Volunteer"),
+    "stats.score": ("得分", "Score"),
+    "stats.balance": ("余额", "Balance"),
+    "stats.source": (
+        "数据来自统计投影，每次办理后自动更新。",
+        "Figures come from the statistics projection, updated after every step.",
+    ),
+    "stats.none": ("暂无数据", "No data"),
+    "metric.discovered": ("发现", "Discovered"),
+    "metric.reported": ("反馈", "Reported"),
+    "metric.escalated": ("提级上交", "Escalated"),
+    "metric.diverted": ("分流", "Diverted"),
+    "metric.rewarded": ("奖励兑现", "Rewarded"),
+    "metric.publicized": ("典型宣传", "Publicized"),
+    "metric.closed": ("办结", "Closed"),
+    "metric.points": ("奖励积分", "Points"),
+    "metric.rejected": ("驳回", "Rejected"),
+    # misc
+    "none": ("—", "—"),
+    "back": ("返回", "Back"),
+    "minutes": ("{n}分钟", "{n} min"),
+    "hours": ("{n}小时", "{n} h"),
+    "days": ("{n}天", "{n} d"),
+    "stars": ("{n}星", "{n}★"),
+    "error.title": ("无法完成", "Could not be done"),
+}
+
+FIELDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "channel": "反馈方式",
+        "owner_role": "承办角色",
+        "stage": "阶段",
+        "urgency": "紧急程度",
+        "version": "版本",
+        "closing_note": "办结说明",
+        "community": "所在社区",
+        "diversion": "分流",
+        "due_at": "办理时限",
+        "escalations": "提级记录",
+        "follow_ups": "落办跟踪",
+        "handover": "移交记录",
+        "informant": "知情人",
+        "last_actor": "最后操作人",
+        "module": "模块",
+        "occurred_at": "发生时间",
+        "outcome": "落办结果",
+        "owner_unit": "承办单位",
+        "publicity_title": "宣传标题",
+        "redaction_note": "脱敏审核说明",
+        "rejection": "驳回",
+        "reporter_id": "反馈义警",
+        "returns": "退回记录",
+        "rewarded_points": "奖励积分",
+        "score": "考评",
+        "self_handled_note": "自行处置说明",
+        "sense": "发现方式",
+        "tier": "处置层级",
+        "victims": "受害人",
+        "what": "警情内容",
+        "where": "地点",
+    },
+    "en": {
+        "channel": "Channel",
+        "owner_role": "Owner role",
+        "stage": "Stage",
+        "urgency": "Urgency",
+        "version": "Version",
+        "closing_note": "Closing note",
+        "community": "Community",
+        "diversion": "Diversion",
+        "due_at": "Due",
+        "escalations": "Escalations",
+        "follow_ups": "Follow-ups",
+        "handover": "Handover",
+        "informant": "Informant",
+        "last_actor": "Last actor",
+        "module": "Module",
+        "occurred_at": "Occurred at",
+        "outcome": "Outcome",
+        "owner_unit": "Owner unit",
+        "publicity_title": "Publicity title",
+        "redaction_note": "Redaction review",
+        "rejection": "Rejection",
+        "reporter_id": "Reporter",
+        "returns": "Returns",
+        "rewarded_points": "Points credited",
+        "score": "Score",
+        "self_handled_note": "Self-handled note",
+        "sense": "Found by",
+        "tier": "Tier",
+        "victims": "Victims",
+        "what": "What",
+        "where": "Where",
+    },
+}
+"""The names of an incident's recorded fields, as the auditor's replay lists them."""
+
+EN_LABELS: dict[str, dict[str, str]] = {
+    "stage": {
+        "discovered": "Discovered",
+        "reported": "Reported, to triage",
+        "handling_community": "Handled by the community officer",
+        "escalated_to_station": "Escalated to the station",
+        "handling_station": "Handled by the station",
+        "escalated_to_county": "Escalated to the county",
+        "handling_county": "Dispatched by the county",
+        "diverted": "Diverted to the community",
+        "handed_over": "Handed to a department",
+        "outcome_recorded": "Outcome recorded, to score",
+        "score_proposed": "Score awaiting signatures",
+        "scored": "Score in effect",
+        "rewarded": "Rewarded",
+        "publicized": "Publicized",
+        "closed": "Closed",
+        "rejected": "Rejected",
+    },
+    "step": {
+        "report": "Report",
+        "accept": "Accept",
+        "escalate": "Escalate",
+        "return": "Return",
+        "divert": "Divert",
+        "hand_over": "Hand over",
+        "chase": "Chase",
+        "record_outcome": "Record outcome",
+        "confirm_self_handled": "Confirm self-handled",
+        "propose_score": "Propose score",
+        "sign_score": "Sign score",
+        "reward": "Reward",
+        "publicize": "Publicize",
+        "close": "Close",
+        "reject": "Reject",
+    },
+    "module": {
+        "dispute_screening": "Dispute screening",
+        "information_collection": "Information collection",
+        "anti_fraud": "Anti-fraud publicity",
+        "hazard_screening": "Hazard screening",
+        "traffic_safety": "Traffic safety",
+        "patrol_prevention": "Patrol prevention",
+    },
+    "sense": {"seen": "Seen", "heard": "Heard", "smelled": "Smelled", "sensed": "Sensed"},
+    "channel": {"app": "App", "phone": "Phone"},
+    "urgency": {"general": "General", "urgent": "Urgent"},
+    "role": {
+        "volunteer": "Volunteer",
+        "auxiliary": "Auxiliary",
+        "community_officer": "Community officer",
+        "community_cadre": "Community cadre",
+        "community_director": "Community director",
+        "station_officer": "Station officer",
+        "county_officer": "County dispatch officer",
+        "publicity_officer": "Publicity section",
+        "auditor": "Auditor",
+        "admin": "Administrator",
+    },
+    "rejection": {"duplicate": "Duplicate", "unfounded": "Unfounded", "merged": "Merged"},
+    "outcome": {
+        "handled_locally": "Handled by the community officer",
+        "self_handled": "Self-handled on site",
+        "station": "Outcome from the station",
+        "county": "Outcome from the county",
+        "department": "Outcome from the department",
+    },
+    "occupation": {
+        "delivery_rider": "Delivery rider",
+        "courier": "Courier",
+        "meter_reader": "Meter reader",
+        "taxi_driver": "Taxi driver",
+        "sanitation_worker": "Sanitation worker",
+        "city_management": "City management",
+        "resident_volunteer": "Resident volunteer",
+    },
+    "unit": {
+        "lishu": "Lishu County PSB",
+        "lishu/chaoyang": "Chaoyang Police Station",
+        "lishu/chaoyang/xingfu": "Xingfu Community",
+        "lishu/chaoyang/heping": "Heping Community",
+    },
+}
+
+ZH_LABELS: dict[str, dict[str, str]] = {
+    "stage": STAGES,
+    "step": STEPS,
+    "module": dict(LABELS[Module]),
+    "sense": dict(LABELS[Sense]),
+    "channel": dict(LABELS[Channel]),
+    "urgency": dict(LABELS[UrgencyKind]),
+    "role": dict(LABELS[Role]),
+    "rejection": dict(LABELS[RejectionKind]),
+    "outcome": dict(LABELS[OutcomeSource]),
+    "occupation": OCCUPATIONS,
+}
+
+
+def lang_of(value: str | None) -> Lang:
+    return "en" if value == "en" else "zh"
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    """The page text under ``key``; ``{name}`` places filled from ``values``."""
+    zh, en = TEXT.get(key, (key, key))
+    chosen = en if lang == "en" else zh
+    return chosen.format(**values) if values else chosen
+
+
+def label(kind: str, value: str | None, lang: Lang) -> str:
+    """A vocabulary value's name (``kind``: stage, step, module, role, unit ...)."""
+    if value is None:
+        return text("none", lang)
+    if kind == "unit" and lang == "zh":
+        return unit_label(value)
+    if kind == "field":
+        return FIELDS[lang].get(value, value)
+    table = (EN_LABELS if lang == "en" else ZH_LABELS).get(kind, {})
+    return table.get(value, value)
+
+
+def message(error: dict[str, object], lang: Lang) -> str:
+    """A refusal's message in the reader's language (the API's own words)."""
+    return str(error.get("message_en" if lang == "en" else "message_zh", ""))
