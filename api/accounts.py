@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pwdlib import PasswordHash
-from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import Boolean, Column, DateTime, MetaData, Select, String, Table, select
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.actor import Actor
@@ -46,6 +46,13 @@ _DUMMY_HASH = _hasher.hash("lishu-no-such-user")
 RECHECK_SECONDS = 1.0
 """How long a process trusts an enabled account it read before reading it again."""
 REMEMBERED = 10_000  # enabled accounts remembered; all are forgotten when there are more
+
+
+def _users() -> Select[tuple[str, str, str, str, bool]]:
+    """The columns a :class:`User` is made of, in its order."""
+    return select(
+        users.c.username, users.c.role, users.c.unit, users.c.display_name, users.c.disabled
+    )
 
 
 class AccountError(InvalidInput):
@@ -131,15 +138,7 @@ class Accounts:
 
     def get(self, username: str) -> User | None:
         with self.store.read() as conn:
-            row = conn.execute(
-                select(
-                    users.c.username,
-                    users.c.role,
-                    users.c.unit,
-                    users.c.display_name,
-                    users.c.disabled,
-                ).where(users.c.username == username)
-            ).first()
+            row = conn.execute(_users().where(users.c.username == username)).first()
         return None if row is None else User(*row)
 
     def enabled(self, username: str) -> User | None:
@@ -182,15 +181,7 @@ class Accounts:
 
     def all(self) -> list[User]:
         with self.store.read() as conn:
-            rows = conn.execute(
-                select(
-                    users.c.username,
-                    users.c.role,
-                    users.c.unit,
-                    users.c.display_name,
-                    users.c.disabled,
-                ).order_by(users.c.unit, users.c.username)
-            ).all()
+            rows = conn.execute(_users().order_by(users.c.unit, users.c.username)).all()
         return [User(*r) for r in rows]
 
     def count(self) -> int:
