@@ -6,12 +6,14 @@ keeps personal-data keys apart from the events by default.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import psycopg
+from psycopg import errors
 
 from loop.bootstrap import keys_database_url, postgres_conninfo
 
@@ -35,11 +37,22 @@ def create_database(server_url: str, prefix: str, template: str = "template0") -
     return url
 
 
-def drop_database(server_url: str, database_url: str) -> None:
-    """Drop a database made by :func:`create_database` and its key database."""
-    with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
-        for url in (database_url, keys_database_url(database_url)):
-            admin.execute(f"DROP DATABASE IF EXISTS {_name(url)} WITH (FORCE)")
+def drop_database(server_url: str, database_url: str, attempts: int = 40) -> None:
+    """Drop a database made by :func:`create_database` and its key database.
+
+    ``WITH (FORCE)`` ends our own connections, but may not end a server process of
+    another role that is briefly in the database (an autovacuum worker on a new
+    database): then it is tried again a moment later."""
+    for url in (database_url, keys_database_url(database_url)):
+        for attempt in range(attempts):
+            try:  # a connection of its own each time: a refused drop may break it
+                with psycopg.connect(postgres_conninfo(server_url), autocommit=True) as admin:
+                    admin.execute(f"DROP DATABASE IF EXISTS {_name(url)} WITH (FORCE)")
+                break
+            except (errors.InsufficientPrivilege, errors.ObjectInUse):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.25)
 
 
 @contextmanager
