@@ -7,7 +7,6 @@ incident's new version and the log position to wait for.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -310,10 +309,7 @@ def _register(route: StepRoute) -> None:
         "return": Ack,
     }
     if not route.optional_body:
-        endpoint.__defaults__ = (None,)  # only the key has a default
-        params = list(inspect.signature(endpoint).parameters.values())
-        params[3] = params[3].replace(default=inspect.Parameter.empty)
-        endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        endpoint.__defaults__ = (None,)  # only the key has a default: the body is required
     endpoint.__name__ = route.step
     endpoint.__doc__ = route.summary
     router.post(
