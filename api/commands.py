@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -24,11 +26,19 @@ def _settings(database_url: str | None) -> ApiSettings:
     return ApiSettings(database_url=database_url) if database_url else ApiSettings()
 
 
-def _accounts(database_url: str | None) -> tuple[Accounts, Store]:
+@contextmanager
+def _accounts(database_url: str | None) -> Iterator[Accounts]:
+    """The accounts table; a refusal is printed and exits with status 2."""
     store = Store.from_url(read_model_url(_settings(database_url)))
-    accounts = Accounts(store)
-    accounts.setup()
-    return accounts, store
+    try:
+        accounts = Accounts(store)
+        accounts.setup()
+        yield accounts
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.dispose()
 
 
 @users_app.command("add")
@@ -43,14 +53,8 @@ def add_user(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an account (the password is asked for unless given)."""
-    accounts, store = _accounts(database_url)
-    try:
+    with _accounts(database_url) as accounts:
         user = accounts.create(username, password, role=role, unit=unit, display_name=name)
-    except DomainError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        store.dispose()
     typer.echo(f"已创建 created {user.username} ({label(user.role)}, {user.unit})")
 
 
@@ -67,28 +71,19 @@ def enable_user(username: str, database_url: DatabaseUrl = None) -> None:
 
 
 def _set(username: str, disabled: bool, database_url: str | None) -> None:
-    accounts, store = _accounts(database_url)
-    try:
+    with _accounts(database_url) as accounts:
         accounts.set_disabled(username, disabled)
-    except DomainError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-    finally:
-        store.dispose()
     typer.echo(f"{'已停用 disabled' if disabled else '已启用 enabled'} {username}")
 
 
 @users_app.command("list")
 def list_users(database_url: DatabaseUrl = None) -> None:
     """Every account with its role and unit."""
-    accounts, store = _accounts(database_url)
-    try:
+    with _accounts(database_url) as accounts:
         for user in accounts.all():
             state = "（已停用 disabled）" if user.disabled else ""
             who = f"{user.username:<14} {label(user.role):<10} {user.unit:<28}"
             typer.echo(f"{who} {user.display_name}{state}")
-    finally:
-        store.dispose()
 
 
 def register(app: typer.Typer) -> None:
