@@ -58,9 +58,12 @@ async def console_user(request: Request, services: ServicesDep) -> User:
 def peek_user(request: Request, services: Services) -> User | None:
     """The session's user if it is valid, for pages that show without one."""
     token = token_of(request)
-    username = services.tokens.subject(token) if token else None
-    user = services.accounts.get(username) if username else None
-    return None if user is None or user.disabled else user
+    if token is None:
+        return None
+    try:
+        return user_for_token(services, token)
+    except DomainError:
+        return None
 
 
 ConsoleUser = Annotated[User, Depends(console_user)]
