@@ -59,13 +59,9 @@ def extra_volunteers() -> list[tuple[Actor, str, str]]:
 
 def enrol_extra(flow: IncidentFlow) -> list[Actor]:
     volunteers = Volunteers(flow)
-    staff = {
-        demo.XINGFU: (demo.CADRE_XF, demo.OFFICER_XF),
-        demo.HEPING: (demo.CADRE_HP, demo.OFFICER_HP),
-    }
     admitted = []
     for n, (person, name, occupation) in enumerate(extra_volunteers(), start=100):
-        cadre, officer = staff[person.unit]
+        cadre, _, officer = demo.DIRECTORS[person.unit]
         volunteers.apply(
             cadre,
             volunteer_id=person.id,
