@@ -10,8 +10,9 @@ recomputes both from the stored rows alone.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
+from hashlib import sha256
 from typing import Any
 from uuid import UUID
 
@@ -26,22 +27,45 @@ def _field(value: bytes) -> bytes:
     return len(value).to_bytes(8, "big") + value
 
 
+@lru_cache(maxsize=65_536)
+def _text_field(text: str) -> bytes:
+    return _field(text.encode())
+
+
+@lru_cache(maxsize=65_536)
+def _version_field(version: int) -> bytes:
+    return _field(str(version).encode())
+
+
 def event_digest(
     previous: bytes, originator_id: str, version: int, topic: str, state: bytes
 ) -> bytes:
-    """The digest of one stored event, chained to its aggregate's previous digest."""
-    return hashlib.sha256(
-        previous
-        + _field(originator_id.encode())
-        + _field(str(version).encode())
-        + _field(topic.encode())
-        + _field(bytes(state))
+    """The digest of one stored event, chained to its aggregate's previous digest.
+
+    SHA-256 over the previous digest, then the aggregate key, the version in
+    decimal, the topic and the stored state bytes, each preceded by its length
+    as 8 bytes big-endian. The encodings of keys, versions and topics repeat
+    from event to event and are kept (the verifier meets each key many times
+    in a row).
+    """
+    state = bytes(state)
+    return sha256(
+        b"".join(
+            (
+                previous,
+                _text_field(originator_id),
+                _version_field(version),
+                _text_field(topic),
+                len(state).to_bytes(8, "big"),
+                state,
+            )
+        )
     ).digest()
 
 
 def log_link(previous: bytes, notification_id: int, digest: bytes) -> bytes:
     """The log chain value after notification ``notification_id``."""
-    return hashlib.sha256(previous + notification_id.to_bytes(8, "big") + digest).digest()
+    return sha256(previous + notification_id.to_bytes(8, "big") + digest).digest()
 
 
 def originator_key(originator_id: UUID | str) -> str:

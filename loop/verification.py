@@ -42,6 +42,9 @@ EVENTS_TABLE = "stored_events"
 POSTGRES_EVENTS_TABLE = f"{IncidentFlow.name.lower()}_events"  # the library's name for it
 SEALS_TABLE = "chain_seals"
 BATCH = 5000
+CHAIN_ALONE = (  # the log pass when every chain row's event is known to be in place
+    f"SELECT notification_id, digest, log_chain FROM {CHAIN_TABLE} ORDER BY notification_id"
+)
 
 Progress = Callable[[int, int], None]
 
@@ -119,14 +122,37 @@ def _no_chain() -> InvalidInput:
 class ChainReader(ABC):
     """What verification and sealing read and write, whatever the store."""
 
-    @abstractmethod
-    def count(self) -> int:
-        """The number of chain rows."""
+    placeholder = "?"
 
     @abstractmethod
-    def chain_in_log_order(self) -> Iterator[tuple[Any, ...]]:
-        """(notification id, chained id, chained version, digest, log chain,
-        stored id or None, stored version or None), streamed."""
+    def _fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """One row of a query, read in the reader's snapshot."""
+
+    def count(self) -> int:
+        """The number of chain rows."""
+        row = self._fetch_one(f"SELECT COUNT(*) FROM {CHAIN_TABLE}")
+        assert row is not None
+        return int(row[0])
+
+    def chained(self, notification_id: int) -> tuple[str, int]:
+        """The aggregate key and version chained at a notification."""
+        row = self._fetch_one(
+            f"SELECT originator_id, originator_version FROM {CHAIN_TABLE} "
+            f"WHERE notification_id = {self.placeholder}",
+            (notification_id,),
+        )
+        assert row is not None
+        return row[0], row[1]
+
+    @abstractmethod
+    def chain_in_log_order(self, with_events: bool = True) -> Iterator[tuple[Any, ...]]:
+        """(notification id, digest, log chain, chained id, chained version,
+        stored id or None, stored version or None), streamed.
+
+        Without ``with_events`` the chain table is read alone, for the first
+        three: enough once the aggregate pass has found every chain row's event
+        in place.
+        """
 
     @abstractmethod
     def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
@@ -155,11 +181,17 @@ class ChainReader(ABC):
 
 
 class SQLiteChainReader(ChainReader):
-    """Reads events, chain rows and seals straight from an SQLite file."""
+    """Reads events, chain rows and seals straight from an SQLite file.
+
+    Reads share one read transaction, so both passes see the same snapshot of a
+    file other processes go on writing (WAL); a seal is written in its own.
+    """
 
     def __init__(self, path: str) -> None:
         try:  # an existing file only: a mistyped path must not create an empty one
-            self.connection = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=rw", uri=True)
+            self.connection = sqlite3.connect(
+                Path(path).resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None
+            )
         except sqlite3.OperationalError:
             raise _no_chain() from None
         (tables,) = self.connection.execute(
@@ -173,19 +205,25 @@ class SQLiteChainReader(ChainReader):
     def close(self) -> None:
         self.connection.close()
 
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        if not self.connection.in_transaction:
+            self.connection.execute("BEGIN")
+        return self.connection.execute(sql, params)
+
     def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        cursor = self.connection.execute(sql, params)
-        while rows := cursor.fetchmany(BATCH):
-            yield from rows
+        cursor = self._read(sql, params)
+        return itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(BATCH), []))
 
-    def count(self) -> int:
-        (n,) = self.connection.execute(f"SELECT COUNT(*) FROM {CHAIN_TABLE}").fetchone()
-        return int(n)
+    def _fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._read(sql, params).fetchone()
+        return row
 
-    def chain_in_log_order(self) -> Iterator[tuple[Any, ...]]:
+    def chain_in_log_order(self, with_events: bool = True) -> Iterator[tuple[Any, ...]]:
+        if not with_events:
+            return self._stream(CHAIN_ALONE)
         return self._stream(
-            f"SELECT c.notification_id, c.originator_id, c.originator_version, c.digest, "
-            f"c.log_chain, e.originator_id, e.originator_version FROM {CHAIN_TABLE} c "
+            "SELECT c.notification_id, c.digest, c.log_chain, c.originator_id, "
+            f"c.originator_version, e.originator_id, e.originator_version FROM {CHAIN_TABLE} c "
             f"LEFT JOIN {EVENTS_TABLE} e ON e.rowid = c.notification_id "
             "ORDER BY c.notification_id"
         )
@@ -201,25 +239,34 @@ class SQLiteChainReader(ChainReader):
         )
 
     def seals(self) -> list[Seal]:
-        self._create_seals_table()
-        rows = self.connection.execute(
+        (exists,) = self._read(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name=?", (SEALS_TABLE,)
+        ).fetchone()
+        if not exists:
+            return []
+        rows = self._read(
             f"SELECT seq, up_to, events, head, sealed_at, previous, mac FROM {SEALS_TABLE} "
             "ORDER BY seq"
         ).fetchall()
         return [Seal(*row) for row in rows]
 
     def add_seal(self, seal: Seal) -> None:
-        self._create_seals_table()
-        with self.connection:
+        if self.connection.in_transaction:  # leave the reading snapshot
+            self.connection.execute("COMMIT")
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            self.connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (seq INTEGER PRIMARY KEY, "
+                "up_to INTEGER, events INTEGER, head TEXT, sealed_at TEXT, previous TEXT, "
+                "mac TEXT)"
+            )
             self.connection.execute(
                 f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?,?)", _seal_row(seal)
             )
-
-    def _create_seals_table(self) -> None:
-        self.connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (seq INTEGER PRIMARY KEY, "
-            "up_to INTEGER, events INTEGER, head TEXT, sealed_at TEXT, previous TEXT, mac TEXT)"
-        )
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
 
 
 class PostgresChainReader(ChainReader):
@@ -257,15 +304,18 @@ class PostgresChainReader(ChainReader):
             cursor.execute(sql)
             yield from cursor
 
-    def count(self) -> int:
-        row = self.connection.execute(f"SELECT COUNT(*) FROM {CHAIN_TABLE}").fetchone()
-        assert row is not None
-        return int(row[0])
+    placeholder = "%s"
 
-    def chain_in_log_order(self) -> Iterator[tuple[Any, ...]]:
+    def _fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        return self.connection.execute(sql, params).fetchone()
+
+    def chain_in_log_order(self, with_events: bool = True) -> Iterator[tuple[Any, ...]]:
+        if not with_events:
+            return self._stream(CHAIN_ALONE)
         return self._stream(
-            f"SELECT c.notification_id, c.originator_id, c.originator_version, c.digest, "
-            f"c.log_chain, replace(e.originator_id::text, '-', ''), e.originator_version "
+            "SELECT c.notification_id, c.digest, c.log_chain, c.originator_id, "
+            "c.originator_version, replace(e.originator_id::text, '-', ''), "
+            "e.originator_version "
             f"FROM {CHAIN_TABLE} c LEFT JOIN {self.events} e "
             "ON e.notification_id = c.notification_id ORDER BY c.notification_id"
         )
@@ -331,16 +381,27 @@ def verify(
     progress: Progress | None = None,
 ) -> Report:
     """Check the whole log; with ``key``, also the stored seals; with ``against``,
-    a seal kept outside the database."""
+    a seal kept outside the database.
+
+    The aggregate pass runs first and counts the chain rows it found in place
+    beside their events; when that is every chain row, the log pass reads the
+    chain table alone, and otherwise joins the events again to say which
+    chained event was deleted or moved.
+    """
     report = Report()
     seals = reader.seals()
     checkpoints = {s.up_to: s for s in seals}
     if against is not None:
         checkpoints[against.up_to] = against
     total = reader.count() * 2
-    _check_log(reader, report, checkpoints, progress, total)
-    _check_aggregates(reader, report, progress, total)
-    for seal in checkpoints.values():  # sealed notifications no longer in the chain
+    events_damage, in_place = _check_aggregates(reader, progress, total)
+    remaining = dict(checkpoints)
+    log_damage = _check_log(reader, report, remaining, progress, total, with_events=False)
+    if report.events != in_place:
+        remaining = dict(checkpoints)
+        log_damage = _check_log(reader, report, remaining, progress, total, with_events=True)
+    report.damage = log_damage + events_damage
+    for seal in remaining.values():  # sealed notifications no longer in the chain
         report.damage.append(
             Damage(
                 "seal_mismatch",
@@ -361,65 +422,73 @@ def _check_log(
     checkpoints: dict[int, Seal],
     progress: Progress | None,
     total: int,
-) -> None:
-    log = GENESIS
-    for n, row in enumerate(reader.chain_in_log_order(), 1):
-        nid, key, version, digest, stored_log, event_key, event_version = row
-        if event_key is None:
-            report.damage.append(
-                Damage(
-                    "deleted", key, version, nid, "chained event is missing from the events table"
-                )
-            )
-        elif (event_key, event_version) != (key, version):
-            report.damage.append(
-                Damage(
-                    "moved",
-                    key,
-                    version,
-                    nid,
-                    f"notification now holds {event_key} v{event_version}",
-                )
-            )
+    *,
+    with_events: bool,
+) -> list[Damage]:
+    damage: list[Damage] = []
+    log, n, nid = GENESIS, 0, 0
+    for n, row in enumerate(reader.chain_in_log_order(with_events), 1):
+        nid, digest, stored_log = row[0], row[1], row[2]
+        if with_events and (row[5] != row[3] or row[6] != row[4]):
+            damage.append(_misplaced(nid, *row[3:]))
         log = log_link(log, nid, bytes(digest))
-        if log != bytes(stored_log):
-            report.damage.append(
+        if log != stored_log:
+            damage.append(
                 Damage(
                     "log_broken",
-                    key,
-                    version,
+                    *_where(reader, row),
                     nid,
                     "log chain does not recompute: an event before this "
                     "one was removed, inserted or its digest rewritten",
                 )
             )
             log = bytes(stored_log)  # resynchronise, so each break is reported once
-        seal = checkpoints.pop(nid, None)
+        seal = checkpoints.pop(nid, None) if checkpoints else None
         if seal is not None and (log.hex(), n) != (seal.head, seal.events):
-            report.damage.append(
+            damage.append(
                 Damage(
                     "seal_mismatch",
-                    key,
-                    version,
+                    *_where(reader, row),
                     nid,
                     f"history up to seal {seal.seq} differs from the sealed head",
                 )
             )
-        report.events, report.head, report.up_to = n, log.hex(), nid
         if progress and n % BATCH == 0:
-            progress(n, total)
+            progress(total // 2 + n, total)
+    report.events, report.head, report.up_to = n, log.hex(), nid
+    return damage
+
+
+def _where(reader: ChainReader, row: tuple[Any, ...]) -> tuple[str, int]:
+    """The aggregate key and version of a log pass row, looked up if not read."""
+    return (row[3], row[4]) if len(row) > 3 else reader.chained(row[0])
+
+
+def _misplaced(
+    nid: int, key: str, version: int, event_key: str | None, event_version: int | None
+) -> Damage:
+    if event_key is None:
+        return Damage(
+            "deleted", key, version, nid, "chained event is missing from the events table"
+        )
+    return Damage(
+        "moved", key, version, nid, f"notification now holds {event_key} v{event_version}"
+    )
 
 
 def _check_aggregates(
-    reader: ChainReader, report: Report, progress: Progress | None, total: int
-) -> None:
+    reader: ChainReader, progress: Progress | None, total: int
+) -> tuple[list[Damage], int]:
+    """The damage found in aggregate order, and how many chain rows were in place."""
+    damage: list[Damage] = []
+    in_place = 0
     current, expected, previous = None, 1, GENESIS
     for n, row in enumerate(reader.events_in_aggregate_order(), 1):
         key, version, topic, state, nid, digest = row
         if key != current:
             current, expected, previous = key, 1, GENESIS
         if version != expected:
-            report.damage.append(
+            damage.append(
                 Damage(
                     "deleted",
                     key,
@@ -428,24 +497,25 @@ def _check_aggregates(
                     f"versions jump from {expected - 1} to {version}",
                 )
             )
-        recomputed = event_digest(previous, key, version, topic, bytes(state))
+        recomputed = event_digest(previous, key, version, topic, state)
         if digest is None:
-            report.damage.append(
-                Damage("inserted", key, version, nid, "stored event has no chain row")
-            )
-        elif recomputed != bytes(digest):
-            report.damage.append(
-                Damage(
-                    "altered",
-                    key,
-                    version,
-                    nid,
-                    "stored bytes or the previous event do not match the digest",
+            damage.append(Damage("inserted", key, version, nid, "stored event has no chain row"))
+        else:
+            in_place += 1
+            if recomputed != digest:
+                damage.append(
+                    Damage(
+                        "altered",
+                        key,
+                        version,
+                        nid,
+                        "stored bytes or the previous event do not match the digest",
+                    )
                 )
-            )
         previous, expected = (bytes(digest) if digest is not None else recomputed), version + 1
         if progress and n % BATCH == 0:
-            progress(report.events + n, total)
+            progress(n, total)
+    return damage, in_place
 
 
 def _check_macs(seals: list[Seal], key: bytes, report: Report) -> None:

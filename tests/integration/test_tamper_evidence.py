@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.cryptography import AESCipher
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from typer.testing import CliRunner
 
 from loop import demo
@@ -184,6 +184,30 @@ def test_an_untouched_log_verifies_clean_and_matches_its_seal(
     assert report.events == sealed.events == stored > 0
     assert report.head == sealed.head
     assert report.summary() == f"完好 intact: {stored} events, chain head {sealed.head}"
+
+
+def grow(url: str) -> None:
+    """Append a copy of every stored event, each incident under a new id."""
+    flow = build_flow(Settings(database_url=url))
+    stored = flow.recorder.select_notifications(1, 10_000)
+    keys = {n.originator_id: uuid4() for n in stored}
+    flow.recorder.insert_events(
+        [StoredEvent(keys[n.originator_id], n.originator_version, n.topic, n.state) for n in stored]
+    )
+    flow.close()
+
+
+def test_verification_reads_one_snapshot_while_the_log_grows(database: str, db: Store) -> None:
+    ((before,),) = db.run("SELECT COUNT(*) FROM {events}")
+    with open_chain_reader(database) as reader:
+        assert reader.count() == before  # the reading snapshot starts here
+        grow(database)  # another writer appends as many events meanwhile
+        report = verify(reader)
+    ((after,),) = db.run("SELECT COUNT(*) FROM {events}")
+    assert after == 2 * before
+    assert report.intact, report.summary()
+    assert report.events == before
+    assert check(database) == set()  # and the grown log verifies on its own
 
 
 def test_editing_one_byte_of_a_payload_is_located(database: str, db: Store) -> None:
