@@ -72,7 +72,7 @@ class _Batch:
 
 class Backlog(Projection):
     name = "backlog"
-    version = 1
+    version = 2  # 2: the unit indexes also hold incident_id, the page's tie-break
 
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         backlog = Table(
@@ -86,8 +86,13 @@ class Backlog(Projection):
             Column("escalations", Integer, nullable=False),
             Column("version", Integer, nullable=False),
         )
-        for level in ("county", "station", "community"):
-            Index(f"ix_backlog_{suffix}_{level}", backlog.c[f"owner_{level}"], backlog.c.due_at)
+        for level in ("county", "station", "community"):  # a page reads along one, unsorted
+            Index(
+                f"ix_backlog_{suffix}_{level}",
+                backlog.c[f"owner_{level}"],
+                backlog.c.due_at,
+                backlog.c.incident_id,
+            )
         ownership = Table(
             f"ownership_{suffix}",
             metadata,

@@ -54,33 +54,36 @@ def test_reads_see_the_live_tables_until_a_rebuild_has_caught_up(tmp_path: Path)
     assert all(s == before for s in seen)  # never a half-built table
     assert dump(projector) == before
     tables = set(inspect(projector.store.engine).get_table_names())
-    assert {"backlog_v1_1", "ownership_v1_1"} <= tables
-    assert not {"backlog_v1", "ownership_v1"} & tables  # the replaced build is dropped
+    v = Backlog.version
+    assert {f"backlog_v{v}_1", f"ownership_v{v}_1"} <= tables
+    assert not {f"backlog_v{v}", f"ownership_v{v}"} & tables  # the replaced build is dropped
 
 
 def test_a_new_version_is_built_beside_the_old_and_replaces_it(tmp_path: Path) -> None:
-    class BacklogV2(Backlog):
-        version = 2
+    old_version = Backlog.version
+
+    class BacklogNext(Backlog):
+        version = old_version + 1
 
     flow = demo_log()
     url = f"sqlite:///{tmp_path / 'views.db'}"
     old = projector_for(flow, url)
     old.catch_up()
-    new = Projector(old.store, flow.recorder, flow.mapper, [BacklogV2()], batch_size=4)
+    new = Projector(old.store, flow.recorder, flow.mapper, [BacklogNext()], batch_size=4)
     new.setup()
     with new.store.read() as conn, pytest.raises(ProjectionNotReady) as not_ready:
         new.live_tables(conn, "backlog")
     assert not_ready.value.code == "projection_not_ready"
     with old.store.read() as conn:  # the old code still reads its version meanwhile
-        assert old.live_tables(conn, "backlog")["backlog"].name == "backlog_v1"
+        assert old.live_tables(conn, "backlog")["backlog"].name == f"backlog_v{old_version}"
     rows = dump(old)["backlog.backlog"]
     new.run_once()
     assert new.positions() == {"backlog": None}  # one batch in: not live yet
     new.catch_up()
     assert new.positions() == {"backlog": flow.recorder.max_notification_id()}
     tables = set(inspect(new.store.engine).get_table_names())
-    assert "backlog_v2" in tables
-    assert "backlog_v1" not in tables
+    assert f"backlog_v{old_version + 1}" in tables
+    assert f"backlog_v{old_version}" not in tables
     assert dump(new)["backlog.backlog"] == rows
     with old.store.read() as conn, pytest.raises(ProjectionNotReady):
         old.live_tables(conn, "backlog")  # the old code no longer reads a newer version

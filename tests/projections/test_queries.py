@@ -5,8 +5,10 @@ board, and volunteer scores with ranks and star levels."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from aggregates.errors import DomainError
 from loop import demo
@@ -198,3 +200,34 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
         )
     finally:
         views.runner.stop()
+
+
+def test_a_backlog_page_reads_along_the_unit_index_without_sorting(world: World) -> None:
+    """Many incidents due at the same moment (a morning's batch of reports): the
+    page must not sort every tie, which grows with the backlog, not the page."""
+    for _ in range(3):
+        world.report()
+    q = world.q
+    executed: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "ORDER BY" in statement:
+            executed.append((statement, params))
+
+    engine = world.views.projector.store.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        for unit in (STATION, XINGFU, demo.COUNTY):
+            assert q.backlog(unit, limit=2)
+            assert q.backlog(unit, stage="reported", limit=2)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(executed) == 6
+    with engine.connect() as conn:
+        for statement, params in executed:
+            plan = " / ".join(
+                str(row[-1])
+                for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            )
+            assert "USING INDEX ix_backlog_" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
