@@ -12,6 +12,8 @@ A batch is applied in memory to the rows it touches (``projections.rows``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Index, Integer, MetaData, String, Table
@@ -45,6 +47,8 @@ ROUTE = (
     "due_at",
 )
 
+_INTERVAL = itemgetter(*ROUTE, "urgency")  # what an ownership interval holds fixed
+
 
 def _owner_columns() -> list[Column[Any]]:
     return [
@@ -61,6 +65,19 @@ def _owner_columns() -> list[Column[Any]]:
         Column("community", String(200), nullable=False),
         Column("opened_at", DateTime, nullable=False),
     ]
+
+
+@lru_cache(maxsize=4096)
+def _owner(unit: str) -> dict[str, Any]:
+    """The owner columns of a unit (few units, met at every step)."""
+    county, station, community = unit_path(unit)
+    return {
+        "owner_unit": unit,
+        "owner_county": county,
+        "owner_station": station,
+        "owner_community": community,
+        "tier": unit_level(unit),
+    }
 
 
 class _Batch:
@@ -127,15 +144,10 @@ class Backlog(Projection):
 
     @staticmethod
     def _route(event: Any) -> dict[str, Any]:
-        county, station, community = unit_path(event.owner_unit)
         return {
             "stage": event.stage,
-            "owner_unit": event.owner_unit,
-            "owner_county": county,
-            "owner_station": station,
-            "owner_community": community,
+            **_owner(event.owner_unit),
             "owner_role": event.owner_role,
-            "tier": unit_level(event.owner_unit),
             "due_at": utc(event.due_at),
         }
 
@@ -208,6 +220,6 @@ class Backlog(Projection):
             row["stage_since"] = at
         row.update(route)
         batch.backlog.put(row)
-        if any(row[name] != current[name] for name in (*ROUTE, "urgency")):
+        if _INTERVAL(row) != _INTERVAL(current):
             self._close(batch, incident_id, at)
             self._open(batch, incident_id, event.originator_version, row, at)

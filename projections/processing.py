@@ -31,6 +31,7 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlalchemy import Connection, MetaData, Table, bindparam, select, tuple_
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateTable
 
 from projections.backlog import Backlog
 from projections.base import Projection, Tables, event_name
@@ -43,6 +44,10 @@ from projections.store import Store, live, positions
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+BUILD_BATCH_SIZE = 5_000
+"""Notifications per transaction while no build of a group is live (a rebuild, or
+a new version catching up): nobody reads those tables yet, so fewer, larger
+transactions win; a live build keeps ``batch_size`` so readers see each batch soon."""
 Progress = Callable[[int, int], None]
 
 
@@ -90,6 +95,7 @@ class Projector:
         projections: Iterable[Projection] | None = None,
         *,
         batch_size: int = BATCH_SIZE,
+        build_batch_size: int | None = None,
     ) -> None:
         self.store = store
         self.recorder = recorder
@@ -97,6 +103,7 @@ class Projector:
         chosen = list(default_projections() if projections is None else projections)
         self.projections = {p.name: p for p in chosen}
         self.batch_size = batch_size
+        self.build_batch_size = build_batch_size or max(batch_size, BUILD_BATCH_SIZE)
         self._tables: dict[tuple[str, str], Tables] = {}
         self._ready = False
 
@@ -143,8 +150,8 @@ class Projector:
             ).first()
             if exists is not None:
                 return
-            for table in tables.values():
-                table.create(conn, checkfirst=True)
+            for table in tables.values():  # its indexes come when it goes live
+                conn.execute(CreateTable(table, if_not_exists=True))
             conn.execute(
                 positions.insert(),
                 {
@@ -252,8 +259,9 @@ class Projector:
     def _advance(self, group: list[Build], position: int, head: int) -> int:
         notifications: Sequence[Notification] = ()
         if position < head:
+            limit = self.batch_size if any(b.live for b in group) else self.build_batch_size
             notifications = self.recorder.select_notifications(
-                start=position, limit=self.batch_size, inclusive_of_start=False
+                start=position, limit=limit, inclusive_of_start=False
             )
         if not notifications and all(b.live for b in group):
             return 0
@@ -301,10 +309,14 @@ class Projector:
                 events.append((name, self.mapper.to_domain_event(notification)))
         return events
 
-    @staticmethod
-    def _switch(conn: Connection, build: Build) -> list[str]:
-        """Point reads at ``build``; returns the suffixes of the builds it replaces
-        (the old live one and any other of this or an older version)."""
+    def _switch(self, conn: Connection, build: Build) -> list[str]:
+        """Index ``build``'s tables and point reads at it; returns the suffixes of the
+        builds it replaces (the old live one and any other of this or an older
+        version). The indexes are made here, once over the built rows, rather than
+        kept up row by row while nobody reads the tables."""
+        for table in self.tables(build.projection, build.suffix).values():
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
         name, version = build.projection.name, build.projection.version
         old = conn.execute(select(live.c.suffix).where(live.c.name == name)).scalar()
         values = {"suffix": build.suffix, "version": version}
@@ -383,4 +395,4 @@ class Projector:
             except _Lost:
                 continue
             if progress is not None:
-                progress(min(position + self.batch_size, head), head)
+                progress(min(position + self.build_batch_size, head), head)

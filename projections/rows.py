@@ -5,17 +5,29 @@ every step) loads the rows its batch needs with a few ``IN`` queries, applies
 the batch's events to plain dicts, and writes back only the rows that changed:
 one ``DELETE`` and one multi-row ``INSERT`` per table and batch instead of
 several statements per event. Plain SQL, the same on SQLite and PostgreSQL.
+
+The inserts go to the driver as one ``executemany`` of the statement compiled
+once, with each column's own bind processing applied here: SQLAlchemy's
+per-row parameter handling took as long as the inserts themselves (a rebuild
+writes a row or two for every event). SQLite's ``DateTime`` is stored in the
+dialect's own text format, made for naive datetimes by ``isoformat`` (C) rather
+than the dialect's Python formatting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    DateTime,
     Delete,
+    Dialect,
     Insert,
     Select,
     Table,
@@ -54,6 +66,80 @@ def _insert_statement(table: Table) -> Insert:
     return _inserts[table]
 
 
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class DriverInsert:
+    """A table's INSERT as the driver's SQL, the columns in the order it takes
+    them, and the bind processing of those that have any (by position)."""
+
+    sql: str
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, Processor], ...]
+    positional: bool
+
+    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        pick = itemgetter(*self.names)
+        values: list[Any] = (
+            [pick(row) for row in rows] if len(self.names) > 1 else [(pick(row),) for row in rows]
+        )
+        if self.converters:
+            converted = []
+            for v in values:
+                row = list(v)
+                for i, process in self.converters:
+                    row[i] = process(row[i])
+                converted.append(tuple(row))
+            values = converted
+        if self.positional:
+            return values
+        return [dict(zip(self.names, v, strict=True)) for v in values]
+
+
+_driver_inserts: dict[tuple[Table, str], DriverInsert] = {}
+
+
+def _sqlite_datetime(standard: Processor) -> Processor:
+    """SQLite's ``DateTime`` bind processing, fast for naive datetimes: the same
+    text (``YYYY-MM-DD HH:MM:SS.ffffff``) as the dialect's storage format."""
+
+    def process(value: Any) -> Any:
+        if value is None:
+            return None
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return standard(value)
+
+    return process
+
+
+def driver_insert(table: Table, dialect: Dialect) -> DriverInsert:
+    """``table``'s INSERT for the driver (computed once per table and dialect)."""
+    key = (table, dialect.name)
+    if key not in _driver_inserts:
+        compiled = _insert_statement(table).compile(dialect=dialect)
+        names = tuple(compiled.positiontup or compiled.binds)
+        converters = []
+        for i, name in enumerate(names):
+            column_type = table.c[name].type
+            process: Processor | None = column_type.dialect_impl(dialect).bind_processor(dialect)
+            if process and dialect.name == "sqlite" and isinstance(column_type, DateTime):
+                process = _sqlite_datetime(process)
+            if process is not None:
+                converters.append((i, process))
+        _driver_inserts[key] = DriverInsert(
+            str(compiled), names, tuple(converters), bool(compiled.positional)
+        )
+    return _driver_inserts[key]
+
+
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts holding every column) in one driver ``executemany``."""
+    insert = driver_insert(table, conn.dialect)
+    conn.exec_driver_sql(insert.sql, insert.params(rows))
+
+
 class Rows:
     """The rows of ``table`` the batch has loaded or made, by primary key."""
 
@@ -61,11 +147,12 @@ class Rows:
         self.conn = conn
         self.table = table
         self.key_columns = [c.name for c in table.primary_key.columns]
+        pick = itemgetter(*self.key_columns)
+        self.key: Callable[[dict[str, Any]], Key] = (
+            pick if len(self.key_columns) > 1 else lambda row: (pick(row),)
+        )
         self.before: dict[Key, dict[str, Any]] = {}
         self.rows: dict[Key, dict[str, Any] | None] = {}
-
-    def key(self, row: dict[str, Any]) -> Key:
-        return tuple(row[name] for name in self.key_columns)
 
     def load(self, column: str, values: Iterable[Any], *where: ColumnElement[bool]) -> None:
         """Load the rows whose ``column`` is one of ``values`` (and ``where``)."""
@@ -107,6 +194,6 @@ class Rows:
                 ],
             )
         if fresh:
-            self.conn.execute(_insert_statement(self.table), fresh)
+            insert_rows(self.conn, self.table, fresh)
         self.before.clear()
         self.rows.clear()

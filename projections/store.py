@@ -77,7 +77,15 @@ def engine_for(url: str) -> Engine:
 def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
     """Let SQLAlchemy, not the driver, begin SQLite transactions, and begin write
     transactions with ``BEGIN IMMEDIATE`` so that a second writer waits for the
-    first to commit instead of failing when it tries to write."""
+    first to commit instead of failing when it tries to write.
+
+    Read-model commits do not wait for the disk (WAL with ``synchronous=NORMAL``:
+    never corrupt, but the last commits may be lost to a power cut). Their rows
+    and position commit together and can always be derived again, so a lost
+    commit is simply projected again; the events' own connections keep
+    ``synchronous=FULL``, and each of their commits makes everything before it
+    in the file durable too.
+    """
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -85,6 +93,7 @@ def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
         cursor = dbapi_connection.cursor()
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 

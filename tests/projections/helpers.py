@@ -39,7 +39,13 @@ def file_flow(path: Path, clock: FakeClock | None = None) -> IncidentFlow:
 
 
 def projector_for(flow: IncidentFlow, url: str, batch_size: int = 500) -> Projector:
-    projector = Projector(Store.from_url(url), flow.recorder, flow.mapper, batch_size=batch_size)
+    projector = Projector(
+        Store.from_url(url),
+        flow.recorder,
+        flow.mapper,
+        batch_size=batch_size,
+        build_batch_size=batch_size,  # the small batches these tests choose, rebuilds too
+    )
     projector.flow = flow  # type: ignore[attr-defined]  # keeps the application's recorder open
     return projector
 

@@ -59,6 +59,35 @@ def test_reads_see_the_live_tables_until_a_rebuild_has_caught_up(tmp_path: Path)
     assert not {f"backlog_v{v}", f"ownership_v{v}"} & tables  # the replaced build is dropped
 
 
+def test_a_build_is_written_in_larger_batches_and_indexed_when_it_goes_live(
+    tmp_path: Path,
+) -> None:
+    flow = demo_log()
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    projector = Projector(
+        Store.from_url(url), flow.recorder, flow.mapper, batch_size=2, build_batch_size=40
+    )
+    projector.catch_up()
+    head = flow.recorder.max_notification_id()
+    assert head is not None
+    assert 80 < head <= 120
+    engine = projector.store.engine
+    live_indexes = {i["name"] for i in inspect(engine).get_indexes(f"backlog_v{Backlog.version}")}
+    assert f"ix_backlog_v{Backlog.version}_station" in live_indexes
+    seen: list[tuple[int, set[str]]] = []
+    building = f"backlog_v{Backlog.version}_1"
+
+    def midway(done: int, total: int) -> None:
+        seen.append((done, {i["name"] for i in inspect(engine).get_indexes(building)}))
+
+    projector.rebuild("backlog", progress=midway)
+    assert [done for done, _ in seen] == [40, 80, head]  # build batches, not live ones
+    assert all(indexes == set() for done, indexes in seen[:-1])  # none while it is built
+    assert {f"ix_backlog_v{Backlog.version}_1_{level}" for level in ("county", "station")} <= {
+        i["name"] for i in inspect(engine).get_indexes(building)
+    }
+
+
 def test_a_new_version_is_built_beside_the_old_and_replaces_it(tmp_path: Path) -> None:
     old_version = Backlog.version
 
@@ -69,7 +98,9 @@ def test_a_new_version_is_built_beside_the_old_and_replaces_it(tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'views.db'}"
     old = projector_for(flow, url)
     old.catch_up()
-    new = Projector(old.store, flow.recorder, flow.mapper, [BacklogNext()], batch_size=4)
+    new = Projector(
+        old.store, flow.recorder, flow.mapper, [BacklogNext()], batch_size=4, build_batch_size=4
+    )
     new.setup()
     with new.store.read() as conn, pytest.raises(ProjectionNotReady) as not_ready:
         new.live_tables(conn, "backlog")
