@@ -37,6 +37,7 @@ from projections.backlog import Backlog
 from projections.base import Projection, Tables, event_name
 from projections.cases import Cases
 from projections.catalogue import Catalogue
+from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.scores import Scores
 from projections.store import Store, live, positions
@@ -250,11 +251,12 @@ class Projector:
         it was when the round began (a batch lost to another process is not the end).
         Returns how many notifications this projector applied."""
         total = 0
-        while True:
-            head = self.recorder.max_notification_id() or 0
-            total += self.run_once(names)
-            if all(b.live and b.position >= head for b in self.targets(names)):
-                return total
+        with fewer_collections():
+            while True:
+                head = self.recorder.max_notification_id() or 0
+                total += self.run_once(names)
+                if all(b.live and b.position >= head for b in self.targets(names)):
+                    return total
 
     def _advance(self, group: list[Build], position: int, head: int) -> int:
         notifications: Sequence[Notification] = ()
@@ -356,6 +358,10 @@ class Projector:
         """Build ``name`` again from the log beside the live build, switch reads to it
         once it has caught up, then drop the old one. A rebuild interrupted earlier
         is resumed. Returns the notifications applied."""
+        with fewer_collections():
+            return self._rebuild(name, progress)
+
+    def _rebuild(self, name: str, progress: Progress | None) -> int:
         self.setup()
         projection = self.projection(name)
         with self.store.read() as conn:

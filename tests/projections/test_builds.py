@@ -7,6 +7,7 @@ A batch another projector applied first is refused by the position guard.
 
 from __future__ import annotations
 
+import gc
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from loop import demo
 from loop.flow import IncidentFlow
 from loop.settings import Settings
 from projections.backlog import Backlog
+from projections.collector import BUILD_THRESHOLDS
 from projections.compose import read_model_url
 from projections.errors import ProjectionNotReady
 from projections.processing import Build, Projector, _Lost
@@ -210,3 +212,18 @@ def test_the_read_model_database_defaults_to_the_events_database() -> None:
     postgres = engine_for("postgresql://lishu:pw@db:5432/lishu")
     assert postgres.url.drivername == "postgresql+psycopg"
     assert postgres.url.database == "lishu"
+
+
+def test_a_rebuild_collects_garbage_less_often_and_restores_the_collector(
+    tmp_path: Path,
+) -> None:
+    flow = demo_log()
+    projector = projector_for(flow, f"sqlite:///{tmp_path / 'views.db'}", batch_size=20)
+    projector.catch_up()
+    before = gc.get_threshold()
+    during: list[tuple[int, ...]] = []
+    projector.rebuild("backlog", progress=lambda _done, _total: during.append(gc.get_threshold()))
+    assert during
+    raised = tuple(max(a, b) for a, b in zip(before, BUILD_THRESHOLDS, strict=True))
+    assert set(during) == {raised}
+    assert gc.get_threshold() == before
