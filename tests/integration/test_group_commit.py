@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -44,6 +44,24 @@ def report(flow: IncidentFlow, what: str = "井盖丢失") -> Ack:
         what=what,
         where="幸福路",
     )
+
+
+def refused_half_way(flow: IncidentFlow, incident: UUID) -> Callable[[], Any]:
+    """A command that records a chase on the loaded incident, then refuses."""
+
+    def half_done() -> Any:
+        loaded = flow.get(incident)
+        loaded.step(
+            type(loaded).FollowUpChased,
+            demo.OFFICER_XF,
+            flow.clock(),
+            flow.route(loaded.stage, loaded.community, None, flow.clock()),
+            asked="x",
+            answer="y",
+        )
+        raise DomainError("中途拒绝", "refused half way")
+
+    return half_done
 
 
 def held(committer: GroupCommitter) -> threading.Event:
@@ -108,17 +126,7 @@ def test_a_command_refused_after_touching_an_aggregate_leaves_it_as_the_batch_ha
     gate = held(committer)
     accepted = committer.submit(flow.accept, demo.OFFICER_XF, incident)
 
-    def half_done() -> Any:
-        loaded = flow.get(incident)
-        loaded.step(
-            type(loaded).FollowUpChased,
-            demo.OFFICER_XF,
-            flow.clock(),
-            flow.route(loaded.stage, loaded.community, None, flow.clock()),
-            asked="x",
-            answer="y",
-        )
-        raise DomainError("中途拒绝", "refused half way")
+    half_done = refused_half_way(flow, incident)
 
     refused = committer.submit(half_done)
     outcome = committer.submit(flow.record_outcome, demo.OFFICER_XF, incident, summary="已处置")
@@ -258,17 +266,7 @@ def test_a_refused_command_leaves_the_kept_state_as_stored(
 ) -> None:
     incident = at_station(flow, committer)
 
-    def half_done() -> Any:
-        loaded = flow.get(incident)
-        loaded.step(
-            type(loaded).FollowUpChased,
-            demo.OFFICER_XF,
-            flow.clock(),
-            flow.route(loaded.stage, loaded.community, None, flow.clock()),
-            asked="x",
-            answer="y",
-        )
-        raise DomainError("中途拒绝", "refused half way")
+    half_done = refused_half_way(flow, incident)
 
     with pytest.raises(DomainError):
         committer.call(half_done)
