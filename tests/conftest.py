@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.config import ApiSettings
-from api.seed import seed_if_empty
-from api.services import build_services
+from tests.api.served import seed_demo
 from tests.postgres import create_postgres_database, drop_postgres_database
 
 POSTGRES_URL_VARIABLE = "LISHU_TEST_POSTGRES_URL"
@@ -60,10 +58,5 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo database seeded once for the session (argon2 hashing is slow on purpose):
     a folder holding the event store, its key store and the read models."""
     folder = tmp_path_factory.mktemp("seeded")
-    services = build_services(ApiSettings(database_url=f"sqlite:///{folder}/lishu.db"), start=False)
-    try:
-        assert seed_if_empty(services)
-        services.views.projector.catch_up()
-    finally:
-        services.close()
+    seed_demo(f"sqlite:///{folder}/lishu.db")
     return folder

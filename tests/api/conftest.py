@@ -3,8 +3,8 @@ test (``api``), or as a server process of its own, one per module (``server``)."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +13,21 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiSettings
-from api.seed import DEMO_PASSWORD, seed_if_empty
-from api.services import build_services
-from tests.api.served import Http, Server, Tokens, copy_database
+from api.seed import DEMO_PASSWORD
+from tests.api.served import Http, Server, Tokens, copy_database, seed_demo
 from tests.postgres import create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture
 def database(seeded: Path, tmp_path: Path) -> str:
-    for each in seeded.iterdir():
-        shutil.copy(each, tmp_path / each.name)
-    return f"sqlite:///{tmp_path}/lishu.db"
+    return f"sqlite:///{copy_database(seeded, tmp_path)}"
 
 
 @pytest.fixture(scope="session")
 def seeded_postgres(postgres_server: str) -> Iterator[str]:
     """A demo database seeded once for the session on PostgreSQL, as a template."""
     url = create_postgres_database(postgres_server)
-    services = build_services(ApiSettings(database_url=url), start=False)
-    try:
-        assert seed_if_empty(services)
-        services.views.projector.catch_up()
-    finally:
-        services.close()
+    seed_demo(url)
     yield url
     drop_postgres_database(postgres_server, url)
 
@@ -76,11 +68,17 @@ class Api:
         return self.client.app.state.services  # type: ignore[attr-defined]
 
 
+@contextmanager
+def in_process(database_url: str, **settings: Any) -> Iterator[Api]:
+    """The service in process on ``database_url``, with these settings."""
+    with TestClient(create_app(ApiSettings(database_url=database_url, **settings))) as client:
+        yield Api(client)
+
+
 @pytest.fixture
 def api(database: str) -> Iterator[Api]:
-    app = create_app(ApiSettings(database_url=database))
-    with TestClient(app) as client:
-        yield Api(client)
+    with in_process(database) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,9 @@ from uuid import UUID
 
 import httpx
 
-from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS
+from api.config import ApiSettings
+from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS, seed_if_empty
+from api.services import build_services
 
 SECRET = "lishu-api-tests-signing-key-0123456789"
 """The servers' token key: tokens minted here (expired ones, say) are theirs."""
@@ -40,6 +42,16 @@ def lishu_command() -> list[str]:
     if script.exists():
         return [str(script)]
     return [sys.executable, "-c", "from api.cli import main; main()"]
+
+
+def seed_demo(database_url: str) -> None:
+    """Seed the demo into an empty database and catch its read models up."""
+    services = build_services(ApiSettings(database_url=database_url), start=False)
+    try:
+        assert seed_if_empty(services)
+        services.views.projector.catch_up()
+    finally:
+        services.close()
 
 
 def copy_database(seeded: Path, folder: Path) -> Path:

@@ -12,13 +12,10 @@ from typing import Any
 
 import jwt
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD
 from api.tokens import Tokens
-from tests.api.conftest import Api
+from tests.api.conftest import Api, in_process
 from tests.api.served import SECRET, copy_database
 
 OPEN = {("POST", "/api/auth/login"), ("POST", "/api/auth/token"), ("GET", "/healthz")}
@@ -34,9 +31,8 @@ REPORT = {
 @pytest.fixture(scope="module")
 def auth(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     database = copy_database(seeded, tmp_path_factory.mktemp("auth"))
-    settings = ApiSettings(database_url=f"sqlite:///{database}", secret_key=SECRET)
-    with TestClient(create_app(settings)) as client:
-        yield Api(client)
+    with in_process(f"sqlite:///{database}", secret_key=SECRET) as api:
+        yield api
 
 
 def operations(api: Api) -> list[tuple[str, str]]:

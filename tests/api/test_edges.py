@@ -8,12 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiSettings
 from api.errors import RESPONSES
-from tests.api.conftest import Api
+from tests.api.conftest import Api, in_process
 from tests.api.served import copy_database
 
 NO_UTC_TIME = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
@@ -31,9 +28,8 @@ REPORT = {
 def edges(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     database = copy_database(seeded, tmp_path_factory.mktemp("edges"))
     # a long wait for the read models: a request that waits shows as a slow answer
-    settings = ApiSettings(database_url=f"sqlite:///{database}", wait_timeout=30)
-    with TestClient(create_app(settings)) as client:
-        yield Api(client)
+    with in_process(f"sqlite:///{database}", wait_timeout=30) as api:
+        yield api
 
 
 def reported(api: Api) -> str:
