@@ -18,6 +18,7 @@ from api.config import ApiSettings
 from api.routes import audit, auth, bank, incidents, policy, views, volunteers
 from api.seed import seed_if_empty
 from api.services import Services, build_services
+from projections.collector import fewer_collections
 
 DESCRIPTION = """梨城义警闭环：发现、反馈、处置、分流、落办、考评、奖励、宣传。
 
@@ -39,13 +40,11 @@ load; at this threshold about 1%, pauses under 0.04 s."""
 def serving_collector() -> Iterator[None]:
     """While serving: what startup built is frozen out of the collector's scans,
     and young collections run less often; both undone when serving ends."""
-    before = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(GC_THRESHOLD, *before[1:])
     try:
-        yield
+        with fewer_collections((GC_THRESHOLD, 0, 0)):
+            yield
     finally:
-        gc.set_threshold(*before)
         gc.unfreeze()
 
 

@@ -4,7 +4,8 @@ A batch keeps thousands of decoded events and row dicts alive until it commits,
 so at Python's default thresholds (700, 10, 10) the collector promotes and
 rescans them again and again: in a rebuild of 100k events it took about a
 quarter of the time. Thresholds of (50,000, 50, 1,000) while building leave the
-same memory bound (a batch at a time) and are restored afterwards.
+same memory bound (a batch at a time) and are restored afterwards. The API
+serves under the same helper with its own young-generation threshold.
 """
 
 from __future__ import annotations
