@@ -12,8 +12,10 @@ A batch is applied in memory to the rows it touches (``projections.rows``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Index, Integer, MetaData, String, Table
@@ -68,16 +70,19 @@ def _owner_columns() -> list[Column[Any]]:
 
 
 @lru_cache(maxsize=4096)
-def _owner(unit: str) -> dict[str, Any]:
-    """The owner columns of a unit (few units, met at every step)."""
+def _owner(unit: str) -> Mapping[str, Any]:
+    """The owner columns of a unit (few units, met at every step); read-only, as
+    every caller shares the cached one."""
     county, station, community = unit_path(unit)
-    return {
-        "owner_unit": unit,
-        "owner_county": county,
-        "owner_station": station,
-        "owner_community": community,
-        "tier": unit_level(unit),
-    }
+    return MappingProxyType(
+        {
+            "owner_unit": unit,
+            "owner_county": county,
+            "owner_station": station,
+            "owner_community": community,
+            "tier": unit_level(unit),
+        }
+    )
 
 
 class _Batch:
