@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -20,9 +20,8 @@ from api.accounts import User
 from api.errors import status_of, validation_body
 from api.routes import incidents as routes
 from api.services import Services
+from loop.scoring import CHINA
 from loop.vocabulary import Role
-
-CHINA = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)
