@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     scoring: str = "lishu"
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
-    path of a TOML file that starts from a preset (see ``loop.scoring``)."""
+    path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
 
     seal_key: str = "lishu-development-seal-key"
     """HMAC key signing the chain seals; a county keeps its own apart from the database."""

@@ -24,12 +24,12 @@ from projections.compose import EventSource, HasReadModelSettings, build
 from projections.runner import run_forever
 
 SettingsFactory = Callable[[str | None], HasReadModelSettings]
-FlowFactory = Callable[[Any], EventSource]
+SourceFactory = Callable[[Any], EventSource]
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
 
 
-def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> None:
+def register(app: typer.Typer, settings: SettingsFactory, source: SourceFactory) -> None:
     """Add ``project`` and ``rebuild`` to ``app``."""
 
     @app.command("project")
@@ -48,7 +48,7 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
         the same. Any number of these may run on one database: each batch is
         applied by exactly one of them."""
         chosen = settings(database_url)
-        views = build(chosen, flow(chosen), batch_size=batch)
+        views = build(chosen, source(chosen), batch_size=batch)
         stopping = False
 
         def stop(*_: object) -> None:
@@ -69,7 +69,7 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
     ) -> None:
         """Rebuild a projection (or all) from the log beside the live one, then switch."""
         chosen = settings(database_url)
-        views = build(chosen, flow(chosen), batch_size=batch)
+        views = build(chosen, source(chosen), batch_size=batch)
         try:
             names = [name] if name else sorted(views.projector.projections)
             for each in names:

@@ -21,10 +21,10 @@ from aggregates.errors import InsufficientPoints, OutOfStock
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.reward_item import RewardItem
 from loop import demo
-from loop.bank import Bank
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.errors import ConcurrencyConflict
-from loop.flow import IncidentFlow
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
 from tests.unit.bank_helpers import admit, rewarded_case
 
@@ -35,7 +35,7 @@ RIDER = demo.RIDER
 def race(path: Path, item_id: str) -> Counter[str]:
     """Every thread redeems one piece, retrying after conflicts; tallies outcomes."""
     settings = Settings(database_url=f"sqlite:///{path}")
-    apps = [build_flow(settings) for _ in range(THREADS)]
+    apps = [build_loop(settings).incidents for _ in range(THREADS)]
     gate = threading.Barrier(THREADS, timeout=30)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
@@ -51,7 +51,7 @@ def race(path: Path, item_id: str) -> Counter[str]:
             return commit(*aggregates)
 
         app.commit = gated_commit  # type: ignore[method-assign]
-        bank = Bank(app)
+        bank = Bank(app.app, app.scoring)
         for _ in range(10 * THREADS):
             try:
                 bank.redeem(RIDER, RIDER.id, item_id)
@@ -84,21 +84,23 @@ def path(tmp_path: Path) -> Path:
 
 
 def prepare(path: Path, points: int, stock: int) -> tuple[str, int]:
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{path}")).incidents
     admit(flow, RIDER)
     rewarded_case(flow, RIDER, points)
-    item = Bank(flow).donate(demo.CADRE_XF, name="保温杯", donor="百货大楼", stock=stock, price=20)
-    events = flow.recorder.max_notification_id() or 0
-    flow.close()
+    item = Bank(flow.app, flow.scoring).donate(
+        demo.CADRE_XF, name="保温杯", donor="百货大楼", stock=stock, price=20
+    )
+    events = flow.app.recorder.max_notification_id() or 0
+    flow.app.close()
     return item.item_id, events
 
 
 def settle(path: Path, item_id: str) -> tuple[PointsAccount, RewardItem, list[Any]]:
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{path}")).incidents
     account = flow.points_account(RIDER.id)
-    item = Bank(flow).item(item_id)
-    stored = list(flow.recorder.select_notifications(1, 100_000))
-    flow.close()
+    item = Bank(flow.app, flow.scoring).item(item_id)
+    stored = list(flow.app.recorder.select_notifications(1, 100_000))
+    flow.app.close()
     return account, item, stored
 
 

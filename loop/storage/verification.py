@@ -33,13 +33,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from loop.bootstrap import postgres_conninfo, sqlite_path
-from loop.chain import CHAIN_TABLE, GENESIS, event_digest, log_link
 from loop.errors import InvalidInput
-from loop.flow import IncidentFlow
+from loop.storage.application import LoopApplication
+from loop.storage.chain import CHAIN_TABLE, GENESIS, event_digest, log_link
+from loop.storage.persistence import postgres_conninfo, sqlite_path
 
 EVENTS_TABLE = "stored_events"
-POSTGRES_EVENTS_TABLE = f"{IncidentFlow.name.lower()}_events"  # the library's name for it
+POSTGRES_EVENTS_TABLE = f"{LoopApplication.name.lower()}_events"  # the library's name for it
 SEALS_TABLE = "chain_seals"
 BATCH = 5000
 CHAIN_ALONE = (  # the log pass when every chain row's event is known to be in place

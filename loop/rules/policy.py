@@ -12,8 +12,8 @@ from datetime import timedelta
 from enum import StrEnum
 
 from aggregates.actor import Actor
-from loop import units
-from loop.vocabulary import Role, Urgency
+from loop.rules import units
+from loop.rules.vocabulary import Role, Urgency
 
 
 class Scope(StrEnum):

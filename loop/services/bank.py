@@ -8,7 +8,7 @@ The Lishu text: "朝阳派出所与幸福社区联合开办“幸福银行”…
 Deposits are made by the loop's reward step (``IncidentFlow.reward``); accounts
 are opened by admission (``Volunteers.admit``). Each command here validates,
 loads, checks who may act, records and saves through
-:meth:`IncidentFlow.commit`; a redemption saves the account and the item together,
+:meth:`LoopApplication.commit`; a redemption saves the account and the item together,
 so neither the balance nor the stock can go below zero, even when redemptions race.
 """
 
@@ -17,16 +17,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from aggregates.actor import Actor
 from aggregates.points_account import DEDUCTION_KINDS, PointsAccount
 from aggregates.reward_item import RewardItem
-from loop import inputs, permissions, units
 from loop.errors import InvalidInput, ItemNotFound
-from loop.flow import IncidentFlow
-from loop.scoring import CHINA, MONTH, PERIOD, ScoringPolicy
-from loop.volunteers import Volunteers
+from loop.rules import inputs, permissions, units
+from loop.rules.scoring import CHINA, LISHU_SCORING, MONTH, PERIOD, ScoringPolicy
+from loop.services.lookup import points_account
+from loop.services.volunteers import Volunteers
+from loop.storage.application import LoopApplication
 
 MAX_PIECES = 10_000
 MAX_POINTS = 10_000
@@ -115,30 +114,28 @@ def _balance(account: PointsAccount, position: int | None = None) -> Balance:
 
 
 class Bank:
-    """Commands of the Happiness Bank, stored in the one event store of ``flow``."""
+    """Commands of the Happiness Bank, stored in the one application store ``app``."""
 
-    def __init__(self, flow: IncidentFlow) -> None:
-        self.flow = flow
-        self.volunteers = Volunteers(flow)
-
-    @property
-    def scoring(self) -> ScoringPolicy:
-        return self.flow.scoring
+    def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
+        self.app = app
+        self.scoring = scoring
+        self.volunteers = Volunteers(app, scoring)
 
     # -- reading ---------------------------------------------------------------
 
     def balance(self, volunteer_id: str) -> Balance:
         """The volunteer's balance, score and star level."""
-        return _balance(self.flow.points_account(volunteer_id))
+        return _balance(points_account(self.app, volunteer_id))
 
     def item(self, item_id: UUID | str) -> RewardItem:
         """A catalogue item; :class:`ItemNotFound` if there is none under that id."""
         try:
             key = item_id if isinstance(item_id, UUID) else UUID(str(item_id))
-            item: object = self.flow.repository.get(key)
-        except (ValueError, AggregateNotFoundError):
+        except ValueError:
             item = None
-        if not isinstance(item, RewardItem):
+        else:
+            item = self.app.find(key, RewardItem)
+        if item is None:
             raise ItemNotFound("兑换物品不存在", "No such reward item", item_id=str(item_id))
         return item
 
@@ -169,7 +166,7 @@ class Bank:
         permissions.check("donate", actor, unit=actor.unit)
         item = RewardItem.donate(
             actor,
-            self.flow.clock(),
+            self.app.clock(),
             name=checked_name,
             donor=checked_donor,
             stock=checked_stock,
@@ -178,7 +175,7 @@ class Bank:
             bank=actor.unit,
             item_id=item_id,
         )
-        return self._item_ack(item, self.flow.commit(item))
+        return self._item_ack(item, self.app.commit(item))
 
     def restock(self, actor: Actor, item_id: UUID | str, *, quantity: int, donor: str) -> ItemAck:
         """More of an item, from the same or another donor."""
@@ -186,8 +183,8 @@ class Bank:
         checked_donor = inputs.text("donor", donor, max_len=100)
         item = self.item(item_id)
         permissions.check("donate", actor, unit=item.bank)
-        item.restock(actor, self.flow.clock(), checked, checked_donor)
-        return self._item_ack(item, self.flow.commit(item))
+        item.restock(actor, self.app.clock(), checked, checked_donor)
+        return self._item_ack(item, self.app.commit(item))
 
     # -- redemption --------------------------------------------------------------
 
@@ -198,7 +195,7 @@ class Bank:
         taken in one save. Beyond the stock, the per-volunteer limit or the balance
         it is refused and nothing is written."""
         checked = _whole("quantity", quantity, 1, MAX_PIECES)
-        account = self.flow.points_account(volunteer_id)
+        account = points_account(self.app, volunteer_id)
         item = self.item(item_id)
         permissions.check("redeem", actor, unit=account.community, volunteer_id=volunteer_id)
         if not units.within(account.community, item.bank):
@@ -208,7 +205,7 @@ class Bank:
                 item_bank=item.bank,
                 community=account.community,
             )
-        at = self.flow.clock()
+        at = self.app.clock()
         points = item.hand_out(actor, at, account.volunteer_id, checked)
         account.redeem(
             actor,
@@ -226,7 +223,7 @@ class Bank:
                 "quantity": checked,
             },
         )
-        position = self.flow.commit(account, item)
+        position = self.app.commit(account, item)
         return Redemption(
             account.volunteer_id,
             str(item.id),
@@ -264,9 +261,9 @@ class Bank:
             amount = self.scoring.discipline_deduction
         else:
             amount = _whole("points", points, 1, MAX_POINTS)
-        account = self.flow.points_account(volunteer_id)
+        account = points_account(self.app, volunteer_id)
         permissions.check("deduct", actor, unit=account.community)
-        at = self.flow.clock()
+        at = self.app.clock()
         account.deduct(
             actor,
             at,
@@ -277,7 +274,7 @@ class Bank:
             basis={"decision": DEDUCTION_KINDS[kind], "decided_by": actor.id},
         )
         account.restar(actor, at, self.scoring.star_level(account.score))
-        return _balance(account, self.flow.commit(account))
+        return _balance(account, self.app.commit(account))
 
     def evaluate_month(
         self, actor: Actor, volunteer_id: str, *, month: str, passed: bool, note: str
@@ -291,12 +288,12 @@ class Bank:
         if not isinstance(passed, bool):
             raise InvalidInput("「passed」须为是或否", "'passed' must be true or false")
         checked_note = inputs.text("note", note, max_len=500)
-        at = self.flow.clock()
+        at = self.app.clock()
         if month > f"{at.astimezone(CHINA):%Y-%m}":
             raise InvalidInput(
                 "不能考评尚未开始的月份", "A month cannot be evaluated before it begins"
             )
-        account = self.flow.points_account(volunteer_id)
+        account = points_account(self.app, volunteer_id)
         permissions.check("evaluate_month", actor, unit=account.community)
         account.evaluate_month(actor, at, period=month, passed=passed, note=checked_note)
         due = (
@@ -318,7 +315,7 @@ class Bank:
                 basis={"months": months, "rule": rule_met},
             )
             account.restar(actor, at, self.scoring.star_level(account.score))
-        position = self.flow.commit(account)
+        position = self.app.commit(account)
         return Evaluation(
             account.volunteer_id,
             month,
@@ -352,8 +349,8 @@ class Bank:
         checked_reason = inputs.text("reason", reason, max_len=500)
         volunteer = self.volunteers.get(volunteer_id)
         permissions.check("award_honour", actor, unit=volunteer.community)
-        volunteer.award(actor, self.flow.clock(), honour, period, checked_reason)
-        position = self.flow.commit(volunteer)
+        volunteer.award(actor, self.app.clock(), honour, period, checked_reason)
+        position = self.app.commit(volunteer)
         return HonourAck(volunteer.volunteer_id, honour, period, volunteer.version, position)
 
     @staticmethod

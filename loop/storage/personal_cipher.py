@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Transcoding
 
 from aggregates.personal import PersonalData
-from loop.keys import KeyStore
+from loop.storage.keys import KeyStore
 
 FORMAT = 1
 NONCE_BYTES = 12

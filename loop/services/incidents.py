@@ -8,36 +8,25 @@ due time) and saves. A refused command raises before anything is saved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
-from aggregates.points_account import PointsAccount, account_id
-from aggregates.reward_item import RewardItem
-from aggregates.volunteer import Volunteer
-from loop import inputs, personal, units
+from aggregates.points_account import PointsAccount
 from loop.errors import (
-    AccountNotFound,
-    ConcurrencyConflict,
-    IncidentNotFound,
     InvalidInput,
     NotPermitted,
 )
-from loop.group_commit import Batch, BatchRepository
-from loop.keys import InMemoryKeyStore, KeyStore, NoKeyStore
-from loop.personal_cipher import PersonalDataAsCiphertext
-from loop.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
-from loop.scoring import LISHU_SCORING, ScoringPolicy
-from loop.stages import LOOP, STAGES, STEPS
-from loop.transcodings import ActorAsList
-from loop.vocabulary import (
+from loop.rules import inputs, units
+from loop.rules.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
+from loop.rules.scoring import LISHU_SCORING, ScoringPolicy
+from loop.rules.stages import LOOP, STAGES, STEPS
+from loop.rules.vocabulary import (
     Channel,
     Module,
     OutcomeSource,
@@ -47,17 +36,13 @@ from loop.vocabulary import (
     Urgency,
     label,
 )
+from loop.services import personal
+from loop.services.lookup import find_account, load_incident, points_account
+from loop.storage.application import LoopApplication, incident_conflict
 
 # Records one step on the incident; returns any other aggregate the step changed
 # (the volunteer's points account), saved in the same transaction.
 Recorder = Callable[[Incident, datetime, Route], Sequence[Aggregate] | None]
-
-AGGREGATE_LABELS = {
-    "Incident": ("警情", "incident"),
-    "PointsAccount": ("幸福银行账户", "points account"),
-    "RewardItem": ("兑换物品", "reward item"),
-    "Volunteer": ("义警档案", "volunteer record"),
-}
 
 OUTCOME_SOURCES = {
     "handling_community": OutcomeSource.HANDLED_LOCALLY,
@@ -77,57 +62,30 @@ class Ack(NamedTuple):
     position: int | None
 
 
-class IncidentFlow(Application[UUID]):
-    """One method per step of the loop; reads for audit live in ``loop.audit``.
+class IncidentFlow:
+    """One method per step of the loop; reads for audit live in ``loop.services.audit``.
 
-    The one event store of Lishu Loop: volunteers (``loop.volunteers``) and the
-    Happiness Bank (``loop.bank``) keep their aggregates here too, and every
-    command of any of them saves through :meth:`commit`.
+    Its incidents live in the one application store (``app``) beside every other
+    service's aggregates; each command saves through :meth:`LoopApplication.commit`.
     """
-
-    name = "LishuLoop"
-    snapshotting_intervals = {  # noqa: RUF012 (library class attribute)
-        Incident: 50,
-        PointsAccount: 50,
-        RewardItem: 50,
-        Volunteer: 50,
-    }
 
     def __init__(
         self,
-        env: Mapping[str, str] | None = None,
+        app: LoopApplication,
         *,
         policy: Policy = LISHU,
         scoring: ScoringPolicy = LISHU_SCORING,
-        clock: Callable[[], datetime] = datetime_now_with_tzinfo,
-        key_store: KeyStore | None = None,
     ) -> None:
-        # The per-person keys come from the composition root (loop.bootstrap); an
-        # in-memory flow may keep them in memory, a persistent one holds no personal
-        # data without a key store.
-        module = self.construct_env(self.name, env).get("PERSISTENCE_MODULE")
-        persistent = module not in (None, "", "eventsourcing.popo")
-        self.key_store: KeyStore = key_store or (NoKeyStore() if persistent else InMemoryKeyStore())
-        super().__init__(env)
+        self.app = app
         self.policy = policy
         self.scoring = scoring
-        self.clock = clock
-
-    def close(self) -> None:
-        super().close()
-        self.key_store.close()
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(ActorAsList())
-        transcoder.register(PersonalDataAsCiphertext(self.key_store))
 
     # -- discover and feed back ------------------------------------------------
 
     def discover(self, actor: Actor, **details: Any) -> Ack:
         """A volunteer records a discovery (or the office logs it on his behalf)."""
         incident = self._discovered(actor, **details)
-        return self._ack(incident, self.commit(incident))
+        return self._ack(incident, self.app.commit(incident))
 
     def report_new(
         self,
@@ -149,7 +107,7 @@ class IncidentFlow(Application[UUID]):
             lambda inc, at, route: inc.step(Incident.Reported, actor, at, route, **report),
             urgency=report["urgency"],
         )
-        return self._ack(incident, self.commit(incident))
+        return self._ack(incident, self.app.commit(incident))
 
     def report(
         self,
@@ -537,7 +495,7 @@ class IncidentFlow(Application[UUID]):
         """The compensating entry for a rewarded incident being rejected, if any."""
         if incident.rewarded_points is None:
             return ()
-        account = self._find_account(incident.reporter_id)
+        account = find_account(self.app, incident.reporter_id)
         if account is None:  # rewarded before the Happiness Bank kept accounts
             return ()
         taken = account.reverse(
@@ -565,37 +523,17 @@ class IncidentFlow(Application[UUID]):
             for step in LOOP.legal_steps(incident.stage, self._facts(incident, actor))
             if permits(step, incident.stage, actor, **self._where(incident))
             and (step != "sign_score" or incident.signature_refusal(actor) is None)
-            and (step != "reward" or self._find_account(incident.reporter_id) is not None)
+            and (step != "reward" or find_account(self.app, incident.reporter_id) is not None)
         ]
 
     def get(self, incident_id: UUID, version: int | None = None) -> Incident:
         """The incident, now or at ``version``; :class:`IncidentNotFound` if absent."""
-        try:
-            incident: object = self.repository.get(incident_id, version=version)
-        except AggregateNotFoundError:
-            incident = None
-        if not isinstance(incident, Incident):
-            raise IncidentNotFound("警情不存在", "No such incident", incident_id=str(incident_id))
-        return incident
+        return load_incident(self.app, incident_id, version)
 
     def points_account(self, volunteer_id: str) -> PointsAccount:
         """The volunteer's Happiness Bank account; :class:`AccountNotFound` if the
         volunteer was never admitted."""
-        account = self._find_account(volunteer_id)
-        if account is None:
-            raise AccountNotFound(
-                f"义警 {volunteer_id} 尚未通过审核吸纳，没有幸福银行账户",
-                f"Volunteer {volunteer_id} has not been admitted and has no Happiness Bank account",
-                volunteer_id=volunteer_id,
-            )
-        return account
-
-    def _find_account(self, volunteer_id: str) -> PointsAccount | None:
-        try:
-            account: object = self.repository.get(account_id(volunteer_id))
-        except AggregateNotFoundError:
-            return None
-        return account if isinstance(account, PointsAccount) else None
+        return points_account(self.app, volunteer_id)
 
     def route(self, stage: str, community: str, urgency: str | None, at: datetime) -> Route:
         """Who owns an incident entering ``stage`` and by when it is due."""
@@ -619,9 +557,9 @@ class IncidentFlow(Application[UUID]):
     ) -> Ack:
         incident = self.get(inputs.incident_id("incident_id", incident_id))
         if expected_version is not None and expected_version != incident.version:
-            raise self._conflict(incident)
-        changed = self._apply_step(incident, step, actor, self.clock(), record, urgency)
-        return self._ack(incident, self.commit(incident, *changed))
+            raise incident_conflict(incident.id, incident.version)
+        changed = self._apply_step(incident, step, actor, self.app.clock(), record, urgency)
+        return self._ack(incident, self.app.commit(incident, *changed))
 
     def _apply_step(
         self,
@@ -664,9 +602,11 @@ class IncidentFlow(Application[UUID]):
             "where": inputs.text("where", where, max_len=200),
         }
         named = (
-            None if informant is None else personal.person("informant", informant, self.key_store)
+            None
+            if informant is None
+            else personal.person("informant", informant, self.app.key_store)
         )
-        affected = personal.people("victims", victims, self.key_store)
+        affected = personal.people("victims", victims, self.app.key_store)
         if not units.is_community(actor.unit):
             raise NotPermitted(
                 "只有社区内的义警或社区民辅警可以录入警情",
@@ -678,7 +618,7 @@ class IncidentFlow(Application[UUID]):
         self._check_permitted(
             "discover", None, actor, owner_unit=None, community=actor.unit, reporter_id=reporter
         )
-        at = self.clock()
+        at = self.app.clock()
         return Incident.discover(
             actor,
             at,
@@ -763,98 +703,6 @@ class IncidentFlow(Application[UUID]):
             allowed=[{"roles": sorted(r.roles), "scope": str(r.scope)} for r in rules],
         )
 
-    def commit(self, *aggregates: Aggregate) -> int | None:
-        """Store the pending events of ``aggregates`` in one transaction: all or none.
-
-        Every command of the loop, the volunteers and the Happiness Bank saves
-        through here. Returns the notification position of the last event stored
-        (None if there was nothing to store). If another command stored events for
-        one of them first, nothing is stored and :class:`ConcurrencyConflict` names
-        what changed."""
-        batch = self.batch_repository.batch
-        if batch is not None:  # under group commit, stored with the whole batch
-            for aggregate in aggregates:
-                batch.collect(aggregate)
-            return None
-        loaded = {a.id: (a, a.version - len(a.pending_events)) for a in aggregates}
-        alone = Batch()
-        for aggregate in aggregates:
-            alone.collect(aggregate)
-        if not alone.events:
-            return None
-        try:
-            recordings = self.record_batch(alone)
-        except RecordConflictError:
-            raise self._conflicts(loaded) from None
-        return recordings[-1].notification.id
-
-    def construct_repository(self) -> BatchRepository:
-        """The library's repository, able to answer loads from a group-commit batch."""
-        base = super().construct_repository()
-        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        return BatchRepository(
-            base.event_store,
-            snapshot_store=base.snapshot_store,
-            cache_size=int(maxsize) if maxsize else 0,
-        )
-
-    @property
-    def batch_repository(self) -> BatchRepository:
-        repository = self.repository
-        assert isinstance(repository, BatchRepository)
-        return repository
-
-    def record_batch(self, batch: Batch) -> list[Recording[UUID]]:
-        """Store a group-commit batch's events in one transaction (see
-        ``loop.group_commit``); raises :class:`RecordConflictError` unchanged."""
-        processing = batch.processing_event()
-        recordings = self._record(processing)
-        self._take_snapshots(processing)
-        self._notify(recordings)
-        return recordings
-
     @staticmethod
     def _ack(incident: Incident, position: int | None) -> Ack:
         return Ack(str(incident.id), incident.version, incident.stage, position)
-
-    def _conflicts(self, loaded: Mapping[UUID, tuple[Aggregate, int]]) -> ConcurrencyConflict:
-        changed = []
-        for aggregate_id, (aggregate, version) in loaded.items():
-            head = self.recorder.select_events(aggregate_id, desc=True, limit=1)
-            current = head[0].originator_version if head else 0
-            if current != version:
-                changed.append((type(aggregate).__name__, aggregate_id, current))
-        incidents = [c for c in changed if c[0] == "Incident"]
-        if incidents:
-            _, aggregate_id, current = incidents[0]
-            error = self._conflict_with(aggregate_id, current)
-        else:
-            first_id, (first, first_version) = next(iter(loaded.items()))
-            kind, aggregate_id, current = (
-                changed[0] if changed else (type(first).__name__, first_id, first_version)
-            )
-            zh, en = AGGREGATE_LABELS.get(kind, ("记录", "record"))
-            error = ConcurrencyConflict(
-                f"{zh}已被他人更新，请刷新后重试",
-                f"The {en} was changed by someone else; reload and retry",
-                aggregate=kind,
-                aggregate_id=str(aggregate_id),
-                current_version=current,
-            )
-        error.details["conflicts"] = [
-            {"aggregate": k, "id": str(i), "current_version": v} for k, i, v in changed
-        ]
-        return error
-
-    @classmethod
-    def _conflict(cls, current: Incident) -> ConcurrencyConflict:
-        return cls._conflict_with(current.id, current.version)
-
-    @staticmethod
-    def _conflict_with(incident_id: UUID, current_version: int) -> ConcurrencyConflict:
-        return ConcurrencyConflict(
-            "警情已被他人更新，请刷新后重试",
-            "The incident was changed by someone else; reload and retry",
-            incident_id=str(incident_id),
-            current_version=current_version,
-        )

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from loop.errors import InvalidInput
-from loop.vocabulary import label
+from loop.rules.vocabulary import label
 
 E = TypeVar("E", bound=StrEnum)
 

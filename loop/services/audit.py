@@ -2,7 +2,7 @@
 or a reward item, and an incident's state at a version or a moment.
 
 Every read takes the ``viewer`` (the :class:`Actor` reading) and shows people's
-identities only as ``loop.masking`` allows that viewer; without a viewer
+identities only as ``loop.rules.masking`` allows that viewer; without a viewer
 everything identifying is masked.
 """
 
@@ -20,12 +20,13 @@ from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
 from aggregates.volunteer import Volunteer
-from loop import masking, units
 from loop.errors import IncidentNotFound
-from loop.flow import IncidentFlow
-from loop.masking import Section, View, view_of
-from loop.narration import sentence
-from loop.stages import STAGES
+from loop.rules import masking, units
+from loop.rules.masking import Section, View, view_of
+from loop.rules.narration import sentence
+from loop.rules.stages import STAGES
+from loop.services.lookup import load_incident
+from loop.storage.application import LoopApplication
 
 
 def primitive(value: Any) -> Any:
@@ -39,9 +40,9 @@ def primitive(value: Any) -> Any:
     return value
 
 
-def _events(flow: IncidentFlow, incident_id: UUID) -> Iterable[Any]:
+def _events(app: LoopApplication, incident_id: UUID) -> Iterable[Any]:
     """The incident's stored events; all carry actor, stage, owner and due time."""
-    return cast("Iterable[Any]", flow.events.get(incident_id))
+    return cast("Iterable[Any]", app.events.get(incident_id))
 
 
 class HistoryNotAvailable(DomainError):
@@ -79,28 +80,28 @@ def _kind(event: Any, aggregate_id: UUID) -> str:
     )
 
 
-def _first(flow: IncidentFlow, aggregate_id: UUID) -> Any:
-    first = flow.recorder.select_events(aggregate_id, limit=1)
+def _first(app: LoopApplication, aggregate_id: UUID) -> Any:
+    first = app.recorder.select_events(aggregate_id, limit=1)
     if not first:
         raise IncidentNotFound(
             "没有此编号的警情或记录",
             "No incident or record has this id",
             incident_id=str(aggregate_id),
         )
-    return flow.mapper.to_domain_event(first[0])
+    return app.mapper.to_domain_event(first[0])
 
 
-def kind_of(flow: IncidentFlow, aggregate_id: UUID) -> str:
+def kind_of(app: LoopApplication, aggregate_id: UUID) -> str:
     """``incident``, ``volunteer``, ``points_account`` or ``reward_item``;
     :class:`IncidentNotFound` if nothing has the id, :class:`HistoryNotAvailable`
     for any other record."""
-    return _kind(_first(flow, aggregate_id), aggregate_id)
+    return _kind(_first(app, aggregate_id), aggregate_id)
 
 
-def unit_of(flow: IncidentFlow, aggregate_id: UUID) -> str:
+def unit_of(app: LoopApplication, aggregate_id: UUID) -> str:
     """The unit a record belongs to: an incident's, a volunteer's or an account's
     community, a reward item's bank."""
-    first = _first(flow, aggregate_id)
+    first = _first(app, aggregate_id)
     _kind(first, aggregate_id)
     return str(first.bank if isinstance(first, RewardItem.Donated) else first.community)
 
@@ -134,7 +135,7 @@ def describe(incident: Incident, viewer: Actor | None = None) -> dict[str, Any]:
 
 
 def history(
-    flow: IncidentFlow, incident_id: UUID, viewer: Actor | None = None
+    app: LoopApplication, incident_id: UUID, viewer: Actor | None = None
 ) -> list[dict[str, Any]]:
     """Every event of the incident in order: who (id, role, unit), when, the stage it
     left the incident in, and a readable sentence; people shown or masked for
@@ -142,11 +143,11 @@ def history(
 
     The id may also name a volunteer, a points account or a reward item: their
     events in order (see :func:`record_history`)."""
-    events = list(_events(flow, incident_id))
+    events = list(_events(app, incident_id))
     if not events:
         raise IncidentNotFound("警情不存在", "No such incident", incident_id=str(incident_id))
     if _kind(events[0], incident_id) != "incident":
-        return record_history(flow, events, viewer)
+        return record_history(app, events, viewer)
     view = view_of(viewer, events[0])
     entries = []
     for event in events:
@@ -170,11 +171,11 @@ def history(
 
 
 def record_history(
-    flow: IncidentFlow, events: list[Any], viewer: Actor | None = None
+    app: LoopApplication, events: list[Any], viewer: Actor | None = None
 ) -> list[dict[str, Any]]:
     """A volunteer's, points account's or reward item's events in order: who, when,
     a readable sentence; a volunteer's application also lists his personal
-    details, shown, masked or erased for ``viewer`` as ``loop.masking`` says."""
+    details, shown, masked or erased for ``viewer`` as ``loop.rules.masking`` says."""
     kind = _kind(events[0], events[0].originator_id)
     entries = []
     for event in events:
@@ -194,7 +195,7 @@ def record_history(
                     viewer,
                     event.community,
                     event.personal,
-                    forgotten=flow.key_store.forgotten(event.volunteer_id),
+                    forgotten=app.key_store.forgotten(event.volunteer_id),
                 )
             }
         entries.append(entry)
@@ -210,10 +211,10 @@ def _people(view: View, event: Incident.Discovered) -> dict[str, Any]:
 
 
 def state_at(
-    flow: IncidentFlow, incident_id: UUID, version: int, viewer: Actor | None = None
+    app: LoopApplication, incident_id: UUID, version: int, viewer: Actor | None = None
 ) -> dict[str, Any]:
     """The incident as it stood right after event ``version``."""
-    incident = flow.get(incident_id, version=version)
+    incident = load_incident(app, incident_id, version=version)
     if incident.version != version:
         raise IncidentNotFound(
             f"警情没有第{version}版",
@@ -225,20 +226,20 @@ def state_at(
 
 
 def state_as_of(
-    flow: IncidentFlow, incident_id: UUID, moment: datetime, viewer: Actor | None = None
+    app: LoopApplication, incident_id: UUID, moment: datetime, viewer: Actor | None = None
 ) -> dict[str, Any]:
     """The incident as it stood at ``moment``: after the last event recorded by then."""
     version = None
-    for event in _events(flow, incident_id):
+    for event in _events(app, incident_id):
         if event.timestamp > moment:
             break
         version = event.originator_version
     if version is None:
-        flow.get(incident_id)  # raises IncidentNotFound if it never existed
+        load_incident(app, incident_id)  # raises IncidentNotFound if it never existed
         raise IncidentNotFound(
             "该时刻警情尚未发现",
             "The incident had not been discovered at that moment",
             incident_id=str(incident_id),
             moment=moment.isoformat(),
         )
-    return describe(flow.get(incident_id, version=version), viewer)
+    return describe(load_incident(app, incident_id, version=version), viewer)

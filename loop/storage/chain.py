@@ -4,7 +4,7 @@ Each stored event gets a digest over what is stored (aggregate id, version,
 topic and the stored state bytes, which hold the timestamp and payload, after
 any compression or encryption) and the digest of the aggregate's previous
 event; and a log chain value over the notification log: the previous log value,
-this notification's id and this event's digest. Verification (``loop.verification``)
+this notification's id and this event's digest. Verification (``loop.storage.verification``)
 recomputes both from the stored rows alone.
 """
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from aggregates.actor import Actor
 from aggregates.personal import PersonalData
-from loop import units
-from loop.vocabulary import Role
+from loop.rules import units
+from loop.rules.vocabulary import Role
 
 MASKED = "已隐藏"
 MASKED_EN = "hidden"

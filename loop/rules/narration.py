@@ -7,7 +7,7 @@ from typing import Any
 
 from aggregates.points_account import DEDUCTION_KINDS
 from aggregates.volunteer import OCCUPATIONS, REVIEWERS, STATUSES, TEAMS
-from loop.vocabulary import OutcomeSource, Tier, label
+from loop.rules.vocabulary import OutcomeSource, Tier, label
 
 Template = Callable[[Any], tuple[str, str]]
 

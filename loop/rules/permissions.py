@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aggregates.actor import Actor
-from loop import units
 from loop.errors import NotPermitted
-from loop.vocabulary import Role, label
+from loop.rules import units
+from loop.rules.vocabulary import Role, label
 
 R = Role
 LEVEL_LABELS = {

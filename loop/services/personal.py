@@ -22,14 +22,14 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.personal import Erasure, PersonalData
 from aggregates.volunteer import volunteer_aggregate_id
-from loop import inputs
 from loop.errors import InvalidInput, NotPermitted
-from loop.keys import KeyStore, forgotten_error
-from loop.vocabulary import Role
+from loop.rules import inputs
+from loop.rules.vocabulary import Role
+from loop.storage.keys import KeyStore, forgotten_error
 
 if TYPE_CHECKING:
     from aggregates.incident import Incident
-    from loop.flow import IncidentFlow
+    from loop.storage.application import LoopApplication
 
 # The fields a report may hold about an informant or a victim, with their labels.
 PERSON_FIELDS: dict[str, tuple[str, str]] = {
@@ -168,7 +168,7 @@ class ErasureAck(NamedTuple):
     plaintext_remains: bool = False
 
 
-def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> ErasureAck:
+def forget(app: LoopApplication, actor: Actor, subject_id: str, reason: str) -> ErasureAck:
     """Forget a person: destroy their key, then record who erased them, when, why.
 
     Allowed to the administrator role. Destroying is idempotent, so if recording
@@ -184,39 +184,39 @@ def forget(flow: IncidentFlow, actor: Actor, subject_id: str, reason: str) -> Er
         )
     erasure_id = Erasure.id_for(subject_id)
     try:
-        flow.repository.get(erasure_id)
+        app.repository.get(erasure_id)
     except AggregateNotFoundError:
         pass
     else:
         raise _already(subject_id)
-    keys = flow.key_store
+    keys = app.key_store
     keyless = not keys.exists(subject_id) and not keys.forgotten(subject_id)
-    legacy = keyless and _is_volunteer(flow, subject_id)
+    legacy = keyless and _is_volunteer(app, subject_id)
     if keyless and not legacy:
         raise SubjectNotFound(
             "没有此人的个人信息", "No personal data is held for this person", subject_id=subject_id
         )
     destroyed = keys.destroy(subject_id)
-    flow.batch_repository.forget()  # the writer's cache held the person's data decrypted
-    erasure = Erasure.record(actor, flow.clock(), subject_id, reason)
+    app.batch_repository.forget()  # the writer's cache held the person's data decrypted
+    erasure = Erasure.record(actor, app.clock(), subject_id, reason)
     try:
-        recordings = flow.save(erasure)
+        recordings = app.save(erasure)
     except RecordConflictError:
         raise _already(subject_id) from None
     position = recordings[-1].notification.id if recordings else None
     return ErasureAck(subject_id, str(erasure_id), destroyed, position, legacy)
 
 
-def _is_volunteer(flow: IncidentFlow, subject_id: str) -> bool:
+def _is_volunteer(app: LoopApplication, subject_id: str) -> bool:
     """Whether a volunteer record exists under ``subject_id`` (a volunteer's
     personal details have his volunteer id as their subject)."""
-    return volunteer_aggregate_id(subject_id) in flow.repository
+    return volunteer_aggregate_id(subject_id) in app.repository
 
 
-def erasure_record(flow: IncidentFlow, subject_id: str) -> dict[str, Any] | None:
+def erasure_record(app: LoopApplication, subject_id: str) -> dict[str, Any] | None:
     """Who erased the person, when and why; ``None`` if never erased."""
     try:
-        erasure: Erasure = flow.repository.get(Erasure.id_for(subject_id))
+        erasure: Erasure = app.repository.get(Erasure.id_for(subject_id))
     except AggregateNotFoundError:
         return None
     return {

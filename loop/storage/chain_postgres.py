@@ -1,6 +1,6 @@
 """The hash chain on PostgreSQL: the library's recorder, also writing chain rows.
 
-The same digests and log links as on SQLite (``loop.chain``), in the same
+The same digests and log links as on SQLite (``loop.storage.chain``), in the same
 transaction as the events. The library locks the events table in EXCLUSIVE mode
 before inserting (so notification ids commit in order); the chain rows are
 computed after that lock is taken, so the log chain's head read here cannot
@@ -26,7 +26,7 @@ from psycopg import Cursor, Rollback
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from loop.chain import CHAIN_TABLE, GENESIS, chain_rows, predecessors
+from loop.storage.chain import CHAIN_TABLE, GENESIS, chain_rows, predecessors
 
 NOTIFY_CHANNEL = "lishu_events"
 """Notified after each insert; payload: the highest notification id committed."""

@@ -5,7 +5,7 @@ The Lishu text: "在吸纳的时候，主要采取所在单位与派出所以及
 “义警”聘书，佩戴统一样式的“梨城义警”袖标，开通“幸福银行”账户。"
 
 Each command validates its input, loads the volunteer, checks who may act,
-records and saves through :meth:`IncidentFlow.commit`; admission saves the
+records and saves through :meth:`LoopApplication.commit`; admission saves the
 volunteer and his new Happiness Bank account together.
 """
 
@@ -14,8 +14,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any, NamedTuple
-
-from eventsourcing.application import AggregateNotFoundError
 
 from aggregates.actor import Actor
 from aggregates.personal import PersonalData
@@ -28,12 +26,12 @@ from aggregates.volunteer import (
     Volunteer,
     volunteer_aggregate_id,
 )
-from loop import inputs, masking, permissions, units
-from loop.audit import primitive
 from loop.errors import AlreadyRegistered, InvalidInput, VolunteerNotFound
-from loop.flow import IncidentFlow
-from loop.keys import forgotten_error
-from loop.scoring import CHINA
+from loop.rules import inputs, masking, permissions, units
+from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
+from loop.services.audit import primitive
+from loop.storage.application import LoopApplication
+from loop.storage.keys import forgotten_error
 
 VOLUNTEER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PHONE = re.compile(r"^1\d{10}$")
@@ -110,20 +108,18 @@ def personal_details(name: Any, phone: Any, id_number: Any, address: Any) -> dic
 
 
 class Volunteers:
-    """Commands on volunteers, stored in the one event store of ``flow``."""
+    """Commands on volunteers, stored in the one application store ``app``."""
 
-    def __init__(self, flow: IncidentFlow) -> None:
-        self.flow = flow
+    def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
+        self.app = app
+        self.scoring = scoring
 
     # -- reading ---------------------------------------------------------------
 
     def get(self, volunteer_id: str) -> Volunteer:
         """The volunteer; :class:`VolunteerNotFound` if nobody applied under that id."""
-        try:
-            volunteer: object = self.flow.repository.get(volunteer_aggregate_id(str(volunteer_id)))
-        except AggregateNotFoundError:
-            volunteer = None
-        if not isinstance(volunteer, Volunteer):
+        volunteer = self.app.find(volunteer_aggregate_id(str(volunteer_id)), Volunteer)
+        if volunteer is None:
             raise VolunteerNotFound(
                 f"没有义警 {volunteer_id} 的档案",
                 f"No volunteer {volunteer_id}",
@@ -133,7 +129,7 @@ class Volunteers:
 
     def view(self, viewer: Actor | None, volunteer_id: str) -> dict[str, Any]:
         """The volunteer's record as primitives, his personal details shown, masked
-        (已隐藏) or erased (已删除) for ``viewer`` as ``loop.masking`` says."""
+        (已隐藏) or erased (已删除) for ``viewer`` as ``loop.rules.masking`` says."""
         volunteer = self.get(volunteer_id)
         state = {
             k.lstrip("_"): v
@@ -148,7 +144,7 @@ class Volunteers:
                 viewer,
                 volunteer.community,
                 volunteer.personal,
-                forgotten=self.flow.key_store.forgotten(volunteer.volunteer_id),
+                forgotten=self.app.key_store.forgotten(volunteer.volunteer_id),
             ),
         )
         return {k: primitive(v) for k, v in sorted(state.items())}
@@ -186,17 +182,17 @@ class Volunteers:
                 "入队申请须由社区录入", "Applications are recorded by a community", unit=actor.unit
             )
         permissions.check("apply", actor, unit=actor.unit)
-        if volunteer_aggregate_id(vid) in self.flow.repository:
+        if volunteer_aggregate_id(vid) in self.app.repository:
             raise AlreadyRegistered(
                 f"编号 {vid} 已有入队申请或义警档案",
                 f"An application or volunteer record already exists for {vid}",
                 volunteer_id=vid,
             )
-        if self.flow.key_store.forgotten(vid):
+        if self.app.key_store.forgotten(vid):
             raise forgotten_error(vid, field="volunteer_id")
         volunteer = Volunteer.apply_to_join(
             actor,
-            self.flow.clock(),
+            self.app.clock(),
             volunteer_id=vid,
             personal=PersonalData(vid, details),
             employer=checked_employer,
@@ -204,7 +200,7 @@ class Volunteers:
             community=actor.unit,
             party_member=party,
         )
-        return self._ack(volunteer, self.flow.commit(volunteer))
+        return self._ack(volunteer, self.app.commit(volunteer))
 
     def review(
         self,
@@ -227,13 +223,13 @@ class Volunteers:
         permissions.check(f"review_{party}", actor, unit=volunteer.community)
         volunteer.review(
             actor,
-            self.flow.clock(),
+            self.app.clock(),
             reviewer=party,
             approved=ok,
             criminal_record=record,
             note=checked_note,
         )
-        return self._ack(volunteer, self.flow.commit(volunteer))
+        return self._ack(volunteer, self.app.commit(volunteer))
 
     def admit(self, actor: Actor, volunteer_id: str, *, armband_no: str | None = None) -> Admission:
         """Admit after the joint review: issue the archive number, the appointment
@@ -243,12 +239,12 @@ class Volunteers:
         band = None if armband_no is None else inputs.text("armband_no", armband_no, max_len=30)
         volunteer = self.get(volunteer_id)
         permissions.check("admit", actor, unit=volunteer.community)
-        at = self.flow.clock()
+        at = self.app.clock()
         archive_no, letter_no, issued_band = self._numbers(volunteer, at)
         volunteer.admit(
             actor, at, archive_no=archive_no, letter_no=letter_no, armband_no=band or issued_band
         )
-        if account_id(volunteer.volunteer_id) in self.flow.repository:
+        if account_id(volunteer.volunteer_id) in self.app.repository:
             raise AlreadyRegistered(
                 "该义警的幸福银行账户已存在",
                 "A Happiness Bank account already exists for this volunteer",
@@ -259,10 +255,10 @@ class Volunteers:
             at,
             volunteer_id=volunteer.volunteer_id,
             community=volunteer.community,
-            base_points=self.flow.scoring.base_points,
+            base_points=self.scoring.base_points,
         )
-        account.restar(actor, at, self.flow.scoring.star_level(account.score))
-        position = self.flow.commit(volunteer, account)
+        account.restar(actor, at, self.scoring.star_level(account.score))
+        position = self.app.commit(volunteer, account)
         assert volunteer.squad is not None
         assert volunteer.armband_no is not None
         return Admission(
@@ -283,8 +279,8 @@ class Volunteers:
         checked = _choice("team", team, TEAMS)
         volunteer = self.get(volunteer_id)
         permissions.check("join_team", actor, unit=volunteer.community)
-        volunteer.join_team(actor, self.flow.clock(), checked)
-        return self._ack(volunteer, self.flow.commit(volunteer))
+        volunteer.join_team(actor, self.app.clock(), checked)
+        return self._ack(volunteer, self.app.commit(volunteer))
 
     def change_status(
         self, actor: Actor, volunteer_id: str, *, status: str, reason: str
@@ -295,8 +291,8 @@ class Volunteers:
         checked_reason = inputs.text("reason", reason, max_len=500)
         volunteer = self.get(volunteer_id)
         permissions.check("change_status", actor, unit=volunteer.community)
-        volunteer.change_status(actor, self.flow.clock(), checked, checked_reason)
-        return self._ack(volunteer, self.flow.commit(volunteer))
+        volunteer.change_status(actor, self.app.clock(), checked, checked_reason)
+        return self._ack(volunteer, self.app.commit(volunteer))
 
     # -- helpers ----------------------------------------------------------------
 
