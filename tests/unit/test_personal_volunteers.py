@@ -122,9 +122,7 @@ def test_others_read_his_record_but_not_who_he_is(
     text = json.dumps(seen, ensure_ascii=False)
     assert not [v for v in DETAILS.values() if v in text]
     # nor in the history of his record
-    timeline = json.dumps(
-        audit.history(volunteers.app, volunteer_aggregate_id(WANG.id), viewer)
-    )
+    timeline = json.dumps(audit.history(volunteers.app, volunteer_aggregate_id(WANG.id), viewer))
     assert not [v for v in DETAILS.values() if json.dumps(v)[1:-1] in timeline]
 
 
