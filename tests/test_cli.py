@@ -218,7 +218,7 @@ def test_demo_as_auditor_then_forget_records_the_operator_and_the_reason(databas
     )
     flow = build_loop(Settings(database_url=database)).incidents
     try:
-        record = erasure_record(flow, demo.TAXI.id)
+        record = erasure_record(flow.app, demo.TAXI.id)
     finally:
         flow.app.close()
     assert record is not None

@@ -29,7 +29,7 @@ class Views:
         self.built: Projections | None = None
 
     def over(self, world: World) -> Projections:
-        if self.built is None or self.built.source is not world.flow:
+        if self.built is None or self.built.source is not world.flow.app:
             self.close()
             self.built = build(Settings(database_url="memory://"), world.flow.app)
         return self.built

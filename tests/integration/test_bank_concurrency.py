@@ -21,10 +21,9 @@ from aggregates.errors import InsufficientPoints, OutOfStock
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.reward_item import RewardItem
 from loop import demo
-from loop.bootstrap import build_loop
+from loop.bootstrap import Loop, build_loop
 from loop.errors import ConcurrencyConflict
 from loop.services.bank import Bank
-from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
 from tests.unit.bank_helpers import admit, rewarded_case
 
@@ -35,13 +34,13 @@ RIDER = demo.RIDER
 def race(path: Path, item_id: str) -> Counter[str]:
     """Every thread redeems one piece, retrying after conflicts; tallies outcomes."""
     settings = Settings(database_url=f"sqlite:///{path}")
-    apps = [build_loop(settings).incidents for _ in range(THREADS)]
+    loops = [build_loop(settings) for _ in range(THREADS)]
     gate = threading.Barrier(THREADS, timeout=30)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def worker(app: IncidentFlow) -> None:
-        commit = app.commit
+    def worker(loop: Loop) -> None:
+        commit = loop.app.commit
         first = [True]
 
         def gated_commit(*aggregates: Any) -> int | None:
@@ -50,8 +49,8 @@ def race(path: Path, item_id: str) -> Counter[str]:
                 gate.wait()
             return commit(*aggregates)
 
-        app.commit = gated_commit  # type: ignore[method-assign]
-        bank = Bank(app.app, app.scoring)
+        loop.app.commit = gated_commit  # type: ignore[method-assign]
+        bank = loop.bank
         for _ in range(10 * THREADS):
             try:
                 bank.redeem(RIDER, RIDER.id, item_id)
@@ -68,13 +67,13 @@ def race(path: Path, item_id: str) -> Counter[str]:
         with lock:
             outcomes["gave_up"] += 1
 
-    threads = [threading.Thread(target=worker, args=(app,)) for app in apps]
+    threads = [threading.Thread(target=worker, args=(loop,)) for loop in loops]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    for app in apps:
-        app.close()
+    for loop in loops:
+        loop.close()
     return outcomes
 
 

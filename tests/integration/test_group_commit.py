@@ -23,9 +23,9 @@ from loop.storage.group_commit import GroupCommitter
 
 @pytest.fixture
 def flow(tmp_path: Path) -> Iterator[IncidentFlow]:
-    app = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
-    yield app
-    app.close()
+    flow = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
+    yield flow
+    flow.app.close()
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_a_batch_that_conflicts_with_another_writer_reports_each_conflict_to_its
         "Reported",
         "Diverted",
     ]
-    other.close()
+    other.app.close()
 
 
 def test_concurrent_callers_get_every_command_stored_exactly_once(
@@ -248,7 +248,7 @@ def test_a_cached_aggregate_meets_what_another_process_stored_since(
     try:
         other.record_outcome(demo.STATION_OFFICER, incident, summary="已处置")
     finally:
-        other.close()
+        other.app.close()
     with pytest.raises(IllegalStep):  # cached while the station handled it, since decided
         committer.call(chase, flow, incident)
     proposed = committer.call(
@@ -300,7 +300,7 @@ def test_a_conflicting_batch_forgets_its_aggregates(
     assert raced.result(10).version == 6  # re-run alone: after the other's, and its own
     with pytest.raises(KeyError):  # the batch failed: nothing of it is kept
         states.get(incident)
-    other.close()
+    other.app.close()
 
 
 def test_forgetting_a_person_empties_the_writers_cache(
@@ -329,7 +329,7 @@ def test_forgetting_a_person_empties_the_writers_cache(
 def test_the_cache_is_sized_by_the_settings_and_can_be_turned_off(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/sized.db"
     for size, expected in ((7, 7), (0, None)):
-        app = build_loop(Settings(database_url=url, aggregate_cache_size=size)).incidents
+        app = build_loop(Settings(database_url=url, aggregate_cache_size=size)).app
         try:
             states = app.batch_repository.states
             assert (states.maxsize if states else None) == expected

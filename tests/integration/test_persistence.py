@@ -33,9 +33,9 @@ class PersistenceContract:
 
     @pytest.fixture
     def flow(self, database_url: str) -> Iterator[IncidentFlow]:
-        app = build_loop(Settings(database_url=database_url)).incidents
-        yield app
-        app.close()
+        flow = build_loop(Settings(database_url=database_url)).incidents
+        yield flow
+        flow.app.close()
 
     def test_the_demo_drives_every_branch_and_reads_back(self, flow: IncidentFlow) -> None:
         ids = demo.run(flow)
@@ -102,7 +102,7 @@ class DurableContract(PersistenceContract):
         ids = demo.run(flow)
         reopened = build_loop(Settings(database_url=database_url)).incidents
         incident = UUID(ids["diverted"])
-        assert audit.history(reopened, incident) == audit.history(flow.app, incident)
+        assert audit.history(reopened.app, incident) == audit.history(flow.app, incident)
         assert audit.describe(reopened.get(incident)) == audit.describe(flow.get(incident))
 
     def test_two_officers_racing_on_one_incident_get_one_event_and_one_conflict(
@@ -120,11 +120,11 @@ class DurableContract(PersistenceContract):
         incident = UUID(ack.incident_id)
         stale = other.get(incident)  # the second officer loaded it first...
         flow.accept(demo.OFFICER_XF, incident)  # ...the first officer saved first
-        fetch = other.repository.get
-        other.repository.get = lambda *a, **k: stale if not k.get("version") else fetch(*a, **k)  # type: ignore[method-assign]
+        fetch = other.app.repository.get
+        other.app.repository.get = lambda *a, **k: stale if not k.get("version") else fetch(*a, **k)  # type: ignore[method-assign]
         with pytest.raises(ConcurrencyConflict):
             other.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖")
-        other.repository.get = fetch  # type: ignore[method-assign]
+        other.app.repository.get = fetch  # type: ignore[method-assign]
         events = [type(e).__name__ for e in flow.app.events.get(incident)]
         assert events == ["Discovered", "Reported", "AcceptedForHandling"]
 
@@ -154,8 +154,8 @@ class DurableContract(PersistenceContract):
             flow.app.close()
         assert len(set(ids)) == 20
         reader_flow = build_loop(Settings(database_url=database_url)).incidents
-        notifications = reader_flow.recorder.select_notifications(1, 1000)
-        reader_flow.close()
+        notifications = reader_flow.app.recorder.select_notifications(1, 1000)
+        reader_flow.app.close()
         assert [n.id for n in notifications] == list(range(1, 61))  # 3 events each
         with open_chain_reader(database_url) as reader:
             report = verify(reader)
@@ -187,13 +187,13 @@ class TestPostgres(DurableContract):
         """The same stored events give the same digests and log head on either store."""
         lite = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
         demo.run(lite)
-        notifications = lite.recorder.select_notifications(1, 1000)
-        lite.close()
+        notifications = lite.app.recorder.select_notifications(1, 1000)
+        lite.app.close()
         pg = build_loop(Settings(database_url=database_url)).incidents
         for n in notifications:  # one transaction per event, as the application wrote them
             stored = StoredEvent(UUID(str(n.originator_id)), n.originator_version, n.topic, n.state)
-            pg.recorder.insert_events([stored])
-        pg.close()
+            pg.app.recorder.insert_events([stored])
+        pg.app.close()
         with open_chain_reader(f"sqlite:///{tmp_path}/lishu.db") as reader:
             expected = verify(reader)
         with open_chain_reader(database_url) as reader:

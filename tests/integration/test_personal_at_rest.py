@@ -74,7 +74,7 @@ def keys_db(tmp_path: Path) -> Path:
 def flow(events_db: Path) -> Iterator[IncidentFlow]:
     app_ = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
     yield app_
-    app_.close()
+    app_.app.close()
 
 
 def report(flow: IncidentFlow) -> UUID:
@@ -159,7 +159,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
 
     # the history replays after a restart, the informant shown as erased
     reopened = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
-    timeline = audit.history(reopened, incident, AUDITOR)
+    timeline = audit.history(reopened.app, incident, AUDITOR)
     informant = timeline[0]["people"]["informant"]
     assert informant["erased"] is True
     assert set(informant["fields"].values()) == {ERASED_ZH}
@@ -167,7 +167,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     state = audit.describe(reopened.get(incident), AUDITOR)
     assert state["informant"]["fields"]["name"] == ERASED_ZH
     assert [e["event"] for e in timeline] == ["Discovered", "Reported", "AcceptedForHandling"]
-    reopened.close()
+    reopened.app.close()
 
     # the chain verifies: every stored byte of the history is unchanged
     reader = SQLiteChainReader(str(events_db))

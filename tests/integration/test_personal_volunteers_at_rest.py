@@ -59,7 +59,7 @@ def keys_db(tmp_path: Path) -> Path:
 def flow(events_db: Path) -> Iterator[IncidentFlow]:
     app_ = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
     yield app_
-    app_.close()
+    app_.app.close()
 
 
 def enrol(flow: IncidentFlow) -> None:
@@ -139,14 +139,14 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
     assert volunteers.view(AUDITOR, "v-xf-li")["personal"]["fields"]["name"] == "李某"
     assert shown["status"] == "active"
     assert shown["personal"]["fields"] == dict.fromkeys(DETAILS, ERASED_ZH)
-    timeline = audit.history(reopened, volunteer_aggregate_id(WANG.id), AUDITOR)
+    timeline = audit.history(reopened.app, volunteer_aggregate_id(WANG.id), AUDITOR)
     assert timeline[0]["people"]["personal"]["erased"] is True
     assert [e["event"] for e in timeline][-1] == "Admitted"
     # his account and his report work on under his pseudonymous id
     assert reopened.get(incident).reporter_id == WANG.id
-    assert audit.history(reopened, incident, AUDITOR)[0]["people"]["reporter_id"] == WANG.id
+    assert audit.history(reopened.app, incident, AUDITOR)[0]["people"]["reporter_id"] == WANG.id
     assert Bank(reopened.app, reopened.scoring).balance(WANG.id).balance == balance
-    reopened.close()
+    reopened.app.close()
 
     # the chain verifies: every byte of the history unchanged, the erasure added
     reader = SQLiteChainReader(str(events_db))

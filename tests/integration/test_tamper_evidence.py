@@ -398,7 +398,7 @@ def test_an_encrypted_store_reads_back_only_with_its_key(encrypted: tuple[str, s
     db.close()
     keyed = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
     assert keyed.get(incident).version == 10
-    keyed.close()
+    keyed.app.close()
     for wrong in (None, AESCipher.create_key(32)):
         flow = build_loop(Settings(database_url=url, cipher_key=wrong)).incidents
         with pytest.raises(MapperDeserialisationError):

@@ -431,7 +431,7 @@ def test_two_workers_beside_a_writer_process_apply_each_notification_once(
     batches = assert_each_notification_applied_once(postgres_url, head)
     assert set(batches) == {"wa", "wb"}, f"both workers applied batches: {batches}"
     assert_equal_to_a_rebuild(reader)
-    reader_flow.close()
+    reader_flow.app.close()
 
 
 def test_a_worker_killed_mid_batch_and_restarted_loses_and_doubles_nothing(
@@ -481,4 +481,4 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_doubles_nothing(
     assert codes == {"wb": 0, "wa2": 0}
     assert_each_notification_applied_once(postgres_url, position)
     assert_equal_to_a_rebuild(reader)
-    reader_flow.close()
+    reader_flow.app.close()
