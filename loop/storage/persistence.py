@@ -27,7 +27,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
     """The eventsourcing environment for a database URL.
 
     SQLite uses the library's native recorder (``eventsourcing.sqlite``), measured
-    2-4x faster than the SQLAlchemy recorder for the same file; see the README.
+    2-4x faster than the SQLAlchemy recorder for the same file (docs/operations.md).
     """
     url = urlsplit(database_url)
     if url.scheme == "memory":
