@@ -15,7 +15,8 @@ transaction: the group committer's keyed commands are recorded with their events
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
@@ -170,6 +171,23 @@ class LoopApplication(Application[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    @contextmanager
+    def one_transaction(self, *records: KeyRecord) -> Iterator[Batch]:
+        """Everything committed inside is stored at the end in ONE transaction, with
+        these key records (positioned at its last event): all or nothing. If a
+        record's key is already stored, nothing is (:class:`RecordConflictError`)."""
+        batch = Batch()
+        with self.batch_repository.batching(batch):
+            yield batch
+        for record in records:
+            batch.keep(record, 0)
+        try:
+            self.record_batch(batch)
+        except BaseException:
+            self.batch_repository.forget(batch.aggregates)
+            raise
+        self.batch_repository.remember(batch.stored())
 
     # -- key records ---------------------------------------------------------------------
 
