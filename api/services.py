@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from api import idempotency
 from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
@@ -43,8 +44,9 @@ class Services:
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
-        crash-safe commit. The projections are woken to pick it up at once."""
-        result = await self.committer.run(fn, *args, **kwargs)
+        crash-safe commit. Inside ``idempotency.once`` it is keyed: its key record
+        commits with it. The projections are woken to pick it up at once."""
+        result = await idempotency.command(self.committer, fn, *args, **kwargs)
         self.views.runner.wake()
         return result
 
@@ -82,7 +84,8 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     views = build_projections(
         settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
     )
-    accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
+    accounts = Accounts(views.store)
+    answers = Answers(settings.secret_key, settings.idempotency_hours)
     services = Services(
         settings=settings,
         loop=loop,
@@ -96,7 +99,6 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         bank=loop.bank,
     )
     accounts.setup()
-    answers.setup()
     if start and settings.run_projections:
         views.runner.start()
     else:

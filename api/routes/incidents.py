@@ -81,9 +81,8 @@ def report_id(user: User, key: str) -> UUID:
 
 
 def _replayed_report(services: Services, incident_id: UUID, body: Any) -> Ack | None:
-    """The incident a retried report created first, or None if there is none: for
-    a retry whose first answer was not kept (stored just before a crash, or by
-    another process)."""
+    """The incident a report's key created, or None if there is none: for a retry
+    whose key record expired (kept ``idempotency_hours``), answered as it is now."""
     try:
         incident = services.flow.get(incident_id)
     except IncidentNotFound:
@@ -112,31 +111,22 @@ async def _create(
 ) -> Ack:
     if key is None:
         return _ack(await services.command(run, user.actor, **body.details(), **kwargs))
-    key = check_key(key)
-    answers = services.answers
-    request = answers.digest(run.__name__, body.model_dump(mode="json"))
-    async with answers.locks.hold(user.username, key):
-        kept = answers.find(user.username, key, request)
-        if kept is not None:
-            return Ack(**{**kept[1], "replayed": True})
-        incident_id = report_id(user, key)
-        replay = _replayed_report(services, incident_id, body)
-        if replay is not None:
-            return replay
+    incident_id = report_id(user, check_key(key))
+
+    async def create() -> dict[str, Any]:
         try:
-            ack = _ack(
-                await services.command(
-                    run, user.actor, incident_id=incident_id, **body.details(), **kwargs
-                )
+            ack = await services.command(
+                run, user.actor, incident_id=incident_id, **body.details(), **kwargs
             )
-        except ConcurrencyConflict:
-            # the same report, stored first by another process
+        except ConcurrencyConflict:  # the key's record expired; its incident is there
             replay = _replayed_report(services, incident_id, body)
             if replay is None:
                 raise
-            return replay
-        answers.keep(user.username, key, request, 201, ack.model_dump())
-        return ack
+            return replay.model_dump()
+        return _ack(ack).model_dump()
+
+    payload = body.model_dump(mode="json")
+    return Ack(**await once(services.answers, user.username, key, run.__name__, payload, create))
 
 
 @router.post("", response_model=Ack, status_code=201)
