@@ -78,7 +78,12 @@ def kept_result(result: Any) -> str:
         kept = {"type": get_topic(type(result)), "fields": result._asdict()}
     else:
         kept = {"value": result}
-    return json.dumps(kept, ensure_ascii=False, default=str)
+    return json.dumps(kept, ensure_ascii=False, default=_as_json)
+
+
+def _as_json(value: Any) -> Any:
+    """Dates and times as ISO 8601 (as the API writes them), anything else as text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def kept_as_result(text: str, position: int | None) -> Any:
