@@ -164,7 +164,7 @@ def check(figures: Figures, sent: list[Sent], log: Log, start: int) -> None:
     expected: Counter[str] = Counter()
     for each in sent:
         figures.commands += 1
-        figures.requests_sent_again += each.unanswered + len(each.answers) - 1
+        figures.requests_sent_again += each.unanswered + max(0, len(each.answers) - 1)
         figures.retried_after_kill += each.unanswered > 0
         figures.server_errors += sum(1 for status, _ in each.answers if status >= 500)
         applied = each.since_applied
@@ -178,24 +178,31 @@ def check(figures: Figures, sent: list[Sent], log: Log, start: int) -> None:
         _, body = applied[0]
         if not in_log(log, body):
             figures.lost += 1
+            figures.notes.append(f"{each.kind} {each.path}: answered {body}, not so in the log")
     found = Counter(
         topic_name(n.topic) for n in log.notifications(start) if topic_name(n.topic) not in IGNORED
     )
     figures.events = sum(found.values())
     figures.lost += sum((expected - found).values())
     figures.duplicated = sum((found - expected).values())
+    if expected != found:
+        figures.notes.append(f"missing {dict(expected - found)}, beyond {dict(found - expected)}")
 
 
 def in_log(log: Log, body: Any) -> bool:
-    """Whether the answer's position holds an event (of its incident, if it names one)."""
+    """Whether the log holds what the answer says: an event at its position (its
+    command's last), and its incident at the version it answered."""
     position = body.get("position") if isinstance(body, dict) else None
     if position is None:
         return False
     found = log.app.recorder.select_notifications(position, 1)
     if not found or found[0].id != position:
         return False
-    incident = body.get("incident_id")
-    return incident is None or UUID(str(found[0].originator_id)) == UUID(incident)
+    incident, version = body.get("incident_id"), body.get("version")
+    if incident is None:
+        return True
+    stored = log.app.recorder.select_events(UUID(incident), gt=version - 1, lte=version)
+    return len(stored) == 1
 
 
 def verified(database_url: str) -> bool:
