@@ -20,7 +20,8 @@ from loop import demo
 from loop.bootstrap import build_loop
 from loop.errors import VolunteerNotFound
 from loop.rules.policy import RULES, SCOPE_LABELS
-from loop.rules.stages import LOOP, STEPS
+from loop.rules.stages import LOOP
+from loop.rules.steps import step_label
 from loop.rules.vocabulary import label
 from loop.services import audit
 from loop.services.incidents import IncidentFlow
@@ -195,8 +196,7 @@ def policy_command(
         roles = "、".join(sorted(label(r) for r in rule.roles))
         stages = "、".join(sorted(rule.stages)) if rule.stages else "（任何合法阶段）"
         typer.echo(
-            f"{STEPS.get(rule.step, '录入警情'):<10} {roles:<24} "
-            f"{SCOPE_LABELS[rule.scope]:<10} {stages}"
+            f"{step_label(rule.step):<10} {roles:<24} {SCOPE_LABELS[rule.scope]:<10} {stages}"
         )
 
 

@@ -12,9 +12,8 @@ from pydantic import Field
 from aggregates.errors import DomainError
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.idempotency import once
-from api.routes.incidents import IdempotencyKey, WaitFor
 from api.schemas import Body, Rows
 from api.services import Services
 from loop.errors import AccountNotFound

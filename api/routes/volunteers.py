@@ -11,8 +11,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from api import scope
-from api.deps import CurrentUser, ServicesDep
-from api.routes.incidents import WaitFor
+from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.schemas import Body, Rows
 from loop.services import audit
 
