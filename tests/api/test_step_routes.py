@@ -61,6 +61,20 @@ def test_each_step_is_one_route_with_the_body_it_declares(
             ]
 
 
+def test_every_command_route_takes_an_idempotency_key(openapi: dict[str, Any]) -> None:
+    commands = [
+        (path, item["post"])
+        for path, item in openapi["paths"].items()
+        if "post" in item and not path.startswith("/api/auth")
+    ]
+    assert len(commands) >= len(STEPS) + 11
+    for path, operation in commands:
+        names = [p["name"] for p in operation.get("parameters", [])]
+        assert "Idempotency-Key" in names, path
+        answer = operation["responses"][next(iter(operation["responses"]))]
+        assert "$ref" in answer["content"]["application/json"]["schema"], path
+
+
 def test_the_consoles_forms_and_labels_are_the_steps() -> None:
     assert list(actions.FORMS) == list(STEPS)
     for name, step in STEPS.items():
