@@ -94,7 +94,6 @@ REGULATIONS: tuple[Regulation, ...] = (
 STAGES: dict[str, str] = {s.name: s.label[0] for r in REGULATIONS for s in r.stages}
 """Every stage and its zh-CN name, in the loop's order."""
 STAGE_LABELS: dict[str, tuple[str, str]] = {s.name: s.label for r in REGULATIONS for s in r.stages}
-REGULATION_OF: dict[str, str] = {s.name: r.key for r in REGULATIONS for s in r.stages}
 
 TRANSITIONS: list[dict[str, Any]] = [
     {
