@@ -8,6 +8,7 @@ out, so a step added to the table needs nothing here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -104,3 +105,35 @@ def rewarded_case(flow: IncidentFlow, volunteer: Actor, points: int, **details: 
     incident = scored_case(flow, volunteer, points, **details)
     rewarded(flow, incident)
     return incident
+
+
+# -- the same over HTTP -----------------------------------------------------------------------
+
+Post = Callable[[str, str, Any], dict[str, Any]]
+"""``(username, path, body)``: the answer of a POST that must succeed."""
+
+
+def rewarded_over_http(
+    post: Post,
+    incident: str,
+    points: int,
+    *,
+    community: str = demo.XINGFU,
+    summary: str = "已处置",
+    item: str = "安全隐患排查",
+    basis: str = "发现及时",
+) -> dict[str, Any]:
+    """A reported incident of ``community`` driven through the API's step routes to
+    a reward of ``points``: accepted and handled by the community officer, scored
+    by the cadre, signed by the director and the officer; the reward's answer."""
+    cadre, director, officer = demo.DIRECTORS[community]
+
+    def step(actor: Actor, name: str, body: Any = None) -> dict[str, Any]:
+        return post(actor.id, f"/api/incidents/{incident}/{STEPS[name].path}", body)
+
+    step(officer, "accept")
+    step(officer, "record_outcome", {"summary": summary})
+    step(cadre, "propose_score", {"items": [{"item": item, "points": points}], "basis": basis})
+    step(director, "sign_score")
+    step(officer, "sign_score")
+    return step(officer, "reward")
