@@ -9,10 +9,9 @@ A retry arriving while the first is still running waits for it: one process's
 commands run in turn on its writer, and another process's commit of the same key
 fails whole, its command then answered from the key.
 
-:func:`once` keys whatever command its ``run`` sends through
-``Services.command``: every route that passes its key to ``once`` gets this, and
-nothing else needs to change. What is kept is the command's result (its fields,
-as JSON); the first answer and every retry are built from that same record.
+Every command comes here through ``api.dispatch``. What is kept is the command's
+result (its fields, as JSON) beside its position; the first answer and every
+retry are built from that same record.
 
 Keys and requests are stored as keyed digests (HMAC-SHA256 with the service's
 secret): a report's body names people, and a plain hash of it could be matched
@@ -26,18 +25,12 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from eventsourcing.utils import get_topic, resolve_topic
 
 from loop.errors import InvalidInput
 from loop.storage.command_keys import Once
-from loop.storage.group_commit import GroupCommitter
-
-T = TypeVar("T")
 
 MAX_KEY = 200
 
@@ -118,53 +111,3 @@ class Answers:
     def once(self, username: str, key: str, request_digest: str) -> Once:
         expires = int(time.time() + self.seconds)
         return Once(self.key_of(username, key), request_digest, kept_result, expires)
-
-
-@dataclass
-class _Keyed:
-    """The key of the command a :func:`once` is running, and how it was answered."""
-
-    once: Once
-    used: bool = False
-    replayed: bool = False
-
-
-_keyed: ContextVar[_Keyed | None] = ContextVar("lishu_idempotency_key", default=None)
-
-
-async def command(committer: GroupCommitter, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``fn`` on the writer; inside :func:`once`, keyed: its record commits with
-    its events, and a key already stored answers its first result, not run again.
-    (The first command ``once``'s ``run`` sends is keyed; any further one is not.)"""
-    keyed = _keyed.get()
-    if keyed is None or keyed.used:
-        return await committer.run(fn, *args, **kwargs)
-    keyed.used = True
-    answered = await committer.run_once(keyed.once, fn, *args, **kwargs)
-    if not hmac.compare_digest(answered.request, keyed.once.request):
-        raise key_reused()
-    keyed.replayed = answered.replayed
-    result: T = kept_as_result(answered.answer, answered.position)
-    return result
-
-
-async def once(
-    answers: Answers,
-    username: str,
-    key: str | None,
-    request: str,
-    payload: Any,
-    run: Callable[[], Awaitable[dict[str, Any]]],
-) -> dict[str, Any]:
-    """``run()``'s answer, its command keyed by this user's ``key``: for a key sent
-    before with the same request, the first answer again (marked ``replayed``)."""
-    if key is None:
-        return await run()
-    key = check_key(key)
-    keyed = _Keyed(answers.once(username, key, answers.digest(request, payload)))
-    token = _keyed.set(keyed)
-    try:
-        answer = await run()
-    finally:
-        _keyed.reset(token)
-    return {**answer, "replayed": True} if keyed.replayed else answer

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 import anyio
 
-from api import idempotency
 from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
@@ -22,6 +21,7 @@ from loop.bootstrap import Loop, build_loop
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
 from loop.services.volunteers import Volunteers
+from loop.storage.command_keys import Answered, Once
 from loop.storage.group_commit import GroupCommitter
 from projections import Projections
 from projections import build as build_projections
@@ -44,11 +44,17 @@ class Services:
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
-        crash-safe commit. Inside ``idempotency.once`` it is keyed: its key record
-        commits with it. The projections are woken to pick it up at once."""
-        result = await idempotency.command(self.committer, fn, *args, **kwargs)
+        crash-safe commit. The projections are woken to pick it up at once."""
+        result = await self.committer.run(fn, *args, **kwargs)
         self.views.runner.wake()
         return result
+
+    async def command_once(self, once: Once, fn: Callable[..., Any]) -> Answered:
+        """Run a keyed command (``api.dispatch``): its key record commits with its
+        events, and a key already stored answers its first answer, not run again."""
+        answered = await self.committer.run_once(once, fn)
+        self.views.runner.wake()
+        return answered
 
     async def wait_for(self, position: int | None) -> bool:
         """Wait (without blocking the event loop) until every read model has applied
