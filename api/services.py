@@ -1,8 +1,9 @@
 """The composition root of the HTTP service: everything built from settings.
 
 Nothing is created at import time; ``build_services`` makes the flow, the group
-committer, the read models and their runner, the accounts and the idempotency
-store, and ``close`` releases them.
+committer, the read models and their runner, the accounts and the digests of
+idempotency keys (their records live with the events), and ``close`` releases
+them.
 """
 
 from __future__ import annotations
