@@ -68,10 +68,17 @@ class Api:
         return self.client.app.state.services  # type: ignore[attr-defined]
 
 
+def service_settings(database_url: str, **settings: Any) -> ApiSettings:
+    """Settings of a service in process: demo mode (the copies hold the demo), the
+    test client's host allowed, and ``settings``."""
+    given = {"demo": True, "allowed_hosts": ["testserver"], **settings}
+    return ApiSettings(database_url=database_url, **given)
+
+
 @contextmanager
 def in_process(database_url: str, **settings: Any) -> Iterator[Api]:
     """The service in process on ``database_url``, with these settings."""
-    with TestClient(create_app(ApiSettings(database_url=database_url, **settings))) as client:
+    with TestClient(create_app(service_settings(database_url, **settings))) as client:
         yield Api(client)
 
 

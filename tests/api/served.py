@@ -46,7 +46,7 @@ def lishu_command() -> list[str]:
 
 def seed_demo(database_url: str) -> None:
     """Seed the demo into an empty database and catch its read models up."""
-    services = build_services(ApiSettings(database_url=database_url), start=False)
+    services = build_services(ApiSettings(database_url=database_url, demo=True), start=False)
     try:
         assert seed_if_empty(services)
         services.views.projector.catch_up()
@@ -77,6 +77,7 @@ class Server:
         return env | {
             "LISHU_DATABASE_URL": f"sqlite:///{self.database}",
             "LISHU_SECRET_KEY": SECRET,
+            "LISHU_DEMO": "true",
             "PYTHONUNBUFFERED": "1",
         }
 
