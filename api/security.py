@@ -111,6 +111,7 @@ class BodyLimit:
                 "details": {"limit": self.limit},
             },
             ensure_ascii=False,
+            separators=(",", ":"),
         ).encode()
         headers = [
             (b"content-type", b"application/json"),

@@ -154,7 +154,9 @@ def test_no_personal_data_sent_through_the_api_is_stored_in_plain_text(
     for path in ("report_new", "/api/incidents", "report"):
         text = json.dumps([path, sent], sort_keys=True, ensure_ascii=False, default=str)
         assert kept != hashlib.sha256(text.encode()).hexdigest()
-    assert kept == digest("report_new", sent, SECRET)  # keyed with the server's secret
+    digest_key = json.loads((folder / "lishu-secrets.json").read_text())["digest"]
+    assert kept == digest("report_new", sent, digest_key)  # keyed with the installation's key
+    assert kept != digest("report_new", sent, SECRET)  # not with the token key
     assert hits(folder, [WHAT]), "the search must see what is stored as entered"
     assert {p.name for p in files(folder)} >= {"lishu.db-wal"}  # the writes sit in the WAL
     assert hits(folder, PLAIN) == []
