@@ -26,6 +26,7 @@ from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS
 from loop.cli import set_operator_check
 from loop.rules.vocabulary import Role, label
 from loop.settings import DatabaseUrl, Settings
+from loop.storage.keys_file import keys_file_path, load_or_create
 from projections.compose import read_model_url
 from projections.store import Store
 
@@ -212,8 +213,27 @@ def _forget_operator(settings: Settings, operator: str) -> Actor:
         store.dispose()
 
 
+def keys_command(database_url: DatabaseUrl = None) -> None:
+    """Make this installation's keys file if it is missing (random keys, mode 0600)
+    and print where it is; the keys themselves are never printed."""
+    settings = ApiSettings.for_url(database_url)
+    path = keys_file_path(settings)
+    if path is None:
+        typer.echo("内存数据库的密钥只在进程内 a memory store keeps its keys in the process")
+        raise typer.Exit(2)
+    try:
+        made = not path.exists()
+        keys = load_or_create(path)
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    state = "已生成 made" if made else "已存在 exists"
+    typer.echo(f"{state}: {path.resolve()} ({', '.join(sorted(keys))})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
+    app.command("keys")(keys_command)
     set_operator_check(_forget_operator)
 
     @app.command("serve")

@@ -136,13 +136,27 @@ def load_or_create(path: Path) -> dict[str, str]:
 
 
 def installation_key(settings: Settings, purpose: str) -> str:
-    """This installation's random key for ``purpose`` (from the keys file)."""
+    """This installation's random key for ``purpose`` (from the keys file).
+
+    A production service on a shared (PostgreSQL) store does not make the file
+    itself: each host would make keys of its own, and a token issued by one would
+    fail on the next. The file is made once (``lishu keys``) and copied, or the
+    keys are given as settings."""
     path = keys_file_path(settings)
     if path is None:
         with contextlib.suppress(KeyError):
             return _in_memory[purpose]
         _in_memory.update({p: v for p, v in _new_keys().items() if p not in _in_memory})
         return _in_memory[purpose]
+    shared = not settings.database_url.startswith(("sqlite", "memory"))
+    if shared and settings.environment == "production" and not path.exists():
+        raise KeyRefused(
+            f"没有密钥文件 {path}：多台主机共用数据库时，请用 lishu keys 生成一次并复制到每台主机，"
+            "或在设置中给出密钥",
+            f"no keys file at {path}: hosts sharing a database need the same keys; make the "
+            "file once with `lishu keys` and copy it to each host, or give the keys as settings",
+            field="keys_file",
+        )
     return load_or_create(path)[purpose]
 
 

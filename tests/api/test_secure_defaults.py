@@ -202,3 +202,31 @@ def test_demo_mode_is_marked_on_every_page(database: str) -> None:
             page = api.client.get(path)
             assert page.status_code == 200, path
             assert "演示模式" in page.text, path
+
+
+def test_production_on_a_shared_store_makes_no_keys_file_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hosts sharing a PostgreSQL store each making keys would refuse each other's
+    tokens: the file is made once, on purpose (``lishu keys``), and copied."""
+    from typer.testing import CliRunner
+
+    from api.cli import app as lishu
+    from loop.storage.keys_file import resolve
+
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql+psycopg://lishu@127.0.0.1:1/lishu"
+    settings = ApiSettings(database_url=url, environment="production")
+    with pytest.raises(KeyRefused, match="lishu keys"):
+        resolve(settings, "LISHU_SECRET_KEY", "token", None)
+    assert not (tmp_path / "lishu-secrets.json").exists()
+    made = CliRunner().invoke(
+        lishu, ["keys", "--database-url", url], env={"LISHU_ENVIRONMENT": "production"}
+    )
+    assert made.exit_code == 0, made.output
+    assert "lishu-secrets.json" in made.output
+    keys = json.loads((tmp_path / "lishu-secrets.json").read_text())
+    assert keys["token"] not in made.output  # the keys are never printed
+    assert resolve(settings, "LISHU_SECRET_KEY", "token", None) == keys["token"].encode()
+    given = ApiSettings(database_url=url, environment="production", secret_key=keys["seal"])
+    assert resolve(given, "LISHU_SECRET_KEY", "token", given.secret_key) == keys["seal"].encode()
