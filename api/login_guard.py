@@ -10,20 +10,26 @@
 * Per client address: ``login_address_limit`` failed log-ins (``limits``' moving
   window, kept in the process), then 429 until the window has room.
 * Hashing: at most ``login_concurrency`` Argon2 hashes run at once (each holds
-  19 MiB and a core); the others wait as coroutines, not threads, and beyond
+  19 MiB and a core), on threads of their own that run at a lower scheduling
+  priority (nice +10), so when the cores are short the requests of the other
+  users come first; the others wait as coroutines, not threads, and beyond
   ``login_queue`` waiting a log-in is answered 503 with ``Retry-After``. So a
-  flood of log-ins costs a bounded amount of memory and leaves the other cores
-  to the other requests.
+  flood of log-ins costs a bounded amount of memory and leaves the other users
+  their share of the machine.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
+import os
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-import anyio
 import limits
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
@@ -45,6 +51,16 @@ failures = Table(
     Column("first_at", Float, nullable=False),
     Column("locked_until", Float, nullable=True),
 )
+
+
+HASH_NICENESS = 10
+"""How much lower the hashing threads' scheduling priority is than the server's."""
+
+
+def _lower_priority() -> None:
+    """Run this (hashing) thread at a lower priority: other requests come first."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
 
 
 class LoginThrottled(DomainError):
@@ -83,7 +99,9 @@ class LoginGuard:
             settings.login_failures, int(self.lock_seconds)
         )
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.hashing = anyio.CapacityLimiter(settings.login_concurrency)
+        self.hashing = ThreadPoolExecutor(
+            settings.login_concurrency, "lishu-hashing", initializer=_lower_priority
+        )
         self.queue = settings.login_queue
         self.waiting = 0
 
@@ -165,6 +183,9 @@ class LoginGuard:
             )
         self.waiting += 1
         try:
-            return await anyio.to_thread.run_sync(fn, *args, limiter=self.hashing)
+            return await asyncio.get_running_loop().run_in_executor(self.hashing, fn, *args)
         finally:
             self.waiting -= 1
+
+    def close(self) -> None:
+        self.hashing.shutdown(wait=False, cancel_futures=True)

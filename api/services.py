@@ -87,6 +87,7 @@ class Services:
         return False
 
     def close(self) -> None:
+        self.guard.close()
         self.committer.close()
         self.views.close()
         self.loop.close()

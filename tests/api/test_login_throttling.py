@@ -5,6 +5,7 @@ address, and a bounded number of password hashes at once."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,8 +136,6 @@ def test_at_most_the_configured_hashes_run_at_once_and_a_long_queue_is_refused(
         nonlocal running, most
         running += 1
         most = max(most, running)
-        import time
-
         time.sleep(0.05)
         running -= 1
         return "hashed"
@@ -155,6 +154,7 @@ def test_at_most_the_configured_hashes_run_at_once_and_a_long_queue_is_refused(
     try:
         anyio.run(flood)
     finally:
+        guard.close()
         store.dispose()
     assert most == 1
     assert sorted(results) == ["busy 1"] * 8 + ["hashed"] * 4
