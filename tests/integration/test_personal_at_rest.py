@@ -178,6 +178,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     cli = CliRunner().invoke(
         app,
         ["verify", "--database-url", f"sqlite:///{events_db}", "--against", published.to_json()],
+        env={"LISHU_SEAL_KEY": SEAL_KEY.decode()},  # the county's key the seal was made with
     )
     assert cli.exit_code == 0, cli.output
 

@@ -154,7 +154,11 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
     reader.close()
     assert after.intact, after.summary()
     assert after.events == before.events + 1
-    cli = CliRunner().invoke(app, ["verify", "--database-url", f"sqlite:///{events_db}"])
+    cli = CliRunner().invoke(
+        app,
+        ["verify", "--database-url", f"sqlite:///{events_db}"],
+        env={"LISHU_SEAL_KEY": SEAL_KEY.decode()},  # the key its stored seal was made with
+    )
     assert cli.exit_code == 0, cli.output
 
     # the key is gone from every file, and no remaining key opens his details
