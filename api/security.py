@@ -123,9 +123,10 @@ class BodyLimit:
 
 
 def install(app: FastAPI, settings: ApiSettings) -> None:
-    """Outermost first: the proxy's word, the host check, the body limit, the headers."""
-    app.add_middleware(SecurityHeaders)
+    """Outermost first: the proxy's word, the headers (so refusals below carry them
+    too), the host check, the body limit. The last added runs first."""
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders)
     if settings.forwarded_allow_ips:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)

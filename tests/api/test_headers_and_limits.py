@@ -119,6 +119,7 @@ def test_a_body_without_a_length_is_cut_off_at_the_limit(database: str) -> None:
         )
         assert answer.status_code == 413
         assert answer.json()["code"] == "body_too_large"
+        check_headers(answer, "a refused body")
         small = api.client.post("/api/auth/login", json={"username": "x", "password": "y"})
         assert small.status_code == 401
 
@@ -126,7 +127,9 @@ def test_a_body_without_a_length_is_cut_off_at_the_limit(database: str) -> None:
 def test_only_the_configured_hosts_are_answered(database: str) -> None:
     with in_process(database, allowed_hosts=["lishu.example.org"]) as api:
         assert api.client.get("/healthz").status_code == 400  # testserver is not allowed
-        assert api.client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+        refused = api.client.get("/healthz", headers={"Host": "evil.example"})
+        assert refused.status_code == 400
+        check_headers(refused, "a refused host")
         ok = api.client.get("/healthz", headers={"Host": "lishu.example.org"})
         assert ok.status_code == 200
     assert ApiSettings().allowed_hosts == ["localhost", "127.0.0.1"]
