@@ -171,11 +171,16 @@ def weakness(key: str) -> str | None:
     return None
 
 
-def check_key(name: str, key: str, *, production: bool) -> str:
-    """``key``, unless it is shorter than allowed anywhere, or weak or shipped in
-    production."""
-    why = weakness(key)
-    if why is None or (not production and len(key) >= MIN_LENGTH):
+def check_key(name: str, key: str, *, production: bool, length_anywhere: bool = True) -> str:
+    """``key``, unless it is weak or shipped, in production; or, with
+    ``length_anywhere``, shorter than ``MIN_LENGTH`` anywhere."""
+    if production:
+        why = weakness(key)
+    elif length_anywhere and len(key) < MIN_LENGTH:
+        why = f"it is shorter than {MIN_LENGTH} characters"
+    else:
+        return key
+    if why is None:
         return key
     raise KeyRefused(
         f"{name} 不可用：{_why_zh(why)}", f"{name} is refused: {why}", field=name.lower()
@@ -190,15 +195,20 @@ def _why_zh(why: str) -> str:
     return f"不同字符少于 {MIN_DISTINCT} 个"
 
 
-def resolve(settings: Settings, name: str, purpose: str, given: str | None) -> bytes:
+def resolve(
+    settings: Settings, name: str, purpose: str, given: str | None, *, length_anywhere: bool = True
+) -> bytes:
     """The key for ``purpose``: the setting ``name`` if given, else the keys file's;
     checked with :func:`check_key`."""
     key = given if given else installation_key(settings, purpose)
-    return check_key(name, key, production=settings.environment == "production").encode()
+    production = settings.environment == "production"
+    return check_key(name, key, production=production, length_anywhere=length_anywhere).encode()
 
 
 def seal_key(settings: Settings) -> bytes:
     """The key that signs and checks seals: ``LISHU_SEAL_KEY``, else the keys file's.
+    Outside production a shorter key a county set before is still taken (its old
+    seals must verify); production refuses it as every weak key.
 
     The only place the seal key is looked up."""
-    return resolve(settings, "LISHU_SEAL_KEY", "seal", settings.seal_key)
+    return resolve(settings, "LISHU_SEAL_KEY", "seal", settings.seal_key, length_anywhere=False)

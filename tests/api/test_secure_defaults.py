@@ -174,6 +174,11 @@ def test_production_refuses_demo_mode_and_weak_or_shipped_keys(tmp_path: Path) -
         build_services(production, start=False)
     with pytest.raises(KeyRefused, match="LISHU_SEAL_KEY"):
         seal_key(production)
+    # outside production a county's older, shorter seal key still checks its seals
+    older = Settings(database_url=f"sqlite:///{tmp_path}/lishu.db", seal_key="a-county-seal-key")
+    assert seal_key(older) == b"a-county-seal-key"
+    with pytest.raises(KeyRefused, match="LISHU_SEAL_KEY is refused: it is shorter"):
+        seal_key(older.model_copy(update={"environment": "production"}))
 
 
 def test_outside_demo_mode_the_demo_password_logs_nobody_in_and_nothing_is_seeded(
