@@ -99,7 +99,7 @@ class Answers:
     """The digests of keys and requests, and how long their records are kept."""
 
     def __init__(self, secret: str | bytes, hours: float = 7 * 24) -> None:
-        self.secret = secret
+        self.secret = secret.encode() if isinstance(secret, str) else secret
         self.seconds = hours * 3600
 
     def digest(self, path: str, payload: Any) -> str:
@@ -108,7 +108,7 @@ class Answers:
     def key_of(self, username: str, key: str) -> str:
         """The stored form of a user's key: a keyed digest of the user and the key."""
         text = json.dumps(["idempotency-key", username, key], ensure_ascii=False)
-        return hmac.new(self.secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
 
     def once(self, username: str, key: str, request_digest: str) -> Once:
         expires = int(time.time() + self.seconds)
