@@ -43,8 +43,18 @@ class Settings(BaseSettings):
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
     path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
 
-    seal_key: str = "lishu-development-seal-key"
-    """HMAC key signing the chain seals; a county keeps its own apart from the database."""
+    environment: str = "development"
+    """``development`` (the default) or ``production``, which refuses weak keys, keys
+    once shipped in the source, and demo mode."""
+
+    keys_file: str | None = None
+    """The installation's random keys (made on first start, mode 0600, see
+    ``loop.storage.keys_file``). Unset: ``<events file>-secrets.json`` beside an
+    SQLite events file, ``lishu-secrets.json`` in the working directory otherwise."""
+
+    seal_key: str | None = None
+    """HMAC key signing the chain seals; a county keeps its own apart from the database.
+    Unset: the keys file's seal key."""
 
     cipher_key: str | None = None
     """When set, stored event payloads are compressed (zlib) and encrypted

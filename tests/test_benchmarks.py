@@ -96,6 +96,11 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert (checked["journal_mode"], checked["synchronous"]) == ("wal", "FULL")
     assert checked["verified"]["acknowledged"] >= checked["requests"] - checked["errors"] > 0
     assert checked["verified"]["statuses"].get("5xx", 0) == 0
+    flood = rows["login.flood.p99"]["detail"]
+    assert flood["attempts"].get("401", 0) > 0  # the flood's passwords were hashed
+    assert flood["statuses"].get("5xx", 0) == 0
+    assert rows["login.flood.rss"]["status"] in ("pass", "fail")
+    assert rows["login.quiet.rss"]["value"] > 0
     lag = rows["projection.lag.p99"]["detail"]
     assert lag["events"] > 0
     assert lag["acknowledged"] == lag["stored"]

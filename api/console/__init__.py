@@ -20,7 +20,13 @@ from aggregates.errors import DomainError
 from api.console.pages import audit, board, incident, login, stats, volunteer
 from api.console.pages.common import see_other
 from api.console.render import HERE, page
-from api.console.session import LoginRequired, login_url, peek_user
+from api.console.session import (
+    PASSWORD_PAGE,
+    LoginRequired,
+    PasswordChangeFirst,
+    login_url,
+    peek_user,
+)
 from api.errors import HTTP_MESSAGES, error_response, status_of
 
 ROUTERS = (login, board, incident, volunteer, audit, stats)
@@ -37,6 +43,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(_request: Request, error: LoginRequired) -> Response:
         return see_other(login_url(error.next_path))
+
+    @app.exception_handler(PasswordChangeFirst)
+    async def to_password(_request: Request, _error: PasswordChangeFirst) -> Response:
+        return see_other(PASSWORD_PAGE)
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, error: DomainError) -> Response:

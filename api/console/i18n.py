@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
+from api.console.i18n_account import ACCOUNT_TEXT
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
@@ -362,6 +363,9 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     **{kind: dict(LABELS[vocabulary]) for kind, vocabulary in VOCABULARIES.items()},
     "occupation": OCCUPATIONS,
 }
+
+
+TEXT.update(ACCOUNT_TEXT)
 
 
 def lang_of(value: str | None) -> Lang:

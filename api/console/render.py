@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from api.accounts import User
 from api.console import i18n
 from api.console.i18n import Lang
-from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, token_of
+from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, keep_alive, token_of
 from api.services import Services
 from loop.rules.vocabulary import Role
 
@@ -99,6 +99,7 @@ def page(
         "when": lambda value, **kw: when(value, lang, **kw),
         "span": lambda seconds: span(seconds, lang),
         "user": user,
+        "demo_mode": services.settings.demo,
         "nav": nav_for(user) if user else [],
         "path": request.url.path,
         "csrf_field": CSRF_FIELD,
@@ -110,6 +111,7 @@ def page(
     response = templates.TemplateResponse(
         request, name, {**frame, **context}, status_code=status_code
     )
+    keep_alive(request, response)
     asked = request.query_params.get("lang")
     if asked in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax", path="/")

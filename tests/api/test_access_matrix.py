@@ -25,13 +25,13 @@ from fastapi.testclient import TestClient
 
 from aggregates.actor import Actor
 from api.app import create_app
-from api.config import ApiSettings
-from api.seed import extra_volunteers
+from api.seed import DEMO_PASSWORD, extra_volunteers
 from api.services import Services
 from loop import demo
 from loop.rules import units
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
+from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.builders import valid_input
 
@@ -182,7 +182,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     database = copy_database(seeded, tmp_path_factory.mktemp("matrix"))
-    app = create_app(ApiSettings(database_url=f"sqlite:///{database}", secret_key=SECRET))
+    app = create_app(service_settings(f"sqlite:///{database}", secret_key=SECRET))
     with TestClient(app) as client:
         services: Services = app.state.services
         templates = {
@@ -200,13 +200,15 @@ def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 # -- every endpoint is classified --------------------------------------------------------
 
-PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz"}
+PUBLIC = {"/openapi.json", "/docs", "/healthz"}
 LOG_IN = {"/api/auth/login", "/api/auth/token"}
+OWN_SESSION = {"/api/auth/logout", "/api/auth/password"}
+"""Each user's own session and password (tests/api/test_sessions.py)."""
 
 
 def endpoints() -> set[tuple[str, str]]:
     """(method, path) of every route the application serves."""
-    app = create_app(ApiSettings(database_url="memory://", secret_key=SECRET))
+    app = create_app(service_settings("memory://", secret_key=SECRET))
     return {
         (method, str(route.path))
         for route in iter_route_contexts(app.routes)
@@ -218,7 +220,7 @@ def endpoints() -> set[tuple[str, str]]:
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{s.path}") for s in STEPS.values()}
     reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
-    commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS]}
+    commands = {("POST", path) for path in [*LOG_IN, *OWN_SESSION, *COMMANDS, *CONSOLE_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
@@ -575,7 +577,7 @@ def test_the_auditor_changes_nothing(world: World) -> None:
     for what, answer in answers.items():
         assert answer.status_code in (403, 409, 422), f"{what}: {answer.text[:300]}"
     for path in LOG_IN:
-        form = {"username": AUDITOR.id, "password": "lishu2026"}
+        form = {"username": AUDITOR.id, "password": DEMO_PASSWORD}
         kwargs: dict[str, Any] = {"json": form} if path.endswith("login") else {"data": form}
         assert world.client.post(path, **kwargs).status_code == 200
     assert world.head() == head
@@ -595,6 +597,7 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/audit/incidents/{incident_id}": _no_params,
     "/audit/backlog": lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()},
     "/stats": _unit,
+    "/password": _no_params,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""
@@ -604,6 +607,7 @@ CONSOLE_FORMS = {
     "/incidents/{incident_id}/steps/{step}",
     "/me/redemptions",
     "/report",
+    "/password",
 }
 BOARDS = {"/stats", "/me"}
 """Console pages that show a community's leaderboard, as ``/api/leaderboard`` does."""
