@@ -7,6 +7,7 @@ projections or the HTTP service; each layer registers its own commands here.
 from __future__ import annotations
 
 from api.commands import register as register_service
+from api.notify import register as register_notify
 from loop.bootstrap import build_loop
 from loop.cli import app
 from loop.settings import Settings
@@ -19,6 +20,7 @@ def _settings(database_url: str | None) -> Settings:
 
 register_projections(app, _settings, lambda settings: build_loop(settings).app)
 register_service(app)
+register_notify(app)
 
 
 def main() -> None:

@@ -41,6 +41,13 @@ class ApiSettings(Settings):
     wait_timeout: float = 5.0
     """Longest a query waits for the projections to reach a requested position."""
 
+    run_notifications: bool = True
+    """Run the clock and the dispatcher in this process (the embedded default). Off
+    when ``lishu notify`` workers do it (several API processes on PostgreSQL)."""
+
+    notify_interval: float = 1.0
+    """Seconds between two looks of the in-process clock and dispatcher."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ApiSettings:
         if len(self.secret_key) < 32:

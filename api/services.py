@@ -16,10 +16,12 @@ import anyio
 from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
+from api.notify import Notifier, build_notifier
 from api.tokens import Tokens
 from loop.bootstrap import Loop, build_loop
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from loop.services.notices import Notices
 from loop.services.volunteers import Volunteers
 from loop.storage.group_commit import GroupCommitter
 from projections import Projections
@@ -40,6 +42,8 @@ class Services:
     tokens: Tokens
     volunteers: Volunteers
     bank: Bank
+    notices: Notices
+    notifier: Notifier
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
@@ -71,6 +75,7 @@ class Services:
         return False
 
     def close(self) -> None:
+        self.notifier.close()
         self.committer.close()
         self.views.close()
         self.loop.close()
@@ -94,6 +99,8 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         tokens=Tokens(settings.secret_key, settings.token_minutes),
         volunteers=loop.volunteers,
         bank=loop.bank,
+        notices=loop.notices,
+        notifier=build_notifier(settings, loop, views, interval=settings.notify_interval),
     )
     accounts.setup()
     answers.setup()
@@ -101,4 +108,6 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         views.runner.start()
     else:
         views.projector.setup()
+    if start and settings.run_notifications:
+        services.notifier.runner.start()
     return services
