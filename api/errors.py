@@ -31,6 +31,8 @@ STATUS_BY_CODE = {
     "no_points_account": 409,
     "subject_not_found": 404,
     "history_not_available": 404,
+    "notice_not_found": 404,
+    "message_not_found": 404,
     "not_permitted": 403,
     "csrf_refused": 403,
     "unauthenticated": 401,

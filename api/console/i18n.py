@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
+from api.console import notice_words
 from api.units import unit_label
 from loop.rules.stages import STAGES, STEPS
 from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
@@ -402,6 +403,10 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     "outcome": dict(LABELS[OutcomeSource]),
     "occupation": OCCUPATIONS,
 }
+
+TEXT.update(notice_words.TEXT)
+EN_LABELS.update(notice_words.EN_LABELS)
+ZH_LABELS.update(notice_words.ZH_LABELS)
 
 
 def lang_of(value: str | None) -> Lang:
