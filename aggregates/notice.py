@@ -26,6 +26,8 @@ from aggregates.errors import DomainError
 from aggregates.volunteer import SERVING
 
 PRIORITIES = ("normal", "important", "urgent")
+READERS_ONLY = frozenset({"auditor", "admin"})
+"""Roles no notice addresses: auditors and administrators read, they do not act."""
 
 
 class NoticeRefused(DomainError):
@@ -48,7 +50,7 @@ class Audience:
     narrowed to ``roles`` if any are named; naming ``teams`` or ``statuses``
     narrows it to volunteers in one of those teams or statuses. Volunteers are
     addressed while serving (active, flexible duty or suspended) unless
-    ``statuses`` says otherwise."""
+    ``statuses`` says otherwise; auditors and administrators never are."""
 
     units: tuple[str, ...]
     roles: tuple[str, ...] = ()
@@ -81,7 +83,7 @@ class Audience:
     ) -> bool:
         """Whether a person in ``role`` at ``unit`` (a volunteer's teams and status
         given) is in this audience."""
-        if not any(_within(unit, scope) for scope in self.units):
+        if role in READERS_ONLY or not any(_within(unit, scope) for scope in self.units):
             return False
         if self.roles and role not in self.roles:
             return False

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aggregates.actor import Actor
-from aggregates.notice import PRIORITIES, Audience
+from aggregates.notice import PRIORITIES, READERS_ONLY, Audience
 from aggregates.volunteer import STATUSES, TEAMS
 from loop.errors import InvalidInput, NotPermitted
 from loop.rules import units
@@ -110,7 +110,7 @@ def audience(actor: Actor, value: Mapping[str, Any] | None) -> Audience:
             )
     return Audience(
         tuple(dict.fromkeys(scope)),
-        _names("roles", given.get("roles"), (r.value for r in Role)),
+        _names("roles", given.get("roles"), (r.value for r in Role if r not in READERS_ONLY)),
         _names("teams", given.get("teams"), TEAMS),
         _names("statuses", given.get("statuses"), AUDIENCE_STATUSES),
     )

@@ -114,6 +114,10 @@ class Notifications(NoticeHandlers, Projection):
         for name, event in events:
             self.handlers[name](self, batch, event)
             self._rules(batch, name, event)
+        for incident_id in batch.replan:  # each incident's marks once, for its last wait
+            row = batch.incidents.get(incident_id)
+            assert row is not None
+            self._plan(batch, row)
         batch.incidents.write()
         batch.marks.write()
         batch.people.write()
@@ -178,6 +182,7 @@ class Notifications(NoticeHandlers, Projection):
     # -- incidents: their current wait and its marks ---------------------------------------
 
     def _plan(self, batch: Batch, row: dict[str, Any]) -> None:
+        """The marks of the incident's current wait, in place of any earlier ones."""
         batch.drop_marks(row["incident_id"])
         params = {
             "incident_id": row["incident_id"],
@@ -219,7 +224,7 @@ class Notifications(NoticeHandlers, Projection):
             "points": None,
         }
         batch.incidents.put(row)
-        self._plan(batch, row)
+        batch.replan[row["incident_id"]] = None
 
     @handles(*STEPS)
     def stepped(self, batch: Batch, event: Any) -> None:
@@ -239,7 +244,7 @@ class Notifications(NoticeHandlers, Projection):
         row.update(stage=event.stage, owner_unit=event.owner_unit, owner_role=event.owner_role)
         if moved:  # a new wait: the clock starts again
             row.update(due_at=due, started_at=utc(event.timestamp), epoch=event.originator_version)
-            self._plan(batch, row)
+            batch.replan[row["incident_id"]] = None
         batch.incidents.put(row)
 
     # -- people: the audience of notices, and who was forgotten ------------------------------

@@ -23,6 +23,8 @@ class Batch:
         self.cancels: list[tuple[str, tuple[Any, ...]]] = []
 
         self.subjects: dict[str, set[str]] = {}
+        self.replan: dict[str, None] = {}
+        """Incidents whose wait began anew in this batch (their marks are made at its end)."""
 
     def load_marks(self, subjects: set[str]) -> None:
         self.marks.load("subject_id", subjects)

@@ -40,6 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from projections.rows import driver_insert
+
 OUTBOX = MetaData()
 
 
@@ -76,8 +78,7 @@ Index("ix_notify_messages_person", messages.c.to_person, messages.c.created_at)
 Index("ix_notify_messages_unit", messages.c.to_unit, messages.c.to_role, messages.c.created_at)
 Index("ix_notify_messages_audience", messages.c.to_audience, messages.c.created_at)
 Index("ix_notify_messages_subject", messages.c.subject_id)
-for _level in ("county", "station", "community"):
-    Index(f"ix_notify_messages_{_level}", messages.c[_level], messages.c.created_at)
+Index("ix_notify_messages_county", messages.c.county, messages.c.created_at)  # the auditor's
 
 deliveries = Table(
     "notify_deliveries",
@@ -138,8 +139,17 @@ def create(conn: Connection) -> None:
 
 
 def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows``, skipping any whose key (or unique columns) is there already."""
+    """Insert ``rows``, skipping any whose key (or unique columns) is there already.
+
+    Rows holding every column go to the driver as one ``executemany`` of the
+    statement compiled once (``projections.rows``), with ``ON CONFLICT DO NOTHING``
+    (SQLite and PostgreSQL alike); others (an autoincrement key left out) through
+    SQLAlchemy's dialect insert."""
     if not rows:
+        return
+    if set(rows[0]) == set(table.c.keys()):
+        insert = driver_insert(table, conn.dialect)
+        conn.exec_driver_sql(insert.sql + " ON CONFLICT DO NOTHING", insert.params(list(rows)))
         return
     if conn.dialect.name == "postgresql":
         conn.execute(postgres_insert(table).on_conflict_do_nothing(), list(rows))

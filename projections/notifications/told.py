@@ -30,7 +30,8 @@ def told(
     delivered to one person), newest first, with their reads, deliveries and
     attempts."""
     m, d, a, r = outbox.messages, outbox.deliveries, outbox.attempts, outbox.reads
-    query = select(m).where(scope_column(m, unit) == unit)
+    county = unit.split("/")[0]  # along the county's index, then the unit's own column
+    query = select(m).where(m.c.county == county, scope_column(m, unit) == unit)
     if subject_id is not None:
         query = query.where(m.c.subject_id == subject_id)
     if person is not None:

@@ -156,6 +156,8 @@ class World:
     services: Services
     templates: dict[tuple[str, str], UUID]
     tokens: dict[str, str]
+    notices: dict[str, str]
+    """A station's notice to everyone of each community."""
     requests: int = 0
 
     def headers(self, user: Actor) -> dict[str, str]:
@@ -188,9 +190,20 @@ def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
             for community in COMMUNITIES
             for name in RECIPES
         }
+        notices = {
+            community: services.committer.call(
+                services.notices.publish,
+                demo.STATION_OFFICER,
+                title="巡逻安排",
+                body="本周夜间加强巡逻。",
+                audience={"units": [community]},
+                requires_ack=True,
+            ).notice_id
+            for community in COMMUNITIES
+        }
         # tokens as the service issues them at log-in (log-in itself is tested elsewhere)
         tokens = {u.id: services.tokens.issue(u.id)[0] for u in DEMO_USERS}
-        world = World(client, services, templates, tokens)
+        world = World(client, services, templates, tokens, notices)
         world.caught_up()
         yield world
         print(f"\naccess matrix: {world.requests} requests")
@@ -200,6 +213,8 @@ def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz"}
 LOG_IN = {"/api/auth/login", "/api/auth/token"}
+OWN_READING = {"/api/inbox/read"}
+"""POSTs that change nothing but the caller's own read marks."""
 STEP_PATHS = {
     "report": "report",
     "accept": "accept",
@@ -234,7 +249,7 @@ def endpoints() -> set[tuple[str, str]]:
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{p}") for p in STEP_PATHS.values()}
     reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
-    commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS]}
+    commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS, *OWN_READING]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
@@ -285,6 +300,13 @@ def _auditor_of(user: Actor, community: str) -> bool:
     return user.role == "auditor" and units.within(community, user.unit)
 
 
+def _notice_reader(user: Actor, community: str) -> bool:
+    """A station's notice to a community: its audience (everyone there but auditors
+    and administrators), and staff at or above the station."""
+    audience = units.within(user.unit, community) and user.role not in ("auditor", "admin")
+    return audience or reads_unit(user, demo.STATION)
+
+
 def _own_leaderboard(user: Actor, community: str) -> bool:
     return reads_unit(user, community) or (user.role == "volunteer" and user.unit == community)
 
@@ -319,6 +341,11 @@ READS: dict[str, Read] = {
     "/api/leaderboard": Read(_unit, _own_leaderboard),
     "/api/audit/verify": Read(_no_params, lambda u, _c: u.role == "auditor"),
     "/api/audit/records/{record_id}/history": Read(_no_params, _auditor_of),
+    "/api/inbox": Read(_no_params, _anyone),
+    "/api/inbox/unread": Read(_no_params, _anyone),
+    "/api/notices": Read(_unit, reads_unit),
+    "/api/notices/{notice_id}": Read(_no_params, _notice_reader),
+    "/api/notifications/told": Read(_unit, _auditor_of),
 }
 
 
@@ -327,6 +354,7 @@ def concrete(world: World, template: str, community: str) -> str:
         template.replace("{incident_id}", _incident(world, community))
         .replace("{record_id}", _incident(world, community))
         .replace("{volunteer_id}", _volunteer(community))
+        .replace("{notice_id}", world.notices[community])
     )
 
 
@@ -417,7 +445,8 @@ def test_every_read_by_every_user_on_both_communities(
                     listed_rows_belong(user, path, community, body, known)
             else:
                 assert answer.status_code in (403, 404), where
-                assert answer.json()["code"] in ("not_permitted", "incident_not_found"), where
+                refusals = ("not_permitted", "incident_not_found", "notice_not_found")
+                assert answer.json()["code"] in refusals, where
 
 
 def test_public_pages_need_no_log_in(world: World) -> None:
@@ -546,6 +575,7 @@ def _item(world: World) -> str:
 
 
 ITEM = "{item_id}"
+NOTICE = "{notice_id}"
 APPLICATION = {
     "volunteer_id": "v-xf-audit-test",
     "name": "审计测试",
@@ -594,6 +624,21 @@ COMMANDS: dict[str, tuple[str, dict[str, Any] | None]] = {
         f"/api/catalogue/{ITEM}/restock",
         {"quantity": 1, "donor": "梨树县百货大楼"},
     ),
+    "/api/notices": ("/api/notices", {"title": "巡逻安排", "body": "本周夜间加强巡逻。"}),
+    "/api/notices/{notice_id}/revision": (
+        f"/api/notices/{NOTICE}/revision",
+        {
+            "title": "巡逻安排",
+            "body": "改期。",
+            "priority": "normal",
+            "valid_until": "2099-01-01T00:00:00+08:00",
+        },
+    ),
+    "/api/notices/{notice_id}/revocation": (
+        f"/api/notices/{NOTICE}/revocation",
+        {"reason": "审计"},
+    ),
+    "/api/notices/{notice_id}/acknowledgement": (f"/api/notices/{NOTICE}/acknowledgement", None),
 }
 """Every command other than the loop's steps and log-in, with a valid request."""
 
@@ -604,7 +649,8 @@ def test_the_auditor_changes_nothing(world: World) -> None:
     item = _item(world)
     for path, (url, body) in COMMANDS.items():
         filled = {k: item if v == ITEM else v for k, v in body.items()} if body else body
-        answers[path] = world.post(AUDITOR, url.replace(ITEM, item), filled)
+        notice = world.notices[XINGFU]
+        answers[path] = world.post(AUDITOR, url.replace(ITEM, item).replace(NOTICE, notice), filled)
     for (community, template), incident in world.templates.items():
         for step in steps_to_try(world, incident):
             answers[f"{step} on {template} of {community}"] = send(world, AUDITOR, incident, step)
@@ -631,6 +677,9 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/audit/incidents/{incident_id}": _no_params,
     "/audit/backlog": lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()},
     "/stats": _unit,
+    "/inbox": _no_params,
+    "/notices": _no_params,
+    "/notices/{notice_id}": _no_params,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""
@@ -640,6 +689,10 @@ CONSOLE_FORMS = {
     "/incidents/{incident_id}/steps/{step}",
     "/me/redemptions",
     "/report",
+    "/inbox/read",
+    "/notices",
+    "/notices/{notice_id}/acknowledgement",
+    "/notices/{notice_id}/revocation",
 }
 BOARDS = {"/stats", "/me"}
 """Console pages that show a community's leaderboard, as ``/api/leaderboard`` does."""
@@ -687,6 +740,8 @@ def test_console_pages_by_every_user_show_nothing_out_of_scope(
             if path != "/login":  # which lists the demo's log-ins, where the demo is seeded
                 named |= {v for v in known.volunteers if re.search(rf"\b{v}\b", answer.text)}
             assert leaks(user, as_api, sorted(named), known) == [], where
+            if path == "/notices/{notice_id}":
+                assert (answer.status_code == 200) == _notice_reader(user, community), where
             if "{incident_id}" in path:
                 readable = _incident_reader(user, community)
                 if path.startswith("/audit"):

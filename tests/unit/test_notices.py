@@ -64,6 +64,7 @@ def test_an_audience_takes_units_below_and_narrows_by_role_team_and_status() -> 
     assert station.includes(role="volunteer", unit=demo.HEPING, status="active")
     assert not station.includes(role="volunteer", unit=demo.HEPING, status="applied")
     assert not station.includes(role="station_officer", unit="lishu/shuangyang")
+    assert not Audience((demo.COUNTY,)).includes(role="auditor", unit=demo.COUNTY)
     rescue = Audience((demo.XINGFU,), teams=("rescue",))
     assert rescue.includes(role="volunteer", unit=demo.XINGFU, teams=["rescue"], status="active")
     assert not rescue.includes(role="volunteer", unit=demo.XINGFU, teams=[], status="active")
