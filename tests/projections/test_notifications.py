@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -191,13 +192,32 @@ def test_an_urgent_escalation_starts_the_circle_at_the_station(county: County) -
     assert county.kinds(demo.COUNTY_OFFICER, incident) == ["urgent_5"]
 
 
-def test_two_clocks_tell_once(county: County) -> None:
-    county.report()
-    other = Clock(county.projector, now=county.clock)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'views.db'}"
+
+
+def test_clocks_ticking_at_once_tell_each_mark_once(store_url: str) -> None:
+    county = County(store_url)
+    for _ in range(40):
+        county.report()
+    county.catch_up()
+    clocks = [Clock(county.projector, now=county.clock, batch_size=7) for _ in range(3)]
     county.clock.advance(30 * 24 * HOUR)
-    assert county.tick() + other.tick() == 3
-    assert other.tick() == county.tick() == 0
-    assert len(county.messages(kind="overdue")) == 1
+    fired: list[int] = []
+    threads = [threading.Thread(target=lambda c=c: fired.append(c.tick())) for c in clocks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(fired) == 40 * 3  # due soon, due and overdue of each, once
+    assert [c.tick() for c in clocks] == [0, 0, 0]
+    assert len(county.messages(kind="overdue")) == 40
+    assert len({d["message_id"] for d in county.deliveries()}) == len(county.deliveries())
+    county.close()
 
 
 def test_a_discovery_not_fed_back_is_chased_with_the_volunteer_himself(county: County) -> None:
