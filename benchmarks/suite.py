@@ -3,7 +3,7 @@ rows can be compared with (and sized from) figures of the same run."""
 
 from __future__ import annotations
 
-from benchmarks import baselines, product
+from benchmarks import baselines, notifications, product
 from benchmarks.harness import Measurement
 
 SUITE: tuple[Measurement, ...] = (
@@ -20,4 +20,5 @@ SUITE: tuple[Measurement, ...] = (
     product.rebuild_memory,
     product.state_at_version,
     product.chain_verification,
+    notifications.alerts,
 )
