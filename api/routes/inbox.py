@@ -14,9 +14,8 @@ from pydantic import Field
 
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
+from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.notify import render
-from api.routes.incidents import WaitFor
 from api.schemas import Body, Rows
 from api.services import Services
 from loop.rules.alerts import KIND_LABELS

@@ -9,7 +9,6 @@ publishing unit) answers 404, as if it did not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -19,14 +18,14 @@ from pydantic import Field
 from aggregates.notice import Audience, Notice
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
-from api.idempotency import once
-from api.routes.incidents import IdempotencyKey, WaitFor
-from api.schemas import Body, Moment, Rows
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import Command, command, execute
+from api.schemas import Answer, Body, Moment, Rows, answer_of
 from api.services import Services
-from loop.errors import ConcurrencyConflict, NoticeNotFound
+from loop.errors import NoticeNotFound
 from loop.rules import notices as rules
 from loop.rules import units
+from loop.services.notices import Acknowledgement, NoticeAck
 
 router = APIRouter(prefix="/api/notices", tags=["notices 通知公告"])
 
@@ -83,48 +82,69 @@ def readable(s: Services, user: User, notice_id: str) -> Notice:
     raise NoticeNotFound("通知不存在", "No such notice", notice_id=notice_id)
 
 
-async def _keyed(
-    s: Services,
-    user: User,
-    key: str | None,
-    request: str,
-    payload: Body,
-    command: Callable[..., Any],
-    /,
-    *args: Any,
-    **kwargs: Any,
-) -> dict[str, Any]:
-    """Run ``command`` as ``user``; with an ``Idempotency-Key``, once."""
-
-    async def run() -> dict[str, Any]:
-        done = await s.command(command, user.actor, *args, **kwargs)
-        answer: dict[str, Any] = done._asdict()
-        return answer
-
-    asked = payload.model_dump(mode="json")
-    return await once(s.answers, user.username, key, request, asked, run)
+NoticeAnswer = answer_of(NoticeAck)
+AcknowledgementAnswer = answer_of(Acknowledgement)
 
 
-@router.post("", response_model=dict[str, Any], status_code=201)
+def publish_command(s: Services, user: User, body: Publication, key: str | None) -> Command[Answer]:
+    """Publish as ``user``; a key fixes the notice's id, so a retry whose first answer
+    was not kept finds the notice instead of publishing a second (the console's
+    form too)."""
+    details = body.model_dump(exclude={"audience"})
+    details["audience"] = body.audience.model_dump() if body.audience else None
+    notice_id = None if key is None else notice_id_for(user, key)
+
+    def run() -> NoticeAck:
+        return s.notices.publish(user.actor, notice_id=notice_id, **details)
+
+    def recover() -> Answer | None:
+        if notice_id is None:
+            return None
+        try:
+            found = s.notices.get(notice_id)
+        except NoticeNotFound:
+            return None
+        kept = {"notice_id": str(found.id), "version": found.version, "revoked": found.revoked}
+        return NoticeAnswer.model_validate({**kept, "position": None, "replayed": True})
+
+    return Command(
+        "publish",
+        body,
+        run,
+        NoticeAnswer,
+        lambda done: NoticeAnswer.model_validate(done._asdict()),
+        201,
+        recover,
+    )
+
+
+def acknowledge_command(s: Services, user: User, notice_id: str) -> Command[Answer]:
+    """Acknowledge as ``user`` a notice he may read (the console's button too)."""
+
+    def run() -> Acknowledgement:
+        readable(s, user, notice_id)
+        return s.notices.acknowledge(user.actor, notice_id)
+
+    return command(f"acknowledge:{notice_id}", None, run, AcknowledgementAnswer)
+
+
+def revoke_command(s: Services, user: User, notice_id: str, body: Revocation) -> Command[Answer]:
+    def run() -> NoticeAck:
+        readable(s, user, notice_id)
+        return s.notices.revoke(user.actor, notice_id, **body.model_dump())
+
+    return command(f"revoke:{notice_id}", body, run, NoticeAnswer)
+
+
+@router.post("", response_model=NoticeAnswer, status_code=201)
 async def publish(
     body: Publication, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Any:
+) -> Answer:
     """发布通知：县局或派出所发给本单位及下属单位的指定人员 / publish a notice to an
     audience within the publisher's unit (units, roles, teams, statuses), with a
     priority, validity and optionally a required acknowledgement. A retry with
     the same ``Idempotency-Key`` publishes once."""
-    details = body.model_dump(exclude={"audience"})
-    details["audience"] = body.audience.model_dump() if body.audience else None
-    if key is not None:
-        details["notice_id"] = notice_id_for(user, key)
-    try:
-        return await _keyed(s, user, key, "publish", body, s.notices.publish, **details)
-    except ConcurrencyConflict:  # published by the first try; its answer was not kept
-        if key is None:
-            raise
-        notice = s.notices.get(details["notice_id"])
-        return {"notice_id": str(notice.id), "version": notice.version,
-                "revoked": notice.revoked, "position": None, "replayed": True}  # fmt: skip
+    return await execute(s, user, key, publish_command(s, user, body, key))
 
 
 @router.get("", response_model=Rows)
@@ -180,41 +200,40 @@ def audience_members(s: Services, audience: Audience) -> list[str]:
     return members
 
 
-@router.post("/{notice_id}/revision", response_model=dict[str, Any])
+@router.post("/{notice_id}/revision", response_model=NoticeAnswer)
 async def revise(
     notice_id: NoticeId,
     body: Revision,
     user: CurrentUser,
     s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:
+) -> Answer:
     """修订通知（受众再次收到）/ revise a notice's text, priority or end; its audience
     is told again."""
-    readable(s, user, notice_id)
-    return await _keyed(
-        s, user, key, f"revise:{notice_id}", body, s.notices.revise, notice_id, **body.model_dump()
-    )
+
+    def run() -> NoticeAck:
+        readable(s, user, notice_id)
+        return s.notices.revise(user.actor, notice_id, **body.model_dump())
+
+    return await execute(s, user, key, command(f"revise:{notice_id}", body, run, NoticeAnswer))
 
 
-@router.post("/{notice_id}/revocation", response_model=dict[str, Any])
+@router.post("/{notice_id}/revocation", response_model=NoticeAnswer)
 async def revoke(
     notice_id: NoticeId,
     body: Revocation,
     user: CurrentUser,
     s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:
+) -> Answer:
     """撤回通知：从所有收件箱中消失，未发出的不再发出 / revoke a notice: it leaves every
     inbox, and what was not yet sent is not."""
-    readable(s, user, notice_id)
-    return await _keyed(
-        s, user, key, f"revoke:{notice_id}", body, s.notices.revoke, notice_id, **body.model_dump()
-    )
+    return await execute(s, user, key, revoke_command(s, user, notice_id, body))
 
 
-@router.post("/{notice_id}/acknowledgement", response_model=dict[str, Any])
-async def acknowledge(notice_id: NoticeId, user: CurrentUser, s: ServicesDep) -> Any:
+@router.post("/{notice_id}/acknowledgement", response_model=AcknowledgementAnswer)
+async def acknowledge(
+    notice_id: NoticeId, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
     """确认已阅（每人一次）/ acknowledge a notice addressed to the caller, once."""
-    readable(s, user, notice_id)
-    done = await s.command(s.notices.acknowledge, user.actor, notice_id)
-    return done._asdict()
+    return await execute(s, user, key, acknowledge_command(s, user, notice_id))

@@ -69,7 +69,7 @@ def dispatcher(county: County, *adapters: Any, **options: Any) -> Dispatcher:
 def accepted_report(county: County) -> str:
     """An accepted report: 义警小刘 is told, in the inbox and by text message."""
     incident = county.report()
-    county.flow.accept(demo.OFFICER_XF, incident)
+    county.flow.take("accept", demo.OFFICER_XF, incident)
     county.catch_up()
     return str(incident)
 
@@ -248,7 +248,7 @@ def test_concurrent_dispatchers_send_each_delivery_once(store_url: str) -> None:
 
 def test_the_webhook_is_signed_json_with_no_personal_data(county: County) -> None:
     incident = county.report(informant={"name": "王秀兰", "phone": "13904431234"})
-    county.flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所深入调查")
+    county.flow.take("escalate", demo.OFFICER_XF, incident, reason="需要派出所深入调查")
     county.catch_up()
     received: list[httpx.Request] = []
 
@@ -286,7 +286,7 @@ def test_the_receivers_answer_decides_between_a_retry_and_failing(
     county: County, status: int, outcome: str
 ) -> None:
     incident = county.report()
-    county.flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所深入调查")
+    county.flow.take("escalate", demo.OFFICER_XF, incident, reason="需要派出所深入调查")
     county.catch_up()
     hook = WebhookAdapter(
         "https://command.invalid/alerts",

@@ -69,16 +69,20 @@ def test_no_phone_number_or_informant_detail_in_the_outbox(
     }
     rewarded = flow.report_new(demo.RIDER, **named).incident_id
     clock.tick()
-    flow.accept(demo.OFFICER_XF, rewarded)
-    flow.record_outcome(demo.OFFICER_XF, rewarded, summary="调解成功")
-    flow.propose_score(
-        demo.CADRE_XF, rewarded, items=[{"item": "矛盾排查", "points": 20}], basis="考评"
+    flow.take("accept", demo.OFFICER_XF, rewarded)
+    flow.take("record_outcome", demo.OFFICER_XF, rewarded, summary="调解成功")
+    flow.take(
+        "propose_score",
+        demo.CADRE_XF,
+        rewarded,
+        items=[{"item": "矛盾排查", "points": 20}],
+        basis="考评",
     )
-    flow.sign_score(demo.DIRECTOR_XF, rewarded)
-    flow.sign_score(demo.OFFICER_XF, rewarded)
-    flow.reward(demo.OFFICER_XF, rewarded)
+    flow.take("sign_score", demo.DIRECTOR_XF, rewarded)
+    flow.take("sign_score", demo.OFFICER_XF, rewarded)
+    flow.take("reward", demo.OFFICER_XF, rewarded)
     escalated = flow.report_new(demo.COURIER, **named).incident_id
-    flow.escalate(demo.OFFICER_XF, escalated, reason="需要派出所深入调查")
+    flow.take("escalate", demo.OFFICER_XF, escalated, reason="需要派出所深入调查")
     flow.report_new(
         demo.AUXILIARY_XF, **{**named, "channel": "phone"}, urgency="urgent",
         reporter_id=demo.METER.id,

@@ -46,13 +46,13 @@ def rewarded(county: County, points: int = 30) -> Any:
     """A report of 义警小刘 accepted, scored and rewarded."""
     incident = county.report()
     flow, tick = county.flow, county.clock.tick
-    tick(), flow.accept(demo.OFFICER_XF, incident)
-    tick(), flow.record_outcome(demo.OFFICER_XF, incident, summary="已补装井盖")
+    tick(), flow.take("accept", demo.OFFICER_XF, incident)
+    tick(), flow.take("record_outcome", demo.OFFICER_XF, incident, summary="已补装井盖")
     items = [{"item": "安全隐患排查", "points": points}]
-    tick(), flow.propose_score(demo.CADRE_XF, incident, items=items, basis="考评")
-    tick(), flow.sign_score(demo.DIRECTOR_XF, incident)
-    tick(), flow.sign_score(demo.OFFICER_XF, incident)
-    tick(), flow.reward(demo.OFFICER_XF, incident)
+    tick(), flow.take("propose_score", demo.CADRE_XF, incident, items=items, basis="考评")
+    tick(), flow.take("sign_score", demo.DIRECTOR_XF, incident)
+    tick(), flow.take("sign_score", demo.OFFICER_XF, incident)
+    tick(), flow.take("reward", demo.OFFICER_XF, incident)
     return incident
 
 
@@ -126,7 +126,7 @@ def test_a_step_resets_the_clock(county: County) -> None:
     county.clock.advance(20 * HOUR)
     county.tick()
     assert county.kinds(demo.OFFICER_XF, incident) == ["due_soon"]
-    county.flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所深入调查")
+    county.flow.take("escalate", demo.OFFICER_XF, incident, reason="需要派出所深入调查")
     county.clock.advance(10 * HOUR)  # the community's old due time passes: nothing
     county.tick()
     assert county.kinds(demo.OFFICER_XF, incident) == ["due_soon"]
@@ -134,7 +134,7 @@ def test_a_step_resets_the_clock(county: County) -> None:
     county.clock.advance(14 * HOUR)  # the station's 24 hours
     county.tick()
     assert county.kinds(demo.STATION_OFFICER, incident) == ["escalated_to_you", "due_soon", "due"]
-    county.flow.chase(demo.OFFICER_XF, incident, asked="朝阳派出所", answer="正在研判")
+    county.flow.take("chase", demo.OFFICER_XF, incident, asked="朝阳派出所", answer="正在研判")
     county.clock.advance(24 * HOUR)  # a chase keeps the due time: the wait goes on
     county.tick()
     assert county.kinds(demo.COUNTY_OFFICER, incident) == ["overdue"]
@@ -144,7 +144,7 @@ def test_a_step_just_before_a_mark_keeps_it_from_firing(county: County) -> None:
     incident = county.report()
     county.catch_up()
     county.clock.advance(24 * HOUR - timedelta(seconds=2))
-    county.flow.accept(demo.OFFICER_XF, incident)  # not yet read by the read model
+    county.flow.take("accept", demo.OFFICER_XF, incident)  # not yet read by the read model
     county.clock.advance(timedelta(seconds=5))
     county.tick()  # catches the read model up first
     assert "due" not in county.kinds(demo.OFFICER_XF, incident)
@@ -168,7 +168,7 @@ def test_the_urgent_circle_tells_each_ring_at_its_minute_mark_until_someone_answ
     county.tick()
     assert county.kinds(demo.STATION_OFFICER, incident) == ["urgent_3"]
     assert county.kinds(demo.COUNTY_OFFICER, incident) == []
-    county.flow.accept(demo.OFFICER_XF, incident)
+    county.flow.take("accept", demo.OFFICER_XF, incident)
     county.clock.advance(5 * minute)
     county.tick()
     assert county.kinds(demo.COUNTY_OFFICER, incident) == []
@@ -184,7 +184,7 @@ def test_an_urgent_escalation_starts_the_circle_at_the_station(county: County) -
     incident = county.report(
         demo.AUXILIARY_XF, channel="phone", urgency="urgent", reporter_id=demo.METER.id
     )
-    county.flow.escalate(demo.OFFICER_XF, incident, reason="持刀，需派出所增援")
+    county.flow.take("escalate", demo.OFFICER_XF, incident, reason="持刀，需派出所增援")
     county.clock.advance(timedelta(minutes=6))
     county.tick()
     assert county.kinds(demo.OFFICER_XF, incident) == []
@@ -254,16 +254,20 @@ def test_the_inbox_counts_unread_and_marks_read(county: County) -> None:
 
 def test_a_forgotten_volunteer_is_sent_nothing_more(county: County) -> None:
     incident = county.report()
-    county.flow.accept(demo.OFFICER_XF, incident)
+    county.flow.take("accept", demo.OFFICER_XF, incident)
     county.catch_up()
     assert [d["status"] for d in county.deliveries(recipient=demo.RIDER.id)] == ["pending"]
     forget(county.loop.app, ADMIN, demo.RIDER.id, "本人申请删除个人信息")
-    county.flow.record_outcome(demo.OFFICER_XF, incident, summary="已处置")
-    county.flow.propose_score(
-        demo.CADRE_XF, incident, items=[{"item": "隐患排查", "points": 10}], basis="考评"
+    county.flow.take("record_outcome", demo.OFFICER_XF, incident, summary="已处置")
+    county.flow.take(
+        "propose_score",
+        demo.CADRE_XF,
+        incident,
+        items=[{"item": "隐患排查", "points": 10}],
+        basis="考评",
     )
-    county.flow.sign_score(demo.DIRECTOR_XF, incident)
-    county.flow.sign_score(demo.OFFICER_XF, incident)
+    county.flow.take("sign_score", demo.DIRECTOR_XF, incident)
+    county.flow.take("sign_score", demo.OFFICER_XF, incident)
     county.catch_up()
     assert [d["status"] for d in county.deliveries(recipient=demo.RIDER.id)] == ["cancelled"]
     assert county.messages(kind="report_scored") == []

@@ -26,6 +26,7 @@ from api.console.pages.common import see_other, units_within
 from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
+from api.dispatch import execute
 from api.routes import inbox as inbox_routes
 from api.routes import notices as notice_routes
 from api.services import Services
@@ -146,7 +147,9 @@ async def publish(request: Request, user: ConsoleUser, s: ServicesDep) -> Respon
             requires_ack=entered.get("requires_ack") == "on",
             acknowledge_by=_moment(entered.get("acknowledge_by")),
         )
-        done = await notice_routes.publish(body, user, s, key=entered.get("key") or None)
+        key = entered.get("key") or None
+        asked = notice_routes.publish_command(s, user, body, key)
+        done = (await execute(s, user, key, asked)).model_dump()
     except ValidationError as error:
         refusal = Refusal.invalid(error)
     except ValueError:
@@ -200,7 +203,8 @@ async def acknowledge(
     form = await request.form()
     session.check_csrf(request, s, _one(form, session.CSRF_FIELD))
     try:
-        done = await notice_routes.acknowledge(notice_id, user, s)
+        asked = notice_routes.acknowledge_command(s, user, notice_id)
+        done = (await execute(s, user, None, asked)).model_dump()
     except DomainError as error:
         refusal = Refusal.of(error)
         return await _notice(
@@ -219,7 +223,8 @@ async def revoke(
     session.check_csrf(request, s, _one(form, session.CSRF_FIELD))
     try:
         body = notice_routes.Revocation(reason=_one(form, "reason") or "")
-        done = await notice_routes.revoke(notice_id, body, user, s)
+        asked = notice_routes.revoke_command(s, user, notice_id, body)
+        done = (await execute(s, user, None, asked)).model_dump()
     except ValidationError as error:
         refusal = Refusal.invalid(error)
     except DomainError as error:
