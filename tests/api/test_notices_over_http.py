@@ -4,6 +4,7 @@ their codes, and the auditor's read of who was told what."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.api.conftest import Api
@@ -134,3 +135,18 @@ def test_the_auditor_reads_who_was_told_what_and_when(api: Api) -> None:
     assert not any(r.startswith("v-hp-") for r in recipients)
     rewarded = api.get("au-ls-ma", "/api/notifications/told", person="v-xf-liu").json()["items"]
     assert "report_rewarded" in {m["kind"] for m in rewarded}
+
+
+def test_the_service_runs_the_clock_and_the_dispatcher_in_process(api: Api) -> None:
+    """``lishu serve``'s own dispatcher sends the text messages (the development log
+    adapter here) within seconds, unless the quiet hours hold them: urgent ones go."""
+    notice_id = publish(api, priority="urgent")["notice_id"]
+    deadline = time.monotonic() + 20
+    while True:
+        told = api.get("au-ls-ma", "/api/notifications/told", subject_id=notice_id).json()
+        statuses = {d["status"] for m in told["items"] for d in m["deliveries"]}
+        if statuses == {"sent"}:
+            break
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.2)
+    assert all(d["log"][-1]["outcome"] == "sent" for d in told["items"][0]["deliveries"])
