@@ -14,9 +14,10 @@ from pydantic import Field
 
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep, WaitFor
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import Command, execute
 from api.notify import render
-from api.schemas import Body, Rows
+from api.schemas import Answer, Body, Rows
 from api.services import Services
 from loop.rules.alerts import KIND_LABELS
 from projections.notifications.inbox import Reader
@@ -90,11 +91,26 @@ async def unread(user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None) ->
     return {"unread": s.notifier.inbox.unread(reader(user))}
 
 
-@router.post("/inbox/read", response_model=dict[str, int])
-async def mark_read(body: MarkRead, user: CurrentUser, s: ServicesDep) -> dict[str, int]:
+class Marked(Answer):
+    marked: int = Field(description="此次标为已读的条数 / entries that were unread")
+
+
+def mark_read_command(s: Services, user: User, body: MarkRead) -> Command[Marked]:
+    """Mark the caller's entries read: his read marks only, nothing of the log."""
+
+    def run() -> int:
+        return s.notifier.inbox.mark_read(reader(user), body.message_ids)
+
+    return Command("read:inbox", body, run, Marked, lambda n: Marked(marked=n, replayed=False))
+
+
+@router.post("/inbox/read", response_model=Marked)
+async def mark_read(
+    body: MarkRead, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Marked:
     """标为已读（省略编号则全部）/ mark entries read (all, without ids). Marking again
     changes nothing; an id not in the caller's inbox is 404."""
-    return {"marked": s.notifier.inbox.mark_read(reader(user), body.message_ids)}
+    return await execute(s, user, key, mark_read_command(s, user, body))
 
 
 @router.get("/notifications/told", response_model=Rows)

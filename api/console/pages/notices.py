@@ -69,7 +69,8 @@ async def mark_read(request: Request, user: ConsoleUser, s: ServicesDep) -> Resp
     session.check_csrf(request, s, _one(form, session.CSRF_FIELD))
     chosen = [str(v) for v in form.getlist("message_id")] or None
     with suppress(DomainError):  # gone meanwhile (a revoked notice): nothing to mark
-        await inbox_routes.mark_read(inbox_routes.MarkRead(message_ids=chosen), user, s)
+        asked = inbox_routes.mark_read_command(s, user, inbox_routes.MarkRead(message_ids=chosen))
+        await execute(s, user, None, asked)
     return see_other(_back(form, "/inbox"))
 
 
