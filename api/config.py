@@ -48,6 +48,10 @@ class ApiSettings(Settings):
     notify_interval: float = 1.0
     """Seconds between two looks of the in-process clock and dispatcher."""
 
+    idempotency_hours: float = 7 * 24
+    """How long a command's ``Idempotency-Key`` is kept with its first answer; a key
+    sent again later runs as a new command (a report's key still fixes its id)."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ApiSettings:
         if len(self.secret_key) < 32:
