@@ -83,9 +83,13 @@ def test_the_inbox_badge_counts_unread_and_marks_read(api: Api) -> None:
     assert api.get("v-xf-chen", "/api/inbox/unread").json()["unread"] == before - 1
     again = api.post("v-xf-chen", "/api/inbox/read", {"message_ids": [newest]})
     assert again.json() == {"marked": 0, "replayed": False}
+    keyed = {"Idempotency-Key": "read-all-once"}
+    first = api.post("v-xf-chen", "/api/inbox/read", {}, **keyed)
+    retried = api.post("v-xf-chen", "/api/inbox/read", {}, **keyed)
+    assert first.json() == {"marked": before - 1, "replayed": False}
+    assert retried.json() == {"marked": before - 1, "replayed": True}  # the first answer
     elsewhere = api.post("v-hp-wu", "/api/inbox/read", {"message_ids": [newest]})
     assert (elsewhere.status_code, elsewhere.json()["code"]) == (404, "message_not_found")
-    api.post("v-xf-chen", "/api/inbox/read", {})
     assert api.get("v-xf-chen", "/api/inbox/unread").json()["unread"] == 0
     assert api.get("v-xf-chen", "/api/inbox", unread_only=True).json()["items"] == []
 
