@@ -87,6 +87,13 @@ class ApiSettings(Settings):
     wait_timeout: float = 5.0
     """Longest a query waits for the projections to reach a requested position."""
 
+    run_notifications: bool = True
+    """Run the clock and the dispatcher in this process (the embedded default). Off
+    when ``lishu notify`` workers do it (several API processes on PostgreSQL)."""
+
+    notify_interval: float = 1.0
+    """Seconds between two looks of the in-process clock and dispatcher."""
+
     idempotency_hours: float = 7 * 24
     """How long a command's ``Idempotency-Key`` is kept with its first answer; a key
     sent again later runs as a new command (a report's key still fixes its id)."""

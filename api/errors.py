@@ -33,6 +33,8 @@ STATUS_BY_CODE = {
     "no_points_account": 409,
     "subject_not_found": 404,
     "history_not_available": 404,
+    "notice_not_found": 404,
+    "message_not_found": 404,
     "not_permitted": 403,
     "csrf_refused": 403,
     "password_change_required": 403,

@@ -19,10 +19,12 @@ from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
 from api.login_guard import LoginGuard
+from api.notify import Notifier, build_notifier
 from api.tokens import Tokens
 from loop.bootstrap import Loop, build_loop
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from loop.services.notices import Notices
 from loop.services.volunteers import Volunteers
 from loop.storage.command_keys import Answered, Once
 from loop.storage.group_commit import GroupCommitter
@@ -49,6 +51,8 @@ class Services:
     log: AccountLog
     volunteers: Volunteers
     bank: Bank
+    notices: Notices
+    notifier: Notifier
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
@@ -87,6 +91,7 @@ class Services:
         return False
 
     def close(self) -> None:
+        self.notifier.close()
         self.guard.close()
         self.committer.close()
         self.views.close()
@@ -118,6 +123,8 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         log=log,
         volunteers=loop.volunteers,
         bank=loop.bank,
+        notices=loop.notices,
+        notifier=build_notifier(settings, loop, views, interval=settings.notify_interval),
     )
     accounts.setup()
     log.setup()
@@ -126,4 +133,6 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         views.runner.start()
     else:
         views.projector.setup()
+    if start and settings.run_notifications:
+        services.notifier.runner.start()
     return services

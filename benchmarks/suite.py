@@ -3,7 +3,7 @@ rows can be compared with (and sized from) figures of the same run."""
 
 from __future__ import annotations
 
-from benchmarks import baselines, login_flood, product
+from benchmarks import baselines, login_flood, notifications, product
 from benchmarks.harness import Measurement
 
 SUITE: tuple[Measurement, ...] = (
@@ -21,4 +21,5 @@ SUITE: tuple[Measurement, ...] = (
     product.state_at_version,
     product.chain_verification,
     login_flood.login_flood,
+    notifications.alerts,
 )

@@ -49,3 +49,7 @@ class AlreadyRegistered(DomainError):
     """An application, volunteer record or account exists already under that id."""
 
     code = "already_registered"
+
+
+class NoticeNotFound(DomainError):
+    code = "notice_not_found"

@@ -7,7 +7,8 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
-from projections.processing import BATCH_SIZE, Projector
+from projections.notifications.rules import SMS, WEBHOOK
+from projections.processing import BATCH_SIZE, Projector, default_projections
 from projections.queries import Queries
 from projections.runner import CatchUpRunner
 from projections.store import Store
@@ -16,6 +17,17 @@ from projections.store import Store
 class HasReadModelSettings(Protocol):
     database_url: str
     read_model_url: str | None
+
+
+def notify_channels(settings: object) -> frozenset[str]:
+    """The channels beyond the inbox that settings configure: text messages when an
+    SMS gateway is named (``LISHU_SMS_GATEWAY_URL``), the webhook when its URL is."""
+    chosen = set()
+    if getattr(settings, "sms_gateway_url", None):
+        chosen.add(SMS)
+    if getattr(settings, "webhook_url", None):
+        chosen.add(WEBHOOK)
+    return frozenset(chosen)
 
 
 class EventSource(Protocol):
@@ -59,7 +71,11 @@ def build(
     ``runner.start()`` (or ``projector.catch_up()``)."""
     store = Store.from_url(read_model_url(settings))
     projector = Projector(
-        store, source.recorder, source.mapper, batch_size=batch_size or BATCH_SIZE
+        store,
+        source.recorder,
+        source.mapper,
+        default_projections(notify_channels(settings)),
+        batch_size=batch_size or BATCH_SIZE,
     )
     return Projections(
         store,

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
+from api.console import notice_words
 from api.console.i18n_account import ACCOUNT_TEXT
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
@@ -363,6 +364,10 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     **{kind: dict(LABELS[vocabulary]) for kind, vocabulary in VOCABULARIES.items()},
     "occupation": OCCUPATIONS,
 }
+
+TEXT.update(notice_words.TEXT)
+EN_LABELS.update(notice_words.EN_LABELS)
+ZH_LABELS.update(notice_words.ZH_LABELS)
 
 
 TEXT.update(ACCOUNT_TEXT)

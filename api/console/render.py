@@ -19,6 +19,7 @@ from api.console.i18n import Lang
 from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, keep_alive, token_of
 from api.services import Services
 from loop.rules.vocabulary import Role
+from projections.notifications.inbox import Reader
 
 CHINA = timezone(timedelta(hours=8), "CST")
 HERE = Path(__file__).parent
@@ -68,9 +69,17 @@ def nav_for(user: User) -> list[tuple[str, str]]:
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
         links.append(("/report", "nav.report"))
     links.append(("/stats", "nav.stats"))
+    links.append(("/notices", "nav.notices"))
     if user.role in AUDITORS:
         links.append(("/audit", "nav.audit"))
     return links
+
+
+def unread(services: Services, user: User | None) -> int:
+    """The frame's inbox badge: the user's unread messages."""
+    if user is None:
+        return 0
+    return services.notifier.inbox.unread(Reader(user.username, user.role, user.unit))
 
 
 def with_query(request: Request, **changes: str | None) -> str:
@@ -107,6 +116,7 @@ def page(
         "lang_link": with_query(request, lang="zh" if lang == "en" else "en"),
         "with_query": lambda **changes: with_query(request, **changes),
         "new_key": lambda: str(uuid4()),
+        "unread": unread(services, user),
     }
     response = templates.TemplateResponse(
         request, name, {**frame, **context}, status_code=status_code

@@ -143,6 +143,16 @@ TEMPLATES: dict[str, Template] = {
         f"向义警{e.volunteer_id}发放{e.quantity}件，计{e.points}积分",
         f"handed {e.quantity} to volunteer {e.volunteer_id} for {e.points} points",
     ),
+    "Notice.Published": lambda e: (
+        f"发布通知《{e.title}》" + ("，要求确认" if e.requires_ack else ""),
+        f'published the notice "{e.title}"' + (", acknowledgement asked" if e.requires_ack else ""),
+    ),
+    "Notice.Revised": lambda e: (f"修订通知《{e.title}》", f'revised the notice "{e.title}"'),
+    "Notice.Revoked": lambda e: (f"撤回通知：{e.reason}", f"revoked the notice: {e.reason}"),
+    "NoticeAcknowledgement.Acknowledged": lambda e: (
+        f"确认已阅通知{e.notice_id[:8]}",
+        f"acknowledged notice {e.notice_id[:8]}",
+    ),
 }
 
 

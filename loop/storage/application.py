@@ -55,6 +55,7 @@ AGGREGATE_LABELS = {
     "PointsAccount": ("幸福银行账户", "points account"),
     "RewardItem": ("兑换物品", "reward item"),
     "Volunteer": ("义警档案", "volunteer record"),
+    "Notice": ("通知公告", "notice"),
 }
 """How a conflict names the record someone else changed first."""
 
