@@ -24,6 +24,8 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recor
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
+from aggregates.roster import Roster
+from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import ConcurrencyConflict
 from loop.storage.group_commit import Batch, BatchRepository
@@ -38,6 +40,8 @@ AGGREGATE_LABELS = {
     "PointsAccount": ("幸福银行账户", "points account"),
     "RewardItem": ("兑换物品", "reward item"),
     "Volunteer": ("义警档案", "volunteer record"),
+    "Task": ("任务", "duty task"),
+    "Roster": ("义警任务安排", "volunteer's roster"),
 }
 """How a conflict names the record someone else changed first."""
 
@@ -51,6 +55,8 @@ class LoopApplication(Application[UUID]):
         PointsAccount: 50,
         RewardItem: 50,
         Volunteer: 50,
+        Task: 50,
+        Roster: 50,
     }
 
     def __init__(
