@@ -11,6 +11,7 @@ from projections.processing import BATCH_SIZE, Projector
 from projections.queries import Queries
 from projections.runner import CatchUpRunner
 from projections.store import Store
+from projections.task_queries import TaskQueries
 
 
 class HasReadModelSettings(Protocol):
@@ -36,6 +37,8 @@ class Projections:
     runner: CatchUpRunner
     source: EventSource
     """The application read from; kept so its recorder stays open."""
+    tasks: TaskQueries
+    """Reads of the duty tasks' read models."""
 
     def close(self) -> None:
         self.runner.stop()
@@ -67,4 +70,5 @@ def build(
         Queries(projector),
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         source,
+        TaskQueries(projector),
     )

@@ -41,6 +41,7 @@ from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.scores import Scores
 from projections.store import Store, live, positions
+from projections.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ Progress = Callable[[int, int], None]
 
 
 def default_projections() -> list[Projection]:
-    return [Backlog(), Cases(), Scores(), Catalogue()]
+    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks()]
 
 
 @dataclass(frozen=True)

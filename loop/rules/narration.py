@@ -7,6 +7,7 @@ from typing import Any
 
 from aggregates.points_account import DEDUCTION_KINDS
 from aggregates.volunteer import OCCUPATIONS, REVIEWERS, STATUSES, TEAMS
+from loop.rules.task_narration import TASK_TEMPLATES
 from loop.rules.vocabulary import OutcomeSource, Tier, label
 
 Template = Callable[[Any], tuple[str, str]]
@@ -235,6 +236,7 @@ TEMPLATES: dict[str, Template] = {
         f"向义警{e.volunteer_id}发放{e.quantity}件，计{e.points}积分",
         f"handed {e.quantity} to volunteer {e.volunteer_id} for {e.points} points",
     ),
+    **TASK_TEMPLATES,
 }
 
 

@@ -19,6 +19,7 @@ from aggregates.errors import DomainError
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
+from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import IncidentNotFound
 from loop.rules import masking, units
@@ -58,12 +59,14 @@ KINDS: dict[str, type[Any]] = {
     "volunteer": Volunteer.Event,
     "points_account": PointsAccount.Event,
     "reward_item": RewardItem.Event,
+    "task": Task.Event,
 }
 KIND_LABELS = {
     "incident": ("警情", "incident"),
     "volunteer": ("义警档案", "volunteer record"),
     "points_account": ("幸福银行账户", "points account"),
     "reward_item": ("兑换物品", "reward item"),
+    "task": ("任务", "duty task"),
 }
 
 
