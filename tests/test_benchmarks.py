@@ -54,7 +54,7 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
     result = projections.measure(events=300, batch_size=50)
     assert result["events"] >= 300
     assert result["read_rate"] > 0
-    assert set(result["rebuild_rates"]) == {"backlog", "cases", "catalogue", "scores"}
+    assert set(result["rebuild_rates"]) == {"backlog", "cases", "catalogue", "scores", "tasks"}
     assert all(rate > 0 for rate in result["rebuild_rates"].values())
     assert result["rebuild_peak_bytes"] > 0
 
