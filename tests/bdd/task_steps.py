@@ -241,9 +241,7 @@ def checked_in(world: World, person: str, topic: str, how: str) -> None:
         "(?P<missing>，未签退)?"
     )
 )
-def credited_hours(
-    world: World, person: str, topic: str, hours: str, missing: str | None
-) -> None:
+def credited_hours(world: World, person: str, topic: str, hours: str, missing: str | None) -> None:
     completion = _tasks(world).get(_task(world, topic)).completion
     assert completion is not None
     (row,) = [r for r in completion["attendance"] if r["volunteer_id"] == CAST[person].id]
