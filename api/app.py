@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api import console, errors
 from api.config import ApiSettings
-from api.routes import audit, auth, bank, incidents, policy, views, volunteers
+from api.routes import audit, auth, bank, incidents, policy, tasks, views, volunteers
 from api.seed import seed_if_empty
 from api.services import Services, build_services
 from projections.collector import fewer_collections
@@ -73,7 +73,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (auth, incidents, volunteers, bank, views, audit, policy):
+    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy):
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

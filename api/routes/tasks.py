@@ -1,0 +1,359 @@
+"""Duty tasks (任务发布): a station publishes, volunteers choose by time and place,
+attendance becomes hours and points.
+
+Every command runs as the logged-in user on the group-commit writer and answers
+after the crash-safe commit with the log position to wait for. With an
+``Idempotency-Key`` a command runs once; a sign-up also stores the key's digest
+with itself, so a retry after a crash between its commit and the kept answer
+still gets the first answer. A task the caller may not know of answers 404.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from aggregates.task import Task
+from api import scope
+from api.accounts import User
+from api.deps import CurrentUser, ServicesDep
+from api.idempotency import check_key, once
+from api.routes.incidents import IdempotencyKey, WaitFor
+from api.schemas import Body, Moment, Rows
+from api.services import Services
+from api.task_schemas import (
+    Attendance,
+    AttendanceOut,
+    CheckInCode,
+    Completion,
+    CompletionOut,
+    ForVolunteer,
+    Reason,
+    SignUpOut,
+    TaskAckOut,
+    TaskCreate,
+    TaskRevision,
+    TaskView,
+    Withdrawal,
+    WithdrawalOut,
+)
+from loop.errors import TaskNotFound
+from loop.rules import units
+from loop.rules.tasks import eligibility_scope, ineligibility
+from loop.rules.vocabulary import Role
+
+router = APIRouter(prefix="/api", tags=["duty tasks 任务发布"])
+
+TaskId = Annotated[str, Path(max_length=36)]
+VolunteerId = Annotated[str, Path(max_length=100)]
+Unit = Annotated[str | None, Query(max_length=200, description="默认本人单位 / default: yours")]
+
+
+def visible(user: User, task: Task) -> bool:
+    """Staff see the tasks within their unit; a volunteer those he may take, lead
+    or signed up for."""
+    if user.role == Role.VOLUNTEER:
+        return (
+            task.entry_of(user.username) is not None
+            or task.leader_id == user.username
+            or user.username in task.attendance
+            or units.within(user.unit, eligibility_scope(task.unit, task.community))
+        )
+    return scope.may_read_unit(user, task.community)
+
+
+def known_task(s: Services, user: User, task_id: str) -> Task:
+    """The task, or 404 when there is none or the caller may not know of it."""
+    task = s.loop.tasks.get(task_id)
+    if not visible(user, task):
+        raise TaskNotFound("任务不存在", "No such task", task_id=task_id)
+    return task
+
+
+def why_not(s: Services, user: User, row: dict[str, Any]) -> dict[str, Any] | None:
+    """Why the logged-in volunteer may not take the task of ``row``, or None."""
+    volunteer = s.volunteers.get(user.username)
+    found = ineligibility(
+        s.loop.tasks.policy,
+        status=volunteer.status,
+        teams=volunteer.teams,
+        community=volunteer.community,
+        intensity=row["intensity"],
+        team=row["team"],
+        scope=eligibility_scope(row["unit"], row["community"]),
+    )
+    return None if found is None else {"message_zh": found[0], "message_en": found[1], **found[2]}
+
+
+async def keyed(
+    s: Services,
+    user: User,
+    key: str | None,
+    path: str,
+    body: Body,
+    command: Any,
+    *args: Any,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Run ``command`` as ``user``; with an ``Idempotency-Key``, once."""
+
+    async def run() -> dict[str, Any]:
+        done = await s.command(command, user.actor, *args, **kwargs)
+        answer: dict[str, Any] = done._asdict()
+        return answer
+
+    return await once(s.answers, user.username, key, path, body.model_dump(mode="json"), run)
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+@router.get("/tasks", response_model=Rows)
+async def list_tasks(user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None) -> Rows:
+    """义警：可报名的任务（本社区优先），附不能报名的原因；工作人员：本单位今后30天的任务 /
+    a volunteer's open tasks (his community first) with why he may not take one;
+    for staff, their unit's tasks of the next 30 days."""
+    await s.wait_for(wait_for)
+    now = s.loop.app.clock()
+    if user.role == Role.VOLUNTEER:
+        rows = s.views.tasks.open_tasks(user.unit, now=now)
+        return Rows(items=[{**r, "why_not": why_not(s, user, r)} for r in rows])
+    scope.check_unit(user, user.unit)
+    rows = s.views.tasks.calendar(
+        user.unit,
+        start=now - timedelta(days=1),
+        end=now + timedelta(days=30),
+        now=now,
+        at_risk_within=s.loop.tasks.policy.at_risk_within,
+    )
+    return Rows(items=rows)
+
+
+@router.get("/tasks/calendar", response_model=Rows)
+async def calendar(
+    user: CurrentUser,
+    s: ServicesDep,
+    start: Moment,
+    end: Moment,
+    unit: Unit = None,
+    wait_for: WaitFor = None,
+) -> Rows:
+    """任务日历：填报情况与人手不足的任务 / a unit's tasks from ``start`` to ``end``, with
+    fill levels and the tasks at risk (under-filled near their start)."""
+    chosen = unit or user.unit
+    scope.check_unit(user, chosen)
+    await s.wait_for(wait_for)
+    rows = s.views.tasks.calendar(
+        chosen,
+        start=start,
+        end=end,
+        now=s.loop.app.clock(),
+        at_risk_within=s.loop.tasks.policy.at_risk_within,
+    )
+    return Rows(items=rows)
+
+
+@router.get("/tasks/statistics", response_model=dict[str, Any])
+async def task_statistics(
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: Unit = None,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    wait_for: WaitFor = None,
+) -> dict[str, Any]:
+    """任务统计：次数、人次、服务时长、积分 / tasks, attendances, hours and points."""
+    chosen = unit or user.unit
+    scope.check_unit(user, chosen)
+    await s.wait_for(wait_for)
+    return s.views.tasks.statistics(chosen, period=period)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskView)
+async def task_view(
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
+) -> TaskView:
+    """任务详情；组织者另见花名册 / the task, the caller's own entry, and for those
+    who run it the roster."""
+    task = known_task(s, user, task_id)
+    await s.wait_for(wait_for)
+    row = s.views.tasks.task(
+        str(task.id), now=s.loop.app.clock(), at_risk_within=s.loop.tasks.policy.at_risk_within
+    )
+    if row is None:  # published, not yet projected: wait_for its position
+        raise TaskNotFound("任务不存在", "No such task", task_id=task_id)
+    runs = s.loop.tasks.may_run(user.actor, task)
+    mine = None
+    if user.role == Role.VOLUNTEER:
+        entries = s.views.tasks.roster(str(task.id))
+        mine = next((e for e in entries if e["volunteer_id"] == user.username), None)
+    return TaskView(
+        task=row,
+        why_not=why_not(s, user, row) if user.role == Role.VOLUNTEER else None,
+        mine=mine,
+        may_run=runs,
+        roster=s.views.tasks.roster(str(task.id)) if runs else None,
+    )
+
+
+@router.get("/tasks/{task_id}/check-in-code", response_model=CheckInCode)
+async def check_in_code(task_id: TaskId, user: CurrentUser, s: ServicesDep) -> CheckInCode:
+    """花名册二维码的签到码（组织者）/ the check-in code the roster's QR holds."""
+    task = known_task(s, user, task_id)
+    code = s.loop.tasks.check_in_code(user.actor, task.id)
+    return CheckInCode(
+        task_id=str(task.id), code=code, path=f"/tasks/{task.id}/check-in?code={code}"
+    )
+
+
+@router.get("/volunteers/{volunteer_id}/tasks", response_model=dict[str, Any])
+async def tasks_of(
+    volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
+) -> dict[str, Any]:
+    """义警的任务、服务时长与任务积分 / a volunteer's tasks, service hours and task points."""
+    scope.check_volunteer(user, volunteer_id, s.volunteers.get(volunteer_id).community)
+    await s.wait_for(wait_for)
+    return {
+        "volunteer_id": volunteer_id,
+        "tasks": s.views.tasks.tasks_of(volunteer_id),
+        "hours": s.views.tasks.hours_of(volunteer_id),
+    }
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@router.post("/tasks", response_model=TaskAckOut, status_code=201)
+async def publish(
+    body: TaskCreate, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Any:
+    """发布任务 / publish a duty task."""
+    return await keyed(
+        s, user, key, "publish_task", body, s.loop.tasks.publish, **body.model_dump()
+    )
+
+
+@router.post("/tasks/{task_id}/revision", response_model=TaskAckOut)
+async def revise(
+    task_id: TaskId, body: TaskRevision, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """修改时间、地点或名额；已报名的义警须重新确认 / revise the time, place or places."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"revise:{task_id}", body, s.loop.tasks.revise, task_id, **body.model_dump()
+    )
+
+
+@router.post("/tasks/{task_id}/cancellation", response_model=TaskAckOut)
+async def cancel(
+    task_id: TaskId, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Any:
+    """取消任务 / cancel the task; every booking is released."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"cancel:{task_id}", body, s.loop.tasks.cancel, task_id, reason=body.reason
+    )
+
+
+@router.post("/tasks/{task_id}/sign-ups", response_model=SignUpOut)
+async def sign_up(
+    task_id: TaskId, body: ForVolunteer, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """报名；满员进入候补（返回候补位次）/ take a place, or the next place on the
+    waitlist. A retry with the same ``Idempotency-Key`` gets the first answer."""
+    known_task(s, user, task_id)
+    request = None
+    if key is not None:
+        request = s.answers.digest("sign_up", [user.username, check_key(key)])[:32]
+    return await keyed(
+        s, user, key, f"sign_up:{task_id}", body, s.loop.tasks.sign_up, task_id,
+        volunteer_id=body.volunteer_id, request=request,
+    )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/withdrawal", response_model=WithdrawalOut)
+async def withdraw(
+    task_id: TaskId, body: Withdrawal, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """退出任务（截止后记为逾期），空出的名额由候补递补 / withdraw (late after the
+    cut-off); the freed place goes to the waitlist."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"withdraw:{task_id}", body, s.loop.tasks.withdraw, task_id,
+        volunteer_id=body.volunteer_id, reason=body.reason,
+    )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/reconfirmation", response_model=SignUpOut)
+async def reconfirm(task_id: TaskId, body: ForVolunteer, user: CurrentUser, s: ServicesDep) -> Any:
+    """确认参加修改后的任务 / confirm a booking after a revision."""
+    known_task(s, user, task_id)
+    done = await s.command(
+        s.loop.tasks.reconfirm, user.actor, task_id, volunteer_id=body.volunteer_id
+    )
+    return done._asdict()
+
+
+@router.post("/tasks/{task_id}/check-ins", response_model=AttendanceOut)
+async def check_in(
+    task_id: TaskId, body: Attendance, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """签到：义警扫描花名册二维码（带签到码），或由带队人员手工签到 / check in: the
+    volunteer with the roster QR's code, or by hand by those who run the task."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"check_in:{task_id}", body, s.loop.tasks.check_in, task_id,
+        body.volunteer_id, code=body.code,
+    )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/check-outs", response_model=AttendanceOut)
+async def check_out(
+    task_id: TaskId, body: Attendance, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """签退 / check out."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"check_out:{task_id}", body, s.loop.tasks.check_out, task_id,
+        body.volunteer_id, code=body.code,
+    )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/no-shows", response_model=AttendanceOut)
+async def no_show(
+    task_id: TaskId, body: Attendance, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """记录缺勤 / record a booked volunteer as a no-show."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"no_show:{task_id}", body, s.loop.tasks.record_no_show, task_id,
+        body.volunteer_id,
+    )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/completion", response_model=CompletionOut)
+async def complete(
+    task_id: TaskId, body: Completion, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    """完成任务：服务时长与积分一次性计入 / complete the task once: hours and points."""
+    known_task(s, user, task_id)
+    return await keyed(
+        s, user, key, f"complete:{task_id}", body, s.loop.tasks.complete, task_id,
+        **body.model_dump(),
+    )  # fmt: skip
+
+
+@router.post("/tasks/{task_id}/signatures", response_model=CompletionOut)
+async def sign_points(task_id: TaskId, user: CurrentUser, s: ServicesDep) -> Any:
+    """社区主任、社区民警签字确认任务积分 / co-sign the task's points."""
+    known_task(s, user, task_id)
+    done = await s.command(s.loop.tasks.sign_points, user.actor, task_id)
+    return done._asdict()

@@ -1,0 +1,136 @@
+"""Request and response bodies of the duty-task endpoints. The loop validates
+every value again; these give the OpenAPI document its shapes and refuse wrong
+types early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from api.schemas import Body, Moment
+
+
+class TaskCreate(Body):
+    kind: str = Field(max_length=32, description="patrol, school_guard, flood_watch …")
+    topic: str = Field(max_length=100)
+    place: str = Field(max_length=200)
+    community: str | None = Field(
+        default=None, max_length=200, description="默认本社区 / default: the actor's community"
+    )
+    starts_at: Moment
+    ends_at: Moment
+    needed: int
+    minimum: int = 1
+    team: str | None = Field(default=None, max_length=32)
+    intensity: str = Field(default="normal", max_length=16)
+    points: int | None = None
+    signup_closes_at: Moment | None = None
+    withdraw_closes_at: Moment | None = None
+    leader_id: str | None = Field(default=None, max_length=100)
+
+
+class TaskRevision(Body):
+    reason: str = Field(max_length=500)
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
+    place: str | None = Field(default=None, max_length=200)
+    needed: int | None = None
+    minimum: int | None = None
+    signup_closes_at: Moment | None = None
+    withdraw_closes_at: Moment | None = None
+
+
+class Reason(Body):
+    reason: str = Field(max_length=500)
+
+
+class ForVolunteer(Body):
+    volunteer_id: str | None = Field(
+        default=None, max_length=100, description="默认本人 / default: yourself"
+    )
+
+
+class Withdrawal(ForVolunteer):
+    reason: str = Field(default="", max_length=500)
+
+
+class Attendance(Body):
+    volunteer_id: str = Field(max_length=100)
+    code: str | None = Field(
+        default=None, max_length=64, description="花名册二维码中的签到码 / the roster QR's code"
+    )
+
+
+class Completion(Body):
+    reach: int = Field(default=0, description="服务群众人次 / people reached")
+    sessions: int = 1
+    materials: int = 0
+    evidence: str = Field(default="", max_length=1000)
+
+
+class TaskAckOut(BaseModel):
+    task_id: str
+    version: int
+    status: str
+    booked: int
+    waitlisted: int
+    position: int | None
+    replayed: bool = False
+
+
+class SignUpOut(BaseModel):
+    task_id: str
+    volunteer_id: str
+    state: str = Field(description="booked | waitlisted")
+    waitlist_position: int | None
+    version: int
+    replayed: bool
+    position: int | None
+
+
+class WithdrawalOut(BaseModel):
+    task_id: str
+    volunteer_id: str
+    late: bool
+    promoted: list[str]
+    version: int
+    position: int | None
+    replayed: bool = False
+
+
+class AttendanceOut(BaseModel):
+    task_id: str
+    volunteer_id: str
+    step: str
+    method: str | None
+    at: str
+    version: int
+    position: int | None
+    replayed: bool = False
+
+
+class CompletionOut(BaseModel):
+    task_id: str
+    version: int
+    attended: int
+    no_shows: int
+    minutes: int
+    points_credited: int
+    awaiting_signatures: bool
+    position: int | None
+    replayed: bool = False
+
+
+class CheckInCode(BaseModel):
+    task_id: str
+    code: str
+    path: str = Field(description="义警手机扫码打开的地址 / what the volunteer's phone opens")
+
+
+class TaskView(BaseModel):
+    task: dict[str, Any]
+    why_not: dict[str, Any] | None = None
+    mine: dict[str, Any] | None = None
+    may_run: bool = False
+    roster: list[dict[str, Any]] | None = None
