@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from api.schemas import Body, Moment
 
@@ -20,11 +20,11 @@ class TaskCreate(Body):
     )
     starts_at: Moment
     ends_at: Moment
-    needed: int
-    minimum: int = 1
+    needed: StrictInt
+    minimum: StrictInt = 1
     team: str | None = Field(default=None, max_length=32)
     intensity: str = Field(default="normal", max_length=16)
-    points: int | None = None
+    points: StrictInt | None = None
     signup_closes_at: Moment | None = None
     withdraw_closes_at: Moment | None = None
     leader_id: str | None = Field(default=None, max_length=100)
@@ -35,8 +35,8 @@ class TaskRevision(Body):
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     place: str | None = Field(default=None, max_length=200)
-    needed: int | None = None
-    minimum: int | None = None
+    needed: StrictInt | None = None
+    minimum: StrictInt | None = None
     signup_closes_at: Moment | None = None
     withdraw_closes_at: Moment | None = None
 
@@ -63,9 +63,9 @@ class Attendance(Body):
 
 
 class Completion(Body):
-    reach: int = Field(default=0, description="服务群众人次 / people reached")
-    sessions: int = 1
-    materials: int = 0
+    reach: StrictInt = Field(default=0, description="服务群众人次 / people reached")
+    sessions: StrictInt = 1
+    materials: StrictInt = 0
     evidence: str = Field(default="", max_length=1000)
 
 

@@ -259,12 +259,13 @@ async def cancel(
 
 @router.post("/tasks/{task_id}/sign-ups", response_model=SignUpOut)
 async def sign_up(
-    task_id: TaskId, body: ForVolunteer, user: CurrentUser, s: ServicesDep,
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: ForVolunteer | None = None,
     key: IdempotencyKey = None,
 ) -> Any:  # fmt: skip
     """报名；满员进入候补（返回候补位次）/ take a place, or the next place on the
     waitlist. A retry with the same ``Idempotency-Key`` gets the first answer."""
     known_task(s, user, task_id)
+    body = body or ForVolunteer()
     request = None
     if key is not None:
         request = s.answers.digest("sign_up", [user.username, check_key(key)])[:32]
@@ -276,12 +277,13 @@ async def sign_up(
 
 @router.post("/tasks/{task_id}/withdrawal", response_model=WithdrawalOut)
 async def withdraw(
-    task_id: TaskId, body: Withdrawal, user: CurrentUser, s: ServicesDep,
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: Withdrawal | None = None,
     key: IdempotencyKey = None,
 ) -> Any:  # fmt: skip
     """退出任务（截止后记为逾期），空出的名额由候补递补 / withdraw (late after the
     cut-off); the freed place goes to the waitlist."""
     known_task(s, user, task_id)
+    body = body or Withdrawal()
     return await keyed(
         s, user, key, f"withdraw:{task_id}", body, s.loop.tasks.withdraw, task_id,
         volunteer_id=body.volunteer_id, reason=body.reason,
