@@ -17,13 +17,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregates.errors import DomainError
-from api.console.pages import audit, board, incident, login, stats, volunteer
+from api.console.pages import audit, board, incident, login, stats, tasks, volunteer
 from api.console.pages.common import see_other
 from api.console.render import HERE, page
 from api.console.session import LoginRequired, login_url, peek_user
 from api.errors import HTTP_MESSAGES, error_response, status_of
 
-ROUTERS = (login, board, incident, volunteer, audit, stats)
+ROUTERS = (login, board, incident, volunteer, tasks, audit, stats)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

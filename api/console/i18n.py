@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
+from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.units import unit_label
 from loop.rules.stages import STAGES, STEPS
 from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
@@ -402,6 +403,12 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     "outcome": dict(LABELS[OutcomeSource]),
     "occupation": OCCUPATIONS,
 }
+
+
+# Duty tasks' words and vocabularies (api.console.task_text).
+TEXT.update(TASK_TEXT)
+EN_LABELS.update(EN_TASK_LABELS)
+ZH_LABELS.update(ZH_TASK_LABELS)
 
 
 def lang_of(value: str | None) -> Lang:

@@ -291,9 +291,12 @@ async def withdraw(
 
 
 @router.post("/tasks/{task_id}/reconfirmation", response_model=SignUpOut)
-async def reconfirm(task_id: TaskId, body: ForVolunteer, user: CurrentUser, s: ServicesDep) -> Any:
+async def reconfirm(
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: ForVolunteer | None = None
+) -> Any:
     """确认参加修改后的任务 / confirm a booking after a revision."""
     known_task(s, user, task_id)
+    body = body or ForVolunteer()
     done = await s.command(
         s.loop.tasks.reconfirm, user.actor, task_id, volunteer_id=body.volunteer_id
     )
