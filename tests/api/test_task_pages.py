@@ -75,5 +75,6 @@ def test_the_roster_shows_a_qr_code_of_the_check_in_address(api: Api) -> None:
     svg = api.client.get(f"/tasks/{task}/qr.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.text.startswith("<svg")
+    assert 'xmlns="http://www.w3.org/2000/svg"' in svg.text  # an image a browser shows
     log_in(api.client, "v-xf-liu")
     assert api.client.get(f"/tasks/{task}/qr.svg").status_code == 403  # not his to show

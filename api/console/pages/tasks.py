@@ -8,6 +8,7 @@ shown in the API's words."""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -157,6 +158,7 @@ async def _task_context(
         "view": view,
         "people": names(s, [*people, view["task"]["leader_id"] or ""]),
         "signs": user.role in (Role.COMMUNITY_DIRECTOR, Role.COMMUNITY_OFFICER),
+        "completes": user.role != Role.VOLUNTEER,  # a leader checks in; staff complete
         "refused": None,
     }
 
@@ -194,8 +196,11 @@ async def check_in_qr(
     """The roster's QR code: the address of the check-in page with the task's code."""
     code = await routes.check_in_code(task_id, user, s)
     address = str(request.base_url).rstrip("/") + code.path
-    svg = segno.make(address, error="m").svg_inline(scale=6, border=2)
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+    out = io.BytesIO()
+    segno.make(address, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False)
+    return Response(
+        out.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"}
+    )
 
 
 STEPS = {
