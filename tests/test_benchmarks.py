@@ -96,6 +96,7 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert (checked["journal_mode"], checked["synchronous"]) == ("wal", "FULL")
     assert checked["verified"]["acknowledged"] >= checked["requests"] - checked["errors"] > 0
     assert checked["verified"]["statuses"].get("5xx", 0) == 0
+    assert rows["task.signup.inprocess"]["detail"]["sign_ups"] == QUICK.commands
     lag = rows["projection.lag.p99"]["detail"]
     assert lag["events"] > 0
     assert lag["acknowledged"] == lag["stored"]
