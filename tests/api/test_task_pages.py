@@ -78,3 +78,11 @@ def test_the_roster_shows_a_qr_code_of_the_check_in_address(api: Api) -> None:
     assert 'xmlns="http://www.w3.org/2000/svg"' in svg.text  # an image a browser shows
     log_in(api.client, "v-xf-liu")
     assert api.client.get(f"/tasks/{task}/qr.svg").status_code == 403  # not his to show
+
+
+def test_the_statistics_page_shows_the_task_figures(api: Api) -> None:
+    log_in(api.client, "s-cy-wang")
+    shown = api.client.get("/stats")
+    assert shown.status_code == 200, shown.text
+    assert "任务勤务" in shown.text
+    assert 'data-task-metric="hours">0.0<' in shown.text  # the seeded demo runs no task
