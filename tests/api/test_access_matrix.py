@@ -31,6 +31,7 @@ from api.services import Services
 from loop import demo
 from loop.rules import units
 from loop.rules.stages import LOOP, STEPS
+from tests.api import test_task_access as task_access
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 
 XINGFU, HEPING = demo.XINGFU, demo.HEPING
@@ -235,6 +236,9 @@ def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{p}") for p in STEP_PATHS.values()}
     reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
     commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS]}
+    # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
+    reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
+    commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
