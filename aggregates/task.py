@@ -14,49 +14,26 @@ check-in only for the booked, completion once.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
-from aggregates.errors import DomainError
-from aggregates.roster import overlap_minutes
+from aggregates.task_day import TaskDay
+from aggregates.task_errors import (
+    AlreadySignedUp,
+    NotSignedUp,
+    SignUpClosed,
+    TaskClosed,
+    TaskRefused,
+)
 
 STATUSES = {"open": "报名中", "cancelled": "已取消", "completed": "已完成"}
-SIGNERS = {"community_director": "director", "community_officer": "officer"}
 
 
-class TaskRefused(DomainError):
-    """A step the task's state does not allow."""
-
-    code = "task_refused"
-
-
-class SignUpClosed(TaskRefused):
-    code = "sign_up_closed"
-
-
-class AlreadySignedUp(TaskRefused):
-    code = "already_signed_up"
-
-
-class NotSignedUp(TaskRefused):
-    code = "not_signed_up"
-
-
-class OutsideCheckInWindow(TaskRefused):
-    code = "outside_check_in_window"
-
-
-class TaskClosed(TaskRefused):
-    """Cancelled or completed: nothing more can be recorded on it."""
-
-    code = "task_closed"
-
-
-class Task(Aggregate):
+class Task(TaskDay, Aggregate):
     """One duty task, from publication to completion."""
 
     class Event(Aggregate.Event):
@@ -318,16 +295,14 @@ class Task(Aggregate):
             self.place,
         )
         reconfirm = list(self.booked) if moved else []
-        self.trigger_event(
-            self.Revised, actor=actor, timestamp=at, reason=reason, reconfirm=reconfirm, **schedule
-        )
+        self._record(self.Revised, actor, at, reason=reason, reconfirm=reconfirm, **schedule)
         return reconfirm
 
     def cancel(self, actor: Actor, at: datetime, *, reason: str) -> list[str]:
         """Cancel the task; returns the volunteers who were booked."""
         self._check_open()
         booked = list(self.booked)
-        self.trigger_event(self.Cancelled, actor=actor, timestamp=at, reason=reason)
+        self._record(self.Cancelled, actor, at, reason=reason)
         return booked
 
     # -- the volunteer's steps ---------------------------------------------------------
@@ -352,14 +327,12 @@ class Task(Aggregate):
                 closed_at=self.signup_closes_at.isoformat(),
             )
         if self.free_places:
-            self.trigger_event(
-                self.Booked, actor=actor, timestamp=at, volunteer_id=volunteer_id, request=request
-            )
+            self._record(self.Booked, actor, at, volunteer_id=volunteer_id, request=request)
         else:
-            self.trigger_event(
+            self._record(
                 self.Waitlisted,
-                actor=actor,
-                timestamp=at,
+                actor,
+                at,
                 volunteer_id=volunteer_id,
                 position=len(self.waitlist) + 1,
                 request=request,
@@ -383,10 +356,10 @@ class Task(Aggregate):
             and at > self.withdraw_closes_at
             and not entry.get("reconfirm", False)
         )
-        self.trigger_event(
+        self._record(
             self.Withdrew,
-            actor=actor,
-            timestamp=at,
+            actor,
+            at,
             volunteer_id=volunteer_id,
             was=entry["state"],
             late=late,
@@ -401,10 +374,10 @@ class Task(Aggregate):
             raise TaskRefused(
                 "没有可递补的名额", "No place to move up to", volunteer_id=volunteer_id
             )
-        self.trigger_event(
+        self._record(
             self.Promoted,
-            actor=actor,
-            timestamp=at,
+            actor,
+            at,
             volunteer_id=volunteer_id,
             passed_over=passed_over,
         )
@@ -416,146 +389,12 @@ class Task(Aggregate):
             raise TaskRefused(
                 "无需确认：任务时间地点未变更", "Nothing to reconfirm", volunteer_id=volunteer_id
             )
-        self.trigger_event(self.Reconfirmed, actor=actor, timestamp=at, volunteer_id=volunteer_id)
-
-    # -- on the day ----------------------------------------------------------------------
-
-    def check_in(
-        self, actor: Actor, at: datetime, *, volunteer_id: str, method: str, opens_before: timedelta
-    ) -> None:
-        """Record arrival, from ``opens_before`` the start until the end."""
-        self._check_open()
-        self._booked(volunteer_id)
-        if volunteer_id in self.attendance:
-            raise TaskRefused("已签到", "Already checked in", volunteer_id=volunteer_id)
-        if volunteer_id in self.no_shows:
-            raise TaskRefused("已记为缺勤", "Already recorded as a no-show")
-        opens = self.starts_at - opens_before
-        if not opens <= at <= self.ends_at:
-            raise OutsideCheckInWindow(
-                f"签到时间为任务开始前{int(opens_before.total_seconds() // 60)}分钟至任务结束",
-                f"Check-in is open from {int(opens_before.total_seconds() // 60)} minutes "
-                "before the start until the end",
-                opens_at=opens.isoformat(),
-                closes_at=self.ends_at.isoformat(),
-            )
-        self.trigger_event(
-            self.CheckedIn, actor=actor, timestamp=at, volunteer_id=volunteer_id, method=method
-        )
-
-    def check_out(self, actor: Actor, at: datetime, *, volunteer_id: str, method: str) -> None:
-        self._check_open()
-        record = self.attendance.get(volunteer_id)
-        if record is None:
-            raise TaskRefused("尚未签到，不能签退", "Not checked in", volunteer_id=volunteer_id)
-        if record["out"] is not None:
-            raise TaskRefused("已签退", "Already checked out", volunteer_id=volunteer_id)
-        self.trigger_event(
-            self.CheckedOut, actor=actor, timestamp=at, volunteer_id=volunteer_id, method=method
-        )
-
-    def record_no_show(self, actor: Actor, at: datetime, *, volunteer_id: str) -> None:
-        self._check_open()
-        self._booked(volunteer_id)
-        if at < self.starts_at:
-            raise TaskRefused("任务尚未开始，不能记缺勤", "The task has not started yet")
-        if volunteer_id in self.attendance or volunteer_id in self.no_shows:
-            raise TaskRefused(
-                "已签到或已记缺勤", "Already checked in or recorded", volunteer_id=volunteer_id
-            )
-        self.trigger_event(
-            self.NoShowRecorded, actor=actor, timestamp=at, volunteer_id=volunteer_id
-        )
-
-    def credit(self) -> tuple[list[dict[str, Any]], list[str]]:
-        """Each booked volunteer's credit as completion would record it now:
-        attendance rows and the no-shows."""
-        window = (self.starts_at, self.ends_at)
-        rows, absent = [], []
-        for volunteer_id in self.booked:
-            record = self.attendance.get(volunteer_id)
-            if record is None:
-                absent.append(volunteer_id)
-                continue
-            out = record["out"] or self.ends_at
-            minutes = overlap_minutes((record["in"], out), window)
-            rows.append(
-                {
-                    "volunteer_id": volunteer_id,
-                    "checked_in": record["in"].isoformat(),
-                    "checked_out": None if record["out"] is None else record["out"].isoformat(),
-                    "missing_checkout": record["out"] is None,
-                    "minutes": minutes,
-                    "points": self.points if minutes > 0 else 0,
-                }
-            )
-        return rows, absent
-
-    def complete(
-        self,
-        actor: Actor,
-        at: datetime,
-        *,
-        reach: int,
-        sessions: int,
-        materials: int,
-        evidence: str,
-        awaiting_signatures: bool,
-    ) -> Completed:
-        """Complete once: after the end, or once everyone who came has checked out."""
-        if self.status == "completed":
-            raise TaskClosed("任务已完成，不能重复完成", "The task was completed already")
-        self._check_open()
-        if at < self.starts_at:
-            raise TaskRefused("任务尚未开始，不能完成", "The task has not started yet")
-        still_in = [v for v, r in self.attendance.items() if r["out"] is None]
-        if at < self.ends_at and still_in:
-            raise TaskRefused(
-                "任务尚未结束，仍有义警未签退",
-                "The task has not ended and some have not checked out",
-                still_in=still_in,
-            )
-        rows, absent = self.credit()
-        self.trigger_event(
-            self.Completed,
-            actor=actor,
-            timestamp=at,
-            reach=reach,
-            sessions=sessions,
-            materials=materials,
-            evidence=evidence,
-            attendance=rows,
-            no_shows=absent,
-            awaiting_signatures=awaiting_signatures and any(r["points"] for r in rows),
-        )
-        completed = self.pending_events[-1]
-        assert isinstance(completed, Task.Completed)
-        return completed
-
-    def sign_points(self, actor: Actor, at: datetime) -> bool:
-        """Co-sign the task's points as community director or officer; returns
-        whether this signature completes them (both have signed)."""
-        if self.points_state != "awaiting_signatures":
-            raise TaskRefused("该任务没有待签字的积分", "No points of this task await signatures")
-        role = SIGNERS.get(actor.role)
-        if role is None:
-            raise TaskRefused(
-                "任务积分须由社区主任和社区民警共同签字",
-                "Task points are co-signed by the community director and officer",
-            )
-        if role in self.signatures:
-            raise TaskRefused("该身份已签字", "Already signed in this role", role=role)
-        if actor.id in self.signatures.values():
-            raise TaskRefused(
-                "同一人不能以两种身份签字", "One person cannot sign in both roles", signer=actor.id
-            )
-        completes = len(self.signatures) == len(SIGNERS) - 1
-        self.trigger_event(
-            self.PointsSigned, actor=actor, timestamp=at, signer_role=role, completes=completes
-        )
-        return completes
+        self._record(self.Reconfirmed, actor, at, volunteer_id=volunteer_id)
 
     # -- guards ---------------------------------------------------------------------------
+
+    def _record(self, event: Any, actor: Actor, at: datetime, **facts: Any) -> None:
+        self.trigger_event(event, actor=actor, timestamp=at, **facts)
 
     def _check_open(self) -> None:
         if self.status != "open":

@@ -32,6 +32,7 @@ from loop.errors import (
 )
 from loop.rules import inputs, permissions, units
 from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
+from loop.rules.task_inputs import choice, schedule, whole
 from loop.rules.tasks import INTENSITIES, KINDS, eligibility_scope, ineligibility, task_policy_for
 from loop.rules.vocabulary import Role
 from loop.services.task_day import TaskDay
@@ -74,27 +75,6 @@ class WithdrawalAck(NamedTuple):
     promoted: list[str]
     version: int
     position: int | None
-
-
-def _whole(field: str, value: Any, low: int, high: int) -> int:
-    if type(value) is not int or not low <= value <= high:
-        raise InvalidInput(
-            f"「{field}」必须是{low}到{high}之间的整数",
-            f"'{field}' must be a whole number from {low} to {high}",
-            field=field,
-        )
-    return value
-
-
-def _choice(field: str, value: Any, options: dict[str, str]) -> str:
-    if value not in options:
-        raise InvalidInput(
-            f"「{field}」必须是以下之一：{'、'.join(options.values())}",
-            f"'{field}' must be one of: {', '.join(options)}",
-            field=field,
-            allowed=list(options),
-        )
-    return str(value)
 
 
 def task_uuid(task_id: UUID | str) -> UUID:
@@ -200,20 +180,27 @@ class Tasks(TaskDay):
                 field="community",
             )
         details = {
-            "kind": _choice("kind", kind, KINDS),
+            "kind": choice("kind", kind, KINDS),
             "topic": inputs.text("topic", topic, max_len=100),
             "place": inputs.text("place", place, max_len=200),
-            "team": None if team in (None, "") else _choice("team", team, TEAMS),
-            "intensity": _choice("intensity", intensity, INTENSITIES),
-            "points": _whole(
+            "team": None if team in (None, "") else choice("team", team, TEAMS),
+            "intensity": choice("intensity", intensity, INTENSITIES),
+            "points": whole(
                 "points",
                 self.policy.points_min if points is None else points,
                 self.policy.points_min,
                 self.policy.points_max,
             ),
             "leader_id": self._leader(leader_id),
-            **self._schedule(
-                at, starts_at, ends_at, needed, minimum, signup_closes_at, withdraw_closes_at
+            **schedule(
+                self.policy,
+                at,
+                starts_at,
+                ends_at,
+                needed,
+                minimum,
+                signup_closes_at,
+                withdraw_closes_at,
             ),
         }
         permissions.check("publish_task", actor, unit=where)
@@ -252,7 +239,8 @@ class Tasks(TaskDay):
         task = self.get(task_id)
         permissions.check("publish_task", actor, unit=task.community)
         at = self.app.clock()
-        schedule = self._schedule(
+        planned = schedule(
+            self.policy,
             at,
             starts_at or task.starts_at,
             ends_at or task.ends_at,
@@ -262,20 +250,20 @@ class Tasks(TaskDay):
             withdraw_closes_at or (task.withdraw_closes_at if starts_at is None else None),
         )
         rosters = []
-        if (schedule["starts_at"], schedule["ends_at"]) != (task.starts_at, task.ends_at):
+        if (planned["starts_at"], planned["ends_at"]) != (task.starts_at, task.ends_at):
             for volunteer_id in task.booked:
                 roster = self.roster(volunteer_id, actor, at)
                 roster.book(
                     actor,
                     at,
                     task_id=str(task.id),
-                    starts_at=schedule["starts_at"],
-                    ends_at=schedule["ends_at"],
+                    starts_at=planned["starts_at"],
+                    ends_at=planned["ends_at"],
                     daily_cap_minutes=self.policy.daily_hours_cap * 60,
                     zone=CHINA,
                 )
                 rosters.append(roster)
-        task.revise(actor, at, reason=why, place=new_place or task.place, **schedule)
+        task.revise(actor, at, reason=why, place=new_place or task.place, **planned)
         rosters += self._fill(task, actor, at)
         return self._ack(task, self.app.commit(task, *rosters))
 
@@ -422,63 +410,6 @@ class Tasks(TaskDay):
             passed_over = []
             changed.append(roster)
         return changed
-
-    def _schedule(
-        self,
-        at: datetime,
-        starts_at: Any,
-        ends_at: Any,
-        needed: Any,
-        minimum: Any,
-        signup_closes_at: Any,
-        withdraw_closes_at: Any,
-    ) -> dict[str, Any]:
-        start = inputs.moment("starts_at", starts_at)
-        end = inputs.moment("ends_at", ends_at)
-        if start <= at:
-            raise InvalidInput(
-                "任务开始时间须晚于现在", "A task starts in the future", field="starts_at"
-            )
-        if not start < end <= start + self.policy.max_duration:
-            hours = int(self.policy.max_duration.total_seconds() // 3600)
-            raise InvalidInput(
-                f"任务结束时间须晚于开始时间，且时长不超过{hours}小时",
-                f"A task ends after it starts and lasts at most {hours} hours",
-                field="ends_at",
-            )
-        places = _whole("needed", needed, 1, self.policy.max_places)
-        least = _whole("minimum", minimum, 1, places)
-        closes = (
-            start
-            if signup_closes_at is None
-            else inputs.moment("signup_closes_at", signup_closes_at)
-        )
-        if not at < closes <= start:
-            raise InvalidInput(
-                "报名截止时间须在现在与任务开始之间",
-                "Sign-up closes between now and the start",
-                field="signup_closes_at",
-            )
-        default_cutoff = max(at, start - self.policy.withdraw_closes_before)
-        cutoff = (
-            default_cutoff
-            if withdraw_closes_at is None
-            else inputs.moment("withdraw_closes_at", withdraw_closes_at)
-        )
-        if not cutoff <= start:
-            raise InvalidInput(
-                "退出截止时间不能晚于任务开始",
-                "Withdrawal closes at the start at the latest",
-                field="withdraw_closes_at",
-            )
-        return {
-            "starts_at": start,
-            "ends_at": end,
-            "needed": places,
-            "minimum": least,
-            "signup_closes_at": closes,
-            "withdraw_closes_at": cutoff,
-        }
 
     def _leader(self, leader_id: str | None) -> str | None:
         if leader_id in (None, ""):
