@@ -46,9 +46,12 @@ def schedule(
 ) -> dict[str, Any]:
     start = inputs.moment("starts_at", starts_at)
     end = inputs.moment("ends_at", ends_at)
-    if start <= at:
+    if not at < start <= at + policy.max_ahead:
+        days = policy.max_ahead.days
         raise InvalidInput(
-            "任务开始时间须晚于现在", "A task starts in the future", field="starts_at"
+            f"任务开始时间须晚于现在，且在{days}天之内",
+            f"A task starts in the future, within {days} days",
+            field="starts_at",
         )
     if not start < end <= start + policy.max_duration:
         hours = int(policy.max_duration.total_seconds() // 3600)

@@ -53,6 +53,7 @@ class TaskPolicy:
     check_in_opens_before: timedelta = timedelta(minutes=30)  # default
     withdraw_closes_before: timedelta = timedelta(hours=12)  # default cut-off
     max_duration: timedelta = timedelta(hours=12)  # default: one task, one shift
+    max_ahead: timedelta = timedelta(days=366)  # default: published at most a year ahead
     max_places: int = 500
     flexible_intensities: tuple[str, ...] = ("light",)  # "根据身体状况安排活动"
     at_risk_within: timedelta = timedelta(hours=48)  # under-filled this near its start

@@ -75,6 +75,7 @@ def test_a_task_is_booked_then_waitlisted_and_its_roster_holds_the_time(loop: Lo
 PUBLISH_REFUSALS: list[tuple[str, dict[str, Any], str]] = [
     ("unknown kind", {"kind": "parade"}, "invalid_input"),
     ("in the past", {"starts_at": datetime(2026, 7, 10, 9, 0, tzinfo=CHINA)}, "invalid_input"),
+    ("years ahead", {"starts_at": datetime(9999, 12, 31, 22, 0, tzinfo=CHINA)}, "invalid_input"),
     ("ends first", {"ends_at": START - timedelta(hours=1)}, "invalid_input"),
     ("too long", {"ends_at": START + timedelta(hours=13)}, "invalid_input"),
     ("no places", {"needed": 0}, "invalid_input"),
