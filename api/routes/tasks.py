@@ -87,6 +87,20 @@ def why_not(s: Services, user: User, row: dict[str, Any]) -> dict[str, Any] | No
     return None if found is None else {"message_zh": found[0], "message_en": found[1], **found[2]}
 
 
+def clash(row: dict[str, Any], busy: list[tuple[str, str, str]]) -> dict[str, Any] | None:
+    """The volunteer's booking at the time of the task of ``row``, if any (his free
+    time: the sign-up would be refused)."""
+    for task_id, starts_at, ends_at in busy:
+        if task_id != row["task_id"] and starts_at < row["ends_at"] and row["starts_at"] < ends_at:
+            return {
+                "message_zh": "与已报名的另一任务时间冲突",
+                "message_en": "You are booked on another task at that time",
+                "reason": "booking_overlaps",
+                "task_id": task_id,
+            }
+    return None
+
+
 async def keyed(
     s: Services,
     user: User,
@@ -119,7 +133,12 @@ async def list_tasks(user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
     now = s.loop.app.clock()
     if user.role == Role.VOLUNTEER:
         rows = s.views.tasks.open_tasks(user.unit, now=now)
-        return Rows(items=[{**r, "why_not": why_not(s, user, r)} for r in rows])
+        busy = [
+            (e["task_id"], e["starts_at"], e["ends_at"])
+            for e in s.views.tasks.tasks_of(user.username)
+            if e["state"] == "booked" and e["task_status"] == "open"
+        ]
+        return Rows(items=[{**r, "why_not": why_not(s, user, r) or clash(r, busy)} for r in rows])
     scope.check_unit(user, user.unit)
     rows = s.views.tasks.calendar(
         user.unit,

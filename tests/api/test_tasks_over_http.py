@@ -113,6 +113,9 @@ def test_a_volunteer_finds_his_task_and_sees_hours_and_points_after_completion(a
 
     signed = api.post("v-xf-liu", f"/api/tasks/{task}/sign-ups", {}).json()
     assert signed["state"] == "booked"
+    listed = api.get("v-xf-liu", "/api/tasks", wait_for=signed["position"]).json()["items"]
+    (busy,) = [t for t in listed if t["topic"] == "河堤加固"]  # the same evening: not free
+    assert busy["why_not"]["reason"] == "booking_overlaps"
     code = api.get("v-xf-zhou", f"/api/tasks/{task}/check-in-code").json()
     assert code["path"] == f"/tasks/{task}/check-in?code={code['code']}"
     clock.now = START - timedelta(minutes=10)
