@@ -19,7 +19,7 @@ within the daily cap)."""
 
 
 @measurement(
-    "task sign-up in process",
+    "task sign-up",
     "product",
     RowSpec(
         "task.signup.inprocess",

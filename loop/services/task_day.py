@@ -164,7 +164,9 @@ class TaskDay:
             "reach": _count("reach", reach),
             "sessions": _count("sessions", sessions),
             "materials": _count("materials", materials),
-            "evidence": evidence.strip()[:1000] if isinstance(evidence, str) else "",
+            "evidence": ""
+            if evidence in (None, "")
+            else inputs.text("evidence", evidence, max_len=1000),
         }
         task = self.get(task_id)
         permissions.check("run_task", actor, unit=task.community)

@@ -344,7 +344,7 @@ class Tasks(TaskDay):
         cut-off it is recorded as late. A freed place goes to the first on the
         waitlist whose time is free, in the same save."""
         who = self._volunteer_id(actor, volunteer_id)
-        why = reason.strip()[:500] if isinstance(reason, str) else ""
+        why = "" if reason in (None, "") else inputs.text("reason", reason, max_len=500)
         return retried(lambda: self._withdraw(actor, task_id, who, why))
 
     def _withdraw(

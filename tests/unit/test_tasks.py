@@ -138,6 +138,7 @@ def test_every_refusal_of_a_sign_up_stores_nothing(loop: Loop) -> None:
         ),
         (lambda: loop.tasks.sign_up(STATION, task), "invalid_input"),
         (lambda: loop.tasks.withdraw(demo.TAXI, task), "not_signed_up"),
+        (lambda: loop.tasks.withdraw(demo.RIDER, task, reason="x" * 501), "invalid_input"),
         (lambda: loop.tasks.reconfirm(demo.RIDER, task), "task_refused"),
     ]
     for command, code in cases:
