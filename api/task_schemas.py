@@ -69,59 +69,6 @@ class Completion(Body):
     evidence: str = Field(default="", max_length=1000)
 
 
-class TaskAckOut(BaseModel):
-    task_id: str
-    version: int
-    status: str
-    booked: int
-    waitlisted: int
-    position: int | None
-    replayed: bool = False
-
-
-class SignUpOut(BaseModel):
-    task_id: str
-    volunteer_id: str
-    state: str = Field(description="booked | waitlisted")
-    waitlist_position: int | None
-    version: int
-    replayed: bool
-    position: int | None
-
-
-class WithdrawalOut(BaseModel):
-    task_id: str
-    volunteer_id: str
-    late: bool
-    promoted: list[str]
-    version: int
-    position: int | None
-    replayed: bool = False
-
-
-class AttendanceOut(BaseModel):
-    task_id: str
-    volunteer_id: str
-    step: str
-    method: str | None
-    at: str
-    version: int
-    position: int | None
-    replayed: bool = False
-
-
-class CompletionOut(BaseModel):
-    task_id: str
-    version: int
-    attended: int
-    no_shows: int
-    minutes: int
-    points_credited: int
-    awaiting_signatures: bool
-    position: int | None
-    replayed: bool = False
-
-
 class CheckInCode(BaseModel):
     task_id: str
     code: str

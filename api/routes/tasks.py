@@ -1,16 +1,20 @@
 """Duty tasks (任务发布): a station publishes, volunteers choose by time and place,
 attendance becomes hours and points.
 
-Every command runs as the logged-in user on the group-commit writer and answers
-after the crash-safe commit with the log position to wait for. With an
-``Idempotency-Key`` a command runs once; a sign-up also stores the key's digest
-with itself, so a retry after a crash between its commit and the kept answer
-still gets the first answer. A task the caller may not know of answers 404.
+Every command takes the one command path (``api.dispatch``): on the group-commit
+writer, the read-scope check first (a task the caller may not know of answers
+404), then the service's command as the logged-in user; it answers after the
+crash-safe commit with the log position to wait for. With an ``Idempotency-Key``
+a command runs once; a sign-up also stores the key's digest with itself, so a
+retry after a crash between its commit and the kept answer still gets the first
+answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -18,31 +22,28 @@ from fastapi import APIRouter, Path, Query
 from aggregates.task import Task
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
-from api.idempotency import check_key, once
-from api.routes.incidents import IdempotencyKey, WaitFor
-from api.schemas import Body, Moment, Rows
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import Command, command, execute
+from api.idempotency import check_key
+from api.schemas import Answer, Moment, Rows, answer_of
 from api.services import Services
 from api.task_schemas import (
     Attendance,
-    AttendanceOut,
     CheckInCode,
     Completion,
-    CompletionOut,
     ForVolunteer,
     Reason,
-    SignUpOut,
-    TaskAckOut,
     TaskCreate,
     TaskRevision,
     TaskView,
     Withdrawal,
-    WithdrawalOut,
 )
 from loop.errors import TaskNotFound
 from loop.rules import units
 from loop.rules.tasks import eligibility_scope, ineligibility
 from loop.rules.vocabulary import Role
+from loop.services.task_day import AttendanceAck, CompletionAck
+from loop.services.tasks import SignUpAck, TaskAck, WithdrawalAck
 
 router = APIRouter(prefix="/api", tags=["duty tasks 任务发布"])
 
@@ -99,26 +100,6 @@ def clash(row: dict[str, Any], busy: list[tuple[str, str, str]]) -> dict[str, An
                 "task_id": task_id,
             }
     return None
-
-
-async def keyed(
-    s: Services,
-    user: User,
-    key: str | None,
-    path: str,
-    body: Body,
-    command: Any,
-    *args: Any,
-    **kwargs: Any,
-) -> dict[str, Any]:
-    """Run ``command`` as ``user``; with an ``Idempotency-Key``, once."""
-
-    async def run() -> dict[str, Any]:
-        done = await s.command(command, user.actor, *args, **kwargs)
-        answer: dict[str, Any] = done._asdict()
-        return answer
-
-    return await once(s.answers, user.username, key, path, body.model_dump(mode="json"), run)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -242,142 +223,164 @@ async def tasks_of(
 
 # -- commands --------------------------------------------------------------------------------
 
-
-@router.post("/tasks", response_model=TaskAckOut, status_code=201)
-async def publish(
-    body: TaskCreate, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Any:
-    """发布任务 / publish a duty task."""
-    return await keyed(
-        s, user, key, "publish_task", body, s.loop.tasks.publish, **body.model_dump()
-    )
+TaskAnswer = answer_of(TaskAck)
+SignUpAnswer = answer_of(SignUpAck)
+WithdrawalAnswer = answer_of(WithdrawalAck)
+AttendanceAnswer = answer_of(AttendanceAck)
+CompletionAnswer = answer_of(CompletionAck)
 
 
-@router.post("/tasks/{task_id}/revision", response_model=TaskAckOut)
-async def revise(
-    task_id: TaskId, body: TaskRevision, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    """修改时间、地点或名额；已报名的义警须重新确认 / revise the time, place or places."""
-    known_task(s, user, task_id)
-    return await keyed(
-        s, user, key, f"revise:{task_id}", body, s.loop.tasks.revise, task_id, **body.model_dump()
-    )
+def on_task(
+    s: Services, user: User, task_id: str, run: Callable[..., Any], *args: Any, **kw: Any
+) -> Callable[[], Any]:
+    """``run`` on the task as ``user``, after the read-scope check."""
+
+    def checked() -> Any:
+        known_task(s, user, task_id)
+        return run(user.actor, task_id, *args, **kw)
+
+    return checked
 
 
-@router.post("/tasks/{task_id}/cancellation", response_model=TaskAckOut)
-async def cancel(
-    task_id: TaskId, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
-) -> Any:
-    """取消任务 / cancel the task; every booking is released."""
-    known_task(s, user, task_id)
-    return await keyed(
-        s, user, key, f"cancel:{task_id}", body, s.loop.tasks.cancel, task_id, reason=body.reason
-    )
-
-
-@router.post("/tasks/{task_id}/sign-ups", response_model=SignUpOut)
-async def sign_up(
-    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: ForVolunteer | None = None,
-    key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    """报名；满员进入候补（返回候补位次）/ take a place, or the next place on the
-    waitlist. A retry with the same ``Idempotency-Key`` gets the first answer."""
-    known_task(s, user, task_id)
-    body = body or ForVolunteer()
+def sign_up_command(
+    s: Services, user: User, task_id: str, body: ForVolunteer, key: str | None
+) -> Command[Answer]:
+    """Sign up (the console's button too); the key's digest is stored with it."""
     request = None
     if key is not None:
         request = s.answers.digest("sign_up", [user.username, check_key(key)])[:32]
-    return await keyed(
-        s, user, key, f"sign_up:{task_id}", body, s.loop.tasks.sign_up, task_id,
-        volunteer_id=body.volunteer_id, request=request,
-    )  # fmt: skip
+    run = on_task(
+        s, user, task_id, s.loop.tasks.sign_up, volunteer_id=body.volunteer_id, request=request
+    )
+    return command(f"sign_up:{task_id}", body, run, SignUpAnswer)
 
 
-@router.post("/tasks/{task_id}/withdrawal", response_model=WithdrawalOut)
+def withdraw_command(s: Services, user: User, task_id: str, body: Withdrawal) -> Command[Answer]:
+    run = on_task(
+        s, user, task_id, s.loop.tasks.withdraw, volunteer_id=body.volunteer_id, reason=body.reason
+    )
+    return command(f"withdraw:{task_id}", body, run, WithdrawalAnswer)
+
+
+ATTENDANCE = {"check_in": "check-ins", "check_out": "check-outs", "record_no_show": "no-shows"}
+
+
+def attendance_command(
+    s: Services, user: User, task_id: str, step: str, body: Attendance
+) -> Command[Answer]:
+    """Check in or out (by the roster's code, or by hand), or record a no-show."""
+    service = getattr(s.loop.tasks, step)
+    extra = {} if step == "record_no_show" else {"code": body.code}
+    run = on_task(s, user, task_id, service, body.volunteer_id, **extra)
+    return command(f"{step}:{task_id}", body, run, AttendanceAnswer)
+
+
+@router.post("/tasks", response_model=TaskAnswer, status_code=201)
+async def publish(
+    body: TaskCreate, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
+    """发布任务 / publish a duty task."""
+    run = partial(s.loop.tasks.publish, user.actor, **body.model_dump())
+    return await execute(s, user, key, command("publish_task", body, run, TaskAnswer, 201))
+
+
+@router.post("/tasks/{task_id}/revision", response_model=TaskAnswer)
+async def revise(
+    task_id: TaskId, body: TaskRevision, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """修改时间、地点或名额；已报名的义警须重新确认 / revise the time, place or places."""
+    run = on_task(s, user, task_id, s.loop.tasks.revise, **body.model_dump())
+    return await execute(s, user, key, command(f"revise:{task_id}", body, run, TaskAnswer))
+
+
+@router.post("/tasks/{task_id}/cancellation", response_model=TaskAnswer)
+async def cancel(
+    task_id: TaskId, body: Reason, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
+    """取消任务 / cancel the task; every booking is released."""
+    run = on_task(s, user, task_id, s.loop.tasks.cancel, reason=body.reason)
+    return await execute(s, user, key, command(f"cancel:{task_id}", body, run, TaskAnswer))
+
+
+@router.post("/tasks/{task_id}/sign-ups", response_model=SignUpAnswer)
+async def sign_up(
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: ForVolunteer | None = None,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """报名；满员进入候补（返回候补位次）/ take a place, or the next place on the
+    waitlist. A retry with the same ``Idempotency-Key`` gets the first answer."""
+    asked = sign_up_command(s, user, task_id, body or ForVolunteer(), key)
+    return await execute(s, user, key, asked)
+
+
+@router.post("/tasks/{task_id}/withdrawal", response_model=WithdrawalAnswer)
 async def withdraw(
     task_id: TaskId, user: CurrentUser, s: ServicesDep, body: Withdrawal | None = None,
     key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
+) -> Answer:  # fmt: skip
     """退出任务（截止后记为逾期），空出的名额由候补递补 / withdraw (late after the
     cut-off); the freed place goes to the waitlist."""
-    known_task(s, user, task_id)
-    body = body or Withdrawal()
-    return await keyed(
-        s, user, key, f"withdraw:{task_id}", body, s.loop.tasks.withdraw, task_id,
-        volunteer_id=body.volunteer_id, reason=body.reason,
-    )  # fmt: skip
+    return await execute(s, user, key, withdraw_command(s, user, task_id, body or Withdrawal()))
 
 
-@router.post("/tasks/{task_id}/reconfirmation", response_model=SignUpOut)
+@router.post("/tasks/{task_id}/reconfirmation", response_model=SignUpAnswer)
 async def reconfirm(
-    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: ForVolunteer | None = None
-) -> Any:
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, body: ForVolunteer | None = None,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
     """确认参加修改后的任务 / confirm a booking after a revision."""
-    known_task(s, user, task_id)
-    body = body or ForVolunteer()
-    done = await s.command(
-        s.loop.tasks.reconfirm, user.actor, task_id, volunteer_id=body.volunteer_id
-    )
-    return done._asdict()
+    asked = body or ForVolunteer()
+    run = on_task(s, user, task_id, s.loop.tasks.reconfirm, volunteer_id=asked.volunteer_id)
+    return await execute(s, user, key, command(f"reconfirm:{task_id}", asked, run, SignUpAnswer))
 
 
-@router.post("/tasks/{task_id}/check-ins", response_model=AttendanceOut)
+@router.post("/tasks/{task_id}/check-ins", response_model=AttendanceAnswer)
 async def check_in(
     task_id: TaskId, body: Attendance, user: CurrentUser, s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
+) -> Answer:  # fmt: skip
     """签到：义警扫描花名册二维码（带签到码），或由带队人员手工签到 / check in: the
     volunteer with the roster QR's code, or by hand by those who run the task."""
-    known_task(s, user, task_id)
-    return await keyed(
-        s, user, key, f"check_in:{task_id}", body, s.loop.tasks.check_in, task_id,
-        body.volunteer_id, code=body.code,
-    )  # fmt: skip
+    return await execute(s, user, key, attendance_command(s, user, task_id, "check_in", body))
 
 
-@router.post("/tasks/{task_id}/check-outs", response_model=AttendanceOut)
+@router.post("/tasks/{task_id}/check-outs", response_model=AttendanceAnswer)
 async def check_out(
     task_id: TaskId, body: Attendance, user: CurrentUser, s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
+) -> Answer:  # fmt: skip
     """签退 / check out."""
-    known_task(s, user, task_id)
-    return await keyed(
-        s, user, key, f"check_out:{task_id}", body, s.loop.tasks.check_out, task_id,
-        body.volunteer_id, code=body.code,
-    )  # fmt: skip
+    return await execute(s, user, key, attendance_command(s, user, task_id, "check_out", body))
 
 
-@router.post("/tasks/{task_id}/no-shows", response_model=AttendanceOut)
+@router.post("/tasks/{task_id}/no-shows", response_model=AttendanceAnswer)
 async def no_show(
     task_id: TaskId, body: Attendance, user: CurrentUser, s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
+) -> Answer:  # fmt: skip
     """记录缺勤 / record a booked volunteer as a no-show."""
-    known_task(s, user, task_id)
-    return await keyed(
-        s, user, key, f"no_show:{task_id}", body, s.loop.tasks.record_no_show, task_id,
-        body.volunteer_id,
-    )  # fmt: skip
+    asked = attendance_command(s, user, task_id, "record_no_show", body)
+    return await execute(s, user, key, asked)
 
 
-@router.post("/tasks/{task_id}/completion", response_model=CompletionOut)
+@router.post("/tasks/{task_id}/completion", response_model=CompletionAnswer)
 async def complete(
     task_id: TaskId, body: Completion, user: CurrentUser, s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
+) -> Answer:  # fmt: skip
     """完成任务：服务时长与积分一次性计入 / complete the task once: hours and points."""
-    known_task(s, user, task_id)
-    return await keyed(
-        s, user, key, f"complete:{task_id}", body, s.loop.tasks.complete, task_id,
-        **body.model_dump(),
-    )  # fmt: skip
+    run = on_task(s, user, task_id, s.loop.tasks.complete, **body.model_dump())
+    asked = command(f"complete:{task_id}", body, run, CompletionAnswer)
+    return await execute(s, user, key, asked)
 
 
-@router.post("/tasks/{task_id}/signatures", response_model=CompletionOut)
-async def sign_points(task_id: TaskId, user: CurrentUser, s: ServicesDep) -> Any:
+@router.post("/tasks/{task_id}/signatures", response_model=CompletionAnswer)
+async def sign_points(
+    task_id: TaskId, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
     """社区主任、社区民警签字确认任务积分 / co-sign the task's points."""
-    known_task(s, user, task_id)
-    done = await s.command(s.loop.tasks.sign_points, user.actor, task_id)
-    return done._asdict()
+    run = on_task(s, user, task_id, s.loop.tasks.sign_points)
+    return await execute(
+        s, user, key, command(f"sign_points:{task_id}", None, run, CompletionAnswer)
+    )

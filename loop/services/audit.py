@@ -61,13 +61,6 @@ KINDS: dict[str, type[Any]] = {
     "reward_item": RewardItem.Event,
     "task": Task.Event,
 }
-KIND_LABELS = {
-    "incident": ("警情", "incident"),
-    "volunteer": ("义警档案", "volunteer record"),
-    "points_account": ("幸福银行账户", "points account"),
-    "reward_item": ("兑换物品", "reward item"),
-    "task": ("任务", "duty task"),
-}
 
 
 def _kind(event: Any, aggregate_id: UUID) -> str:

@@ -18,8 +18,9 @@ from loop.bootstrap import open_loop
 from loop.rules.narration import sentence
 from loop.settings import Settings
 from projections import build
+from tests.builders import scored_case
 from tests.support import FakeClock
-from tests.unit.bank_helpers import admit, scored_case
+from tests.unit.bank_helpers import admit
 
 
 def as_v1(stored: StoredEvent, change: Any, *, snapshot: bool = False) -> StoredEvent:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import segno
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from aggregates.errors import DomainError
 from api.accounts import User
@@ -42,7 +42,8 @@ async def _refused(request: Request, s: Services, data: dict[str, str], run: Any
     """Check the form's CSRF token and run ``run()``; a refusal as :class:`Refusal`."""
     session.check_csrf(request, s, data.get(session.CSRF_FIELD))
     try:
-        return await run()
+        done = await run()
+        return done.model_dump() if isinstance(done, BaseModel) else done
     except ValidationError as error:
         return Refusal.invalid(error)
     except ValueError:
