@@ -365,7 +365,8 @@ ZH_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-# Duty tasks' words and vocabularies (api.console.task_text).
+# Duty tasks' words and vocabularies (api.console.task_text), replacing none of these.
+assert not TEXT.keys() & TASK_TEXT.keys(), sorted(TEXT.keys() & TASK_TEXT.keys())
 TEXT.update(TASK_TEXT)
 EN_LABELS.update(EN_TASK_LABELS)
 ZH_LABELS.update(ZH_TASK_LABELS)
