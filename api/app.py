@@ -15,7 +15,18 @@ from fastapi import FastAPI
 
 from api import console, docs, errors, security
 from api.config import ApiSettings
-from api.routes import audit, auth, bank, inbox, incidents, notices, policy, views, volunteers
+from api.routes import (
+    audit,
+    auth,
+    bank,
+    inbox,
+    incidents,
+    notices,
+    policy,
+    tasks,
+    views,
+    volunteers,
+)
 from api.seed import seed_if_empty
 from api.services import Services, build_services
 from projections.collector import fewer_collections
@@ -80,7 +91,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     security.install(app, settings)
     if settings.serves_docs:
         docs.install(app)
-    for module in (auth, incidents, volunteers, bank, views, audit, policy, notices, inbox):
+    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

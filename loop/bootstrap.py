@@ -15,6 +15,7 @@ from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
 from loop.services.notices import Notices
+from loop.services.tasks import Tasks
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.application import LoopApplication
@@ -31,6 +32,7 @@ class Loop:
     volunteers: Volunteers
     bank: Bank
     notices: Notices
+    tasks: Tasks
 
     def close(self) -> None:
         self.app.close()
@@ -53,6 +55,7 @@ def open_loop(
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring),
         notices=Notices(app),
+        tasks=Tasks(app, scoring),
     )
 
 

@@ -53,3 +53,13 @@ class AlreadyRegistered(DomainError):
 
 class NoticeNotFound(DomainError):
     code = "notice_not_found"
+
+
+class TaskNotFound(DomainError):
+    code = "task_not_found"
+
+
+class VolunteerIneligible(DomainError):
+    """The volunteer may not take this task: his status, duty, team or station."""
+
+    code = "volunteer_ineligible"

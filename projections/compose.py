@@ -12,6 +12,7 @@ from projections.processing import BATCH_SIZE, Projector, default_projections
 from projections.queries import Queries
 from projections.runner import CatchUpRunner
 from projections.store import Store
+from projections.task_queries import TaskQueries
 
 
 class HasReadModelSettings(Protocol):
@@ -48,6 +49,8 @@ class Projections:
     runner: CatchUpRunner
     source: EventSource
     """The application read from; kept so its recorder stays open."""
+    tasks: TaskQueries
+    """Reads of the duty tasks' read models."""
 
     def close(self) -> None:
         self.runner.stop()
@@ -83,4 +86,5 @@ def build(
         Queries(projector),
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         source,
+        TaskQueries(projector),
     )

@@ -43,6 +43,7 @@ from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
 from projections.scores import Scores
 from projections.store import Store, live, positions
+from projections.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ Progress = Callable[[int, int], None]
 def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
     """Every read model; ``channels``: those beyond the inbox that notifications
     are delivered on here (the composition root's, from settings)."""
-    return [Backlog(), Cases(), Scores(), Catalogue(), Notifications(channels)]
+    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Notifications(channels)]
 
 
 @dataclass(frozen=True)

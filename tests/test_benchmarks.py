@@ -60,6 +60,7 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
         "catalogue",
         "notifications",
         "scores",
+        "tasks",
     }
     assert all(rate > 0 for rate in result["rebuild_rates"].values())
     assert result["rebuild_peak_bytes"] > 0
@@ -107,6 +108,7 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert flood["statuses"].get("5xx", 0) == 0
     assert rows["login.flood.rss"]["status"] in ("pass", "fail")
     assert rows["login.quiet.rss"]["value"] > 0
+    assert rows["task.signup.inprocess"]["detail"]["sign_ups"] == QUICK.commands
     lag = rows["projection.lag.p99"]["detail"]
     assert lag["events"] > 0
     assert lag["acknowledged"] == lag["stored"]

@@ -64,8 +64,8 @@ def span(seconds: float, lang: Lang) -> str:
 def nav_for(user: User) -> list[tuple[str, str]]:
     """The frame's links for the user's role: (path, text key)."""
     if user.role == Role.VOLUNTEER:
-        return [("/me", "nav.me"), ("/report", "nav.report")]
-    links = [("/board", "nav.board"), ("/incidents", "nav.cases")]
+        return [("/me", "nav.me"), ("/tasks", "nav.tasks"), ("/report", "nav.report")]
+    links = [("/board", "nav.board"), ("/incidents", "nav.cases"), ("/calendar", "nav.calendar")]
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
         links.append(("/report", "nav.report"))
     links.append(("/stats", "nav.stats"))
