@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 
 from aggregates.actor import Actor
 from api.app import create_app
-from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD
 from api.services import Services
 from loop import demo
 from loop.rules import units
+from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.support import CHINA, FakeClock
 
@@ -101,7 +101,7 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     database = copy_database(seeded, tmp_path_factory.mktemp("task-matrix"))
-    app = create_app(ApiSettings(database_url=f"sqlite:///{database}", secret_key=SECRET))
+    app = create_app(service_settings(f"sqlite:///{database}", secret_key=SECRET))
     with TestClient(app) as client:
         services: Services = app.state.services
         services.loop.app.clock = FakeClock(START - timedelta(days=1))

@@ -21,9 +21,9 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD
 from api.services import Services, build_services
+from tests.api.conftest import service_settings
 from tests.api.served import copy_database
 from tests.browser.conftest import DESKTOP, PHONE, free_port, shot
 from tests.support import CHINA, FakeClock
@@ -51,7 +51,9 @@ class Served:
 def served(seeded: Path, tmp_path: Path) -> Iterator[Served]:
     database = copy_database(seeded, tmp_path)
     clock = FakeClock(datetime.now(CHINA))
-    services = build_services(ApiSettings(database_url=f"sqlite:///{database}"))
+    services = build_services(
+        service_settings(f"sqlite:///{database}", allowed_hosts=["127.0.0.1", "localhost"])
+    )
     services.loop.app.clock = clock
     port = free_port()
     server = uvicorn.Server(
