@@ -200,6 +200,7 @@ def seed_events(services: Services, reached: Callable[[str], None]) -> None:
     marker = KeyRecord(SEEDED_EVENTS, "demo", "{}", None)
     try:
         with app.one_transaction(marker):
+            demo.register_units(services.loop.registry)
             demo.run(services.flow)
             reached("events")
             more_stages(services.flow, enrol_extra(services.flow))

@@ -12,9 +12,11 @@ from eventsourcing.domain import datetime_now_with_tzinfo
 from loop.errors import InvalidInput
 from loop.rules.policy import LISHU, PRESETS, Policy
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
+from loop.services.accounts import AccountDirectory
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
 from loop.services.notices import Notices
+from loop.services.organisation import Registry
 from loop.services.tasks import Tasks
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
@@ -33,6 +35,8 @@ class Loop:
     bank: Bank
     notices: Notices
     tasks: Tasks
+    registry: Registry
+    accounts: AccountDirectory
 
     def close(self) -> None:
         self.app.close()
@@ -49,8 +53,11 @@ def open_loop(
     """The store named by the eventsourcing ``env`` (default: in memory) and its
     services."""
     app = LoopApplication(env, clock=clock, key_store=key_store)
+    registry = Registry(app)
     return Loop(
         app=app,
+        registry=registry,
+        accounts=AccountDirectory(app, registry),
         incidents=IncidentFlow(app, policy=policy, scoring=scoring),
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring),

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from projections.account_queries import AccountQueries
 from projections.notifications.rules import SMS, WEBHOOK
 from projections.processing import BATCH_SIZE, Projector, default_projections
 from projections.queries import Queries
@@ -51,6 +52,8 @@ class Projections:
     """The application read from; kept so its recorder stays open."""
     tasks: TaskQueries
     """Reads of the duty tasks' read models."""
+    accounts: AccountQueries
+    """Reads of the accounts' and the organisation's read models."""
 
     def close(self) -> None:
         self.runner.stop()
@@ -87,4 +90,5 @@ def build(
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         source,
         TaskQueries(projector),
+        AccountQueries(projector),
     )

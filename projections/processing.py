@@ -33,6 +33,7 @@ from sqlalchemy import Connection, MetaData, Table, bindparam, select, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateTable
 
+from projections.accounts import Accounts
 from projections.backlog import Backlog
 from projections.base import Projection, Tables, event_name
 from projections.cases import Cases
@@ -41,6 +42,7 @@ from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
+from projections.organisation import Organisation
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
@@ -58,7 +60,16 @@ Progress = Callable[[int, int], None]
 def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
     """Every read model; ``channels``: those beyond the inbox that notifications
     are delivered on here (the composition root's, from settings)."""
-    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Notifications(channels)]
+    return [
+        Backlog(),
+        Cases(),
+        Scores(),
+        Catalogue(),
+        Tasks(),
+        Notifications(channels),
+        Organisation(),
+        Accounts(),
+    ]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
+from loop.rules.units import PATHS, UnitTree
 from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
 from loop.rules.vocabulary import Urgency as UrgencyKind
 
@@ -392,12 +393,13 @@ def text(key: str, lang: Lang, **values: object) -> str:
     return chosen.format(**values) if values else chosen
 
 
-def label(kind: str, value: str | None, lang: Lang) -> str:
-    """A vocabulary value's name (``kind``: stage, step, module, role, unit ...)."""
+def label(kind: str, value: str | None, lang: Lang, tree: UnitTree = PATHS) -> str:
+    """A vocabulary value's name (``kind``: stage, step, module, role, unit ...);
+    a unit's from the organisation registry's ``tree``."""
     if value is None:
         return text("none", lang)
-    if kind == "unit" and lang == "zh":
-        return unit_label(value)
+    if kind == "unit":
+        return unit_label(value, tree, lang)
     if kind == "field":
         return FIELDS[lang].get(value, value)
     table = (EN_LABELS if lang == "en" else ZH_LABELS).get(kind, {})

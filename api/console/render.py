@@ -101,10 +101,11 @@ def page(
 ) -> HTMLResponse:
     lang = lang_of(request)
     token = token_of(request)
+    tree = services.loop.registry.tree()
     frame: dict[str, Any] = {
         "lang": lang,
         "t": lambda key, **values: i18n.text(key, lang, **values),
-        "L": lambda kind, value: i18n.label(kind, value, lang),
+        "L": lambda kind, value: i18n.label(kind, value, lang, tree),
         "when": lambda value, **kw: when(value, lang, **kw),
         "span": lambda seconds: span(seconds, lang),
         "user": user,
