@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from api.commands import register as register_service
 from loop.bootstrap import build_flow
-from loop.cli import app
+from loop.cli import app, set_read_model_check
 from loop.settings import Settings
+from projections.cli import read_model_check
 from projections.cli import register as register_projections
 
 
@@ -19,6 +20,7 @@ def _settings(database_url: str | None) -> Settings:
 
 register_projections(app, _settings, build_flow)
 register_service(app)
+set_read_model_check(read_model_check(build_flow))
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """The HTTP service's settings: the loop's, plus secrets and token lifetime.
 
-Outside development the service refuses to start with the shipped token key. It
-needs no seal key: seals are made and checked against it on the sealing host
-(``lishu seal``, ``lishu verify --against``), kept off the API nodes.
+Outside development the service refuses to start with the shipped token key.
+With a seal key (one machine: the service is the sealing host) it seals on a
+schedule and ``/api/audit/verify`` authenticates the last seal; API nodes of a
+larger deployment hold only the record key, and the seal key stays on the
+sealing host (``loop.proof_keys``, docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -15,10 +17,6 @@ DEVELOPMENT_SECRET = "lishu-development-secret-key-change-me"
 
 
 class ApiSettings(Settings):
-    environment: str = "development"
-    """``development`` (the default: shipped secrets allowed, demo data seeded on
-    first start) or ``production`` (own secrets required, no demo data)."""
-
     secret_key: str = DEVELOPMENT_SECRET
     """HMAC key signing bearer tokens (HS256); at least 32 characters."""
 

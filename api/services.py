@@ -21,6 +21,7 @@ from loop.bank import Bank
 from loop.bootstrap import build_flow
 from loop.flow import IncidentFlow
 from loop.group_commit import GroupCommitter
+from loop.sealing import SealSchedule
 from loop.volunteers import Volunteers
 from projections import Projections
 from projections import build as build_projections
@@ -39,6 +40,8 @@ class Services:
     tokens: Tokens
     volunteers: Volunteers
     bank: Bank
+    sealer: SealSchedule | None = None
+    """Seals the log on a schedule (``LISHU_SEAL_INTERVAL``) when a seal key is set."""
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
@@ -70,6 +73,8 @@ class Services:
         return False
 
     def close(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
         self.committer.close()
         self.views.close()
         self.flow.close()
@@ -97,4 +102,8 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         views.runner.start()
     else:
         views.projector.setup()
+    if start:
+        services.sealer = SealSchedule.for_settings(settings)
+        if services.sealer is not None:
+            services.sealer.start()
     return services

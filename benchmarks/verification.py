@@ -21,8 +21,9 @@ from benchmarks.postgres import scratch_database
 from loop import demo
 from loop.bootstrap import build_flow
 from loop.chain import originator_key
+from loop.chain_readers import open_chain_reader
 from loop.settings import Settings
-from loop.verification import open_chain_reader, verify
+from loop.verification import verify
 
 BATCH = 5_000  # events per transaction while building the log
 

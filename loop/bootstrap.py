@@ -13,6 +13,7 @@ from loop.errors import InvalidInput
 from loop.flow import IncidentFlow
 from loop.keys import KeyStore, open_key_store
 from loop.policy import PRESETS
+from loop.proof_keys import proof_keys
 from loop.scoring import resolve_scoring
 from loop.settings import Settings
 
@@ -161,6 +162,7 @@ def build_flow(settings: Settings | None = None) -> IncidentFlow:
             policy=PRESETS[settings.policy],
             scoring=resolve_scoring(settings.scoring),
             key_store=build_key_store(settings),
+            record_key=proof_keys(settings).record,
         )
 
 

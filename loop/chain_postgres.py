@@ -33,7 +33,10 @@ NOTIFY_CHANNEL = "lishu_events"
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder, also writing each event's chain row."""
+    """The library's PostgreSQL recorder, also writing each event's chain row,
+    signed with ``record_key`` when the application sets one."""
+
+    record_key: bytes | None = None
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
@@ -51,8 +54,13 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "originator_version bigint NOT NULL, "
                 "digest bytea NOT NULL, "
                 "log_chain bytea NOT NULL, "
+                "mac bytea, "
                 "UNIQUE (originator_id, originator_version))"
             ).format(chain=chain)
+        )
+        # A chain table from before rows were signed gains the column.
+        self.sql_create_statements.append(
+            SQL("ALTER TABLE {chain} ADD COLUMN IF NOT EXISTS mac bytea").format(chain=chain)
         )
         # One query for the log's head (the row with no originator) and the digest
         # before this batch of each aggregate that already has events.
@@ -64,8 +72,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "(SELECT * FROM unnest(%s::text[], %s::bigint[]))"
         ).format(chain=chain)
         self.insert_chain_rows = SQL(
-            "INSERT INTO {chain} SELECT * FROM "
-            "unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bytea[], %s::bytea[])"
+            "INSERT INTO {chain} (notification_id, originator_id, originator_version, "
+            "digest, log_chain, mac) SELECT * FROM "
+            "unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bytea[], %s::bytea[], "
+            "%s::bytea[])"
         ).format(chain=chain)
         self.notify_statement = SQL("SELECT pg_notify(%s, %s)")
         # The library's subscription listens on this channel too.
@@ -125,7 +135,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         del self._pending.heads
         log = next((bytes(r["digest"]) for r in rows if r["originator_id"] is None), GENESIS)
         heads = {r["originator_id"]: bytes(r["digest"]) for r in rows if r["originator_id"]}
-        chain = chain_rows(stored_events, ids, log, heads)
+        chain = chain_rows(stored_events, ids, log, heads, self.record_key)
         # Sent with the commit: a failure here aborts the events' transaction too.
         curs.execute(self.insert_chain_rows, [list(c) for c in zip(*chain, strict=True)])
         # Queued in the same transaction, delivered by the server on its commit.

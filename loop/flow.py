@@ -15,7 +15,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    EventStore,
+    JSONTranscoder,
+    RecordConflictError,
+    Recording,
+)
+from eventsourcing.utils import strtobool
 
 from aggregates.actor import Actor
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
@@ -35,6 +42,7 @@ from loop.keys import InMemoryKeyStore, KeyStore, NoKeyStore
 from loop.personal_cipher import PersonalDataAsCiphertext
 from loop.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
 from loop.scoring import LISHU_SCORING, ScoringPolicy
+from loop.snapshots import checked_snapshot_store
 from loop.stages import LOOP, STAGES, STEPS
 from loop.transcodings import ActorAsList
 from loop.vocabulary import (
@@ -101,6 +109,7 @@ class IncidentFlow(Application[UUID]):
         scoring: ScoringPolicy = LISHU_SCORING,
         clock: Callable[[], datetime] = datetime_now_with_tzinfo,
         key_store: KeyStore | None = None,
+        record_key: bytes | None = None,
     ) -> None:
         # The per-person keys come from the composition root (loop.bootstrap); an
         # in-memory flow may keep them in memory, a persistent one holds no personal
@@ -108,6 +117,9 @@ class IncidentFlow(Application[UUID]):
         module = self.construct_env(self.name, env).get("PERSISTENCE_MODULE")
         persistent = module not in (None, "", "eventsourcing.popo")
         self.key_store: KeyStore = key_store or (NoKeyStore() if persistent else InMemoryKeyStore())
+        # The record key signs chain rows and snapshot records (loop.proof_keys);
+        # without it rows are unsigned and no snapshot is taken or used.
+        self.record_key = record_key
         super().__init__(env)
         self.policy = policy
         self.scoring = scoring
@@ -787,6 +799,19 @@ class IncidentFlow(Application[UUID]):
         except RecordConflictError:
             raise self._conflicts(loaded) from None
         return recordings[-1].notification.id
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = super().construct_recorder()
+        if hasattr(recorder, "record_key"):  # the chained recorders sign their rows
+            recorder.record_key = self.record_key
+        return recorder
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots checked against the chain before use (``loop.snapshots``), on
+        the chained stores; the library's own store in memory."""
+        create = strtobool(self.env.get("CREATE_TABLE") or "yes")
+        checked = checked_snapshot_store(self.recorder, self.mapper, self.record_key, create)
+        return checked if checked is not None else super().construct_snapshot_store()
 
     def construct_repository(self) -> BatchRepository:
         """The library's repository, able to answer loads from a group-commit batch."""

@@ -30,8 +30,35 @@ class Settings(BaseSettings):
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
     path of a TOML file that starts from a preset (see ``loop.scoring``)."""
 
-    seal_key: str = "lishu-development-seal-key"
-    """HMAC key signing the chain seals; a county keeps its own apart from the database."""
+    environment: str = "development"
+    """``development`` (the default: shipped secrets and proof keys allowed, demo
+    data seeded on first start) or ``production`` (own secrets required, no demo
+    data, nothing sealed or authenticated without a configured key)."""
+
+    seal_key: str | None = None
+    """HMAC key signing the chain seals, held by the host that seals; a county keeps
+    its own apart from the database. Unset: a development key in development,
+    none elsewhere (``lishu seal`` and MAC checks then refuse). See ``loop.proof_keys``."""
+
+    record_key: str | None = None
+    """HMAC key with which the writers sign every chain row and snapshot record, so
+    that rows appended or rewritten by someone with only database access are found
+    and a forged snapshot is never used. Held by every process that writes or
+    verifies. Unset: derived from ``seal_key`` when that is set (one machine),
+    a development key in development, else none (rows unsigned, no snapshots)."""
+
+    witness_path: str | None = None
+    """The append-only file every seal is also written to, outside the database
+    (another disk or host). Unset: ``<events file>-witness.jsonl`` beside an SQLite
+    events file, ``lishu-witness.jsonl`` in the working directory otherwise."""
+
+    witness_webhook: str | None = None
+    """Optionally a URL every new seal is POSTed to (JSON), e.g. the county's other
+    system, which keeps its own copy."""
+
+    seal_interval: int = 3600
+    """Seconds between the running service's seals (0: never); without a seal key
+    the service does not seal."""
 
     cipher_key: str | None = None
     """When set, stored event payloads are compressed (zlib) and encrypted

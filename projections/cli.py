@@ -20,6 +20,7 @@ from rich.progress import (
 )
 
 from aggregates.errors import DomainError
+from projections.checking import compare
 from projections.compose import EventSource, HasReadModelSettings, build
 from projections.runner import run_forever
 
@@ -27,6 +28,22 @@ SettingsFactory = Callable[[str | None], HasReadModelSettings]
 FlowFactory = Callable[[Any], EventSource]
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
+
+
+def read_model_check(flow: FlowFactory) -> Callable[[Any], list[str]]:
+    """What ``lishu verify --read-models`` runs: each live read model against a
+    rebuild from the log (``projections.checking``), one line per differing row."""
+
+    def check(chosen: Any) -> list[str]:
+        source = flow(chosen)
+        views = build(chosen, source)
+        try:
+            return [difference.describe() for difference in compare(views.projector)]
+        finally:
+            views.store.dispose()
+            getattr(source, "close", lambda: None)()
+
+    return check
 
 
 def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> None:

@@ -11,7 +11,10 @@ from pydantic import BaseModel
 from api import scope
 from api.deps import CurrentUser, ServicesDep
 from loop import audit, inputs, units
-from loop.verification import open_chain_reader, verify
+from loop.chain_readers import open_chain_reader
+from loop.proof_keys import proof_keys
+from loop.verification import verify
+from loop.witness import Witness
 
 router = APIRouter(prefix="/api/audit", tags=["audit 审计"])
 
@@ -24,29 +27,60 @@ class Finding(BaseModel):
     detail: str
 
 
+class SealView(BaseModel):
+    seq: int
+    up_to: int
+    events: int
+    head: str
+    sealed_at: str
+
+
 class Verification(BaseModel):
     intact: bool
     events: int
     head: str
     summary: str
     damage: list[Finding]
+    notes: list[str]
+    last_seal: SealView | None
+    seal_authenticated: bool | None
+    """Whether the last seal is signed with the county's seal key: None when this
+    process holds no seal key (it then cannot tell; the sealing host can)."""
+    snapshots_refused: list[str]
+    """Snapshots this process found untrustworthy on loading and replayed instead."""
 
 
 @router.get("/verify", response_model=Verification)
 async def verify_log(user: CurrentUser, s: ServicesDep) -> Verification:
-    """校验存储的全部历史：完好，或损坏的警情、版本与类型 / prove the stored history
-    unaltered, or say where and how it was damaged (auditors)."""
+    """校验存储的全部历史：完好，或损坏的记录、版本与类型；最近一次封存及其能否验证 /
+    prove the stored history unaltered, or say where and how it was damaged; the
+    last seal and whether it authenticates (auditors)."""
     scope.check_auditor(user)
 
     def run() -> Verification:
+        witness = Witness.for_settings(s.settings).read()
         with open_chain_reader(s.settings.database_url) as reader:
-            report = verify(reader)  # the seals' keyed check runs on the sealing host
+            report = verify(
+                reader,
+                proof_keys(s.settings),
+                witness=witness.seals if witness.exists else None,
+            )
+        last = report.last_seal
+        refused = getattr(s.flow.snapshots, "rejected", {})
         return Verification(
             intact=report.intact,
             events=report.events,
             head=report.head,
             summary=report.summary(),
             damage=[Finding(**vars(d)) for d in report.damage],
+            notes=report.notes + witness.problems,
+            last_seal=SealView(**{k: getattr(last, k) for k in SealView.model_fields})
+            if last
+            else None,
+            seal_authenticated=report.seal_authenticated,
+            snapshots_refused=[
+                f"{key} v{version}: {why}" for (key, version), why in refused.items()
+            ],
         )
 
     return await anyio.to_thread.run_sync(run)

@@ -14,10 +14,11 @@ from eventsourcing.persistence import ProgrammingError, StoredEvent
 
 from loop import audit, demo
 from loop.bootstrap import application_env, build_flow, persistence_env, postgres_conninfo
+from loop.chain_readers import open_chain_reader
 from loop.errors import ConcurrencyConflict, InvalidInput
 from loop.flow import IncidentFlow
 from loop.settings import Settings
-from loop.verification import open_chain_reader, verify
+from loop.verification import verify
 
 
 class PersistenceContract:

@@ -21,15 +21,17 @@ from aggregates.personal import ERASED_ZH
 from api.cli import app
 from loop import audit, demo
 from loop.bootstrap import build_flow
+from loop.chain_readers import SQLiteChainReader
 from loop.flow import IncidentFlow
 from loop.personal import forget
 from loop.personal_cipher import open_sealed
+from loop.proof_keys import proof_keys
 from loop.settings import Settings
-from loop.verification import SQLiteChainReader, seal, verify
+from loop.verification import seal, verify
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
-SEAL_KEY = Settings().seal_key.encode()  # what `lishu verify` checks seals with
+KEYS = proof_keys(Settings())  # what `lishu verify` checks seals and rows with
 INFORMANT = {
     "name": "王秀兰",
     "phone": "13904431234",
@@ -144,7 +146,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     flow.accept(demo.OFFICER_XF, incident)
     flow.take_snapshot(incident)
     reader = SQLiteChainReader(str(events_db))
-    published, before = seal(reader, SEAL_KEY, datetime(2026, 7, 11, tzinfo=UTC))
+    published, before = seal(reader, KEYS, datetime(2026, 7, 11, tzinfo=UTC))
     reader.close()
     assert before.intact
     wang_key = flow.key_store.get("person-wang")
@@ -170,7 +172,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
 
     # the chain verifies: every stored byte of the history is unchanged
     reader = SQLiteChainReader(str(events_db))
-    after = verify(reader, key=SEAL_KEY, against=published)
+    after = verify(reader, KEYS, against=published)
     reader.close()
     assert after.intact, after.summary()
     assert after.events == before.events + 1  # the erasure is a recorded fact

@@ -22,18 +22,20 @@ from api.cli import app
 from loop import audit, demo
 from loop.bank import Bank
 from loop.bootstrap import build_flow
+from loop.chain_readers import SQLiteChainReader
 from loop.flow import IncidentFlow
 from loop.personal import forget
 from loop.personal_cipher import open_sealed
+from loop.proof_keys import proof_keys
 from loop.settings import Settings
-from loop.verification import SQLiteChainReader, seal, verify
+from loop.verification import seal, verify
 from loop.volunteers import Volunteers
 from tests.integration.test_personal_at_rest import files, hits, sealed_values
 from tests.unit.bank_helpers import rewarded_case
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
-SEAL_KEY = Settings().seal_key.encode()
+KEYS = proof_keys(Settings())
 WANG = Actor("v-xf-wang", "volunteer", demo.XINGFU)
 DETAILS = {
     "name": "王德顺",
@@ -118,7 +120,7 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
     incident = rewarded_case(flow, WANG, 5)
     balance = Bank(flow).balance(WANG.id).balance
     reader = SQLiteChainReader(str(events_db))
-    published, before = seal(reader, SEAL_KEY, datetime(2026, 7, 11, tzinfo=UTC))
+    published, before = seal(reader, KEYS, datetime(2026, 7, 11, tzinfo=UTC))
     reader.close()
     key = flow.key_store.get(WANG.id)
     assert key is not None
@@ -146,7 +148,7 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
 
     # the chain verifies: every byte of the history unchanged, the erasure added
     reader = SQLiteChainReader(str(events_db))
-    after = verify(reader, key=SEAL_KEY, against=published)
+    after = verify(reader, KEYS, against=published)
     reader.close()
     assert after.intact, after.summary()
     assert after.events == before.events + 1
