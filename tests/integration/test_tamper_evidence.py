@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from loop import demo
 from loop.bootstrap import build_flow, postgres_conninfo, sqlite_path
 from loop.chain import event_digest, log_link
-from loop.chain_readers import POSTGRES_EVENTS_TABLE, open_chain_reader
+from loop.chain_readers import POSTGRES_EVENTS_TABLE, POSTGRES_SNAPSHOTS_TABLE, open_chain_reader
 from loop.cli import app
 from loop.proof_keys import ProofKeys, proof_keys
 from loop.seals import Seal
@@ -40,8 +40,9 @@ class Store:
     """Direct SQL on one store's tables, bypassing the application.
 
     Statements use ``?`` placeholders and ``{events}`` (the events table),
-    ``{nid}`` (its notification id column) and ``{key}`` (the aggregate id as the
-    chain's UUID hex).
+    ``{nid}`` (its notification id column), ``{key}`` (the aggregate id as the
+    chain's UUID hex), ``{snapshots}`` (the snapshots table) and ``{id}`` (how an
+    aggregate id is written into it, from a UUID hex).
     """
 
     def __init__(self, url: str) -> None:
@@ -56,10 +57,18 @@ class Store:
                 "events": POSTGRES_EVENTS_TABLE,
                 "nid": "notification_id",
                 "key": "replace(originator_id::text, '-', '')",
+                "snapshots": POSTGRES_SNAPSHOTS_TABLE,
+                "id": "?::uuid",
             }
         else:
             self.connection = sqlite3.connect(sqlite_path(url), isolation_level=None)
-            self.names = {"events": "stored_events", "nid": "rowid", "key": "originator_id"}
+            self.names = {
+                "events": "stored_events",
+                "nid": "rowid",
+                "key": "originator_id",
+                "snapshots": "stored_snapshots",
+                "id": "?",
+            }
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         sql = sql.format(**self.names)
