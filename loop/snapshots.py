@@ -229,17 +229,23 @@ class CheckedSnapshotStore(EventStore[UUID]):
     ) -> Iterator[DomainEventProtocol[UUID]]:
         assert self.record_key is not None
         aggregate = originator_key(originator_id)
-        found = 0
-        candidates = self.recorder.select_events(originator_id, gt=gt, lte=lte, desc=desc)
-        for stored in candidates:
-            records = self.snapshot_recorder.records(aggregate, stored.originator_version)
-            if any(record_authentic(self.record_key, r, aggregate, stored) for r in records):
-                yield self.mapper.to_domain_event(stored)
-                found += 1
-                if limit is not None and found >= limit:
-                    return
-            else:
-                self._reject(aggregate, stored.originator_version, bool(records))
+        found, upper = 0, lte
+        while True:  # newest first, as the repository asks: one at a time past refusals
+            batch = self.recorder.select_events(
+                originator_id, gt=gt, lte=upper, desc=desc, limit=limit if desc else None
+            )
+            for stored in batch:
+                records = self.snapshot_recorder.records(aggregate, stored.originator_version)
+                if any(record_authentic(self.record_key, r, aggregate, stored) for r in records):
+                    yield self.mapper.to_domain_event(stored)
+                    found += 1
+                    if limit is not None and found >= limit:
+                        return
+                else:
+                    self._reject(aggregate, stored.originator_version, bool(records))
+            if not (batch and desc and limit is not None):
+                return
+            upper = batch[-1].originator_version - 1
 
     def _reject(self, aggregate: str, version: int, recorded: bool) -> None:
         reason = (

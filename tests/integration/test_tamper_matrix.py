@@ -436,6 +436,13 @@ def test_a_forged_snapshot_is_not_used_and_the_events_answer(case: Case) -> None
         assert (incident.what, incident.version) == (TRUE_WHAT, 55)
         assert list(flow.snapshots.rejected) == [(case.long, 50)]  # type: ignore[union-attr]
         assert flow.get(UUID(case.long), version=52).what == TRUE_WHAT
+        # with an older snapshot that authenticates, a load starts from that one
+        assert flow.snapshots is not None
+        assert list(flow.snapshots.get(UUID(case.long), desc=True, limit=1)) == []
+        flow.take_snapshot(UUID(case.long), version=40)
+        (older,) = flow.snapshots.get(UUID(case.long), desc=True, limit=1)
+        assert older.originator_version == 40
+        assert flow.get(UUID(case.long)).what == TRUE_WHAT
     finally:
         flow.close()
 
