@@ -13,6 +13,7 @@ from loop.bootstrap import sqlite_path
 from loop.sealing import seal_now
 from loop.settings import Settings
 from tests.api.conftest import in_process
+from tests.api.test_console_pages import log_in
 
 TRUE_WHAT = "夜间多人聚集携带器械，疑似准备斗殴"
 FORGED_WHAT = "一切正常，无需处置"
@@ -109,3 +110,15 @@ def test_a_process_without_the_seal_key_says_it_cannot_authenticate_the_seal(
     assert any("no seal key" in note for note in audit["notes"])
     # the rows were signed with the development record key, not this county's
     assert {d["kind"] for d in audit["damage"]} == {"unauthenticated"}
+
+
+def test_the_audit_page_shows_the_last_seal_and_whether_it_authenticates(database: str) -> None:
+    with in_process(database) as api:
+        log_in(api.client, AUDITOR)
+        before = api.client.get("/audit", params={"verify": "1"}).text
+        assert "尚未封存" in before
+        sealed = seal_now(Settings(database_url=database)).seal
+        page = api.client.get("/audit", params={"verify": "1"}).text
+    assert f"最近封存：第{sealed.seq}号，至第{sealed.up_to}条事件" in page
+    assert 'data-seal-authenticated="True"' in page
+    assert "封存签名有效" in page
