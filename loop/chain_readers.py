@@ -120,6 +120,11 @@ class ChainReader(ABC):
         assert row is not None
         return row[0], row[1]
 
+    def last_notification(self) -> int | None:
+        """The last chained notification, if any."""
+        row = self._fetch_one(f"SELECT MAX(notification_id) FROM {CHAIN_TABLE}")
+        return None if row is None or row[0] is None else int(row[0])
+
     def chain_backwards(self) -> Iterator[tuple[int, bytes, bytes | None]]:
         """(notification id, log chain value, MAC or None) from the last row back."""
         return self._stream(

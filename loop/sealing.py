@@ -63,15 +63,13 @@ def due(settings: Settings, interval: float, now: datetime) -> bool:
     """Whether the log has grown since the last seal, and that seal is old enough."""
     with open_chain_reader(settings.database_url) as reader:
         seals = reader.seals()
-        head = reader.chain_backwards()
-        last = next(iter(head), None)
-        getattr(head, "close", lambda: None)()
+        last = reader.last_notification()
     if last is None:
         return False
     if not seals:
         return True
     latest = seals[-1]
-    if latest.up_to >= last[0]:
+    if latest.up_to >= last:
         return False
     try:
         sealed_at = datetime.fromisoformat(latest.sealed_at)

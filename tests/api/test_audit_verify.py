@@ -59,6 +59,8 @@ def test_a_forged_snapshot_is_never_served_and_the_audit_reports_it(database: st
     incident = long_incident(database)
     sealed = seal_now(Settings(database_url=database)).seal
     with in_process(database) as api:
+        assert api.services.sealer is not None  # the service seals on its schedule
+        assert api.services.sealer.interval == 3600
         before = ok(api.get(AUDITOR, "/api/audit/verify"))
         assert before["intact"], before["summary"]
         assert before["last_seal"]["seq"] == sealed.seq
@@ -100,6 +102,7 @@ def test_a_process_without_the_seal_key_says_it_cannot_authenticate_the_seal(
         "record_key": "the-county-record-key",
     }
     with in_process(database, **production) as api:
+        assert api.services.sealer is None  # no seal key: the service does not seal
         login = {"username": AUDITOR, "password": DEMO_PASSWORD}
         token = ok(api.client.post("/api/auth/login", json=login))["access_token"]
         audit = ok(

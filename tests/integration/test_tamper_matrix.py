@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app
 from loop import demo
 from loop.bootstrap import build_flow, sqlite_path
 from loop.chain import event_digest, log_link
@@ -417,6 +419,14 @@ def test_an_edited_read_model_row_is_found_by_comparing_with_a_rebuild(case: Cas
         assert differing.live is not None
         assert differing.rebuilt is not None
         assert (differing.live["earned"], differing.rebuilt["earned"]) == (earned + 100, earned)
+        command = ["verify", "--database-url", case.url, "--witness", str(case.witness)]
+        printed = CliRunner().invoke(app, [*command, "--read-models"])
+        assert printed.exit_code == 1
+        assert "read models differ: 2 row(s)" in printed.output
+        assert f"scores.scores [volunteer_id={volunteer}]: earned: live {earned + 100}, " in (
+            printed.output
+        )
+        assert CliRunner().invoke(app, command).exit_code == 0  # the events are intact
     finally:
         views.store.dispose()
         flow.close()
