@@ -58,10 +58,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "UNIQUE (originator_id, originator_version))"
             ).format(chain=chain)
         )
-        # A chain table from before rows were signed gains the column.
-        self.sql_create_statements.append(
-            SQL("ALTER TABLE {chain} ADD COLUMN IF NOT EXISTS mac bytea").format(chain=chain)
-        )
+        self.add_mac_column = SQL("ALTER TABLE {chain} ADD COLUMN mac bytea").format(chain=chain)
         # One query for the log's head (the row with no originator) and the digest
         # before this batch of each aggregate that already has events.
         self.select_heads = SQL(
@@ -81,6 +78,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         # The library's subscription listens on this channel too.
         self.channel_name = NOTIFY_CHANNEL
         self._pending = threading.local()
+
+    def create_table(self) -> None:
+        super().create_table()
+        # A chain table from before rows were signed gains the column. Only then:
+        # ALTER TABLE waits for every open reader of the table (a verification in
+        # progress), and everything after it waits for the ALTER.
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s AND column_name = 'mac'",
+                (self.datastore.schema, CHAIN_TABLE),
+            ).fetchone()
+            if found is None:
+                conn.execute(self.add_mac_column)
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         """Nothing yet: the notification is sent once the ids are known

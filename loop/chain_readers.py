@@ -391,10 +391,10 @@ class PostgresChainReader(ChainReader):
                 "up_to bigint, events bigint, head text, sealed_at text, previous text, "
                 "mac text, snapshots bigint, macs_from bigint)"
             )
+            have = self._columns(SEALS_TABLE)
             for column in ("snapshots", "macs_from"):  # a table from before they existed
-                self.connection.execute(
-                    f"ALTER TABLE {SEALS_TABLE} ADD COLUMN IF NOT EXISTS {column} bigint"
-                )
+                if column not in have:  # (an ALTER would wait for every reader of it)
+                    self.connection.execute(f"ALTER TABLE {SEALS_TABLE} ADD COLUMN {column} bigint")
             self.connection.execute(
                 f"INSERT INTO {SEALS_TABLE} ({', '.join(SEAL_COLUMNS)}) "
                 f"VALUES ({','.join(['%s'] * len(SEAL_COLUMNS))})",
