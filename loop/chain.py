@@ -55,7 +55,10 @@ def event_digest(
     from event to event and are kept (the verifier meets each key many times
     in a row).
     """
-    state = state.encode() if isinstance(state, str) else bytes(state)  # TEXT if edited so
+    try:
+        state = bytes(state)  # type: ignore[arg-type]
+    except TypeError:  # a BLOB edited into TEXT
+        state = str(state).encode()
     return sha256(
         b"".join(
             (
@@ -129,6 +132,10 @@ def chain_rows(
     return rows
 
 
+UNSIGNED_INDEX = (  # verification finds unsigned rows here, not by a scan
+    f"CREATE INDEX IF NOT EXISTS {CHAIN_TABLE}_unsigned ON {CHAIN_TABLE} (notification_id) "
+    "WHERE mac IS NULL"
+)
 INSERT_CHAIN_ROW = (
     f"INSERT INTO {CHAIN_TABLE} (notification_id, originator_id, originator_version, "
     "digest, log_chain, mac) VALUES (?,?,?,?,?,?)"
@@ -163,6 +170,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         c.execute(f"PRAGMA table_info({CHAIN_TABLE})")
         if "mac" not in {row[1] for row in c.fetchall()}:
             c.execute(f"ALTER TABLE {CHAIN_TABLE} ADD COLUMN mac BLOB")
+        c.execute(UNSIGNED_INDEX)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

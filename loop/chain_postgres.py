@@ -59,6 +59,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).format(chain=chain)
         )
         self.add_mac_column = SQL("ALTER TABLE {chain} ADD COLUMN mac bytea").format(chain=chain)
+        # Verification finds unsigned rows here, not by a scan.
+        self.unsigned_index = SQL(
+            "CREATE INDEX IF NOT EXISTS {name} ON {chain} (notification_id) WHERE mac IS NULL"
+        ).format(name=Identifier(f"{CHAIN_TABLE}_unsigned"), chain=chain)
         # One query for the log's head (the row with no originator) and the digest
         # before this batch of each aggregate that already has events.
         self.select_heads = SQL(
@@ -92,6 +96,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).fetchone()
             if found is None:
                 conn.execute(self.add_mac_column)
+            indexed = conn.execute(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                (self.datastore.schema, f"{CHAIN_TABLE}_unsigned"),
+            ).fetchone()
+            if indexed is None:
+                conn.execute(self.unsigned_index)
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         """Nothing yet: the notification is sent once the ids are known

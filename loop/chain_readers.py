@@ -154,12 +154,6 @@ class ChainReader(ABC):
             )
         ]
 
-    def count_unsigned(self) -> int:
-        row = self._fetch_one(
-            self._sql(f"SELECT COUNT(*) FROM {CHAIN_TABLE} WHERE {{mac}} IS NULL")
-        )
-        return int(row[0]) if row else 0
-
     def seals(self) -> list[Seal]:
         """The seal table's seals in order (none if the table is missing)."""
         if not self.has_table(SEALS_TABLE):
