@@ -13,7 +13,7 @@ from aggregates.errors import DomainError
 from api.accounts import Accounts
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS
-from loop.vocabulary import label
+from loop.rules.vocabulary import label
 from projections.compose import read_model_url
 from projections.store import Store
 

@@ -4,7 +4,7 @@ Outside development the service refuses to start with the shipped token key.
 With a seal key (one machine: the service is the sealing host) it seals on a
 schedule and ``/api/audit/verify`` authenticates the last seal; API nodes of a
 larger deployment hold only the record key, and the seal key stays on the
-sealing host (``loop.proof_keys``, docs/deployment.md).
+sealing host (``loop.storage.proof_keys``, docs/deployment.md).
 """
 
 from __future__ import annotations

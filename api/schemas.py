@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from loop.vocabulary import Channel, Module, RejectionKind, Sense, Urgency
+from loop.rules.vocabulary import Channel, Module, RejectionKind, Sense, Urgency
 
 MAX_VERSION = 2**31 - 1
 """The highest version a request may name (far above any incident's)."""

@@ -1,16 +1,16 @@
 """Who may read what: a station sees its own and its communities' incidents,
 volunteers their own reports and account, auditors everything in their county.
 
-Commands are authorised by the loop's own policy tables (``loop.policy`` and
-``loop.permissions``); these rules cover the reads the service offers.
+Commands are authorised by the loop's own policy tables (``loop.rules.policy`` and
+``loop.rules.permissions``); these rules cover the reads the service offers.
 """
 
 from __future__ import annotations
 
 from api.accounts import User
 from api.errors import Forbidden
-from loop import units
-from loop.vocabulary import Role
+from loop.rules import units
+from loop.rules.vocabulary import Role
 
 UNIT_READERS = frozenset(
     {

@@ -12,8 +12,8 @@ from aggregates.volunteer import OCCUPATIONS
 from api.accounts import AccountError
 from api.services import Services
 from loop import demo
-from loop.flow import IncidentFlow
-from loop.volunteers import Volunteers
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def extra_volunteers() -> list[tuple[Actor, str, str]]:
 
 
 def enrol_extra(flow: IncidentFlow) -> list[Actor]:
-    volunteers = Volunteers(flow)
+    volunteers = Volunteers(flow.app, flow.scoring)
     admitted = []
     for n, (person, name, occupation) in enumerate(extra_volunteers(), start=100):
         cadre, _, officer = demo.DIRECTORS[person.unit]
@@ -164,7 +164,7 @@ def seed_if_empty(services: Services) -> bool:
     except AccountError:
         return False
     people: list[Actor] = []
-    if services.flow.recorder.max_notification_id() is None:
+    if services.flow.app.recorder.max_notification_id() is None:
         demo.run(services.flow)
         people = enrol_extra(services.flow)
         more_stages(services.flow, people)

@@ -17,12 +17,12 @@ from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
 from api.tokens import Tokens
-from loop.bank import Bank
-from loop.bootstrap import build_flow
-from loop.flow import IncidentFlow
-from loop.group_commit import GroupCommitter
-from loop.sealing import SealSchedule
-from loop.volunteers import Volunteers
+from loop.bootstrap import Loop, build_loop
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers
+from loop.storage.group_commit import GroupCommitter
+from loop.storage.sealing import SealSchedule
 from projections import Projections
 from projections import build as build_projections
 
@@ -32,6 +32,7 @@ T = TypeVar("T")
 @dataclass
 class Services:
     settings: ApiSettings
+    loop: Loop
     flow: IncidentFlow
     committer: GroupCommitter
     views: Projections
@@ -59,7 +60,7 @@ class Services:
         runner = self.views.runner
         if position is None or runner.caught_up_to(position):
             return True
-        position = min(position, self.flow.recorder.max_notification_id() or 0)
+        position = min(position, self.loop.app.recorder.max_notification_id() or 0)
         if runner.caught_up_to(position):
             return True
         if self.settings.run_projections:
@@ -77,24 +78,27 @@ class Services:
             self.sealer.stop()
         self.committer.close()
         self.views.close()
-        self.flow.close()
+        self.loop.close()
 
 
 def build_services(settings: ApiSettings | None = None, *, start: bool = True) -> Services:
     settings = settings or ApiSettings()
-    flow = build_flow(settings)
-    views = build_projections(settings, flow, poll_interval=0.5, linger=settings.projection_linger)
+    loop = build_loop(settings)
+    views = build_projections(
+        settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
+    )
     accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
     services = Services(
         settings=settings,
-        flow=flow,
-        committer=GroupCommitter(flow),
+        loop=loop,
+        flow=loop.incidents,
+        committer=GroupCommitter(loop.app),
         views=views,
         accounts=accounts,
         answers=answers,
         tokens=Tokens(settings.secret_key, settings.token_minutes),
-        volunteers=Volunteers(flow),
-        bank=Bank(flow),
+        volunteers=loop.volunteers,
+        bank=loop.bank,
     )
     accounts.setup()
     answers.setup()

@@ -89,7 +89,7 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
             for future in [wave(i) for i in ids]:
                 future.result()
         services.views.projector.catch_up()
-        return apps.store_settings(flow)
+        return apps.store_settings(flow.app)
     finally:
         services.close()
 

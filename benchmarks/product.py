@@ -21,8 +21,8 @@ from benchmarks.harness import Context, Figure, NotMeasured, RowSpec, Target, me
 from benchmarks.load import percentile
 from benchmarks.servers import serve
 from loop import demo
-from loop.bootstrap import build_flow
-from loop.flow import IncidentFlow
+from loop.bootstrap import build_loop
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
 from projections import Projections
 from projections import build as build_projections
@@ -92,7 +92,7 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
     product's load, check, record and crash-safe commit, without HTTP. Compared
     with the bare library doing the same in process."""
     c = ctx.counts
-    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('commands.db')}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{ctx.fresh('commands.db')}")).incidents
     try:
         incidents = [incident_at_station(flow) for _ in range(max(1, c.commands // 10))]
         started = time.perf_counter()
@@ -105,7 +105,7 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
             )
         rate = c.commands / (time.perf_counter() - started)
     finally:
-        flow.close()
+        flow.app.close()
     return {"loop.inprocess": Figure(rate, {"commands": c.commands, "incidents": len(incidents)})}
 
 
@@ -269,14 +269,14 @@ def _read_side(ctx: Context, log: Path, name: str) -> Iterator[Projections]:
     settings = Settings(
         database_url=f"sqlite:///{log}", read_model_url=f"sqlite:///{ctx.fresh(name + '.db')}"
     )
-    flow = build_flow(settings)
-    views = build_projections(settings, flow, batch_size=2_000)
+    flow = build_loop(settings).incidents
+    views = build_projections(settings, flow.app, batch_size=2_000)
     try:
         views.projector.setup()
         yield views
     finally:
         views.close()
-        flow.close()
+        flow.app.close()
 
 
 def incident_at_station(flow: IncidentFlow) -> UUID:
@@ -327,7 +327,7 @@ def fifty_event_incident(flow: IncidentFlow) -> UUID:
 )
 def state_at_version(ctx: Context) -> dict[str, Figure]:
     """``IncidentFlow.get(id, version=n)`` for every n, from an SQLite file."""
-    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('state.db')}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{ctx.fresh('state.db')}")).incidents
     try:
         demo.enrol(flow)  # the reward step credits the reporter's Happiness Bank account
         incident = fifty_event_incident(flow)
@@ -340,7 +340,7 @@ def state_at_version(ctx: Context) -> dict[str, Figure]:
                 times.append((time.perf_counter() - started) * 1000)
                 assert state.version == version
     finally:
-        flow.close()
+        flow.app.close()
     detail = {
         "reads": len(times),
         "p50_ms": round(percentile(times, 50), 3),
@@ -361,6 +361,6 @@ def state_at_version(ctx: Context) -> dict[str, Figure]:
     ),
 )
 def chain_verification(ctx: Context) -> dict[str, Figure]:
-    """``loop.verification.verify`` over the large log, both passes."""
+    """``loop.storage.verification.verify`` over the large log, both passes."""
     events, rate = verification.verify_log(f"sqlite:///{ctx.log(ctx.counts.log_events)}")
     return {"audit.verify": Figure(rate, {"events": events})}

@@ -22,29 +22,29 @@ from eventsourcing.persistence import StoredEvent
 
 from benchmarks.postgres import scratch_database
 from loop import demo
-from loop.bootstrap import build_flow
-from loop.chain import originator_key
-from loop.chain_readers import open_chain_reader
-from loop.proof_keys import proof_keys
+from loop.bootstrap import build_loop
 from loop.settings import Settings
-from loop.verification import verify
+from loop.storage.chain import originator_key
+from loop.storage.chain_readers import open_chain_reader
+from loop.storage.proof_keys import proof_keys
+from loop.storage.verification import verify
 
 BATCH = 5_000  # events per transaction while building the log
 
 
 def build_log(database_url: str, events: int) -> None:
-    flow = build_flow(Settings(database_url=database_url))
+    flow = build_loop(Settings(database_url=database_url)).incidents
     ids = demo.run(flow)
     template = [
         [
             n
-            for n in flow.recorder.select_notifications(1, 1000)
+            for n in flow.app.recorder.select_notifications(1, 1000)
             if originator_key(n.originator_id) == key
         ]
         for key in (i.replace("-", "") for i in ids.values())
     ]
     longest = max(template, key=len)
-    written = flow.recorder.max_notification_id() or 0
+    written = flow.app.recorder.max_notification_id() or 0
     while written < events:
         batch: list[StoredEvent] = []
         snapshots: list[UUID] = []
@@ -56,11 +56,11 @@ def build_log(database_url: str, events: int) -> None:
                 ]
                 if incident is longest:
                     snapshots.append(key)
-        flow.recorder.insert_events(batch)
+        flow.app.recorder.insert_events(batch)
         written += len(batch)
         for key in snapshots:
-            flow.take_snapshot(key, version=len(longest))
-    flow.close()
+            flow.app.take_snapshot(key, version=len(longest))
+    flow.app.close()
 
 
 def verify_log(database_url: str) -> tuple[int, float]:

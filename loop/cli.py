@@ -16,14 +16,15 @@ from rich.progress import Progress
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.volunteer import volunteer_aggregate_id
-from loop import audit, demo
-from loop.bootstrap import build_flow
+from loop import demo
+from loop.bootstrap import build_loop
 from loop.errors import VolunteerNotFound
-from loop.flow import IncidentFlow
-from loop.policy import RULES, SCOPE_LABELS
+from loop.rules.policy import RULES, SCOPE_LABELS
+from loop.rules.stages import LOOP, STEPS
+from loop.rules.vocabulary import label
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
-from loop.stages import LOOP, STEPS
-from loop.vocabulary import label
 
 app = typer.Typer(
     help="梨城义警闭环 Lishu Loop", no_args_is_help=True, pretty_exceptions_enable=False
@@ -61,7 +62,7 @@ def demo_command(
     database_url: DatabaseUrl = None, as_auditor: AsAuditor = False, operator: Operator = "console"
 ) -> None:
     """Drive a realistic set of incidents through every branch of the loop."""
-    flow = build_flow(_settings(database_url))
+    flow = build_loop(_settings(database_url)).incidents
     ids = demo.run(flow)
     typer.echo(f"已录入 {len(ids)} 起警情，覆盖闭环各分支：")
     for branch, incident_id in ids.items():
@@ -69,7 +70,7 @@ def demo_command(
     typer.echo("\n警情时间线（分流移交）：")
     diverted = UUID(ids["diverted"])
     viewer = _viewer(flow, diverted, operator) if as_auditor else None
-    _print_timeline(audit.history(flow, diverted, viewer), english=False)
+    _print_timeline(audit.history(flow.app, diverted, viewer), english=False)
 
 
 def _record_id(flow: IncidentFlow, text: str) -> UUID:
@@ -79,7 +80,7 @@ def _record_id(flow: IncidentFlow, text: str) -> UUID:
         return UUID(text)
     except ValueError:
         key = volunteer_aggregate_id(text)
-        if key in flow.repository:
+        if key in flow.app.repository:
             return key
         raise VolunteerNotFound(
             f"「{text}」不是警情或记录编号，也没有此编号的义警",
@@ -89,7 +90,7 @@ def _record_id(flow: IncidentFlow, text: str) -> UUID:
 
 
 def _viewer(flow: IncidentFlow, key: UUID, operator: str) -> Actor:
-    return audit.console_auditor(operator, audit.unit_of(flow, key))
+    return audit.console_auditor(operator, audit.unit_of(flow.app, key))
 
 
 @app.command("history")
@@ -109,30 +110,32 @@ def history_command(
 
     Read as nobody in particular, people's identities are hidden; ``--as-auditor``
     reads as an auditor of the record's county, who sees everything."""
-    flow = build_flow(_settings(database_url))
+    flow = build_loop(_settings(database_url)).incidents
     try:
         key = _record_id(flow, incident_id)
         viewer = _viewer(flow, key, operator) if as_auditor else None
-        if (version is not None or as_of is not None) and audit.kind_of(flow, key) != "incident":
+        if (version is not None or as_of is not None) and audit.kind_of(
+            flow.app, key
+        ) != "incident":
             raise audit.HistoryNotAvailable(
                 "只能查询警情在某版本或某时刻的状态",
                 "Only an incident's state at a version or moment can be shown",
                 id=incident_id,
             )
         if version is not None:
-            state = audit.state_at(flow, key, version, viewer)
+            state = audit.state_at(flow.app, key, version, viewer)
             typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         elif as_of is not None:
             moment = as_of if as_of.tzinfo else as_of.astimezone()
-            state = audit.state_as_of(flow, key, moment, viewer)
+            state = audit.state_as_of(flow.app, key, moment, viewer)
             typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         else:
-            _print_timeline(audit.history(flow, key, viewer), english)
+            _print_timeline(audit.history(flow.app, key, viewer), english)
     except (DomainError, ValueError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     finally:
-        flow.close()
+        flow.app.close()
 
 
 @app.command("forget")
@@ -147,17 +150,17 @@ def forget_command(
     data reads as 已删除 everywhere; the erasure is recorded, the history stays
     verifiable. Administrators only: recorded as the operator, an administrator of
     the county."""
-    from loop.personal import forget
+    from loop.services.personal import forget
 
-    flow = build_flow(_settings(database_url))
+    flow = build_loop(_settings(database_url)).incidents
     try:
         actor = Actor(operator, "admin", unit)
-        ack = forget(flow, actor, subject_id, reason)
+        ack = forget(flow.app, actor, subject_id, reason)
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     finally:
-        flow.close()
+        flow.app.close()
     typer.echo(
         f"已删除 {ack.subject_id} 的个人信息（密钥"
         + ("已销毁" if ack.key_destroyed else "此前已销毁")
@@ -209,7 +212,7 @@ def set_read_model_check(check: ReadModelCheck) -> None:
 
 def _witness(settings: Settings, path: Path | None) -> tuple[list[Any] | None, list[str]]:
     """The witnessed seals (None if there is no witness file) and notes on it."""
-    from loop.witness import Witness, witness_path
+    from loop.storage.witness import Witness, witness_path
 
     where = path or witness_path(settings)
     read = Witness(where).read()
@@ -236,10 +239,10 @@ def verify_command(
 
     Checks the hash chain, the writers' signatures, the snapshots, the seals (with
     the seal key) and the witness; with --read-models also the read models."""
-    from loop.chain_readers import open_chain_reader
-    from loop.proof_keys import proof_keys
-    from loop.seals import Seal
-    from loop.verification import verify
+    from loop.storage.chain_readers import open_chain_reader
+    from loop.storage.proof_keys import proof_keys
+    from loop.storage.seals import Seal
+    from loop.storage.verification import verify
 
     settings = _settings(database_url)
     keys = proof_keys(settings)
@@ -276,9 +279,9 @@ def verify_command(
 def seal_command(database_url: DatabaseUrl = None) -> None:
     """Verify, then seal the log's head, store the seal and write it to the witness;
     print the seal to publish or keep apart."""
-    from loop.sealing import seal_now
-    from loop.verification import SealRefused
-    from loop.witness import WitnessError
+    from loop.storage.sealing import seal_now
+    from loop.storage.verification import SealRefused
+    from loop.storage.witness import WitnessError
 
     settings = _settings(database_url)
     try:
@@ -310,8 +313,8 @@ def backup_command(
 ) -> None:
     """Back up the embedded store online (events, read models, witness; the key store
     to --keys), verified, with a manifest; or --check a backup."""
-    from loop import backup
-    from loop.proof_keys import proof_keys
+    from loop.storage import backup
+    from loop.storage.proof_keys import proof_keys
 
     settings = _settings(database_url)
     try:
@@ -347,8 +350,8 @@ def restore_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Restore a backup that checks whole into an empty folder; never over live data."""
-    from loop import backup
-    from loop.proof_keys import proof_keys
+    from loop.storage import backup
+    from loop.storage.proof_keys import proof_keys
 
     settings = _settings(database_url)
     try:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from aggregates.actor import Actor
-from loop.bank import Bank
-from loop.flow import IncidentFlow
-from loop.volunteers import Volunteers, id_check_digit
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers, id_check_digit
 
 COUNTY = "lishu"
 STATION = "lishu/chaoyang"
@@ -76,7 +76,7 @@ def sample_id_number(n: int) -> str:
 def enrol(flow: IncidentFlow) -> dict[str, str]:
     """Admit the demo's volunteers after the joint review (one applicant with a
     record is declined) and stock the catalogues; returns ``{name: item id}``."""
-    volunteers = Volunteers(flow)
+    volunteers = Volunteers(flow.app, flow.scoring)
     staff = {XINGFU: (CADRE_XF, OFFICER_XF), HEPING: (CADRE_HP, OFFICER_HP)}
     applicants = [*APPLICANTS, (APPLICANT_WITH_RECORD, "冯某", "resident_volunteer", "无", False)]
     for n, (person, name, occupation, employer, party) in enumerate(applicants, start=1):
@@ -110,7 +110,7 @@ def enrol(flow: IncidentFlow) -> dict[str, str]:
         volunteers.admit(officer, person.id)
     volunteers.join_team(CADRE_XF, RIDER.id, team="rescue")
     volunteers.join_team(CADRE_HP, TAXI.id, team="veterans")
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     items: dict[str, str] = {}
     donors = {XINGFU: CADRE_XF, HEPING: CADRE_HP, STATION: STATION_OFFICER}
     for unit, name, donor, stock, price, limit in CATALOGUE:
@@ -305,7 +305,7 @@ def run(flow: IncidentFlow) -> dict[str, str]:
     )
 
     # The rewarded volunteers exchange points at their Happiness Bank.
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     bank.redeem(RIDER, RIDER.id, items["保温杯"])
     bank.redeem(CADRE_XF, COURIER.id, items["洗澡卡"])
     return ids

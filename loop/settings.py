@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     scoring: str = "lishu"
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
-    path of a TOML file that starts from a preset (see ``loop.scoring``)."""
+    path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
 
     environment: str = "development"
     """``development`` (the default: shipped secrets and proof keys allowed, demo
@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     seal_key: str | None = None
     """HMAC key signing the chain seals, held by the host that seals; a county keeps
     its own apart from the database. Unset: a development key in development,
-    none elsewhere (``lishu seal`` and MAC checks then refuse). See ``loop.proof_keys``."""
+    none elsewhere (``lishu seal`` and MAC checks then refuse). See ``loop.storage.proof_keys``."""
 
     record_key: str | None = None
     """HMAC key with which the writers sign every chain row and snapshot record, so

@@ -25,28 +25,28 @@ from projections.compose import EventSource, HasReadModelSettings, build
 from projections.runner import run_forever
 
 SettingsFactory = Callable[[str | None], HasReadModelSettings]
-FlowFactory = Callable[[Any], EventSource]
+SourceFactory = Callable[[Any], EventSource]
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
 
 
-def read_model_check(flow: FlowFactory) -> Callable[[Any], list[str]]:
+def read_model_check(source: SourceFactory) -> Callable[[Any], list[str]]:
     """What ``lishu verify --read-models`` runs: each live read model against a
     rebuild from the log (``projections.checking``), one line per differing row."""
 
     def check(chosen: Any) -> list[str]:
-        source = flow(chosen)
-        views = build(chosen, source)
+        opened = source(chosen)
+        views = build(chosen, opened)
         try:
             return [difference.describe() for difference in compare(views.projector)]
         finally:
             views.store.dispose()
-            getattr(source, "close", lambda: None)()
+            getattr(opened, "close", lambda: None)()
 
     return check
 
 
-def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> None:
+def register(app: typer.Typer, settings: SettingsFactory, source: SourceFactory) -> None:
     """Add ``project`` and ``rebuild`` to ``app``."""
 
     @app.command("project")
@@ -65,7 +65,7 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
         the same. Any number of these may run on one database: each batch is
         applied by exactly one of them."""
         chosen = settings(database_url)
-        views = build(chosen, flow(chosen), batch_size=batch)
+        views = build(chosen, source(chosen), batch_size=batch)
         stopping = False
 
         def stop(*_: object) -> None:
@@ -86,7 +86,7 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
     ) -> None:
         """Rebuild a projection (or all) from the log beside the live one, then switch."""
         chosen = settings(database_url)
-        views = build(chosen, flow(chosen), batch_size=batch)
+        views = build(chosen, source(chosen), batch_size=batch)
         try:
             names = [name] if name else sorted(views.projector.projections)
             for each in names:

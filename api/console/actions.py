@@ -20,8 +20,8 @@ from api.accounts import User
 from api.errors import status_of, validation_body
 from api.routes import incidents as routes
 from api.services import Services
-from loop.scoring import CHINA
-from loop.vocabulary import Role
+from loop.rules.scoring import CHINA
+from loop.rules.vocabulary import Role
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
 from api.units import unit_label
-from loop.stages import STAGES, STEPS
-from loop.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
-from loop.vocabulary import Urgency as UrgencyKind
+from loop.rules.stages import STAGES, STEPS
+from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop.rules.vocabulary import Urgency as UrgencyKind
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")

@@ -10,11 +10,9 @@ from pydantic import BaseModel
 
 from api import scope
 from api.deps import CurrentUser, ServicesDep
-from loop import audit, inputs, units
-from loop.chain_readers import open_chain_reader
-from loop.proof_keys import proof_keys
-from loop.verification import verify
-from loop.witness import Witness
+from loop.rules import inputs, units
+from loop.services import audit
+from loop.services.proof import prove
 
 router = APIRouter(prefix="/api/audit", tags=["audit 审计"])
 
@@ -58,29 +56,20 @@ async def verify_log(user: CurrentUser, s: ServicesDep) -> Verification:
     scope.check_auditor(user)
 
     def run() -> Verification:
-        witness = Witness.for_settings(s.settings).read()
-        with open_chain_reader(s.settings.database_url) as reader:
-            report = verify(
-                reader,
-                proof_keys(s.settings),
-                witness=witness.seals if witness.exists else None,
-            )
-        last = report.last_seal
-        refused = getattr(s.flow.snapshots, "rejected", {})
+        proof = prove(s.settings, s.flow.app)
+        report, last = proof.report, proof.report.last_seal
         return Verification(
             intact=report.intact,
             events=report.events,
             head=report.head,
             summary=report.summary(),
             damage=[Finding(**vars(d)) for d in report.damage],
-            notes=report.notes + witness.problems,
+            notes=report.notes,
             last_seal=SealView(**{k: getattr(last, k) for k in SealView.model_fields})
             if last
             else None,
             seal_authenticated=report.seal_authenticated,
-            snapshots_refused=[
-                f"{key} v{version}: {why}" for (key, version), why in refused.items()
-            ],
+            snapshots_refused=proof.snapshots_refused,
         )
 
     return await anyio.to_thread.run_sync(run)
@@ -94,11 +83,11 @@ async def record_history(
     history, unmasked (auditors of its county)."""
     scope.check_auditor(user)
     key = inputs.incident_id("record_id", record_id)
-    unit = audit.unit_of(s.flow, key)
+    unit = audit.unit_of(s.flow.app, key)
     if not units.within(unit, user.unit):
         scope.check_unit(user, unit)
     return {
         "record_id": str(key),
-        "kind": audit.kind_of(s.flow, key),
-        "entries": audit.history(s.flow, key, user.actor),
+        "kind": audit.kind_of(s.flow.app, key),
+        "entries": audit.history(s.flow.app, key, user.actor),
     }

@@ -17,9 +17,10 @@ from api.idempotency import once
 from api.routes.incidents import IdempotencyKey, WaitFor
 from api.schemas import Body, Rows
 from api.services import Services
-from loop import audit, units
 from loop.errors import AccountNotFound
-from loop.vocabulary import Role
+from loop.rules import units
+from loop.rules.vocabulary import Role
+from loop.services import audit
 
 router = APIRouter(prefix="/api", tags=["happiness bank 幸福银行"])
 
@@ -118,7 +119,10 @@ async def account_history(volunteer_id: VolunteerId, user: CurrentUser, s: Servi
     """账户流水：每笔存入、兑换、扣减及其依据 / every entry with its basis."""
     account = _account(s, volunteer_id)
     scope.check_volunteer(user, volunteer_id, account.community)
-    return {"volunteer_id": volunteer_id, "entries": audit.history(s.flow, account.id, user.actor)}
+    return {
+        "volunteer_id": volunteer_id,
+        "entries": audit.history(s.flow.app, account.id, user.actor),
+    }
 
 
 @router.post("/accounts/{volunteer_id}/redemptions", response_model=dict[str, Any])

@@ -42,10 +42,11 @@ from api.schemas import (
     Summary,
 )
 from api.services import Services
-from loop import audit, inputs
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
-from loop.flow import Ack as FlowAck
-from loop.stages import LOOP, STAGES
+from loop.rules import inputs
+from loop.rules.stages import LOOP, STAGES
+from loop.services import audit
+from loop.services.incidents import Ack as FlowAck
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents 警情"])
 
@@ -377,7 +378,7 @@ async def get_history(incident_id: str, user: CurrentUser, s: ServicesDep) -> Hi
     sentence."""
     incident = _readable(s, user, incident_id)
     return History(
-        incident_id=str(incident.id), entries=audit.history(s.flow, incident.id, user.actor)
+        incident_id=str(incident.id), entries=audit.history(s.flow.app, incident.id, user.actor)
     )
 
 
@@ -398,6 +399,6 @@ async def get_state(
             fields=["version", "as_of"],
         )
     if version is not None:
-        return audit.state_at(s.flow, incident.id, version, user.actor)
+        return audit.state_at(s.flow.app, incident.id, version, user.actor)
     assert as_of is not None
-    return audit.state_as_of(s.flow, incident.id, inputs.moment("as_of", as_of), user.actor)
+    return audit.state_as_of(s.flow.app, incident.id, inputs.moment("as_of", as_of), user.actor)

@@ -10,9 +10,9 @@ from fastapi.responses import PlainTextResponse
 from api.deps import CurrentUser, ServicesDep
 from api.errors import JSON_RESPONSES
 from api.routes.incidents import diagram
-from loop.policy import RULES, SCOPE_LABELS
-from loop.stages import LOOP, STAGES, STEPS
-from loop.vocabulary import label
+from loop.rules.policy import RULES, SCOPE_LABELS
+from loop.rules.stages import LOOP, STAGES, STEPS
+from loop.rules.vocabulary import label
 
 router = APIRouter(prefix="/api/policy", tags=["policy 规章"])
 

@@ -14,7 +14,7 @@ from api import scope
 from api.deps import CurrentUser, ServicesDep
 from api.routes.incidents import WaitFor
 from api.schemas import Body, Rows
-from loop import audit
+from loop.services import audit
 
 router = APIRouter(prefix="/api/volunteers", tags=["volunteers 义警"])
 
@@ -129,5 +129,5 @@ async def volunteer_history(volunteer_id: VolunteerId, user: CurrentUser, s: Ser
     scope.check_volunteer(user, volunteer_id, volunteer.community)
     return {
         "volunteer_id": volunteer_id,
-        "entries": audit.history(s.flow, volunteer.id, user.actor),
+        "entries": audit.history(s.flow.app, volunteer.id, user.actor),
     }

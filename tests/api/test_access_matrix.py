@@ -28,8 +28,9 @@ from api.app import create_app
 from api.config import ApiSettings
 from api.seed import extra_volunteers
 from api.services import Services
-from loop import demo, units
-from loop.stages import LOOP, STEPS
+from loop import demo
+from loop.rules import units
+from loop.rules.stages import LOOP, STEPS
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 
 XINGFU, HEPING = demo.XINGFU, demo.HEPING
@@ -169,7 +170,7 @@ class World:
         return self.client.post(path, json=body, headers=self.headers(user))
 
     def head(self) -> int | None:
-        return self.services.flow.recorder.max_notification_id()
+        return self.services.flow.app.recorder.max_notification_id()
 
     def caught_up(self) -> None:
         head = self.head()

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from api.seed import DEMO_PASSWORD
-from loop.bootstrap import sqlite_path
-from loop.sealing import seal_now
 from loop.settings import Settings
+from loop.storage.persistence import sqlite_path
+from loop.storage.sealing import seal_now
 from tests.api.conftest import in_process
 from tests.api.test_console_pages import log_in
 

@@ -1,6 +1,6 @@
 """Personal data through the API: what a report and an application send about
 people is nowhere in the server's files in plain text, and every endpoint that
-returns incidents shows the informant only to those ``loop.masking`` allows
+returns incidents shows the informant only to those ``loop.rules.masking`` allows
 (police in scope, auditors and the reporting volunteer), 已隐藏 to the rest."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from api.idempotency import digest
 from api.schemas import NewReport
 from loop import demo
-from loop.masking import MASKED
+from loop.rules.masking import MASKED
 from tests.api.served import SECRET, Http, Server, Tokens, copy_database
 
 INFORMANT = {

@@ -18,11 +18,14 @@ from pytest_bdd import given, parsers, step, then
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
-from loop import audit, demo, masking
-from loop.bank import Bank
-from loop.flow import IncidentFlow
-from loop.stages import STAGES, STEPS
-from loop.vocabulary import LABELS, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.rules import masking
+from loop.rules.stages import STAGES, STEPS
+from loop.rules.vocabulary import LABELS, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop.services import audit
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
 from tests.support import FakeClock
 
 CAST: dict[str, Actor] = {
@@ -80,11 +83,11 @@ class World:
 
     def snapshot(self) -> tuple[int | None, int | None]:
         version = self.flow.get(self.incident).version if self.incidents else None
-        return version, self.flow.recorder.max_notification_id()
+        return version, self.flow.app.recorder.max_notification_id()
 
     @property
     def bank(self) -> Bank:
-        return Bank(self.flow)
+        return Bank(self.flow.app, self.flow.scoring)
 
     def act(self, attempt: str | None, command: Callable[[], Any]) -> None:
         """Run a command; an attempt keeps its refusal, a plain action must succeed.
@@ -111,7 +114,7 @@ def world() -> World:
     """The demo's station and communities: its volunteers admitted (each with a
     Happiness Bank account) and its catalogues stocked."""
     clock = FakeClock()
-    flow = IncidentFlow(clock=clock)
+    flow = open_loop(clock=clock).incidents
     return World(flow, clock, items=demo.enrol(flow))
 
 
@@ -396,13 +399,13 @@ def route_unchanged(world: World) -> None:
 
 @then(parsers.re(f"时间线记录了{Q.format('text')}"))
 def timeline_mentions(world: World, text: str) -> None:
-    sentences = [e["sentence_zh"] for e in audit.history(world.flow, world.incident, AUDITOR)]
+    sentences = [e["sentence_zh"] for e in audit.history(world.flow.app, world.incident, AUDITOR)]
     assert any(text in s for s in sentences), sentences
 
 
 @then(parsers.re(f"时间线最后一条为{Q.format('text')}"))
 def timeline_ends_with(world: World, text: str) -> None:
-    last = audit.history(world.flow, world.incident, AUDITOR)[-1]["sentence_zh"]
+    last = audit.history(world.flow.app, world.incident, AUDITOR)[-1]["sentence_zh"]
     assert last == text, last
 
 
@@ -468,7 +471,7 @@ def sees_neither_reporter_nor_informant(world: World, who: str) -> None:
     seen = audit.describe(world.flow.get(world.incident), CAST[who])
     assert seen["reporter_id"] == masking.MASKED
     assert seen["informant"] == {"masked": True, "shown": masking.MASKED}
-    timeline = audit.history(world.flow, world.incident, CAST[who])
+    timeline = audit.history(world.flow.app, world.incident, CAST[who])
     assert all(CAST["义警小刘"].id not in str(entry) for entry in timeline)
 
 

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from loop.sealing import seal_now
 from loop.settings import Settings
+from loop.storage.sealing import seal_now
 from tests.api.served import Http, Server, Tokens, copy_database, lishu_command
 
 runner = CliRunner()

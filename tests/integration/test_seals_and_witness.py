@@ -15,14 +15,19 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from loop import demo
-from loop.bootstrap import build_flow
-from loop.chain_readers import open_chain_reader
-from loop.proof_keys import DEVELOPMENT_SEAL_KEY, SealKeyMissing, derive_record_key, proof_keys
-from loop.sealing import SealSchedule, seal_now
-from loop.seals import Seal
+from loop.bootstrap import build_loop
 from loop.settings import Settings
-from loop.verification import SealRefused
-from loop.witness import Witness, witness_path
+from loop.storage.chain_readers import open_chain_reader
+from loop.storage.proof_keys import (
+    DEVELOPMENT_SEAL_KEY,
+    SealKeyMissing,
+    derive_record_key,
+    proof_keys,
+)
+from loop.storage.sealing import SealSchedule, seal_now
+from loop.storage.seals import Seal
+from loop.storage.verification import SealRefused
+from loop.storage.witness import Witness, witness_path
 
 runner = CliRunner()
 
@@ -31,9 +36,9 @@ runner = CliRunner()
 def history(tmp_path: Path) -> Settings:
     """The demo in an SQLite file, with its witness beside it (the default)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")
-    flow = build_flow(settings)
+    flow = build_loop(settings).incidents
     demo.run(flow)
-    flow.close()
+    flow.app.close()
     return settings
 
 
@@ -98,7 +103,7 @@ def test_a_seal_refuses_a_head_shorter_than_one_witnessed(
     history: Settings, tmp_path: Path
 ) -> None:
     first = seal_now(history).seal
-    flow = build_flow(history)
+    flow = build_loop(history).incidents
     ack = flow.report_new(
         demo.RIDER,
         channel="app",
@@ -107,7 +112,7 @@ def test_a_seal_refuses_a_head_shorter_than_one_witnessed(
         what="路灯不亮",
         where="和平桥",
     )
-    flow.close()
+    flow.app.close()
     second = seal_now(history).seal
     assert second.up_to == ack.position
     assert second.previous == first.mac
@@ -192,7 +197,7 @@ def test_the_service_seals_on_a_schedule_so_the_unsealed_tail_stays_short(
     schedule = SealSchedule(history, interval=1.0, check_every=0.2).start()
     try:
         first = wait_for_seal(history, after=0)
-        flow = build_flow(history)
+        flow = build_loop(history).incidents
         ack = flow.report_new(
             demo.TAXI,
             channel="app",
@@ -201,7 +206,7 @@ def test_the_service_seals_on_a_schedule_so_the_unsealed_tail_stays_short(
             what="信号灯故障",
             where="幸福路口",
         )
-        flow.close()
+        flow.app.close()
         second = wait_for_seal(history, after=first.up_to)
         assert second.up_to >= (ack.position or 0)
         witnessed = Witness(tmp_path / "lishu-witness.jsonl").read().seals

@@ -28,16 +28,17 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from loop import demo
-from loop.bootstrap import build_flow, sqlite_path
-from loop.chain import event_digest, log_link
-from loop.chain_readers import open_chain_reader
-from loop.proof_keys import ProofKeys, proof_keys
-from loop.sealing import seal_now
-from loop.seals import Seal
+from loop.bootstrap import build_loop
 from loop.settings import Settings
-from loop.snapshots import snapshot_digest
-from loop.verification import SealRefused, verify
-from loop.witness import Witness
+from loop.storage.chain import event_digest, log_link
+from loop.storage.chain_readers import open_chain_reader
+from loop.storage.persistence import sqlite_path
+from loop.storage.proof_keys import ProofKeys, proof_keys
+from loop.storage.sealing import seal_now
+from loop.storage.seals import Seal
+from loop.storage.snapshots import snapshot_digest
+from loop.storage.verification import SealRefused, verify
+from loop.storage.witness import Witness
 from projections import build
 from projections.checking import compare
 from tests.integration.test_tamper_evidence import Store, aggregate, other_than, set_state, state
@@ -56,20 +57,20 @@ def settings_for(url: str, witness: Path) -> Settings:
 
 def write_history(url: str, witness: Path) -> None:
     settings = settings_for(url, witness)
-    flow = build_flow(settings)
+    flow = build_loop(settings).incidents
     ids = demo.run(flow)
     seal_now(settings)
     long = UUID(ids["escalated_to_county"])
     for n in range(55 - flow.get(long).version):
         flow.chase(demo.OFFICER_HP, long, asked="县局", answer=f"第{n}次答复")
-    views = build(settings, flow)
+    views = build(settings, flow.app)
     views.projector.catch_up()
     views.store.dispose()
     seal_now(settings)
     quiet = UUID(ids["awaiting_triage"])
     flow.accept(demo.OFFICER_HP, quiet)  # the unsealed tail: two events after the last seal
     flow.record_outcome(demo.OFFICER_HP, quiet, summary="积水已清除，撒布融雪剂")
-    flow.close()
+    flow.app.close()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -401,8 +402,8 @@ def test_seals_checked_with_another_county_s_key_do_not_authenticate(case: Case)
 
 
 def test_an_edited_read_model_row_is_found_by_comparing_with_a_rebuild(case: Case) -> None:
-    flow = build_flow(settings_for(case.url, case.witness))
-    views = build(settings_for(case.url, case.witness), flow)
+    flow = build_loop(settings_for(case.url, case.witness)).incidents
+    views = build(settings_for(case.url, case.witness), flow.app)
     try:
         assert compare(views.projector) == []  # untouched: the rebuild agrees row for row
         ((volunteer, earned),) = case.db.run(
@@ -429,46 +430,46 @@ def test_an_edited_read_model_row_is_found_by_comparing_with_a_rebuild(case: Cas
         assert CliRunner().invoke(app, command).exit_code == 0  # the events are intact
     finally:
         views.store.dispose()
-        flow.close()
+        flow.app.close()
 
 
 def test_a_forged_snapshot_is_not_used_and_the_events_answer(case: Case) -> None:
-    flow = build_flow(settings_for(case.url, case.witness))
+    flow = build_loop(settings_for(case.url, case.witness)).incidents
     try:
         assert flow.get(UUID(case.long)).what == TRUE_WHAT
-        assert flow.snapshots.rejected == {}  # type: ignore[union-attr]
+        assert flow.app.snapshots.rejected == {}  # type: ignore[union-attr]
     finally:
-        flow.close()
+        flow.app.close()
     forge_snapshot(case)
-    flow = build_flow(settings_for(case.url, case.witness))
+    flow = build_loop(settings_for(case.url, case.witness)).incidents
     try:
         incident = flow.get(UUID(case.long))
         assert (incident.what, incident.version) == (TRUE_WHAT, 55)
-        assert list(flow.snapshots.rejected) == [(case.long, 50)]  # type: ignore[union-attr]
+        assert list(flow.app.snapshots.rejected) == [(case.long, 50)]  # type: ignore[union-attr]
         assert flow.get(UUID(case.long), version=52).what == TRUE_WHAT
         # with an older snapshot that authenticates, a load starts from that one
-        assert flow.snapshots is not None
-        assert list(flow.snapshots.get(UUID(case.long), desc=True, limit=1)) == []
-        flow.take_snapshot(UUID(case.long), version=40)
-        (older,) = flow.snapshots.get(UUID(case.long), desc=True, limit=1)
+        assert flow.app.snapshots is not None
+        assert list(flow.app.snapshots.get(UUID(case.long), desc=True, limit=1)) == []
+        flow.app.take_snapshot(UUID(case.long), version=40)
+        (older,) = flow.app.snapshots.get(UUID(case.long), desc=True, limit=1)
         assert older.originator_version == 40
         assert flow.get(UUID(case.long)).what == TRUE_WHAT
     finally:
-        flow.close()
+        flow.app.close()
 
 
 def test_without_a_record_key_no_snapshot_is_taken_or_used(case: Case) -> None:
     production = Settings(
         database_url=case.url, witness_path=str(case.witness), environment="production"
     )
-    flow = build_flow(production)
+    flow = build_loop(production).incidents
     try:
-        assert flow.record_key is None
+        assert flow.app.record_key is None
         assert flow.get(UUID(case.long)).version == 55
         other = uuid4()
-        assert list(flow.snapshots.get(other)) == []  # type: ignore[union-attr]
-        flow.take_snapshot(UUID(case.long))  # nothing can vouch for it: not stored
+        assert list(flow.app.snapshots.get(other)) == []  # type: ignore[union-attr]
+        flow.app.take_snapshot(UUID(case.long))  # nothing can vouch for it: not stored
         ((count,),) = case.db.run("SELECT COUNT(*) FROM {snapshots}")
         assert count == 1  # only the signed one taken at version 50
     finally:
-        flow.close()
+        flow.app.close()

@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.flow import IncidentFlow
+from loop.bootstrap import open_loop
 from projections.cases import Cases
 from projections.errors import ProjectionNotReady
 from projections.processing import Projector
@@ -219,10 +219,10 @@ def test_a_read_model_of_the_first_cases_version_is_rebuilt_with_the_new_indexes
     class CasesV1(Cases):
         version = 1
 
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     branches = demo.run(flow)
     url = f"sqlite:///{tmp_path / 'views.db'}"
-    old = Projector(Store.from_url(url), flow.recorder, flow.mapper, [CasesV1()])
+    old = Projector(Store.from_url(url), flow.app.recorder, flow.app.mapper, [CasesV1()])
     old.catch_up()
     upgraded = projector_for(flow, url)
     upgraded.setup()

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.bank import Bank
+from loop.services.bank import Bank
 from projections import Projections
 from tests.projections.helpers import World, ids
 
@@ -113,9 +113,11 @@ def test_outcomes_rewards_and_publicity_are_counted_and_shown(world: World) -> N
 def test_scores_rank_within_community_station_and_county_with_star_levels(world: World) -> None:
     items = demo.enrol(world.flow)  # admission opens each account with 100 base points
     world.reward(demo.RIDER, 30)
-    Bank(world.flow).redeem(demo.RIDER, demo.RIDER.id, items["保温杯"])
+    Bank(world.flow.app, world.flow.scoring).redeem(demo.RIDER, demo.RIDER.id, items["保温杯"])
     world.reward(demo.COURIER, 50, 20)
-    Bank(world.flow).deduct(demo.OFFICER_XF, demo.COURIER.id, reason="未完成巡逻任务", points=20)
+    Bank(world.flow.app, world.flow.scoring).deduct(
+        demo.OFFICER_XF, demo.COURIER.id, reason="未完成巡逻任务", points=20
+    )
     world.reward(demo.METER, 50)
     world.reward(demo.TAXI, 50, 50, 10)
     q = world.q

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.bank import Bank
-from loop.flow import IncidentFlow
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
 from tests.support import CHINA, FakeClock
 
 OFFICIALS = [
@@ -50,7 +50,7 @@ PAYLOAD: dict[str, dict[str, Any]] = {
 
 
 def period(flow: IncidentFlow) -> str:
-    now = flow.clock().astimezone(CHINA)
+    now = flow.app.clock().astimezone(CHINA)
     return f"{now.year}-{now.month:02d}"
 
 
@@ -60,7 +60,7 @@ def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> i
     number of commands that succeeded. The first run on a log admits the
     volunteers and stocks the catalogues."""
     rng = random.Random(seed)
-    if flow.recorder.max_notification_id() is None:
+    if flow.app.recorder.max_notification_id() is None:
         ITEMS[id(flow)] = sorted(demo.enrol(flow).values())
     done = 0
     open_ids: list[UUID] = []
@@ -110,7 +110,7 @@ DONORS = ["梨树县百货大楼", "梨树县爱心企业联合会"]
 def _ledger(flow: IncidentFlow, volunteer_id: str, items: list[str], rng: random.Random) -> int:
     """Maybe redeem, deduct, evaluate the month or restock an item; how many
     commands succeeded."""
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     volunteer = next(v for v in VOLUNTEERS if v.id == volunteer_id)
     officer = demo.DIRECTORS[volunteer.unit][2]
     roll = rng.random()

@@ -6,13 +6,13 @@ from uuid import UUID
 
 from aggregates.actor import Actor
 from loop import demo
-from loop.flow import IncidentFlow
-from loop.volunteers import Volunteers
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers
 
 
 def admit(flow: IncidentFlow, *people: Actor) -> None:
     """Apply, review and admit each volunteer: his Happiness Bank account opens."""
-    volunteers = Volunteers(flow)
+    volunteers = Volunteers(flow.app, flow.scoring)
     for n, person in enumerate(people):
         cadre, _, officer = demo.DIRECTORS[person.unit]
         volunteers.apply(

@@ -9,9 +9,10 @@ import pytest
 
 from aggregates.actor import Actor
 from loop import demo
+from loop.bootstrap import open_loop
 from loop.errors import IllegalStep, IncidentNotFound, InvalidInput, NotPermitted
-from loop.flow import IncidentFlow
-from loop.stages import LOOP, STAGES
+from loop.rules.stages import LOOP, STAGES
+from loop.services.incidents import IncidentFlow
 from tests.support import FakeClock
 
 
@@ -22,7 +23,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def flow(clock: FakeClock) -> IncidentFlow:
-    return IncidentFlow(clock=clock)
+    return open_loop(clock=clock).incidents
 
 
 def report(flow: IncidentFlow, actor: Actor = demo.RIDER, **extra: str) -> UUID:

@@ -22,9 +22,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.points_account import account_id
-from loop import audit, demo, units
-from loop.flow import IncidentFlow
-from loop.stages import STEPS
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.rules import units
+from loop.rules.stages import STEPS
+from loop.services import audit
 from tests.support import FakeClock
 from tests.unit.bank_helpers import admit
 
@@ -101,7 +103,7 @@ class LoopMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock()
-        self.flow = IncidentFlow(clock=self.clock)
+        self.flow = open_loop(clock=self.clock).incidents
         admit(self.flow, *ADMITTED)
         self.ids: list[UUID] = []
         self.accepted = 0
@@ -117,7 +119,7 @@ class LoopMachine(RuleBasedStateMachine):
         incident = args[1] if len(args) > 1 else None
         before = (
             self.flow.get(incident).version if incident else None,
-            self.flow.recorder.max_notification_id(),
+            self.flow.app.recorder.max_notification_id(),
         )
         ledgers = self._ledgers()
         before_state = audit.describe(self.flow.get(incident)) if incident else None
@@ -127,14 +129,14 @@ class LoopMachine(RuleBasedStateMachine):
         except DomainError:
             after = (
                 self.flow.get(incident).version if incident else None,
-                self.flow.recorder.max_notification_id(),
+                self.flow.app.recorder.max_notification_id(),
             )
             assert after == before, "a refused command wrote an event"
             if incident:
                 assert audit.describe(self.flow.get(incident)) == before_state
             return
         self.accepted += 1
-        written = (self.flow.recorder.max_notification_id() or 0) - (before[1] or 0)
+        written = (self.flow.app.recorder.max_notification_id() or 0) - (before[1] or 0)
         entries = self._ledgers() - ledgers
         if incident:
             assert written == 1 + entries
@@ -260,20 +262,20 @@ class LoopMachine(RuleBasedStateMachine):
             assert account.balance == account.earned  # nothing redeemed here
         for person in REPORTERS:
             if person not in ADMITTED:
-                assert account_id(person.id) not in self.flow.repository
+                assert account_id(person.id) not in self.flow.app.repository
 
     @invariant()
     def replay_gives_the_same_state(self) -> None:
         for incident_id in self.ids:
             replayed = None
-            for event in self.flow.events.get(incident_id):
+            for event in self.flow.app.events.get(incident_id):
                 replayed = event.mutate(replayed)
             assert replayed is not None
             assert audit.describe(replayed) == audit.describe(self.flow.get(incident_id))
         for person in ADMITTED:
             account = self.flow.points_account(person.id)
             replayed = None
-            for event in self.flow.events.get(account.id):
+            for event in self.flow.app.events.get(account.id):
                 replayed = event.mutate(replayed)
             assert vars(replayed) == vars(account)
 
@@ -289,7 +291,7 @@ TestLoopProperties = LoopMachine.TestCase
 
 def test_random_walks_reach_the_end_of_the_loop() -> None:
     """The generator is strong enough to matter: legal walks close incidents."""
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     admit(flow, demo.RIDER)
     ack = flow.report_new(
         demo.RIDER,

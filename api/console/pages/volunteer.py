@@ -22,7 +22,7 @@ from api.routes import bank, incidents, views
 from api.routes.bank import Redeem
 from api.schemas import NewReport
 from api.services import Services
-from loop.vocabulary import Module, Role, Sense
+from loop.rules.vocabulary import Module, Role, Sense
 
 router = APIRouter(include_in_schema=False)
 
