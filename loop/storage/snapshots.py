@@ -19,8 +19,9 @@ falls back to the events (an older trusted snapshot, or the first event), and
 reports the rejected snapshot in the log (``lishu verify`` says the same, see
 ``loop.storage.snapshot_checks``). Without a record key no snapshot is taken or used.
 
-The record is checked on the load path only when a snapshot is read: one indexed
-lookup and two hashes over the snapshot's bytes.
+The record is checked on the load path only when a snapshot is read: it comes
+with the snapshot in the same query (two indexed joins), then two hashes over
+the snapshot's bytes.
 """
 
 from __future__ import annotations
@@ -91,9 +92,17 @@ class SnapshotRecorder(AggregateRecorder):
     ) -> Sequence[int] | None:
         raise NotImplementedError
 
-    def records(self, aggregate: str, version: int) -> list[Record]:
-        """The records of the snapshot of ``aggregate`` at ``version``, with the
-        chain's digest at that version."""
+    def select_with_records(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[tuple[StoredEvent, list[Record]]]:
+        """The stored snapshots in the range, each with its records and the chain's
+        digest at its version, in one query."""
         raise NotImplementedError
 
 
@@ -166,16 +175,54 @@ class ChainedSQLiteSnapshotRecorder(SQLiteAggregateRecorder, SnapshotRecorder):
             )
         return None
 
-    def records(self, aggregate: str, version: int) -> list[Record]:
+    def select_with_records(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[tuple[StoredEvent, list[Record]]]:
+        key = originator_key(originator_id)
+        sql = (
+            "SELECT p.originator_version, p.topic, p.state, s.seq, s.mac, c.digest "
+            f"FROM {self.events_table_name} p "
+            f"LEFT JOIN {SNAPSHOT_CHAIN_TABLE} s ON s.originator_id = p.originator_id "
+            "AND s.originator_version = p.originator_version "
+            f"LEFT JOIN {CHAIN_TABLE} c ON c.originator_id = p.originator_id "
+            "AND c.originator_version = p.originator_version WHERE p.originator_id = ? "
+        )
+        params: list[Any] = [key]
+        if gt is not None:
+            sql += "AND p.originator_version > ? "
+            params.append(gt)
+        if lte is not None:
+            sql += "AND p.originator_version <= ? "
+            params.append(lte)
+        sql += f"ORDER BY p.originator_version {'DESC' if desc else 'ASC'}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT s.seq, s.mac, c.digest FROM {SNAPSHOT_CHAIN_TABLE} s "
-                f"LEFT JOIN {CHAIN_TABLE} c ON c.originator_id = s.originator_id "
-                "AND c.originator_version = s.originator_version "
-                "WHERE s.originator_id=? AND s.originator_version=?",
-                (aggregate, version),
+            c.execute(sql, params)
+            rows = [tuple(r) for r in c.fetchall()]
+        return with_records(originator_id, rows)
+
+
+def with_records(
+    originator_id: UUID, rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[StoredEvent, list[Record]]]:
+    """(version, topic, state, seq, MAC, chained digest) rows, grouped by snapshot."""
+    found: dict[int, tuple[StoredEvent, list[Record]]] = {}
+    for version, topic, state, seq, mac, chained in rows:
+        if version not in found:
+            found[version] = (StoredEvent(originator_id, version, topic, state), [])
+        if seq is not None:
+            found[version][1].append(
+                (int(seq), mac, bytes(chained) if chained is not None else None)
             )
-            return [(int(r[0]), r[1], r[2]) for r in c.fetchall()]
+    return list(found.values())
 
 
 class CheckedSnapshotStore(EventStore[UUID]):
@@ -231,11 +278,10 @@ class CheckedSnapshotStore(EventStore[UUID]):
         aggregate = originator_key(originator_id)
         found, upper = 0, lte
         while True:  # newest first, as the repository asks: one at a time past refusals
-            batch = self.recorder.select_events(
+            batch = self.snapshot_recorder.select_with_records(
                 originator_id, gt=gt, lte=upper, desc=desc, limit=limit if desc else None
             )
-            for stored in batch:
-                records = self.snapshot_recorder.records(aggregate, stored.originator_version)
+            for stored, records in batch:
                 if any(record_authentic(self.record_key, r, aggregate, stored) for r in records):
                     yield self.mapper.to_domain_event(stored)
                     found += 1
@@ -245,7 +291,7 @@ class CheckedSnapshotStore(EventStore[UUID]):
                     self._reject(aggregate, stored.originator_version, bool(records))
             if not (batch and desc and limit is not None):
                 return
-            upper = batch[-1].originator_version - 1
+            upper = batch[-1][0].originator_version - 1
 
     def _reject(self, aggregate: str, version: int, recorded: bool) -> None:
         reason = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresDatastore
@@ -21,6 +22,7 @@ from loop.storage.snapshots import (
     SnapshotRecorder,
     record_mac,
     snapshot_digest,
+    with_records,
 )
 
 
@@ -52,10 +54,12 @@ class ChainedPostgresSnapshotRecorder(PostgresAggregateRecorder, SnapshotRecorde
         ).format(**names)
         self.next_seq = SQL("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM {ledger}").format(**names)
         self.insert_record = SQL("INSERT INTO {ledger} VALUES (%s, %s, %s, %s, %s)").format(**names)
-        self.select_records = SQL(
-            "SELECT s.seq, s.mac, c.digest FROM {ledger} s LEFT JOIN {chain} c "
-            "ON c.originator_id = s.originator_id AND c.originator_version = s.originator_version "
-            "WHERE s.originator_id = %s AND s.originator_version = %s"
+        self.select_with_records_statement = SQL(
+            "SELECT p.originator_version, p.topic, p.state, s.seq, s.mac, c.digest "
+            "FROM {snapshots} p LEFT JOIN {ledger} s ON s.originator_id = %s "
+            "AND s.originator_version = p.originator_version "
+            "LEFT JOIN {chain} c ON c.originator_id = %s "
+            "AND c.originator_version = p.originator_version WHERE p.originator_id = %s"
         ).format(**names)
         self.select_legacy = SQL(
             "SELECT replace(p.originator_id::text, '-', '') AS key, p.originator_version, "
@@ -112,10 +116,41 @@ class ChainedPostgresSnapshotRecorder(PostgresAggregateRecorder, SnapshotRecorde
                 )
         return None
 
-    def records(self, aggregate: str, version: int) -> list[Record]:
-        with self.datastore.get_connection() as conn:
-            rows = conn.execute(self.select_records, (aggregate, version)).fetchall()
-        return [
-            (int(r["seq"]), r["mac"], bytes(r["digest"]) if r["digest"] is not None else None)
-            for r in rows
-        ]
+    def select_with_records(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[tuple[StoredEvent, list[Record]]]:
+        key = originator_key(originator_id)
+        statement = self.select_with_records_statement
+        params: list[Any] = [key, key, originator_id]
+        if gt is not None:
+            statement += SQL(" AND p.originator_version > %s")
+            params.append(gt)
+        if lte is not None:
+            statement += SQL(" AND p.originator_version <= %s")
+            params.append(lte)
+        statement += SQL(
+            " ORDER BY p.originator_version DESC" if desc else " ORDER BY p.originator_version"
+        )
+        if limit is not None:
+            statement += SQL(" LIMIT %s")
+            params.append(limit)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            rows = [
+                (
+                    r["originator_version"],
+                    r["topic"],
+                    bytes(r["state"]),
+                    r["seq"],
+                    r["mac"],
+                    r["digest"],
+                )
+                for r in curs.fetchall()
+            ]
+        return with_records(originator_id, rows)
