@@ -219,10 +219,6 @@ class Volunteer(Aggregate):
             party_member=party_member,
         )
 
-    @property
-    def is_admitted(self) -> bool:
-        return self.status in (*SERVING, "retired")
-
     def review(
         self,
         actor: Actor,

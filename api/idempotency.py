@@ -1,10 +1,11 @@
 """Idempotency keys: a retried command gets the first answer, not a second effect.
 
 The first successful answer is kept here, per user and key, with a digest of the
-request: the same key with another request is refused. A report's key also fixes
-the new incident's id (see ``api.routes.incidents``), so even a retry after a
-crash between the commit and this record creates nothing new. Retries arriving
-while the first is still running wait for its answer (within one process).
+request: the same key with another request is refused. Every command comes here
+through ``api.dispatch``. A report's key also fixes the new incident's id (see
+``api.routes.incidents``), so even a retry after a crash between the commit and
+this record creates nothing new. Retries arriving while the first is still
+running wait for its answer (within one process).
 
 The digest is keyed with the service's secret: a report's body names people, and
 a plain hash of it could be matched against guessed phone numbers by anyone
@@ -17,7 +18,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -129,26 +130,3 @@ class Answers:
                 )
         except IntegrityError:  # a concurrent retry kept its answer first
             pass
-
-
-async def once(
-    answers: Answers,
-    username: str,
-    key: str | None,
-    request: str,
-    payload: Any,
-    run: Callable[[], Awaitable[dict[str, Any]]],
-) -> dict[str, Any]:
-    """``run()``'s answer, or, for a key this user sent before with the same
-    request, the first answer again (marked ``replayed``) without running it."""
-    if key is None:
-        return await run()
-    key = check_key(key)
-    request_digest = answers.digest(request, payload)
-    async with answers.locks.hold(username, key):
-        kept = answers.find(username, key, request_digest)
-        if kept is not None:
-            return {**kept[1], "replayed": True}
-        answer = await run()
-        answers.keep(username, key, request_digest, 200, answer)
-    return answer

@@ -64,6 +64,19 @@ def check_volunteer(user: User, volunteer_id: str, community: str) -> None:
         )
 
 
+def may_read_item(user: User, bank: str) -> bool:
+    """The goods of a Happiness Bank: a volunteer sees his community's and its
+    station's, staff those of the units in their scope."""
+    if user.role == Role.VOLUNTEER:
+        return bank in (user.unit, units.ancestor(user.unit, "station"))
+    return may_read_unit(user, bank)
+
+
+def check_item(user: User, bank: str) -> None:
+    if not may_read_item(user, bank):
+        raise Forbidden("无权查看该物品", "You may not read this item", bank=bank)
+
+
 def check_auditor(user: User) -> None:
     if user.role != Role.AUDITOR:
         raise Forbidden("仅审计员可执行", "Auditors only")

@@ -102,35 +102,44 @@ def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
         where="幸福小区9栋",
     )
     i = new(xf[1], "anti_fraud", "有人在小区门口推销“高回报理财”", "幸福小区南门")
-    flow.escalate(demo.OFFICER_XF, i, reason="疑似非法集资，需派出所调查")
+    flow.take("escalate", demo.OFFICER_XF, i, reason="疑似非法集资，需派出所调查")
     i = new(hp[0], "hazard_screening", "楼道堆放大量杂物，堵塞消防通道", "和平小区2栋")
-    flow.divert(demo.OFFICER_HP, i, reason="属物业和消防管理事项")
+    flow.take("divert", demo.OFFICER_HP, i, reason="属物业和消防管理事项")
     i = new(hp[1], "dispute_screening", "两摊贩因占道经营发生口角", "和平市场")
-    flow.accept(demo.OFFICER_HP, i)
-    flow.record_outcome(demo.OFFICER_HP, i, summary="民警现场调解，双方握手言和")
+    flow.take("accept", demo.OFFICER_HP, i)
+    flow.take("record_outcome", demo.OFFICER_HP, i, summary="民警现场调解，双方握手言和")
     i = new(xf[2], "traffic_safety", "学校门口护栏损坏", "幸福小学门口")
-    flow.accept(demo.OFFICER_XF, i)
-    flow.record_outcome(demo.OFFICER_XF, i, summary="已通知交警修复护栏并设置提示")
-    flow.propose_score(
-        demo.CADRE_XF, i, items=[{"item": "交通安全隐患", "points": 10}], basis="发现及时"
+    flow.take("accept", demo.OFFICER_XF, i)
+    flow.take("record_outcome", demo.OFFICER_XF, i, summary="已通知交警修复护栏并设置提示")
+    flow.take(
+        "propose_score",
+        demo.CADRE_XF,
+        i,
+        items=[{"item": "交通安全隐患", "points": 10}],
+        basis="发现及时",
     )
-    flow.sign_score(demo.DIRECTOR_XF, i)
-    flow.sign_score(demo.OFFICER_XF, i)
+    flow.take("sign_score", demo.DIRECTOR_XF, i)
+    flow.take("sign_score", demo.OFFICER_XF, i)
     for n, person in enumerate(people[:8]):
         cadre, director, officer = demo.DIRECTORS[person.unit]
         i = new(
             person, "patrol_prevention", f"夜间巡逻发现单元门禁损坏（{n + 1}）", f"小区{n + 1}号楼"
         )
-        flow.accept(officer, i)
-        flow.record_outcome(officer, i, summary="已联系物业修复门禁")
-        flow.propose_score(
-            cadre, i, items=[{"item": "巡逻防范", "points": 5 + n}], basis="巡逻发现"
+        flow.take("accept", officer, i)
+        flow.take("record_outcome", officer, i, summary="已联系物业修复门禁")
+        flow.take(
+            "propose_score",
+            cadre,
+            i,
+            items=[{"item": "巡逻防范", "points": 5 + n}],
+            basis="巡逻发现",
         )
-        flow.sign_score(director, i)
-        flow.sign_score(officer, i)
-        flow.reward(officer, i)
+        flow.take("sign_score", director, i)
+        flow.take("sign_score", officer, i)
+        flow.take("reward", officer, i)
         if n == 0:
-            flow.publicize(
+            flow.take(
+                "publicize",
                 demo.PUBLICITY,
                 i,
                 title="义警夜巡发现门禁隐患",

@@ -27,6 +27,7 @@ from loop.settings import Settings
 from projections import Projections
 from projections import build as build_projections
 from projections.queries import Queries
+from tests.builders import reported, rewarded, scored
 
 INCIDENT_EVENTS = 50
 
@@ -97,7 +98,8 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
         incidents = [incident_at_station(flow) for _ in range(max(1, c.commands // 10))]
         started = time.perf_counter()
         for n in range(c.commands):
-            flow.chase(
+            flow.take(
+                "chase",
                 demo.OFFICER_XF,
                 incidents[n % len(incidents)],
                 asked=demo.STATION,
@@ -281,18 +283,9 @@ def _read_side(ctx: Context, log: Path, name: str) -> Iterator[Projections]:
 
 def incident_at_station(flow: IncidentFlow) -> UUID:
     """An app report escalated to the station and accepted there: open to chasing."""
-    i = UUID(
-        flow.report_new(
-            demo.RIDER,
-            channel="app",
-            module="hazard_screening",
-            sense="seen",
-            what="井盖丢失",
-            where="幸福路",
-        ).incident_id
-    )
-    flow.escalate(demo.OFFICER_XF, i, reason="需要派出所协调")
-    flow.accept(demo.STATION_OFFICER, i)
+    i = reported(flow, demo.RIDER)
+    flow.take("escalate", demo.OFFICER_XF, i, reason="需要派出所协调")
+    flow.take("accept", demo.STATION_OFFICER, i)
     return i
 
 
@@ -302,15 +295,11 @@ def fifty_event_incident(flow: IncidentFlow) -> UUID:
     i = incident_at_station(flow)
     closing = 6  # outcome, proposal, two signatures, reward, close
     while flow.get(i).version < INCIDENT_EVENTS - closing:
-        flow.chase(demo.OFFICER_XF, i, asked=demo.STATION, answer="正在协调")
-    flow.record_outcome(demo.STATION_OFFICER, i, summary="已补装井盖")
-    flow.propose_score(
-        demo.CADRE_XF, i, items=[{"item": "隐患排查", "points": 5}], basis="考评办法"
-    )
-    flow.sign_score(demo.DIRECTOR_XF, i)
-    flow.sign_score(demo.OFFICER_XF, i)
-    flow.reward(demo.OFFICER_XF, i)
-    flow.close_incident(demo.OFFICER_XF, i)
+        flow.take("chase", demo.OFFICER_XF, i, asked=demo.STATION, answer="正在协调")
+    flow.take("record_outcome", demo.STATION_OFFICER, i, summary="已补装井盖")
+    scored(flow, i, 5)
+    rewarded(flow, i)
+    flow.take("close", demo.OFFICER_XF, i)
     return i
 
 

@@ -20,13 +20,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from uuid import UUID
 
 from benchmarks.postgres import scratch_database
 from loop import demo
 from loop.bootstrap import open_loop
 from loop.services.incidents import IncidentFlow
 from loop.storage.persistence import persistence_env
+from tests.builders import scored_case
 
 RECORDERS: dict[str, Callable[[Path], dict[str, str]]] = {
     "eventsourcing.sqlite (native)": lambda db: {
@@ -50,22 +50,7 @@ POSTGRES_RECORDERS: dict[str, Callable[[str], dict[str, str]]] = {
 
 def drive(flow: IncidentFlow, incidents: int) -> int:
     for _ in range(incidents):
-        ack = flow.report_new(
-            demo.RIDER,
-            channel="app",
-            module="hazard_screening",
-            sense="seen",
-            what="井盖丢失",
-            where="幸福路",
-        )
-        i = UUID(ack.incident_id)
-        flow.accept(demo.OFFICER_XF, i)
-        flow.record_outcome(demo.OFFICER_XF, i, summary="已处置")
-        flow.propose_score(
-            demo.CADRE_XF, i, items=[{"item": "隐患排查", "points": 5}], basis="考评办法"
-        )
-        flow.sign_score(demo.DIRECTOR_XF, i)
-        flow.sign_score(demo.OFFICER_XF, i)
+        scored_case(flow, demo.RIDER, 5)
     return flow.app.recorder.max_notification_id() or 0
 
 

@@ -20,17 +20,17 @@ from loop import demo
 from loop.bootstrap import build_loop
 from loop.errors import VolunteerNotFound
 from loop.rules.policy import RULES, SCOPE_LABELS
-from loop.rules.stages import LOOP, STEPS
+from loop.rules.stages import LOOP
+from loop.rules.steps import step_label
 from loop.rules.vocabulary import label
 from loop.services import audit
 from loop.services.incidents import IncidentFlow
-from loop.settings import Settings
+from loop.settings import DatabaseUrl, Settings
 
 app = typer.Typer(
     help="梨城义警闭环 Lishu Loop", no_args_is_help=True, pretty_exceptions_enable=False
 )
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
 AsAuditor = Annotated[
     bool,
     typer.Option(
@@ -39,10 +39,6 @@ AsAuditor = Annotated[
     ),
 ]
 Operator = Annotated[str, typer.Option("--operator", help="操作人编号，记入审计")]
-
-
-def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
 
 
 def _print_timeline(entries: list[dict[str, Any]], english: bool) -> None:
@@ -62,7 +58,7 @@ def demo_command(
     database_url: DatabaseUrl = None, as_auditor: AsAuditor = False, operator: Operator = "console"
 ) -> None:
     """Drive a realistic set of incidents through every branch of the loop."""
-    flow = build_loop(_settings(database_url)).incidents
+    flow = build_loop(Settings.for_url(database_url)).incidents
     ids = demo.run(flow)
     typer.echo(f"已录入 {len(ids)} 起警情，覆盖闭环各分支：")
     for branch, incident_id in ids.items():
@@ -110,7 +106,7 @@ def history_command(
 
     Read as nobody in particular, people's identities are hidden; ``--as-auditor``
     reads as an auditor of the record's county, who sees everything."""
-    flow = build_loop(_settings(database_url)).incidents
+    flow = build_loop(Settings.for_url(database_url)).incidents
     try:
         key = _record_id(flow, incident_id)
         viewer = _viewer(flow, key, operator) if as_auditor else None
@@ -152,7 +148,7 @@ def forget_command(
     the county."""
     from loop.services.personal import forget
 
-    flow = build_loop(_settings(database_url)).incidents
+    flow = build_loop(Settings.for_url(database_url)).incidents
     try:
         actor = Actor(operator, "admin", unit)
         ack = forget(flow.app, actor, subject_id, reason)
@@ -195,8 +191,7 @@ def policy_command(
         roles = "、".join(sorted(label(r) for r in rule.roles))
         stages = "、".join(sorted(rule.stages)) if rule.stages else "（任何合法阶段）"
         typer.echo(
-            f"{STEPS.get(rule.step, '录入警情'):<10} {roles:<24} "
-            f"{SCOPE_LABELS[rule.scope]:<10} {stages}"
+            f"{step_label(rule.step):<10} {roles:<24} {SCOPE_LABELS[rule.scope]:<10} {stages}"
         )
 
 
@@ -244,7 +239,7 @@ def verify_command(
     from loop.storage.seals import Seal
     from loop.storage.verification import verify
 
-    settings = _settings(database_url)
+    settings = Settings.for_url(database_url)
     keys = proof_keys(settings)
     try:
         trusted = None
@@ -283,7 +278,7 @@ def seal_command(database_url: DatabaseUrl = None) -> None:
     from loop.storage.verification import SealRefused
     from loop.storage.witness import WitnessError
 
-    settings = _settings(database_url)
+    settings = Settings.for_url(database_url)
     try:
         done = seal_now(settings)
     except WitnessError as error:
@@ -316,7 +311,7 @@ def backup_command(
     from loop.storage import backup
     from loop.storage.proof_keys import proof_keys
 
-    settings = _settings(database_url)
+    settings = Settings.for_url(database_url)
     try:
         if check:
             checked = backup.check(dest, keys, proof_keys(settings))
@@ -353,7 +348,7 @@ def restore_command(
     from loop.storage import backup
     from loop.storage.proof_keys import proof_keys
 
-    settings = _settings(database_url)
+    settings = Settings.for_url(database_url)
     try:
         written = backup.restore(src, target, keys, proof_keys(settings))
     except DomainError as error:

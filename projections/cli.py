@@ -1,14 +1,15 @@
 """``lishu project`` and ``lishu rebuild [name]``, registered on the ``lishu`` app.
 
-The entry point passes how to read settings and build the application, so the
-read side imports nothing of the loop.
+The entry point passes how to read settings, the ``--database-url`` option it
+reads them with, and how to build the application, so the read side imports
+nothing of the loop.
 """
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import (
@@ -26,8 +27,7 @@ from projections.runner import run_forever
 
 SettingsFactory = Callable[[str | None], HasReadModelSettings]
 SourceFactory = Callable[[Any], EventSource]
-
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
+Command = TypeVar("Command", bound=Callable[..., None])
 
 
 def read_model_check(source: SourceFactory) -> Callable[[Any], list[str]]:
@@ -46,12 +46,23 @@ def read_model_check(source: SourceFactory) -> Callable[[Any], list[str]]:
     return check
 
 
-def register(app: typer.Typer, settings: SettingsFactory, source: SourceFactory) -> None:
-    """Add ``project`` and ``rebuild`` to ``app``."""
+def register(
+    app: typer.Typer, settings: SettingsFactory, source: SourceFactory, *, database_url: Any
+) -> None:
+    """Add ``project`` and ``rebuild`` to ``app``; ``database_url`` is the entry
+    point's ``--database-url`` option (an ``Annotated`` type) that ``settings`` reads."""
 
-    @app.command("project")
+    def command(name: str) -> Callable[[Command], Command]:
+        def add(fn: Command) -> Command:
+            fn.__annotations__["database_url"] = database_url  # typer reads it from here
+            app.command(name)(fn)
+            return fn
+
+        return add
+
+    @command("project")
     def project_command(
-        database_url: DatabaseUrl = None,
+        database_url: str | None = None,
         poll: Annotated[
             float,
             typer.Option(help="日志轮询间隔（秒）；PostgreSQL 上一有新事件即被通知，轮询只是后备"),
@@ -78,10 +89,10 @@ def register(app: typer.Typer, settings: SettingsFactory, source: SourceFactory)
         run_forever(views.projector, poll_interval=poll, should_stop=lambda: stopping)
         typer.echo(f"已停止 stopped at {views.projector.positions()}")
 
-    @app.command("rebuild")
+    @command("rebuild")
     def rebuild_command(
         name: Annotated[str | None, typer.Argument(help="投影名称；省略则全部重建")] = None,
-        database_url: DatabaseUrl = None,
+        database_url: str | None = None,
         batch: Annotated[int, typer.Option(help="每个事务处理的事件数")] = 500,
     ) -> None:
         """Rebuild a projection (or all) from the log beside the live one, then switch."""

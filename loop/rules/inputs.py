@@ -27,10 +27,6 @@ def text(field: str, value: Any, *, max_len: int = MAX_TEXT) -> str:
     return value.strip()
 
 
-def optional_text(field: str, value: Any) -> str | None:
-    return None if value is None or value == "" else text(field, value)
-
-
 def choice(field: str, value: Any, enum: type[E]) -> E:
     try:
         return enum(value)

@@ -21,7 +21,6 @@ from loop.rules import units
 from loop.rules.vocabulary import Role
 
 MASKED = "已隐藏"
-MASKED_EN = "hidden"
 
 
 class Section(StrEnum):

@@ -1,9 +1,11 @@
 """The eight-step loop, declared once with ``transitions``.
 
-This one declaration decides whether a step is legal from a stage (and which
-stage it leads to), words the refusal, and draws the Mermaid diagram shown to
-users. Conditions name facts the application service computes for the step
-(for example whether a signature completes the co-signed score).
+The stages, grouped under the eight regulations, are declared here; the
+transitions are the moves of the steps (``loop.rules.steps``). This one
+declaration decides whether a step is legal from a stage (and which stage it
+leads to), words the refusal, and draws the Mermaid diagram shown to users.
+Conditions name facts the application service computes for the step (for
+example whether a signature completes the co-signed score).
 """
 
 from __future__ import annotations
@@ -16,114 +18,95 @@ from transitions import Machine
 from transitions.extensions import GraphMachine
 
 from loop.errors import IllegalStep
+from loop.rules.steps import STEPS
 
-STAGES: dict[str, str] = {
-    "discovered": "已发现",
-    "reported": "已反馈待研判",
-    "handling_community": "社区民警处置中",
-    "escalated_to_station": "已提交派出所",
-    "handling_station": "派出所处置中",
-    "escalated_to_county": "已上报县局",
-    "handling_county": "县局统一派警处置中",
-    "diverted": "已分流回社区",
-    "handed_over": "已移交管辖部门",
-    "outcome_recorded": "已落办待考评",
-    "score_proposed": "考评待签字",
-    "scored": "考评已生效",
-    "rewarded": "已奖励兑现",
-    "publicized": "已典型宣传",
-    "closed": "已办结",
-    "rejected": "已驳回",
-}
 
-STEPS: dict[str, str] = {
-    "report": "反馈警情",
-    "accept": "受理处置",
-    "escalate": "提格上交",
-    "return": "退回",
-    "divert": "分流",
-    "hand_over": "移交部门",
-    "chase": "跟踪索要落办结果",
-    "record_outcome": "录入落办结果",
-    "confirm_self_handled": "确认现场自行处置",
-    "propose_score": "考评打分",
-    "sign_score": "签字确认",
-    "reward": "奖励兑现",
-    "publicize": "典型宣传",
-    "close": "办结",
-    "reject": "驳回",
-}
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    label: tuple[str, str]
+    """(zh, en)"""
 
-_CHASED = [
-    "escalated_to_station",
-    "handling_station",
-    "escalated_to_county",
-    "handling_county",
-    "handed_over",
-]
 
-REWARDED_STAGES = ["rewarded", "publicized", "closed"]
+@dataclass(frozen=True)
+class Regulation:
+    """One of the eight regulations (八项规章制度), with the stages that belong to
+    it; the loop's end (closed or rejected) follows them."""
+
+    key: str
+    label: tuple[str, str]
+    stages: tuple[Stage, ...]
+
+
+REGULATIONS: tuple[Regulation, ...] = (
+    Regulation(
+        "discover", ("发现警情", "Discover"), (Stage("discovered", ("已发现", "Discovered")),)
+    ),
+    Regulation(
+        "feed_back",
+        ("反馈警情", "Feed back"),
+        (Stage("reported", ("已反馈待研判", "Reported, to triage")),),
+    ),
+    Regulation(
+        "handle",
+        ("警情处置", "Handle"),
+        (
+            Stage("handling_community", ("社区民警处置中", "Handled by the community officer")),
+            Stage("escalated_to_station", ("已提交派出所", "Escalated to the station")),
+            Stage("handling_station", ("派出所处置中", "Handled by the station")),
+            Stage("escalated_to_county", ("已上报县局", "Escalated to the county")),
+            Stage("handling_county", ("县局统一派警处置中", "Dispatched by the county")),
+        ),
+    ),
+    Regulation(
+        "divert",
+        ("警情分流", "Divert"),
+        (
+            Stage("diverted", ("已分流回社区", "Diverted to the community")),
+            Stage("handed_over", ("已移交管辖部门", "Handed to a department")),
+        ),
+    ),
+    Regulation(
+        "follow_up",
+        ("警情落办", "Follow up"),
+        (Stage("outcome_recorded", ("已落办待考评", "Outcome recorded, to score")),),
+    ),
+    Regulation(
+        "score",
+        ("考评打分", "Score"),
+        (
+            Stage("score_proposed", ("考评待签字", "Score awaiting signatures")),
+            Stage("scored", ("考评已生效", "Score in effect")),
+        ),
+    ),
+    Regulation("reward", ("奖励兑现", "Reward"), (Stage("rewarded", ("已奖励兑现", "Rewarded")),)),
+    Regulation(
+        "publicize", ("典型宣传", "Publicize"), (Stage("publicized", ("已典型宣传", "Publicized")),)
+    ),
+    Regulation(
+        "end",
+        ("闭环", "Closed"),
+        (Stage("closed", ("已办结", "Closed")), Stage("rejected", ("已驳回", "Rejected"))),
+    ),
+)
+"""The eight regulations in order, then the loop's end; their stages in order."""
+
+STAGES: dict[str, str] = {s.name: s.label[0] for r in REGULATIONS for s in r.stages}
+"""Every stage and its zh-CN name, in the loop's order."""
+STAGE_LABELS: dict[str, tuple[str, str]] = {s.name: s.label for r in REGULATIONS for s in r.stages}
 
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "report", "source": "discovered", "dest": "reported"},
-    {"trigger": "accept", "source": "reported", "dest": "handling_community"},
-    {"trigger": "accept", "source": "escalated_to_station", "dest": "handling_station"},
-    {"trigger": "accept", "source": "escalated_to_county", "dest": "handling_county"},
     {
-        "trigger": "escalate",
-        "source": ["reported", "handling_community"],
-        "dest": "escalated_to_station",
-    },
-    {"trigger": "escalate", "source": "handling_station", "dest": "escalated_to_county"},
-    {
-        "trigger": "return",
-        "source": ["escalated_to_station", "handling_station"],
-        "dest": "handling_community",
-    },
-    {
-        "trigger": "return",
-        "source": ["escalated_to_county", "handling_county"],
-        "dest": "handling_station",
-    },
-    {"trigger": "divert", "source": ["reported", "handling_community"], "dest": "diverted"},
-    {"trigger": "hand_over", "source": "diverted", "dest": "handed_over"},
-    {"trigger": "chase", "source": _CHASED, "dest": None},
-    {
-        "trigger": "record_outcome",
-        "source": ["handling_community", "handling_station", "handling_county", "handed_over"],
-        "dest": "outcome_recorded",
-    },
-    {
-        "trigger": "confirm_self_handled",
-        "source": "reported",
-        "dest": "outcome_recorded",
-        "conditions": "claims_self_handled",
-    },
-    {
-        "trigger": "propose_score",
-        "source": ["outcome_recorded", "score_proposed"],
-        "dest": "score_proposed",
-    },
-    {
-        "trigger": "sign_score",
-        "source": "score_proposed",
-        "dest": "scored",
-        "conditions": "completes_signatures",
-    },
-    {
-        "trigger": "sign_score",
-        "source": "score_proposed",
-        "dest": None,
-        "unless": "completes_signatures",
-    },
-    {"trigger": "reward", "source": "scored", "dest": "rewarded"},
-    {"trigger": "publicize", "source": "rewarded", "dest": "publicized"},
-    {"trigger": "close", "source": ["rewarded", "publicized"], "dest": "closed"},
-    {"trigger": "reject", "source": ["reported", "handling_community"], "dest": "rejected"},
-    # A rewarded case later found a duplicate, merged or unfounded: rejecting it
-    # reverses its Happiness Bank deposit with a compensating entry.
-    {"trigger": "reject", "source": REWARDED_STAGES, "dest": "rejected"},
+        "trigger": step.name,
+        "source": list(move.sources),
+        "dest": move.dest,
+        **({"conditions": list(move.conditions)} if move.conditions else {}),
+        **({"unless": list(move.unless)} if move.unless else {}),
+    }
+    for step in STEPS.values()
+    for move in step.moves
 ]
+"""The steps' moves as the ``transitions`` library reads them."""
 
 CONDITIONS: dict[str, tuple[str, str]] = {
     "claims_self_handled": (
@@ -135,6 +118,10 @@ CONDITIONS: dict[str, tuple[str, str]] = {
         "both the community director and the community officer signed",
     ),
 }
+
+
+def _zh(step: str) -> str:
+    return STEPS[step].zh if step in STEPS else step
 
 
 @dataclass(frozen=True)
@@ -193,7 +180,7 @@ class Loop:
         zh = "；".join(CONDITIONS[name][0] for name in unmet)
         en = "; ".join(CONDITIONS[name][1] for name in unmet)
         raise IllegalStep(
-            f"「{STEPS.get(step, step)}」的条件未满足：{zh}",
+            f"「{_zh(step)}」的条件未满足：{zh}",
             f"'{step}' is not allowed yet: {en}",
             stage=stage,
             step=step,
@@ -203,9 +190,9 @@ class Loop:
 
     def _illegal(self, stage: str, step: str, facts: Mapping[str, bool]) -> IllegalStep:
         legal = self.legal_steps(stage, facts)
-        legal_zh = "、".join(f"「{STEPS[s]}」" for s in legal) or "无（已结束）"
+        legal_zh = "、".join(f"「{_zh(s)}」" for s in legal) or "无（已结束）"
         return IllegalStep(
-            f"当前阶段「{STAGES.get(stage, stage)}」不能执行「{STEPS.get(step, step)}」；"
+            f"当前阶段「{STAGES.get(stage, stage)}」不能执行「{_zh(step)}」；"
             f"可执行的步骤：{legal_zh}",
             f"Cannot '{step}' from stage '{stage}'; legal next steps: "
             f"{', '.join(legal) or 'none (closed)'}",
@@ -238,6 +225,16 @@ class Loop:
         for stage, name in STAGES.items():
             text = text.replace(f'state "{stage}" as {stage}', f'state "{name}" as {stage}')
         return text
+
+    def moves_from(self, stage: str) -> list[tuple[str, str]]:
+        """(step, destination) of every declared move out of ``stage`` to another
+        stage, in declaration order: the arrows the diagram draws from it."""
+        return [
+            (step.name, move.dest)
+            for step in STEPS.values()
+            for move in step.moves
+            if stage in move.sources and move.dest not in (None, stage)
+        ]
 
 
 LOOP = Loop()

@@ -59,12 +59,6 @@ KINDS: dict[str, type[Any]] = {
     "points_account": PointsAccount.Event,
     "reward_item": RewardItem.Event,
 }
-KIND_LABELS = {
-    "incident": ("警情", "incident"),
-    "volunteer": ("义警档案", "volunteer record"),
-    "points_account": ("幸福银行账户", "points account"),
-    "reward_item": ("兑换物品", "reward item"),
-}
 
 
 def _kind(event: Any, aggregate_id: UUID) -> str:

@@ -1,14 +1,20 @@
 """``IncidentFlow``: the application service driving incidents around the loop.
 
-Every command validates its input, loads the incident, asks the declared loop
-whether the step is legal from the current stage, asks the policy table whether
-this actor may take it here, records the step with its route (the next owner and
-due time) and saves. A refused command raises before anything is saved.
+Every step is taken the same way (:meth:`IncidentFlow.take`): its input is
+checked against the step's declared fields (``loop.rules.steps``), the incident
+loaded, the declared loop asked whether the step is legal from the current
+stage, the policy table whether this actor may take it here; the step is
+recorded with its route (the next owner and due time) and saved. A refused
+command raises before anything is saved. The few steps that change more than
+their incident (a reward, a rejection reversing one) or check it against other
+records (a publicity title against the incident's personal data) say so in
+``IncidentFlow._effects``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -18,38 +24,27 @@ from eventsourcing.domain import Aggregate
 from aggregates.actor import Actor
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
 from aggregates.points_account import PointsAccount
-from loop.errors import (
-    InvalidInput,
-    NotPermitted,
-)
+from loop.errors import InvalidInput, NotPermitted
 from loop.rules import inputs, units
+from loop.rules.fields import Kind, check_all
 from loop.rules.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
+from loop.rules.recording import Taken
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy
-from loop.rules.stages import LOOP, STAGES, STEPS
-from loop.rules.vocabulary import (
-    Channel,
-    Module,
-    OutcomeSource,
-    RejectionKind,
-    Role,
-    Sense,
-    Urgency,
-    label,
-)
+from loop.rules.stages import LOOP, STAGES
+from loop.rules.steps import STEPS, Step, step_label
+from loop.rules.vocabulary import Module, Role, Sense, Urgency, label
 from loop.services import personal
 from loop.services.lookup import find_account, load_incident, points_account
 from loop.storage.application import LoopApplication, incident_conflict
 
-# Records one step on the incident; returns any other aggregate the step changed
-# (the volunteer's points account), saved in the same transaction.
-Recorder = Callable[[Incident, datetime, Route], Sequence[Aggregate] | None]
 
-OUTCOME_SOURCES = {
-    "handling_community": OutcomeSource.HANDLED_LOCALLY,
-    "handling_station": OutcomeSource.STATION,
-    "handling_county": OutcomeSource.COUNTY,
-    "handed_over": OutcomeSource.DEPARTMENT,
-}
+@dataclass(frozen=True)
+class Effect:
+    """What a step does beyond its own incident: the other aggregates it changed
+    (saved in the same transaction) and the facts its event records of them."""
+
+    changed: tuple[Aggregate, ...] = ()
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class Ack(NamedTuple):
@@ -63,7 +58,8 @@ class Ack(NamedTuple):
 
 
 class IncidentFlow:
-    """One method per step of the loop; reads for audit live in ``loop.services.audit``.
+    """The loop's commands: a new report or discovery, and :meth:`take` for every
+    step; reads for audit live in ``loop.services.audit``.
 
     Its incidents live in the one application store (``app``) beside every other
     service's aggregates; each command saves through :meth:`LoopApplication.commit`.
@@ -79,6 +75,11 @@ class IncidentFlow:
         self.app = app
         self.policy = policy
         self.scoring = scoring
+        self._effects: dict[str, Callable[[Taken], Effect]] = {
+            "reward": self._credit,
+            "reject": self._reverse_reward,
+            "publicize": self._check_redacted,
+        }
 
     # -- discover and feed back ------------------------------------------------
 
@@ -97,419 +98,125 @@ class IncidentFlow:
         **details: Any,
     ) -> Ack:
         """Discover and feed back in one atomic step: the usual app or phone report."""
-        report = self._report_facts(actor, channel, urgency, self_handled_note)
-        incident = self._discovered(actor, urgency=report["urgency"], **details)
-        self._apply_step(
-            incident,
-            "report",
+        report = STEPS["report"]
+        given = self._checked(
+            report,
             actor,
-            incident.created_on,
-            lambda inc, at, route: inc.step(Incident.Reported, actor, at, route, **report),
-            urgency=report["urgency"],
+            None,
+            {"channel": channel, "urgency": urgency, "self_handled_note": self_handled_note},
         )
-        return self._ack(incident, self.app.commit(incident))
+        incident = self._discovered(actor, urgency=given["urgency"], **details)
+        changed = self._apply_step(incident, report, actor, incident.created_on, given)
+        return self._ack(incident, self.app.commit(incident, *changed))
 
-    def report(
+    # -- every step of the loop --------------------------------------------------
+
+    def take(
         self,
+        step: str,
         actor: Actor,
-        incident_id: UUID,
+        incident_id: UUID | str,
         *,
-        channel: str,
-        urgency: str = Urgency.GENERAL,
-        self_handled_note: str | None = None,
         expected_version: int | None = None,
+        **given: Any,
     ) -> Ack:
-        """Feed a recorded discovery back to the community police office."""
-        report = self._report_facts(actor, channel, urgency, self_handled_note)
-        return self._step(
-            actor,
-            incident_id,
-            "report",
-            expected_version,
-            lambda inc, at, route: inc.step(Incident.Reported, actor, at, route, **report),
-            urgency=report["urgency"],
-        )
-
-    # -- handle ------------------------------------------------------------------
-
-    def accept(
-        self, actor: Actor, incident_id: UUID, *, expected_version: int | None = None
-    ) -> Ack:
-        """The owning tier (community, station or county) accepts the incident."""
-        return self._step(
-            actor,
-            incident_id,
-            "accept",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.AcceptedForHandling, actor, at, route, tier=STAGE_OWNERS[route.stage][0]
-            ),
-        )
-
-    def escalate(
-        self, actor: Actor, incident_id: UUID, *, reason: str, expected_version: int | None = None
-    ) -> Ack:
-        """Submit the incident to the station, or the station to the county bureau."""
-        reason = inputs.text("reason", reason)
-        return self._step(
-            actor,
-            incident_id,
-            "escalate",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.Escalated,
-                actor,
-                at,
-                route,
-                reason=reason,
-                from_tier=STAGE_OWNERS[inc.stage][0],
-                to_tier=STAGE_OWNERS[route.stage][0],
-            ),
-        )
-
-    def return_(
-        self, actor: Actor, incident_id: UUID, *, reason: str, expected_version: int | None = None
-    ) -> Ack:
-        """A tier sends the incident back down one tier, with its reason."""
-        reason = inputs.text("reason", reason)
-        return self._step(
-            actor,
-            incident_id,
-            "return",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.Returned,
-                actor,
-                at,
-                route,
-                reason=reason,
-                from_tier=STAGE_OWNERS[inc.stage][0],
-                to_tier=STAGE_OWNERS[route.stage][0],
-            ),
-        )
-
-    # -- divert ------------------------------------------------------------------
-
-    def divert(
-        self, actor: Actor, incident_id: UUID, *, reason: str, expected_version: int | None = None
-    ) -> Ack:
-        """Not police jurisdiction: return it to the community for a department."""
-        reason = inputs.text("reason", reason)
-        return self._step(
-            actor,
-            incident_id,
-            "divert",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.Diverted,
-                actor,
-                at,
-                route,
-                reason=reason,
-                after_arrival=inc.stage == "handling_community",
-            ),
-        )
-
-    def hand_over(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        *,
-        department: str,
-        received_by: str,
-        received_at: datetime | None = None,
-        expected_version: int | None = None,
-    ) -> Ack:
-        """The community hands the diverted matter to a department; the handover
-        is recorded (from whom, to which department, received by whom, when)."""
-        department = inputs.text("department", department, max_len=100)
-        received_by = inputs.text("received_by", received_by, max_len=100)
-        if received_at is not None:
-            inputs.moment("received_at", received_at)
-        return self._step(
-            actor,
-            incident_id,
-            "hand_over",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.HandedOver,
-                actor,
-                at,
-                route,
-                department=department,
-                received_by=received_by,
-                received_at=received_at or at,
-            ),
-        )
-
-    # -- follow up -----------------------------------------------------------------
-
-    def chase(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        *,
-        asked: str,
-        answer: str,
-        expected_version: int | None = None,
-    ) -> Ack:
-        """Ask the handling tier or department for its outcome and note the answer."""
-        asked = inputs.text("asked", asked, max_len=100)
-        answer = inputs.text("answer", answer)
-        return self._step(
-            actor,
-            incident_id,
-            "chase",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.FollowUpChased, actor, at, route, asked=asked, answer=answer
-            ),
-        )
-
-    def record_outcome(
-        self, actor: Actor, incident_id: UUID, *, summary: str, expected_version: int | None = None
-    ) -> Ack:
-        """Record the outcome: handled locally, or obtained from station, county or
-        department."""
-        summary = inputs.text("summary", summary)
-
-        def record(inc: Incident, at: datetime, route: Route) -> None:
-            source = OUTCOME_SOURCES[inc.stage]
-            obtained_from = (
-                inc.handover["department"]
-                if inc.handover and source is OutcomeSource.DEPARTMENT
-                else units.ancestor(inc.community, STAGE_OWNERS[inc.stage][0])
+        """Take ``step`` (``loop.rules.steps``) on the incident with the step's input
+        ``given``: checked, then legal from its stage by the loop, permitted by the
+        policy table, recorded with its route (the next owner and due time) and
+        saved with any other aggregate it changed, in one transaction."""
+        if step not in STEPS:
+            raise InvalidInput(
+                f"没有「{step}」这个步骤",
+                f"there is no step '{step}'",
+                step=step,
+                steps=list(STEPS),
             )
-            inc.step(
-                Incident.OutcomeRecorded,
-                actor,
-                at,
-                route,
-                source=source,
-                obtained_from=obtained_from,
-                summary=summary,
-            )
+        uid = inputs.incident_id("incident_id", incident_id)
+        checked = self._checked(STEPS[step], actor, uid, given)
+        incident = self.get(uid)
+        if expected_version is not None and expected_version != incident.version:
+            raise incident_conflict(incident.id, incident.version)
+        changed = self._apply_step(incident, STEPS[step], actor, self.app.clock(), checked)
+        return self._ack(incident, self.app.commit(incident, *changed))
 
-        return self._step(actor, incident_id, "record_outcome", expected_version, record)
+    def _checked(
+        self, step: Step, actor: Actor, incident_id: UUID | None, given: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The step's input, checked field by field and by the step's own rule; an
+        incident it names must exist."""
+        max_points = min(self.policy.max_points_per_incident, self.scoring.max_points_per_incident)
+        checked = check_all(step.fields, given, max_points=max_points)
+        step.check(actor, incident_id, checked)
+        for each in step.fields:
+            if each.kind is Kind.INCIDENT and checked[each.name] is not None:
+                checked[each.name] = str(self.get(checked[each.name]).id)
+        return checked
 
-    def confirm_self_handled(
-        self, actor: Actor, incident_id: UUID, *, summary: str, expected_version: int | None = None
-    ) -> Ack:
-        """The officer confirms the volunteer handled it on site; that is the outcome."""
-        summary = inputs.text("summary", summary)
-        return self._step(
-            actor,
-            incident_id,
-            "confirm_self_handled",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.OutcomeRecorded,
-                actor,
-                at,
-                route,
-                source=OutcomeSource.SELF_HANDLED,
-                obtained_from=inc.community,
-                summary=summary,
-            ),
-        )
+    # -- what a step does beyond its incident ------------------------------------
 
-    # -- score, reward, publicize, close ---------------------------------------------
-
-    def propose_score(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        *,
-        items: list[dict[str, Any]],
-        basis: str,
-        expected_version: int | None = None,
-    ) -> Ack:
-        """Community cadre or officer proposes the volunteer's score; any earlier
-        proposal and its signatures are replaced."""
-        checked = inputs.score_items(
-            items, min(self.policy.max_points_per_incident, self.scoring.max_points_per_incident)
-        )
-        basis = inputs.text("basis", basis)
-        return self._step(
-            actor,
-            incident_id,
-            "propose_score",
-            expected_version,
-            lambda inc, at, route: inc.step(
-                Incident.ScoreProposed,
-                actor,
-                at,
-                route,
-                items=checked,
-                points=sum(i["points"] for i in checked),
-                basis=basis,
-            ),
-        )
-
-    def sign_score(
-        self, actor: Actor, incident_id: UUID, *, expected_version: int | None = None
-    ) -> Ack:
-        """Co-sign as community director or community officer; the score takes
-        effect when both have signed."""
-        return self._step(
-            actor,
-            incident_id,
-            "sign_score",
-            expected_version,
-            lambda inc, at, route: inc.sign_score(actor, at, route),
-        )
-
-    def reward(
-        self, actor: Actor, incident_id: UUID, *, expected_version: int | None = None
-    ) -> Ack:
-        """Credit the effective score's points to the reporting volunteer's Happiness
-        Bank account (奖励兑现): the incident's step and the deposit are saved together.
+    def _credit(self, taken: Taken) -> Effect:
+        """奖励兑现: credit the effective score's points to the reporting volunteer's
+        Happiness Bank account, saved with the step.
 
         The volunteer must have been admitted (admission opens the account); a
         reporter without an account is refused with :class:`AccountNotFound`, and
         the incident stays scored until the reward can be made. Points beyond the
         scoring policy's cap for the period are not credited (the deposit records
         what was asked and what was paid)."""
-
-        def record(inc: Incident, at: datetime, route: Route) -> Sequence[Aggregate]:
-            account = self.points_account(inc.reporter_id)
-            credited = account.deposit(
-                actor,
-                at,
-                incident_id=str(inc.id),
-                points=inc.score["points"],
-                period=self.scoring.period_of(at),
-                cap=self.scoring.cap_per_period,
-                basis={
-                    "incident_id": str(inc.id),
-                    "items": inc.score["items"],
-                    "basis": inc.score["basis"],
-                    "proposed_by": inc.score["proposed_by"],
-                    "signers": inc.score["signatures"],
-                    "scoring": self.scoring.name,
-                },
-            )
-            account.restar(actor, at, self.scoring.star_level(account.score))
-            inc.step(
-                Incident.Rewarded, actor, at, route, points=inc.score["points"], credited=credited
-            )
-            return (account,)
-
-        return self._step(actor, incident_id, "reward", expected_version, record)
-
-    def publicize(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        *,
-        title: str,
-        redaction_note: str,
-        expected_version: int | None = None,
-    ) -> Ack:
-        """The county publicity section features the case (典型宣传), after its
-        redaction review: ``redaction_note`` says what was checked for personal
-        data, and a title holding any personal data of the incident is refused."""
-        title = inputs.text("title", title, max_len=200)
-        redaction_note = inputs.text("redaction_note", redaction_note, max_len=500)
-
-        def record(inc: Incident, at: datetime, route: Route) -> None:
-            personal.check_redacted("title", title, inc)
-            inc.step(
-                Incident.Publicized, actor, at, route, title=title, redaction_note=redaction_note
-            )
-
-        return self._step(actor, incident_id, "publicize", expected_version, record)
-
-    def close_incident(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        *,
-        note: str = "",
-        expected_version: int | None = None,
-    ) -> Ack:
-        """Close the loop once the reward is made."""
-        return self._step(
-            actor,
-            incident_id,
-            "close",
-            expected_version,
-            lambda inc, at, route: inc.step(Incident.Closed, actor, at, route, note=note.strip()),
+        inc, at = taken.incident, taken.at
+        account = self.points_account(inc.reporter_id)
+        credited = account.deposit(
+            taken.actor,
+            at,
+            incident_id=str(inc.id),
+            points=inc.score["points"],
+            period=self.scoring.period_of(at),
+            cap=self.scoring.cap_per_period,
+            basis={
+                "incident_id": str(inc.id),
+                "items": inc.score["items"],
+                "basis": inc.score["basis"],
+                "proposed_by": inc.score["proposed_by"],
+                "signers": inc.score["signatures"],
+                "scoring": self.scoring.name,
+            },
         )
+        account.restar(taken.actor, at, self.scoring.star_level(account.score))
+        return Effect((account,), {"credited": credited})
 
-    def reject(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        *,
-        kind: str,
-        reason: str,
-        related_id: UUID | str | None = None,
-        expected_version: int | None = None,
-    ) -> Ack:
-        """Reject as a duplicate of, merged into (both name the other incident) or
-        unfounded, with a reason. A rejected incident is closed. Rejecting a case
-        already rewarded reverses its deposit with a compensating entry in the
-        volunteer's account, saved with the rejection."""
-        rejection = inputs.choice("kind", kind, RejectionKind)
-        reason = inputs.text("reason", reason)
-        related: str | None = None
-        if rejection is not RejectionKind.UNFOUNDED:
-            if related_id is None:
-                raise InvalidInput(
-                    "重复或合并须指明对应警情", "name the related incident", field="related_id"
-                )
-            other = inputs.incident_id("related_id", related_id)
-            if other == incident_id:
-                raise InvalidInput(
-                    "不能与自身重复或合并",
-                    "an incident cannot duplicate itself",
-                    field="related_id",
-                )
-            related = str(self.get(other).id)
-
-        def record(inc: Incident, at: datetime, route: Route) -> Sequence[Aggregate]:
-            changed = self._reverse_reward(inc, actor, at, rejection, reason, related)
-            inc.step(
-                Incident.Rejected,
-                actor,
-                at,
-                route,
-                kind=rejection,
-                reason=reason,
-                related_id=related,
-            )
-            return changed
-
-        return self._step(actor, incident_id, "reject", expected_version, record)
-
-    def _reverse_reward(
-        self,
-        incident: Incident,
-        actor: Actor,
-        at: datetime,
-        kind: str,
-        reason: str,
-        related: str | None,
-    ) -> Sequence[Aggregate]:
-        """The compensating entry for a rewarded incident being rejected, if any."""
+    def _reverse_reward(self, taken: Taken) -> Effect:
+        """Rejecting a case already rewarded (a duplicate, merged or unfounded after
+        all) reverses its deposit with a compensating entry in the volunteer's
+        account, saved with the rejection."""
+        incident, actor, at = taken.incident, taken.actor, taken.at
         if incident.rewarded_points is None:
-            return ()
+            return Effect()
         account = find_account(self.app, incident.reporter_id)
         if account is None:  # rewarded before the Happiness Bank kept accounts
-            return ()
-        taken = account.reverse(
+            return Effect()
+        taken_back = account.reverse(
             actor,
             at,
             incident_id=str(incident.id),
-            reason=reason,
+            reason=taken.given["reason"],
             period=self.scoring.period_of(at),
-            basis={"incident_id": str(incident.id), "rejection": kind, "related_id": related},
+            basis={
+                "incident_id": str(incident.id),
+                "rejection": taken.given["kind"],
+                "related_id": taken.given["related_id"],
+            },
         )
-        if taken is None:
-            return ()
+        if taken_back is None:
+            return Effect()
         account.restar(actor, at, self.scoring.star_level(account.score))
-        return (account,)
+        return Effect((account,))
+
+    @staticmethod
+    def _check_redacted(taken: Taken) -> Effect:
+        """典型宣传 after its redaction review: a title holding any personal data of
+        the incident is refused."""
+        personal.check_redacted("title", taken.given["title"], taken.incident)
+        return Effect()
 
     # -- reading -------------------------------------------------------------------
 
@@ -546,39 +253,24 @@ class IncidentFlow:
 
     # -- the one path every step takes ---------------------------------------------
 
-    def _step(
-        self,
-        actor: Actor,
-        incident_id: UUID,
-        step: str,
-        expected_version: int | None,
-        record: Recorder,
-        urgency: str | None = None,
-    ) -> Ack:
-        incident = self.get(inputs.incident_id("incident_id", incident_id))
-        if expected_version is not None and expected_version != incident.version:
-            raise incident_conflict(incident.id, incident.version)
-        changed = self._apply_step(incident, step, actor, self.app.clock(), record, urgency)
-        return self._ack(incident, self.app.commit(incident, *changed))
-
     def _apply_step(
-        self,
-        incident: Incident,
-        step: str,
-        actor: Actor,
-        at: datetime,
-        record: Recorder,
-        urgency: str | None = None,
+        self, incident: Incident, step: Step, actor: Actor, at: datetime, given: dict[str, Any]
     ) -> Sequence[Aggregate]:
-        """Check and record one step; ``urgency`` is the one being reported, if any.
-        Returns the other aggregates the step changed."""
-        target = LOOP.target(incident.stage, step, self._facts(incident, actor))
-        self._check_permitted(step, incident.stage, actor, **self._where(incident))
+        """Check and record one step with its checked input ``given``; returns the
+        other aggregates the step changed."""
+        target = LOOP.target(incident.stage, step.name, self._facts(incident, actor))
+        self._check_permitted(step.name, incident.stage, actor, **self._where(incident))
         if target.dest == incident.stage:  # a step within the stage keeps owner and due
             route = Route(incident.stage, incident.owner_unit, incident.owner_role, incident.due_at)
-        else:
-            route = self.route(target.dest, incident.community, urgency or incident.urgency, at)
-        return record(incident, at, route) or ()
+        else:  # a report routes by the urgency it reports
+            urgency = given.get("urgency") or incident.urgency
+            route = self.route(target.dest, incident.community, urgency, at)
+        taken = Taken(incident, actor, at, route, given)
+        effect = self._effects[step.name](taken) if step.name in self._effects else Effect()
+        incident.step(
+            step.event, actor, at, route, **{**given, **step.facts(taken), **effect.facts}
+        )
+        return effect.changed
 
     def _discovered(
         self,
@@ -652,28 +344,6 @@ class IncidentFlow:
         }
 
     @staticmethod
-    def _report_facts(actor: Actor, channel: str, urgency: str, note: str | None) -> dict[str, Any]:
-        via = inputs.choice("channel", channel, Channel)
-        level = inputs.choice("urgency", urgency, Urgency)
-        if via is Channel.APP and level is Urgency.URGENT:
-            raise InvalidInput(
-                "正在发生、急需处置的警情须电话反馈到社区警务室民辅警",
-                "Urgent, ongoing matters are reported by phone to the community police office",
-                field="channel",
-            )
-        if (via is Channel.PHONE) != (actor.role in (Role.COMMUNITY_OFFICER, Role.AUXILIARY)):
-            raise InvalidInput(
-                "电话反馈由社区警务室民辅警代为录入；义警本人通过APP录入",
-                "Phone reports are logged by the community police office; volunteers use the app",
-                field="channel",
-            )
-        return {
-            "channel": via,
-            "urgency": level,
-            "self_handled_note": inputs.optional_text("self_handled_note", note),
-        }
-
-    @staticmethod
     def _check_permitted(
         step: str,
         stage: str | None,
@@ -695,7 +365,7 @@ class IncidentFlow:
         raise NotPermitted(
             f"「{label(actor.role)}」"
             f"（{actor.unit}）无权在「{STAGES.get(stage or '', '新建')}」阶段执行"
-            f"「{STEPS.get(step, '录入警情')}」；可执行者：{allowed_zh}",
+            f"「{step_label(step)}」；可执行者：{allowed_zh}",
             f"Role '{actor.role}' in unit '{actor.unit}' may not '{step}' here; allowed: "
             + "; ".join(f"{', '.join(sorted(r.roles))} ({r.scope})" for r in rules),
             step=step,

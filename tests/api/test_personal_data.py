@@ -24,6 +24,7 @@ from api.schemas import NewReport
 from loop import demo
 from loop.rules.masking import MASKED
 from tests.api.served import SECRET, Http, Server, Tokens, copy_database
+from tests.builders import rewarded_over_http
 
 INFORMANT = {
     "name": "欧阳秀琴",
@@ -194,13 +195,14 @@ def published(http: Http) -> Published:
 
     incident = ok(http.post("v-xf-liu", "/api/incidents", REPORT))["incident_id"]
     path = f"/api/incidents/{incident}"
-    ok(http.post("o-xf-li", f"{path}/accept"))
-    ok(http.post("o-xf-li", f"{path}/outcome", {"summary": "民警上门调解，双方和解"}))
-    score = {"items": [{"item": "矛盾纠纷排查", "points": 8}], "basis": "及时发现"}
-    ok(http.post("c-xf-sun", f"{path}/score", score))
-    ok(http.post("d-xf-zhao", f"{path}/sign"))
-    ok(http.post("o-xf-li", f"{path}/sign"))
-    ok(http.post("o-xf-li", f"{path}/reward"))
+    rewarded_over_http(
+        lambda who, where, body: ok(http.post(who, where, body)),
+        incident,
+        8,
+        summary="民警上门调解，双方和解",
+        item="矛盾纠纷排查",
+        basis="及时发现",
+    )
     title = {"title": "义警及时反馈邻里纠纷", "redaction_note": "已核对，不含个人信息"}
     last = ok(http.post("p-ls-qian", f"{path}/publicize", title))
     return Published(incident, last["position"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from pytest_bdd import given, parsers, then
 
@@ -17,6 +16,7 @@ from loop.rules.narration import sentence
 from loop.rules.scoring import SCORING_PRESETS
 from loop.services.volunteers import Volunteers
 from tests.bdd.conftest import CAST, TRY, WHO, Q, World, action
+from tests.builders import rewarded, scored_case
 
 POLICIES = {"梨树": "lishu", "阜平": "fuping"}
 VERDICTS = {"通过": (True, False), "不通过": (False, False), "发现有前科劣迹": (False, True)}
@@ -199,31 +199,10 @@ def nothing_written(world: World) -> None:
 @action(f"{_who('person')}反馈的警情经考评(?P<points>\\d+)分并兑现奖励")
 def rewarded_incident(world: World, person: str, points: str) -> None:
     """Drive one of the volunteer's reports through the loop up to the reward."""
-    volunteer = CAST[person]
-    cadre, director, officer = demo.DIRECTORS[volunteer.unit]
     flow = world.flow
 
     def drive() -> Any:
-        ack = flow.report_new(
-            volunteer,
-            channel="app",
-            module="hazard_screening",
-            sense="seen",
-            what="隐患",
-            where="路口",
-        )
-        incident = UUID(ack.incident_id)
-        flow.accept(officer, incident)
-        flow.record_outcome(officer, incident, summary="已处置")
-        flow.propose_score(
-            cadre,
-            incident,
-            items=[{"item": "安全隐患排查", "points": int(points)}],
-            basis="考评办法",
-        )
-        flow.sign_score(director, incident)
-        flow.sign_score(officer, incident)
-        return flow.reward(officer, incident)
+        return rewarded(flow, scored_case(flow, CAST[person], int(points)))
 
     world.act(None, drive)
 

@@ -25,7 +25,8 @@ from loop.bootstrap import Loop, build_loop
 from loop.errors import ConcurrencyConflict
 from loop.services.bank import Bank
 from loop.settings import Settings
-from tests.unit.bank_helpers import admit, rewarded_case
+from tests.builders import rewarded_case
+from tests.unit.bank_helpers import admit
 
 THREADS = 8
 RIDER = demo.RIDER

@@ -103,10 +103,12 @@ def test_a_refused_command_in_a_batch_writes_nothing_and_spares_the_others(
     second = UUID(report(flow, "路灯损坏").incident_id)
     before = flow.app.recorder.max_notification_id()
     gate = held(committer)
-    accepted = committer.submit(flow.accept, demo.OFFICER_XF, first)
-    again = committer.submit(flow.accept, demo.OFFICER_XF, first)  # sees the batch's accept
-    escalated = committer.submit(flow.escalate, demo.OFFICER_XF, second, reason="需要派出所")
-    wrong = committer.submit(flow.reward, demo.OFFICER_XF, second)
+    accepted = committer.submit(flow.take, "accept", demo.OFFICER_XF, first)
+    again = committer.submit(flow.take, "accept", demo.OFFICER_XF, first)  # sees the batch's accept
+    escalated = committer.submit(
+        flow.take, "escalate", demo.OFFICER_XF, second, reason="需要派出所"
+    )
+    wrong = committer.submit(flow.take, "reward", demo.OFFICER_XF, second)
     gate.set()
     assert accepted.result(10).stage == "handling_community"
     with pytest.raises(IllegalStep):
@@ -124,12 +126,14 @@ def test_a_command_refused_after_touching_an_aggregate_leaves_it_as_the_batch_ha
 ) -> None:
     incident = UUID(report(flow).incident_id)
     gate = held(committer)
-    accepted = committer.submit(flow.accept, demo.OFFICER_XF, incident)
+    accepted = committer.submit(flow.take, "accept", demo.OFFICER_XF, incident)
 
     half_done = refused_half_way(flow, incident)
 
     refused = committer.submit(half_done)
-    outcome = committer.submit(flow.record_outcome, demo.OFFICER_XF, incident, summary="已处置")
+    outcome = committer.submit(
+        flow.take, "record_outcome", demo.OFFICER_XF, incident, summary="已处置"
+    )
     gate.set()
     assert accepted.result(10).version == 3
     with pytest.raises(DomainError):
@@ -151,8 +155,10 @@ def test_a_batch_that_conflicts_with_another_writer_reports_each_conflict_to_its
     def accept_after_the_other_process() -> Ack:
         loaded = flow.get(incident)  # loads version 2, then another process moves on
         if not diverted:
-            diverted.append(other.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖"))
-        return flow.accept(demo.OFFICER_XF, incident, expected_version=loaded.version)
+            diverted.append(
+                other.take("divert", demo.OFFICER_XF, incident, reason="非公安机关管辖")
+            )
+        return flow.take("accept", demo.OFFICER_XF, incident, expected_version=loaded.version)
 
     fresh = committer.submit(report, flow, "路灯损坏")
     stale = committer.submit(accept_after_the_other_process)
@@ -178,7 +184,7 @@ def test_concurrent_callers_get_every_command_stored_exactly_once(
 
     def race() -> None:
         try:
-            results.append(committer.call(flow.accept, demo.OFFICER_XF, incident))
+            results.append(committer.call(flow.take, "accept", demo.OFFICER_XF, incident))
         except DomainError as refused:
             results.append(refused)
 
@@ -212,13 +218,13 @@ def at_station(flow: IncidentFlow, committer: GroupCommitter) -> UUID:
     """An incident the station handles (open to chasing), its last step stored by
     the writer."""
     incident = UUID(report(flow).incident_id)
-    flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所协调")
-    committer.call(flow.accept, demo.STATION_OFFICER, incident)
+    flow.take("escalate", demo.OFFICER_XF, incident, reason="需要派出所协调")
+    committer.call(flow.take, "accept", demo.STATION_OFFICER, incident)
     return incident
 
 
 def chase(flow: IncidentFlow, incident: UUID, answer: str = "正在协调") -> Ack:
-    return flow.chase(demo.OFFICER_XF, incident, asked=demo.STATION, answer=answer)
+    return flow.take("chase", demo.OFFICER_XF, incident, asked=demo.STATION, answer=answer)
 
 
 def test_the_writer_keeps_what_it_stored_and_decodes_only_newer_events(
@@ -246,13 +252,14 @@ def test_a_cached_aggregate_meets_what_another_process_stored_since(
     incident = at_station(flow, committer)
     other = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
     try:
-        other.record_outcome(demo.STATION_OFFICER, incident, summary="已处置")
+        other.take("record_outcome", demo.STATION_OFFICER, incident, summary="已处置")
     finally:
         other.app.close()
     with pytest.raises(IllegalStep):  # cached while the station handled it, since decided
         committer.call(chase, flow, incident)
     proposed = committer.call(
-        flow.propose_score,
+        flow.take,
+        "propose_score",
         demo.CADRE_XF,
         incident,
         items=[{"item": "隐患排查", "points": 5}],
@@ -320,7 +327,7 @@ def test_forgetting_a_person_empties_the_writers_cache(
             informant={"name": "王秀兰", "subject_id": "person-wang"},
         ).incident_id
     )
-    committer.call(flow.accept, demo.OFFICER_XF, incident)
+    committer.call(flow.take, "accept", demo.OFFICER_XF, incident)
     forget(flow.app, Actor("admin-ls", "admin", demo.COUNTY), "person-wang", "本人申请")
     seen = committer.call(lambda: flow.get(incident).informant)
     assert seen.erased

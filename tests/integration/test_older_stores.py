@@ -21,7 +21,7 @@ def test_a_store_from_before_signatures_and_snapshot_records(tmp_path: Path) -> 
     ids = demo.run(flow)
     long = UUID(ids["escalated_to_county"])
     for n in range(55 - flow.get(long).version):
-        flow.chase(demo.OFFICER_HP, long, asked="县局", answer=f"第{n}次答复")
+        flow.take("chase", demo.OFFICER_HP, long, asked="县局", answer=f"第{n}次答复")
     head = flow.app.recorder.max_notification_id() or 0
     flow.app.close()
     with sqlite3.connect(tmp_path / "lishu.db") as db:  # as an older release left it
@@ -39,7 +39,7 @@ def test_a_store_from_before_signatures_and_snapshot_records(tmp_path: Path) -> 
     assert flow.get(long).version == 55  # replayed: the old snapshot has no record
     assert flow.app.snapshots is not None
     assert list(flow.app.snapshots.get(long)) == []
-    flow.chase(demo.OFFICER_HP, long, asked="县局", answer="升级后的答复")
+    flow.take("chase", demo.OFFICER_HP, long, asked="县局", answer="升级后的答复")
     flow.app.close()
     with open_chain_reader(settings.database_url) as reader:
         report = verify(reader, keys)

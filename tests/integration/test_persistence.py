@@ -91,7 +91,7 @@ class DurableContract(PersistenceContract):
         for module in ("loop.storage.chain_postgres", "loop.storage.chain"):
             monkeypatch.setattr(f"{module}.chain_rows", broken)
         with pytest.raises(RuntimeError, match="chain computation failed"):
-            flow.accept(demo.OFFICER_XF, UUID(first.incident_id))
+            flow.take("accept", demo.OFFICER_XF, UUID(first.incident_id))
         monkeypatch.undo()
         # nothing of the refused write was kept: not the event, not a chain row
         assert flow.app.recorder.max_notification_id() == first.position
@@ -120,11 +120,11 @@ class DurableContract(PersistenceContract):
         )
         incident = UUID(ack.incident_id)
         stale = other.get(incident)  # the second officer loaded it first...
-        flow.accept(demo.OFFICER_XF, incident)  # ...the first officer saved first
+        flow.take("accept", demo.OFFICER_XF, incident)  # ...the first officer saved first
         fetch = other.app.repository.get
         other.app.repository.get = lambda *a, **k: stale if not k.get("version") else fetch(*a, **k)  # type: ignore[method-assign]
         with pytest.raises(ConcurrencyConflict):
-            other.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖")
+            other.take("divert", demo.OFFICER_XF, incident, reason="非公安机关管辖")
         other.app.repository.get = fetch  # type: ignore[method-assign]
         events = [type(e).__name__ for e in flow.app.events.get(incident)]
         assert events == ["Discovered", "Reported", "AcceptedForHandling"]
@@ -145,7 +145,7 @@ class DurableContract(PersistenceContract):
                     what="井盖丢失",
                     where="幸福路",
                 )
-                flow.accept(demo.OFFICER_XF, UUID(ack.incident_id))
+                flow.take("accept", demo.OFFICER_XF, UUID(ack.incident_id))
                 acks.append(ack.incident_id)
             return acks
 

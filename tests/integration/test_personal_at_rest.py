@@ -97,7 +97,7 @@ def test_no_personal_data_in_the_events_database_file(
     flow: IncidentFlow, events_db: Path, keys_db: Path
 ) -> None:
     incident = report(flow)
-    flow.accept(demo.OFFICER_XF, incident)
+    flow.take("accept", demo.OFFICER_XF, incident)
     flow.app.take_snapshot(incident)  # snapshots hold the data too
 
     # it was stored and reads back for the police...
@@ -144,7 +144,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     flow: IncidentFlow, events_db: Path, keys_db: Path
 ) -> None:
     incident = report(flow)
-    flow.accept(demo.OFFICER_XF, incident)
+    flow.take("accept", demo.OFFICER_XF, incident)
     flow.app.take_snapshot(incident)
     reader = SQLiteChainReader(str(events_db))
     published, before = seal(reader, KEYS, datetime(2026, 7, 11, tzinfo=UTC))

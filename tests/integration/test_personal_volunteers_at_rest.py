@@ -31,8 +31,8 @@ from loop.storage.chain_readers import SQLiteChainReader
 from loop.storage.personal_cipher import open_sealed
 from loop.storage.proof_keys import proof_keys
 from loop.storage.verification import seal, verify
+from tests.builders import rewarded_case
 from tests.integration.test_personal_at_rest import files, hits, sealed_values
-from tests.unit.bank_helpers import rewarded_case
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)

@@ -62,14 +62,14 @@ def write_history(url: str, witness: Path) -> None:
     seal_now(settings)
     long = UUID(ids["escalated_to_county"])
     for n in range(55 - flow.get(long).version):
-        flow.chase(demo.OFFICER_HP, long, asked="县局", answer=f"第{n}次答复")
+        flow.take("chase", demo.OFFICER_HP, long, asked="县局", answer=f"第{n}次答复")
     views = build(settings, flow.app)
     views.projector.catch_up()
     views.store.dispose()
     seal_now(settings)
     quiet = UUID(ids["awaiting_triage"])
-    flow.accept(demo.OFFICER_HP, quiet)  # the unsealed tail: two events after the last seal
-    flow.record_outcome(demo.OFFICER_HP, quiet, summary="积水已清除，撒布融雪剂")
+    flow.take("accept", demo.OFFICER_HP, quiet)  # the unsealed tail: two events after the last seal
+    flow.take("record_outcome", demo.OFFICER_HP, quiet, summary="积水已清除，撒布融雪剂")
     flow.app.close()
 
 
@@ -412,7 +412,8 @@ def test_an_edited_read_model_row_is_found_by_comparing_with_a_rebuild(case: Cas
         case.db.run("UPDATE scores_v1 SET earned=? WHERE volunteer_id=?", (earned + 100, volunteer))
         (incident,) = case.db.run("SELECT incident_id FROM backlog_v2 ORDER BY incident_id LIMIT 1")
         case.db.run(
-            "UPDATE backlog_v2 SET owner_unit=? WHERE incident_id=?", ("lishu", incident[0])
+            "UPDATE backlog_v2 SET owner_unit=? WHERE incident_id=?",
+            ("lishu/chaoyang/nowhere", incident[0]),
         )
         found = {(d.table, tuple(d.key.values())) for d in compare(views.projector)}
         assert found == {("scores.scores", (volunteer,)), ("backlog.backlog", (incident[0],))}

@@ -19,6 +19,7 @@ from loop.storage.persistence import build_key_store, persistence_env
 from projections import build
 from projections.processing import Projector
 from projections.store import Store
+from tests.builders import handled, rewarded, scored
 from tests.support import CHINA, FakeClock
 
 
@@ -73,17 +74,11 @@ class World:
 
     def reward(self, volunteer: Actor, *points: int) -> None:
         """Drive one of the volunteer's reports up to the reward for each of ``points``."""
-        cadre, director, officer = demo.DIRECTORS[volunteer.unit]
         for n in points:
             incident = self.report(volunteer)
-            self.flow.accept(officer, incident)
-            self.flow.record_outcome(officer, incident, summary="已处置")
-            self.flow.propose_score(
-                cadre, incident, items=[{"item": "安全隐患排查", "points": n}], basis="考评"
-            )
-            self.flow.sign_score(director, incident)
-            self.flow.sign_score(officer, incident)
-            self.flow.reward(officer, incident)
+            handled(self.flow, incident)
+            scored(self.flow, incident, n, basis="考评")
+            rewarded(self.flow, incident)
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:

@@ -50,11 +50,11 @@ class Reports:
         self.first = self.report(demo.RIDER, "hazard_screening")
         self.fraud = self.report(demo.COURIER, "anti_fraud")
         self.escalated = self.report(demo.RIDER, "dispute_screening")
-        flow.escalate(demo.OFFICER_XF, self.escalated, reason="需要派出所调查")
+        flow.take("escalate", demo.OFFICER_XF, self.escalated, reason="需要派出所调查")
         self.heping = self.report(demo.TAXI, "anti_fraud")
         self.rejected = self.report(demo.RIDER, "hazard_screening")
         world.clock.tick()
-        flow.reject(demo.OFFICER_XF, self.rejected, kind="unfounded", reason="查无实据")
+        flow.take("reject", demo.OFFICER_XF, self.rejected, kind="unfounded", reason="查无实据")
         world.clock.advance(timedelta(hours=1))
         world.clock.tick()
         ack = flow.report_new(  # logged by the office on the meter reader's behalf

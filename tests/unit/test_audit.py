@@ -38,9 +38,9 @@ def escalated(flow: IncidentFlow, clock: FakeClock) -> UUID:
     )
     incident = UUID(ack.incident_id)
     clock.advance(timedelta(hours=1))
-    flow.escalate(demo.OFFICER_XF, incident, reason="涉嫌诈骗")
+    flow.take("escalate", demo.OFFICER_XF, incident, reason="涉嫌诈骗")
     clock.advance(timedelta(hours=1))
-    flow.accept(demo.STATION_OFFICER, incident)
+    flow.take("accept", demo.STATION_OFFICER, incident)
     return incident
 
 
@@ -122,7 +122,7 @@ def test_long_histories_are_snapshotted_and_read_back_at_every_version(
     flow: IncidentFlow, escalated: UUID
 ) -> None:
     for n in range(60):
-        flow.chase(demo.OFFICER_XF, escalated, asked="朝阳派出所", answer=f"第{n}次答复")
+        flow.take("chase", demo.OFFICER_XF, escalated, asked="朝阳派出所", answer=f"第{n}次答复")
     assert [s.originator_version for s in flow.app.snapshots.get(escalated)] == [50]  # type: ignore[union-attr]
     assert audit.state_at(flow.app, escalated, 53)["follow_ups"][-1]["answer"] == "第48次答复"
     assert audit.state_at(flow.app, escalated, 10)["follow_ups"][-1]["answer"] == "第5次答复"

@@ -32,8 +32,9 @@ from loop.errors import (
 from loop.rules.scoring import FUPING_SCORING
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from tests.builders import rewarded_case, scored_case
 from tests.support import FakeClock
-from tests.unit.bank_helpers import admit, rewarded_case, scored_case
+from tests.unit.bank_helpers import admit
 
 RIDER, COURIER, TAXI = demo.RIDER, demo.COURIER, demo.TAXI
 
@@ -67,7 +68,7 @@ def refused(flow: IncidentFlow, command: Callable[[], Any], error: type[DomainEr
 def test_a_reward_and_its_deposit_are_stored_together(flow: IncidentFlow) -> None:
     incident = scored_case(flow, RIDER, 30)
     before = flow.app.recorder.max_notification_id() or 0
-    ack = flow.reward(demo.OFFICER_XF, incident)
+    ack = flow.take("reward", demo.OFFICER_XF, incident)
     stored = flow.app.recorder.select_notifications(before + 1, 10)
     assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in stored] == [
         (incident, "Rewarded"),
@@ -82,18 +83,18 @@ def test_a_reward_and_its_deposit_are_stored_together(flow: IncidentFlow) -> Non
 def test_a_reporter_without_an_account_waits_in_scored_until_admitted(flow: IncidentFlow) -> None:
     incident = scored_case(flow, COURIER, 30)
     assert "reward" not in flow.allowed_steps(demo.OFFICER_XF, incident)
-    error = refused(flow, lambda: flow.reward(demo.OFFICER_XF, incident), AccountNotFound)
+    error = refused(flow, lambda: flow.take("reward", demo.OFFICER_XF, incident), AccountNotFound)
     assert error.code == "no_points_account"
     assert flow.get(incident).stage == "scored"
     admit(flow, COURIER)
     assert "reward" in flow.allowed_steps(demo.OFFICER_XF, incident)
-    flow.reward(demo.OFFICER_XF, incident)
+    flow.take("reward", demo.OFFICER_XF, incident)
     assert flow.points_account(COURIER.id).balance == 30
 
 
 def test_a_second_reward_for_the_same_incident_is_refused(flow: IncidentFlow) -> None:
     incident = rewarded_case(flow, RIDER, 30)
-    refused(flow, lambda: flow.reward(demo.OFFICER_XF, incident), IllegalStep)
+    refused(flow, lambda: flow.take("reward", demo.OFFICER_XF, incident), IllegalStep)
     # the account refuses on its own too, should an incident ever come back to it
     account = flow.points_account(RIDER.id)
     with pytest.raises(AlreadyDeposited):
@@ -123,9 +124,9 @@ def test_rejecting_a_rewarded_case_reverses_its_deposit_in_the_same_save(
     flow: IncidentFlow,
 ) -> None:
     incident = rewarded_case(flow, RIDER, 30)
-    flow.close_incident(demo.OFFICER_XF, incident)
+    flow.take("close", demo.OFFICER_XF, incident)
     before = flow.app.recorder.max_notification_id() or 0
-    flow.reject(demo.OFFICER_XF, incident, kind="unfounded", reason="复核不实")
+    flow.take("reject", demo.OFFICER_XF, incident, kind="unfounded", reason="复核不实")
     stored = flow.app.recorder.select_notifications(before + 1, 10)
     assert [n.topic.rsplit(".", 1)[-1] for n in stored] == ["Rejected", "Reversed"]
     account = flow.points_account(RIDER.id)
@@ -143,14 +144,14 @@ def test_rejecting_a_case_never_rewarded_touches_no_account(flow: IncidentFlow) 
     incident = scored_case(flow, RIDER, 30)
     refused(
         flow,
-        lambda: flow.reject(demo.OFFICER_XF, incident, kind="unfounded", reason="x"),
+        lambda: flow.take("reject", demo.OFFICER_XF, incident, kind="unfounded", reason="x"),
         IllegalStep,
     )
     version = flow.points_account(RIDER.id).version
     ack = flow.report_new(
         RIDER, channel="app", module="hazard_screening", sense="seen", what="井盖", where="路"
     )
-    flow.reject(demo.OFFICER_XF, UUID(ack.incident_id), kind="unfounded", reason="x")
+    flow.take("reject", demo.OFFICER_XF, UUID(ack.incident_id), kind="unfounded", reason="x")
     assert flow.points_account(RIDER.id).version == version
 
 

@@ -27,6 +27,8 @@ from loop.storage.personal_cipher import (
     open_sealed,
     seal,
 )
+from tests import builders
+from tests.builders import handled, scored
 from tests.support import FakeClock
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
@@ -294,12 +296,9 @@ def rewarded(flow: IncidentFlow) -> UUID:
     if find_account(flow.app, demo.RIDER.id) is None:  # a reward needs the reporter's account
         demo.enrol(flow)
     incident = report(flow, informant=WANG, victims=[{"name": "李四", "address": "幸福小区3栋"}])
-    flow.accept(demo.OFFICER_XF, incident)
-    flow.record_outcome(demo.OFFICER_XF, incident, summary="调解")
-    flow.propose_score(demo.CADRE_XF, incident, items=[{"item": "排查", "points": 5}], basis="b")
-    flow.sign_score(demo.DIRECTOR_XF, incident)
-    flow.sign_score(demo.OFFICER_XF, incident)
-    flow.reward(demo.OFFICER_XF, incident)
+    handled(flow, incident, "调解")
+    scored(flow, incident, 5)
+    builders.rewarded(flow, incident)
     return incident
 
 
@@ -319,7 +318,7 @@ def test_publicity_holding_personal_data_is_refused(
     incident = rewarded(flow)
     before = flow.get(incident).version
     with pytest.raises(DomainError) as refused:
-        flow.publicize(demo.PUBLICITY, incident, title=title, redaction_note="已核对")
+        flow.take("publicize", demo.PUBLICITY, incident, title=title, redaction_note="已核对")
     assert refused.value.code == "personal_data_in_text"
     assert refused.value.details["found"] == found
     assert flow.get(incident).version == before
@@ -327,11 +326,15 @@ def test_publicity_holding_personal_data_is_refused(
 
 def test_publicity_after_the_review_records_it(flow: IncidentFlow) -> None:
     incident = rewarded(flow)
-    flow.publicize(
-        demo.PUBLICITY, incident, title="外卖小哥及时反馈", redaction_note="已删去知情人姓名"
+    flow.take(
+        "publicize",
+        demo.PUBLICITY,
+        incident,
+        title="外卖小哥及时反馈",
+        redaction_note="已删去知情人姓名",
     )
     published = flow.get(incident)
     assert (published.stage, published.redaction_note) == ("publicized", "已删去知情人姓名")
     with pytest.raises(DomainError) as refused:
-        flow.publicize(demo.PUBLICITY, rewarded(flow), title="外卖小哥", redaction_note=" ")
+        flow.take("publicize", demo.PUBLICITY, rewarded(flow), title="外卖小哥", redaction_note=" ")
     assert refused.value.details["field"] == "redaction_note"

@@ -61,9 +61,9 @@ def diverted() -> tuple[IncidentFlow, UUID, FakeClock]:
     )
     incident = UUID(ack.incident_id)
     clock.advance(timedelta(hours=1))
-    flow.divert(demo.OFFICER_XF, incident, reason="属住建部门管辖")
+    flow.take("divert", demo.OFFICER_XF, incident, reason="属住建部门管辖")
     clock.advance(timedelta(hours=1))
-    flow.hand_over(demo.CADRE_XF, incident, department="县住建局", received_by="刘科长")
+    flow.take("hand_over", demo.CADRE_XF, incident, department="县住建局", received_by="刘科长")
     return flow, incident, clock
 
 

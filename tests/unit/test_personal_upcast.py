@@ -17,6 +17,8 @@ from loop import demo
 from loop.bootstrap import open_loop
 from loop.services import audit
 from loop.services.incidents import IncidentFlow
+from tests import builders
+from tests.builders import handled, scored
 from tests.support import FakeClock
 
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
@@ -56,7 +58,7 @@ def test_a_discovery_stored_by_version_1_loads_naming_nobody() -> None:
 
     loaded = flow.get(incident.id)
     assert (loaded.informant, loaded.victims, loaded.what) == (None, [], "井盖丢失")
-    flow.report(demo.RIDER, incident.id, channel="app")  # and the loop goes on from it
+    flow.take("report", demo.RIDER, incident.id, channel="app")  # and the loop goes on from it
     timeline = audit.history(flow.app, incident.id, AUDITOR)
     assert timeline[0]["people"] == {
         "reporter_id": demo.RIDER.id,
@@ -78,12 +80,9 @@ def rewarded(flow: IncidentFlow) -> UUID:
         informant={"name": "王秀兰"},
     )
     incident = UUID(ack.incident_id)
-    flow.accept(demo.OFFICER_XF, incident)
-    flow.record_outcome(demo.OFFICER_XF, incident, summary="调解")
-    flow.propose_score(demo.CADRE_XF, incident, items=[{"item": "排查", "points": 5}], basis="b")
-    flow.sign_score(demo.DIRECTOR_XF, incident)
-    flow.sign_score(demo.OFFICER_XF, incident)
-    flow.reward(demo.OFFICER_XF, incident)
+    handled(flow, incident, "调解")
+    scored(flow, incident, 5)
+    builders.rewarded(flow, incident)
     return incident
 
 

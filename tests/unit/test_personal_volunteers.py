@@ -28,8 +28,9 @@ from loop.services.incidents import IncidentFlow
 from loop.services.personal import PERSON_FIELDS, forget
 from loop.services.volunteers import Volunteers
 from loop.storage.keys import SubjectForgotten
+from tests.builders import rewarded_case
 from tests.support import FakeClock
-from tests.unit.bank_helpers import admit, rewarded_case
+from tests.unit.bank_helpers import admit
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
