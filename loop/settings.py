@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     witness_path: str | None = None
     """The append-only file every seal is also written to, outside the database
     (another disk or host). Unset: ``<events file>-witness.jsonl`` beside an SQLite
-    events file, ``lishu-witness.jsonl`` in the working directory otherwise."""
+    events file, ``<database name>-witness.jsonl`` in the working directory otherwise."""
 
     witness_webhook: str | None = None
     """Optionally a URL every new seal is POSTed to (JSON), e.g. the county's other

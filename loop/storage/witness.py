@@ -24,8 +24,6 @@ from loop.errors import InvalidInput
 from loop.storage.persistence import persistence_env
 from loop.storage.seals import Seal
 
-DEFAULT_NAME = "lishu-witness.jsonl"
-
 
 class HasWitnessSettings(Protocol):
     database_url: str
@@ -39,14 +37,15 @@ class WitnessError(InvalidInput):
 
 def witness_path(settings: HasWitnessSettings) -> Path:
     """The witness file: as set, else beside an SQLite events file
-    (``<stem>-witness.jsonl``), else ``lishu-witness.jsonl`` in the working directory."""
+    (``<stem>-witness.jsonl``), else ``<database name>-witness.jsonl`` in the
+    working directory (the sealing host's disk; set it to another)."""
     if settings.witness_path:
         return Path(settings.witness_path)
     env = persistence_env(settings.database_url)
     if "SQLITE_DBNAME" in env:
         events = Path(env["SQLITE_DBNAME"])
         return events.with_name(f"{events.stem}-witness.jsonl")
-    return Path(DEFAULT_NAME)
+    return Path(f"{env.get('POSTGRES_DBNAME') or 'lishu'}-witness.jsonl")
 
 
 @dataclass

@@ -357,7 +357,10 @@ def test_a_forged_event_with_a_plausible_digest_fails_against_the_seal(
     assert "seal_mismatch" in kinds(check(database, against=sealed))
 
 
-def test_verify_and_seal_from_the_command_line(database: str, db: Store) -> None:
+def test_verify_and_seal_from_the_command_line(
+    database: str, db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LISHU_WITNESS_PATH", str(tmp_path / "witness.jsonl"))
     runner = CliRunner()
     url = ["--database-url", database]
     sealed = runner.invoke(app, ["seal", *url])
