@@ -1,8 +1,9 @@
 """The composition root of the HTTP service: everything built from settings.
 
 Nothing is created at import time; ``build_services`` makes the flow, the group
-committer, the read models and their runner, the accounts and the idempotency
-store, and ``close`` releases them.
+committer, the read models and their runner, the accounts and the digests of
+idempotency keys (their records live with the events), and ``close`` releases
+them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from loop.bootstrap import Loop, build_loop
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
 from loop.services.volunteers import Volunteers
+from loop.storage.command_keys import Answered, Once
 from loop.storage.group_commit import GroupCommitter
 from loop.storage.sealing import SealSchedule
 from projections import Projections
@@ -50,6 +52,13 @@ class Services:
         result = await self.committer.run(fn, *args, **kwargs)
         self.views.runner.wake()
         return result
+
+    async def command_once(self, once: Once, fn: Callable[..., Any]) -> Answered:
+        """Run a keyed command (``api.dispatch``): its key record commits with its
+        events, and a key already stored answers its first answer, not run again."""
+        answered = await self.committer.run_once(once, fn)
+        self.views.runner.wake()
+        return answered
 
     async def wait_for(self, position: int | None) -> bool:
         """Wait (without blocking the event loop) until every read model has applied
@@ -87,7 +96,8 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     views = build_projections(
         settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
     )
-    accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
+    accounts = Accounts(views.store)
+    answers = Answers(settings.secret_key, settings.idempotency_hours)
     services = Services(
         settings=settings,
         loop=loop,
@@ -101,7 +111,6 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         bank=loop.bank,
     )
     accounts.setup()
-    answers.setup()
     if start and settings.run_projections:
         views.runner.start()
     else:
