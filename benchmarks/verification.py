@@ -67,7 +67,7 @@ def verify_log(database_url: str) -> tuple[int, float]:
     """Verify the log at ``database_url``: events verified and the rate per second."""
     with open_chain_reader(database_url) as reader:
         started = time.perf_counter()
-        report = verify(reader, proof_keys(Settings()))
+        report = verify(reader, proof_keys(Settings(database_url=database_url)))
         elapsed = time.perf_counter() - started
     assert report.intact, report.summary()
     assert report.snapshots > 0

@@ -14,12 +14,14 @@ from loop.rules.policy import LISHU, PRESETS, Policy
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from loop.services.notices import Notices
+from loop.services.tasks import Tasks
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.application import LoopApplication
 from loop.storage.keys import KeyStore
+from loop.storage.keys_file import record_key
 from loop.storage.persistence import application_env, build_key_store, schema_lock
-from loop.storage.proof_keys import proof_keys
 
 
 @dataclass
@@ -30,6 +32,8 @@ class Loop:
     incidents: IncidentFlow
     volunteers: Volunteers
     bank: Bank
+    notices: Notices
+    tasks: Tasks
 
     def close(self) -> None:
         self.app.close()
@@ -52,6 +56,8 @@ def open_loop(
         incidents=IncidentFlow(app, policy=policy, scoring=scoring),
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring),
+        notices=Notices(app),
+        tasks=Tasks(app, scoring),
     )
 
 
@@ -71,5 +77,5 @@ def build_loop(settings: Settings | None = None) -> Loop:
             policy=PRESETS[settings.policy],
             scoring=resolve_scoring(settings.scoring),
             key_store=build_key_store(settings),
-            record_key=proof_keys(settings).record,
+            record_key=record_key(settings),
         )

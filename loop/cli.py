@@ -40,6 +40,24 @@ AsAuditor = Annotated[
 ]
 Operator = Annotated[str, typer.Option("--operator", help="操作人编号，记入审计")]
 
+OperatorCheck = Callable[[Settings, str], Actor]
+_operator_check: list[OperatorCheck] = []
+
+
+def set_operator_check(check: OperatorCheck) -> None:
+    """How an administrative command's ``--operator`` is checked: the accounts'
+    layer registers it (the loop knows no accounts), returning the operator as an
+    actor or refusing one who is not an enabled administrator."""
+    _operator_check[:] = [check]
+
+
+def _administrator(settings: Settings, operator: str) -> Actor:
+    if not _operator_check:
+        raise DomainError(
+            "无法核对操作人：请用 lishu 命令运行", "the operator cannot be checked: run `lishu`"
+        )
+    return _operator_check[0](settings, operator)
+
 
 def _print_timeline(entries: list[dict[str, Any]], english: bool) -> None:
     """One line per event; under it the people it names, as the viewer may see them."""
@@ -138,19 +156,25 @@ def history_command(
 def forget_command(
     subject_id: str,
     reason: Annotated[str, typer.Option("--reason", help="删除理由，记入审计")],
-    operator: Annotated[str, typer.Option("--operator", help="执行删除的系统管理员编号")],
-    unit: Annotated[str, typer.Option("--unit", help="系统管理员所属单位（县局）")] = "lishu",
+    operator: Annotated[
+        str, typer.Option("--operator", help="执行删除的系统管理员账号（须已启用）")
+    ],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Forget a person (a volunteer's id or a person id): destroy their key so their
     data reads as 已删除 everywhere; the erasure is recorded, the history stays
-    verifiable. Administrators only: recorded as the operator, an administrator of
-    the county."""
+    verifiable. Administrators only: the operator must be an enabled administrator
+    account, recorded with its role and unit."""
     from loop.services.personal import forget
 
-    flow = build_loop(Settings.for_url(database_url)).incidents
+    settings = Settings.for_url(database_url)
     try:
-        actor = Actor(operator, "admin", unit)
+        actor = _administrator(settings, operator)
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    flow = build_loop(settings).incidents
+    try:
         ack = forget(flow.app, actor, subject_id, reason)
     except DomainError as error:
         typer.echo(str(error), err=True)
@@ -235,25 +259,26 @@ def verify_command(
     Checks the hash chain, the writers' signatures, the snapshots, the seals (with
     the seal key) and the witness; with --read-models also the read models."""
     from loop.storage.chain_readers import open_chain_reader
-    from loop.storage.proof_keys import proof_keys
+    from loop.storage.proof_keys import proof_keys_held
     from loop.storage.seals import Seal
     from loop.storage.verification import verify
 
     settings = Settings.for_url(database_url)
-    keys = proof_keys(settings)
     try:
         trusted = None
         if against is not None:
             inline = against.lstrip().startswith("{")  # a seal, not a (too long) file name
             trusted = Seal.from_json(against if inline else Path(against).read_text("utf-8"))
-            keys.require_seal()
         witnessed, notes = _witness(settings, witness)
         with (
-            open_chain_reader(settings.database_url) as reader,
+            open_chain_reader(settings.database_url) as reader,  # refused if there is none
             _progress("校验中 verifying") as advance,
         ):
+            keys, key_notes = proof_keys_held(settings)
+            if trusted is not None:
+                keys.require_seal()
             report = verify(reader, keys, against=trusted, witness=witnessed, progress=advance)
-        report.notes += notes
+        report.notes += key_notes + notes
         differences = _read_model_check[0](settings) if read_models else []
     except (DomainError, OSError) as error:
         typer.echo(str(error), err=True)
@@ -314,7 +339,9 @@ def backup_command(
     settings = Settings.for_url(database_url)
     try:
         if check:
-            checked = backup.check(dest, keys, proof_keys(settings))
+            held, notes = backup.proof_keys_of(keys, settings)
+            checked = backup.check(dest, keys, held)
+            checked.report.notes += notes
             typer.echo(checked.report.summary())
             for problem in checked.problems:
                 typer.echo(f"  问题 problem: {problem}")
@@ -346,11 +373,10 @@ def restore_command(
 ) -> None:
     """Restore a backup that checks whole into an empty folder; never over live data."""
     from loop.storage import backup
-    from loop.storage.proof_keys import proof_keys
 
     settings = Settings.for_url(database_url)
     try:
-        written = backup.restore(src, target, keys, proof_keys(settings))
+        written = backup.restore(src, target, keys, backup.proof_keys_of(keys, settings)[0])
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Self
 
 import typer
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
@@ -44,21 +45,23 @@ class Settings(BaseSettings):
     path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
 
     environment: str = "development"
-    """``development`` (the default: shipped secrets and proof keys allowed, demo
-    data seeded on first start) or ``production`` (own secrets required, no demo
-    data, nothing sealed or authenticated without a configured key)."""
+    """``development`` (the default) or ``production``, which refuses weak keys, keys
+    once shipped in the source, and demo mode."""
+
+    keys_file: str | None = None
+    """The installation's random keys (made on first start, mode 0600, see
+    ``loop.storage.keys_file``). Unset: ``<events file>-secrets.json`` beside an
+    SQLite events file, ``lishu-secrets.json`` in the working directory otherwise."""
 
     seal_key: str | None = None
-    """HMAC key signing the chain seals, held by the host that seals; a county keeps
-    its own apart from the database. Unset: a development key in development,
-    none elsewhere (``lishu seal`` and MAC checks then refuse). See ``loop.storage.proof_keys``."""
+    """HMAC key signing the chain seals; a county keeps its own apart from the database.
+    Unset: the keys file's seal key (``loop.storage.proof_keys``)."""
 
     record_key: str | None = None
     """HMAC key with which the writers sign every chain row and snapshot record, so
     that rows appended or rewritten by someone with only database access are found
     and a forged snapshot is never used. Held by every process that writes or
-    verifies. Unset: derived from ``seal_key`` when that is set (one machine),
-    a development key in development, else none (rows unsigned, no snapshots)."""
+    verifies; the same everywhere. Unset: the keys file's record key."""
 
     witness_path: str | None = None
     """The append-only file every seal is also written to, outside the database
@@ -70,8 +73,7 @@ class Settings(BaseSettings):
     system, which keeps its own copy."""
 
     seal_interval: int = 3600
-    """Seconds between the running service's seals (0: never); without a seal key
-    the service does not seal."""
+    """Seconds between the running service's seals (0: never)."""
 
     cipher_key: str | None = None
     """When set, stored event payloads are compressed (zlib) and encrypted
@@ -92,3 +94,28 @@ class Settings(BaseSettings):
 
     postgres_connect_timeout: int = 30
     """Seconds to wait for a PostgreSQL connection before giving up."""
+
+    sms_gateway_url: str | None = "log://"
+    """Where text messages go: the intranet SMS gateway's HTTP address, ``log://``
+    (the default: written to the service's log, phone numbers masked, for
+    development) or empty for none. Every alert reaches the in-app inbox anyway."""
+
+    sms_gateway_token: str | None = None
+    """Bearer token the SMS gateway expects, if any."""
+
+    webhook_url: str | None = None
+    """The county command centre's or grid platform's address for alerts (HMAC-signed
+    JSON); none by default."""
+
+    webhook_secret: str | None = None
+    """HMAC-SHA256 key signing webhook bodies; required with ``webhook_url``."""
+
+    quiet_hours: str = "22:00-07:00"
+    """China time when no text message is sent but urgent ones (later ones wait for
+    the end); empty for none."""
+
+    @model_validator(mode="after")
+    def _webhook_is_signed(self) -> Settings:
+        if self.webhook_url and len(self.webhook_secret or "") < 32:
+            raise ValueError("LISHU_WEBHOOK_URL needs a LISHU_WEBHOOK_SECRET of 32+ characters")
+        return self

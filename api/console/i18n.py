@@ -12,6 +12,9 @@ from enum import StrEnum
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
+from api.console import notice_words
+from api.console.i18n_account import ACCOUNT_TEXT
+from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
@@ -189,8 +192,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit.seal_ok": ("封存签名有效", "the seal authenticates"),
     "audit.seal_bad": ("封存签名无效", "the seal does NOT authenticate"),
     "audit.seal_unknown": (
-        "本服务未持有封存密钥，未验证封存签名（由封存主机验证）",
-        "this service holds no seal key; the sealing host authenticates the seal",
+        "本服务无法取得封存密钥，未验证封存签名",
+        "this service cannot have the seal key; the seal is not authenticated",
     ),
     "audit.no_seal": ("尚未封存", "not sealed yet"),
     "audit.recent": ("近期警情", "Recent incidents"),
@@ -373,6 +376,20 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     **{kind: dict(LABELS[vocabulary]) for kind, vocabulary in VOCABULARIES.items()},
     "occupation": OCCUPATIONS,
 }
+
+TEXT.update(notice_words.TEXT)
+EN_LABELS.update(notice_words.EN_LABELS)
+ZH_LABELS.update(notice_words.ZH_LABELS)
+
+
+TEXT.update(ACCOUNT_TEXT)
+
+
+# Duty tasks' words and vocabularies (api.console.task_text), replacing none of these.
+assert not TEXT.keys() & TASK_TEXT.keys(), sorted(TEXT.keys() & TASK_TEXT.keys())
+TEXT.update(TASK_TEXT)
+EN_LABELS.update(EN_TASK_LABELS)
+ZH_LABELS.update(ZH_TASK_LABELS)
 
 
 def lang_of(value: str | None) -> Lang:

@@ -42,8 +42,8 @@ class Verification(BaseModel):
     notes: list[str]
     last_seal: SealView | None
     seal_authenticated: bool | None
-    """Whether the last seal is signed with the county's seal key: None when this
-    process holds no seal key (it then cannot tell; the sealing host can)."""
+    """Whether the last seal is signed with the installation's seal key: None when
+    this process cannot have the key (refused; a note says why)."""
     snapshots_refused: list[str]
     """Snapshots this process found untrustworthy on loading and replayed instead."""
 

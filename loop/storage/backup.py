@@ -9,8 +9,9 @@ to overwrite.
    (a command is acknowledged after its commit), while writers carry on (WAL);
    the read models and accounts are in that file unless they have their own,
    which is copied the same way;
-3. the key store, to a destination of its own (``--keys``): keys are kept and
-   expired apart from the events (README, "Personal data");
+3. the key store and the installation's keys file (``loop.storage.keys_file``),
+   to a destination of its own (``--keys``): keys are kept and expired apart
+   from the events (docs/operations.md, "Personal data");
 4. then verifies the copy and writes ``manifest.json``, last: positions, chain
    head, the last seal, each file's SHA-256. A folder without a manifest is not
    a backup.
@@ -37,6 +38,7 @@ from loop.errors import InvalidInput
 from loop.settings import Settings
 from loop.storage.chain_readers import SQLiteChainReader
 from loop.storage.findings import Report
+from loop.storage.keys_file import keys_file_path
 from loop.storage.persistence import key_store_url, persistence_env, sqlite_path
 from loop.storage.proof_keys import ProofKeys
 from loop.storage.verification import verify
@@ -49,6 +51,7 @@ EVENTS = "lishu.db"
 READ_MODELS = "read-models.db"
 WITNESS = "witness.jsonl"
 KEYS = "lishu-keys.db"
+SECRETS = "lishu-secrets.json"
 
 
 class BackupRefused(InvalidInput):
@@ -68,6 +71,8 @@ class Sources:
     witness: Path
     read_models: Path | None = None
     keys: Path | None = None
+    secrets: Path | None = None
+    """The installation's keys file (signing keys), backed up with the key store."""
 
 
 @dataclass
@@ -129,7 +134,27 @@ def sources(settings: Settings) -> Sources:
             read_models = views
     keys_url = key_store_url(settings)
     keys = Path(sqlite_path(keys_url)) if keys_url.startswith("sqlite:///") else None
-    return Sources(events_file, witness_path(settings), read_models, keys)
+    secrets = keys_file_path(settings)
+    if secrets is not None and not secrets.exists():
+        secrets = None
+    return Sources(events_file, witness_path(settings), read_models, keys, secrets)
+
+
+def proof_keys_of(keys_dest: Path | None, settings: Settings) -> tuple[ProofKeys, list[str]]:
+    """The keys to check a backup with, without the live system: the settings' own
+    (``LISHU_SEAL_KEY``, ``LISHU_RECORD_KEY``), else those of the keys file saved
+    with its key backup; notes for any missing (then not authenticated)."""
+    saved: dict[str, Any] = {}
+    if keys_dest is not None and (keys_dest / SECRETS).exists():
+        saved = json.loads((keys_dest / SECRETS).read_text(encoding="utf-8"))
+    seal = settings.seal_key or saved.get("seal")
+    record = settings.record_key or saved.get("record")
+    notes = (
+        []
+        if seal and record
+        else ["without the keys backup (--keys) or keys set, seals and rows are not authenticated"]
+    )
+    return ProofKeys(seal.encode() if seal else None, record.encode() if record else None), notes
 
 
 def backup(
@@ -137,7 +162,7 @@ def backup(
 ) -> Manifest:
     """Copy, verify and describe; see the module docstring."""
     _empty_folder(dest)
-    if sources.keys is not None:
+    if sources.keys is not None or sources.secrets is not None:
         if keys_dest is None:
             raise refused(
                 "密钥库须另行备份到单独的位置：请用 --keys 指定",
@@ -164,8 +189,8 @@ def backup(
         )
     report = checked.report
     keys_entry = None
-    if sources.keys is not None and keys_dest is not None:
-        keys_entry = _backup_keys(sources.keys, keys_dest, report.head, now)
+    if keys_dest is not None:
+        keys_entry = _backup_keys(sources, keys_dest, report.head, now)
     manifest = Manifest(
         created_at=now.isoformat(),
         events=report.events,
@@ -227,7 +252,7 @@ def restore(src: Path, target: Path, keys_src: Path | None, keys: ProofKeys) -> 
     manifest = Manifest.read(src)
     plan = {EVENTS: EVENTS, READ_MODELS: READ_MODELS, WITNESS: "lishu-witness.jsonl"}
     copies = [(src / name, target / plan[name]) for name in manifest.files]
-    if keys_src is not None:
+    if keys_src is not None and (keys_src / KEYS).exists():
         copies.append((keys_src / KEYS, target / KEYS))
     target.mkdir(parents=True, exist_ok=True)
     written = []
@@ -236,6 +261,9 @@ def restore(src: Path, target: Path, keys_src: Path | None, keys: ProofKeys) -> 
             shutil.copyfileobj(data, out)
         _fsync(destination)
         written.append(destination)
+    if keys_src is not None and (keys_src / SECRETS).exists():
+        _private_copy(keys_src / SECRETS, target / SECRETS)
+        written.append(target / SECRETS)
     _fsync_directory(target)
     return written
 
@@ -262,38 +290,53 @@ def _online_copy(source: Path, copy: Path) -> None:
         src.close()
 
 
-def _backup_keys(source: Path, dest: Path, head: str, now: datetime) -> dict[str, Any]:
+def _backup_keys(sources: Sources, dest: Path, head: str, now: datetime) -> dict[str, Any]:
     dest.mkdir(parents=True, exist_ok=True)
-    _online_copy(source, dest / KEYS)
-    _fsync(dest / KEYS)
-    with sqlite3.connect(dest / KEYS) as db:
-        live, destroyed = db.execute(
-            "SELECT COUNT(key), COUNT(*) - COUNT(key) FROM personal_keys"
-        ).fetchone()
-    entry = {
-        "created_at": now.isoformat(),
-        "file": KEYS,
-        "subjects": live,
-        "destroyed": destroyed,
-        "events_head": head,
-        **_describe(dest / KEYS),
-    }
+    entry: dict[str, Any] = {"created_at": now.isoformat(), "events_head": head}
+    if sources.keys is not None:
+        _online_copy(sources.keys, dest / KEYS)
+        _fsync(dest / KEYS)
+        with sqlite3.connect(dest / KEYS) as db:
+            live, destroyed = db.execute(
+                "SELECT COUNT(key), COUNT(*) - COUNT(key) FROM personal_keys"
+            ).fetchone()
+        entry |= {"file": KEYS, "subjects": live, "destroyed": destroyed, **_describe(dest / KEYS)}
+    if sources.secrets is not None:
+        _private_copy(sources.secrets, dest / SECRETS)
+        entry["secrets"] = _describe(dest / SECRETS)
     (dest / KEYS_MANIFEST).write_text(json.dumps(entry, indent=2) + "\n")
     _fsync(dest / KEYS_MANIFEST)
     _fsync_directory(dest)
-    return {k: entry[k] for k in ("file", "bytes", "sha256", "subjects", "destroyed")}
+    return {k: v for k, v in entry.items() if k not in ("created_at", "events_head")}
+
+
+def _private_copy(source: Path, destination: Path) -> None:
+    """A copy only its owner may read (a keys file), never over an existing file."""
+    fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+        shutil.copyfileobj(data, out)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _check_keys(keys_dest: Path, manifest: Manifest) -> list[str]:
     if manifest.keys is None:
-        return ["the manifest names no key-store backup"]
-    path = keys_dest / KEYS
-    if not path.exists():
-        return [f"the key store {path} is missing"]
-    if _describe(path) != {k: manifest.keys[k] for k in ("bytes", "sha256")}:
-        return [f"the key store {path} is not the one this backup was taken with"]
-    integrity = _integrity(path)
-    return [] if integrity == "ok" else [f"{path} fails SQLite's integrity check: {integrity}"]
+        return ["the manifest names no key backup"]
+    problems = []
+    for name, entry in (
+        (KEYS, manifest.keys.get("file") and manifest.keys),
+        (SECRETS, manifest.keys.get("secrets")),
+    ):
+        if not entry:
+            continue
+        path = keys_dest / name
+        if not path.exists():
+            problems.append(f"{path} is missing")
+        elif _describe(path) != {k: entry[k] for k in ("bytes", "sha256")}:
+            problems.append(f"{path} is not the one this backup was taken with")
+        elif name == KEYS and (integrity := _integrity(path)) != "ok":
+            problems.append(f"{path} fails SQLite's integrity check: {integrity}")
+    return problems
 
 
 def _describe(path: Path) -> dict[str, Any]:

@@ -1,50 +1,34 @@
-"""The county's proof keys, looked up in one place.
+"""The county's proof keys, as verification and sealing use them.
 
 Two HMAC-SHA256 keys prove the stored history:
 
 * the **seal key** signs seals (``loop.storage.seals``): the log's head at a moment,
-  printed, published and written to the witness. It stays on the host that
-  seals.
+  printed, published and written to the witness.
 * the **record key** signs what the writers store beside the events: each chain
-  row's log value and each snapshot record (``loop.storage.chain``, ``loop.storage.snapshots``).
-  Someone who can write to the database but holds no record key cannot append,
-  rewrite or re-chain a row, nor forge a snapshot the service would use. Every
-  process that writes or verifies holds it.
+  row's log value and each snapshot record (``loop.storage.chain``,
+  ``loop.storage.snapshots``). Someone who can write to the database but holds no
+  record key cannot append, rewrite or re-chain a row, nor forge a snapshot the
+  service would use. Every process that writes or verifies holds it.
 
-In development both have shipped values, so a fresh checkout seals and verifies.
-Elsewhere there is no default: an unset seal key means nothing is sealed and no
-seal is authenticated (the commands refuse and say why); an unset record key is
-derived from the seal key when that is set (one machine holding both), else rows
-are written unsigned and snapshots are neither taken nor used.
-
-:func:`proof_keys` is the only place the keys are looked up (a per-installation
-keys file can be added here without touching its callers).
+Both are the installation's: ``LISHU_SEAL_KEY`` / ``LISHU_RECORD_KEY`` if given,
+else the random keys of the installation's keys file (``loop.storage.keys_file``,
+which looks each up in one place); nothing is shipped in the source, and
+production refuses a weak key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
-from typing import Protocol
 
 from loop.errors import InvalidInput
-
-DEVELOPMENT_SEAL_KEY = "lishu-development-seal-key"
-DEVELOPMENT_RECORD_KEY = "lishu-development-record-key"
-DEVELOPMENT = "development"
-
-
-class HasProofSettings(Protocol):
-    environment: str
-    seal_key: str | None
-    record_key: str | None
+from loop.settings import Settings
+from loop.storage.keys_file import KeyRefused, record_key, seal_key
 
 
 @dataclass(frozen=True)
 class ProofKeys:
     seal: bytes | None
-    """Signs and authenticates seals; None: nothing can be sealed or authenticated."""
+    """Signs and authenticates seals; None: no seal can be made or authenticated."""
     record: bytes | None
     """Signs chain rows and snapshot records; None: rows unsigned, no snapshots."""
 
@@ -52,9 +36,8 @@ class ProofKeys:
         """The seal key, or a refusal saying how to configure one."""
         if self.seal is None:
             raise SealKeyMissing(
-                "未配置封存密钥（LISHU_SEAL_KEY）：不能封存，也不能验证封存记录",
-                "no seal key is configured (LISHU_SEAL_KEY): nothing can be sealed "
-                "and no seal can be authenticated",
+                "没有封存密钥：不能封存，也不能验证封存记录",
+                "no seal key: nothing can be sealed and no seal can be authenticated",
                 field="seal_key",
             )
         return self.seal
@@ -64,21 +47,27 @@ class SealKeyMissing(InvalidInput):
     code = "seal_key_missing"
 
 
-def derive_record_key(seal_key: bytes) -> bytes:
-    """The record key of a machine given only a seal key: a one-way derivation, so
-    the record key never reveals the seal key."""
-    return hmac.digest(seal_key, b"lishu record key v1", hashlib.sha256)
+NO_KEYS = ProofKeys(seal=None, record=None)
 
 
-def proof_keys(settings: HasProofSettings) -> ProofKeys:
-    """The seal and record keys the settings configure (see the module docstring)."""
-    development = settings.environment == DEVELOPMENT
-    seal = settings.seal_key or (DEVELOPMENT_SEAL_KEY if development else None)
-    seal_bytes = seal.encode() if seal else None
-    if settings.record_key:
-        record: bytes | None = settings.record_key.encode()
-    elif settings.seal_key:
-        record = derive_record_key(settings.seal_key.encode())
-    else:
-        record = DEVELOPMENT_RECORD_KEY.encode() if development else None
-    return ProofKeys(seal=seal_bytes, record=record)
+def proof_keys(settings: Settings) -> ProofKeys:
+    """The installation's seal and record keys (a refusal, ``KeyRefused``, for a key
+    production does not accept, or a shared store's missing keys file)."""
+    return ProofKeys(seal=seal_key(settings), record=record_key(settings))
+
+
+def proof_keys_held(settings: Settings) -> tuple[ProofKeys, list[str]]:
+    """The keys this process can have, and a note for each it cannot (for a report
+    that goes on without them rather than refusing)."""
+    notes = []
+    try:
+        seal: bytes | None = seal_key(settings)
+    except KeyRefused as refused:
+        seal = None
+        notes.append(f"封存未验证 seals not authenticated: {refused.message_en}")
+    try:
+        record: bytes | None = record_key(settings)
+    except KeyRefused as refused:
+        record = None
+        notes.append(f"行签名未验证 rows not authenticated: {refused.message_en}")
+    return ProofKeys(seal=seal, record=record), notes

@@ -1,8 +1,8 @@
 """Sealing: verify, sign the head, store the seal and witness it; and on a schedule.
 
 ``seal_now`` is what ``lishu seal`` runs. ``SealSchedule`` is what the running
-service runs (``LISHU_SEAL_INTERVAL``, hourly by default; nothing without a seal
-key), so the tail of the log no seal covers stays short: each round it checks,
+service runs (``LISHU_SEAL_INTERVAL``, hourly by default; nothing if the seal key is
+refused), so the tail of the log no seal covers stays short: each round it checks,
 cheaply, whether the log has grown since the last seal and that seal is at least
 an interval old, and if so seals in a child process (``python -m loop.storage.sealing``),
 so that verifying a long log never competes with requests for the interpreter.
@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from loop.settings import Settings
 from loop.storage.chain_readers import open_chain_reader
 from loop.storage.findings import Report
+from loop.storage.keys_file import KeyRefused, seal_key
 from loop.storage.proof_keys import proof_keys
 from loop.storage.seals import Seal
 from loop.storage.verification import seal
@@ -39,17 +40,15 @@ class Sealed:
 
 def seal_now(settings: Settings, now: datetime | None = None) -> Sealed:
     """Verify the log, seal its head, store the seal, append it to the witness and
-    post it to the webhook. Refusals: no seal key (``SealKeyMissing``), a damaged
+    post it to the webhook. Refusals: a seal key refused (``KeyRefused``), a damaged
     log or one shorter than witnessed (``SealRefused``), an unwritable witness
     (``WitnessError``, the seal then stored but not witnessed: seal again once
     the witness is writable)."""
-    keys = proof_keys(settings)
-    keys.require_seal()
     witness = Witness.for_settings(settings)
     witnessed = witness.read()
     moment = now or datetime.now().astimezone()
-    with open_chain_reader(settings.database_url) as reader:
-        new, report = seal(reader, keys, moment, witness=witnessed.seals)
+    with open_chain_reader(settings.database_url) as reader:  # refused if there is none
+        new, report = seal(reader, proof_keys(settings), moment, witness=witnessed.seals)
     witness.append(new)
     done = Sealed(new, report, list(witnessed.problems))
     try:
@@ -84,6 +83,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
     for name in (
         "database_url",
         "environment",
+        "keys_file",
         "seal_key",
         "record_key",
         "witness_path",
@@ -109,9 +109,13 @@ class SealSchedule:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> SealSchedule | None:
-        """The schedule the settings ask for: none when the interval is 0 or there
-        is no seal key."""
-        if settings.seal_interval <= 0 or proof_keys(settings).seal is None:
+        """The schedule the settings ask for: none when the interval is 0 or the
+        seal key is refused."""
+        if settings.seal_interval <= 0:
+            return None
+        try:
+            seal_key(settings)
+        except KeyRefused:
             return None
         if settings.database_url.startswith("memory:"):  # nothing kept, nothing to seal
             return None

@@ -31,13 +31,12 @@ from typing import Any
 from loop.storage.chain import GENESIS, event_digest, log_link, row_authentic
 from loop.storage.chain_readers import BATCH, ChainReader
 from loop.storage.findings import Damage, Report
-from loop.storage.proof_keys import ProofKeys
+from loop.storage.proof_keys import NO_KEYS, ProofKeys
 from loop.storage.seal_checks import Checkpoints, sealed
 from loop.storage.seals import Seal
 from loop.storage.snapshot_checks import check_snapshots
 
 Progress = Callable[[int, int], None]
-NO_KEYS = ProofKeys(seal=None, record=None)
 
 
 class SealRefused(ValueError):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 from typing import Any
 
-from api.seed import DEMO_PASSWORD
+from loop.bootstrap import build_loop
+from loop.services.proof import prove
 from loop.settings import Settings
 from loop.storage.persistence import sqlite_path
-from loop.storage.sealing import seal_now
+from loop.storage.sealing import SealSchedule, seal_now
 from tests.api.conftest import in_process
 from tests.api.test_console_pages import log_in
 
@@ -91,28 +91,35 @@ def test_a_forged_snapshot_is_never_served_and_the_audit_reports_it(database: st
     ]
 
 
-def test_a_process_without_the_seal_key_says_it_cannot_authenticate_the_seal(
-    database: str, tmp_path: Path
+def test_a_process_whose_seal_key_is_refused_says_it_cannot_authenticate_the_seal(
+    database: str,
 ) -> None:
     seal_now(Settings(database_url=database))
-    production = {
-        "environment": "production",
-        "secret_key": "a-county-token-signing-key-0123456789",
-        "seed_demo": False,
-        "record_key": "the-county-record-key",
-    }
-    with in_process(database, **production) as api:
-        assert api.services.sealer is None  # no seal key: the service does not seal
-        login = {"username": AUDITOR, "password": DEMO_PASSWORD}
-        token = ok(api.client.post("/api/auth/login", json=login))["access_token"]
-        audit = ok(
-            api.client.get("/api/audit/verify", headers={"Authorization": f"Bearer {token}"})
-        )
-    assert audit["last_seal"]["seq"] == 1
-    assert audit["seal_authenticated"] is None
-    assert any("no seal key" in note for note in audit["notes"])
-    # the rows were signed with the development record key, not this county's
-    assert {d["kind"] for d in audit["damage"]} == {"unauthenticated"}
+    refused = Settings(
+        database_url=database,
+        environment="production",
+        seal_key="lishu-development-seal-key",  # once shipped in the source: refused
+    )
+    assert SealSchedule.for_settings(refused) is None  # the service does not seal with it
+    loop = build_loop(refused)  # the record key is the keys file's: rows are signed
+    try:
+        proof = prove(refused, loop.app)  # what /api/audit/verify answers from
+    finally:
+        loop.close()
+    report = proof.report
+    assert report.last_seal is not None
+    assert report.last_seal.seq == 1
+    assert report.seal_authenticated is None
+    assert any("LISHU_SEAL_KEY is refused" in note for note in report.notes)
+    assert report.intact, report.summary()  # the rows still authenticate
+
+
+def test_a_seal_made_with_another_key_does_not_authenticate(database: str) -> None:
+    seal_now(Settings(database_url=database))
+    with in_process(database, seal_key="a-county-s-own-seal-key-0123456789-abcdef") as api:
+        audit = ok(api.get(AUDITOR, "/api/audit/verify"))
+    assert audit["seal_authenticated"] is False
+    assert {d["kind"] for d in audit["damage"]} == {"seal_unauthentic"}
 
 
 def test_the_audit_page_shows_the_last_seal_and_whether_it_authenticates(database: str) -> None:

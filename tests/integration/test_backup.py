@@ -57,7 +57,8 @@ def test_a_backup_proves_itself_and_restores_into_an_empty_folder(
     assert code == 0, printed
     manifest = json.loads((dest / "manifest.json").read_text())
     assert set(manifest["files"]) == {"lishu.db", "witness.jsonl"}
-    assert "lishu-keys.db" not in {p.name for p in dest.iterdir()}  # keys apart
+    assert {p.name for p in dest.iterdir()} & {"lishu-keys.db", "lishu-secrets.json"} == set()
+    assert {p.name for p in keys.iterdir()} >= {"lishu-keys.db", "lishu-secrets.json"}  # apart
     assert manifest["keys"]["subjects"] > 0
     assert manifest["last_seal"]["seq"] == 1
     with sqlite3.connect(live) as db:
@@ -73,8 +74,10 @@ def test_a_backup_proves_itself_and_restores_into_an_empty_folder(
     assert {p.name for p in target.iterdir()} == {
         "lishu.db",
         "lishu-keys.db",
+        "lishu-secrets.json",  # the installation's keys: its rows and seals verify as before
         "lishu-witness.jsonl",
     }
+    assert (target / "lishu-secrets.json").stat().st_mode & 0o077 == 0
     assert digest(target / "lishu-keys.db") == digest(keys / "lishu-keys.db")
     restored = ["--database-url", f"sqlite:///{target / 'lishu.db'}"]
     code, printed = lishu("verify", *restored, "--read-models")

@@ -18,12 +18,7 @@ from loop import demo
 from loop.bootstrap import build_loop
 from loop.settings import Settings
 from loop.storage.chain_readers import open_chain_reader
-from loop.storage.proof_keys import (
-    DEVELOPMENT_SEAL_KEY,
-    SealKeyMissing,
-    derive_record_key,
-    proof_keys,
-)
+from loop.storage.keys_file import KeyRefused, seal_key
 from loop.storage.sealing import SealSchedule, seal_now
 from loop.storage.seals import Seal
 from loop.storage.verification import SealRefused
@@ -54,7 +49,7 @@ def test_a_seal_is_stored_witnessed_and_authenticated(history: Settings, tmp_pat
     sealed = Seal.from_json(printed)
     witnessed = Witness(tmp_path / "lishu-witness.jsonl").read()
     assert [s.to_json() for s in witnessed.seals] == [sealed.to_json()]
-    assert sealed.authentic(DEVELOPMENT_SEAL_KEY.encode())
+    assert sealed.authentic(seal_key(history))  # the installation's key, from its keys file
     assert (sealed.snapshots, sealed.macs_from) == (0, 1)
     code, printed = lishu("verify", *url, "--against", sealed.to_json())
     assert code == 0, printed
@@ -69,33 +64,35 @@ def test_a_seal_is_stored_witnessed_and_authenticated(history: Settings, tmp_pat
     assert "the seal cannot be read" in printed
 
 
-def test_outside_development_nothing_is_sealed_or_authenticated_without_a_key(
+def test_no_shipped_or_weak_key_seals_or_authenticates_in_production(
     history: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sealed = seal_now(history).seal  # sealed in development, with its shipped key
-    monkeypatch.setenv("LISHU_ENVIRONMENT", "production")
-    production = Settings(database_url=history.database_url)
-    assert proof_keys(production).seal is None
-    assert proof_keys(production).record is None
-    with pytest.raises(SealKeyMissing):
-        seal_now(production)
+    sealed = seal_now(history).seal  # with the installation's random key (its keys file)
     url = ["--database-url", history.database_url]
+    monkeypatch.setenv("LISHU_ENVIRONMENT", "production")
+    assert lishu("verify", *url, "--against", sealed.to_json())[0] == 0  # its own keys: fine
+    monkeypatch.setenv("LISHU_SEAL_KEY", "lishu-development-seal-key")  # once shipped
+    production = Settings(database_url=history.database_url)
+    with pytest.raises(KeyRefused):
+        seal_now(production)
     code, printed = lishu("seal", *url)
     assert code == 2
-    assert "no seal key is configured" in printed
+    assert "LISHU_SEAL_KEY is refused: it was shipped in the source" in printed
     code, printed = lishu("verify", *url, "--against", sealed.to_json())
     assert code == 2  # a seal it cannot authenticate is refused, not trusted
+    assert "no seal key" in printed
     code, printed = lishu("verify", *url)
-    assert code == 0
-    assert "seals not authenticated: no seal key" in printed
-    # a county's own key: seals again, and its record key is derived from it
-    monkeypatch.setenv("LISHU_SEAL_KEY", "county-seal-key-0123456789")
-    county = Settings(database_url=history.database_url)
-    keys = proof_keys(county)
-    assert keys.record == derive_record_key(b"county-seal-key-0123456789")
-    assert keys.record not in (keys.seal, proof_keys(history).record)
+    assert code == 0  # the chain and the rows still check; the seals cannot
+    assert "seals not authenticated: LISHU_SEAL_KEY is refused" in printed
+    assert SealSchedule.for_settings(production) is None  # nor does the service seal
+    monkeypatch.setenv("LISHU_RECORD_KEY", "short")
+    with pytest.raises(KeyRefused):
+        build_loop(Settings(database_url=history.database_url))  # nothing is written unsigned
+    # a county's own strong seal key: the seal made with another does not authenticate
+    monkeypatch.delenv("LISHU_RECORD_KEY")
+    monkeypatch.setenv("LISHU_SEAL_KEY", "a-county-s-own-seal-key-0123456789-abcdef")
     code, printed = lishu("verify", *url)
-    assert code == 1  # the development seal does not authenticate with the county's key
+    assert code == 1
     assert "seal_unauthentic" in printed
 
 
@@ -192,8 +189,10 @@ def test_the_service_seals_on_a_schedule_so_the_unsealed_tail_stays_short(
     history: Settings, tmp_path: Path
 ) -> None:
     assert SealSchedule.for_settings(history.model_copy(update={"seal_interval": 0})) is None
-    production = history.model_copy(update={"environment": "production"})
-    assert SealSchedule.for_settings(production) is None  # no key: no schedule
+    refused = history.model_copy(
+        update={"environment": "production", "seal_key": "lishu-development-seal-key"}
+    )
+    assert SealSchedule.for_settings(refused) is None  # a refused key: no schedule
     schedule = SealSchedule(history, interval=1.0, check_every=0.2).start()
     try:
         first = wait_for_seal(history, after=0)

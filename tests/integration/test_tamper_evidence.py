@@ -31,14 +31,22 @@ from loop.storage.chain_readers import (
     POSTGRES_SNAPSHOTS_TABLE,
     open_chain_reader,
 )
+from loop.storage.keys_file import record_key
 from loop.storage.persistence import postgres_conninfo, sqlite_path
-from loop.storage.proof_keys import ProofKeys, proof_keys
+from loop.storage.proof_keys import ProofKeys
 from loop.storage.seals import Seal
 from loop.storage.verification import seal, verify
+from tests.api.served import keys_file_of_tests
 from tests.postgres import create_postgres_database, drop_postgres_database
 
-KEYS = ProofKeys(seal=b"county-seal-key", record=proof_keys(Settings()).record)
+KEYS_FILE = keys_file_of_tests()
+"""The installation keys every store of these tests is written with."""
+KEYS = ProofKeys(seal=b"county-seal-key", record=record_key(Settings(keys_file=str(KEYS_FILE))))
 """A county's seal key; the record key the demo was written with."""
+
+
+def settings_for(url: str, cipher_key: str | None = None) -> Settings:
+    return Settings(database_url=url, cipher_key=cipher_key, keys_file=str(KEYS_FILE))
 
 
 class Store:
@@ -87,7 +95,7 @@ class Store:
 
 
 def build_demo(url: str, cipher_key: str | None = None) -> str:
-    flow = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
+    flow = build_loop(settings_for(url, cipher_key)).incidents
     demo.run(flow)
     flow.app.close()
     return url
@@ -206,7 +214,7 @@ def test_an_untouched_log_verifies_clean_and_matches_its_seal(
 
 def grow(url: str) -> None:
     """Append a copy of every stored event, each incident under a new id."""
-    flow = build_loop(Settings(database_url=url)).incidents
+    flow = build_loop(settings_for(url)).incidents
     stored = flow.app.recorder.select_notifications(1, 10_000)
     keys = {n.originator_id: uuid4() for n in stored}
     flow.app.recorder.insert_events(
@@ -357,11 +365,10 @@ def test_a_forged_event_with_a_plausible_digest_fails_against_the_seal(
     assert "seal_mismatch" in kinds(check(database, against=sealed))
 
 
-def test_verify_and_seal_from_the_command_line(
-    database: str, db: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LISHU_WITNESS_PATH", str(tmp_path / "witness.jsonl"))
-    runner = CliRunner()
+def test_verify_and_seal_from_the_command_line(database: str, db: Store, tmp_path: Path) -> None:
+    runner = CliRunner(
+        env={"LISHU_KEYS_FILE": str(KEYS_FILE), "LISHU_WITNESS_PATH": str(tmp_path / "w.jsonl")}
+    )
     url = ["--database-url", database]
     sealed = runner.invoke(app, ["seal", *url])
     assert sealed.exit_code == 0, sealed.output
@@ -379,7 +386,7 @@ def test_verify_and_seal_from_the_command_line(
 
 
 def test_the_application_still_reads_what_it_wrote(database: str, db: Store) -> None:
-    flow = build_loop(Settings(database_url=database)).incidents
+    flow = build_loop(settings_for(database)).incidents
     key = aggregate(db, 10)
     assert flow.get(UUID(key)).version == 10
     flow.app.close()
@@ -419,11 +426,11 @@ def test_an_encrypted_store_reads_back_only_with_its_key(encrypted: tuple[str, s
     db = Store(url)
     incident = UUID(aggregate(db, 10))
     db.close()
-    keyed = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
+    keyed = build_loop(settings_for(url, cipher_key)).incidents
     assert keyed.get(incident).version == 10
     keyed.app.close()
     for wrong in (None, AESCipher.create_key(32)):
-        flow = build_loop(Settings(database_url=url, cipher_key=wrong)).incidents
+        flow = build_loop(settings_for(url, wrong)).incidents
         with pytest.raises(MapperDeserialisationError):
             flow.get(incident)
         flow.app.close()

@@ -21,18 +21,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
 from loop import demo
-from loop.bootstrap import build_loop
+from loop.bootstrap import build_loop, open_loop
 from loop.settings import Settings
 from loop.storage.chain import event_digest, log_link
 from loop.storage.chain_readers import open_chain_reader
-from loop.storage.persistence import sqlite_path
+from loop.storage.persistence import application_env, build_key_store, sqlite_path
 from loop.storage.proof_keys import ProofKeys, proof_keys
 from loop.storage.sealing import seal_now
 from loop.storage.seals import Seal
@@ -41,10 +41,13 @@ from loop.storage.verification import SealRefused, verify
 from loop.storage.witness import Witness
 from projections import build
 from projections.checking import compare
+from tests.api.served import keys_file_of_tests
 from tests.integration.test_tamper_evidence import Store, aggregate, other_than, set_state, state
 from tests.postgres import create_postgres_database, drop_postgres_database
 
-KEYS = proof_keys(Settings())  # the development keys the history was written and sealed with
+KEYS_FILE = keys_file_of_tests()
+"""The installation keys every history of these tests is written and sealed with."""
+KEYS = proof_keys(Settings(keys_file=str(KEYS_FILE)))
 FORGED_WHAT = "一切正常，无需处置"
 TRUE_WHAT = "夜间多人聚集携带器械，疑似准备斗殴"
 
@@ -52,7 +55,7 @@ Finding = tuple[str, str | None, int | None, int | None]
 
 
 def settings_for(url: str, witness: Path) -> Settings:
-    return Settings(database_url=url, witness_path=str(witness))
+    return Settings(database_url=url, witness_path=str(witness), keys_file=str(KEYS_FILE))
 
 
 def write_history(url: str, witness: Path) -> None:
@@ -422,13 +425,14 @@ def test_an_edited_read_model_row_is_found_by_comparing_with_a_rebuild(case: Cas
         assert differing.rebuilt is not None
         assert (differing.live["earned"], differing.rebuilt["earned"]) == (earned + 100, earned)
         command = ["verify", "--database-url", case.url, "--witness", str(case.witness)]
-        printed = CliRunner().invoke(app, [*command, "--read-models"])
+        runner = CliRunner(env={"LISHU_KEYS_FILE": str(KEYS_FILE)})
+        printed = runner.invoke(app, [*command, "--read-models"])
         assert printed.exit_code == 1
         assert "read models differ: 2 row(s)" in printed.output
         assert f"scores.scores [volunteer_id={volunteer}]: earned: live {earned + 100}, " in (
             printed.output
         )
-        assert CliRunner().invoke(app, command).exit_code == 0  # the events are intact
+        assert runner.invoke(app, command).exit_code == 0  # the events are intact
     finally:
         views.store.dispose()
         flow.app.close()
@@ -460,17 +464,16 @@ def test_a_forged_snapshot_is_not_used_and_the_events_answer(case: Case) -> None
 
 
 def test_without_a_record_key_no_snapshot_is_taken_or_used(case: Case) -> None:
-    production = Settings(
-        database_url=case.url, witness_path=str(case.witness), environment="production"
-    )
-    flow = build_loop(production).incidents
+    settings = settings_for(case.url, case.witness)
+    unsigned = open_loop(application_env(settings), key_store=build_key_store(settings))
+    flow = unsigned.incidents
     try:
         assert flow.app.record_key is None
-        assert flow.get(UUID(case.long)).version == 55
-        other = uuid4()
-        assert list(flow.app.snapshots.get(other)) == []  # type: ignore[union-attr]
+        assert flow.get(UUID(case.long)).version == 55  # replayed: nothing vouches for v50
+        assert flow.app.snapshots is not None
+        assert list(flow.app.snapshots.get(UUID(case.long))) == []
         flow.app.take_snapshot(UUID(case.long))  # nothing can vouch for it: not stored
         ((count,),) = case.db.run("SELECT COUNT(*) FROM {snapshots}")
         assert count == 1  # only the signed one taken at version 50
     finally:
-        flow.app.close()
+        unsigned.close()
