@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 REPORTS := reports
 
-.PHONY: run test lint types pytest policy demo clean postgres chromium bench
+.PHONY: run test lint types pytest policy demo clean postgres chromium bench soak
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -60,6 +60,12 @@ bench: $(READY)
 		apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; } || true; \
 	fi
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# The oracle's soak: 100,000 events through the services, every read model compared
+# with an independent fold of the log after every batch of 1,000 commands; on an
+# SQLite file, or SOAK_ARGS="--postgres-url URL" (also --events, --seed, --scoring).
+soak: $(READY)
+	$(BIN)/python -m tests.oracle $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis
