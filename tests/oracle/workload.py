@@ -71,6 +71,8 @@ PAYLOAD: dict[str, dict[str, Any]] = {
 STEPS_AT = (0, 0, 1, 1, 1, 5, 5, 30, 30, 120, 60 * 20, 60 * 24 * 3)
 """Minutes the clock moves before a command: mostly minutes, sometimes days."""
 STATUSES = ("flexible", "suspended", "active", "retired")
+PEOPLE = 60
+"""Applications stop once this many people have applied (two communities' rolls)."""
 DETOURS = {"reject": 0.15, "divert": 0.4, "escalate": 0.4, "return": 0.4, "chase": 0.4}
 """How often a step that does not bring the case nearer its end is drawn (1: as
 often as any other), so most cases travel deep into the loop."""
@@ -108,6 +110,7 @@ class Workload:
         self.tally = Tally()
         self.volunteers: list[Actor] = []  # admitted
         self.applicants: list[Actor] = []  # applied, reviews under way
+        self.turned_down = 0
         self.open: list[UUID] = []
         self.rewarded: list[UUID] = []
         self.every: list[UUID] = []
@@ -313,7 +316,8 @@ class Workload:
         rng = self.rng
         volunteers = Volunteers(self.flow)
         roll = rng.random()
-        if roll < 0.35 or not (self.applicants or self.volunteers):
+        applied = len(self.volunteers) + len(self.applicants) + self.turned_down
+        if (roll < 0.35 and applied < PEOPLE) or not (self.applicants or self.volunteers):
             community = rng.choice(COMMUNITIES)
             n = 500 + self.made + len(self.applicants) + len(self.volunteers)
             person = Actor(f"v-{community[-2:]}-{n}", "volunteer", community)
@@ -352,6 +356,7 @@ class Workload:
                 )  # fmt: skip
                 if record:
                     self.applicants.remove(person)
+                    self.turned_down += 1
                 return
         if self.call("admit", volunteers.admit, officer, person.id) is not None:
             self.applicants.remove(person)
