@@ -291,8 +291,7 @@ class Fold:
             person.status = "rejected"
         elif what == "StatusChanged":
             person.status = event.status
-        return what in ("Admitted", "Rejected", "StatusChanged", "Reviewed", "JoinedTeam",
-                        "HonourAwarded")  # fmt: skip
+        return what in VOLUNTEER_EVENTS
 
     def _pointsaccount(self, what: str, event: Any) -> bool:
         key = str(event.originator_id)
@@ -366,3 +365,13 @@ STEP_NAMES = {
     "ScoreSigned",
     *STEP_STAGES,
 }
+VOLUNTEER_EVENTS = {
+    "Admitted",
+    "Rejected",
+    "StatusChanged",
+    "Reviewed",
+    "JoinedTeam",
+    "HonourAwarded",
+}
+"""What a volunteer's record may hold besides the application (the last three
+change nothing the read models show)."""
