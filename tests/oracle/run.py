@@ -14,6 +14,7 @@ from loop.settings import Settings
 from projections import build
 from tests.oracle.compare import Comparison, Disagreement
 from tests.oracle.fold import Deadlines, Fold
+from tests.oracle.tour import tour
 from tests.oracle.workload import Workload
 from tests.support import CHINA, FakeClock
 
@@ -83,7 +84,8 @@ class OracleRun:
             flow.close()
 
     def start(self) -> None:
-        self.workload.start()
+        """The opening every run holds (``tests.oracle.tour``)."""
+        tour(self.workload)
 
     def batch(self, commands: int, *, every_case: bool = False) -> list[Disagreement]:
         """Run ``commands`` commands, catch the read models up, and compare every

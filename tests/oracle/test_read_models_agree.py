@@ -2,8 +2,9 @@
 driven through the real services (two writers on one database), on SQLite and on
 PostgreSQL.
 
-Workload size in ``make test``: 16 batches of 60 commands after the demo's
-enrolment (about 1,300 events per run, some 2,000 reads compared), once on SQLite
+Workload size in ``make test``: the opening (``tests.oracle.tour``: the demo's
+day and the corrections a random walk may miss), then 16 batches of 60 random
+commands: about 1,250 events and 2,000 reads compared per run, once on SQLite
 under the Lishu scoring (monthly cap of 150 points) and once on PostgreSQL under
 the Fuping scoring (base points, stars, failed months). ``python -m tests.oracle``
 (``make soak``) runs the same with 100,000 events and more.
@@ -63,8 +64,9 @@ def reached(fold: Fold, conflicts: int, *, capped: bool) -> None:
     entries = {e["kind"] for p in fold.people.values() for e in p.entries}
     assert {"Deposited", "Redeemed", "Deducted", "Reversed"} <= entries
     undone = [c for c in fold.cases.values() if c.stage == "rejected" and c.first("Rewarded")]
-    assert undone, "rewarded cases were rejected"
+    assert any(c.first("Publicized") and c.first("Closed") for c in undone), "off the board"
     assert cap if capped else not cap, "the monthly cap was reached (where there is one)"
     assert any(p.status == "rejected" for p in fold.people.values())
-    assert any(len(i.donors) > 1 and i.handed_out for i in fold.items.values())
-    assert conflicts > 0, "concurrent steps met"
+    assert any(len(i.donors) > 1 for i in fold.items.values())
+    assert any(i.handed_out for i in fold.items.values())
+    assert conflicts > 1, "concurrent steps met, in the opening and in random bursts"

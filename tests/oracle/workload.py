@@ -136,11 +136,6 @@ class Workload:
         self.tally.count(command)
         return result
 
-    def start(self) -> None:
-        """The demo's volunteers admitted and its banks stocked."""
-        self.items = sorted(self.committers[0].call(demo.enrol, self.flow).values())
-        self.volunteers = [a for a, *_ in demo.APPLICANTS]
-
     def run(self, commands: int) -> None:
         for _ in range(commands):
             self.clock.advance(timedelta(minutes=self.rng.choice(STEPS_AT) * self.pace, seconds=1))
