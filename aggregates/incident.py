@@ -350,11 +350,6 @@ class Incident(Aggregate):
         """Record one step of the loop as ``event_class``."""
         self.trigger_event(event_class, actor=actor, timestamp=at, **route._asdict(), **facts)
 
-    def sign_score(self, actor: Actor, at: datetime, route: Route) -> None:
-        """Co-sign the proposed score as community director or community officer."""
-        signer_role = self.check_can_sign(actor)
-        self.step(self.ScoreSigned, actor, at, route, signer_role=signer_role)
-
     def check_can_sign(self, actor: Actor) -> str:
         """The role ``actor`` signs in, or :class:`SignatureRefused`."""
         refusal = self.signature_refusal(actor)

@@ -4,7 +4,7 @@ Personal details (name, phone, ID number, address) travel together as one
 :class:`PersonalData` value on :class:`Volunteer.Applied`, whose subject is the
 volunteer's id: ``loop/`` stores it encrypted under that volunteer's own key,
 so forgetting him leaves it shown as 已删除. Input is validated by
-``loop.volunteers`` before a method here is called; the aggregate enforces the
+``loop.services.volunteers`` before a method here is called; the aggregate enforces the
 order of the procedure.
 """
 
@@ -218,10 +218,6 @@ class Volunteer(Aggregate):
             community=community,
             party_member=party_member,
         )
-
-    @property
-    def is_admitted(self) -> bool:
-        return self.status in (*SERVING, "retired")
 
     def review(
         self,

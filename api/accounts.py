@@ -20,9 +20,9 @@ from sqlalchemy import Boolean, Column, DateTime, MetaData, Select, String, Tabl
 from sqlalchemy.exc import IntegrityError
 
 from aggregates.actor import Actor
-from loop import units
 from loop.errors import InvalidInput
-from loop.vocabulary import Role
+from loop.rules import units
+from loop.rules.vocabulary import Role
 from projections.store import Store
 
 metadata = MetaData()

@@ -7,17 +7,14 @@ projections or the HTTP service; each layer registers its own commands here.
 from __future__ import annotations
 
 from api.commands import register as register_service
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.cli import app
-from loop.settings import Settings
+from loop.settings import DatabaseUrl, Settings
 from projections.cli import register as register_projections
 
-
-def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
-
-
-register_projections(app, _settings, build_flow)
+register_projections(
+    app, Settings.for_url, lambda settings: build_loop(settings).app, database_url=DatabaseUrl
+)
 register_service(app)
 
 

@@ -13,23 +13,18 @@ from aggregates.errors import DomainError
 from api.accounts import Accounts
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS
-from loop.vocabulary import label
+from loop.rules.vocabulary import label
+from loop.settings import DatabaseUrl
 from projections.compose import read_model_url
 from projections.store import Store
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
-
 users_app = typer.Typer(help="用户账号 user accounts", no_args_is_help=True)
-
-
-def _settings(database_url: str | None) -> ApiSettings:
-    return ApiSettings(database_url=database_url) if database_url else ApiSettings()
 
 
 @contextmanager
 def _accounts(database_url: str | None) -> Iterator[Accounts]:
     """The accounts table; a refusal is printed and exits with status 2."""
-    store = Store.from_url(read_model_url(_settings(database_url)))
+    store = Store.from_url(read_model_url(ApiSettings.for_url(database_url)))
     try:
         accounts = Accounts(store)
         accounts.setup()

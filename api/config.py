@@ -41,6 +41,10 @@ class ApiSettings(Settings):
     wait_timeout: float = 5.0
     """Longest a query waits for the projections to reach a requested position."""
 
+    idempotency_hours: float = 7 * 24
+    """How long a command's ``Idempotency-Key`` is kept with its first answer; a key
+    sent again later runs as a new command (a report's key still fixes its id)."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> ApiSettings:
         if len(self.secret_key) < 32:

@@ -1,10 +1,11 @@
-"""FastAPI dependencies as ``Annotated`` aliases: the services and the current user."""
+"""FastAPI dependencies as ``Annotated`` aliases: the services, the current user, a
+command's idempotency key and a read's log position to wait for."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import User
@@ -48,3 +49,19 @@ def user_for_token(services: Services, token: str) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="重试时保持不变 / the same on every retry"),
+]
+"""Optional on every command: a retry with the same key gets the first answer."""
+
+WaitFor = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
+        "(one beyond the log's head waits for the head)",
+    ),
+]
+"""On every list read: wait until the read models have applied this log position."""

@@ -1,11 +1,11 @@
-"""Rows of the read models, masked for the user reading them (``loop.masking``)."""
+"""Rows of the read models, masked for the user reading them (``loop.rules.masking``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from api.accounts import User
-from loop.masking import view_for
+from loop.rules.masking import view_for
 
 
 def masked_case(user: User, row: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,19 @@
 """Request and response bodies. The loop validates every value again; these
-models give the OpenAPI document its shapes and refuse wrong types early."""
+models give the OpenAPI document its shapes and refuse wrong types early. The
+loop steps' bodies are built from the fields each step declares."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple, Optional, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
-from loop.vocabulary import Channel, Module, RejectionKind, Sense, Urgency
+from loop.rules import fields
+from loop.rules.fields import Kind
+from loop.rules.steps import STEPS, Step
+from loop.rules.vocabulary import Module, Sense
 
 MAX_VERSION = 2**31 - 1
 """The highest version a request may name (far above any incident's)."""
@@ -80,62 +85,77 @@ class Discovery(Body):
         return found
 
 
-class ReportFacts(Body):
-    channel: Channel
-    urgency: Urgency = Urgency.GENERAL
-    self_handled_note: str | None = Field(default=None, max_length=2000)
-
-
-class NewReport(Discovery, ReportFacts):
-    """发现并反馈一起警情 / discover and feed back in one step."""
-
-
-class Report(ReportFacts, StepBody):
-    pass
-
-
-class Reason(StepBody):
-    reason: str = Field(max_length=2000)
-
-
-class HandOver(StepBody):
-    department: str = Field(max_length=100)
-    received_by: str = Field(max_length=100)
-    received_at: Moment | None = None
-
-
-class Chase(StepBody):
-    asked: str = Field(max_length=100)
-    answer: str = Field(max_length=2000)
-
-
-class Summary(StepBody):
-    summary: str = Field(max_length=2000)
-
-
 class ScoreItem(Body):
     item: str = Field(max_length=100)
     points: int
 
 
-class ProposeScore(StepBody):
-    items: list[ScoreItem] = Field(max_length=20)
-    basis: str = Field(max_length=2000)
+def _typed(field: fields.Field) -> tuple[Any, Any]:
+    """A step's field as a pydantic field: its type, limits and default."""
+    kinds: dict[Kind, Any] = {Kind.MOMENT: Moment, Kind.SCORE_ITEMS: list[ScoreItem]}
+    annotation = field.vocabulary if field.kind is Kind.CHOICE else kinds.get(field.kind, str)
+    declared = FieldInfo(max_length=field.max_len)
+    if field.required:
+        return annotation, declared
+    if field.default is None:
+        annotation = Optional[annotation]  # noqa: UP045 (a run-time union)
+    return annotation, FieldInfo.merge_field_infos(declared, default=field.default)
 
 
-class Publicize(StepBody):
-    title: str = Field(max_length=200)
-    redaction_note: str = Field(max_length=500)
+def fields_model(name: str, declared: tuple[fields.Field, ...], base: type[Body]) -> Any:
+    """A request body with the fields a step declares (``loop.rules.steps``)."""
+    typed: dict[str, Any] = {f.name: _typed(f) for f in declared}
+    return create_model(name, __base__=base, __module__=__name__, **typed)
 
 
-class Close(StepBody):
-    note: str = Field(default="", max_length=2000)
+def _body_name(step: Step) -> str:
+    """A step without input sends :class:`StepBody`; a body several steps share is
+    named after its field (``Reason``), any other after its step (``HandOver``)."""
+    if not step.fields:
+        return "StepBody"
+    sharing = [s for s in STEPS.values() if s.fields == step.fields]
+    words = (step.fields[0].name if len(sharing) > 1 else step.name).split("_")
+    return "".join(w.capitalize() for w in words)
 
 
-class Reject(StepBody):
-    kind: RejectionKind
-    reason: str = Field(max_length=2000)
-    related_id: str | None = Field(default=None, max_length=36)
+def _step_bodies() -> dict[str, type[StepBody]]:
+    made: dict[str, type[StepBody]] = {"StepBody": StepBody}
+    bodies = {}
+    for step in STEPS.values():
+        name = _body_name(step)
+        if name not in made:
+            made[name] = fields_model(name, step.fields, StepBody)
+        bodies[step.name] = made[name]
+    return bodies
+
+
+BODIES: dict[str, type[StepBody]] = _step_bodies()
+"""Each step's request body, by step."""
+
+ReportFacts: type[Body] = fields_model("ReportFacts", STEPS["report"].fields, Body)
+"""What feeding a discovery back says (the report step's fields)."""
+
+
+class NewReport(Discovery, ReportFacts):  # type: ignore[misc, valid-type]
+    """发现并反馈一起警情 / discover and feed back in one step."""
+
+
+class Answer(BaseModel):
+    """What a command answers; read ``position`` back with ``?wait_for=`` to see it."""
+
+    replayed: bool = Field(False, description="幂等重试：返回首次结果 / an idempotent replay")
+
+
+def answer_of(named: type[NamedTuple]) -> type[Answer]:
+    """The answer model of a service's acknowledgement (a ``NamedTuple``): its
+    fields, and ``replayed``."""
+    hints = get_type_hints(named)
+    defaults = named._field_defaults
+    typed: dict[str, Any] = {n: (hints[n], defaults.get(n, ...)) for n in named._fields}
+    model: type[Answer] = create_model(
+        named.__name__, __base__=Answer, __module__=__name__, **typed
+    )
+    return model
 
 
 class Ack(BaseModel):
@@ -171,12 +191,6 @@ class Me(BaseModel):
     unit: str
     unit_label: str
     display_name: str
-
-
-class Record(BaseModel):
-    """A record's state as primitives; fields depend on the record."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 class Rows(BaseModel):

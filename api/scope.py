@@ -1,16 +1,16 @@
 """Who may read what: a station sees its own and its communities' incidents,
 volunteers their own reports and account, auditors everything in their county.
 
-Commands are authorised by the loop's own policy tables (``loop.policy`` and
-``loop.permissions``); these rules cover the reads the service offers.
+Commands are authorised by the loop's own policy tables (``loop.rules.policy`` and
+``loop.rules.permissions``); these rules cover the reads the service offers.
 """
 
 from __future__ import annotations
 
 from api.accounts import User
 from api.errors import Forbidden
-from loop import units
-from loop.vocabulary import Role
+from loop.rules import units
+from loop.rules.vocabulary import Role
 
 UNIT_READERS = frozenset(
     {
@@ -62,6 +62,19 @@ def check_volunteer(user: User, volunteer_id: str, community: str) -> None:
             "You may not read this volunteer's records",
             volunteer_id=volunteer_id,
         )
+
+
+def may_read_item(user: User, bank: str) -> bool:
+    """The goods of a Happiness Bank: a volunteer sees his community's and its
+    station's, staff those of the units in their scope."""
+    if user.role == Role.VOLUNTEER:
+        return bank in (user.unit, units.ancestor(user.unit, "station"))
+    return may_read_unit(user, bank)
+
+
+def check_item(user: User, bank: str) -> None:
+    if not may_read_item(user, bank):
+        raise Forbidden("无权查看该物品", "You may not read this item", bank=bank)
 
 
 def check_auditor(user: User) -> None:

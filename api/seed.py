@@ -1,19 +1,31 @@
 """Demo data on first start: 朝阳派出所, its two communities, squads of the seven
 occupations, tens of volunteers, incidents in every stage, and a log-in for
-each person, all made with the same commands the API runs."""
+each person, all made with the same commands the API runs.
+
+First start survives a kill at any point. The demo's events are stored in one
+transaction together with a marker (a key record, ``SEEDED_EVENTS``), so they
+are all there or none; the log-ins are then made one by one, each skipped if it
+exists; a last marker (``SEEDED``) says the demo is complete. A start that finds
+no ``SEEDED`` picks up where the last one stopped, before it serves anything.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import suppress
 from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
 
 from aggregates.actor import Actor
 from aggregates.volunteer import OCCUPATIONS
 from api.accounts import AccountError
 from api.services import Services
 from loop import demo
-from loop.flow import IncidentFlow
-from loop.volunteers import Volunteers
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers
+from loop.storage.command_keys import KeyRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +52,14 @@ VOLUNTEERS = [
     (demo.TAXI, "吴某（出租车司机）"),
     (demo.SWEEPER, "郑某（环卫工人）"),
 ]
+SEEDED_EVENTS = "lishu:demo:events"
+"""The key record stored with the demo's events, in their transaction."""
+SEEDED = "lishu:demo:complete"
+"""The key record stored once every demo log-in exists."""
+STAGES = ("start", "events", "events-stored", "accounts", "accounts-made", "complete")
+"""The points of first start that :func:`seed_if_empty` reports reaching."""
+SOME_ACCOUNTS = 3
+
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华"
 EXTRA_VOLUNTEERS = 24
 
@@ -58,7 +78,7 @@ def extra_volunteers() -> list[tuple[Actor, str, str]]:
 
 
 def enrol_extra(flow: IncidentFlow) -> list[Actor]:
-    volunteers = Volunteers(flow)
+    volunteers = Volunteers(flow.app, flow.scoring)
     admitted = []
     for n, (person, name, occupation) in enumerate(extra_volunteers(), start=100):
         cadre, _, officer = demo.DIRECTORS[person.unit]
@@ -102,35 +122,44 @@ def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
         where="幸福小区9栋",
     )
     i = new(xf[1], "anti_fraud", "有人在小区门口推销“高回报理财”", "幸福小区南门")
-    flow.escalate(demo.OFFICER_XF, i, reason="疑似非法集资，需派出所调查")
+    flow.take("escalate", demo.OFFICER_XF, i, reason="疑似非法集资，需派出所调查")
     i = new(hp[0], "hazard_screening", "楼道堆放大量杂物，堵塞消防通道", "和平小区2栋")
-    flow.divert(demo.OFFICER_HP, i, reason="属物业和消防管理事项")
+    flow.take("divert", demo.OFFICER_HP, i, reason="属物业和消防管理事项")
     i = new(hp[1], "dispute_screening", "两摊贩因占道经营发生口角", "和平市场")
-    flow.accept(demo.OFFICER_HP, i)
-    flow.record_outcome(demo.OFFICER_HP, i, summary="民警现场调解，双方握手言和")
+    flow.take("accept", demo.OFFICER_HP, i)
+    flow.take("record_outcome", demo.OFFICER_HP, i, summary="民警现场调解，双方握手言和")
     i = new(xf[2], "traffic_safety", "学校门口护栏损坏", "幸福小学门口")
-    flow.accept(demo.OFFICER_XF, i)
-    flow.record_outcome(demo.OFFICER_XF, i, summary="已通知交警修复护栏并设置提示")
-    flow.propose_score(
-        demo.CADRE_XF, i, items=[{"item": "交通安全隐患", "points": 10}], basis="发现及时"
+    flow.take("accept", demo.OFFICER_XF, i)
+    flow.take("record_outcome", demo.OFFICER_XF, i, summary="已通知交警修复护栏并设置提示")
+    flow.take(
+        "propose_score",
+        demo.CADRE_XF,
+        i,
+        items=[{"item": "交通安全隐患", "points": 10}],
+        basis="发现及时",
     )
-    flow.sign_score(demo.DIRECTOR_XF, i)
-    flow.sign_score(demo.OFFICER_XF, i)
+    flow.take("sign_score", demo.DIRECTOR_XF, i)
+    flow.take("sign_score", demo.OFFICER_XF, i)
     for n, person in enumerate(people[:8]):
         cadre, director, officer = demo.DIRECTORS[person.unit]
         i = new(
             person, "patrol_prevention", f"夜间巡逻发现单元门禁损坏（{n + 1}）", f"小区{n + 1}号楼"
         )
-        flow.accept(officer, i)
-        flow.record_outcome(officer, i, summary="已联系物业修复门禁")
-        flow.propose_score(
-            cadre, i, items=[{"item": "巡逻防范", "points": 5 + n}], basis="巡逻发现"
+        flow.take("accept", officer, i)
+        flow.take("record_outcome", officer, i, summary="已联系物业修复门禁")
+        flow.take(
+            "propose_score",
+            cadre,
+            i,
+            items=[{"item": "巡逻防范", "points": 5 + n}],
+            basis="巡逻发现",
         )
-        flow.sign_score(director, i)
-        flow.sign_score(officer, i)
-        flow.reward(officer, i)
+        flow.take("sign_score", director, i)
+        flow.take("sign_score", officer, i)
+        flow.take("reward", officer, i)
         if n == 0:
-            flow.publicize(
+            flow.take(
+                "publicize",
                 demo.PUBLICITY,
                 i,
                 title="义警夜巡发现门禁隐患",
@@ -138,11 +167,23 @@ def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
             )
 
 
-def accounts_for(services: Services, people: list[Actor]) -> None:
+def accounts_for(
+    services: Services, people: list[Actor], reached: Callable[[str], None] = lambda _: None
+) -> None:
+    """Every demo log-in that does not exist yet (another process may be making
+    them too: one it made first is left as it is)."""
     named = [*STAFF, *VOLUNTEERS, *((p, p.id) for p in people)]
+    made = 0
     for actor, display in named:
         if services.accounts.get(actor.id) is None:
-            create(services, actor, display)
+            try:
+                create(services, actor, display)
+            except AccountError:
+                if services.accounts.get(actor.id) is None:
+                    raise
+            made += 1
+            if made == SOME_ACCOUNTS:
+                reached("accounts")
 
 
 def create(services: Services, actor: Actor, display: str) -> None:
@@ -151,23 +192,45 @@ def create(services: Services, actor: Actor, display: str) -> None:
     )
 
 
-def seed_if_empty(services: Services) -> bool:
-    """Seed the demo on an empty database (no events, no accounts); whether it did.
-
-    The first account is the claim: of several processes starting together on an
-    empty database, only the one that creates it seeds."""
-    if services.accounts.count():
-        return False
-    first, display = STAFF[-1]
+def seed_events(services: Services, reached: Callable[[str], None]) -> None:
+    """The demo's events, with the ``SEEDED_EVENTS`` marker, in one transaction;
+    nothing if another process stored them first."""
+    app = services.flow.app
+    marker = KeyRecord(SEEDED_EVENTS, "demo", "{}", None)
     try:
-        create(services, first, display)
-    except AccountError:
+        with app.one_transaction(marker):
+            demo.run(services.flow)
+            reached("events")
+            more_stages(services.flow, enrol_extra(services.flow))
+    except RecordConflictError:
+        if not app.kept_answers([SEEDED_EVENTS]):
+            raise
+
+
+def seed_if_empty(services: Services, reached: Callable[[str], None] = lambda _: None) -> bool:
+    """Seed the demo on an empty database, or finish a seeding that was stopped;
+    whether it did anything. ``reached`` is told each stage of :data:`STAGES` as it
+    is reached (tests stop the process there).
+
+    A database with events but no marker (seeded before the markers, or not a demo)
+    gets the named log-ins only if it has no account at all, as it always did."""
+    app = services.flow.app
+    if app.kept_answers([SEEDED]):
         return False
-    people: list[Actor] = []
-    if services.flow.recorder.max_notification_id() is None:
-        demo.run(services.flow)
-        people = enrol_extra(services.flow)
-        more_stages(services.flow, people)
-    accounts_for(services, people)
+    reached("start")
+    people = [person for person, _, _ in extra_volunteers()]
+    if not app.kept_answers([SEEDED_EVENTS]):
+        if app.recorder.max_notification_id() is None:
+            seed_events(services, reached)
+        elif services.accounts.count():
+            return False
+        else:
+            people = []
+    reached("events-stored")
+    accounts_for(services, people, reached)
+    reached("accounts-made")
+    with suppress(RecordConflictError):  # another process finished it too
+        app.keep_records(KeyRecord(SEEDED, "demo", "{}", None))
+    reached("complete")
     log.info("demo data seeded; every demo account's password is %s", DEMO_PASSWORD)
     return True

@@ -1,8 +1,9 @@
 """The composition root of the HTTP service: everything built from settings.
 
 Nothing is created at import time; ``build_services`` makes the flow, the group
-committer, the read models and their runner, the accounts and the idempotency
-store, and ``close`` releases them.
+committer, the read models and their runner, the accounts and the digests of
+idempotency keys (their records live with the events), and ``close`` releases
+them.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
 from api.tokens import Tokens
-from loop.bank import Bank
-from loop.bootstrap import build_flow
-from loop.flow import IncidentFlow
-from loop.group_commit import GroupCommitter
-from loop.volunteers import Volunteers
+from loop.bootstrap import Loop, build_loop
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers
+from loop.storage.command_keys import Answered, Once
+from loop.storage.group_commit import GroupCommitter
 from projections import Projections
 from projections import build as build_projections
 
@@ -31,6 +33,7 @@ T = TypeVar("T")
 @dataclass
 class Services:
     settings: ApiSettings
+    loop: Loop
     flow: IncidentFlow
     committer: GroupCommitter
     views: Projections
@@ -47,6 +50,13 @@ class Services:
         self.views.runner.wake()
         return result
 
+    async def command_once(self, once: Once, fn: Callable[..., Any]) -> Answered:
+        """Run a keyed command (``api.dispatch``): its key record commits with its
+        events, and a key already stored answers its first answer, not run again."""
+        answered = await self.committer.run_once(once, fn)
+        self.views.runner.wake()
+        return answered
+
     async def wait_for(self, position: int | None) -> bool:
         """Wait (without blocking the event loop) until every read model has applied
         ``position``; whether it did within the configured timeout.
@@ -56,7 +66,7 @@ class Services:
         runner = self.views.runner
         if position is None or runner.caught_up_to(position):
             return True
-        position = min(position, self.flow.recorder.max_notification_id() or 0)
+        position = min(position, self.loop.app.recorder.max_notification_id() or 0)
         if runner.caught_up_to(position):
             return True
         if self.settings.run_projections:
@@ -72,27 +82,30 @@ class Services:
     def close(self) -> None:
         self.committer.close()
         self.views.close()
-        self.flow.close()
+        self.loop.close()
 
 
 def build_services(settings: ApiSettings | None = None, *, start: bool = True) -> Services:
     settings = settings or ApiSettings()
-    flow = build_flow(settings)
-    views = build_projections(settings, flow, poll_interval=0.5, linger=settings.projection_linger)
-    accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
+    loop = build_loop(settings)
+    views = build_projections(
+        settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
+    )
+    accounts = Accounts(views.store)
+    answers = Answers(settings.secret_key, settings.idempotency_hours)
     services = Services(
         settings=settings,
-        flow=flow,
-        committer=GroupCommitter(flow),
+        loop=loop,
+        flow=loop.incidents,
+        committer=GroupCommitter(loop.app),
         views=views,
         accounts=accounts,
         answers=answers,
         tokens=Tokens(settings.secret_key, settings.token_minutes),
-        volunteers=Volunteers(flow),
-        bank=Bank(flow),
+        volunteers=loop.volunteers,
+        bank=loop.bank,
     )
     accounts.setup()
-    answers.setup()
     if start and settings.run_projections:
         views.runner.start()
     else:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.settings import Settings
 
 PAGE = 1_000
@@ -19,19 +19,19 @@ PAGE = 1_000
 
 def read_and_decode(path: Path) -> int:
     """Read every notification of the log in pages and decode it to a domain event."""
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{path}")).incidents
     try:
-        to_event = flow.mapper.to_domain_event
+        to_event = flow.app.mapper.to_domain_event
         read = 0
         start = 1
-        while notifications := flow.recorder.select_notifications(start, PAGE):
+        while notifications := flow.app.recorder.select_notifications(start, PAGE):
             for n in notifications:
                 to_event(n)
             read += len(notifications)
             start = notifications[-1].id + 1
         return read
     finally:
-        flow.close()
+        flow.app.close()
 
 
 def measure(path: Path) -> tuple[int, float]:

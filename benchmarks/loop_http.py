@@ -82,14 +82,14 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
                 where="幸福路",
                 incident_id=i,
             ),
-            lambda i: run(flow.escalate, OFFICER, i, reason="需要派出所协调"),
-            lambda i: run(flow.accept, demo.STATION_OFFICER, i),
+            lambda i: run(flow.take, "escalate", OFFICER, i, reason="需要派出所协调"),
+            lambda i: run(flow.take, "accept", demo.STATION_OFFICER, i),
         ]
         for wave in waves:  # each wave in group commits, one incident after another
             for future in [wave(i) for i in ids]:
                 future.result()
         services.views.projector.catch_up()
-        return apps.store_settings(flow)
+        return apps.store_settings(flow.app)
     finally:
         services.close()
 

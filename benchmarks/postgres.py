@@ -15,7 +15,7 @@ from uuid import uuid4
 import psycopg
 from psycopg import errors
 
-from loop.bootstrap import keys_database_url, postgres_conninfo
+from loop.storage.persistence import keys_database_url, postgres_conninfo
 
 
 def _name(url: str) -> str:

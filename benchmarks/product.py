@@ -21,12 +21,13 @@ from benchmarks.harness import Context, Figure, NotMeasured, RowSpec, Target, me
 from benchmarks.load import percentile
 from benchmarks.servers import serve
 from loop import demo
-from loop.bootstrap import build_flow
-from loop.flow import IncidentFlow
+from loop.bootstrap import build_loop
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
 from projections import Projections
 from projections import build as build_projections
 from projections.queries import Queries
+from tests.builders import reported, rewarded, scored
 
 INCIDENT_EVENTS = 50
 
@@ -92,12 +93,13 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
     product's load, check, record and crash-safe commit, without HTTP. Compared
     with the bare library doing the same in process."""
     c = ctx.counts
-    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('commands.db')}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{ctx.fresh('commands.db')}")).incidents
     try:
         incidents = [incident_at_station(flow) for _ in range(max(1, c.commands // 10))]
         started = time.perf_counter()
         for n in range(c.commands):
-            flow.chase(
+            flow.take(
+                "chase",
                 demo.OFFICER_XF,
                 incidents[n % len(incidents)],
                 asked=demo.STATION,
@@ -105,7 +107,7 @@ def loop_command_in_process(ctx: Context) -> dict[str, Figure]:
             )
         rate = c.commands / (time.perf_counter() - started)
     finally:
-        flow.close()
+        flow.app.close()
     return {"loop.inprocess": Figure(rate, {"commands": c.commands, "incidents": len(incidents)})}
 
 
@@ -269,30 +271,21 @@ def _read_side(ctx: Context, log: Path, name: str) -> Iterator[Projections]:
     settings = Settings(
         database_url=f"sqlite:///{log}", read_model_url=f"sqlite:///{ctx.fresh(name + '.db')}"
     )
-    flow = build_flow(settings)
-    views = build_projections(settings, flow, batch_size=2_000)
+    flow = build_loop(settings).incidents
+    views = build_projections(settings, flow.app, batch_size=2_000)
     try:
         views.projector.setup()
         yield views
     finally:
         views.close()
-        flow.close()
+        flow.app.close()
 
 
 def incident_at_station(flow: IncidentFlow) -> UUID:
     """An app report escalated to the station and accepted there: open to chasing."""
-    i = UUID(
-        flow.report_new(
-            demo.RIDER,
-            channel="app",
-            module="hazard_screening",
-            sense="seen",
-            what="井盖丢失",
-            where="幸福路",
-        ).incident_id
-    )
-    flow.escalate(demo.OFFICER_XF, i, reason="需要派出所协调")
-    flow.accept(demo.STATION_OFFICER, i)
+    i = reported(flow, demo.RIDER)
+    flow.take("escalate", demo.OFFICER_XF, i, reason="需要派出所协调")
+    flow.take("accept", demo.STATION_OFFICER, i)
     return i
 
 
@@ -302,15 +295,11 @@ def fifty_event_incident(flow: IncidentFlow) -> UUID:
     i = incident_at_station(flow)
     closing = 6  # outcome, proposal, two signatures, reward, close
     while flow.get(i).version < INCIDENT_EVENTS - closing:
-        flow.chase(demo.OFFICER_XF, i, asked=demo.STATION, answer="正在协调")
-    flow.record_outcome(demo.STATION_OFFICER, i, summary="已补装井盖")
-    flow.propose_score(
-        demo.CADRE_XF, i, items=[{"item": "隐患排查", "points": 5}], basis="考评办法"
-    )
-    flow.sign_score(demo.DIRECTOR_XF, i)
-    flow.sign_score(demo.OFFICER_XF, i)
-    flow.reward(demo.OFFICER_XF, i)
-    flow.close_incident(demo.OFFICER_XF, i)
+        flow.take("chase", demo.OFFICER_XF, i, asked=demo.STATION, answer="正在协调")
+    flow.take("record_outcome", demo.STATION_OFFICER, i, summary="已补装井盖")
+    scored(flow, i, 5)
+    rewarded(flow, i)
+    flow.take("close", demo.OFFICER_XF, i)
     return i
 
 
@@ -327,7 +316,7 @@ def fifty_event_incident(flow: IncidentFlow) -> UUID:
 )
 def state_at_version(ctx: Context) -> dict[str, Figure]:
     """``IncidentFlow.get(id, version=n)`` for every n, from an SQLite file."""
-    flow = build_flow(Settings(database_url=f"sqlite:///{ctx.fresh('state.db')}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{ctx.fresh('state.db')}")).incidents
     try:
         demo.enrol(flow)  # the reward step credits the reporter's Happiness Bank account
         incident = fifty_event_incident(flow)
@@ -340,7 +329,7 @@ def state_at_version(ctx: Context) -> dict[str, Figure]:
                 times.append((time.perf_counter() - started) * 1000)
                 assert state.version == version
     finally:
-        flow.close()
+        flow.app.close()
     detail = {
         "reads": len(times),
         "p50_ms": round(percentile(times, 50), 3),
@@ -361,6 +350,6 @@ def state_at_version(ctx: Context) -> dict[str, Figure]:
     ),
 )
 def chain_verification(ctx: Context) -> dict[str, Figure]:
-    """``loop.verification.verify`` over the large log, both passes."""
+    """``loop.storage.verification.verify`` over the large log, both passes."""
     events, rate = verification.verify_log(f"sqlite:///{ctx.log(ctx.counts.log_events)}")
     return {"audit.verify": Figure(rate, {"events": events})}

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.verification import build_log
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections.processing import Projector
 from projections.store import Store
@@ -45,13 +45,13 @@ def _read_rate(flow: Any, page: int = 500) -> tuple[int, float]:
     started = time.perf_counter()
     position, count = 0, 0
     while True:
-        notifications = flow.recorder.select_notifications(
+        notifications = flow.app.recorder.select_notifications(
             start=position, limit=page, inclusive_of_start=False
         )
         if not notifications:
             break
         for notification in notifications:
-            flow.mapper.to_domain_event(notification)
+            flow.app.mapper.to_domain_event(notification)
         count += len(notifications)
         position = notifications[-1].id
     return count, count / (time.perf_counter() - started)
@@ -63,10 +63,10 @@ def measure(events: int, batch_size: int = 500) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "events.db"
         build_log(f"sqlite:///{path}", events)
-        flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+        flow = build_loop(Settings(database_url=f"sqlite:///{path}")).incidents
         count, read_rate = _read_rate(flow)
         store = Store.from_url(f"sqlite:///{Path(tmp) / 'views.db'}")
-        projector = Projector(store, flow.recorder, flow.mapper, batch_size=batch_size)
+        projector = Projector(store, flow.app.recorder, flow.app.mapper, batch_size=batch_size)
         projector.setup()
         rates: dict[str, float] = {}
         for name in sorted(projector.projections):
@@ -78,7 +78,7 @@ def measure(events: int, batch_size: int = 500) -> dict[str, Any]:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         store.dispose()
-        flow.close()
+        flow.app.close()
     return {
         "events": count,
         "read_rate": read_rate,

@@ -20,12 +20,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from uuid import UUID
 
 from benchmarks.postgres import scratch_database
 from loop import demo
-from loop.bootstrap import persistence_env
-from loop.flow import IncidentFlow
+from loop.bootstrap import open_loop
+from loop.services.incidents import IncidentFlow
+from loop.storage.persistence import persistence_env
+from tests.builders import scored_case
 
 RECORDERS: dict[str, Callable[[Path], dict[str, str]]] = {
     "eventsourcing.sqlite (native)": lambda db: {
@@ -49,30 +50,15 @@ POSTGRES_RECORDERS: dict[str, Callable[[str], dict[str, str]]] = {
 
 def drive(flow: IncidentFlow, incidents: int) -> int:
     for _ in range(incidents):
-        ack = flow.report_new(
-            demo.RIDER,
-            channel="app",
-            module="hazard_screening",
-            sense="seen",
-            what="井盖丢失",
-            where="幸福路",
-        )
-        i = UUID(ack.incident_id)
-        flow.accept(demo.OFFICER_XF, i)
-        flow.record_outcome(demo.OFFICER_XF, i, summary="已处置")
-        flow.propose_score(
-            demo.CADRE_XF, i, items=[{"item": "隐患排查", "points": 5}], basis="考评办法"
-        )
-        flow.sign_score(demo.DIRECTOR_XF, i)
-        flow.sign_score(demo.OFFICER_XF, i)
-    return flow.recorder.max_notification_id() or 0
+        scored_case(flow, demo.RIDER, 5)
+    return flow.app.recorder.max_notification_id() or 0
 
 
 def timed(flow: IncidentFlow, incidents: int) -> float:
     started = time.perf_counter()
     events = drive(flow, incidents)
     rate = events / (time.perf_counter() - started)
-    flow.close()
+    flow.app.close()
     return rate
 
 
@@ -80,11 +66,11 @@ def measure(incidents: int, postgres_url: str | None = None) -> dict[str, float]
     rates = {}
     for name, env in RECORDERS.items():
         with tempfile.TemporaryDirectory() as tmp:
-            rates[name] = timed(IncidentFlow(env(Path(tmp) / "bench.db")), incidents)
+            rates[name] = timed(open_loop(env(Path(tmp) / "bench.db")).incidents, incidents)
     if postgres_url:
         for name, pg_env in POSTGRES_RECORDERS.items():
             with scratch_database(postgres_url) as url:
-                rates[name] = timed(IncidentFlow(pg_env(url)), incidents)
+                rates[name] = timed(open_loop(pg_env(url)).incidents, incidents)
     return rates
 
 

@@ -19,26 +19,26 @@ from eventsourcing.persistence import StoredEvent
 
 from benchmarks.postgres import scratch_database
 from loop import demo
-from loop.bootstrap import build_flow
-from loop.chain import originator_key
+from loop.bootstrap import build_loop
 from loop.settings import Settings
-from loop.verification import open_chain_reader, verify
+from loop.storage.chain import originator_key
+from loop.storage.verification import open_chain_reader, verify
 
 BATCH = 5_000  # events per transaction while building the log
 
 
 def build_log(database_url: str, events: int) -> None:
-    flow = build_flow(Settings(database_url=database_url))
+    flow = build_loop(Settings(database_url=database_url)).incidents
     ids = demo.run(flow)
     template = [
         [
             n
-            for n in flow.recorder.select_notifications(1, 1000)
+            for n in flow.app.recorder.select_notifications(1, 1000)
             if originator_key(n.originator_id) == key
         ]
         for key in (i.replace("-", "") for i in ids.values())
     ]
-    written = flow.recorder.max_notification_id() or 0
+    written = flow.app.recorder.max_notification_id() or 0
     while written < events:
         batch: list[StoredEvent] = []
         while len(batch) < BATCH and written + len(batch) < events:
@@ -47,9 +47,9 @@ def build_log(database_url: str, events: int) -> None:
                 batch += [
                     StoredEvent(key, n.originator_version, n.topic, n.state) for n in incident
                 ]
-        flow.recorder.insert_events(batch)
+        flow.app.recorder.insert_events(batch)
         written += len(batch)
-    flow.close()
+    flow.app.close()
 
 
 def verify_log(database_url: str) -> tuple[int, float]:

@@ -16,20 +16,21 @@ from rich.progress import Progress
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.volunteer import volunteer_aggregate_id
-from loop import audit, demo
-from loop.bootstrap import build_flow
+from loop import demo
+from loop.bootstrap import build_loop
 from loop.errors import VolunteerNotFound
-from loop.flow import IncidentFlow
-from loop.policy import RULES, SCOPE_LABELS
-from loop.settings import Settings
-from loop.stages import LOOP, STEPS
-from loop.vocabulary import label
+from loop.rules.policy import RULES, SCOPE_LABELS
+from loop.rules.stages import LOOP
+from loop.rules.steps import step_label
+from loop.rules.vocabulary import label
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
+from loop.settings import DatabaseUrl, Settings
 
 app = typer.Typer(
     help="梨城义警闭环 Lishu Loop", no_args_is_help=True, pretty_exceptions_enable=False
 )
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
 AsAuditor = Annotated[
     bool,
     typer.Option(
@@ -38,10 +39,6 @@ AsAuditor = Annotated[
     ),
 ]
 Operator = Annotated[str, typer.Option("--operator", help="操作人编号，记入审计")]
-
-
-def _settings(database_url: str | None) -> Settings:
-    return Settings(database_url=database_url) if database_url else Settings()
 
 
 def _print_timeline(entries: list[dict[str, Any]], english: bool) -> None:
@@ -61,7 +58,7 @@ def demo_command(
     database_url: DatabaseUrl = None, as_auditor: AsAuditor = False, operator: Operator = "console"
 ) -> None:
     """Drive a realistic set of incidents through every branch of the loop."""
-    flow = build_flow(_settings(database_url))
+    flow = build_loop(Settings.for_url(database_url)).incidents
     ids = demo.run(flow)
     typer.echo(f"已录入 {len(ids)} 起警情，覆盖闭环各分支：")
     for branch, incident_id in ids.items():
@@ -69,7 +66,7 @@ def demo_command(
     typer.echo("\n警情时间线（分流移交）：")
     diverted = UUID(ids["diverted"])
     viewer = _viewer(flow, diverted, operator) if as_auditor else None
-    _print_timeline(audit.history(flow, diverted, viewer), english=False)
+    _print_timeline(audit.history(flow.app, diverted, viewer), english=False)
 
 
 def _record_id(flow: IncidentFlow, text: str) -> UUID:
@@ -79,7 +76,7 @@ def _record_id(flow: IncidentFlow, text: str) -> UUID:
         return UUID(text)
     except ValueError:
         key = volunteer_aggregate_id(text)
-        if key in flow.repository:
+        if key in flow.app.repository:
             return key
         raise VolunteerNotFound(
             f"「{text}」不是警情或记录编号，也没有此编号的义警",
@@ -89,7 +86,7 @@ def _record_id(flow: IncidentFlow, text: str) -> UUID:
 
 
 def _viewer(flow: IncidentFlow, key: UUID, operator: str) -> Actor:
-    return audit.console_auditor(operator, audit.unit_of(flow, key))
+    return audit.console_auditor(operator, audit.unit_of(flow.app, key))
 
 
 @app.command("history")
@@ -109,30 +106,32 @@ def history_command(
 
     Read as nobody in particular, people's identities are hidden; ``--as-auditor``
     reads as an auditor of the record's county, who sees everything."""
-    flow = build_flow(_settings(database_url))
+    flow = build_loop(Settings.for_url(database_url)).incidents
     try:
         key = _record_id(flow, incident_id)
         viewer = _viewer(flow, key, operator) if as_auditor else None
-        if (version is not None or as_of is not None) and audit.kind_of(flow, key) != "incident":
+        if (version is not None or as_of is not None) and audit.kind_of(
+            flow.app, key
+        ) != "incident":
             raise audit.HistoryNotAvailable(
                 "只能查询警情在某版本或某时刻的状态",
                 "Only an incident's state at a version or moment can be shown",
                 id=incident_id,
             )
         if version is not None:
-            state = audit.state_at(flow, key, version, viewer)
+            state = audit.state_at(flow.app, key, version, viewer)
             typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         elif as_of is not None:
             moment = as_of if as_of.tzinfo else as_of.astimezone()
-            state = audit.state_as_of(flow, key, moment, viewer)
+            state = audit.state_as_of(flow.app, key, moment, viewer)
             typer.echo(json.dumps(state, ensure_ascii=False, indent=2))
         else:
-            _print_timeline(audit.history(flow, key, viewer), english)
+            _print_timeline(audit.history(flow.app, key, viewer), english)
     except (DomainError, ValueError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     finally:
-        flow.close()
+        flow.app.close()
 
 
 @app.command("forget")
@@ -147,17 +146,17 @@ def forget_command(
     data reads as 已删除 everywhere; the erasure is recorded, the history stays
     verifiable. Administrators only: recorded as the operator, an administrator of
     the county."""
-    from loop.personal import forget
+    from loop.services.personal import forget
 
-    flow = build_flow(_settings(database_url))
+    flow = build_loop(Settings.for_url(database_url)).incidents
     try:
         actor = Actor(operator, "admin", unit)
-        ack = forget(flow, actor, subject_id, reason)
+        ack = forget(flow.app, actor, subject_id, reason)
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
     finally:
-        flow.close()
+        flow.app.close()
     typer.echo(
         f"已删除 {ack.subject_id} 的个人信息（密钥"
         + ("已销毁" if ack.key_destroyed else "此前已销毁")
@@ -192,8 +191,7 @@ def policy_command(
         roles = "、".join(sorted(label(r) for r in rule.roles))
         stages = "、".join(sorted(rule.stages)) if rule.stages else "（任何合法阶段）"
         typer.echo(
-            f"{STEPS.get(rule.step, '录入警情'):<10} {roles:<24} "
-            f"{SCOPE_LABELS[rule.scope]:<10} {stages}"
+            f"{step_label(rule.step):<10} {roles:<24} {SCOPE_LABELS[rule.scope]:<10} {stages}"
         )
 
 
@@ -205,9 +203,9 @@ def verify_command(
     ] = None,
 ) -> None:
     """Prove the stored history unaltered: intact, or where and how it was damaged."""
-    from loop.verification import Seal, open_chain_reader, verify
+    from loop.storage.verification import Seal, open_chain_reader, verify
 
-    settings = _settings(database_url)
+    settings = Settings.for_url(database_url)
     trusted = None
     if against is not None:
         inline = against.lstrip().startswith("{")  # a seal, not a (too long) file name
@@ -231,9 +229,9 @@ def verify_command(
 @app.command("seal")
 def seal_command(database_url: DatabaseUrl = None) -> None:
     """Verify, then seal the log's head; print the seal to publish or keep apart."""
-    from loop.verification import open_chain_reader, seal
+    from loop.storage.verification import open_chain_reader, seal
 
-    settings = _settings(database_url)
+    settings = Settings.for_url(database_url)
     try:
         with open_chain_reader(settings.database_url) as reader:
             sealed, _ = seal(reader, settings.seal_key.encode(), datetime.now().astimezone())

@@ -8,9 +8,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from aggregates.actor import Actor
-from loop.bank import Bank
-from loop.flow import IncidentFlow
-from loop.volunteers import Volunteers, id_check_digit
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers, id_check_digit
 
 COUNTY = "lishu"
 STATION = "lishu/chaoyang"
@@ -76,7 +76,7 @@ def sample_id_number(n: int) -> str:
 def enrol(flow: IncidentFlow) -> dict[str, str]:
     """Admit the demo's volunteers after the joint review (one applicant with a
     record is declined) and stock the catalogues; returns ``{name: item id}``."""
-    volunteers = Volunteers(flow)
+    volunteers = Volunteers(flow.app, flow.scoring)
     staff = {XINGFU: (CADRE_XF, OFFICER_XF), HEPING: (CADRE_HP, OFFICER_HP)}
     applicants = [*APPLICANTS, (APPLICANT_WITH_RECORD, "冯某", "resident_volunteer", "无", False)]
     for n, (person, name, occupation, employer, party) in enumerate(applicants, start=1):
@@ -110,7 +110,7 @@ def enrol(flow: IncidentFlow) -> dict[str, str]:
         volunteers.admit(officer, person.id)
     volunteers.join_team(CADRE_XF, RIDER.id, team="rescue")
     volunteers.join_team(CADRE_HP, TAXI.id, team="veterans")
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     items: dict[str, str] = {}
     donors = {XINGFU: CADRE_XF, HEPING: CADRE_HP, STATION: STATION_OFFICER}
     for unit, name, donor, stock, price, limit in CATALOGUE:
@@ -130,15 +130,16 @@ def _score_and_reward(
     flow: IncidentFlow, incident: UUID, community: str, points: int, item: str
 ) -> None:
     cadre, director, officer = DIRECTORS[community]
-    flow.propose_score(
+    flow.take(
+        "propose_score",
         cadre,
         incident,
         items=[{"item": item, "points": points}],
         basis="依据《梨城义警工作考评办法》",
     )
-    flow.sign_score(director, incident)
-    flow.sign_score(officer, incident)
-    flow.reward(officer, incident)
+    flow.take("sign_score", director, incident)
+    flow.take("sign_score", officer, incident)
+    flow.take("reward", officer, incident)
 
 
 def run(flow: IncidentFlow) -> dict[str, str]:
@@ -162,16 +163,17 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="幸福小区3栋两户因漏水发生争吵，有动手迹象",
         where="幸福小区3栋",
     )
-    flow.accept(OFFICER_XF, i)
-    flow.record_outcome(OFFICER_XF, i, summary="社区民警带领辅警上门调解，双方达成维修协议")
+    flow.take("accept", OFFICER_XF, i)
+    flow.take("record_outcome", OFFICER_XF, i, summary="社区民警带领辅警上门调解，双方达成维修协议")
     _score_and_reward(flow, i, XINGFU, 20, "矛盾纠纷排查")
-    flow.publicize(
+    flow.take(
+        "publicize",
         PUBLICITY,
         i,
         title="外卖小哥听到争吵及时反馈，一场邻里纠纷化解在萌芽",
         redaction_note="已核对标题，不含姓名、电话、身份证号和住址",
     )
-    flow.close_incident(OFFICER_XF, i, note="已宣传")
+    flow.take("close", OFFICER_XF, i, note="已宣传")
 
     # 2. Escalated to the station, chased, outcome obtained.
     i = report(
@@ -182,12 +184,12 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="老人频繁往陌生账户转账，疑似遭遇电信诈骗",
         where="幸福路18号",
     )
-    flow.escalate(OFFICER_XF, i, reason="涉嫌电信诈骗，需要派出所深入调查")
-    flow.accept(STATION_OFFICER, i)
-    flow.chase(OFFICER_XF, i, asked=STATION, answer="已止付，正在追查资金流向")
-    flow.record_outcome(STATION_OFFICER, i, summary="成功止付2万元，老人未受损失")
+    flow.take("escalate", OFFICER_XF, i, reason="涉嫌电信诈骗，需要派出所深入调查")
+    flow.take("accept", STATION_OFFICER, i)
+    flow.take("chase", OFFICER_XF, i, asked=STATION, answer="已止付，正在追查资金流向")
+    flow.take("record_outcome", STATION_OFFICER, i, summary="成功止付2万元，老人未受损失")
     _score_and_reward(flow, i, XINGFU, 30, "反诈宣传劝阻")
-    flow.close_incident(OFFICER_XF, i)
+    flow.take("close", OFFICER_XF, i)
 
     # 3. Escalated on to the county bureau for unified dispatch.
     i = report(
@@ -198,12 +200,12 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="夜间多人聚集携带器械，疑似准备斗殴",
         where="和平广场",
     )
-    flow.accept(OFFICER_HP, i)
-    flow.escalate(OFFICER_HP, i, reason="人数众多，社区警力不足")
-    flow.accept(STATION_OFFICER, i)
-    flow.escalate(STATION_OFFICER, i, reason="派出所不能独立处置，需县局统一派警增援")
-    flow.accept(COUNTY_OFFICER, i)
-    flow.chase(OFFICER_HP, i, asked=COUNTY, answer="已统一派警，现场已控制")
+    flow.take("accept", OFFICER_HP, i)
+    flow.take("escalate", OFFICER_HP, i, reason="人数众多，社区警力不足")
+    flow.take("accept", STATION_OFFICER, i)
+    flow.take("escalate", STATION_OFFICER, i, reason="派出所不能独立处置，需县局统一派警增援")
+    flow.take("accept", COUNTY_OFFICER, i)
+    flow.take("chase", OFFICER_HP, i, asked=COUNTY, answer="已统一派警，现场已控制")
 
     # 4. Returned by the station: a community matter after all.
     i = report(
@@ -214,8 +216,8 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="出租屋内长期无人但电表读数异常",
         where="幸福小区7栋",
     )
-    flow.escalate(OFFICER_XF, i, reason="疑似存在违法活动")
-    flow.return_(STATION_OFFICER, i, reason="经核查为正常用电，由社区民警走访核实")
+    flow.take("escalate", OFFICER_XF, i, reason="疑似存在违法活动")
+    flow.take("return", STATION_OFFICER, i, reason="经核查为正常用电，由社区民警走访核实")
 
     # 5. Diverted at triage: not police jurisdiction; handed over with a record.
     i = report(
@@ -226,10 +228,10 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="路口下水井盖丢失，夜间存在安全隐患",
         where="和平路与解放路交叉口",
     )
-    flow.divert(OFFICER_HP, i, reason="市政设施缺失，非公安机关管辖")
-    flow.hand_over(CADRE_HP, i, department="县住建局", received_by="市政科 刘科长")
-    flow.chase(CADRE_HP, i, asked="县住建局", answer="已安排次日补装")
-    flow.record_outcome(CADRE_HP, i, summary="井盖已补装，并加装警示标志")
+    flow.take("divert", OFFICER_HP, i, reason="市政设施缺失，非公安机关管辖")
+    flow.take("hand_over", CADRE_HP, i, department="县住建局", received_by="市政科 刘科长")
+    flow.take("chase", CADRE_HP, i, asked="县住建局", answer="已安排次日补装")
+    flow.take("record_outcome", CADRE_HP, i, summary="井盖已补装，并加装警示标志")
     _score_and_reward(flow, i, HEPING, 15, "安全隐患排查")
 
     # 6. Diverted after the police arrived.
@@ -241,9 +243,9 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="饭店后厨有浓烈燃气气味",
         where="幸福路美食街",
     )
-    flow.accept(OFFICER_XF, i)
-    flow.divert(OFFICER_XF, i, reason="到场检查为燃气管道老化，属燃气公司管辖")
-    flow.hand_over(CADRE_XF, i, department="县燃气公司", received_by="抢修队 马师傅")
+    flow.take("accept", OFFICER_XF, i)
+    flow.take("divert", OFFICER_XF, i, reason="到场检查为燃气管道老化，属燃气公司管辖")
+    flow.take("hand_over", CADRE_XF, i, department="县燃气公司", received_by="抢修队 马师傅")
 
     # 7. Self-handled on site and confirmed by the officer.
     ack = flow.report_new(
@@ -256,8 +258,9 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         self_handled_note="当场劝导佩戴头盔",
     )
     ids["self_handled"] = ack.incident_id
-    flow.confirm_self_handled(OFFICER_XF, UUID(ack.incident_id), summary="经核实，劝导有效")
-    flow.propose_score(
+    flow.take("confirm_self_handled", OFFICER_XF, UUID(ack.incident_id), summary="经核实，劝导有效")
+    flow.take(
+        "propose_score",
         CADRE_XF,
         UUID(ack.incident_id),
         items=[{"item": "交通安全劝导", "points": 5}],
@@ -275,7 +278,7 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         urgency="urgent",
         reporter_id=METER.id,
     )
-    flow.accept(OFFICER_XF, i)
+    flow.take("accept", OFFICER_XF, i)
 
     # 9. A duplicate, rejected with the incident it duplicates.
     i = report(
@@ -286,7 +289,8 @@ def run(flow: IncidentFlow) -> dict[str, str]:
         what="饭店燃气味",
         where="幸福路美食街",
     )
-    flow.reject(
+    flow.take(
+        "reject",
         OFFICER_XF,
         i,
         kind="duplicate",
@@ -305,7 +309,7 @@ def run(flow: IncidentFlow) -> dict[str, str]:
     )
 
     # The rewarded volunteers exchange points at their Happiness Bank.
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     bank.redeem(RIDER, RIDER.id, items["保温杯"])
     bank.redeem(CADRE_XF, COURIER.id, items["洗澡卡"])
     return ids

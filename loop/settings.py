@@ -1,12 +1,25 @@
-"""Settings from ``LISHU_*`` environment variables or a ``.env`` file."""
+"""Settings from ``LISHU_*`` environment variables or a ``.env`` file, and the
+``--database-url`` option every ``lishu`` sub-command takes to override one."""
 
 from __future__ import annotations
 
+from typing import Annotated, Self
+
+import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
+"""A command's ``--database-url``; read the settings with :meth:`Settings.for_url`. The
+read side's commands get it from the entry point (``api.cli``)."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LISHU_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def for_url(cls, database_url: str | None) -> Self:
+        """The settings from the environment, the database URL replaced if given."""
+        return cls(database_url=database_url) if database_url else cls()
 
     database_url: str = "sqlite:///lishu.db"
     """``sqlite:///path.db`` (default, a file in the working directory),
@@ -28,7 +41,7 @@ class Settings(BaseSettings):
 
     scoring: str = "lishu"
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
-    path of a TOML file that starts from a preset (see ``loop.scoring``)."""
+    path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
 
     seal_key: str = "lishu-development-seal-key"
     """HMAC key signing the chain seals; a county keeps its own apart from the database."""

@@ -14,7 +14,7 @@ They read events only (``recorder.select_notifications`` and the application's
 
 Use::
 
-    views = projections.build(settings, flow)   # nothing runs yet
+    views = projections.build(settings, app)    # nothing runs yet
     views.runner.start()                        # catch up in a thread: polls; on
                                                 # PostgreSQL woken by notifications too
     ack = flow.report_new(...)

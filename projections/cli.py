@@ -1,14 +1,15 @@
 """``lishu project`` and ``lishu rebuild [name]``, registered on the ``lishu`` app.
 
-The entry point passes how to read settings and build the application, so the
-read side imports nothing of the loop.
+The entry point passes how to read settings, the ``--database-url`` option it
+reads them with, and how to build the application, so the read side imports
+nothing of the loop.
 """
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import (
@@ -24,17 +25,27 @@ from projections.compose import EventSource, HasReadModelSettings, build
 from projections.runner import run_forever
 
 SettingsFactory = Callable[[str | None], HasReadModelSettings]
-FlowFactory = Callable[[Any], EventSource]
+SourceFactory = Callable[[Any], EventSource]
+Command = TypeVar("Command", bound=Callable[..., None])
 
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
 
+def register(
+    app: typer.Typer, settings: SettingsFactory, source: SourceFactory, *, database_url: Any
+) -> None:
+    """Add ``project`` and ``rebuild`` to ``app``; ``database_url`` is the entry
+    point's ``--database-url`` option (an ``Annotated`` type) that ``settings`` reads."""
 
-def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> None:
-    """Add ``project`` and ``rebuild`` to ``app``."""
+    def command(name: str) -> Callable[[Command], Command]:
+        def add(fn: Command) -> Command:
+            fn.__annotations__["database_url"] = database_url  # typer reads it from here
+            app.command(name)(fn)
+            return fn
 
-    @app.command("project")
+        return add
+
+    @command("project")
     def project_command(
-        database_url: DatabaseUrl = None,
+        database_url: str | None = None,
         poll: Annotated[
             float,
             typer.Option(help="日志轮询间隔（秒）；PostgreSQL 上一有新事件即被通知，轮询只是后备"),
@@ -48,7 +59,7 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
         the same. Any number of these may run on one database: each batch is
         applied by exactly one of them."""
         chosen = settings(database_url)
-        views = build(chosen, flow(chosen), batch_size=batch)
+        views = build(chosen, source(chosen), batch_size=batch)
         stopping = False
 
         def stop(*_: object) -> None:
@@ -61,15 +72,15 @@ def register(app: typer.Typer, settings: SettingsFactory, flow: FlowFactory) -> 
         run_forever(views.projector, poll_interval=poll, should_stop=lambda: stopping)
         typer.echo(f"已停止 stopped at {views.projector.positions()}")
 
-    @app.command("rebuild")
+    @command("rebuild")
     def rebuild_command(
         name: Annotated[str | None, typer.Argument(help="投影名称；省略则全部重建")] = None,
-        database_url: DatabaseUrl = None,
+        database_url: str | None = None,
         batch: Annotated[int, typer.Option(help="每个事务处理的事件数")] = 500,
     ) -> None:
         """Rebuild a projection (or all) from the log beside the live one, then switch."""
         chosen = settings(database_url)
-        views = build(chosen, flow(chosen), batch_size=batch)
+        views = build(chosen, source(chosen), batch_size=batch)
         try:
             names = [name] if name else sorted(views.projector.projections)
             for each in names:

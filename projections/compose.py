@@ -49,20 +49,22 @@ def read_model_url(settings: HasReadModelSettings) -> str:
 
 def build(
     settings: HasReadModelSettings,
-    flow: EventSource,
+    source: EventSource,
     *,
     batch_size: int | None = None,
     poll_interval: float = 1.0,
     linger: float = 0.0,
 ) -> Projections:
-    """Read models for ``flow``'s notification log; nothing runs until
+    """Read models for ``source``'s notification log; nothing runs until
     ``runner.start()`` (or ``projector.catch_up()``)."""
     store = Store.from_url(read_model_url(settings))
-    projector = Projector(store, flow.recorder, flow.mapper, batch_size=batch_size or BATCH_SIZE)
+    projector = Projector(
+        store, source.recorder, source.mapper, batch_size=batch_size or BATCH_SIZE
+    )
     return Projections(
         store,
         projector,
         Queries(projector),
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
-        flow,
+        source,
     )

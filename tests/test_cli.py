@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from aggregates.points_account import account_id
 from loop import demo
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.cli import app
-from loop.personal import erasure_record
+from loop.services.personal import erasure_record
 from loop.settings import Settings
 
 runner = CliRunner()
@@ -216,11 +216,11 @@ def test_demo_as_auditor_then_forget_records_the_operator_and_the_reason(databas
     runner.invoke(
         app, ["forget", demo.TAXI.id, "--reason", "退出义警队伍", "--operator", "admin-x", *args]
     )
-    flow = build_flow(Settings(database_url=database))
+    flow = build_loop(Settings(database_url=database)).incidents
     try:
-        record = erasure_record(flow, demo.TAXI.id)
+        record = erasure_record(flow.app, demo.TAXI.id)
     finally:
-        flow.close()
+        flow.app.close()
     assert record is not None
     assert record["actor"] == {"id": "admin-x", "role": "admin", "unit": demo.COUNTY}
     assert record["reason"] == "退出义警队伍"

@@ -1,27 +1,34 @@
-"""The loop's steps as short forms: which fields each asks for, and how a
-submitted form becomes the API's own request body and route call.
+"""The loop's steps as short forms: which fields each asks for (as the step
+table declares them), and how a submitted form becomes the step's request body
+and its command.
 
 A step is offered only when the API lists it in ``allowed_steps`` for the user;
-the form then runs the same route function the HTTP API runs, as that user.
+the form then runs the same command the HTTP API runs (``api.dispatch``), as
+that user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi.routing import APIRoute
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from aggregates.errors import DomainError
 from api.accounts import User
+from api.console.i18n import VOCABULARIES
+from api.dispatch import execute
 from api.errors import status_of, validation_body
-from api.routes import incidents as routes
+from api.routes.incidents import step_command
+from api.schemas import BODIES, Ack, StepBody
 from api.services import Services
-from loop.scoring import CHINA
-from loop.vocabulary import Role
+from loop.rules import fields
+from loop.rules.fields import Kind
+from loop.rules.scoring import CHINA
+from loop.rules.steps import STEPS, Step
+from loop.rules.vocabulary import Role
 
 
 @dataclass(frozen=True)
@@ -45,69 +52,44 @@ class StepForm:
     tone: str = "primary"  # primary | neutral | danger: the button's colour
 
     @property
-    def body(self) -> type[BaseModel]:
-        """The API's request body of the step (``api.routes.incidents.STEP_ROUTES``)."""
-        return BODIES[self.step]
+    def regulation(self) -> str:
+        """Which of the eight regulations the step belongs to."""
+        return STEPS[self.step].regulation
 
     @property
-    def route(self) -> Callable[..., Awaitable[Any]]:
-        """The API's own endpoint of the step."""
-        return ENDPOINTS[self.step]
+    def body(self) -> type[StepBody]:
+        """The API's request body of the step."""
+        return BODIES[self.step]
 
 
-BODIES: dict[str, type[BaseModel]] = {r.step: r.body for r in routes.STEP_ROUTES}
-ENDPOINTS: dict[str, Callable[..., Awaitable[Any]]] = {
-    r.name: r.endpoint
-    for r in routes.router.routes
-    if isinstance(r, APIRoute) and r.name in BODIES and "POST" in (r.methods or ())
+WIDGETS = {
+    Kind.TEXT: "text",
+    Kind.PROSE: "textarea",
+    Kind.MOMENT: "datetime",
+    Kind.INCIDENT: "text",
 }
-REASON = Field("reason", "textarea")
-SUMMARY = Field("summary", "textarea")
-FORMS: dict[str, StepForm] = {
-    f.step: f
-    for f in (
-        StepForm(
-            "report",
-            (
-                Field("channel", "select", "channel", ("app", "phone")),
-                Field("urgency", "select", "urgency", ("general", "urgent")),
-                Field("self_handled_note", "textarea", required=False),
-            ),
-        ),
-        StepForm("accept"),
-        StepForm("escalate", (REASON,), "neutral"),
-        StepForm("return", (REASON,), "neutral"),
-        StepForm("divert", (REASON,), "neutral"),
-        StepForm(
-            "hand_over",
-            (
-                Field("department"),
-                Field("received_by"),
-                Field("received_at", "datetime", required=False),
-            ),
-        ),
-        StepForm("chase", (Field("asked"), Field("answer", "textarea")), "neutral"),
-        StepForm("record_outcome", (SUMMARY,)),
-        StepForm("confirm_self_handled", (SUMMARY,)),
-        StepForm(
-            "propose_score", (Field("item"), Field("points", "number"), Field("basis", "textarea"))
-        ),
-        StepForm("sign_score"),
-        StepForm("reward"),
-        StepForm("publicize", (Field("title"), Field("redaction_note", "textarea"))),
-        StepForm("close", (Field("note", "textarea", required=False),)),
-        StepForm(
-            "reject",
-            (
-                Field("kind", "select", "rejection", ("duplicate", "unfounded", "merged")),
-                REASON,
-                Field("related_id", required=False),
-            ),
-            "danger",
-        ),
-    )
-}
-assert set(FORMS) == set(BODIES) == set(ENDPOINTS), "every API step has a form"
+TONES = {"main": "primary", "aside": "neutral", "refusal": "danger"}
+KIND_OF = {vocabulary: kind for kind, vocabulary in VOCABULARIES.items()}
+
+
+def widgets(field: fields.Field) -> tuple[Field, ...]:
+    """How the form asks for one of the step's fields: a list of score items as one
+    item with its points."""
+    if field.kind is Kind.SCORE_ITEMS:
+        return (Field("item"), Field("points", "number"))
+    if field.kind is Kind.CHOICE:
+        assert field.vocabulary is not None
+        choices = tuple(v.value for v in field.vocabulary)
+        return (Field(field.name, "select", KIND_OF[field.vocabulary], choices, field.required),)
+    return (Field(field.name, WIDGETS[field.kind], required=field.required),)
+
+
+def form_of(step: Step) -> StepForm:
+    shown = tuple(w for f in step.fields for w in widgets(f))
+    return StepForm(step.name, shown, TONES[step.weight])
+
+
+FORMS: dict[str, StepForm] = {name: form_of(step) for name, step in STEPS.items()}
 
 
 def form_for(step: str, user: User) -> StepForm:
@@ -115,8 +97,9 @@ def form_for(step: str, user: User) -> StepForm:
     (urgent reports come by phone, which the office logs)."""
     form = FORMS[step]
     if step == "report" and user.role == Role.VOLUNTEER:
-        fields = (Field("channel", "hidden", value="app"), form.fields[2])
-        return StepForm(form.step, fields, form.tone)
+        by_app = Field("channel", "hidden", value="app")
+        note = next(f for f in form.fields if f.name == "self_handled_note")
+        return StepForm(form.step, (by_app, note), form.tone)
     return form
 
 
@@ -154,9 +137,10 @@ def body_values(form: StepForm, data: Mapping[str, str]) -> dict[str, Any]:
         if not raw and not each.required:
             continue
         values[each.name] = china_time(raw) if each.kind == "datetime" else raw
-    if form.step == "propose_score":
-        item, points = values.pop("item", ""), values.pop("points", "")
-        values["items"] = [{"item": item, "points": points}]
+    for declared in STEPS[form.step].fields:
+        if declared.kind is Kind.SCORE_ITEMS:
+            item, points = values.pop("item", ""), values.pop("points", "")
+            values[declared.name] = [{"item": item, "points": points}]
     version = data.get("expected_version", "").strip()
     if version:
         values["expected_version"] = version
@@ -165,16 +149,17 @@ def body_values(form: StepForm, data: Mapping[str, str]) -> dict[str, Any]:
 
 async def submit(
     step: str, incident_id: str, data: Mapping[str, str], user: User, services: Services
-) -> Any:
-    """Run the step through the API's route as ``user``: its Ack, or a Refusal."""
+) -> Ack | Refusal:
+    """Take the step through the API's own command as ``user``: its Ack, or a Refusal."""
     form = form_for(step, user)
     try:
         body = form.body.model_validate(body_values(form, data))
     except ValidationError as error:
         return Refusal.invalid(error)
+    key = data.get("key") or None
     try:
-        return await form.route(
-            incident_id=incident_id, body=body, user=user, s=services, key=data.get("key") or None
+        return await execute(
+            services, user, key, step_command(services, user, step, incident_id, body)
         )
     except DomainError as error:
         return Refusal.of(error)

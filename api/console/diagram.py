@@ -1,75 +1,28 @@
-"""The loop diagram the API sends (Mermaid ``stateDiagram-v2`` text), read back
-into stages and arrows and laid out as the eight regulations in order.
+"""The loop as the incident page draws it: the eight regulations in order, each
+with its stages marked current, passed or ahead, and the arrows out of the
+current stage, all read from the loop's declaration (``loop.rules.stages``).
 
-The page draws it as HTML, not with mermaid.js: the API's text already names
-every stage, arrow and the highlighted stage, the layout needs no 3 MB script on
-a volunteer's phone, and it reads the same without JavaScript.
+The page draws it as HTML, not with mermaid.js: the layout needs no 3 MB script
+on a volunteer's phone, and it reads the same without JavaScript. The Mermaid
+text the API sends is shown beside it as source.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-STATE = re.compile(r'^\s*state "(?P<label>[^"]+)" as (?P<id>\w+)\s*$')
-CLASS = re.compile(r"^\s*Class (?P<id>\w+) (?P<cls>\w+)\s*$")
-ARROW = re.compile(r"^\s*(?P<src>\w+) --> (?P<dest>\w+): (?P<step>\w+)")
-
-# The eight regulations (八项规章制度), each with the stages that belong to it.
-PHASES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("discover", "发现警情", "Discover", ("discovered",)),
-    ("feed_back", "反馈警情", "Feed back", ("reported",)),
-    (
-        "handle",
-        "警情处置",
-        "Handle",
-        (
-            "handling_community",
-            "escalated_to_station",
-            "handling_station",
-            "escalated_to_county",
-            "handling_county",
-        ),
-    ),
-    ("divert", "警情分流", "Divert", ("diverted", "handed_over")),
-    ("follow_up", "警情落办", "Follow up", ("outcome_recorded",)),
-    ("score", "考评打分", "Score", ("score_proposed", "scored")),
-    ("reward", "奖励兑现", "Reward", ("rewarded",)),
-    ("publicize", "典型宣传", "Publicize", ("publicized",)),
-    ("end", "闭环", "Closed", ("closed", "rejected")),
-)
+from loop.rules.stages import LOOP, REGULATIONS
 
 
 @dataclass(frozen=True)
 class Arrow:
-    source: str
-    dest: str
     step: str
+    dest: str
 
 
-@dataclass(frozen=True)
-class Diagram:
-    labels: dict[str, str]
-    active: str | None
-    arrows: tuple[Arrow, ...]
-
-    def next_from(self, stage: str | None) -> list[Arrow]:
-        return [a for a in self.arrows if a.source == stage and a.dest != stage]
-
-
-def parse(text: str) -> Diagram:
-    labels: dict[str, str] = {}
-    active = None
-    arrows = []
-    for line in text.splitlines():
-        if m := STATE.match(line):
-            labels[m["id"]] = m["label"]
-        elif m := CLASS.match(line):
-            if m["cls"] == "s_active":
-                active = m["id"]
-        elif m := ARROW.match(line):
-            arrows.append(Arrow(m["src"], m["dest"], m["step"]))
-    return Diagram(labels, active, tuple(arrows))
+def next_from(stage: str) -> list[Arrow]:
+    """The arrows out of ``stage`` to another stage, in the loop's order."""
+    return [Arrow(step, dest) for step, dest in LOOP.moves_from(stage)]
 
 
 @dataclass(frozen=True)
@@ -80,32 +33,35 @@ class Phase:
     state: str  # current | passed | ahead | skipped
 
 
-def phases(diagram: Diagram, visited: list[str], lang: str) -> list[Phase]:
-    """The eight regulations in order, each stage marked current, passed or ahead,
-    given the stages the incident has been in (oldest first)."""
+ORDER = [stage.name for regulation in REGULATIONS for stage in regulation.stages]
+
+
+def phases(current: str | None, visited: list[str], lang: str) -> list[Phase]:
+    """The eight regulations in order (then the loop's end), each stage marked
+    current, passed or ahead, given the stages the incident has been in (oldest
+    first)."""
     seen = set(visited)
-    current = diagram.active
-    order = [s for _, _, _, stages in PHASES for s in stages]
-    reached = max((order.index(s) for s in seen if s in order), default=-1)
+    reached = max((ORDER.index(s) for s in seen if s in ORDER), default=-1)
     out = []
-    for key, zh, en, stages in PHASES:
+    for regulation in REGULATIONS:
         marks = []
-        for stage in stages:
-            if stage == current:
+        for stage in regulation.stages:
+            if stage.name == current:
                 mark = "current"
-            elif stage in seen:
+            elif stage.name in seen:
                 mark = "passed"
             else:
                 mark = "ahead"
-            marks.append((stage, mark))
+            marks.append((stage.name, mark))
         kinds = {m for _, m in marks}
         if "current" in kinds:
             state = "current"
         elif "passed" in kinds:
             state = "passed"
-        elif order.index(stages[-1]) < reached:
+        elif ORDER.index(regulation.stages[-1].name) < reached:
             state = "skipped"
         else:
             state = "ahead"
-        out.append(Phase(key, en if lang == "en" else zh, marks, state))
+        zh, en = regulation.label
+        out.append(Phase(regulation.key, en if lang == "en" else zh, marks, state))
     return out

@@ -1,19 +1,22 @@
 """Every word the console shows, in zh-CN (the default) and English.
 
 Page text is looked up by key with :func:`text`; the loop's closed vocabularies
-(stages, steps, modules, roles ...) by kind and value with :func:`label`, whose
-Chinese comes from the loop's own declarations.
+(stages, steps, modules, roles ...) by kind and value with :func:`label`. The
+names of stages, steps and their fields, in both languages, and the Chinese of
+every vocabulary come from the loop's own declarations.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
 from api.units import unit_label
-from loop.stages import STAGES, STEPS
-from loop.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
-from loop.vocabulary import Urgency as UrgencyKind
+from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
+from loop.rules.steps import STEPS
+from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop.rules.vocabulary import Urgency as UrgencyKind
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -114,33 +117,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "incident.signatures": ("已签字", "Signed by"),
     # step forms
     "f.submit": ("提交", "Submit"),
-    "f.reason": ("理由", "Reason"),
-    "f.department": ("接收部门", "Department"),
-    "f.received_by": ("接收人", "Received by"),
-    "f.received_at": ("接收时间（可选）", "Received at (optional)"),
-    "f.asked": ("催办对象", "Asked"),
-    "f.answer": ("答复情况", "Answer"),
-    "f.summary": ("处置情况", "Summary"),
     "f.item": ("考评项目", "Item"),
     "f.points": ("分值", "Points"),
-    "f.basis": ("考评依据", "Basis"),
-    "f.title": ("宣传标题", "Title"),
-    "f.redaction_note": ("脱敏审核说明", "Redaction review"),
-    "f.note": ("办结说明（可选）", "Note (optional)"),
-    "f.kind": ("驳回类型", "Kind"),
-    "f.related_id": ("相关警情编号（重复、合并时填写）", "Related incident (duplicate, merged)"),
-    "f.channel": ("反馈方式", "Channel"),
-    "f.urgency": ("紧急程度", "Urgency"),
-    "f.self_handled_note": (
-        "已现场自行处置的，请说明（可选）",
-        "If you handled it on site, say how (optional)",
-    ),
     "f.module": ("所属模块", "Module"),
     "f.sense": ("发现方式", "How you found it"),
     "f.what": ("发现了什么", "What you found"),
     "f.where": ("具体地点", "Exactly where"),
     "f.reporter_id": ("代录义警编号（可选）", "Volunteer logged for (optional)"),
     "f.confirm_hint": ("确认后将记录您的姓名与时间。", "Your name and the time are recorded."),
+    # the fields the loop's steps ask for, as the step table labels them
+    **{f"f.{f.name}": f.label for step in STEPS.values() for f in step.fields},
     # volunteer
     "me.title": ("我的义警账户", "My volunteer account"),
     "me.balance": ("可用积分", "Points to spend"),
@@ -307,41 +293,9 @@ FIELDS: dict[str, dict[str, str]] = {
 """The names of an incident's recorded fields, as the auditor's replay lists them."""
 
 EN_LABELS: dict[str, dict[str, str]] = {
-    "stage": {
-        "discovered": "Discovered",
-        "reported": "Reported, to triage",
-        "handling_community": "Handled by the community officer",
-        "escalated_to_station": "Escalated to the station",
-        "handling_station": "Handled by the station",
-        "escalated_to_county": "Escalated to the county",
-        "handling_county": "Dispatched by the county",
-        "diverted": "Diverted to the community",
-        "handed_over": "Handed to a department",
-        "outcome_recorded": "Outcome recorded, to score",
-        "score_proposed": "Score awaiting signatures",
-        "scored": "Score in effect",
-        "rewarded": "Rewarded",
-        "publicized": "Publicized",
-        "closed": "Closed",
-        "rejected": "Rejected",
-    },
-    "step": {
-        "report": "Report",
-        "accept": "Accept",
-        "escalate": "Escalate",
-        "return": "Return",
-        "divert": "Divert",
-        "hand_over": "Hand over",
-        "chase": "Chase",
-        "record_outcome": "Record outcome",
-        "confirm_self_handled": "Confirm self-handled",
-        "propose_score": "Propose score",
-        "sign_score": "Sign score",
-        "reward": "Reward",
-        "publicize": "Publicize",
-        "close": "Close",
-        "reject": "Reject",
-    },
+    "stage": {stage: en for stage, (_, en) in STAGE_LABELS.items()},
+    "step": {name: step.en for name, step in STEPS.items()},
+    "regulation": {r.key: r.label[1] for r in REGULATIONS},
     "module": {
         "dispute_screening": "Dispute screening",
         "information_collection": "Information collection",
@@ -390,16 +344,22 @@ EN_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+VOCABULARIES: dict[str, type[StrEnum]] = {
+    "module": Module,
+    "sense": Sense,
+    "channel": Channel,
+    "urgency": UrgencyKind,
+    "role": Role,
+    "rejection": RejectionKind,
+    "outcome": OutcomeSource,
+}
+"""The loop's closed vocabularies by the kind the console labels them under."""
+
 ZH_LABELS: dict[str, dict[str, str]] = {
     "stage": STAGES,
-    "step": STEPS,
-    "module": dict(LABELS[Module]),
-    "sense": dict(LABELS[Sense]),
-    "channel": dict(LABELS[Channel]),
-    "urgency": dict(LABELS[UrgencyKind]),
-    "role": dict(LABELS[Role]),
-    "rejection": dict(LABELS[RejectionKind]),
-    "outcome": dict(LABELS[OutcomeSource]),
+    "step": {name: step.zh for name, step in STEPS.items()},
+    "regulation": {r.key: r.label[0] for r in REGULATIONS},
+    **{kind: dict(LABELS[vocabulary]) for kind, vocabulary in VOCABULARIES.items()},
     "occupation": OCCUPATIONS,
 }
 
@@ -425,8 +385,3 @@ def label(kind: str, value: str | None, lang: Lang) -> str:
         return FIELDS[lang].get(value, value)
     table = (EN_LABELS if lang == "en" else ZH_LABELS).get(kind, {})
     return table.get(value, value)
-
-
-def message(error: dict[str, object], lang: Lang) -> str:
-    """A refusal's message in the reader's language (the API's own words)."""
-    return str(error.get("message_en" if lang == "en" else "message_zh", ""))

@@ -18,7 +18,7 @@ from api.console import i18n
 from api.console.i18n import Lang
 from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, token_of
 from api.services import Services
-from loop.vocabulary import Role
+from loop.rules.vocabulary import Role
 
 CHINA = timezone(timedelta(hours=8), "CST")
 HERE = Path(__file__).parent

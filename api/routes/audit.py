@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from api import scope
 from api.deps import CurrentUser, ServicesDep
-from loop import audit, inputs, units
-from loop.verification import open_chain_reader, verify
+from loop.rules import inputs, units
+from loop.services import audit
+from loop.storage.verification import open_chain_reader, verify
 
 router = APIRouter(prefix="/api/audit", tags=["audit 审计"])
 
@@ -60,11 +61,11 @@ async def record_history(
     history, unmasked (auditors of its county)."""
     scope.check_auditor(user)
     key = inputs.incident_id("record_id", record_id)
-    unit = audit.unit_of(s.flow, key)
+    unit = audit.unit_of(s.flow.app, key)
     if not units.within(unit, user.unit):
         scope.check_unit(user, unit)
     return {
         "record_id": str(key),
-        "kind": audit.kind_of(s.flow, key),
-        "entries": audit.history(s.flow, key, user.actor),
+        "kind": audit.kind_of(s.flow.app, key),
+        "entries": audit.history(s.flow.app, key, user.actor),
     }

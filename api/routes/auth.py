@@ -13,7 +13,7 @@ from api.errors import Unauthenticated
 from api.schemas import Login, Me, Token
 from api.services import Services
 from api.units import unit_label
-from loop.vocabulary import label
+from loop.rules.vocabulary import label
 
 router = APIRouter(prefix="/api", tags=["auth 登录"])
 

@@ -4,6 +4,7 @@ deductions, monthly evaluation and honours."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -12,14 +13,15 @@ from pydantic import Field
 from aggregates.errors import DomainError
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
-from api.idempotency import once
-from api.routes.incidents import IdempotencyKey, WaitFor
-from api.schemas import Body, Rows
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import Command, command, execute
+from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
-from loop import audit, units
 from loop.errors import AccountNotFound
-from loop.vocabulary import Role
+from loop.rules import units
+from loop.rules.vocabulary import Role
+from loop.services import audit
+from loop.services.bank import Balance, Evaluation, HonourAck, ItemAck, Redemption
 
 router = APIRouter(prefix="/api", tags=["happiness bank 幸福银行"])
 
@@ -63,24 +65,30 @@ class Honour(Body):
     reason: str = Field(max_length=500)
 
 
-async def _keyed(
-    s: Services,
-    user: User,
-    key: str | None,
-    request: str,
-    body: Body,
-    command: Callable[..., Any],
-    *args: Any,
-    **kwargs: Any,
-) -> dict[str, Any]:
-    """Run ``command`` as ``user``; with an ``Idempotency-Key``, once."""
+RedemptionAnswer = answer_of(Redemption)
+BalanceAnswer = answer_of(Balance)
+EvaluationAnswer = answer_of(Evaluation)
+HonourAnswer = answer_of(HonourAck)
+ItemAnswer = answer_of(ItemAck)
 
-    async def run() -> dict[str, Any]:
-        done = await s.command(command, user.actor, *args, **kwargs)
-        answer: dict[str, Any] = done._asdict()
-        return answer
 
-    return await once(s.answers, user.username, key, request, body.model_dump(mode="json"), run)
+def _on_account(
+    s: Services, user: User, volunteer_id: str, command: Callable[..., Any], *args: Any, **kw: Any
+) -> Callable[[], Any]:
+    """``command`` on the volunteer's account, after the read-scope check."""
+
+    def run() -> Any:
+        community = s.flow.points_account(volunteer_id).community
+        scope.check_volunteer(user, volunteer_id, community)
+        return command(user.actor, volunteer_id, *args, **kw)
+
+    return run
+
+
+def redeem_command(s: Services, user: User, volunteer_id: str, body: Redeem) -> Command[Answer]:
+    """Redeem points for an item of the catalogue (the console's form too)."""
+    run = _on_account(s, user, volunteer_id, s.bank.redeem, body.item_id, quantity=body.quantity)
+    return command(f"redeem:{volunteer_id}", body, run, RedemptionAnswer)
 
 
 class AccountMissing(DomainError):
@@ -118,56 +126,64 @@ async def account_history(volunteer_id: VolunteerId, user: CurrentUser, s: Servi
     """账户流水：每笔存入、兑换、扣减及其依据 / every entry with its basis."""
     account = _account(s, volunteer_id)
     scope.check_volunteer(user, volunteer_id, account.community)
-    return {"volunteer_id": volunteer_id, "entries": audit.history(s.flow, account.id, user.actor)}
+    return {
+        "volunteer_id": volunteer_id,
+        "entries": audit.history(s.flow.app, account.id, user.actor),
+    }
 
 
-@router.post("/accounts/{volunteer_id}/redemptions", response_model=dict[str, Any])
+@router.post("/accounts/{volunteer_id}/redemptions", response_model=RedemptionAnswer)
 async def redeem(
     volunteer_id: VolunteerId,
     body: Redeem,
     user: CurrentUser,
     s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:
+) -> Answer:
     """积分兑换捐赠物品；重试时带相同 Idempotency-Key 不会重复兑换 / exchange points for
     donated goods; a retry with the same ``Idempotency-Key`` redeems once."""
-    return await _keyed(
-        s, user, key, f"redeem:{volunteer_id}", body,
-        s.bank.redeem, volunteer_id, body.item_id, quantity=body.quantity,
-    )  # fmt: skip
+    return await execute(s, user, key, redeem_command(s, user, volunteer_id, body))
 
 
-@router.post("/accounts/{volunteer_id}/deductions", response_model=dict[str, Any])
+@router.post("/accounts/{volunteer_id}/deductions", response_model=BalanceAnswer)
 async def deduct(
     volunteer_id: VolunteerId,
     body: Deduction,
     user: CurrentUser,
     s: ServicesDep,
     key: IdempotencyKey = None,
-) -> Any:
+) -> Answer:
     """扣分（说明理由）/ deduct points, with the reason."""
-    return await _keyed(
-        s, user, key, f"deduct:{volunteer_id}", body,
-        s.bank.deduct, volunteer_id, **body.model_dump(),
-    )  # fmt: skip
+    run = _on_account(s, user, volunteer_id, s.bank.deduct, **body.model_dump())
+    return await execute(s, user, key, command(f"deduct:{volunteer_id}", body, run, BalanceAnswer))
 
 
-@router.post("/accounts/{volunteer_id}/evaluations", response_model=dict[str, Any])
+@router.post("/accounts/{volunteer_id}/evaluations", response_model=EvaluationAnswer)
 async def evaluate_month(
-    volunteer_id: VolunteerId, body: MonthEvaluation, user: CurrentUser, s: ServicesDep
-) -> Any:
+    volunteer_id: VolunteerId,
+    body: MonthEvaluation,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:
     """月考评 / record a month's evaluation."""
-    done = await s.command(s.bank.evaluate_month, user.actor, volunteer_id, **body.model_dump())
-    return done._asdict()
+    run = _on_account(s, user, volunteer_id, s.bank.evaluate_month, **body.model_dump())
+    asked = command(f"evaluate_month:{volunteer_id}", body, run, EvaluationAnswer)
+    return await execute(s, user, key, asked)
 
 
-@router.post("/accounts/{volunteer_id}/honours", response_model=dict[str, Any])
+@router.post("/accounts/{volunteer_id}/honours", response_model=HonourAnswer)
 async def award_honour(
-    volunteer_id: VolunteerId, body: Honour, user: CurrentUser, s: ServicesDep
-) -> Any:
+    volunteer_id: VolunteerId,
+    body: Honour,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:
     """授予荣誉（义警之星等）/ award an honour for a period."""
-    done = await s.command(s.bank.award_honour, user.actor, volunteer_id, **body.model_dump())
-    return done._asdict()
+    run = _on_account(s, user, volunteer_id, s.bank.award_honour, **body.model_dump())
+    asked = command(f"award_honour:{volunteer_id}", body, run, HonourAnswer)
+    return await execute(s, user, key, asked)
 
 
 @router.get("/catalogue", response_model=Rows)
@@ -189,17 +205,23 @@ async def catalogue(
     return Rows(items=s.views.queries.catalogue_of(chosen))
 
 
-@router.post("/catalogue", response_model=dict[str, Any], status_code=201)
-async def donate(body: Donation, user: CurrentUser, s: ServicesDep) -> Any:
+@router.post("/catalogue", response_model=ItemAnswer, status_code=201)
+async def donate(
+    body: Donation, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
     """登记爱心商家捐赠的物品 / register goods a local business donated."""
-    done = await s.command(s.bank.donate, user.actor, **body.model_dump())
-    return done._asdict()
+    run = partial(s.bank.donate, user.actor, **body.model_dump())
+    return await execute(s, user, key, command("donate", body, run, ItemAnswer, 201))
 
 
-@router.post("/catalogue/{item_id}/restock", response_model=dict[str, Any])
-async def restock(item_id: ItemId, body: Restock, user: CurrentUser, s: ServicesDep) -> Any:
+@router.post("/catalogue/{item_id}/restock", response_model=ItemAnswer)
+async def restock(
+    item_id: ItemId, body: Restock, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
     """补充库存 / more of an item."""
-    done = await s.command(
-        s.bank.restock, user.actor, item_id, quantity=body.quantity, donor=body.donor
-    )
-    return done._asdict()
+
+    def run() -> Any:
+        scope.check_item(user, s.bank.item(item_id).bank)
+        return s.bank.restock(user.actor, item_id, quantity=body.quantity, donor=body.donor)
+
+    return await execute(s, user, key, command(f"restock:{item_id}", body, run, ItemAnswer))

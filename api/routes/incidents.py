@@ -7,60 +7,39 @@ incident's new version and the log position to wait for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
-from api.idempotency import KeyReused, check_key, once
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import Command, execute
+from api.idempotency import KeyReused, check_key
 from api.masking import masked_case
 from api.schemas import (
+    BODIES,
     MAX_VERSION,
     Ack,
-    Chase,
-    Close,
     Discovery,
-    HandOver,
     History,
     IncidentView,
     Moment,
     NewReport,
-    ProposeScore,
-    Publicize,
-    Reason,
-    Reject,
-    Report,
     Rows,
     StepBody,
-    Summary,
 )
 from api.services import Services
-from loop import audit, inputs
-from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
-from loop.flow import Ack as FlowAck
-from loop.stages import LOOP, STAGES
+from loop.errors import IncidentNotFound, InvalidInput
+from loop.rules import inputs
+from loop.rules.stages import LOOP, STAGES
+from loop.rules.steps import STEPS, Step
+from loop.services import audit
+from loop.services.incidents import Ack as FlowAck
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents 警情"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", description="重试时保持不变 / the same on every retry"),
-]
-WaitFor = Annotated[
-    int | None,
-    Query(
-        ge=0,
-        description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
-        "(one beyond the log's head waits for the head)",
-    ),
-]
 
 
 def _ack(ack: FlowAck, *, replayed: bool = False) -> Ack:
@@ -79,10 +58,10 @@ def report_id(user: User, key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"lishu-loop:report:{user.username}:{key}")
 
 
-def _replayed_report(services: Services, incident_id: UUID, body: Any) -> Ack | None:
+def _replayed_report(services: Services, incident_id: UUID, body: Discovery) -> Ack | None:
     """The incident a retried report created first, or None if there is none: for
-    a retry whose first answer was not kept (stored just before a crash, or by
-    another process)."""
+    a retry whose key record expired (kept ``idempotency_hours``), answered as the
+    incident is now."""
     try:
         incident = services.flow.get(incident_id)
     except IncidentNotFound:
@@ -101,41 +80,36 @@ def _replayed_report(services: Services, incident_id: UUID, body: Any) -> Ack | 
     return _ack(FlowAck(str(incident.id), incident.version, incident.stage, None), replayed=True)
 
 
-async def _create(
-    services: Services,
-    user: User,
-    key: str | None,
-    body: Discovery,
-    run: Any,
-    **kwargs: Any,
-) -> Ack:
-    if key is None:
-        return _ack(await services.command(run, user.actor, **body.details(), **kwargs))
-    key = check_key(key)
-    answers = services.answers
-    request = answers.digest(run.__name__, body.model_dump(mode="json"))
-    async with answers.locks.hold(user.username, key):
-        kept = answers.find(user.username, key, request)
-        if kept is not None:
-            return Ack(**{**kept[1], "replayed": True})
-        incident_id = report_id(user, key)
-        replay = _replayed_report(services, incident_id, body)
-        if replay is not None:
-            return replay
-        try:
-            ack = _ack(
-                await services.command(
-                    run, user.actor, incident_id=incident_id, **body.details(), **kwargs
-                )
-            )
-        except ConcurrencyConflict:
-            # the same report, stored first by another process
-            replay = _replayed_report(services, incident_id, body)
-            if replay is None:
-                raise
-            return replay
-        answers.keep(user.username, key, request, 201, ack.model_dump())
-        return ack
+def report_command(
+    services: Services, user: User, body: Discovery, key: str | None
+) -> Command[Ack]:
+    """A new report (``NewReport``) or discovery: with a key, the key fixes the new
+    incident's id, so a retry after a crash finds what the first attempt made."""
+    incident_id = None if key is None else report_id(user, check_key(key))
+    flow = services.flow
+    details: dict[str, Any] = body.details()
+    if incident_id is not None:
+        details["incident_id"] = incident_id
+    if isinstance(body, NewReport):
+        request = "report_new"
+        facts = {
+            "channel": body.channel.value,
+            "urgency": body.urgency.value,
+            "self_handled_note": body.self_handled_note,
+        }
+
+        def run() -> FlowAck:
+            return flow.report_new(user.actor, **facts, **details)
+    else:
+        request = "discover"
+
+        def run() -> FlowAck:
+            return flow.discover(user.actor, **details)
+
+    def recover() -> Ack | None:
+        return None if incident_id is None else _replayed_report(services, incident_id, body)
+
+    return Command(request, body, run, Ack, _ack, 201, recover)
 
 
 @router.post("", response_model=Ack, status_code=201)
@@ -145,16 +119,7 @@ async def report_new(
     """发现并反馈警情（APP 或电话代录）/ discover and feed back an incident (app, or
     phone logged by the office). A retry with the same ``Idempotency-Key`` returns
     the first incident instead of a second one."""
-    return await _create(
-        services,
-        user,
-        key,
-        body,
-        services.flow.report_new,
-        channel=body.channel.value,
-        urgency=body.urgency.value,
-        self_handled_note=body.self_handled_note,
-    )
+    return await execute(services, user, key, report_command(services, user, body, key))
 
 
 @router.post("/discoveries", response_model=Ack, status_code=201)
@@ -162,163 +127,59 @@ async def discover(
     body: Discovery, user: CurrentUser, services: ServicesDep, key: IdempotencyKey = None
 ) -> Ack:
     """记录发现、稍后反馈 / record a discovery, to be fed back later."""
-    return await _create(services, user, key, body, services.flow.discover)
+    return await execute(services, user, key, report_command(services, user, body, key))
 
 
-async def _step(
-    services: Services,
-    user: User,
-    step: str,
-    incident_id: str,
-    body: StepBody,
-    key: str | None,
-    **kwargs: Any,
-) -> Ack:
+def step_command(
+    services: Services, user: User, step: str, incident_id: str, body: StepBody
+) -> Command[Ack]:
+    """One step of the loop on the incident, with the step's body."""
     uid = inputs.incident_id("incident_id", incident_id)
-    method = getattr(services.flow, FLOW_METHODS[step])
+    given = body.model_dump(exclude={"expected_version"})
 
-    def checked() -> FlowAck:
+    def run() -> FlowAck:
         # Someone who may not read the incident learns nothing of it from a refusal
         # (its stage, version or legal steps): refused before the loop is asked.
         incident = services.flow.get(uid)
         scope.check_incident(user, incident.community, incident.reporter_id, str(uid))
-        ack: FlowAck = method(user.actor, uid, expected_version=body.expected_version, **kwargs)
-        return ack
+        return services.flow.take(
+            step, user.actor, uid, expected_version=body.expected_version, **given
+        )
 
-    async def run() -> dict[str, Any]:
-        return _ack(await services.command(checked)).model_dump()
-
-    payload = None if key is None else body.model_dump(mode="json")  # only a key needs it
-    return Ack(**await once(services.answers, user.username, key, f"{step}:{uid}", payload, run))
+    return Command(f"{step}:{uid}", body, run, Ack, _ack)
 
 
-def _fields(*names: str) -> Callable[[Any], dict[str, Any]]:
-    """The body's named fields as the flow method's keyword arguments."""
+def _register(step: Step) -> None:
+    """The step's route, ``POST /api/incidents/{incident_id}/<path>``, with its body."""
+    body_type: Any = BODIES[step.name]
+    optional = not any(f.required for f in step.fields)
 
-    def pick(body: Any) -> dict[str, Any]:
-        values = {name: getattr(body, name) for name in names}
-        return {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
-
-    return pick
-
-
-def _scored(body: ProposeScore) -> dict[str, Any]:
-    return {"items": [i.model_dump() for i in body.items], "basis": body.basis}
-
-
-@dataclass(frozen=True)
-class StepRoute:
-    """One loop step over HTTP: its path, the flow method, its body and summary."""
-
-    path: str
-    step: str
-    method: str
-    body: type[StepBody]
-    arguments: Callable[[Any], dict[str, Any]]
-    summary: str
-    optional_body: bool = False
-
-
-STEP_ROUTES = (
-    StepRoute(
-        "report", "report", "report", Report,
-        _fields("channel", "urgency", "self_handled_note"),
-        "反馈警情 / feed a recorded discovery back to the community police office",
-    ),
-    StepRoute(
-        "accept", "accept", "accept", StepBody, _fields(),
-        "受理处置（社区、派出所或县局）/ the owning tier accepts the incident",
-        optional_body=True,
-    ),
-    StepRoute(
-        "escalate", "escalate", "escalate", Reason, _fields("reason"),
-        "提级处置：社区→派出所→县局 / escalate to the station, or on to the county",
-    ),
-    StepRoute(
-        "return", "return", "return_", Reason, _fields("reason"),
-        "退回下一级并说明理由 / send it back down one tier with a reason",
-    ),
-    StepRoute(
-        "divert", "divert", "divert", Reason, _fields("reason"),
-        "分流：非警务事项退回社区 / not police jurisdiction: back to the community",
-    ),
-    StepRoute(
-        "hand-over", "hand_over", "hand_over", HandOver,
-        _fields("department", "received_by", "received_at"),
-        "移交职能部门并记录交接 / hand over to a department, recording the handover",
-    ),
-    StepRoute(
-        "chase", "chase", "chase", Chase, _fields("asked", "answer"),
-        "落办催办 / chase the handling tier or department for its outcome",
-    ),
-    StepRoute(
-        "outcome", "record_outcome", "record_outcome", Summary, _fields("summary"),
-        "记录处置结果 / record the outcome",
-    ),
-    StepRoute(
-        "confirm-self-handled", "confirm_self_handled", "confirm_self_handled", Summary,
-        _fields("summary"),
-        "确认义警现场自行处置 / confirm the volunteer handled it on site",
-    ),
-    StepRoute(
-        "score", "propose_score", "propose_score", ProposeScore, _scored,
-        "考评打分（提议）/ propose the volunteer's score",
-    ),
-    StepRoute(
-        "sign", "sign_score", "sign_score", StepBody, _fields(),
-        "社区主任、社区民警联签 / co-sign the score as director or officer",
-        optional_body=True,
-    ),
-    StepRoute(
-        "reward", "reward", "reward", StepBody, _fields(),
-        "奖励兑现：积分存入幸福银行 / credit the points to the Happiness Bank",
-        optional_body=True,
-    ),
-    StepRoute(
-        "publicize", "publicize", "publicize", Publicize, _fields("title", "redaction_note"),
-        "典型宣传（须经脱敏审核）/ feature the case, after its redaction review",
-    ),
-    StepRoute(
-        "close", "close", "close_incident", Close, _fields("note"),
-        "闭环结案 / close the loop",
-        optional_body=True,
-    ),
-    StepRoute(
-        "reject", "reject", "reject", Reject, _fields("kind", "reason", "related_id"),
-        "驳回：重复、合并或查无实据 / reject as duplicate, merged or unfounded",
-    ),
-)  # fmt: skip
-FLOW_METHODS = {r.step: r.method for r in STEP_ROUTES}
-
-
-def _register(route: StepRoute) -> None:
     async def endpoint(
         incident_id: str, user: User, s: Services, body: Any = None, key: str | None = None
     ) -> Ack:
-        chosen = body if body is not None else route.body()
-        return await _step(s, user, route.step, incident_id, chosen, key, **route.arguments(chosen))
+        chosen = body if body is not None else body_type()
+        return await execute(s, user, key, step_command(s, user, step.name, incident_id, chosen))
 
     # FastAPI reads the parameters' types from the annotations: set them per step.
-    body_type: Any = route.body | None if route.optional_body else route.body
     endpoint.__annotations__ = {
         "incident_id": str,
         "user": CurrentUser,
         "s": ServicesDep,
-        "body": body_type,
+        "body": body_type | None if optional else body_type,
         "key": IdempotencyKey,
         "return": Ack,
     }
-    if not route.optional_body:
+    if not optional:
         endpoint.__defaults__ = (None,)  # only the key has a default: the body is required
-    endpoint.__name__ = route.step
-    endpoint.__doc__ = route.summary
+    endpoint.__name__ = step.name
+    endpoint.__doc__ = step.summary
     router.post(
-        f"/{{incident_id}}/{route.path}", response_model=Ack, name=route.step, summary=route.summary
+        f"/{{incident_id}}/{step.path}", response_model=Ack, name=step.name, summary=step.summary
     )(endpoint)
 
 
-for _route in STEP_ROUTES:
-    _register(_route)
+for _step in STEPS.values():
+    _register(_step)
 
 
 # -- reads ---------------------------------------------------------------------
@@ -380,7 +241,7 @@ async def get_history(incident_id: str, user: CurrentUser, s: ServicesDep) -> Hi
     sentence."""
     incident = _readable(s, user, incident_id)
     return History(
-        incident_id=str(incident.id), entries=audit.history(s.flow, incident.id, user.actor)
+        incident_id=str(incident.id), entries=audit.history(s.flow.app, incident.id, user.actor)
     )
 
 
@@ -401,6 +262,6 @@ async def get_state(
             fields=["version", "as_of"],
         )
     if version is not None:
-        return audit.state_at(s.flow, incident.id, version, user.actor)
+        return audit.state_at(s.flow.app, incident.id, version, user.actor)
     assert as_of is not None
-    return audit.state_as_of(s.flow, incident.id, inputs.moment("as_of", as_of), user.actor)
+    return audit.state_as_of(s.flow.app, incident.id, inputs.moment("as_of", as_of), user.actor)

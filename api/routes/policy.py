@@ -10,9 +10,10 @@ from fastapi.responses import PlainTextResponse
 from api.deps import CurrentUser, ServicesDep
 from api.errors import JSON_RESPONSES
 from api.routes.incidents import diagram
-from loop.policy import RULES, SCOPE_LABELS
-from loop.stages import LOOP, STAGES, STEPS
-from loop.vocabulary import label
+from loop.rules.policy import RULES, SCOPE_LABELS
+from loop.rules.stages import LOOP, STAGES
+from loop.rules.steps import step_label
+from loop.rules.vocabulary import label
 
 router = APIRouter(prefix="/api/policy", tags=["policy 规章"])
 
@@ -43,7 +44,7 @@ async def policy(_user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
         "rules": [
             {
                 "step": rule.step,
-                "step_label": STEPS.get(rule.step, "录入警情"),
+                "step_label": step_label(rule.step),
                 "roles": sorted(rule.roles),
                 "role_labels": sorted(label(r) for r in rule.roles),
                 "scope": str(rule.scope),

@@ -12,9 +12,8 @@ from fastapi import APIRouter, Query
 
 from api import scope
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep
+from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.masking import masked_case
-from api.routes.incidents import WaitFor
 from api.schemas import Moment, Rows
 from loop.errors import InvalidInput
 

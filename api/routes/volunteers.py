@@ -5,16 +5,21 @@ The volunteer's id is his log-in name once admitted (an account made with
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import Field
 
 from api import scope
-from api.deps import CurrentUser, ServicesDep
-from api.routes.incidents import WaitFor
-from api.schemas import Body, Rows
-from loop import audit
+from api.accounts import User
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import command, execute
+from api.schemas import Answer, Body, Rows, answer_of
+from api.services import Services
+from loop.services import audit
+from loop.services.volunteers import Admission, VolunteerAck
 
 router = APIRouter(prefix="/api/volunteers", tags=["volunteers 义警"])
 
@@ -52,50 +57,90 @@ class Status(Body):
     reason: str = Field(max_length=500)
 
 
-@router.post("", response_model=dict[str, Any], status_code=201)
-async def apply(body: Application, user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
+VolunteerAnswer = answer_of(VolunteerAck)
+AdmissionAnswer = answer_of(Admission)
+
+
+def _on_volunteer(
+    s: Services, user: User, volunteer_id: str, command: Callable[..., Any], **given: Any
+) -> Callable[[], Any]:
+    """``command`` on the volunteer's record, after the read-scope check."""
+
+    def run() -> Any:
+        scope.check_volunteer(user, volunteer_id, s.volunteers.get(volunteer_id).community)
+        return command(user.actor, volunteer_id, **given)
+
+    return run
+
+
+@router.post("", response_model=VolunteerAnswer, status_code=201)
+async def apply(
+    body: Application, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
     """录入入队申请（社区）/ record an application (by the community)."""
-    ack = await s.command(s.volunteers.apply, user.actor, **body.model_dump())
-    return ack._asdict()
+    run = partial(s.volunteers.apply, user.actor, **body.model_dump())
+    return await execute(s, user, key, command("apply", body, run, VolunteerAnswer, 201))
 
 
-@router.post("/{volunteer_id}/reviews", response_model=dict[str, Any])
+@router.post("/{volunteer_id}/reviews", response_model=VolunteerAnswer)
 async def review(
-    volunteer_id: VolunteerId, body: Review, user: CurrentUser, s: ServicesDep
-) -> dict[str, Any]:
+    volunteer_id: VolunteerId,
+    body: Review,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:
     """联合审核：所在单位、派出所、社区各一条 / one party's finding in the joint review."""
-    ack = await s.command(s.volunteers.review, user.actor, volunteer_id, **body.model_dump())
-    return ack._asdict()
-
-
-@router.post("/{volunteer_id}/admission", response_model=dict[str, Any])
-async def admit(
-    volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep, body: Admit | None = None
-) -> dict[str, Any]:
-    """吸纳：发放档案号、聘书号、袖标，开立幸福银行账户 / admit the volunteer."""
-    armband = body.armband_no if body else None
-    ack = await s.command(s.volunteers.admit, user.actor, volunteer_id, armband_no=armband)
-    return ack._asdict()
-
-
-@router.post("/{volunteer_id}/teams", response_model=dict[str, Any])
-async def join_team(
-    volunteer_id: VolunteerId, body: Team, user: CurrentUser, s: ServicesDep
-) -> dict[str, Any]:
-    """编入专业队 / enrol in a specialty team."""
-    ack = await s.command(s.volunteers.join_team, user.actor, volunteer_id, team=body.team)
-    return ack._asdict()
-
-
-@router.post("/{volunteer_id}/status", response_model=dict[str, Any])
-async def change_status(
-    volunteer_id: VolunteerId, body: Status, user: CurrentUser, s: ServicesDep
-) -> dict[str, Any]:
-    """变更状态：在岗、弹性工作、暂停、退出 / change the volunteer's status."""
-    ack = await s.command(
-        s.volunteers.change_status, user.actor, volunteer_id, status=body.status, reason=body.reason
+    run = _on_volunteer(s, user, volunteer_id, s.volunteers.review, **body.model_dump())
+    return await execute(
+        s, user, key, command(f"review:{volunteer_id}", body, run, VolunteerAnswer)
     )
-    return ack._asdict()
+
+
+@router.post("/{volunteer_id}/admission", response_model=AdmissionAnswer)
+async def admit(
+    volunteer_id: VolunteerId,
+    user: CurrentUser,
+    s: ServicesDep,
+    body: Admit | None = None,
+    key: IdempotencyKey = None,
+) -> Answer:
+    """吸纳：发放档案号、聘书号、袖标，开立幸福银行账户 / admit the volunteer."""
+    chosen = body or Admit()
+    run = _on_volunteer(s, user, volunteer_id, s.volunteers.admit, armband_no=chosen.armband_no)
+    return await execute(
+        s, user, key, command(f"admit:{volunteer_id}", chosen, run, AdmissionAnswer)
+    )
+
+
+@router.post("/{volunteer_id}/teams", response_model=VolunteerAnswer)
+async def join_team(
+    volunteer_id: VolunteerId,
+    body: Team,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:
+    """编入专业队 / enrol in a specialty team."""
+    run = _on_volunteer(s, user, volunteer_id, s.volunteers.join_team, team=body.team)
+    return await execute(
+        s, user, key, command(f"join_team:{volunteer_id}", body, run, VolunteerAnswer)
+    )
+
+
+@router.post("/{volunteer_id}/status", response_model=VolunteerAnswer)
+async def change_status(
+    volunteer_id: VolunteerId,
+    body: Status,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:
+    """变更状态：在岗、弹性工作、暂停、退出 / change the volunteer's status."""
+    run = _on_volunteer(s, user, volunteer_id, s.volunteers.change_status, **body.model_dump())
+    return await execute(
+        s, user, key, command(f"change_status:{volunteer_id}", body, run, VolunteerAnswer)
+    )
 
 
 @router.get("", response_model=Rows)
@@ -129,5 +174,5 @@ async def volunteer_history(volunteer_id: VolunteerId, user: CurrentUser, s: Ser
     scope.check_volunteer(user, volunteer_id, volunteer.community)
     return {
         "volunteer_id": volunteer_id,
-        "entries": audit.history(s.flow, volunteer.id, user.actor),
+        "entries": audit.history(s.flow.app, volunteer.id, user.actor),
     }

@@ -28,9 +28,12 @@ from api.app import create_app
 from api.config import ApiSettings
 from api.seed import extra_volunteers
 from api.services import Services
-from loop import demo, units
-from loop.stages import LOOP, STEPS
+from loop import demo
+from loop.rules import units
+from loop.rules.stages import LOOP
+from loop.rules.steps import STEPS
 from tests.api.served import DEMO_USERS, SECRET, copy_database
+from tests.builders import valid_input
 
 XINGFU, HEPING = demo.XINGFU, demo.HEPING
 COMMUNITIES = (XINGFU, HEPING)
@@ -81,10 +84,10 @@ def _call(services: Services, fn: Callable[..., Any], *args: Any, **kwargs: Any)
     return services.committer.call(fn, *args, **kwargs)
 
 
-def _flow_step(method: str, who: str | Actor, **kwargs: Any) -> Make:
+def _flow_step(step: str, who: str | Actor, **kwargs: Any) -> Make:
     def make(s: Services, people: People, incident: UUID | None) -> Any:
         actor = getattr(people, who) if isinstance(who, str) else who
-        return _call(s, getattr(s.flow, method), actor, incident, **kwargs)
+        return _call(s, s.flow.take, step, actor, incident, **kwargs)
 
     return make
 
@@ -129,7 +132,7 @@ RECIPES: dict[str, tuple[str | None, Make]] = {
         "rewarded",
         _flow_step("publicize", demo.PUBLICITY, title="井盖隐患", redaction_note="已核对"),
     ),
-    "closed": ("rewarded", _flow_step("close_incident", "officer")),
+    "closed": ("rewarded", _flow_step("close", "officer")),
     "rejected": ("reported", _flow_step("reject", "officer", kind="unfounded", reason="查无")),
 }
 
@@ -169,7 +172,7 @@ class World:
         return self.client.post(path, json=body, headers=self.headers(user))
 
     def head(self) -> int | None:
-        return self.services.flow.recorder.max_notification_id()
+        return self.services.flow.app.recorder.max_notification_id()
 
     def caught_up(self) -> None:
         head = self.head()
@@ -199,24 +202,6 @@ def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz"}
 LOG_IN = {"/api/auth/login", "/api/auth/token"}
-STEP_PATHS = {
-    "report": "report",
-    "accept": "accept",
-    "escalate": "escalate",
-    "return": "return",
-    "divert": "divert",
-    "hand_over": "hand-over",
-    "chase": "chase",
-    "record_outcome": "outcome",
-    "confirm_self_handled": "confirm-self-handled",
-    "propose_score": "score",
-    "sign_score": "sign",
-    "reward": "reward",
-    "publicize": "publicize",
-    "close": "close",
-    "reject": "reject",
-}
-"""Each loop step and the path it is sent to under ``/api/incidents/{incident_id}/``."""
 
 
 def endpoints() -> set[tuple[str, str]]:
@@ -231,13 +216,12 @@ def endpoints() -> set[tuple[str, str]]:
 
 
 def test_every_endpoint_is_classified() -> None:
-    steps = {("POST", f"/api/incidents/{{incident_id}}/{p}") for p in STEP_PATHS.values()}
+    steps = {("POST", f"/api/incidents/{{incident_id}}/{s.path}") for s in STEPS.values()}
     reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
     commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
-    assert set(STEP_PATHS) == set(STEPS)
 
 
 # -- reads --------------------------------------------------------------------------------
@@ -449,39 +433,20 @@ def test_incident_lists_never_show_another_communitys_incidents(world: World, kn
 
 # -- loop steps ------------------------------------------------------------------------
 
-STEP_BODIES: dict[str, Callable[[Actor], dict[str, Any] | None]] = {
-    "report": lambda user: {
-        "channel": "phone" if user.role in ("community_officer", "auxiliary") else "app"
-    },
-    "accept": lambda _: None,
-    "escalate": lambda _: {"reason": "需上级处置"},
-    "return": lambda _: {"reason": "退回下级处置"},
-    "divert": lambda _: {"reason": "非警务事项"},
-    "hand_over": lambda _: {"department": "县住建局", "received_by": "刘科长"},
-    "chase": lambda _: {"asked": "派出所", "answer": "处理中"},
-    "record_outcome": lambda _: {"summary": "已处置"},
-    "confirm_self_handled": lambda _: {"summary": "核实属实"},
-    "propose_score": lambda _: {"items": [{"item": "隐患", "points": 1}], "basis": "及时"},
-    "sign_score": lambda _: None,
-    "reward": lambda _: None,
-    "publicize": lambda _: {"title": "井盖隐患及时消除", "redaction_note": "已核对"},
-    "close": lambda _: {"note": "办结"},
-    "reject": lambda _: {"kind": "unfounded", "reason": "查无实据"},
-}
 INCIDENT_DETAILS = {"stage", "legal_steps", "current_version", "unmet", "step"}
 """What a refusal may say about an incident: only to someone who may read it."""
 
 
 def send(world: World, user: Actor, incident: UUID, step: str) -> Any:
-    path = f"/api/incidents/{incident}/{STEP_PATHS[step]}"
-    return world.post(user, path, STEP_BODIES[step](user))
+    path = f"/api/incidents/{incident}/{STEPS[step].path}"
+    return world.post(user, path, valid_input(step, user) or None)
 
 
 def steps_to_try(world: World, incident: UUID) -> list[str]:
     """The steps the loop declares from the incident's stage; every step on a
     rejected incident, from which none is legal."""
     stage = world.services.flow.get(incident).stage
-    return LOOP.legal_steps(stage) if stage != "rejected" else list(STEP_PATHS)
+    return LOOP.legal_steps(stage) if stage != "rejected" else list(STEPS)
 
 
 @pytest.mark.parametrize("template", list(RECIPES))

@@ -17,39 +17,20 @@ import pytest
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
-from loop.group_commit import Batch
-from loop.stages import STEPS
+from loop.rules.steps import STEPS
+from loop.storage.group_commit import Batch
 from tests.api.conftest import Api
 from tests.api.served import DEMO_USERS
+from tests.builders import valid_input
 
-PATHS = {
-    "hand_over": "hand-over",
-    "record_outcome": "outcome",
-    "confirm_self_handled": "confirm-self-handled",
-    "propose_score": "score",
-    "sign_score": "sign",
-}
-BODIES: dict[str, dict[str, Any]] = {
-    "escalate": {"reason": "需上级处置"},
-    "return": {"reason": "属下级处置范围"},
-    "divert": {"reason": "非公安管辖"},
-    "hand_over": {"department": "县住建局", "received_by": "刘科长"},
-    "chase": {"asked": "承办单位", "answer": "正在处理"},
-    "record_outcome": {"summary": "已处置"},
-    "confirm_self_handled": {"summary": "劝导有效"},
-    "propose_score": {"items": [{"item": "发现隐患", "points": 10}], "basis": "考评"},
-    "publicize": {"title": "义警及时发现隐患", "redaction_note": "已核对，无个人信息"},
-    "reject": {"kind": "unfounded", "reason": "查无实据"},
-}
 OFFICIALS = [u for u in DEMO_USERS if u.role not in ("volunteer", "auditor", "admin")]
 REPORTERS = [demo.RIDER, demo.COURIER, demo.TAXI]
 STATES = 10  # incidents, each left after a random walk of its own length
 
 
 def body(user: Actor, step: str) -> dict[str, Any]:
-    if step == "report":
-        return {"channel": "app" if user.role == "volunteer" else "phone"}
-    return BODIES.get(step, {})
+    """A valid input of ``step`` as ``user`` sends it (a rejection: unfounded)."""
+    return valid_input(step, user)
 
 
 class Throwaway:
@@ -57,7 +38,7 @@ class Throwaway:
     and drops the batch, so what the command recorded is never stored."""
 
     def __init__(self, services: Any) -> None:
-        self.repository = services.flow.batch_repository
+        self.repository = services.loop.app.batch_repository
 
     async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         with self.repository.batching(Batch()):
@@ -103,8 +84,7 @@ def random_states(api: Api, rng: random.Random) -> list[UUID]:
             if not options:
                 break
             user, step = rng.choice(options)
-            method = {"return": "return_", "close": "close_incident"}.get(step, step)
-            call(getattr(flow, method), user, incident, **body(user, step))
+            call(flow.take, step, user, incident, **body(user, step))
         made.append(incident)
     return made
 
@@ -113,7 +93,7 @@ def test_a_step_is_offered_if_and_only_if_its_command_is_accepted(api: Api) -> N
     incidents = random_states(api, random.Random(19))
     stages = {api.services.flow.get(i).stage for i in incidents}
     assert len(stages) >= 8, stages  # reported, handling, escalated, scored, closed…
-    head = api.services.flow.recorder.max_notification_id()
+    head = api.services.loop.app.recorder.max_notification_id()
     mismatches = []
     offered_in_all = 0
     with dry_runs(api):
@@ -123,14 +103,14 @@ def test_a_step_is_offered_if_and_only_if_its_command_is_accepted(api: Api) -> N
                 offered = view.json()["allowed_steps"] if view.status_code == 200 else []
                 offered_in_all += len(offered)
                 for step in STEPS:
-                    path = f"/api/incidents/{incident}/{PATHS.get(step, step)}"
+                    path = f"/api/incidents/{incident}/{STEPS[step].path}"
                     answer = api.post(user.id, path, body(user, step))
                     accepted = answer.status_code == 200
                     if accepted != (step in offered):
                         mismatches.append((str(incident), user.id, step, answer.text[:200]))
     assert not mismatches, mismatches[:5]
     assert offered_in_all > len(incidents), "steps were offered at all"
-    assert api.services.flow.recorder.max_notification_id() == head, "a trial stored nothing"
+    assert api.services.loop.app.recorder.max_notification_id() == head, "a trial stored nothing"
 
 
 def test_a_confirmation_of_self_handling_is_offered_only_for_a_report_that_claims_it(

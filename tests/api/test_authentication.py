@@ -75,19 +75,19 @@ def bad_tokens() -> dict[str, str]:
 
 
 def test_no_token_is_refused_everywhere_and_stores_nothing(auth: Api) -> None:
-    head = auth.services.flow.recorder.max_notification_id()
+    head = auth.services.flow.app.recorder.max_notification_id()
     for method, path in operations(auth):
         refused(auth.client.request(method, path, json={}))
-    assert auth.services.flow.recorder.max_notification_id() == head
+    assert auth.services.flow.app.recorder.max_notification_id() == head
 
 
 @pytest.mark.parametrize("kind", list(bad_tokens()))
 def test_a_bad_forged_or_expired_token_is_refused_everywhere(auth: Api, kind: str) -> None:
     headers = {"Authorization": f"Bearer {bad_tokens()[kind]}"}
-    head = auth.services.flow.recorder.max_notification_id()
+    head = auth.services.flow.app.recorder.max_notification_id()
     for method, path in operations(auth):
         refused(auth.client.request(method, path, json={}, headers=headers))
-    assert auth.services.flow.recorder.max_notification_id() == head
+    assert auth.services.flow.app.recorder.max_notification_id() == head
 
 
 def test_a_token_is_good_until_it_expires(auth: Api) -> None:
@@ -155,7 +155,7 @@ def test_a_body_naming_an_actor_is_refused_and_stores_nothing(
     auth: Api, extra: dict[str, Any]
 ) -> None:
     incident = auth.post("v-xf-liu", "/api/incidents", REPORT).json()["incident_id"]
-    head = auth.services.flow.recorder.max_notification_id()
+    head = auth.services.flow.app.recorder.max_notification_id()
     attempts = [
         auth.post("v-xf-liu", "/api/incidents", {**REPORT, **extra}),
         auth.post("v-xf-liu", "/api/incidents/discoveries", {**REPORT, **extra}),
@@ -169,4 +169,4 @@ def test_a_body_naming_an_actor_is_refused_and_stores_nothing(
         body = answer.json()
         assert body["code"] == "invalid_input"
         assert {e["type"] for e in body["details"]["errors"]} >= {"extra_forbidden"}, body
-    assert auth.services.flow.recorder.max_notification_id() == head
+    assert auth.services.flow.app.recorder.max_notification_id() == head

@@ -55,13 +55,13 @@ def test_a_form_without_the_sessions_csrf_token_is_refused(api: Api) -> None:
     log_in(api.client, "o-xf-li")
     incident = api.services.views.queries.backlog("lishu/chaoyang/xingfu")[0]["incident_id"]
     path = f"/incidents/{incident}/steps/accept"
-    head = api.services.flow.recorder.max_notification_id()
+    head = api.services.flow.app.recorder.max_notification_id()
     for token in (None, "0" * 64):
         data = {"csrf_token": token} if token else {}
         answer = api.client.post(path, data=data)
         assert answer.status_code == 403
         assert "表单已过期或来源不明" in answer.text
-    assert api.services.flow.recorder.max_notification_id() == head
+    assert api.services.flow.app.recorder.max_notification_id() == head
     page = api.client.get(f"/incidents/{incident}").text
     assert csrf_of(page) != "0" * 64
 

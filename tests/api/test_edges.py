@@ -52,7 +52,7 @@ def test_a_version_no_incident_can_reach_is_refused(edges: Api) -> None:
 @pytest.mark.parametrize("moment", NO_UTC_TIME)
 def test_a_moment_without_a_utc_time_is_refused(edges: Api, moment: str) -> None:
     incident = reported(edges)
-    head = edges.services.flow.recorder.max_notification_id()
+    head = edges.services.flow.app.recorder.max_notification_id()
     answers = [
         edges.get("o-xf-li", "/api/backlog/as-of", moment=moment),
         edges.get("o-xf-li", f"/api/incidents/{incident}/state", as_of=moment),
@@ -69,7 +69,7 @@ def test_a_moment_without_a_utc_time_is_refused(edges: Api, moment: str) -> None
     for answer in answers:
         assert answer.status_code == 422, answer.text
         assert answer.json()["code"] == "invalid_input"
-    assert edges.services.flow.recorder.max_notification_id() == head + 1  # the diversion
+    assert edges.services.flow.app.recorder.max_notification_id() == head + 1  # the diversion
 
 
 def test_waiting_for_a_position_beyond_the_log_waits_only_for_the_log(edges: Api) -> None:

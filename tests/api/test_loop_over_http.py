@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from loop.volunteers import id_check_digit
+from loop.services.volunteers import id_check_digit
 from tests.api.conftest import Api
 
 
@@ -139,14 +139,14 @@ def test_urgent_phone_report_logged_by_the_office_for_a_volunteer(api: Api) -> N
 
 
 def test_an_urgent_report_by_app_is_refused_with_a_reason_and_stores_nothing(api: Api) -> None:
-    head = api.services.flow.recorder.max_notification_id()
+    head = api.services.flow.app.recorder.max_notification_id()
     answer = api.post("v-xf-liu", "/api/incidents", {**HAZARD, "urgency": "urgent"})
     assert answer.status_code == 422
     body = answer.json()
     assert body["code"] == "invalid_input"
     assert "电话" in body["message_zh"]
     assert "phone" in body["message_en"]
-    assert api.services.flow.recorder.max_notification_id() == head
+    assert api.services.flow.app.recorder.max_notification_id() == head
 
 
 def test_a_duplicate_is_rejected_naming_the_incident_it_repeats(api: Api) -> None:
@@ -160,13 +160,13 @@ def test_a_duplicate_is_rejected_naming_the_incident_it_repeats(api: Api) -> Non
 
 def test_an_illegal_step_names_the_legal_next_steps_and_writes_nothing(api: Api) -> None:
     incident = report(api)
-    head = api.services.flow.recorder.max_notification_id()
+    head = api.services.flow.app.recorder.max_notification_id()
     answer = api.post("o-xf-li", f"/api/incidents/{incident}/reward")
     assert answer.status_code == 409
     body = answer.json()
     assert body["code"] == "illegal_step"
     assert body["details"]["legal_steps"] == ["accept", "escalate", "divert", "reject"]
-    assert api.services.flow.recorder.max_notification_id() == head
+    assert api.services.flow.app.recorder.max_notification_id() == head
 
 
 def test_a_stale_expected_version_is_a_conflict_with_the_current_version(api: Api) -> None:

@@ -1,6 +1,6 @@
 """Personal data through the API: what a report and an application send about
 people is nowhere in the server's files in plain text, and every endpoint that
-returns incidents shows the informant only to those ``loop.masking`` allows
+returns incidents shows the informant only to those ``loop.rules.masking`` allows
 (police in scope, auditors and the reporting volunteer), 已隐藏 to the rest."""
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from api.idempotency import digest
+from api.idempotency import Answers, digest
 from api.schemas import NewReport
 from loop import demo
-from loop.masking import MASKED
+from loop.rules.masking import MASKED
 from tests.api.served import SECRET, Http, Server, Tokens, copy_database
+from tests.builders import rewarded_over_http
 
 INFORMANT = {
     "name": "欧阳秀琴",
@@ -141,9 +142,14 @@ def test_no_personal_data_sent_through_the_api_is_stored_in_plain_text(
     # the retry's record keeps a digest of the report, never one anyone holding the
     # database could recompute from guessed names and phone numbers
     with closing(sqlite3.connect(f"file:{own_server.database}?mode=ro", uri=True)) as db:
+        stored_as = Answers(SECRET).key_of("v-xf-liu", key["Idempotency-Key"])
         (kept,) = db.execute(
-            "SELECT request_digest FROM api_idempotency WHERE key = ?", [key["Idempotency-Key"]]
+            "SELECT request FROM command_keys WHERE key = ?", [stored_as]
         ).fetchone()
+        plain = db.execute(
+            "SELECT count(*) FROM command_keys WHERE key = ?", [key["Idempotency-Key"]]
+        )
+        assert plain.fetchone() == (0,)  # the key itself is kept as a keyed digest too
     sent = NewReport.model_validate(REPORT).model_dump(mode="json")
     for path in ("report_new", "/api/incidents", "report"):
         text = json.dumps([path, sent], sort_keys=True, ensure_ascii=False, default=str)
@@ -194,13 +200,14 @@ def published(http: Http) -> Published:
 
     incident = ok(http.post("v-xf-liu", "/api/incidents", REPORT))["incident_id"]
     path = f"/api/incidents/{incident}"
-    ok(http.post("o-xf-li", f"{path}/accept"))
-    ok(http.post("o-xf-li", f"{path}/outcome", {"summary": "民警上门调解，双方和解"}))
-    score = {"items": [{"item": "矛盾纠纷排查", "points": 8}], "basis": "及时发现"}
-    ok(http.post("c-xf-sun", f"{path}/score", score))
-    ok(http.post("d-xf-zhao", f"{path}/sign"))
-    ok(http.post("o-xf-li", f"{path}/sign"))
-    ok(http.post("o-xf-li", f"{path}/reward"))
+    rewarded_over_http(
+        lambda who, where, body: ok(http.post(who, where, body)),
+        incident,
+        8,
+        summary="民警上门调解，双方和解",
+        item="矛盾纠纷排查",
+        basis="及时发现",
+    )
     title = {"title": "义警及时反馈邻里纠纷", "redaction_note": "已核对，不含个人信息"}
     last = ok(http.post("p-ls-qian", f"{path}/publicize", title))
     return Published(incident, last["position"])

@@ -17,8 +17,10 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from loop import demo
+from tests import builders
 from tests.api.conftest import Api
 from tests.api.test_console_pages import csrf_of, log_in
+from tests.builders import scored
 
 XINGFU = demo.XINGFU
 READ_MODEL_ROUTES = {
@@ -59,16 +61,13 @@ def stopped(api: Api) -> Api:
 def rewarded(api: Api, incident: str, points: int) -> None:
     """The incident, in handling, taken to its reward through the writer."""
     flow, call, uid = api.services.flow, api.services.committer.call, UUID(incident)
-    call(flow.record_outcome, demo.OFFICER_XF, uid, summary="已处置")
-    items = [{"item": "安全隐患排查", "points": points}]
-    call(flow.propose_score, demo.CADRE_XF, uid, items=items, basis="考评")
-    call(flow.sign_score, demo.DIRECTOR_XF, uid)
-    call(flow.sign_score, demo.OFFICER_XF, uid)
-    call(flow.reward, demo.OFFICER_XF, uid)
+    call(flow.take, "record_outcome", demo.OFFICER_XF, uid, summary="已处置")
+    call(scored, flow, uid, points)
+    call(builders.rewarded, flow, uid)
 
 
 def caught_up(api: Api) -> bool:
-    head = api.services.flow.recorder.max_notification_id()
+    head = api.services.loop.app.recorder.max_notification_id()
     return all(p == head for p in api.services.views.projector.positions().values())
 
 

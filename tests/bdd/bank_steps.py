@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from pytest_bdd import given, parsers, then
 
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.volunteer import OCCUPATIONS, REVIEWERS, STATUSES, TEAMS
 from loop import demo
-from loop.flow import IncidentFlow
-from loop.narration import sentence
-from loop.scoring import SCORING_PRESETS
-from loop.volunteers import Volunteers
+from loop.bootstrap import open_loop
+from loop.rules.narration import sentence
+from loop.rules.scoring import SCORING_PRESETS
+from loop.services.volunteers import Volunteers
 from tests.bdd.conftest import CAST, TRY, WHO, Q, World, action
+from tests.builders import rewarded, scored_case
 
 POLICIES = {"梨树": "lishu", "阜平": "fuping"}
 VERDICTS = {"通过": (True, False), "不通过": (False, False), "发现有前科劣迹": (False, True)}
@@ -32,7 +32,7 @@ def _who(name: str) -> str:
 
 
 def _account_events(world: World, person: str) -> list[Any]:
-    return list(world.flow.events.get(account_id(CAST[person].id)))
+    return list(world.flow.app.events.get(account_id(CAST[person].id)))
 
 
 def _account(world: World, person: str) -> PointsAccount:
@@ -54,7 +54,9 @@ def _apply(world: World, who: str, attempt: str | None, person: str, **fields: A
     }
     world.act(
         attempt,
-        lambda: Volunteers(world.flow).apply(CAST[who], volunteer_id=CAST[person].id, **details),
+        lambda: Volunteers(world.flow.app, world.flow.scoring).apply(
+            CAST[who], volunteer_id=CAST[person].id, **details
+        ),
     )
 
 
@@ -82,7 +84,7 @@ def review(
     approved, record = VERDICTS[verdict]
     world.act(
         attempt,
-        lambda: Volunteers(world.flow).review(
+        lambda: Volunteers(world.flow.app, world.flow.scoring).review(
             CAST[who],
             CAST[person].id,
             reviewer=_key(REVIEWERS, reviewer),
@@ -95,12 +97,15 @@ def review(
 
 @action(f"{{who}}{TRY}吸纳{_who('person')}")
 def admit(world: World, who: str, attempt: str | None, person: str) -> None:
-    world.act(attempt, lambda: Volunteers(world.flow).admit(CAST[who], CAST[person].id))
+    world.act(
+        attempt,
+        lambda: Volunteers(world.flow.app, world.flow.scoring).admit(CAST[who], CAST[person].id),
+    )
 
 
 @given(parsers.re(f"{_who('person')}已通过联合审核并被吸纳"))
 def reviewed_and_admitted(world: World, person: str) -> None:
-    volunteers = Volunteers(world.flow)
+    volunteers = Volunteers(world.flow.app, world.flow.scoring)
     vid = CAST[person].id
     volunteers.review(demo.CADRE_XF, vid, reviewer="employer", approved=True, note="表现良好")
     volunteers.review(demo.CADRE_XF, vid, reviewer="community", approved=True, note="家庭和睦")
@@ -112,7 +117,7 @@ def reviewed_and_admitted(world: World, person: str) -> None:
 def join_team(world: World, who: str, attempt: str | None, person: str, team: str) -> None:
     world.act(
         attempt,
-        lambda: Volunteers(world.flow).join_team(
+        lambda: Volunteers(world.flow.app, world.flow.scoring).join_team(
             CAST[who], CAST[person].id, team=_key(TEAMS, team)
         ),
     )
@@ -124,7 +129,7 @@ def change_status(
 ) -> None:
     world.act(
         attempt,
-        lambda: Volunteers(world.flow).change_status(
+        lambda: Volunteers(world.flow.app, world.flow.scoring).change_status(
             CAST[who], CAST[person].id, status=_key(STATUSES, status), reason=reason
         ),
     )
@@ -132,12 +137,15 @@ def change_status(
 
 @then(parsers.re(f"{_who('person')}的状态为{Q.format('status')}"))
 def status_is(world: World, person: str, status: str) -> None:
-    assert STATUSES[Volunteers(world.flow).get(CAST[person].id).status] == status
+    assert (
+        STATUSES[Volunteers(world.flow.app, world.flow.scoring).get(CAST[person].id).status]
+        == status
+    )
 
 
 @then(parsers.re(f"{_who('person')}获发档案号、聘书和袖标，编入{Q.format('squad')}队"))
 def admitted_with_papers(world: World, person: str, squad: str) -> None:
-    volunteer = Volunteers(world.flow).get(CAST[person].id)
+    volunteer = Volunteers(world.flow.app, world.flow.scoring).get(CAST[person].id)
     assert volunteer.armband_no
     assert (volunteer.archive_no, volunteer.letter_no) == (
         world.result.archive_no,
@@ -148,12 +156,17 @@ def admitted_with_papers(world: World, person: str, squad: str) -> None:
 
 @then(parsers.re(f"{_who('person')}编入{Q.format('group')}党小组"))
 def in_party_group(world: World, person: str, group: str) -> None:
-    assert Volunteers(world.flow).get(CAST[person].id).party_group == _key(OCCUPATIONS, group)
+    assert Volunteers(world.flow.app, world.flow.scoring).get(CAST[person].id).party_group == _key(
+        OCCUPATIONS, group
+    )
 
 
 @then(parsers.re(f"{_who('person')}属于{Q.format('team')}"))
 def in_team(world: World, person: str, team: str) -> None:
-    assert _key(TEAMS, team) in Volunteers(world.flow).get(CAST[person].id).teams
+    assert (
+        _key(TEAMS, team)
+        in Volunteers(world.flow.app, world.flow.scoring).get(CAST[person].id).teams
+    )
 
 
 @then(parsers.re(f"{_who('person')}的幸福银行账户已开通，余额(?P<n>\\d+)积分"))
@@ -165,12 +178,12 @@ def account_opened(world: World, person: str, n: str) -> None:
 
 @then(parsers.re(f"{_who('person')}没有幸福银行账户"))
 def no_account(world: World, person: str) -> None:
-    assert account_id(CAST[person].id) not in world.flow.repository
+    assert account_id(CAST[person].id) not in world.flow.app.repository
 
 
 @then(parsers.re(f"不予吸纳的理由包含{Q.format('text')}"))
 def rejection_reason(world: World, text: str) -> None:
-    volunteer = Volunteers(world.flow).get(world.result.volunteer_id)
+    volunteer = Volunteers(world.flow.app, world.flow.scoring).get(world.result.volunteer_id)
     assert volunteer.rejection_reason is not None
     assert text in volunteer.rejection_reason, volunteer.rejection_reason
 
@@ -186,31 +199,10 @@ def nothing_written(world: World) -> None:
 @action(f"{_who('person')}反馈的警情经考评(?P<points>\\d+)分并兑现奖励")
 def rewarded_incident(world: World, person: str, points: str) -> None:
     """Drive one of the volunteer's reports through the loop up to the reward."""
-    volunteer = CAST[person]
-    cadre, director, officer = demo.DIRECTORS[volunteer.unit]
     flow = world.flow
 
     def drive() -> Any:
-        ack = flow.report_new(
-            volunteer,
-            channel="app",
-            module="hazard_screening",
-            sense="seen",
-            what="隐患",
-            where="路口",
-        )
-        incident = UUID(ack.incident_id)
-        flow.accept(officer, incident)
-        flow.record_outcome(officer, incident, summary="已处置")
-        flow.propose_score(
-            cadre,
-            incident,
-            items=[{"item": "安全隐患排查", "points": int(points)}],
-            basis="考评办法",
-        )
-        flow.sign_score(director, incident)
-        flow.sign_score(officer, incident)
-        return flow.reward(officer, incident)
+        return rewarded(flow, scored_case(flow, CAST[person], int(points)))
 
     world.act(None, drive)
 
@@ -327,7 +319,7 @@ def decided_by(world: World, person: str, who: str) -> None:
 
 @given(parsers.re(f"采用{Q.format('policy')}积分政策"))
 def scoring_policy(world: World, policy: str) -> None:
-    world.flow = IncidentFlow(clock=world.clock, scoring=SCORING_PRESETS[POLICIES[policy]])
+    world.flow = open_loop(clock=world.clock, scoring=SCORING_PRESETS[POLICIES[policy]]).incidents
     world.items = demo.enrol(world.flow)
 
 
@@ -378,5 +370,5 @@ def award(
 
 @then(parsers.re(f"{_who('person')}获得{Q.format('honour')}（(?P<period>[^）]+)）荣誉"))
 def has_honour(world: World, person: str, honour: str, period: str) -> None:
-    volunteer = Volunteers(world.flow).get(CAST[person].id)
+    volunteer = Volunteers(world.flow.app, world.flow.scoring).get(CAST[person].id)
     assert {"honour": honour, "period": period} in volunteer.honours

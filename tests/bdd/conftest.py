@@ -18,11 +18,15 @@ from pytest_bdd import given, parsers, step, then
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
-from loop import audit, demo, masking
-from loop.bank import Bank
-from loop.flow import IncidentFlow
-from loop.stages import STAGES, STEPS
-from loop.vocabulary import LABELS, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.rules import masking
+from loop.rules.stages import STAGES
+from loop.rules.steps import STEPS
+from loop.rules.vocabulary import LABELS, Module, OutcomeSource, RejectionKind, Role, Sense
+from loop.services import audit
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
 from tests.support import FakeClock
 
 CAST: dict[str, Actor] = {
@@ -80,11 +84,11 @@ class World:
 
     def snapshot(self) -> tuple[int | None, int | None]:
         version = self.flow.get(self.incident).version if self.incidents else None
-        return version, self.flow.recorder.max_notification_id()
+        return version, self.flow.app.recorder.max_notification_id()
 
     @property
     def bank(self) -> Bank:
-        return Bank(self.flow)
+        return Bank(self.flow.app, self.flow.scoring)
 
     def act(self, attempt: str | None, command: Callable[[], Any]) -> None:
         """Run a command; an attempt keeps its refusal, a plain action must succeed.
@@ -111,7 +115,7 @@ def world() -> World:
     """The demo's station and communities: its volunteers admitted (each with a
     Happiness Bank account) and its catalogues stocked."""
     clock = FakeClock()
-    flow = IncidentFlow(clock=clock)
+    flow = open_loop(clock=clock).incidents
     return World(flow, clock, items=demo.enrol(flow))
 
 
@@ -205,7 +209,7 @@ def discover(
 
 @action(f"{{who}}{TRY}反馈该警情")
 def report_discovered(world: World, who: str, attempt: str | None) -> None:
-    world.act(attempt, lambda: world.flow.report(CAST[who], world.incident, channel="app"))
+    world.act(attempt, lambda: world.flow.take("report", CAST[who], world.incident, channel="app"))
 
 
 # -- handle, divert, follow up ---------------------------------------------------------
@@ -213,36 +217,40 @@ def report_discovered(world: World, who: str, attempt: str | None) -> None:
 
 @action(f"{{who}}{TRY}受理该警情")
 def accept(world: World, who: str, attempt: str | None) -> None:
-    world.act(attempt, lambda: world.flow.accept(CAST[who], world.incident))
+    world.act(attempt, lambda: world.flow.take("accept", CAST[who], world.incident))
 
 
 @action("{who}基于过期的版本试图受理该警情")
 def accept_stale(world: World, who: str) -> None:
     stale = world.flow.get(world.incident).version - 1
-    world.act("试图", lambda: world.flow.accept(CAST[who], world.incident, expected_version=stale))
+    world.act(
+        "试图", lambda: world.flow.take("accept", CAST[who], world.incident, expected_version=stale)
+    )
 
 
 @action(f"{{who}}{TRY}以{Q.format('reason')}为由提格上交该警情")
 def escalate(world: World, who: str, attempt: str | None, reason: str) -> None:
-    world.act(attempt, lambda: world.flow.escalate(CAST[who], world.incident, reason=reason))
+    world.act(
+        attempt, lambda: world.flow.take("escalate", CAST[who], world.incident, reason=reason)
+    )
 
 
 @action(f"{{who}}{TRY}以{Q.format('reason')}为由退回该警情")
 def return_(world: World, who: str, attempt: str | None, reason: str) -> None:
-    world.act(attempt, lambda: world.flow.return_(CAST[who], world.incident, reason=reason))
+    world.act(attempt, lambda: world.flow.take("return", CAST[who], world.incident, reason=reason))
 
 
 @action(f"{{who}}{TRY}以{Q.format('reason')}为由分流该警情")
 def divert(world: World, who: str, attempt: str | None, reason: str) -> None:
-    world.act(attempt, lambda: world.flow.divert(CAST[who], world.incident, reason=reason))
+    world.act(attempt, lambda: world.flow.take("divert", CAST[who], world.incident, reason=reason))
 
 
 @action(f"{{who}}{TRY}将该警情移交{Q.format('department')}，接收人{Q.format('receiver')}")
 def hand_over(world: World, who: str, attempt: str | None, department: str, receiver: str) -> None:
     world.act(
         attempt,
-        lambda: world.flow.hand_over(
-            CAST[who], world.incident, department=department, received_by=receiver
+        lambda: world.flow.take(
+            "hand_over", CAST[who], world.incident, department=department, received_by=receiver
         ),
     )
 
@@ -250,21 +258,24 @@ def hand_over(world: World, who: str, attempt: str | None, department: str, rece
 @action(f"{{who}}{TRY}向{Q.format('asked')}索要落办结果，答复{Q.format('answer')}")
 def chase(world: World, who: str, attempt: str | None, asked: str, answer: str) -> None:
     world.act(
-        attempt, lambda: world.flow.chase(CAST[who], world.incident, asked=asked, answer=answer)
+        attempt,
+        lambda: world.flow.take("chase", CAST[who], world.incident, asked=asked, answer=answer),
     )
 
 
 @action(f"{{who}}{TRY}录入落办结果{Q.format('summary')}")
 def record_outcome(world: World, who: str, attempt: str | None, summary: str) -> None:
     world.act(
-        attempt, lambda: world.flow.record_outcome(CAST[who], world.incident, summary=summary)
+        attempt,
+        lambda: world.flow.take("record_outcome", CAST[who], world.incident, summary=summary),
     )
 
 
 @action(f"{{who}}{TRY}确认义警已现场自行处置{Q.format('summary')}")
 def confirm_self_handled(world: World, who: str, attempt: str | None, summary: str) -> None:
     world.act(
-        attempt, lambda: world.flow.confirm_self_handled(CAST[who], world.incident, summary=summary)
+        attempt,
+        lambda: world.flow.take("confirm_self_handled", CAST[who], world.incident, summary=summary),
     )
 
 
@@ -275,7 +286,8 @@ def confirm_self_handled(world: World, who: str, attempt: str | None, summary: s
 def propose_score(world: World, who: str, attempt: str | None, points: str, item: str) -> None:
     world.act(
         attempt,
-        lambda: world.flow.propose_score(
+        lambda: world.flow.take(
+            "propose_score",
             CAST[who],
             world.incident,
             items=[{"item": item, "points": int(points)}],
@@ -286,25 +298,27 @@ def propose_score(world: World, who: str, attempt: str | None, points: str, item
 
 @action(f"{{who}}{TRY}签字")
 def sign(world: World, who: str, attempt: str | None) -> None:
-    world.act(attempt, lambda: world.flow.sign_score(CAST[who], world.incident))
+    world.act(attempt, lambda: world.flow.take("sign_score", CAST[who], world.incident))
 
 
 @action(f"{{who}}{TRY}兑现奖励")
 def reward(world: World, who: str, attempt: str | None) -> None:
-    world.act(attempt, lambda: world.flow.reward(CAST[who], world.incident))
+    world.act(attempt, lambda: world.flow.take("reward", CAST[who], world.incident))
 
 
 @action(f"{{who}}{TRY}以{Q.format('title')}为题进行典型宣传，脱敏审核{Q.format('review')}")
 def publicize(world: World, who: str, attempt: str | None, title: str, review: str) -> None:
     world.act(
         attempt,
-        lambda: world.flow.publicize(CAST[who], world.incident, title=title, redaction_note=review),
+        lambda: world.flow.take(
+            "publicize", CAST[who], world.incident, title=title, redaction_note=review
+        ),
     )
 
 
 @action(f"{{who}}{TRY}办结该警情")
 def close(world: World, who: str, attempt: str | None) -> None:
-    world.act(attempt, lambda: world.flow.close_incident(CAST[who], world.incident))
+    world.act(attempt, lambda: world.flow.take("close", CAST[who], world.incident))
 
 
 @action(
@@ -317,7 +331,8 @@ def reject(
     other = world.incidents[-2] if related else None
     world.act(
         attempt,
-        lambda: world.flow.reject(
+        lambda: world.flow.take(
+            "reject",
             CAST[who],
             world.incident,
             kind=_by_label(RejectionKind, kind),
@@ -388,7 +403,7 @@ def refusal_says(world: World, text: str) -> None:
 @then(parsers.re(f"拒绝理由列出可执行的步骤{Q.format('steps')}"))
 def refusal_lists_legal_steps(world: World, steps: str) -> None:
     assert world.error is not None
-    legal = [STEPS[s] for s in world.error.details["legal_steps"]]
+    legal = [STEPS[s].zh for s in world.error.details["legal_steps"]]
     assert legal == steps.split("、"), legal
 
 
@@ -405,13 +420,13 @@ def route_unchanged(world: World) -> None:
 
 @then(parsers.re(f"时间线记录了{Q.format('text')}"))
 def timeline_mentions(world: World, text: str) -> None:
-    sentences = [e["sentence_zh"] for e in audit.history(world.flow, world.incident, AUDITOR)]
+    sentences = [e["sentence_zh"] for e in audit.history(world.flow.app, world.incident, AUDITOR)]
     assert any(text in s for s in sentences), sentences
 
 
 @then(parsers.re(f"时间线最后一条为{Q.format('text')}"))
 def timeline_ends_with(world: World, text: str) -> None:
-    last = audit.history(world.flow, world.incident, AUDITOR)[-1]["sentence_zh"]
+    last = audit.history(world.flow.app, world.incident, AUDITOR)[-1]["sentence_zh"]
     assert last == text, last
 
 
@@ -477,7 +492,7 @@ def sees_neither_reporter_nor_informant(world: World, who: str) -> None:
     seen = audit.describe(world.flow.get(world.incident), CAST[who])
     assert seen["reporter_id"] == masking.MASKED
     assert seen["informant"] == {"masked": True, "shown": masking.MASKED}
-    timeline = audit.history(world.flow, world.incident, CAST[who])
+    timeline = audit.history(world.flow.app, world.incident, CAST[who])
     assert all(CAST["义警小刘"].id not in str(entry) for entry in timeline)
 
 

@@ -29,9 +29,9 @@ class Views:
         self.built: Projections | None = None
 
     def over(self, world: World) -> Projections:
-        if self.built is None or self.built.source is not world.flow:
+        if self.built is None or self.built.source is not world.flow.app:
             self.close()
-            self.built = build(Settings(database_url="memory://"), world.flow)
+            self.built = build(Settings(database_url="memory://"), world.flow.app)
         return self.built
 
     def close(self) -> None:
@@ -49,7 +49,7 @@ def views() -> Iterator[Views]:
 def read(world: World, views: Views) -> Any:
     """The queries, once the projections have caught up with the last write."""
     built = views.over(world)
-    assert built.runner.wait_for(world.flow.recorder.max_notification_id(), timeout=30)
+    assert built.runner.wait_for(world.flow.app.recorder.max_notification_id(), timeout=30)
     return built.queries
 
 

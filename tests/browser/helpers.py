@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from tests.browser.conftest import Server
+from tests.builders import rewarded_over_http
 
 
 def take_step(page: Any, step: str, **fields: str) -> None:
@@ -71,14 +73,7 @@ def reported_via_api(server: Server, reporter: str = "v-xf-liu") -> str:
 def rewarded_via_api(server: Server, points: int, reporter: str = "v-xf-liu") -> str:
     """An incident of ``reporter`` driven through the API to a reward of ``points``."""
     incident = reported_via_api(server, reporter)
-    path = f"/api/incidents/{incident}"
-    post(server, "o-xf-li", f"{path}/accept")
-    post(server, "o-xf-li", f"{path}/outcome", {"summary": "已更换灭火器"})
-    score = {"items": [{"item": "安全隐患排查", "points": points}], "basis": "发现及时"}
-    post(server, "c-xf-sun", f"{path}/score", score)
-    post(server, "d-xf-zhao", f"{path}/sign")
-    post(server, "o-xf-li", f"{path}/sign")
-    post(server, "o-xf-li", f"{path}/reward")
+    rewarded_over_http(partial(post, server), incident, points, summary="已更换灭火器")
     return incident
 
 

@@ -21,12 +21,12 @@ from aggregates.errors import InsufficientPoints, OutOfStock
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.reward_item import RewardItem
 from loop import demo
-from loop.bank import Bank
-from loop.bootstrap import build_flow
+from loop.bootstrap import Loop, build_loop
 from loop.errors import ConcurrencyConflict
-from loop.flow import IncidentFlow
+from loop.services.bank import Bank
 from loop.settings import Settings
-from tests.unit.bank_helpers import admit, rewarded_case
+from tests.builders import rewarded_case
+from tests.unit.bank_helpers import admit
 
 THREADS = 8
 RIDER = demo.RIDER
@@ -35,13 +35,13 @@ RIDER = demo.RIDER
 def race(path: Path, item_id: str) -> Counter[str]:
     """Every thread redeems one piece, retrying after conflicts; tallies outcomes."""
     settings = Settings(database_url=f"sqlite:///{path}")
-    apps = [build_flow(settings) for _ in range(THREADS)]
+    loops = [build_loop(settings) for _ in range(THREADS)]
     gate = threading.Barrier(THREADS, timeout=30)
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def worker(app: IncidentFlow) -> None:
-        commit = app.commit
+    def worker(loop: Loop) -> None:
+        commit = loop.app.commit
         first = [True]
 
         def gated_commit(*aggregates: Any) -> int | None:
@@ -50,8 +50,8 @@ def race(path: Path, item_id: str) -> Counter[str]:
                 gate.wait()
             return commit(*aggregates)
 
-        app.commit = gated_commit  # type: ignore[method-assign]
-        bank = Bank(app)
+        loop.app.commit = gated_commit  # type: ignore[method-assign]
+        bank = loop.bank
         for _ in range(10 * THREADS):
             try:
                 bank.redeem(RIDER, RIDER.id, item_id)
@@ -68,13 +68,13 @@ def race(path: Path, item_id: str) -> Counter[str]:
         with lock:
             outcomes["gave_up"] += 1
 
-    threads = [threading.Thread(target=worker, args=(app,)) for app in apps]
+    threads = [threading.Thread(target=worker, args=(loop,)) for loop in loops]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    for app in apps:
-        app.close()
+    for loop in loops:
+        loop.close()
     return outcomes
 
 
@@ -84,21 +84,23 @@ def path(tmp_path: Path) -> Path:
 
 
 def prepare(path: Path, points: int, stock: int) -> tuple[str, int]:
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{path}")).incidents
     admit(flow, RIDER)
     rewarded_case(flow, RIDER, points)
-    item = Bank(flow).donate(demo.CADRE_XF, name="保温杯", donor="百货大楼", stock=stock, price=20)
-    events = flow.recorder.max_notification_id() or 0
-    flow.close()
+    item = Bank(flow.app, flow.scoring).donate(
+        demo.CADRE_XF, name="保温杯", donor="百货大楼", stock=stock, price=20
+    )
+    events = flow.app.recorder.max_notification_id() or 0
+    flow.app.close()
     return item.item_id, events
 
 
 def settle(path: Path, item_id: str) -> tuple[PointsAccount, RewardItem, list[Any]]:
-    flow = build_flow(Settings(database_url=f"sqlite:///{path}"))
+    flow = build_loop(Settings(database_url=f"sqlite:///{path}")).incidents
     account = flow.points_account(RIDER.id)
-    item = Bank(flow).item(item_id)
-    stored = list(flow.recorder.select_notifications(1, 100_000))
-    flow.close()
+    item = Bank(flow.app, flow.scoring).item(item_id)
+    stored = list(flow.app.recorder.select_notifications(1, 100_000))
+    flow.app.close()
     return account, item, stored
 
 

@@ -14,23 +14,23 @@ import pytest
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.errors import IllegalStep
-from loop.flow import Ack, IncidentFlow
-from loop.group_commit import GroupCommitter
+from loop.services.incidents import Ack, IncidentFlow
 from loop.settings import Settings
+from loop.storage.group_commit import GroupCommitter
 
 
 @pytest.fixture
 def flow(tmp_path: Path) -> Iterator[IncidentFlow]:
-    app = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
-    yield app
-    app.close()
+    flow = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
+    yield flow
+    flow.app.close()
 
 
 @pytest.fixture
 def committer(flow: IncidentFlow) -> Iterator[GroupCommitter]:
-    group = GroupCommitter(flow)
+    group = GroupCommitter(flow.app)
     yield group
     group.close()
 
@@ -54,8 +54,8 @@ def refused_half_way(flow: IncidentFlow, incident: UUID) -> Callable[[], Any]:
         loaded.step(
             type(loaded).FollowUpChased,
             demo.OFFICER_XF,
-            flow.clock(),
-            flow.route(loaded.stage, loaded.community, None, flow.clock()),
+            flow.app.clock(),
+            flow.route(loaded.stage, loaded.community, None, flow.app.clock()),
             asked="x",
             answer="y",
         )
@@ -91,7 +91,7 @@ def test_commands_queued_together_are_stored_in_one_transaction(
     assert positions == sorted(positions)
     assert len(set(positions)) == 20
     for ack in acks:  # each position is that of the command's own last event
-        (notification,) = flow.recorder.select_notifications(ack.position or 0, 1)
+        (notification,) = flow.app.recorder.select_notifications(ack.position or 0, 1)
         assert notification.originator_id == UUID(ack.incident_id)
         assert notification.originator_version == ack.version == 2
 
@@ -101,12 +101,14 @@ def test_a_refused_command_in_a_batch_writes_nothing_and_spares_the_others(
 ) -> None:
     first = UUID(report(flow).incident_id)
     second = UUID(report(flow, "路灯损坏").incident_id)
-    before = flow.recorder.max_notification_id()
+    before = flow.app.recorder.max_notification_id()
     gate = held(committer)
-    accepted = committer.submit(flow.accept, demo.OFFICER_XF, first)
-    again = committer.submit(flow.accept, demo.OFFICER_XF, first)  # sees the batch's accept
-    escalated = committer.submit(flow.escalate, demo.OFFICER_XF, second, reason="需要派出所")
-    wrong = committer.submit(flow.reward, demo.OFFICER_XF, second)
+    accepted = committer.submit(flow.take, "accept", demo.OFFICER_XF, first)
+    again = committer.submit(flow.take, "accept", demo.OFFICER_XF, first)  # sees the batch's accept
+    escalated = committer.submit(
+        flow.take, "escalate", demo.OFFICER_XF, second, reason="需要派出所"
+    )
+    wrong = committer.submit(flow.take, "reward", demo.OFFICER_XF, second)
     gate.set()
     assert accepted.result(10).stage == "handling_community"
     with pytest.raises(IllegalStep):
@@ -114,7 +116,7 @@ def test_a_refused_command_in_a_batch_writes_nothing_and_spares_the_others(
     with pytest.raises(DomainError):
         wrong.result(10)
     assert escalated.result(10).stage == "escalated_to_station"
-    assert flow.recorder.max_notification_id() == (before or 0) + 2
+    assert flow.app.recorder.max_notification_id() == (before or 0) + 2
     assert flow.get(first).version == 3
     assert flow.get(second).stage == "escalated_to_station"
 
@@ -124,18 +126,20 @@ def test_a_command_refused_after_touching_an_aggregate_leaves_it_as_the_batch_ha
 ) -> None:
     incident = UUID(report(flow).incident_id)
     gate = held(committer)
-    accepted = committer.submit(flow.accept, demo.OFFICER_XF, incident)
+    accepted = committer.submit(flow.take, "accept", demo.OFFICER_XF, incident)
 
     half_done = refused_half_way(flow, incident)
 
     refused = committer.submit(half_done)
-    outcome = committer.submit(flow.record_outcome, demo.OFFICER_XF, incident, summary="已处置")
+    outcome = committer.submit(
+        flow.take, "record_outcome", demo.OFFICER_XF, incident, summary="已处置"
+    )
     gate.set()
     assert accepted.result(10).version == 3
     with pytest.raises(DomainError):
         refused.result(10)
     assert outcome.result(10).version == 4
-    stored = [type(e).__name__ for e in flow.events.get(incident)]
+    stored = [type(e).__name__ for e in flow.app.events.get(incident)]
     assert stored == ["Discovered", "Reported", "AcceptedForHandling", "OutcomeRecorded"]
 
 
@@ -143,7 +147,7 @@ def test_a_batch_that_conflicts_with_another_writer_reports_each_conflict_to_its
     flow: IncidentFlow, committer: GroupCommitter, tmp_path: Path
 ) -> None:
     incident = UUID(report(flow).incident_id)
-    other = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    other = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
     gate = held(committer)
 
     diverted: list[Ack] = []
@@ -151,8 +155,10 @@ def test_a_batch_that_conflicts_with_another_writer_reports_each_conflict_to_its
     def accept_after_the_other_process() -> Ack:
         loaded = flow.get(incident)  # loads version 2, then another process moves on
         if not diverted:
-            diverted.append(other.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖"))
-        return flow.accept(demo.OFFICER_XF, incident, expected_version=loaded.version)
+            diverted.append(
+                other.take("divert", demo.OFFICER_XF, incident, reason="非公安机关管辖")
+            )
+        return flow.take("accept", demo.OFFICER_XF, incident, expected_version=loaded.version)
 
     fresh = committer.submit(report, flow, "路灯损坏")
     stale = committer.submit(accept_after_the_other_process)
@@ -162,12 +168,12 @@ def test_a_batch_that_conflicts_with_another_writer_reports_each_conflict_to_its
     with pytest.raises(IllegalStep):  # re-run alone, it meets the stored diversion
         stale.result(10)
     assert flow.get(incident).stage == "diverted"
-    assert [type(e).__name__ for e in flow.events.get(incident)] == [
+    assert [type(e).__name__ for e in flow.app.events.get(incident)] == [
         "Discovered",
         "Reported",
         "Diverted",
     ]
-    other.close()
+    other.app.close()
 
 
 def test_concurrent_callers_get_every_command_stored_exactly_once(
@@ -178,7 +184,7 @@ def test_concurrent_callers_get_every_command_stored_exactly_once(
 
     def race() -> None:
         try:
-            results.append(committer.call(flow.accept, demo.OFFICER_XF, incident))
+            results.append(committer.call(flow.take, "accept", demo.OFFICER_XF, incident))
         except DomainError as refused:
             results.append(refused)
 
@@ -212,20 +218,20 @@ def at_station(flow: IncidentFlow, committer: GroupCommitter) -> UUID:
     """An incident the station handles (open to chasing), its last step stored by
     the writer."""
     incident = UUID(report(flow).incident_id)
-    flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所协调")
-    committer.call(flow.accept, demo.STATION_OFFICER, incident)
+    flow.take("escalate", demo.OFFICER_XF, incident, reason="需要派出所协调")
+    committer.call(flow.take, "accept", demo.STATION_OFFICER, incident)
     return incident
 
 
 def chase(flow: IncidentFlow, incident: UUID, answer: str = "正在协调") -> Ack:
-    return flow.chase(demo.OFFICER_XF, incident, asked=demo.STATION, answer=answer)
+    return flow.take("chase", demo.OFFICER_XF, incident, asked=demo.STATION, answer=answer)
 
 
 def test_the_writer_keeps_what_it_stored_and_decodes_only_newer_events(
     flow: IncidentFlow, committer: GroupCommitter
 ) -> None:
     incident = at_station(flow, committer)
-    states = flow.batch_repository.states
+    states = flow.app.batch_repository.states
     assert states is not None
     version, state = states.get(incident)
     kept = pickle.loads(state)
@@ -244,15 +250,16 @@ def test_a_cached_aggregate_meets_what_another_process_stored_since(
     flow: IncidentFlow, committer: GroupCommitter, tmp_path: Path
 ) -> None:
     incident = at_station(flow, committer)
-    other = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    other = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
     try:
-        other.record_outcome(demo.STATION_OFFICER, incident, summary="已处置")
+        other.take("record_outcome", demo.STATION_OFFICER, incident, summary="已处置")
     finally:
-        other.close()
+        other.app.close()
     with pytest.raises(IllegalStep):  # cached while the station handled it, since decided
         committer.call(chase, flow, incident)
     proposed = committer.call(
-        flow.propose_score,
+        flow.take,
+        "propose_score",
         demo.CADRE_XF,
         incident,
         items=[{"item": "隐患排查", "points": 5}],
@@ -270,11 +277,11 @@ def test_a_refused_command_leaves_the_kept_state_as_stored(
 
     with pytest.raises(DomainError):
         committer.call(half_done)
-    states = flow.batch_repository.states
+    states = flow.app.batch_repository.states
     assert states is not None
     assert states.get(incident)[0] == 4
     assert committer.call(chase, flow, incident).version == 5
-    stored = [type(e).__name__ for e in flow.events.get(incident)][3:]
+    stored = [type(e).__name__ for e in flow.app.events.get(incident)][3:]
     assert stored == ["AcceptedForHandling", "FollowUpChased"]
 
 
@@ -282,9 +289,9 @@ def test_a_conflicting_batch_forgets_its_aggregates(
     flow: IncidentFlow, committer: GroupCommitter, tmp_path: Path
 ) -> None:
     incident = at_station(flow, committer)
-    states = flow.batch_repository.states
+    states = flow.app.batch_repository.states
     assert states is not None
-    other = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+    other = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
     gate = held(committer)
 
     others: list[Ack] = []
@@ -300,14 +307,14 @@ def test_a_conflicting_batch_forgets_its_aggregates(
     assert raced.result(10).version == 6  # re-run alone: after the other's, and its own
     with pytest.raises(KeyError):  # the batch failed: nothing of it is kept
         states.get(incident)
-    other.close()
+    other.app.close()
 
 
 def test_forgetting_a_person_empties_the_writers_cache(
     flow: IncidentFlow, committer: GroupCommitter
 ) -> None:
     from aggregates.actor import Actor
-    from loop.personal import forget
+    from loop.services.personal import forget
 
     incident = UUID(
         flow.report_new(
@@ -320,8 +327,8 @@ def test_forgetting_a_person_empties_the_writers_cache(
             informant={"name": "王秀兰", "subject_id": "person-wang"},
         ).incident_id
     )
-    committer.call(flow.accept, demo.OFFICER_XF, incident)
-    forget(flow, Actor("admin-ls", "admin", demo.COUNTY), "person-wang", "本人申请")
+    committer.call(flow.take, "accept", demo.OFFICER_XF, incident)
+    forget(flow.app, Actor("admin-ls", "admin", demo.COUNTY), "person-wang", "本人申请")
     seen = committer.call(lambda: flow.get(incident).informant)
     assert seen.erased
 
@@ -329,7 +336,7 @@ def test_forgetting_a_person_empties_the_writers_cache(
 def test_the_cache_is_sized_by_the_settings_and_can_be_turned_off(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/sized.db"
     for size, expected in ((7, 7), (0, None)):
-        app = build_flow(Settings(database_url=url, aggregate_cache_size=size))
+        app = build_loop(Settings(database_url=url, aggregate_cache_size=size)).app
         try:
             states = app.batch_repository.states
             assert (states.maxsize if states else None) == expected

@@ -26,7 +26,7 @@ import pytest
 from api.accounts import Accounts
 from api.config import ApiSettings
 from benchmarks.servers import free_port
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from projections.processing import Projector
 from projections.store import Store
 from tests.projections.helpers import dump
@@ -237,16 +237,16 @@ def test_two_servers_and_two_workers_survive_kills_without_loss_or_doubles(
         acks = [a for c in clients for a in c.acks]
         assert len(acks) == total
 
-        flow = build_flow(ApiSettings(database_url=postgres_url))
+        flow = build_loop(ApiSettings(database_url=postgres_url)).incidents
         try:
             incidents = {incident for incident, _ in acks}
             assert len(incidents) == len(clients) * INCIDENTS_PER_CLIENT
             for incident in incidents:
-                stored = flow.recorder.select_events(UUID(incident))
+                stored = flow.app.recorder.select_events(UUID(incident))
                 names = [r.topic.rsplit(".", 1)[-1] for r in stored]
                 assert names == EVENTS, f"{incident}: each step exactly once, in order"
-            head = flow.recorder.max_notification_id()
-            projector = Projector(Store.from_url(postgres_url), flow.recorder, flow.mapper)
+            head = flow.app.recorder.max_notification_id()
+            projector = Projector(Store.from_url(postgres_url), flow.app.recorder, flow.app.mapper)
             deadline = time.monotonic() + 120
             while any(p != head for p in projector.positions().values()):
                 assert time.monotonic() < deadline, projector.positions()
@@ -259,7 +259,7 @@ def test_two_servers_and_two_workers_survive_kills_without_loss_or_doubles(
             assert dump(projector) == before, "the workers' read models equal a rebuild"
             projector.store.dispose()
         finally:
-            flow.close()
+            flow.app.close()
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,14 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from loop import audit, demo
-from loop.bootstrap import application_env, build_flow, persistence_env, postgres_conninfo
+from loop import demo
+from loop.bootstrap import build_loop, open_loop
 from loop.errors import ConcurrencyConflict, InvalidInput
-from loop.flow import IncidentFlow
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
-from loop.verification import open_chain_reader, verify
+from loop.storage.persistence import application_env, persistence_env, postgres_conninfo
+from loop.storage.verification import open_chain_reader, verify
 
 
 class PersistenceContract:
@@ -31,9 +33,9 @@ class PersistenceContract:
 
     @pytest.fixture
     def flow(self, database_url: str) -> Iterator[IncidentFlow]:
-        app = build_flow(Settings(database_url=database_url))
-        yield app
-        app.close()
+        flow = build_loop(Settings(database_url=database_url)).incidents
+        yield flow
+        flow.app.close()
 
     def test_the_demo_drives_every_branch_and_reads_back(self, flow: IncidentFlow) -> None:
         ids = demo.run(flow)
@@ -50,12 +52,12 @@ class PersistenceContract:
             "duplicate": "rejected",
             "awaiting_triage": "reported",
         }
-        history = audit.history(flow, UUID(ids["handled_locally"]))
+        history = audit.history(flow.app, UUID(ids["handled_locally"]))
         assert history[-1]["sentence_zh"] == "社区民警 o-xf-li 办结警情：已宣传"
         # Each event stored once: every aggregate's versions run 1..n without gap
         # or repeat, and the incidents hold exactly their versions' worth.
-        stored = flow.recorder.select_notifications(1, 100_000)
-        assert len(stored) == flow.recorder.max_notification_id()
+        stored = flow.app.recorder.select_notifications(1, 100_000)
+        assert len(stored) == flow.app.recorder.max_notification_id()
         versions: dict[UUID, list[int]] = {}
         for n in stored:
             versions.setdefault(n.originator_id, []).append(n.originator_version)
@@ -84,29 +86,29 @@ class DurableContract(PersistenceContract):
         def broken(*_: object) -> None:
             raise RuntimeError("chain computation failed")
 
-        # chain_postgres first: importing it binds loop.chain's chain_rows as it is then
-        for module in ("loop.chain_postgres", "loop.chain"):
+        # chain_postgres first: importing it binds loop.storage.chain's chain_rows as it is then
+        for module in ("loop.storage.chain_postgres", "loop.storage.chain"):
             monkeypatch.setattr(f"{module}.chain_rows", broken)
         with pytest.raises(RuntimeError, match="chain computation failed"):
-            flow.accept(demo.OFFICER_XF, UUID(first.incident_id))
+            flow.take("accept", demo.OFFICER_XF, UUID(first.incident_id))
         monkeypatch.undo()
         # nothing of the refused write was kept: not the event, not a chain row
-        assert flow.recorder.max_notification_id() == first.position
+        assert flow.app.recorder.max_notification_id() == first.position
         assert flow.get(UUID(first.incident_id)).version == first.version
         with open_chain_reader(database_url) as reader:
             assert verify(reader).intact
 
     def test_events_survive_a_restart(self, database_url: str, flow: IncidentFlow) -> None:
         ids = demo.run(flow)
-        reopened = build_flow(Settings(database_url=database_url))
+        reopened = build_loop(Settings(database_url=database_url)).incidents
         incident = UUID(ids["diverted"])
-        assert audit.history(reopened, incident) == audit.history(flow, incident)
+        assert audit.history(reopened.app, incident) == audit.history(flow.app, incident)
         assert audit.describe(reopened.get(incident)) == audit.describe(flow.get(incident))
 
     def test_two_officers_racing_on_one_incident_get_one_event_and_one_conflict(
         self, database_url: str, flow: IncidentFlow
     ) -> None:
-        other = build_flow(Settings(database_url=database_url))
+        other = build_loop(Settings(database_url=database_url)).incidents
         ack = flow.report_new(
             demo.RIDER,
             channel="app",
@@ -117,19 +119,19 @@ class DurableContract(PersistenceContract):
         )
         incident = UUID(ack.incident_id)
         stale = other.get(incident)  # the second officer loaded it first...
-        flow.accept(demo.OFFICER_XF, incident)  # ...the first officer saved first
-        fetch = other.repository.get
-        other.repository.get = lambda *a, **k: stale if not k.get("version") else fetch(*a, **k)  # type: ignore[method-assign]
+        flow.take("accept", demo.OFFICER_XF, incident)  # ...the first officer saved first
+        fetch = other.app.repository.get
+        other.app.repository.get = lambda *a, **k: stale if not k.get("version") else fetch(*a, **k)  # type: ignore[method-assign]
         with pytest.raises(ConcurrencyConflict):
-            other.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖")
-        other.repository.get = fetch  # type: ignore[method-assign]
-        events = [type(e).__name__ for e in flow.events.get(incident)]
+            other.take("divert", demo.OFFICER_XF, incident, reason="非公安机关管辖")
+        other.app.repository.get = fetch  # type: ignore[method-assign]
+        events = [type(e).__name__ for e in flow.app.events.get(incident)]
         assert events == ["Discovered", "Reported", "AcceptedForHandling"]
 
     def test_concurrent_writers_keep_one_gapless_verifiable_log(self, database_url: str) -> None:
         """Four processes' worth of applications writing at once: every event is
         stored once, notification ids have no gap, and the hash chain verifies."""
-        flows = [build_flow(Settings(database_url=database_url)) for _ in range(4)]
+        flows = [build_loop(Settings(database_url=database_url)).incidents for _ in range(4)]
 
         def report_some(flow: IncidentFlow) -> list[str]:
             acks = []
@@ -142,18 +144,18 @@ class DurableContract(PersistenceContract):
                     what="井盖丢失",
                     where="幸福路",
                 )
-                flow.accept(demo.OFFICER_XF, UUID(ack.incident_id))
+                flow.take("accept", demo.OFFICER_XF, UUID(ack.incident_id))
                 acks.append(ack.incident_id)
             return acks
 
         with ThreadPoolExecutor(len(flows)) as pool:
             ids = [i for acks in pool.map(report_some, flows) for i in acks]
         for flow in flows:
-            flow.close()
+            flow.app.close()
         assert len(set(ids)) == 20
-        reader_flow = build_flow(Settings(database_url=database_url))
-        notifications = reader_flow.recorder.select_notifications(1, 1000)
-        reader_flow.close()
+        reader_flow = build_loop(Settings(database_url=database_url)).incidents
+        notifications = reader_flow.app.recorder.select_notifications(1, 1000)
+        reader_flow.app.close()
         assert [n.id for n in notifications] == list(range(1, 61))  # 3 events each
         with open_chain_reader(database_url) as reader:
             report = verify(reader)
@@ -177,21 +179,21 @@ class TestPostgres(DurableContract):
     ) -> None:
         env = persistence_env(database_url) | {"POSTGRES_ENABLE_DB_FUNCTIONS": "y"}
         with pytest.raises(ProgrammingError, match="POSTGRES_ENABLE_DB_FUNCTIONS"):
-            IncidentFlow(env)
+            open_loop(env)
 
     def test_the_chain_digests_equal_the_sqlite_ones(
         self, database_url: str, tmp_path: Path
     ) -> None:
         """The same stored events give the same digests and log head on either store."""
-        lite = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
+        lite = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
         demo.run(lite)
-        notifications = lite.recorder.select_notifications(1, 1000)
-        lite.close()
-        pg = build_flow(Settings(database_url=database_url))
+        notifications = lite.app.recorder.select_notifications(1, 1000)
+        lite.app.close()
+        pg = build_loop(Settings(database_url=database_url)).incidents
         for n in notifications:  # one transaction per event, as the application wrote them
             stored = StoredEvent(UUID(str(n.originator_id)), n.originator_version, n.topic, n.state)
-            pg.recorder.insert_events([stored])
-        pg.close()
+            pg.app.recorder.insert_events([stored])
+        pg.app.close()
         with open_chain_reader(f"sqlite:///{tmp_path}/lishu.db") as reader:
             expected = verify(reader)
         with open_chain_reader(database_url) as reader:
@@ -215,8 +217,8 @@ def test_database_urls_map_to_event_stores() -> None:
     with pytest.raises(InvalidInput):
         persistence_env("mysql://x")
     with pytest.raises(InvalidInput):
-        build_flow(Settings(database_url="memory://", policy="nowhere"))
-    assert pg["APPLICATION_RECORDER_TOPIC"].endswith(":ChainedPostgresApplicationRecorder")
+        build_loop(Settings(database_url="memory://", policy="nowhere"))
+    assert pg["APPLICATION_RECORDER_TOPIC"].endswith(":KeyedPostgresApplicationRecorder")
     assert postgres_conninfo("postgresql+psycopg://lishu:s%40cret@db.local:5433/lishu") == (
         "dbname=lishu host=db.local port=5433 user=lishu password=s@cret"
     )
@@ -225,7 +227,7 @@ def test_database_urls_map_to_event_stores() -> None:
 @pytest.mark.parametrize("key", ["not base64!", "c2hvcnQ=", "QUFBQUFBQUFBQUFBQUFBQUFBQUFB"])
 def test_a_bad_cipher_key_is_refused_before_anything_is_stored(key: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        build_flow(Settings(database_url="memory://", cipher_key=key))
+        build_loop(Settings(database_url="memory://", cipher_key=key))
     assert refused.value.details["field"] == "cipher_key"
     assert "16、24 或 32" in refused.value.message_zh
 

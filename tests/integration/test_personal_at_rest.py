@@ -19,13 +19,14 @@ from typer.testing import CliRunner
 from aggregates.actor import Actor
 from aggregates.personal import ERASED_ZH
 from api.cli import app
-from loop import audit, demo
-from loop.bootstrap import build_flow
-from loop.flow import IncidentFlow
-from loop.personal import forget
-from loop.personal_cipher import open_sealed
+from loop import demo
+from loop.bootstrap import build_loop
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
+from loop.services.personal import forget
 from loop.settings import Settings
-from loop.verification import SQLiteChainReader, seal, verify
+from loop.storage.personal_cipher import open_sealed
+from loop.storage.verification import SQLiteChainReader, seal, verify
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
@@ -71,9 +72,9 @@ def keys_db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def flow(events_db: Path) -> Iterator[IncidentFlow]:
-    app_ = build_flow(Settings(database_url=f"sqlite:///{events_db}"))
+    app_ = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
     yield app_
-    app_.close()
+    app_.app.close()
 
 
 def report(flow: IncidentFlow) -> UUID:
@@ -94,8 +95,8 @@ def test_no_personal_data_in_the_events_database_file(
     flow: IncidentFlow, events_db: Path, keys_db: Path
 ) -> None:
     incident = report(flow)
-    flow.accept(demo.OFFICER_XF, incident)
-    flow.take_snapshot(incident)  # snapshots hold the data too
+    flow.take("accept", demo.OFFICER_XF, incident)
+    flow.app.take_snapshot(incident)  # snapshots hold the data too
 
     # it was stored and reads back for the police...
     seen = audit.describe(flow.get(incident), demo.OFFICER_XF)
@@ -141,24 +142,24 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     flow: IncidentFlow, events_db: Path, keys_db: Path
 ) -> None:
     incident = report(flow)
-    flow.accept(demo.OFFICER_XF, incident)
-    flow.take_snapshot(incident)
+    flow.take("accept", demo.OFFICER_XF, incident)
+    flow.app.take_snapshot(incident)
     reader = SQLiteChainReader(str(events_db))
     published, before = seal(reader, SEAL_KEY, datetime(2026, 7, 11, tzinfo=UTC))
     reader.close()
     assert before.intact
-    wang_key = flow.key_store.get("person-wang")
+    wang_key = flow.app.key_store.get("person-wang")
     assert wang_key is not None
     ciphertexts = sealed_values(events_db, "person-wang")
     assert len(ciphertexts) == 2  # the discovery and the snapshot
     assert open_sealed(wang_key, ciphertexts[0]).fields == INFORMANT
 
-    forget(flow, ADMIN, "person-wang", "本人申请删除个人信息")
-    flow.close()
+    forget(flow.app, ADMIN, "person-wang", "本人申请删除个人信息")
+    flow.app.close()
 
     # the history replays after a restart, the informant shown as erased
-    reopened = build_flow(Settings(database_url=f"sqlite:///{events_db}"))
-    timeline = audit.history(reopened, incident, AUDITOR)
+    reopened = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
+    timeline = audit.history(reopened.app, incident, AUDITOR)
     informant = timeline[0]["people"]["informant"]
     assert informant["erased"] is True
     assert set(informant["fields"].values()) == {ERASED_ZH}
@@ -166,7 +167,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     state = audit.describe(reopened.get(incident), AUDITOR)
     assert state["informant"]["fields"]["name"] == ERASED_ZH
     assert [e["event"] for e in timeline] == ["Discovered", "Reported", "AcceptedForHandling"]
-    reopened.close()
+    reopened.app.close()
 
     # the chain verifies: every stored byte of the history is unchanged
     reader = SQLiteChainReader(str(events_db))

@@ -1,5 +1,5 @@
 """Volunteers' personal details at rest in SQLite files: applied through
-``loop.volunteers``, never in the events file (nor its WAL, nor a snapshot) in
+``loop.services.volunteers``, never in the events file (nor its WAL, nor a snapshot) in
 plain text; once the volunteer is forgotten, gone for good while his history,
 points account and reports replay and the chain verifies."""
 
@@ -19,17 +19,18 @@ from aggregates.actor import Actor
 from aggregates.personal import ERASED_ZH
 from aggregates.volunteer import volunteer_aggregate_id
 from api.cli import app
-from loop import audit, demo
-from loop.bank import Bank
-from loop.bootstrap import build_flow
-from loop.flow import IncidentFlow
-from loop.personal import forget
-from loop.personal_cipher import open_sealed
+from loop import demo
+from loop.bootstrap import build_loop
+from loop.services import audit
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from loop.services.personal import forget
+from loop.services.volunteers import Volunteers
 from loop.settings import Settings
-from loop.verification import SQLiteChainReader, seal, verify
-from loop.volunteers import Volunteers
+from loop.storage.personal_cipher import open_sealed
+from loop.storage.verification import SQLiteChainReader, seal, verify
+from tests.builders import rewarded_case
 from tests.integration.test_personal_at_rest import files, hits, sealed_values
-from tests.unit.bank_helpers import rewarded_case
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
@@ -56,14 +57,14 @@ def keys_db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def flow(events_db: Path) -> Iterator[IncidentFlow]:
-    app_ = build_flow(Settings(database_url=f"sqlite:///{events_db}"))
+    app_ = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
     yield app_
-    app_.close()
+    app_.app.close()
 
 
 def enrol(flow: IncidentFlow) -> None:
     """Apply, review and admit him, then snapshot his record."""
-    volunteers = Volunteers(flow)
+    volunteers = Volunteers(flow.app, flow.scoring)
     volunteers.apply(
         demo.CADRE_XF,
         volunteer_id=WANG.id,
@@ -75,7 +76,7 @@ def enrol(flow: IncidentFlow) -> None:
         volunteers.review(demo.CADRE_XF, WANG.id, reviewer=reviewer, approved=True, note="好")
     volunteers.review(demo.OFFICER_XF, WANG.id, reviewer="station", approved=True, note="无前科")
     volunteers.admit(demo.STATION_OFFICER, WANG.id)
-    flow.take_snapshot(volunteer_aggregate_id(WANG.id))  # snapshots hold the details too
+    flow.app.take_snapshot(volunteer_aggregate_id(WANG.id))  # snapshots hold the details too
 
 
 def test_no_volunteer_details_in_the_events_database_file(
@@ -84,7 +85,10 @@ def test_no_volunteer_details_in_the_events_database_file(
     enrol(flow)
 
     # stored, and read back by his community...
-    assert Volunteers(flow).view(demo.CADRE_XF, WANG.id)["personal"]["fields"] == DETAILS
+    assert (
+        Volunteers(flow.app, flow.scoring).view(demo.CADRE_XF, WANG.id)["personal"]["fields"]
+        == DETAILS
+    )
     # ...the search does see what is stored as entered...
     assert hits(events_db, [EMPLOYER])
     # ...and the snapshot was written: it holds his sealed details
@@ -96,7 +100,7 @@ def test_no_volunteer_details_in_the_events_database_file(
     assert hits(events_db, list(DETAILS.values())) == []
     # his key lives in the key file, which holds no details either
     assert hits(keys_db, list(DETAILS.values())) == []
-    key = flow.key_store.get(WANG.id)
+    key = flow.app.key_store.get(WANG.id)
     assert key is not None
     assert all(key not in p.read_bytes() for p in files(events_db))
 
@@ -105,7 +109,7 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
     flow: IncidentFlow, events_db: Path, keys_db: Path
 ) -> None:
     enrol(flow)
-    Volunteers(flow).apply(  # another volunteer, whose key stays
+    Volunteers(flow.app, flow.scoring).apply(  # another volunteer, whose key stays
         demo.CADRE_XF,
         volunteer_id="v-xf-li",
         name="李某",
@@ -116,33 +120,33 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
         occupation="courier",
     )
     incident = rewarded_case(flow, WANG, 5)
-    balance = Bank(flow).balance(WANG.id).balance
+    balance = Bank(flow.app, flow.scoring).balance(WANG.id).balance
     reader = SQLiteChainReader(str(events_db))
     published, before = seal(reader, SEAL_KEY, datetime(2026, 7, 11, tzinfo=UTC))
     reader.close()
-    key = flow.key_store.get(WANG.id)
+    key = flow.app.key_store.get(WANG.id)
     assert key is not None
     stored = sealed_values(events_db, WANG.id)
     assert open_sealed(key, stored[0]).fields == DETAILS
 
-    forget(flow, ADMIN, WANG.id, "本人退出义警队伍，申请删除个人信息")
-    flow.close()
+    forget(flow.app, ADMIN, WANG.id, "本人退出义警队伍，申请删除个人信息")
+    flow.app.close()
 
     # after a restart his record replays (from the snapshot), shown erased
-    reopened = build_flow(Settings(database_url=f"sqlite:///{events_db}"))
-    volunteers = Volunteers(reopened)
+    reopened = build_loop(Settings(database_url=f"sqlite:///{events_db}")).incidents
+    volunteers = Volunteers(reopened.app, reopened.scoring)
     shown = volunteers.view(AUDITOR, WANG.id)
     assert volunteers.view(AUDITOR, "v-xf-li")["personal"]["fields"]["name"] == "李某"
     assert shown["status"] == "active"
     assert shown["personal"]["fields"] == dict.fromkeys(DETAILS, ERASED_ZH)
-    timeline = audit.history(reopened, volunteer_aggregate_id(WANG.id), AUDITOR)
+    timeline = audit.history(reopened.app, volunteer_aggregate_id(WANG.id), AUDITOR)
     assert timeline[0]["people"]["personal"]["erased"] is True
     assert [e["event"] for e in timeline][-1] == "Admitted"
     # his account and his report work on under his pseudonymous id
     assert reopened.get(incident).reporter_id == WANG.id
-    assert audit.history(reopened, incident, AUDITOR)[0]["people"]["reporter_id"] == WANG.id
-    assert Bank(reopened).balance(WANG.id).balance == balance
-    reopened.close()
+    assert audit.history(reopened.app, incident, AUDITOR)[0]["people"]["reporter_id"] == WANG.id
+    assert Bank(reopened.app, reopened.scoring).balance(WANG.id).balance == balance
+    reopened.app.close()
 
     # the chain verifies: every byte of the history unchanged, the erasure added
     reader = SQLiteChainReader(str(events_db))

@@ -22,11 +22,12 @@ from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 from typer.testing import CliRunner
 
 from loop import demo
-from loop.bootstrap import build_flow, postgres_conninfo, sqlite_path
-from loop.chain import event_digest, log_link
+from loop.bootstrap import build_loop
 from loop.cli import app
 from loop.settings import Settings
-from loop.verification import POSTGRES_EVENTS_TABLE, Seal, open_chain_reader, seal, verify
+from loop.storage.chain import event_digest, log_link
+from loop.storage.persistence import postgres_conninfo, sqlite_path
+from loop.storage.verification import POSTGRES_EVENTS_TABLE, Seal, open_chain_reader, seal, verify
 from tests.postgres import create_postgres_database, drop_postgres_database
 
 KEY = b"county-seal-key"
@@ -69,9 +70,9 @@ class Store:
 
 
 def build_demo(url: str, cipher_key: str | None = None) -> str:
-    flow = build_flow(Settings(database_url=url, cipher_key=cipher_key))
+    flow = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
     demo.run(flow)
-    flow.close()
+    flow.app.close()
     return url
 
 
@@ -188,13 +189,13 @@ def test_an_untouched_log_verifies_clean_and_matches_its_seal(
 
 def grow(url: str) -> None:
     """Append a copy of every stored event, each incident under a new id."""
-    flow = build_flow(Settings(database_url=url))
-    stored = flow.recorder.select_notifications(1, 10_000)
+    flow = build_loop(Settings(database_url=url)).incidents
+    stored = flow.app.recorder.select_notifications(1, 10_000)
     keys = {n.originator_id: uuid4() for n in stored}
-    flow.recorder.insert_events(
+    flow.app.recorder.insert_events(
         [StoredEvent(keys[n.originator_id], n.originator_version, n.topic, n.state) for n in stored]
     )
-    flow.close()
+    flow.app.close()
 
 
 def test_verification_reads_one_snapshot_while_the_log_grows(database: str, db: Store) -> None:
@@ -355,10 +356,10 @@ def test_verify_and_seal_from_the_command_line(database: str, db: Store) -> None
 
 
 def test_the_application_still_reads_what_it_wrote(database: str, db: Store) -> None:
-    flow = build_flow(Settings(database_url=database))
+    flow = build_loop(Settings(database_url=database)).incidents
     key = aggregate(db, 10)
     assert flow.get(UUID(key)).version == 10
-    flow.close()
+    flow.app.close()
 
 
 @pytest.fixture
@@ -395,14 +396,14 @@ def test_an_encrypted_store_reads_back_only_with_its_key(encrypted: tuple[str, s
     db = Store(url)
     incident = UUID(aggregate(db, 10))
     db.close()
-    keyed = build_flow(Settings(database_url=url, cipher_key=cipher_key))
+    keyed = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
     assert keyed.get(incident).version == 10
-    keyed.close()
+    keyed.app.close()
     for wrong in (None, AESCipher.create_key(32)):
-        flow = build_flow(Settings(database_url=url, cipher_key=wrong))
+        flow = build_loop(Settings(database_url=url, cipher_key=wrong)).incidents
         with pytest.raises(MapperDeserialisationError):
             flow.get(incident)
-        flow.close()
+        flow.app.close()
 
 
 def test_verify_refuses_a_store_it_cannot_read_and_creates_nothing(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections import build
 from tests.oracle.compare import Comparison, Disagreement
@@ -59,13 +59,13 @@ class OracleRun:
         pace: float = 1.0,
     ) -> None:
         settings = Settings(database_url=database_url, scoring=scoring, read_model_url=None)
-        self.flows = [build_flow(settings) for _ in range(writers)]
-        flow = self.flows[0]
+        self.loops = [build_loop(settings) for _ in range(writers)]
+        flow = self.loops[0].incidents
         self.clock = FakeClock(START)
-        self.workload = Workload(self.flows, self.clock, seed, pace=pace)
-        self.views = build(settings, flow, batch_size=batch_size)
+        self.workload = Workload(self.loops, self.clock, seed, pace=pace)
+        self.views = build(settings, flow.app, batch_size=batch_size)
         deadlines = Deadlines(flow.policy.deadlines, flow.policy.urgent_deadlines)
-        self.fold = Fold(flow.recorder, flow.mapper, deadlines)
+        self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines)
         self.stars = flow.scoring.stars
         self.rng = random.Random(seed + 1)
         self.figures = Figures()
@@ -80,8 +80,8 @@ class OracleRun:
     def close(self) -> None:
         self.workload.close()
         self.views.close()
-        for flow in self.flows:
-            flow.close()
+        for each in self.loops:
+            each.close()
 
     def start(self) -> None:
         """The opening every run holds (``tests.oracle.tour``)."""

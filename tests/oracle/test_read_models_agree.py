@@ -46,7 +46,9 @@ def test_every_read_agrees_with_the_oracle_after_every_batch(run: OracleRun) -> 
     assert figures.events > 1_000
     assert figures.reads > 1_500
     assert not run.fold.unknown, "every stored event is read by the oracle"
-    reached(run.fold, figures.conflicts, capped=run.flows[0].scoring.cap_per_period is not None)
+    reached(
+        run.fold, figures.conflicts, capped=run.workload.flow.scoring.cap_per_period is not None
+    )
 
 
 def reached(fold: Fold, conflicts: int, *, capped: bool) -> None:

@@ -14,7 +14,6 @@ from uuid import UUID
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
-from loop.bank import Bank
 from tests.oracle.workload import Workload
 from tests.support import CHINA
 
@@ -31,17 +30,18 @@ def tour(w: Workload) -> None:
     w.rewarded += [i for i in ids.values() if flow.get(i).stage in ("rewarded", "publicized")]
     later = w.clock.advance
     later(timedelta(hours=1))
-    call(flow.record_outcome, demo.COUNTY_OFFICER, ids["escalated_to_county"], summary="已处置")
+    call(flow.take, "record_outcome", demo.COUNTY_OFFICER, ids["escalated_to_county"],
+         summary="已处置")  # fmt: skip
     call(flow.discover, demo.METER, **ROUTINE)
     for points in (100, 80):  # the second beyond the Lishu cap of 150 a month
         later(timedelta(minutes=10))
         rewarded(w, demo.RIDER, points)
     later(timedelta(hours=1))
     call(
-        flow.reject, demo.OFFICER_XF, ids["handled_locally"], kind="duplicate",
+        flow.take, "reject", demo.OFFICER_XF, ids["handled_locally"], kind="duplicate",
         reason="与先前反馈重复", related_id=ids["diverted_after_arrival"],
     )  # fmt: skip
-    bank = Bank(flow)
+    bank = w.loops[0].bank
     ours = next(i for i in w.items if bank.item(i).bank == demo.XINGFU)
     call(bank.restock, demo.CADRE_XF, ours, quantity=3, donor="梨树县爱心企业联合会")
     call(bank.deduct, demo.OFFICER_XF, demo.COURIER.id, reason="未完成巡逻任务", points=5)
@@ -49,8 +49,12 @@ def tour(w: Workload) -> None:
     call(bank.evaluate_month, demo.OFFICER_HP, demo.TAXI.id, month=month, passed=False, note="缺勤")
     waiting = ids["awaiting_triage"]
     version = flow.get(waiting).version
-    both = [c.submit(flow.accept, demo.OFFICER_HP, waiting, expected_version=version)
-            for c in w.committers]  # fmt: skip
+    both = [
+        committer.submit(
+            loop.incidents.take, "accept", demo.OFFICER_HP, waiting, expected_version=version
+        )
+        for committer, loop in zip(w.committers, w.loops, strict=True)
+    ]
     outcomes = []
     for future in both:
         try:
@@ -64,7 +68,7 @@ def tour(w: Workload) -> None:
 
 def donated(w: Workload) -> list[str]:
     """The catalogue's items, as the log names them."""
-    log = w.flow.recorder.select_notifications(start=0, limit=100_000)
+    log = w.loops[0].app.recorder.select_notifications(start=0, limit=100_000)
     return sorted(str(n.originator_id) for n in log if n.topic.endswith(":RewardItem.Donated"))
 
 
@@ -73,13 +77,13 @@ def rewarded(w: Workload, volunteer: Actor, points: int) -> UUID:
     flow, call = w.flow, w.committers[0].call
     cadre, director, officer = demo.DIRECTORS[volunteer.unit]
     incident = UUID(call(flow.report_new, volunteer, channel="app", **ROUTINE).incident_id)
-    call(flow.accept, officer, incident)
-    call(flow.record_outcome, officer, incident, summary="已处置")
+    call(flow.take, "accept", officer, incident)
+    call(flow.take, "record_outcome", officer, incident, summary="已处置")
     items = [{"item": "安全隐患排查", "points": min(points, flow.scoring.max_points_per_incident)}]
-    call(flow.propose_score, cadre, incident, items=items, basis="考评")
-    call(flow.sign_score, director, incident)
-    call(flow.sign_score, officer, incident)
-    call(flow.reward, officer, incident)
+    call(flow.take, "propose_score", cadre, incident, items=items, basis="考评")
+    call(flow.take, "sign_score", director, incident)
+    call(flow.take, "sign_score", officer, incident)
+    call(flow.take, "reward", officer, incident)
     w.every.append(incident)
     w.open.append(incident)
     w.rewarded.append(incident)

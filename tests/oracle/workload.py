@@ -17,10 +17,10 @@ both writers at once (concurrency conflicts among them).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -28,11 +28,9 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.incident import Incident
 from loop import demo
-from loop.bank import Bank
-from loop.flow import IncidentFlow
-from loop.group_commit import GroupCommitter
-from loop.stages import LOOP
-from loop.volunteers import Volunteers
+from loop.bootstrap import Loop
+from loop.rules.stages import LOOP
+from loop.storage.group_commit import GroupCommitter
 from tests.support import CHINA, FakeClock
 
 OFFICIALS = [
@@ -56,7 +54,6 @@ MODULES = (
     "traffic_safety",
     "patrol_prevention",
 )
-METHODS = {"return": "return_", "close": "close_incident"}
 PAYLOAD: dict[str, dict[str, Any]] = {
     "escalate": {"reason": "警力不足，需上级处置"},
     "return": {"reason": "属下级处置范围"},
@@ -95,16 +92,16 @@ class Workload:
 
     def __init__(
         self,
-        flows: list[IncidentFlow],
+        loops: list[Loop],
         clock: FakeClock,
         seed: int,
         *,
         pace: float = 1.0,
     ) -> None:
-        self.flows = flows
+        self.loops = loops
         self.pace = pace
-        self.flow = flows[0]
-        self.committers = [GroupCommitter(f) for f in flows]
+        self.flow = loops[0].incidents  # what the workload reads to choose
+        self.committers = [GroupCommitter(each.app) for each in loops]
         self.clock = clock
         self.rng = random.Random(seed)
         self.tally = Tally()
@@ -116,8 +113,8 @@ class Workload:
         self.every: list[UUID] = []
         self.items: list[str] = []
         self.made = 0
-        for flow in flows:
-            flow.clock = clock
+        for each in loops:
+            each.app.clock = clock
 
     def close(self) -> None:
         for committer in self.committers:
@@ -125,11 +122,12 @@ class Workload:
 
     # -- running commands ----------------------------------------------------------------
 
-    def call(self, command: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        """One command on one writer (chosen at random); None if refused."""
-        committer = self.rng.choice(self.committers)
+    def call(self, command: str, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        """One command (``method`` of a service, ``incidents.take``) on one of the
+        writers, chosen at random; None if refused."""
+        n = self.rng.randrange(len(self.loops))
         try:
-            result = committer.call(fn, *args, **kwargs)
+            result = self.committers[n].call(attrgetter(method)(self.loops[n]), *args, **kwargs)
         except DomainError:
             self.tally.refused += 1
             return None
@@ -173,7 +171,7 @@ class Workload:
             volunteer = rng.choice(reporters)
             note = "当场劝导" if rng.random() < 0.2 else None
             ack = self.call(
-                "report", self.flow.report_new, volunteer,
+                "report", "incidents.report_new", volunteer,
                 channel="app", self_handled_note=note, **details,
             )  # fmt: skip
         elif roll < 0.85:  # the office logs a phone report, sometimes urgent
@@ -182,11 +180,11 @@ class Workload:
                 office = demo.AUXILIARY_XF
             reporter = rng.choice([*reporters, *self.applicants, Actor("r-1", "resident", "")])
             ack = self.call(
-                "report", self.flow.report_new, office, channel="phone",
+                "report", "incidents.report_new", office, channel="phone",
                 urgency=rng.choice(["general", "urgent"]), reporter_id=reporter.id, **details,
             )  # fmt: skip
         else:  # discovered now, fed back later
-            ack = self.call("discover", self.flow.discover, rng.choice(reporters), **details)
+            ack = self.call("discover", "incidents.discover", rng.choice(reporters), **details)
         if ack is not None:
             self.open.append(UUID(ack.incident_id))
             self.every.append(UUID(ack.incident_id))
@@ -239,9 +237,8 @@ class Workload:
         return {"kind": kind, "reason": "重复反馈", "related_id": self.rng.choice(others)}
 
     def _take(self, actor: Actor, step: str, incident_id: UUID, **extra: Any) -> Any:
-        method = getattr(self.flow, METHODS.get(step, step))
         payload = self._payload(actor, step, incident_id) | extra
-        ack = self.call(step, method, actor, incident_id, **payload)
+        ack = self.call(step, "incidents.take", step, actor, incident_id, **payload)
         self._after(step, incident_id)
         return ack
 
@@ -288,12 +285,12 @@ class Workload:
             options = self._options(incident)
             for n in range(self.rng.randint(1, 3) if options else 0):
                 actor, step = self._pick(incident, options)
-                method = getattr(self.flow, METHODS.get(step, step))
                 payload = self._payload(actor, step, incident_id)
-                committer = self.committers[n % len(self.committers)]
-                future = committer.submit(
-                    method, actor, incident_id, expected_version=incident.version, **payload
-                )
+                writer = n % len(self.loops)
+                future = self.committers[writer].submit(
+                    self.loops[writer].incidents.take, step, actor, incident_id,
+                    expected_version=incident.version, **payload,
+                )  # fmt: skip
                 jobs.append((step, incident_id, future))
         for step, incident_id, future in jobs:
             try:
@@ -309,7 +306,6 @@ class Workload:
 
     def enrolment(self) -> None:
         rng = self.rng
-        volunteers = Volunteers(self.flow)
         roll = rng.random()
         applied = len(self.volunteers) + len(self.applicants) + self.turned_down
         if (roll < 0.35 and applied < PEOPLE) or not (self.applicants or self.volunteers):
@@ -318,7 +314,7 @@ class Workload:
             person = Actor(f"v-{community[-2:]}-{n}", "volunteer", community)
             cadre = demo.DIRECTORS[community][0]
             done = self.call(
-                "apply", volunteers.apply, cadre, volunteer_id=person.id, name=f"义警{n}",
+                "apply", "volunteers.apply", cadre, volunteer_id=person.id, name=f"义警{n}",
                 phone=f"139{n:08d}", id_number=demo.sample_id_number(n % 1000),
                 address="幸福小区", employer="梨树县某单位", occupation="courier",
                 party_member=rng.random() < 0.3,
@@ -326,18 +322,18 @@ class Workload:
             if done is not None:
                 self.applicants.append(person)
         elif roll < 0.8 and self.applicants:
-            self._review(volunteers, rng.choice(self.applicants))
+            self._review(rng.choice(self.applicants))
         elif self.volunteers:
             person = rng.choice(self.volunteers)
             director = demo.DIRECTORS[person.unit][1]
             self.call(
-                "change_status", volunteers.change_status, director, person.id,
+                "change_status", "volunteers.change_status", director, person.id,
                 status=rng.choice(STATUSES), reason="本人申请",
             )  # fmt: skip
 
-    def _review(self, volunteers: Volunteers, person: Actor) -> None:
+    def _review(self, person: Actor) -> None:
         cadre, _, officer = demo.DIRECTORS[person.unit]
-        reviews = volunteers.get(person.id).reviews
+        reviews = self.loops[0].volunteers.get(person.id).reviews
         for reviewer, who in (
             ("employer", cadre),
             ("community", cadre),
@@ -346,38 +342,38 @@ class Workload:
             if reviewer not in reviews:
                 record = reviewer == "station" and self.rng.random() < 0.15
                 self.call(
-                    "review", volunteers.review, who, person.id, reviewer=reviewer,
+                    "review", "volunteers.review", who, person.id, reviewer=reviewer,
                     approved=True, criminal_record=record, note="审核意见",
                 )  # fmt: skip
                 if record:
                     self.applicants.remove(person)
                     self.turned_down += 1
                 return
-        if self.call("admit", volunteers.admit, officer, person.id) is not None:
+        if self.call("admit", "volunteers.admit", officer, person.id) is not None:
             self.applicants.remove(person)
             self.volunteers.append(person)
 
     def ledger(self) -> None:
-        rng, bank = self.rng, Bank(self.flow)
+        rng, bank = self.rng, self.loops[0].bank
         person = rng.choice(self.volunteers)
         _, director, officer = demo.DIRECTORS[person.unit]
         roll = rng.random()
         if roll < 0.45 and self.items:
             self.call(
-                "redeem", bank.redeem, person, person.id, rng.choice(self.items),
+                "redeem", "bank.redeem", person, person.id, rng.choice(self.items),
                 quantity=rng.choice([1, 1, 2]),
             )  # fmt: skip
         elif roll < 0.65:
             kind = rng.choice(["manual", "discipline"])
             points = rng.randint(1, 30) if kind == "manual" or rng.random() < 0.5 else None
             self.call(
-                "deduct", bank.deduct, rng.choice([director, officer]), person.id,
+                "deduct", "bank.deduct", rng.choice([director, officer]), person.id,
                 reason="未完成巡逻任务", points=points, kind=kind,
             )  # fmt: skip
         elif roll < 0.85:
             now = self.clock().astimezone(CHINA)
             self.call(
-                "evaluate_month", bank.evaluate_month, officer, person.id,
+                "evaluate_month", "bank.evaluate_month", officer, person.id,
                 month=f"{now.year}-{now.month:02d}", passed=rng.random() < 0.6, note="月考评",
             )  # fmt: skip
         elif roll < 0.95 and self.items:
@@ -385,12 +381,12 @@ class Workload:
             holder = bank.item(item_id).bank
             staff = demo.STATION_OFFICER if holder == demo.STATION else demo.DIRECTORS[holder][0]
             donor = rng.choice(["梨树县百货大楼", "梨树县爱心企业联合会"])
-            self.call("restock", bank.restock, staff, item_id, quantity=rng.randint(1, 5),
+            self.call("restock", "bank.restock", staff, item_id, quantity=rng.randint(1, 5),
                       donor=donor)  # fmt: skip
         else:
             staff = rng.choice([demo.CADRE_XF, demo.CADRE_HP, demo.STATION_OFFICER])
             ack = self.call(
-                "donate", bank.donate, staff, name=f"大米{len(self.items)}", donor="梨树县粮油",
+                "donate", "bank.donate", staff, name=f"大米{len(self.items)}", donor="梨树县粮油",
                 stock=rng.randint(0, 10), price=rng.randint(5, 80),
                 limit_per_volunteer=rng.choice([None, 1, 3]),
             )  # fmt: skip

@@ -11,13 +11,15 @@ from sqlalchemy import select
 
 from aggregates.actor import Actor
 from loop import demo
-from loop.bootstrap import build_key_store, persistence_env
-from loop.flow import IncidentFlow
-from loop.scoring import FUPING_SCORING
+from loop.bootstrap import open_loop
+from loop.rules.scoring import FUPING_SCORING
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
+from loop.storage.persistence import build_key_store, persistence_env
 from projections import build
 from projections.processing import Projector
 from projections.store import Store
+from tests.builders import handled, rewarded, scored
 from tests.support import CHINA, FakeClock
 
 
@@ -35,14 +37,14 @@ def dump(projector: Projector) -> dict[str, list[tuple[Any, ...]]]:
 def file_flow(path: Path, clock: FakeClock | None = None) -> IncidentFlow:
     url = f"sqlite:///{path}"
     keys = build_key_store(Settings(database_url=url))
-    return IncidentFlow(persistence_env(url), clock=clock or FakeClock(), key_store=keys)
+    return open_loop(persistence_env(url), clock=clock or FakeClock(), key_store=keys).incidents
 
 
 def projector_for(flow: IncidentFlow, url: str, batch_size: int = 500) -> Projector:
     projector = Projector(
         Store.from_url(url),
-        flow.recorder,
-        flow.mapper,
+        flow.app.recorder,
+        flow.app.mapper,
         batch_size=batch_size,
         build_batch_size=batch_size,  # the small batches these tests choose, rebuilds too
     )
@@ -55,8 +57,8 @@ class World:
 
     def __init__(self) -> None:
         self.clock = FakeClock(datetime(2026, 7, 31, 23, 0, tzinfo=CHINA))
-        self.flow = IncidentFlow(clock=self.clock, scoring=FUPING_SCORING)
-        self.views = build(Settings(database_url="memory://"), self.flow)
+        self.flow = open_loop(clock=self.clock, scoring=FUPING_SCORING).incidents
+        self.views = build(Settings(database_url="memory://"), self.flow.app)
 
     @property
     def q(self) -> Any:
@@ -72,17 +74,11 @@ class World:
 
     def reward(self, volunteer: Actor, *points: int) -> None:
         """Drive one of the volunteer's reports up to the reward for each of ``points``."""
-        cadre, director, officer = demo.DIRECTORS[volunteer.unit]
         for n in points:
             incident = self.report(volunteer)
-            self.flow.accept(officer, incident)
-            self.flow.record_outcome(officer, incident, summary="已处置")
-            self.flow.propose_score(
-                cadre, incident, items=[{"item": "安全隐患排查", "points": n}], basis="考评"
-            )
-            self.flow.sign_score(director, incident)
-            self.flow.sign_score(officer, incident)
-            self.flow.reward(officer, incident)
+            handled(self.flow, incident)
+            scored(self.flow, incident, n, basis="考评")
+            rewarded(self.flow, incident)
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:

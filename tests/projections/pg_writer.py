@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.settings import Settings
 from tests.projections import workload
 from tests.support import FakeClock
@@ -25,14 +25,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    flow = build_flow(Settings(database_url=args.database_url))
+    flow = build_loop(Settings(database_url=args.database_url)).incidents
     clock = FakeClock()
-    flow.clock = clock
+    flow.app.clock = clock
     try:
         done = workload.run(flow, clock, incidents=args.incidents, seed=args.seed)
-        print(json.dumps({"commands": done, "head": flow.recorder.max_notification_id()}))
+        print(json.dumps({"commands": done, "head": flow.app.recorder.max_notification_id()}))
     finally:
-        flow.close()
+        flow.app.close()
 
 
 if __name__ == "__main__":

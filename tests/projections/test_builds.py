@@ -21,7 +21,8 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from loop import demo
-from loop.flow import IncidentFlow
+from loop.bootstrap import open_loop
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
 from projections.backlog import Backlog
 from projections.collector import BUILD_THRESHOLDS
@@ -34,7 +35,7 @@ from tests.support import FakeClock
 
 
 def demo_log() -> IncidentFlow:
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     demo.run(flow)
     return flow
 
@@ -67,10 +68,10 @@ def test_a_build_is_written_in_larger_batches_and_indexed_when_it_goes_live(
     flow = demo_log()
     url = f"sqlite:///{tmp_path / 'views.db'}"
     projector = Projector(
-        Store.from_url(url), flow.recorder, flow.mapper, batch_size=2, build_batch_size=40
+        Store.from_url(url), flow.app.recorder, flow.app.mapper, batch_size=2, build_batch_size=40
     )
     projector.catch_up()
-    head = flow.recorder.max_notification_id()
+    head = flow.app.recorder.max_notification_id()
     assert head is not None
     assert 80 < head <= 120
     engine = projector.store.engine
@@ -101,7 +102,12 @@ def test_a_new_version_is_built_beside_the_old_and_replaces_it(tmp_path: Path) -
     old = projector_for(flow, url)
     old.catch_up()
     new = Projector(
-        old.store, flow.recorder, flow.mapper, [BacklogNext()], batch_size=4, build_batch_size=4
+        old.store,
+        flow.app.recorder,
+        flow.app.mapper,
+        [BacklogNext()],
+        batch_size=4,
+        build_batch_size=4,
     )
     new.setup()
     with new.store.read() as conn, pytest.raises(ProjectionNotReady) as not_ready:
@@ -113,7 +119,7 @@ def test_a_new_version_is_built_beside_the_old_and_replaces_it(tmp_path: Path) -
     new.run_once()
     assert new.positions() == {"backlog": None}  # one batch in: not live yet
     new.catch_up()
-    assert new.positions() == {"backlog": flow.recorder.max_notification_id()}
+    assert new.positions() == {"backlog": flow.app.recorder.max_notification_id()}
     tables = set(inspect(new.store.engine).get_table_names())
     assert f"backlog_v{old_version + 1}" in tables
     assert f"backlog_v{old_version}" not in tables
@@ -130,7 +136,7 @@ def statistics(projector: Projector, conn: Any) -> Any:
 def test_a_batch_applied_by_another_projector_is_refused_by_the_guard(tmp_path: Path) -> None:
     flow = demo_log()
     url = f"sqlite:///{tmp_path / 'views.db'}"
-    head = flow.recorder.max_notification_id() or 0
+    head = flow.app.recorder.max_notification_id() or 0
     batch = head - 1
     first, second = projector_for(flow, url, batch), projector_for(flow, url, batch)
     first.setup()
@@ -152,7 +158,7 @@ def test_lishu_rebuild_rebuilds_every_projection_from_the_events_database(tmp_pa
     database = f"sqlite:///{tmp_path / 'lishu.db'}"
     flow = file_flow(tmp_path / "lishu.db")
     demo.run(flow)
-    head = flow.recorder.max_notification_id()
+    head = flow.app.recorder.max_notification_id()
     result = CliRunner().invoke(app, ["rebuild", "--database-url", database])
     assert result.exit_code == 0, result.output
     assert f"backlog: {head}" in result.output
@@ -183,7 +189,7 @@ def test_lishu_project_keeps_the_read_models_caught_up_until_stopped(tmp_path: P
     )
     try:
         reader = projector_for(flow, database)
-        head = flow.recorder.max_notification_id()
+        head = flow.app.recorder.max_notification_id()
         deadline = time.monotonic() + 60
         while set(reader.positions().values()) != {head}:
             assert process.poll() is None

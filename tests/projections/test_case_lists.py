@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.flow import IncidentFlow
+from loop.bootstrap import open_loop
 from projections.cases import Cases
 from projections.errors import ProjectionNotReady
 from projections.processing import Projector
@@ -51,11 +51,11 @@ class Reports:
         self.first = self.report(demo.RIDER, "hazard_screening")
         self.fraud = self.report(demo.COURIER, "anti_fraud")
         self.escalated = self.report(demo.RIDER, "dispute_screening")
-        flow.escalate(demo.OFFICER_XF, self.escalated, reason="需要派出所调查")
+        flow.take("escalate", demo.OFFICER_XF, self.escalated, reason="需要派出所调查")
         self.heping = self.report(demo.TAXI, "anti_fraud")
         self.rejected = self.report(demo.RIDER, "hazard_screening")
         world.clock.tick()
-        flow.reject(demo.OFFICER_XF, self.rejected, kind="unfounded", reason="查无实据")
+        flow.take("reject", demo.OFFICER_XF, self.rejected, kind="unfounded", reason="查无实据")
         world.clock.advance(timedelta(hours=1))
         world.clock.tick()
         ack = flow.report_new(  # logged by the office on the meter reader's behalf
@@ -220,10 +220,10 @@ def test_a_read_model_of_the_first_cases_version_is_rebuilt_with_the_new_indexes
     class CasesV1(Cases):
         version = 1
 
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     branches = demo.run(flow)
     url = f"sqlite:///{tmp_path / 'views.db'}"
-    old = Projector(Store.from_url(url), flow.recorder, flow.mapper, [CasesV1()])
+    old = Projector(Store.from_url(url), flow.app.recorder, flow.app.mapper, [CasesV1()])
     old.catch_up()
     upgraded = projector_for(flow, url)
     upgraded.setup()

@@ -10,9 +10,10 @@ import pytest
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError, RedemptionLimitReached
-from loop import demo, units
-from loop.bank import Bank
+from loop import demo
 from loop.errors import InvalidInput
+from loop.rules import units
+from loop.services.bank import Bank
 from tests.projections.helpers import World
 
 STATION, XINGFU, HEPING = demo.STATION, demo.XINGFU, demo.HEPING
@@ -45,7 +46,7 @@ def stock_other_banks(bank: Bank) -> dict[str, str]:
 
 def test_the_catalogue_follows_donations_restocks_and_hand_outs(world: World) -> None:
     items = demo.enrol(world.flow)
-    bank = Bank(world.flow)
+    bank = Bank(world.flow.app, world.flow.scoring)
     world.reward(demo.RIDER, 50, 50, 50)
     world.reward(demo.COURIER, 50)
     bank.redeem(demo.RIDER, demo.RIDER.id, items["洗澡卡"], quantity=2)
@@ -81,7 +82,7 @@ def test_the_catalogue_follows_donations_restocks_and_hand_outs(world: World) ->
 
 def test_a_volunteer_sees_the_goods_of_their_community_and_their_station(world: World) -> None:
     items = demo.enrol(world.flow)
-    bank = Bank(world.flow)
+    bank = Bank(world.flow.app, world.flow.scoring)
     elsewhere = stock_other_banks(bank)
     q = world.q
     assert [(i["bank"], i["name"]) for i in q.catalogue(XINGFU)] == [
@@ -117,7 +118,7 @@ def test_a_volunteer_sees_the_goods_of_their_community_and_their_station(world: 
 
 def test_staff_see_every_item_held_by_the_banks_within_their_unit(world: World) -> None:
     items = demo.enrol(world.flow)
-    elsewhere = stock_other_banks(Bank(world.flow))
+    elsewhere = stock_other_banks(Bank(world.flow.app, world.flow.scoring))
     q = world.q
 
     def names(unit: str) -> list[str]:

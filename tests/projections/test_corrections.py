@@ -14,13 +14,14 @@ from sqlalchemy import inspect
 
 from aggregates.actor import Actor
 from loop import demo
-from loop.bank import Bank
-from loop.scoring import LISHU_SCORING
+from loop.rules.scoring import LISHU_SCORING
+from loop.services.bank import Bank
 from projections.cases import Cases
 from projections.errors import ProjectionNotReady
 from projections.processing import Projector
 from projections.queries import Queries
 from projections.store import Store
+from tests.builders import rewarded_case
 from tests.projections.helpers import World, projector_for
 
 XINGFU, STATION = demo.XINGFU, demo.STATION
@@ -29,17 +30,8 @@ OFFICER = demo.OFFICER_XF
 
 def rewarded(world: World, points: int, volunteer: Actor = demo.RIDER) -> UUID:
     """One of the volunteer's reports driven up to its reward of ``points``."""
-    cadre, director, officer = demo.DIRECTORS[volunteer.unit]
-    incident = world.report(volunteer)
-    world.flow.accept(officer, incident)
-    world.flow.record_outcome(officer, incident, summary="已处置")
-    world.flow.propose_score(
-        cadre, incident, items=[{"item": "安全隐患排查", "points": points}], basis="考评"
-    )
-    world.flow.sign_score(director, incident)
-    world.flow.sign_score(officer, incident)
-    world.flow.reward(officer, incident)
-    return incident
+    world.clock.tick()
+    return rewarded_case(world.flow, volunteer, points)
 
 
 @pytest.fixture
@@ -70,8 +62,10 @@ def test_a_rewarded_case_rejected_later_is_taken_back_where_it_was_counted(
 ) -> None:
     kept = rewarded(capped, 60)
     undone = rewarded(capped, 40)
-    capped.flow.publicize(demo.PUBLICITY, undone, title="义警发现隐患", redaction_note="已核对")
-    capped.flow.close_incident(OFFICER, undone)
+    capped.flow.take(
+        "publicize", demo.PUBLICITY, undone, title="义警发现隐患", redaction_note="已核对"
+    )
+    capped.flow.take("close", OFFICER, undone)
     q = capped.q
     (shown,) = q.publicity_board(STATION)
     assert (shown["incident_id"], shown["credited"]) == (str(undone), 40)
@@ -79,8 +73,8 @@ def test_a_rewarded_case_rejected_later_is_taken_back_where_it_was_counted(
     assert (july["rewarded"], july["points"], july["publicized"], july["closed"]) == (2, 100, 1, 1)
 
     capped.clock.advance(timedelta(hours=2))  # August in China
-    capped.flow.reject(
-        OFFICER, undone, kind="duplicate", reason="与先前反馈重复", related_id=str(kept)
+    capped.flow.take(
+        "reject", OFFICER, undone, kind="duplicate", reason="与先前反馈重复", related_id=str(kept)
     )
     q = capped.q
     assert q.publicity_board(STATION) == []
@@ -102,7 +96,9 @@ def test_a_rewarded_case_rejected_later_is_taken_back_where_it_was_counted(
 
 def test_only_volunteers_admitted_into_the_happiness_bank_rank(capped: World) -> None:
     turned_down = demo.APPLICANT_WITH_RECORD.id  # 冯某: the joint review found a record
-    Bank(capped.flow).deduct(OFFICER, demo.RIDER.id, reason="未完成巡逻任务", points=5)
+    Bank(capped.flow.app, capped.flow.scoring).deduct(
+        OFFICER, demo.RIDER.id, reason="未完成巡逻任务", points=5
+    )
     q = capped.q
     board = q.leaderboard(demo.HEPING)
     assert [b["volunteer_id"] for b in board] == [demo.TAXI.id, demo.SWEEPER.id]
@@ -121,7 +117,8 @@ def test_a_database_of_the_earlier_cases_version_is_rebuilt_beside_it(tmp_path: 
     world.flow.scoring = LISHU_SCORING
     demo.enrol(world.flow)
     url = f"sqlite:///{tmp_path / 'views.db'}"
-    old = Projector(Store.from_url(url), world.flow.recorder, world.flow.mapper, [CasesV2()])
+    app = world.flow.app
+    old = Projector(Store.from_url(url), app.recorder, app.mapper, [CasesV2()])
     rewarded(world, 100)
     rewarded(world, 80)
     old.catch_up()

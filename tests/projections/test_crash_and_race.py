@@ -56,7 +56,7 @@ def test_a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(
 ) -> None:
     views = tmp_path / "views.db"
     flow = file_flow(log)
-    head = flow.recorder.max_notification_id()
+    head = flow.app.recorder.max_notification_id()
     assert head is not None
     assert head > 150
 
@@ -100,7 +100,7 @@ def test_two_projectors_racing_on_one_file_apply_every_batch_once(
     assert [run.wait(180) for run in runs] == [0, 0]
 
     flow = file_flow(log)
-    head = flow.recorder.max_notification_id()
+    head = flow.app.recorder.max_notification_id()
     assert head is not None
     batches = [json.loads(r.read_text()) for r in reports]
     assert all(batches), "both processes committed batches"

@@ -20,10 +20,11 @@ import pytest
 from eventsourcing.persistence import PersistenceError
 
 from loop import demo
-from loop.bootstrap import build_flow, postgres_conninfo
-from loop.chain_postgres import NOTIFY_CHANNEL, ChainedPostgresApplicationRecorder
-from loop.flow import IncidentFlow
+from loop.bootstrap import build_loop
+from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
+from loop.storage.chain_postgres import NOTIFY_CHANNEL, ChainedPostgresApplicationRecorder
+from loop.storage.persistence import postgres_conninfo
 from projections.compose import build
 from projections.processing import Projector, default_projections
 from projections.runner import LISTENER_NAME, ListeningWaiter, Waiter, run_forever, waiter_for
@@ -77,13 +78,13 @@ def worker_thread(projector: Projector, poll: float, waiter: Waiter) -> Iterator
 
 @pytest.fixture
 def flow(postgres_url: str) -> Iterator[IncidentFlow]:
-    flow = build_flow(Settings(database_url=postgres_url))
+    flow = build_loop(Settings(database_url=postgres_url)).incidents
     yield flow
-    flow.close()
+    flow.app.close()
 
 
 def started(flow: IncidentFlow) -> ListeningWaiter:
-    waiter = waiter_for(flow.recorder)
+    waiter = waiter_for(flow.app.recorder)
     assert isinstance(waiter, ListeningWaiter)
     assert waiter.channel == NOTIFY_CHANNEL
     return waiter
@@ -128,7 +129,7 @@ def test_a_rolled_back_insert_notifies_nobody(
             patch.setattr(ChainedPostgresApplicationRecorder, "_notify_committed", then_fail)
             with pytest.raises(PersistenceError, match="division by zero"):
                 report(flow, 1)
-        assert flow.recorder.max_notification_id() == first
+        assert flow.app.recorder.max_notification_id() == first
         assert not waiter.wait(1.0)
         assert waiter.received == 0
         position = report(flow, 2)
@@ -187,7 +188,7 @@ def test_with_nothing_to_listen_on_a_worker_still_polls(tmp_path: Path) -> None:
     flow = file_flow(tmp_path / "events.db")
     first = report(flow)
     url = f"sqlite:///{tmp_path / 'events.db'}"
-    assert type(waiter_for(flow.recorder)) is Waiter  # SQLite: a plain poll
+    assert type(waiter_for(flow.app.recorder)) is Waiter  # SQLite: a plain poll
 
     def refused() -> psycopg.Connection[Any]:
         raise psycopg.OperationalError("connection refused")
@@ -206,7 +207,7 @@ def test_the_in_process_runner_is_woken_by_notifications(
     flow: IncidentFlow, postgres_url: str
 ) -> None:
     report(flow)
-    views = build(Settings(database_url=postgres_url), flow, poll_interval=LONG_POLL)
+    views = build(Settings(database_url=postgres_url), flow.app, poll_interval=LONG_POLL)
     reader = projector_for(flow, postgres_url)
     views.runner.start()
     try:
@@ -335,17 +336,17 @@ def assert_equal_to_a_rebuild(reader: Projector) -> None:
 
 STARTER = """
 import pathlib, sys, time
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections.compose import build
 barrier = pathlib.Path(sys.argv[2])
 while not barrier.exists():
     time.sleep(0.005)
-flow = build_flow(Settings(database_url=sys.argv[1]))
-views = build(Settings(database_url=sys.argv[1]), flow)
+flow = build_loop(Settings(database_url=sys.argv[1])).incidents
+views = build(Settings(database_url=sys.argv[1]), flow.app)
 views.projector.setup()
 views.close()
-flow.close()
+flow.app.close()
 """
 
 
@@ -369,21 +370,21 @@ def test_processes_starting_together_take_turns_creating_tables(
     go.touch()
     errors = [s.communicate(timeout=60)[1] for s in starters]
     assert [s.returncode for s in starters] == [0] * 4, errors
-    flow = build_flow(Settings(database_url=postgres_url))
+    flow = build_loop(Settings(database_url=postgres_url)).incidents
     projector = projector_for(flow, postgres_url)
     targets = projector.targets()
     assert sorted(b.projection.name for b in targets) == PROJECTIONS
     assert all(b.suffix == f"v{b.projection.version}" for b in targets)
     with admin(postgres_url) as conn:
         assert count(conn, "SELECT count(*) FROM projection_positions") == len(PROJECTIONS)
-    flow.close()
+    flow.app.close()
 
 
 def test_lishu_project_on_postgres_catches_up_new_events_promptly(
     flow: IncidentFlow, postgres_url: str, tmp_path: Path
 ) -> None:
     demo.run(flow)
-    head = flow.recorder.max_notification_id()
+    head = flow.app.recorder.max_notification_id()
     assert head is not None
     reader = projector_for(flow, postgres_url)
     reader.setup()
@@ -409,7 +410,7 @@ def test_lishu_project_on_postgres_catches_up_new_events_promptly(
 def test_two_workers_beside_a_writer_process_apply_each_notification_once(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    reader_flow = build_flow(Settings(database_url=postgres_url))
+    reader_flow = build_loop(Settings(database_url=postgres_url)).incidents
     reader = projector_for(reader_flow, postgres_url)
     reader.setup()
     record_position_moves(postgres_url)
@@ -430,13 +431,13 @@ def test_two_workers_beside_a_writer_process_apply_each_notification_once(
     batches = assert_each_notification_applied_once(postgres_url, head)
     assert set(batches) == {"wa", "wb"}, f"both workers applied batches: {batches}"
     assert_equal_to_a_rebuild(reader)
-    reader_flow.close()
+    reader_flow.app.close()
 
 
 def test_a_worker_killed_mid_batch_and_restarted_loses_and_doubles_nothing(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    reader_flow = build_flow(Settings(database_url=postgres_url))
+    reader_flow = build_loop(Settings(database_url=postgres_url)).incidents
     reader = projector_for(reader_flow, postgres_url)
     reader.setup()
     record_position_moves(postgres_url)
@@ -480,4 +481,4 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_and_doubles_nothing(
     assert codes == {"wb": 0, "wa2": 0}
     assert_each_notification_applied_once(postgres_url, position)
     assert_equal_to_a_rebuild(reader)
-    reader_flow.close()
+    reader_flow.app.close()

@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.bank import Bank
+from loop.services.bank import Bank
 from projections import Projections
 from tests.projections.helpers import World, ids
 
@@ -23,7 +23,7 @@ STARS = ((120, 1), (150, 2), (200, 3))
 def test_a_station_backlog_holds_its_own_and_its_communities_open_incidents(world: World) -> None:
     at_community = world.report()
     escalated = world.report()
-    world.flow.escalate(demo.OFFICER_XF, escalated, reason="需要派出所调查")
+    world.flow.take("escalate", demo.OFFICER_XF, escalated, reason="需要派出所调查")
     elsewhere = world.report(demo.TAXI)
     q = world.q
     assert set(ids(q.backlog(STATION))) == {str(at_community), str(escalated), str(elsewhere)}
@@ -51,10 +51,10 @@ def test_the_overdue_flag_is_raised_once_the_due_time_has_passed(world: World) -
 
 def test_a_closed_incident_leaves_the_backlog_but_not_the_past(world: World) -> None:
     incident = world.report()
-    world.flow.accept(demo.OFFICER_XF, incident)
+    world.flow.take("accept", demo.OFFICER_XF, incident)
     while_open = world.clock.tick()
     world.clock.tick()
-    world.flow.reject(demo.OFFICER_XF, incident, kind="unfounded", reason="查无实据")
+    world.flow.take("reject", demo.OFFICER_XF, incident, kind="unfounded", reason="查无实据")
     assert world.q.backlog(STATION) == []
     (then,) = world.q.backlog_as_of(STATION, while_open)
     assert (then["incident_id"], then["stage"]) == (str(incident), "handling_community")
@@ -65,7 +65,7 @@ def test_the_backlog_as_of_a_past_moment_shows_who_owned_it_then(world: World) -
     incident = world.report()
     before = world.clock.tick()
     world.clock.advance(timedelta(hours=2))
-    world.flow.escalate(demo.OFFICER_XF, incident, reason="需要派出所调查")
+    world.flow.take("escalate", demo.OFFICER_XF, incident, reason="需要派出所调查")
     after = world.clock.tick()
     assert [i["owner_unit"] for i in world.q.backlog_as_of(STATION, before)] == [XINGFU]
     assert ids(world.q.backlog_as_of(XINGFU, before)) == [str(incident)]
@@ -113,9 +113,11 @@ def test_outcomes_rewards_and_publicity_are_counted_and_shown(world: World) -> N
 def test_scores_rank_within_community_station_and_county_with_star_levels(world: World) -> None:
     items = demo.enrol(world.flow)  # admission opens each account with 100 base points
     world.reward(demo.RIDER, 30)
-    Bank(world.flow).redeem(demo.RIDER, demo.RIDER.id, items["保温杯"])
+    Bank(world.flow.app, world.flow.scoring).redeem(demo.RIDER, demo.RIDER.id, items["保温杯"])
     world.reward(demo.COURIER, 50, 20)
-    Bank(world.flow).deduct(demo.OFFICER_XF, demo.COURIER.id, reason="未完成巡逻任务", points=20)
+    Bank(world.flow.app, world.flow.scoring).deduct(
+        demo.OFFICER_XF, demo.COURIER.id, reason="未完成巡逻任务", points=20
+    )
     world.reward(demo.METER, 50)
     world.reward(demo.TAXI, 50, 50, 10)
     q = world.q

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from loop import demo
-from loop.bank import Bank
-from loop.flow import IncidentFlow
+from loop.bootstrap import open_loop
+from loop.services.bank import Bank
 from projections.queries import Queries
 from tests.projections import workload
 from tests.projections.helpers import dump, projector_for
@@ -27,7 +27,7 @@ def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_incremental_read_models_equal_a_rebuild_row_for_row(views_url: str) -> None:
     clock = FakeClock()
-    flow = IncidentFlow(clock=clock)
+    flow = open_loop(clock=clock).incidents
     projector = projector_for(flow, views_url, batch_size=7)
     projector.setup()
     for seed in range(4):  # the projector catches up between rounds of commands
@@ -35,7 +35,7 @@ def test_incremental_read_models_equal_a_rebuild_row_for_row(views_url: str) -> 
         projector.run_once()
     projector.catch_up()
     incremental = dump(projector)
-    head = flow.recorder.max_notification_id()
+    head = flow.app.recorder.max_notification_id()
     assert head is not None
     assert head > 400
     assert len(incremental["backlog.ownership"]) > 100
@@ -45,7 +45,7 @@ def test_incremental_read_models_equal_a_rebuild_row_for_row(views_url: str) -> 
     assert len(incremental["catalogue.catalogue"]) == len(demo.CATALOGUE)
 
     queries = Queries(projector)
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     shown = queries.catalogue_of(demo.COUNTY)
     assert {i["item_id"] for i in shown} == set(workload.ITEMS[id(flow)])
     for item in shown:  # the catalogue agrees with the items themselves

@@ -32,7 +32,7 @@ def test_a_stream_of_commands_is_applied_in_few_rounds(
     for _ in range(20):
         world.report()
         lingering.wake()  # as the service does after every command
-        positions.append(world.flow.recorder.max_notification_id() or 0)
+        positions.append(world.flow.app.recorder.max_notification_id() or 0)
         time.sleep(0.01)
     deadline = time.monotonic() + 10
     while not lingering.caught_up_to(positions[-1]) and time.monotonic() < deadline:
@@ -47,11 +47,11 @@ def test_a_reader_waiting_for_its_write_does_not_wait_out_the_linger(world: Worl
     try:
         world.report()
         runner.wake()
-        first = world.flow.recorder.max_notification_id() or 0
+        first = world.flow.app.recorder.max_notification_id() or 0
         assert runner.wait_for(first, timeout=5)  # the first round: the runner was idle
         world.report()
         runner.wake()  # the runner now lingers after the round that applied the first
-        second = world.flow.recorder.max_notification_id() or 0
+        second = world.flow.app.recorder.max_notification_id() or 0
         started = time.monotonic()
         assert runner.wait_for(second, timeout=5)
         assert time.monotonic() - started < 1.5
@@ -65,7 +65,7 @@ def test_without_a_linger_every_wake_is_a_round(world: World) -> None:
         for _ in range(3):
             world.report()
             runner.wake()
-            position = world.flow.recorder.max_notification_id() or 0
+            position = world.flow.app.recorder.max_notification_id() or 0
             assert runner.wait_for(position, timeout=5)
     finally:
         runner.stop()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
 from uuid import UUID
 
 from aggregates.errors import DomainError
 from loop import demo
-from loop.bank import Bank
-from loop.flow import IncidentFlow
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from tests.builders import valid_input
 from tests.support import CHINA, FakeClock
 
 OFFICIALS = [
@@ -35,22 +35,10 @@ MODULES = [
     "traffic_safety",
     "patrol_prevention",
 ]
-METHODS = {"return": "return_", "close": "close_incident"}
-PAYLOAD: dict[str, dict[str, Any]] = {
-    "escalate": {"reason": "警力不足"},
-    "return": {"reason": "属社区处置范围"},
-    "divert": {"reason": "非公安管辖"},
-    "hand_over": {"department": "县住建局", "received_by": "刘科长"},
-    "chase": {"asked": "派出所", "answer": "正在处理"},
-    "record_outcome": {"summary": "已处置"},
-    "confirm_self_handled": {"summary": "劝导有效"},
-    "publicize": {"title": "典型案例", "redaction_note": "已核对，无个人信息"},
-    "reject": {"kind": "unfounded", "reason": "查无实据"},
-}
 
 
 def period(flow: IncidentFlow) -> str:
-    now = flow.clock().astimezone(CHINA)
+    now = flow.app.clock().astimezone(CHINA)
     return f"{now.year}-{now.month:02d}"
 
 
@@ -60,7 +48,7 @@ def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> i
     number of commands that succeeded. The first run on a log admits the
     volunteers and stocks the catalogues."""
     rng = random.Random(seed)
-    if flow.recorder.max_notification_id() is None:
+    if flow.app.recorder.max_notification_id() is None:
         ITEMS[id(flow)] = sorted(demo.enrol(flow).values())
     done = 0
     open_ids: list[UUID] = []
@@ -88,13 +76,10 @@ def run(flow: IncidentFlow, clock: FakeClock, *, incidents: int, seed: int) -> i
             open_ids.remove(incident_id)
             continue
         actor, step = rng.choice(options)
-        payload = dict(PAYLOAD.get(step, {}))
+        payload = valid_input(step, actor)
         if step == "propose_score":
-            payload = {
-                "items": [{"item": "发现隐患", "points": rng.randint(1, 40)}],
-                "basis": "考评",
-            }
-        getattr(flow, METHODS.get(step, step))(actor, incident_id, **payload)
+            payload["items"] = [{"item": "发现隐患", "points": rng.randint(1, 40)}]
+        flow.take(step, actor, incident_id, **payload)
         done += 1
         if step == "reward":
             done += _ledger(flow, flow.get(incident_id).reporter_id, ITEMS.get(id(flow), []), rng)
@@ -110,7 +95,7 @@ DONORS = ["梨树县百货大楼", "梨树县爱心企业联合会"]
 def _ledger(flow: IncidentFlow, volunteer_id: str, items: list[str], rng: random.Random) -> int:
     """Maybe redeem, deduct, evaluate the month or restock an item; how many
     commands succeeded."""
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     volunteer = next(v for v in VOLUNTEERS if v.id == volunteer_id)
     officer = demo.DIRECTORS[volunteer.unit][2]
     roll = rng.random()

@@ -20,7 +20,7 @@ from aggregates.errors import (
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount, account_id
 from loop import demo
-from loop.bank import Bank
+from loop.bootstrap import open_loop
 from loop.errors import (
     AccountNotFound,
     ConcurrencyConflict,
@@ -29,24 +29,26 @@ from loop.errors import (
     ItemNotFound,
     NotPermitted,
 )
-from loop.flow import IncidentFlow
-from loop.scoring import FUPING_SCORING
+from loop.rules.scoring import FUPING_SCORING
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from tests.builders import rewarded_case, scored_case
 from tests.support import FakeClock
-from tests.unit.bank_helpers import admit, rewarded_case, scored_case
+from tests.unit.bank_helpers import admit
 
 RIDER, COURIER, TAXI = demo.RIDER, demo.COURIER, demo.TAXI
 
 
 @pytest.fixture
 def flow() -> IncidentFlow:
-    app = IncidentFlow(clock=FakeClock())
+    app = open_loop(clock=FakeClock()).incidents
     admit(app, RIDER, TAXI)
     return app
 
 
 @pytest.fixture
 def bank(flow: IncidentFlow) -> Bank:
-    return Bank(flow)
+    return Bank(flow.app, flow.scoring)
 
 
 @pytest.fixture
@@ -56,18 +58,18 @@ def cups(bank: Bank) -> str:
 
 def refused(flow: IncidentFlow, command: Callable[[], Any], error: type[DomainError]) -> Any:
     """Run a command that must be refused; check it wrote nothing."""
-    before = flow.recorder.max_notification_id()
+    before = flow.app.recorder.max_notification_id()
     with pytest.raises(error) as caught:
         command()
-    assert flow.recorder.max_notification_id() == before
+    assert flow.app.recorder.max_notification_id() == before
     return caught.value
 
 
 def test_a_reward_and_its_deposit_are_stored_together(flow: IncidentFlow) -> None:
     incident = scored_case(flow, RIDER, 30)
-    before = flow.recorder.max_notification_id() or 0
-    ack = flow.reward(demo.OFFICER_XF, incident)
-    stored = flow.recorder.select_notifications(before + 1, 10)
+    before = flow.app.recorder.max_notification_id() or 0
+    ack = flow.take("reward", demo.OFFICER_XF, incident)
+    stored = flow.app.recorder.select_notifications(before + 1, 10)
     assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in stored] == [
         (incident, "Rewarded"),
         (account_id(RIDER.id), "Deposited"),
@@ -81,24 +83,24 @@ def test_a_reward_and_its_deposit_are_stored_together(flow: IncidentFlow) -> Non
 def test_a_reporter_without_an_account_waits_in_scored_until_admitted(flow: IncidentFlow) -> None:
     incident = scored_case(flow, COURIER, 30)
     assert "reward" not in flow.allowed_steps(demo.OFFICER_XF, incident)
-    error = refused(flow, lambda: flow.reward(demo.OFFICER_XF, incident), AccountNotFound)
+    error = refused(flow, lambda: flow.take("reward", demo.OFFICER_XF, incident), AccountNotFound)
     assert error.code == "no_points_account"
     assert flow.get(incident).stage == "scored"
     admit(flow, COURIER)
     assert "reward" in flow.allowed_steps(demo.OFFICER_XF, incident)
-    flow.reward(demo.OFFICER_XF, incident)
+    flow.take("reward", demo.OFFICER_XF, incident)
     assert flow.points_account(COURIER.id).balance == 30
 
 
 def test_a_second_reward_for_the_same_incident_is_refused(flow: IncidentFlow) -> None:
     incident = rewarded_case(flow, RIDER, 30)
-    refused(flow, lambda: flow.reward(demo.OFFICER_XF, incident), IllegalStep)
+    refused(flow, lambda: flow.take("reward", demo.OFFICER_XF, incident), IllegalStep)
     # the account refuses on its own too, should an incident ever come back to it
     account = flow.points_account(RIDER.id)
     with pytest.raises(AlreadyDeposited):
         account.deposit(
             demo.OFFICER_XF,
-            flow.clock(),
+            flow.app.clock(),
             incident_id=str(incident),
             points=30,
             period="2026-07",
@@ -112,7 +114,9 @@ def test_the_lishu_cap_is_150_per_period(flow: IncidentFlow) -> None:
         rewarded_case(flow, RIDER, points)
     account = flow.points_account(RIDER.id)
     assert account.balance == 150
-    deposits = [e for e in flow.events.get(account.id) if isinstance(e, PointsAccount.Deposited)]
+    deposits = [
+        e for e in flow.app.events.get(account.id) if isinstance(e, PointsAccount.Deposited)
+    ]
     assert [(e.requested, e.amount) for e in deposits] == [(100, 100), (80, 50), (20, 0)]
 
 
@@ -120,14 +124,14 @@ def test_rejecting_a_rewarded_case_reverses_its_deposit_in_the_same_save(
     flow: IncidentFlow,
 ) -> None:
     incident = rewarded_case(flow, RIDER, 30)
-    flow.close_incident(demo.OFFICER_XF, incident)
-    before = flow.recorder.max_notification_id() or 0
-    flow.reject(demo.OFFICER_XF, incident, kind="unfounded", reason="复核不实")
-    stored = flow.recorder.select_notifications(before + 1, 10)
+    flow.take("close", demo.OFFICER_XF, incident)
+    before = flow.app.recorder.max_notification_id() or 0
+    flow.take("reject", demo.OFFICER_XF, incident, kind="unfounded", reason="复核不实")
+    stored = flow.app.recorder.select_notifications(before + 1, 10)
     assert [n.topic.rsplit(".", 1)[-1] for n in stored] == ["Rejected", "Reversed"]
     account = flow.points_account(RIDER.id)
     assert (account.balance, account.earned, account.reversed_incidents) == (0, 0, [str(incident)])
-    reversal = list(flow.events.get(account.id))[-1]
+    reversal = list(flow.app.events.get(account.id))[-1]
     assert reversal.basis == {
         "incident_id": str(incident),
         "rejection": "unfounded",
@@ -140,14 +144,14 @@ def test_rejecting_a_case_never_rewarded_touches_no_account(flow: IncidentFlow) 
     incident = scored_case(flow, RIDER, 30)
     refused(
         flow,
-        lambda: flow.reject(demo.OFFICER_XF, incident, kind="unfounded", reason="x"),
+        lambda: flow.take("reject", demo.OFFICER_XF, incident, kind="unfounded", reason="x"),
         IllegalStep,
     )
     version = flow.points_account(RIDER.id).version
     ack = flow.report_new(
         RIDER, channel="app", module="hazard_screening", sense="seen", what="井盖", where="路"
     )
-    flow.reject(demo.OFFICER_XF, UUID(ack.incident_id), kind="unfounded", reason="x")
+    flow.take("reject", demo.OFFICER_XF, UUID(ack.incident_id), kind="unfounded", reason="x")
     assert flow.points_account(RIDER.id).version == version
 
 
@@ -157,8 +161,8 @@ def test_redemption_debits_the_account_and_the_stock_together(
     rewarded_case(flow, RIDER, 50)
     done = bank.redeem(RIDER, RIDER.id, cups, quantity=2)
     assert (done.points, done.balance, done.stock) == (40, 10, 1)
-    assert done.position == flow.recorder.max_notification_id()
-    redeemed = list(flow.events.get(account_id(RIDER.id)))[-1]
+    assert done.position == flow.app.recorder.max_notification_id()
+    redeemed = list(flow.app.events.get(account_id(RIDER.id)))[-1]
     assert isinstance(redeemed, PointsAccount.Redeemed)
     assert redeemed.basis["donors"] == ["百货大楼"]
 
@@ -213,10 +217,10 @@ def test_a_stale_redemption_is_a_conflict_and_writes_nothing(
     account = flow.points_account(RIDER.id)
     item = bank.item(cups)
     bank.redeem(RIDER, RIDER.id, cups)  # someone else, meanwhile
-    points = item.hand_out(RIDER, flow.clock(), RIDER.id, 1)
+    points = item.hand_out(RIDER, flow.app.clock(), RIDER.id, 1)
     account.redeem(
         RIDER,
-        flow.clock(),
+        flow.app.clock(),
         item_id=cups,
         item_name="保温杯",
         quantity=1,
@@ -224,7 +228,7 @@ def test_a_stale_redemption_is_a_conflict_and_writes_nothing(
         period="2026-07",
         basis={},
     )
-    error = refused(flow, lambda: flow.commit(account, item), ConcurrencyConflict)
+    error = refused(flow, lambda: flow.app.commit(account, item), ConcurrencyConflict)
     assert error.code == "concurrency_conflict"
     assert {c["aggregate"] for c in error.details["conflicts"]} == {"PointsAccount", "RewardItem"}
     assert error.message_zh in (
@@ -242,7 +246,7 @@ def test_deductions_name_their_reason_and_a_discipline_breach_has_a_default(
     assert (after.balance, after.score) == (40, 40)
     after = bank.deduct(demo.DIRECTOR_XF, RIDER.id, reason="巡逻饮酒", kind="discipline")
     assert (after.balance, after.score) == (20, 20)  # Lishu default: 20
-    last = list(flow.events.get(account_id(RIDER.id)))[-1]
+    last = list(flow.app.events.get(account_id(RIDER.id)))[-1]
     assert (last.kind, last.actor, last.basis["decided_by"]) == (
         "discipline",
         demo.DIRECTOR_XF,
@@ -261,9 +265,9 @@ def test_deductions_name_their_reason_and_a_discipline_breach_has_a_default(
 
 
 def test_fuping_evaluation_deducts_after_two_failed_months_and_restars() -> None:
-    flow = IncidentFlow(clock=FakeClock(), scoring=FUPING_SCORING)
+    flow = open_loop(clock=FakeClock(), scoring=FUPING_SCORING).incidents
     admit(flow, RIDER)
-    bank = Bank(flow)
+    bank = Bank(flow.app, flow.scoring)
     rewarded_case(flow, RIDER, 25)
     assert bank.balance(RIDER.id)[1:4] == (25, 125, 1)
     assert (
@@ -348,13 +352,13 @@ def test_catalogue_input_is_checked(flow: IncidentFlow, bank: Bank, cups: str) -
 
 def test_a_version_1_reward_event_reads_as_fully_credited(flow: IncidentFlow) -> None:
     incident = rewarded_case(flow, RIDER, 30)
-    stored = flow.recorder.select_events(incident, desc=True, limit=1)[0]
+    stored = flow.app.recorder.select_events(incident, desc=True, limit=1)[0]
     state = json.loads(stored.state)
     assert state.pop("class_version") == 2
     del state["credited"]
     old = type(stored)(
         stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode()
     )
-    event = flow.mapper.to_domain_event(old)
+    event = flow.app.mapper.to_domain_event(old)
     assert isinstance(event, Incident.Rewarded)
     assert (event.points, event.credited) == (30, 30)

@@ -7,7 +7,7 @@ import hashlib
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loop.chain import GENESIS, event_digest, log_link
+from loop.storage.chain import GENESIS, event_digest, log_link
 
 
 def _layout(previous: bytes, key: str, version: int, topic: str, state: bytes) -> bytes:

@@ -9,9 +9,10 @@ import pytest
 
 from aggregates.actor import Actor
 from loop import demo
+from loop.bootstrap import open_loop
 from loop.errors import IllegalStep, IncidentNotFound, InvalidInput, NotPermitted
-from loop.flow import IncidentFlow
-from loop.stages import LOOP, STAGES
+from loop.rules.stages import LOOP, STAGES
+from loop.services.incidents import IncidentFlow
 from tests.support import FakeClock
 
 
@@ -22,7 +23,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def flow(clock: FakeClock) -> IncidentFlow:
-    return IncidentFlow(clock=clock)
+    return open_loop(clock=clock).incidents
 
 
 def report(flow: IncidentFlow, actor: Actor = demo.RIDER, **extra: str) -> UUID:
@@ -83,9 +84,10 @@ def test_urgency_sets_the_response_deadline(flow: IncidentFlow, clock: FakeClock
 
 def test_the_handover_keeps_the_time_the_department_received_it(flow: IncidentFlow) -> None:
     incident = report(flow)
-    flow.divert(demo.OFFICER_XF, incident, reason="非公安机关管辖")
+    flow.take("divert", demo.OFFICER_XF, incident, reason="非公安机关管辖")
     with pytest.raises(InvalidInput):
-        flow.hand_over(
+        flow.take(
+            "hand_over",
             demo.CADRE_XF,
             incident,
             department="县住建局",
@@ -93,8 +95,13 @@ def test_the_handover_keeps_the_time_the_department_received_it(flow: IncidentFl
             received_at=datetime(2026, 7, 11, 10, 0),
         )  # no time zone
     received = datetime.fromisoformat("2026-07-11T10:30:00+08:00")
-    flow.hand_over(
-        demo.CADRE_XF, incident, department="县住建局", received_by="刘科长", received_at=received
+    flow.take(
+        "hand_over",
+        demo.CADRE_XF,
+        incident,
+        department="县住建局",
+        received_by="刘科长",
+        received_at=received,
     )
     handover = flow.get(incident).handover
     assert handover is not None
@@ -105,11 +112,15 @@ def test_a_duplicate_must_name_an_existing_other_incident(flow: IncidentFlow) ->
     incident = report(flow)
     version = flow.get(incident).version
     with pytest.raises(IncidentNotFound):
-        flow.reject(demo.OFFICER_XF, incident, kind="duplicate", reason="重复", related_id=uuid4())
+        flow.take(
+            "reject", demo.OFFICER_XF, incident, kind="duplicate", reason="重复", related_id=uuid4()
+        )
     with pytest.raises(InvalidInput):
-        flow.reject(demo.OFFICER_XF, incident, kind="merged", reason="合并", related_id=incident)
+        flow.take(
+            "reject", demo.OFFICER_XF, incident, kind="merged", reason="合并", related_id=incident
+        )
     with pytest.raises(InvalidInput):
-        flow.reject(demo.OFFICER_XF, incident, kind="duplicate", reason="重复")
+        flow.take("reject", demo.OFFICER_XF, incident, kind="duplicate", reason="重复")
     assert flow.get(incident).version == version
 
 
@@ -118,7 +129,7 @@ def test_illegal_steps_say_where_the_incident_is_and_what_may_come_next(
 ) -> None:
     incident = report(flow)
     with pytest.raises(IllegalStep) as refused:
-        flow.reward(demo.OFFICER_XF, incident)
+        flow.take("reward", demo.OFFICER_XF, incident)
     error = refused.value.as_dict()
     assert error["code"] == "illegal_step"
     assert error["details"]["stage"] == "reported"
@@ -130,7 +141,7 @@ def test_illegal_steps_say_where_the_incident_is_and_what_may_come_next(
 def test_refusals_name_who_may_act(flow: IncidentFlow) -> None:
     incident = report(flow)
     with pytest.raises(NotPermitted) as refused:
-        flow.accept(demo.OFFICER_HP, incident)
+        flow.take("accept", demo.OFFICER_HP, incident)
     assert refused.value.details["allowed"] == [{"roles": ["community_officer"], "scope": "owner"}]
 
 
@@ -144,7 +155,7 @@ def test_each_user_is_offered_only_the_steps_they_may_take(flow: IncidentFlow) -
     ]
     assert flow.allowed_steps(demo.RIDER, incident) == []
     assert flow.allowed_steps(demo.OFFICER_HP, incident) == []
-    flow.escalate(demo.OFFICER_XF, incident, reason="复杂")
+    flow.take("escalate", demo.OFFICER_XF, incident, reason="复杂")
     assert flow.allowed_steps(demo.STATION_OFFICER, incident) == ["accept", "return"]
     assert flow.allowed_steps(demo.OFFICER_XF, incident) == ["chase"]
 

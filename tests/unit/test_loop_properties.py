@@ -22,9 +22,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.points_account import account_id
-from loop import audit, demo, units
-from loop.flow import IncidentFlow
-from loop.stages import STEPS
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.rules import units
+from loop.rules.fields import Field, Kind
+from loop.rules.steps import STEPS
+from loop.services import audit
+from tests.builders import valid_input
 from tests.support import FakeClock
 from tests.unit.bank_helpers import admit
 
@@ -49,59 +53,40 @@ CAST = [
 # driver are not, so rewarding their reports is refused.
 ADMITTED = [demo.RIDER, demo.METER]
 REPORTERS = [demo.RIDER, demo.COURIER, demo.TAXI, demo.METER]
-METHODS = {"return": "return_", "close": "close_incident", "chase": "chase"}
 words = st.sampled_from(["理由", "已处理", "县住建局", "", "  ", "刘科长"])
-
-PAYLOADS: dict[str, Any] = {
-    "report": st.fixed_dictionaries({"channel": st.sampled_from(["app", "phone"])}),
-    "escalate": st.fixed_dictionaries({"reason": words}),
-    "return": st.fixed_dictionaries({"reason": words}),
-    "divert": st.fixed_dictionaries({"reason": words}),
-    "hand_over": st.fixed_dictionaries({"department": words, "received_by": words}),
-    "chase": st.fixed_dictionaries({"asked": words, "answer": words}),
-    "record_outcome": st.fixed_dictionaries({"summary": words}),
-    "confirm_self_handled": st.fixed_dictionaries({"summary": words}),
-    "propose_score": st.fixed_dictionaries(
-        {
-            "items": st.lists(
-                st.fixed_dictionaries(
-                    {"item": st.sampled_from(["发现隐患", ""]), "points": st.integers(-5, 160)}
-                ),
-                max_size=2,
-            ),
-            "basis": words,
-        }
+items = st.lists(
+    st.fixed_dictionaries(
+        {"item": st.sampled_from(["发现隐患", ""]), "points": st.integers(-5, 160)}
     ),
-    "publicize": st.fixed_dictionaries({"title": words, "redaction_note": words}),
-    "close": st.fixed_dictionaries({"note": words}),
-    "reject": st.fixed_dictionaries(
-        {
-            "kind": st.sampled_from(["duplicate", "unfounded", "merged", "bogus"]),
-            "reason": words,
-        }
-    ),
-}
+    max_size=2,
+)
 
 
-VALID: dict[str, dict[str, Any]] = {
-    "escalate": {"reason": "r"},
-    "return": {"reason": "r"},
-    "divert": {"reason": "r"},
-    "hand_over": {"department": "d", "received_by": "p"},
-    "chase": {"asked": "a", "answer": "b"},
-    "record_outcome": {"summary": "s"},
-    "confirm_self_handled": {"summary": "s"},
-    "propose_score": {"items": [{"item": "i", "points": 3}], "basis": "b"},
-    "publicize": {"title": "t", "redaction_note": "n"},
-    "reject": {"kind": "unfounded", "reason": "r"},
+def drawn(field: Field) -> st.SearchStrategy[Any] | None:
+    """Values of a step's field, valid or not; None for an optional field left out
+    (a duplicate's related incident is drawn from the incidents made)."""
+    if field.kind in (Kind.TEXT, Kind.PROSE):
+        return words
+    if field.kind is Kind.CHOICE and field.required:
+        assert field.vocabulary is not None
+        return st.sampled_from([*(v.value for v in field.vocabulary), "bogus"])
+    if field.kind is Kind.SCORE_ITEMS:
+        return items
+    return None
+
+
+PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    name: st.fixed_dictionaries({f.name: s for f in step.fields if (s := drawn(f)) is not None})
+    for name, step in STEPS.items()
 }
+"""Any step's input, from the fields the step table declares."""
 
 
 class LoopMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock()
-        self.flow = IncidentFlow(clock=self.clock)
+        self.flow = open_loop(clock=self.clock).incidents
         admit(self.flow, *ADMITTED)
         self.ids: list[UUID] = []
         self.accepted = 0
@@ -114,10 +99,11 @@ class LoopMachine(RuleBasedStateMachine):
         return total
 
     def _attempt(self, command: Any, *args: Any, **kwargs: Any) -> None:
-        incident = args[1] if len(args) > 1 else None
+        step = args[0] if command == self.flow.take else None
+        incident = args[2] if step else None
         before = (
             self.flow.get(incident).version if incident else None,
-            self.flow.recorder.max_notification_id(),
+            self.flow.app.recorder.max_notification_id(),
         )
         ledgers = self._ledgers()
         before_state = audit.describe(self.flow.get(incident)) if incident else None
@@ -127,19 +113,18 @@ class LoopMachine(RuleBasedStateMachine):
         except DomainError:
             after = (
                 self.flow.get(incident).version if incident else None,
-                self.flow.recorder.max_notification_id(),
+                self.flow.app.recorder.max_notification_id(),
             )
             assert after == before, "a refused command wrote an event"
             if incident:
                 assert audit.describe(self.flow.get(incident)) == before_state
             return
         self.accepted += 1
-        written = (self.flow.recorder.max_notification_id() or 0) - (before[1] or 0)
+        written = (self.flow.app.recorder.max_notification_id() or 0) - (before[1] or 0)
         entries = self._ledgers() - ledgers
         if incident:
             assert written == 1 + entries
             assert ack.version == before[0] + 1
-            step = command.__name__
             if step == "reward":
                 assert entries == 1  # the deposit, saved with the step
             elif step != "reject":
@@ -210,18 +195,15 @@ class LoopMachine(RuleBasedStateMachine):
         """With valid input, a step succeeds if and only if it was offered as allowed."""
         incident = data.draw(st.sampled_from(self.ids))
         offered = step in self.flow.allowed_steps(actor, incident)
-        payload = dict(VALID.get(step, {}))
-        if step == "report":
-            payload["channel"] = "app" if actor.role == "volunteer" else "phone"
         before = self.accepted
-        self._attempt(getattr(self.flow, METHODS.get(step, step)), actor, incident, **payload)
+        self._attempt(self.flow.take, step, actor, incident, **valid_input(step, actor))
         assert (self.accepted == before + 1) == offered, (step, actor, offered)
 
     def _step(self, data: st.DataObject, actor: Actor, incident: UUID, step: str) -> None:
-        payload = dict(data.draw(PAYLOADS.get(step, st.just({}))))
+        payload = dict(data.draw(PAYLOADS[step]))
         if step == "reject" and payload["kind"] != "unfounded":
             payload["related_id"] = data.draw(st.sampled_from(self.ids))
-        self._attempt(getattr(self.flow, METHODS.get(step, step)), actor, incident, **payload)
+        self._attempt(self.flow.take, step, actor, incident, **payload)
 
     @invariant()
     def closed_loop(self) -> None:
@@ -260,20 +242,20 @@ class LoopMachine(RuleBasedStateMachine):
             assert account.balance == account.earned  # nothing redeemed here
         for person in REPORTERS:
             if person not in ADMITTED:
-                assert account_id(person.id) not in self.flow.repository
+                assert account_id(person.id) not in self.flow.app.repository
 
     @invariant()
     def replay_gives_the_same_state(self) -> None:
         for incident_id in self.ids:
             replayed = None
-            for event in self.flow.events.get(incident_id):
+            for event in self.flow.app.events.get(incident_id):
                 replayed = event.mutate(replayed)
             assert replayed is not None
             assert audit.describe(replayed) == audit.describe(self.flow.get(incident_id))
         for person in ADMITTED:
             account = self.flow.points_account(person.id)
             replayed = None
-            for event in self.flow.events.get(account.id):
+            for event in self.flow.app.events.get(account.id):
                 replayed = event.mutate(replayed)
             assert vars(replayed) == vars(account)
 
@@ -289,7 +271,7 @@ TestLoopProperties = LoopMachine.TestCase
 
 def test_random_walks_reach_the_end_of_the_loop() -> None:
     """The generator is strong enough to matter: legal walks close incidents."""
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     admit(flow, demo.RIDER)
     ack = flow.report_new(
         demo.RIDER,
@@ -306,5 +288,5 @@ def test_random_walks_reach_the_end_of_the_loop() -> None:
         if not options:
             break
         actor, step = min(options, key=lambda o: preferred.index(o[1]))
-        getattr(flow, METHODS.get(step, step))(actor, incident, **VALID.get(step, {}))
+        flow.take(step, actor, incident, **valid_input(step, actor))
     assert flow.get(incident).stage == "closed"

@@ -14,16 +14,21 @@ from cryptography.exceptions import InvalidTag
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.personal import ERASED_ZH, PersonalData
-from loop import audit, demo
-from loop.flow import IncidentFlow
-from loop.keys import InMemoryKeyStore, KeyStore, SQLKeyStore, SubjectForgotten
-from loop.personal import erasure_record, forget
-from loop.personal_cipher import (
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
+from loop.services.lookup import find_account
+from loop.services.personal import erasure_record, forget
+from loop.storage.keys import InMemoryKeyStore, KeyStore, SQLKeyStore, SubjectForgotten
+from loop.storage.personal_cipher import (
     PersonalDataAsCiphertext,
     PersonalDataUnreadable,
     open_sealed,
     seal,
 )
+from tests import builders
+from tests.builders import handled, scored
 from tests.support import FakeClock
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
@@ -148,7 +153,7 @@ def test_the_sqlite_key_store_survives_a_restart(tmp_path: Path) -> None:
 
 @pytest.fixture
 def flow() -> IncidentFlow:
-    return IncidentFlow(clock=FakeClock())
+    return open_loop(clock=FakeClock()).incidents
 
 
 def report(flow: IncidentFlow, **people: Any) -> UUID:
@@ -177,7 +182,7 @@ def test_a_report_names_an_informant_and_victims(flow: IncidentFlow) -> None:
     assert incident.informant.subject_id.startswith("person-")
     assert [v.subject_id for v in incident.victims][1] == "v-xf-chen"
     assert incident.victims[0].fields == {"name": "李四"}
-    assert flow.key_store.exists(incident.informant.subject_id)
+    assert flow.app.key_store.exists(incident.informant.subject_id)
 
 
 @pytest.mark.parametrize(
@@ -203,7 +208,7 @@ def test_bad_personal_data_is_refused_and_nothing_is_written(
         report(flow, **people)
     assert refused.value.code == "invalid_input"
     assert refused.value.details["field"] == field
-    assert flow.recorder.max_notification_id() is None
+    assert flow.app.recorder.max_notification_id() is None
 
 
 # -- forgetting ---------------------------------------------------------------------------
@@ -216,7 +221,7 @@ def test_forgetting_erases_the_person_everywhere_and_records_who_why_and_when(
     second = report(flow, victims=[{"name": "王秀兰", "subject_id": "person-wang"}])
     kept = report(flow, informant={"name": "张三"})
 
-    ack = forget(flow, ADMIN, "person-wang", "本人申请删除个人信息")
+    ack = forget(flow.app, ADMIN, "person-wang", "本人申请删除个人信息")
 
     assert ack.key_destroyed
     for incident_id in (first, second):
@@ -226,11 +231,11 @@ def test_forgetting_erases_the_person_everywhere_and_records_who_why_and_when(
         assert ERASED_ZH in str(people)
         assert "王秀兰" not in str(seen)
     assert audit.describe(flow.get(kept), AUDITOR)["informant"]["fields"] == {"name": "张三"}
-    record = erasure_record(flow, "person-wang")
+    record = erasure_record(flow.app, "person-wang")
     assert record is not None
     assert (record["actor"]["id"], record["reason"]) == ("admin-ls", "本人申请删除个人信息")
-    assert record["erased_at"] == flow.clock().isoformat()
-    assert erasure_record(flow, "person-zhang") is None
+    assert record["erased_at"] == flow.app.clock().isoformat()
+    assert erasure_record(flow.app, "person-zhang") is None
     # nothing new can be recorded for the forgotten person
     with pytest.raises(SubjectForgotten):
         report(flow, informant={"name": "王秀兰", "subject_id": "person-wang"})
@@ -238,8 +243,8 @@ def test_forgetting_erases_the_person_everywhere_and_records_who_why_and_when(
 
 def test_a_snapshot_taken_after_forgetting_stays_erased(flow: IncidentFlow) -> None:
     incident = report(flow, informant={**WANG, "subject_id": "person-wang"})
-    forget(flow, ADMIN, "person-wang", "本人申请")
-    flow.take_snapshot(incident)
+    forget(flow.app, ADMIN, "person-wang", "本人申请")
+    flow.app.take_snapshot(incident)
     assert flow.get(incident).informant == PersonalData.erased_of("person-wang", WANG)
 
 
@@ -256,47 +261,44 @@ def test_only_an_administrator_forgets_a_known_person(
     flow: IncidentFlow, actor: Actor, subject: str, code: str
 ) -> None:
     report(flow, informant={**WANG, "subject_id": "person-wang"})
-    before = flow.recorder.max_notification_id()
+    before = flow.app.recorder.max_notification_id()
     with pytest.raises(DomainError) as refused:
-        forget(flow, actor, subject, "理由")
+        forget(flow.app, actor, subject, "理由")
     assert refused.value.code == code
-    assert flow.key_store.exists("person-wang")
-    assert flow.recorder.max_notification_id() == before
+    assert flow.app.key_store.exists("person-wang")
+    assert flow.app.recorder.max_notification_id() == before
 
 
 def test_a_person_is_forgotten_once(flow: IncidentFlow) -> None:
     report(flow, informant={**WANG, "subject_id": "person-wang"})
-    forget(flow, ADMIN, "person-wang", "本人申请")
-    before = flow.recorder.max_notification_id()
+    forget(flow.app, ADMIN, "person-wang", "本人申请")
+    before = flow.app.recorder.max_notification_id()
     with pytest.raises(DomainError) as refused:
-        forget(flow, ADMIN, "person-wang", "再次申请")
+        forget(flow.app, ADMIN, "person-wang", "再次申请")
     assert refused.value.code == "already_forgotten"
-    assert flow.recorder.max_notification_id() == before
+    assert flow.app.recorder.max_notification_id() == before
 
 
 def test_forgetting_completes_if_the_key_was_destroyed_but_not_yet_recorded(
     flow: IncidentFlow,
 ) -> None:
     report(flow, informant={**WANG, "subject_id": "person-wang"})
-    flow.key_store.destroy("person-wang")  # the record was lost after this
-    ack = forget(flow, ADMIN, "person-wang", "补记删除")
+    flow.app.key_store.destroy("person-wang")  # the record was lost after this
+    ack = forget(flow.app, ADMIN, "person-wang", "补记删除")
     assert not ack.key_destroyed
-    assert erasure_record(flow, "person-wang") is not None
+    assert erasure_record(flow.app, "person-wang") is not None
 
 
 # -- the redaction review before publicity ------------------------------------------
 
 
 def rewarded(flow: IncidentFlow) -> UUID:
-    if flow._find_account(demo.RIDER.id) is None:  # a reward needs the reporter's account
+    if find_account(flow.app, demo.RIDER.id) is None:  # a reward needs the reporter's account
         demo.enrol(flow)
     incident = report(flow, informant=WANG, victims=[{"name": "李四", "address": "幸福小区3栋"}])
-    flow.accept(demo.OFFICER_XF, incident)
-    flow.record_outcome(demo.OFFICER_XF, incident, summary="调解")
-    flow.propose_score(demo.CADRE_XF, incident, items=[{"item": "排查", "points": 5}], basis="b")
-    flow.sign_score(demo.DIRECTOR_XF, incident)
-    flow.sign_score(demo.OFFICER_XF, incident)
-    flow.reward(demo.OFFICER_XF, incident)
+    handled(flow, incident, "调解")
+    scored(flow, incident, 5)
+    builders.rewarded(flow, incident)
     return incident
 
 
@@ -316,7 +318,7 @@ def test_publicity_holding_personal_data_is_refused(
     incident = rewarded(flow)
     before = flow.get(incident).version
     with pytest.raises(DomainError) as refused:
-        flow.publicize(demo.PUBLICITY, incident, title=title, redaction_note="已核对")
+        flow.take("publicize", demo.PUBLICITY, incident, title=title, redaction_note="已核对")
     assert refused.value.code == "personal_data_in_text"
     assert refused.value.details["found"] == found
     assert flow.get(incident).version == before
@@ -324,11 +326,15 @@ def test_publicity_holding_personal_data_is_refused(
 
 def test_publicity_after_the_review_records_it(flow: IncidentFlow) -> None:
     incident = rewarded(flow)
-    flow.publicize(
-        demo.PUBLICITY, incident, title="外卖小哥及时反馈", redaction_note="已删去知情人姓名"
+    flow.take(
+        "publicize",
+        demo.PUBLICITY,
+        incident,
+        title="外卖小哥及时反馈",
+        redaction_note="已删去知情人姓名",
     )
     published = flow.get(incident)
     assert (published.stage, published.redaction_note) == ("publicized", "已删去知情人姓名")
     with pytest.raises(DomainError) as refused:
-        flow.publicize(demo.PUBLICITY, rewarded(flow), title="外卖小哥", redaction_note=" ")
+        flow.take("publicize", demo.PUBLICITY, rewarded(flow), title="外卖小哥", redaction_note=" ")
     assert refused.value.details["field"] == "redaction_note"

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from loop import demo
-from loop.bootstrap import build_flow, key_store_url
+from loop.bootstrap import build_loop, open_loop
 from loop.errors import InvalidInput
-from loop.flow import IncidentFlow
-from loop.keys import InMemoryKeyStore, NoKeyStore, SQLKeyStore
 from loop.settings import Settings
+from loop.storage.keys import InMemoryKeyStore, NoKeyStore, SQLKeyStore
+from loop.storage.persistence import key_store_url
 
 
 @pytest.mark.parametrize(
@@ -51,8 +51,8 @@ def test_keys_never_share_the_events_database(database_url: str, keys: str | Non
 
 
 def test_the_composition_root_hands_the_key_store_to_the_flow(tmp_path: Path) -> None:
-    flow = build_flow(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db"))
-    assert isinstance(flow.key_store, SQLKeyStore)
+    flow = build_loop(Settings(database_url=f"sqlite:///{tmp_path}/lishu.db")).incidents
+    assert isinstance(flow.app.key_store, SQLKeyStore)
     flow.report_new(
         demo.RIDER,
         channel="app",
@@ -62,17 +62,19 @@ def test_the_composition_root_hands_the_key_store_to_the_flow(tmp_path: Path) ->
         where="幸福路",
         informant={"name": "王秀兰"},
     )
-    flow.close()
+    flow.app.close()
     assert (tmp_path / "lishu-keys.db").exists()
-    assert isinstance(build_flow(Settings(database_url="memory://")).key_store, InMemoryKeyStore)
+    assert isinstance(
+        build_loop(Settings(database_url="memory://")).app.key_store, InMemoryKeyStore
+    )
 
 
 def test_a_persistent_flow_built_without_a_key_store_writes_no_personal_data(
     tmp_path: Path,
 ) -> None:
-    flow = IncidentFlow(
+    flow = open_loop(
         {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "e.db")}
-    )
+    ).incidents
     with pytest.raises(RuntimeError, match="no key store"):
         flow.report_new(
             demo.RIDER,
@@ -83,7 +85,7 @@ def test_a_persistent_flow_built_without_a_key_store_writes_no_personal_data(
             where="幸福路",
             informant={"name": "王秀兰"},
         )
-    assert flow.recorder.max_notification_id() is None
+    assert flow.app.recorder.max_notification_id() is None
 
 
 def test_a_flow_made_persistent_by_the_environment_gets_no_volatile_keys(
@@ -91,7 +93,7 @@ def test_a_flow_made_persistent_by_the_environment_gets_no_volatile_keys(
 ) -> None:
     monkeypatch.setenv("PERSISTENCE_MODULE", "eventsourcing.sqlite")
     monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "e.db"))
-    flow = IncidentFlow()
-    assert isinstance(flow.key_store, NoKeyStore)
+    flow = open_loop().incidents
+    assert isinstance(flow.app.key_store, NoKeyStore)
     with pytest.raises(RuntimeError, match="no key store"):
-        flow.key_store.create("person-1")
+        flow.app.key_store.create("person-1")

@@ -10,9 +10,11 @@ from uuid import UUID
 import pytest
 
 from aggregates.actor import Actor
-from loop import audit, demo
-from loop.flow import IncidentFlow
-from loop.masking import MASKED
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.rules.masking import MASKED
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
 from tests.support import FakeClock
 
 INFORMANT = {"name": "王秀兰", "phone": "13904431234", "id_number": "220322196503151234"}
@@ -46,7 +48,7 @@ def diverted() -> tuple[IncidentFlow, UUID, FakeClock]:
     """Reported by the rider naming an informant and a victim, diverted and handed
     over to a department."""
     clock = FakeClock()
-    flow = IncidentFlow(clock=clock)
+    flow = open_loop(clock=clock).incidents
     ack = flow.report_new(
         demo.RIDER,
         channel="app",
@@ -59,18 +61,18 @@ def diverted() -> tuple[IncidentFlow, UUID, FakeClock]:
     )
     incident = UUID(ack.incident_id)
     clock.advance(timedelta(hours=1))
-    flow.divert(demo.OFFICER_XF, incident, reason="属住建部门管辖")
+    flow.take("divert", demo.OFFICER_XF, incident, reason="属住建部门管辖")
     clock.advance(timedelta(hours=1))
-    flow.hand_over(demo.CADRE_XF, incident, department="县住建局", received_by="刘科长")
+    flow.take("hand_over", demo.CADRE_XF, incident, department="县住建局", received_by="刘科长")
     return flow, incident, clock
 
 
 def reads(flow: IncidentFlow, incident: UUID, clock: FakeClock, viewer: Actor | None) -> Any:
     return {
         "describe": audit.describe(flow.get(incident), viewer),
-        "state_at": audit.state_at(flow, incident, 2, viewer),
-        "state_as_of": audit.state_as_of(flow, incident, clock.now, viewer),
-        "history": audit.history(flow, incident, viewer),
+        "state_at": audit.state_at(flow.app, incident, 2, viewer),
+        "state_as_of": audit.state_as_of(flow.app, incident, clock.now, viewer),
+        "history": audit.history(flow.app, incident, viewer),
     }
 
 
@@ -115,4 +117,4 @@ def test_reads_without_a_viewer_are_masked_by_default(
     flow, incident, _ = diverted
     assert audit.describe(flow.get(incident)) == audit.describe(flow.get(incident), None)
     assert audit.describe(flow.get(incident))["informant"] == {"masked": True, "shown": MASKED}
-    assert not any(s in str(audit.history(flow, incident)) for s in SECRETS)
+    assert not any(s in str(audit.history(flow.app, incident)) for s in SECRETS)

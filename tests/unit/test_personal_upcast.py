@@ -13,8 +13,12 @@ from eventsourcing.persistence import StoredEvent
 
 from aggregates.actor import Actor
 from aggregates.incident import Incident
-from loop import audit, demo
-from loop.flow import IncidentFlow
+from loop import demo
+from loop.bootstrap import open_loop
+from loop.services import audit
+from loop.services.incidents import IncidentFlow
+from tests import builders
+from tests.builders import handled, scored
 from tests.support import FakeClock
 
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
@@ -33,8 +37,8 @@ def as_v1(stored: StoredEvent, *dropped: str, snapshot: bool = False) -> StoredE
 
 
 def test_a_discovery_stored_by_version_1_loads_naming_nobody() -> None:
-    flow = IncidentFlow(clock=FakeClock())
-    at = flow.clock()
+    flow = open_loop(clock=FakeClock()).incidents
+    at = flow.app.clock()
     incident = Incident.discover(
         demo.RIDER,
         at,
@@ -48,14 +52,14 @@ def test_a_discovery_stored_by_version_1_loads_naming_nobody() -> None:
         community=demo.XINGFU,
     )
     (event,) = incident.collect_events()
-    old = as_v1(flow.mapper.to_stored_event(event), "informant", "victims")
+    old = as_v1(flow.app.mapper.to_stored_event(event), "informant", "victims")
     assert b"informant" not in old.state
-    flow.recorder.insert_events([old])
+    flow.app.recorder.insert_events([old])
 
     loaded = flow.get(incident.id)
     assert (loaded.informant, loaded.victims, loaded.what) == (None, [], "井盖丢失")
-    flow.report(demo.RIDER, incident.id, channel="app")  # and the loop goes on from it
-    timeline = audit.history(flow, incident.id, AUDITOR)
+    flow.take("report", demo.RIDER, incident.id, channel="app")  # and the loop goes on from it
+    timeline = audit.history(flow.app, incident.id, AUDITOR)
     assert timeline[0]["people"] == {
         "reporter_id": demo.RIDER.id,
         "informant": None,
@@ -76,20 +80,17 @@ def rewarded(flow: IncidentFlow) -> UUID:
         informant={"name": "王秀兰"},
     )
     incident = UUID(ack.incident_id)
-    flow.accept(demo.OFFICER_XF, incident)
-    flow.record_outcome(demo.OFFICER_XF, incident, summary="调解")
-    flow.propose_score(demo.CADRE_XF, incident, items=[{"item": "排查", "points": 5}], basis="b")
-    flow.sign_score(demo.DIRECTOR_XF, incident)
-    flow.sign_score(demo.OFFICER_XF, incident)
-    flow.reward(demo.OFFICER_XF, incident)
+    handled(flow, incident, "调解")
+    scored(flow, incident, 5)
+    builders.rewarded(flow, incident)
     return incident
 
 
 def test_publicity_stored_by_version_1_loads_without_a_redaction_review() -> None:
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     incident_id = rewarded(flow)
     incident = flow.get(incident_id)
-    at = flow.clock()
+    at = flow.app.clock()
     incident.step(
         Incident.Publicized,
         demo.PUBLICITY,
@@ -99,7 +100,9 @@ def test_publicity_stored_by_version_1_loads_without_a_redaction_review() -> Non
         redaction_note="已核对",
     )
     (event,) = incident.collect_events()
-    flow.recorder.insert_events([as_v1(flow.mapper.to_stored_event(event), "redaction_note")])
+    flow.app.recorder.insert_events(
+        [as_v1(flow.app.mapper.to_stored_event(event), "redaction_note")]
+    )
 
     loaded = flow.get(incident_id)
     assert (loaded.stage, loaded.publicity_title) == ("publicized", "邻里纠纷化解在萌芽")
@@ -107,18 +110,18 @@ def test_publicity_stored_by_version_1_loads_without_a_redaction_review() -> Non
 
 
 def test_a_snapshot_taken_by_version_1_loads_naming_nobody() -> None:
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     incident_id = rewarded(flow)
     snapshot = Snapshot.take(flow.get(incident_id))
     old = as_v1(
-        flow.mapper.to_stored_event(snapshot),
+        flow.app.mapper.to_stored_event(snapshot),
         "informant",
         "victims",
         "redaction_note",
         snapshot=True,
     )
 
-    restored = flow.mapper.to_domain_event(old).mutate(None)
+    restored = flow.app.mapper.to_domain_event(old).mutate(None)
 
     assert isinstance(restored, Incident)
     assert (restored.informant, restored.victims, restored.redaction_note) == (None, [], None)

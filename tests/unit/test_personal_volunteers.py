@@ -17,16 +17,20 @@ from aggregates.actor import Actor
 from aggregates.personal import ERASED_ZH, Erasure, PersonalData
 from aggregates.points_account import account_id
 from aggregates.volunteer import Volunteer, volunteer_aggregate_id
-from loop import audit, demo, masking
-from loop.bank import Bank
+from loop import demo
+from loop.bootstrap import open_loop
 from loop.errors import AlreadyRegistered, IncidentNotFound
-from loop.flow import IncidentFlow
-from loop.keys import SubjectForgotten
-from loop.masking import MASKED
-from loop.personal import PERSON_FIELDS, forget
-from loop.volunteers import Volunteers
+from loop.rules import masking
+from loop.rules.masking import MASKED
+from loop.services import audit
+from loop.services.bank import Bank
+from loop.services.incidents import IncidentFlow
+from loop.services.personal import PERSON_FIELDS, forget
+from loop.services.volunteers import Volunteers
+from loop.storage.keys import SubjectForgotten
+from tests.builders import rewarded_case
 from tests.support import FakeClock
-from tests.unit.bank_helpers import admit, rewarded_case
+from tests.unit.bank_helpers import admit
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
@@ -41,12 +45,12 @@ DETAILS = {
 
 @pytest.fixture
 def flow() -> IncidentFlow:
-    return IncidentFlow(clock=FakeClock())
+    return open_loop(clock=FakeClock()).incidents
 
 
 @pytest.fixture
 def volunteers(flow: IncidentFlow) -> Volunteers:
-    return Volunteers(flow)
+    return Volunteers(flow.app, flow.scoring)
 
 
 def apply(volunteers: Volunteers, volunteer_id: str = WANG.id) -> None:
@@ -119,7 +123,7 @@ def test_others_read_his_record_but_not_who_he_is(
     text = json.dumps(seen, ensure_ascii=False)
     assert not [v for v in DETAILS.values() if v in text]
     # nor in the history of his record
-    timeline = json.dumps(audit.history(volunteers.flow, volunteer_aggregate_id(WANG.id), viewer))
+    timeline = json.dumps(audit.history(volunteers.app, volunteer_aggregate_id(WANG.id), viewer))
     assert not [v for v in DETAILS.values() if json.dumps(v)[1:-1] in timeline]
 
 
@@ -135,7 +139,7 @@ def test_the_history_of_his_record_shows_his_details_to_an_auditor(
     volunteers: Volunteers,
 ) -> None:
     apply(volunteers)
-    timeline = audit.history(volunteers.flow, volunteer_aggregate_id(WANG.id), AUDITOR)
+    timeline = audit.history(volunteers.app, volunteer_aggregate_id(WANG.id), AUDITOR)
     assert [(e["record"], e["event"]) for e in timeline] == [("volunteer", "Applied")]
     assert timeline[0]["people"]["personal"]["fields"] == DETAILS
     assert "录入v-xf-wang的入队申请" in timeline[0]["sentence_zh"]
@@ -149,10 +153,10 @@ def test_a_forgotten_volunteer_reads_as_erased_and_his_record_account_and_report
 ) -> None:
     admit(flow, WANG)
     incident = rewarded_case(flow, WANG, 5)
-    flow.take_snapshot(volunteer_aggregate_id(WANG.id))  # a snapshot of the living data
-    before = Bank(flow).balance(WANG.id).balance
+    flow.app.take_snapshot(volunteer_aggregate_id(WANG.id))  # a snapshot of the living data
+    before = Bank(flow.app, flow.scoring).balance(WANG.id).balance
 
-    ack = forget(flow, ADMIN, WANG.id, "本人退出并申请删除个人信息")
+    ack = forget(flow.app, ADMIN, WANG.id, "本人退出并申请删除个人信息")
     assert ack.key_destroyed
     assert not ack.plaintext_remains
 
@@ -160,7 +164,7 @@ def test_a_forgotten_volunteer_reads_as_erased_and_his_record_account_and_report
     assert seen["personal"]["erased"] is True
     assert seen["personal"]["fields"] == dict.fromkeys(DETAILS, ERASED_ZH)
     assert volunteers.get(WANG.id).personal.values() == []  # replayed from the snapshot
-    timeline = audit.history(flow, volunteer_aggregate_id(WANG.id), AUDITOR)
+    timeline = audit.history(flow.app, volunteer_aggregate_id(WANG.id), AUDITOR)
     assert timeline[0]["people"]["personal"]["fields"]["name"] == ERASED_ZH
     assert [e["event"] for e in timeline][-1] == "Admitted"
 
@@ -168,13 +172,13 @@ def test_a_forgotten_volunteer_reads_as_erased_and_his_record_account_and_report
     volunteers.change_status(demo.DIRECTOR_XF, WANG.id, status="flexible", reason="年龄较大")
     assert flow.get(incident).reporter_id == WANG.id
     rewarded_case(flow, WANG, 3)
-    assert Bank(flow).balance(WANG.id).balance == before + 3
-    account = audit.history(flow, account_id(WANG.id), AUDITOR)
+    assert Bank(flow.app, flow.scoring).balance(WANG.id).balance == before + 3
+    account = audit.history(flow.app, account_id(WANG.id), AUDITOR)
     assert {e["record"] for e in account} == {"points_account"}
     assert [e["event"] for e in account].count("Deposited") == 2
 
     # a snapshot taken now stores what remains: still erased after a reload
-    flow.take_snapshot(volunteer_aggregate_id(WANG.id))
+    flow.app.take_snapshot(volunteer_aggregate_id(WANG.id))
     assert volunteers.get(WANG.id).personal.erased
     # and nothing new can be written for him
     with pytest.raises(AlreadyRegistered):
@@ -193,11 +197,11 @@ def test_an_id_forgotten_as_an_informant_cannot_apply_as_a_volunteer(
         where="幸福小区",
         informant={"name": "王某", "subject_id": "v-xf-new"},
     )
-    forget(flow, ADMIN, "v-xf-new", "本人申请删除")
-    before = flow.recorder.max_notification_id()
+    forget(flow.app, ADMIN, "v-xf-new", "本人申请删除")
+    before = flow.app.recorder.max_notification_id()
     with pytest.raises(SubjectForgotten):
         apply(volunteers, "v-xf-new")
-    assert flow.recorder.max_notification_id() == before
+    assert flow.app.recorder.max_notification_id() == before
 
 
 # -- other records' histories -----------------------------------------------------------
@@ -208,20 +212,20 @@ def test_histories_of_accounts_and_reward_items_and_records_without_one(
 ) -> None:
     items = demo.enrol(flow)
     item = next(iter(items.values()))
-    stock = audit.history(flow, UUID(item), None)
+    stock = audit.history(flow.app, UUID(item), None)
     assert [(e["record"], e["event"]) for e in stock] == [("reward_item", "Donated")]
-    assert audit.kind_of(flow, UUID(item)) == "reward_item"
-    assert audit.unit_of(flow, account_id(demo.RIDER.id)) == demo.XINGFU
-    rejected = audit.history(flow, volunteer_aggregate_id("v-hp-feng"), None)
+    assert audit.kind_of(flow.app, UUID(item)) == "reward_item"
+    assert audit.unit_of(flow.app, account_id(demo.RIDER.id)) == demo.XINGFU
+    rejected = audit.history(flow.app, volunteer_aggregate_id("v-hp-feng"), None)
     assert [e["event"] for e in rejected][-1] == "Rejected"
     assert rejected[0]["people"]["personal"]["fields"]["name"] == MASKED
 
-    forget(flow, ADMIN, demo.RIDER.id, "本人申请删除")
+    forget(flow.app, ADMIN, demo.RIDER.id, "本人申请删除")
     with pytest.raises(audit.HistoryNotAvailable) as refused:
-        audit.history(flow, Erasure.id_for(demo.RIDER.id), AUDITOR)
+        audit.history(flow.app, Erasure.id_for(demo.RIDER.id), AUDITOR)
     assert refused.value.code == "history_not_available"
     with pytest.raises(IncidentNotFound):
-        audit.kind_of(flow, UUID(int=0))
+        audit.kind_of(flow.app, UUID(int=0))
 
 
 # -- stored before the details were encrypted -------------------------------------------
@@ -239,10 +243,10 @@ def as_v1(stored: StoredEvent, *, snapshot: bool = False) -> StoredEvent:
 def legacy_application(flow: IncidentFlow) -> Volunteer:
     """Stores an application as version 1 did (mapped by another flow, so that
     ``flow`` never made a key for him)."""
-    elsewhere = IncidentFlow(clock=FakeClock())
+    elsewhere = open_loop(clock=FakeClock()).incidents
     volunteer = Volunteer.apply_to_join(
         demo.CADRE_XF,
-        flow.clock(),
+        flow.app.clock(),
         volunteer_id=WANG.id,
         personal=DETAILS,
         employer="美团外卖",
@@ -251,7 +255,7 @@ def legacy_application(flow: IncidentFlow) -> Volunteer:
         party_member=False,
     )
     (event,) = volunteer.collect_events()
-    flow.recorder.insert_events([as_v1(elsewhere.mapper.to_stored_event(event))])
+    flow.app.recorder.insert_events([as_v1(elsewhere.app.mapper.to_stored_event(event))])
     return volunteer
 
 
@@ -259,28 +263,28 @@ def test_an_application_stored_by_version_1_loads_and_can_be_forgotten(
     flow: IncidentFlow, volunteers: Volunteers
 ) -> None:
     legacy_application(flow)
-    assert not flow.key_store.exists(WANG.id)  # no key was ever made for him
+    assert not flow.app.key_store.exists(WANG.id)  # no key was ever made for him
     loaded = volunteers.get(WANG.id)
     assert isinstance(loaded.personal, PersonalData)
     assert (loaded.personal.subject_id, loaded.personal.fields) == (WANG.id, DETAILS)
     assert volunteers.view(demo.CADRE_XF, WANG.id)["personal"]["fields"] == DETAILS
     volunteers.review(demo.CADRE_XF, WANG.id, reviewer="employer", approved=True, note="好")
 
-    ack = forget(flow, ADMIN, WANG.id, "本人申请删除")
+    ack = forget(flow.app, ADMIN, WANG.id, "本人申请删除")
     assert (ack.key_destroyed, ack.plaintext_remains) == (False, True)
     shown = volunteers.view(AUDITOR, WANG.id)["personal"]
     assert (shown["erased"], shown["fields"]["phone"]) == (True, ERASED_ZH)
-    entry = audit.history(flow, volunteer_aggregate_id(WANG.id), AUDITOR)[0]
+    entry = audit.history(flow.app, volunteer_aggregate_id(WANG.id), AUDITOR)[0]
     assert entry["people"]["personal"]["fields"]["name"] == ERASED_ZH
 
 
 def test_a_snapshot_taken_by_version_1_loads_the_details(flow: IncidentFlow) -> None:
     legacy_application(flow)
-    snapshot = Snapshot.take(flow.repository.get(volunteer_aggregate_id(WANG.id)))
-    old = as_v1(flow.mapper.to_stored_event(snapshot), snapshot=True)
+    snapshot = Snapshot.take(flow.app.repository.get(volunteer_aggregate_id(WANG.id)))
+    old = as_v1(flow.app.mapper.to_stored_event(snapshot), snapshot=True)
     assert b"13904340001" in old.state
 
-    restored = flow.mapper.to_domain_event(old).mutate(None)
+    restored = flow.app.mapper.to_domain_event(old).mutate(None)
 
     assert isinstance(restored, Volunteer)
     assert restored.personal == PersonalData(WANG.id, DETAILS)

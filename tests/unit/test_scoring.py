@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from loop.bootstrap import build_flow
+from loop.bootstrap import build_loop
 from loop.errors import InvalidInput
-from loop.scoring import FUPING_SCORING, LISHU_SCORING, load_scoring, resolve_scoring
+from loop.rules.scoring import FUPING_SCORING, LISHU_SCORING, load_scoring, resolve_scoring
 from loop.settings import Settings
 
 
@@ -113,10 +113,11 @@ def test_a_policy_file_that_cannot_work_is_refused(tmp_path: Path, text: str) ->
 
 def test_the_setting_chooses_the_policy(tmp_path: Path) -> None:
     assert (
-        build_flow(Settings(database_url="memory://", scoring="fuping")).scoring is FUPING_SCORING
+        build_loop(Settings(database_url="memory://", scoring="fuping")).incidents.scoring
+        is FUPING_SCORING
     )
-    assert build_flow(Settings(database_url="memory://")).scoring is LISHU_SCORING
+    assert build_loop(Settings(database_url="memory://")).incidents.scoring is LISHU_SCORING
     with pytest.raises(InvalidInput):
-        build_flow(Settings(database_url="memory://", scoring="shanghai"))
+        build_loop(Settings(database_url="memory://", scoring="shanghai"))
     with pytest.raises(InvalidInput):
-        build_flow(Settings(database_url="memory://", scoring=str(tmp_path / "missing.toml")))
+        build_loop(Settings(database_url="memory://", scoring=str(tmp_path / "missing.toml")))

@@ -15,11 +15,12 @@ from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
 from aggregates.volunteer import Volunteer, volunteer_aggregate_id
 from loop import demo
+from loop.bootstrap import open_loop
 from loop.errors import AlreadyRegistered, InvalidInput, NotPermitted, VolunteerNotFound
-from loop.flow import IncidentFlow
-from loop.narration import TEMPLATES, sentence
-from loop.scoring import FUPING_SCORING
-from loop.volunteers import Volunteers, id_check_digit
+from loop.rules.narration import TEMPLATES, sentence
+from loop.rules.scoring import FUPING_SCORING
+from loop.services.incidents import IncidentFlow
+from loop.services.volunteers import Volunteers, id_check_digit
 from tests.support import FakeClock
 
 WANG = Actor("v-xf-wang", "volunteer", demo.XINGFU)
@@ -27,12 +28,12 @@ WANG = Actor("v-xf-wang", "volunteer", demo.XINGFU)
 
 @pytest.fixture
 def flow() -> IncidentFlow:
-    return IncidentFlow(clock=FakeClock())
+    return open_loop(clock=FakeClock()).incidents
 
 
 @pytest.fixture
 def volunteers(flow: IncidentFlow) -> Volunteers:
-    return Volunteers(flow)
+    return Volunteers(flow.app, flow.scoring)
 
 
 def application(**changes: Any) -> dict[str, Any]:
@@ -49,10 +50,10 @@ def application(**changes: Any) -> dict[str, Any]:
 
 
 def refused(flow: IncidentFlow, command: Callable[[], Any], error: type[DomainError]) -> Any:
-    before = flow.recorder.max_notification_id()
+    before = flow.app.recorder.max_notification_id()
     with pytest.raises(error) as caught:
         command()
-    assert flow.recorder.max_notification_id() == before
+    assert flow.app.recorder.max_notification_id() == before
     return caught.value
 
 
@@ -102,7 +103,7 @@ def test_personal_details_are_kept_together_encrypted_under_the_volunteer(
     flow: IncidentFlow, volunteers: Volunteers
 ) -> None:
     volunteers.apply(demo.CADRE_XF, **application())
-    (stored,) = flow.recorder.select_events(volunteer_aggregate_id(WANG.id))
+    (stored,) = flow.app.recorder.select_events(volunteer_aggregate_id(WANG.id))
     state = json.loads(stored.state)
     sealed = state["personal"]
     assert sealed["_type_"] == "personal_data"
@@ -162,9 +163,9 @@ def test_admission_issues_papers_and_opens_the_account_in_one_save(
     refused(flow, lambda: volunteers.admit(demo.OFFICER_XF, WANG.id), AdmissionRefused)
     review_all(volunteers)
     refused(flow, lambda: volunteers.admit(demo.CADRE_XF, WANG.id), NotPermitted)
-    before = flow.recorder.max_notification_id() or 0
+    before = flow.app.recorder.max_notification_id() or 0
     done = volunteers.admit(demo.OFFICER_XF, WANG.id, armband_no="LC-0326")
-    stored = flow.recorder.select_notifications(before + 1, 10)
+    stored = flow.app.recorder.select_notifications(before + 1, 10)
     assert [n.topic.rsplit(".", 1)[-1] for n in stored] == ["Admitted", "Opened"]
     assert done.armband_no == "LC-0326"
     assert (done.squad, done.party_group) == ("delivery_rider", "delivery_rider")
@@ -174,8 +175,8 @@ def test_admission_issues_papers_and_opens_the_account_in_one_save(
 
 
 def test_under_fuping_the_account_opens_with_the_base_points() -> None:
-    flow = IncidentFlow(clock=FakeClock(), scoring=FUPING_SCORING)
-    volunteers = Volunteers(flow)
+    flow = open_loop(clock=FakeClock(), scoring=FUPING_SCORING).incidents
+    volunteers = Volunteers(flow.app, flow.scoring)
     volunteers.apply(demo.CADRE_XF, **application(party_member=False))
     review_all(volunteers)
     done = volunteers.admit(demo.STATION_OFFICER, WANG.id)
@@ -225,11 +226,11 @@ def test_every_new_event_can_be_told() -> None:
 
 
 def test_the_demo_tells_every_stored_event() -> None:
-    flow = IncidentFlow(clock=FakeClock())
+    flow = open_loop(clock=FakeClock()).incidents
     demo.run(flow)
     told = set()
-    for notification in flow.recorder.select_notifications(1, 10_000):
-        event = flow.mapper.to_domain_event(notification)
+    for notification in flow.app.recorder.select_notifications(1, 10_000):
+        event = flow.app.mapper.to_domain_event(notification)
         zh, en = sentence(event)
         assert zh
         assert en

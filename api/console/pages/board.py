@@ -15,8 +15,8 @@ from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.routes import incidents, views
-from loop.stages import STAGES
-from loop.vocabulary import Module
+from loop.rules.stages import STAGES
+from loop.rules.vocabulary import Module
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 
 from api.accounts import User
 from api.services import Services
-from loop import units
 from loop.demo import UNIT_NAMES
-from loop.masking import MASKED
+from loop.rules import units
+from loop.rules.masking import MASKED
 
 
 def units_within(unit: str) -> list[str]:

@@ -27,16 +27,15 @@ async def _context(request: Request, incident_id: str, user: User, s: Services) 
     view = await incidents.get_incident(incident_id, user, s)
     history = (await incidents.get_history(incident_id, user, s)).entries
     state = view.incident
-    drawn = diagram.parse(view.diagram)
+    stage = state["stage"]
     people = names(s, [e["actor"]["id"] for e in history] + [state.get("reporter_id") or ""])
     return {
         "incident": state,
         "history": list(reversed(history)),
         "people": people,
-        "phases": diagram.phases(drawn, [e["stage"] for e in history], lang_of(request)),
-        "next_steps": drawn.next_from(drawn.active),
+        "phases": diagram.phases(stage, [e["stage"] for e in history], lang_of(request)),
+        "next_steps": diagram.next_from(stage),
         "diagram_text": view.diagram,
-        "stage_labels": drawn.labels,
         "forms": [actions.form_for(step, user) for step in view.allowed_steps],
         "categories": s.flow.scoring.categories,
         "done": request.query_params.get("done"),

@@ -14,7 +14,7 @@ from api.console.render import lang_of, page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.routes import views
-from loop.vocabulary import Module
+from loop.rules.vocabulary import Module
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,11 +18,12 @@ from api.console.pages.common import form_data, see_other
 from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
+from api.dispatch import execute
 from api.routes import bank, incidents, views
 from api.routes.bank import Redeem
 from api.schemas import NewReport
 from api.services import Services
-from loop.vocabulary import Module, Role, Sense
+from loop.rules.vocabulary import Module, Role, Sense
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,7 +84,8 @@ async def redeem(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
     item_id = data.get("item_id", "")
     try:
         body = Redeem(item_id=item_id, quantity=int(data.get("quantity") or 1))
-        done = await bank.redeem(user.username, body, user, s, key=data.get("key") or None)
+        asked = bank.redeem_command(s, user, user.username, body)
+        done = await execute(s, user, data.get("key") or None, asked)
     except ValidationError as error:
         refusal = Refusal.invalid(error)
     except ValueError:
@@ -93,8 +95,9 @@ async def redeem(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
     except DomainError as error:
         refusal = Refusal.of(error)
     else:
-        await s.wait_for(done["position"])  # the page it leads to shows the new balance
-        return see_other(f"/me?redeemed={done['item_id']}&wait_for={done['position'] or 0}")
+        redeemed = done.model_dump()
+        await s.wait_for(redeemed["position"])  # the page it leads to shows the new balance
+        return see_other(f"/me?redeemed={redeemed['item_id']}&wait_for={redeemed['position'] or 0}")
     context = await _me(s, user)
     context.update(redeemed=None, refused={"item_id": item_id, **refusal.body})
     return page(request, "me.html", context, services=s, user=user, status_code=refusal.status)
@@ -138,8 +141,10 @@ def _report_body(user: User, data: dict[str, str]) -> NewReport:
 async def send_report(request: Request, user: ConsoleUser, s: ServicesDep) -> Response:
     data = await form_data(request)
     session.check_csrf(request, s, data.get(session.CSRF_FIELD))
+    key = data.get("key") or None
     try:
-        ack = await incidents.report_new(_report_body(user, data), user, s, key=data.get("key"))
+        body = _report_body(user, data)
+        ack = await execute(s, user, key, incidents.report_command(s, user, body, key))
     except ValidationError as error:
         refusal = Refusal.invalid(error)
     except DomainError as error:

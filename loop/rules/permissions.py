@@ -1,0 +1,107 @@
+"""Who may take each volunteer and Happiness Bank command, within which unit: data.
+
+A command is permitted when a grant for it names the actor's role and the actor
+works at the grant's level above (or at) the unit concerned: the volunteer's
+community, or the unit whose Happiness Bank holds the item. ``self`` grants let a
+volunteer act on his own account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aggregates.actor import Actor
+from loop.errors import NotPermitted
+from loop.rules import units
+from loop.rules.vocabulary import Role, label
+
+R = Role
+LEVEL_LABELS = {
+    "community": ("本社区", "the community"),
+    "station": ("所属派出所", "its station"),
+    "county": ("所属县局", "its county bureau"),
+    "self": ("义警本人", "the volunteer himself"),
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    roles: frozenset[Role]
+    level: str  # community | station | county | self
+
+
+def grant(roles: Iterable[Role], level: str) -> Grant:
+    return Grant(frozenset(roles), level)
+
+
+COMMUNITY_STAFF = (R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER)
+STATION = grant([R.STATION_OFFICER], "station")
+
+GRANTS: dict[str, tuple[Grant, ...]] = {
+    "apply": (grant([*COMMUNITY_STAFF, R.AUXILIARY], "community"),),
+    # The employer's finding is obtained and recorded by the community.
+    "review_employer": (grant([R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], "community"),),
+    "review_community": (grant([R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], "community"),),
+    "review_station": (grant([R.COMMUNITY_OFFICER], "community"), STATION),
+    "admit": (grant([R.COMMUNITY_OFFICER], "community"), STATION),
+    "join_team": (grant(COMMUNITY_STAFF, "community"), STATION),
+    "change_status": (grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"), STATION),
+    "donate": (grant(COMMUNITY_STAFF, "community"), STATION),
+    "redeem": (grant([R.VOLUNTEER], "self"), grant(COMMUNITY_STAFF, "community")),
+    "deduct": (grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"), STATION),
+    "evaluate_month": (grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"), STATION),
+    "award_honour": (
+        grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"),
+        STATION,
+        grant([R.COUNTY_OFFICER, R.PUBLICITY_OFFICER], "county"),
+    ),
+}
+
+COMMANDS = {
+    "apply": ("录入入队申请", "record an application"),
+    "review_employer": ("录入所在单位审核意见", "record the employer's review"),
+    "review_community": ("录入社区审核意见", "record the community's review"),
+    "review_station": ("录入派出所审核意见", "record the station's review"),
+    "admit": ("吸纳义警", "admit a volunteer"),
+    "join_team": ("编入专业队", "enrol in a specialty team"),
+    "change_status": ("变更义警状态", "change a volunteer's status"),
+    "donate": ("登记捐赠物品", "register donated goods"),
+    "redeem": ("积分兑换", "redeem points"),
+    "deduct": ("扣分", "deduct points"),
+    "evaluate_month": ("月考评", "evaluate a month"),
+    "award_honour": ("授予荣誉", "award an honour"),
+}
+
+
+def allowed(command: str, actor: Actor, *, unit: str, volunteer_id: str | None = None) -> bool:
+    """Whether ``actor`` may take ``command`` for ``unit`` (and ``volunteer_id``)."""
+    for g in GRANTS[command]:
+        if actor.role not in g.roles:
+            continue
+        if g.level == "self":
+            if actor.id == volunteer_id and actor.unit == unit:
+                return True
+        elif units.level(actor.unit) == g.level and actor.unit == units.ancestor(unit, g.level):
+            return True
+    return False
+
+
+def check(command: str, actor: Actor, *, unit: str, volunteer_id: str | None = None) -> None:
+    """:class:`NotPermitted`, naming who may, unless ``actor`` may take ``command``."""
+    if allowed(command, actor, unit=unit, volunteer_id=volunteer_id):
+        return
+    zh_step, en_step = COMMANDS[command]
+    grants = GRANTS[command]
+    who_zh = "；".join(
+        f"{'、'.join(sorted(Role(r).label for r in g.roles))}（{LEVEL_LABELS[g.level][0]}）"
+        for g in grants
+    )
+    who_en = "; ".join(f"{', '.join(sorted(g.roles))} ({LEVEL_LABELS[g.level][1]})" for g in grants)
+    raise NotPermitted(
+        f"「{label(actor.role)}」（{actor.unit}）无权{zh_step}；可办理者：{who_zh}",
+        f"Role '{actor.role}' in unit '{actor.unit}' may not {en_step}; allowed: {who_en}",
+        command=command,
+        unit=unit,
+        allowed=[{"roles": sorted(g.roles), "level": g.level} for g in grants],
+    )
