@@ -13,7 +13,7 @@ $(READY): pyproject.toml
 	touch $(READY)
 
 run: $(READY)
-	$(BIN)/lishu serve
+	$(BIN)/lishu serve --demo
 
 # The policy report reads pytest's cucumber JSON; pytest's own summary line is
 # repeated last so the run closes on it.

@@ -13,10 +13,11 @@ Every command comes here through ``api.dispatch``. What is kept is the command's
 result (its fields, as JSON) beside its position; the first answer and every
 retry are built from that same record.
 
-Keys and requests are stored as keyed digests (HMAC-SHA256 with the service's
-secret): a report's body names people, and a plain hash of it could be matched
-against guessed phone numbers by anyone holding the database. Records expire
-after ``idempotency_hours``; a key sent again after that runs as a new command.
+Keys and requests are stored as keyed digests (HMAC-SHA256 with the
+installation's digest key, ``LISHU_DIGEST_KEY`` or the keys file's): a report's
+body names people, and a plain hash of it could be matched against guessed phone
+numbers by anyone holding the database. Records expire after
+``idempotency_hours``; a key sent again after that runs as a new command.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ def key_reused() -> KeyReused:
     )
 
 
-def digest(path: str, payload: Any, secret: str) -> str:
+def digest(path: str, payload: Any, secret: str | bytes) -> str:
     """The keyed digest (HMAC-SHA256) of a request to ``path`` with ``payload``."""
     text = json.dumps([path, payload], sort_keys=True, ensure_ascii=False, default=str)
-    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def check_key(key: str) -> str:
@@ -96,8 +98,8 @@ def kept_as_result(text: str, position: int | None) -> Any:
 class Answers:
     """The digests of keys and requests, and how long their records are kept."""
 
-    def __init__(self, secret: str, hours: float = 7 * 24) -> None:
-        self.secret = secret
+    def __init__(self, secret: str | bytes, hours: float = 7 * 24) -> None:
+        self.secret = secret.encode() if isinstance(secret, str) else secret
         self.seconds = hours * 3600
 
     def digest(self, path: str, payload: Any) -> str:
@@ -106,7 +108,7 @@ class Answers:
     def key_of(self, username: str, key: str) -> str:
         """The stored form of a user's key: a keyed digest of the user and the key."""
         text = json.dumps(["idempotency-key", username, key], ensure_ascii=False)
-        return hmac.new(self.secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
 
     def once(self, username: str, key: str, request_digest: str) -> Once:
         expires = int(time.time() + self.seconds)

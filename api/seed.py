@@ -29,7 +29,8 @@ from loop.storage.command_keys import KeyRecord
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSWORD = "lishu2026"
+DEMO_PASSWORD = "lishu-demo-2026"
+"""Every demo account's password: public, so it logs in only in demo mode."""
 
 STAFF = [
     (demo.OFFICER_XF, "李警官（幸福社区民警）"),

@@ -37,6 +37,7 @@ def grant(roles: Iterable[Role], level: str) -> Grant:
 
 COMMUNITY_STAFF = (R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER)
 STATION = grant([R.STATION_OFFICER], "station")
+COUNTY_DESK = grant([R.COUNTY_OFFICER], "county")
 
 GRANTS: dict[str, tuple[Grant, ...]] = {
     "apply": (grant([*COMMUNITY_STAFF, R.AUXILIARY], "community"),),
@@ -56,6 +57,17 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
         STATION,
         grant([R.COUNTY_OFFICER, R.PUBLICITY_OFFICER], "county"),
     ),
+    # Duty tasks: published by a community officer, the station, or the county's
+    # 警网中心; run on the day by them (and by the task's leader, see
+    # loop.services.tasks); taken by the volunteer himself, or for him by his community.
+    "publish_task": (grant([R.COMMUNITY_OFFICER], "community"), STATION, COUNTY_DESK),
+    "run_task": (
+        grant([R.COMMUNITY_OFFICER, R.AUXILIARY], "community"),
+        STATION,
+        COUNTY_DESK,
+    ),
+    "sign_up": (grant([R.VOLUNTEER], "self"), grant(COMMUNITY_STAFF, "community")),
+    "sign_task_points": (grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"),),
 }
 
 COMMANDS = {
@@ -71,6 +83,10 @@ COMMANDS = {
     "deduct": ("扣分", "deduct points"),
     "evaluate_month": ("月考评", "evaluate a month"),
     "award_honour": ("授予荣誉", "award an honour"),
+    "publish_task": ("发布或修改任务", "publish or revise a duty task"),
+    "run_task": ("组织任务签到、缺勤与完成", "run a duty task's check-in and completion"),
+    "sign_up": ("报名任务", "sign up for a duty task"),
+    "sign_task_points": ("签字确认任务积分", "co-sign a task's points"),
 }
 
 

@@ -18,11 +18,13 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from aggregates.actor import Actor
+from aggregates.errors import LedgerRefused
 from aggregates.points_account import DEDUCTION_KINDS, PointsAccount
 from aggregates.reward_item import RewardItem
 from loop.errors import InvalidInput, ItemNotFound
 from loop.rules import inputs, permissions, units
 from loop.rules.scoring import CHINA, LISHU_SCORING, MONTH, PERIOD, ScoringPolicy
+from loop.rules.tasks import task_policy_for
 from loop.services.lookup import points_account
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
@@ -295,6 +297,7 @@ class Bank:
             )
         account = points_account(self.app, volunteer_id)
         permissions.check("evaluate_month", actor, unit=account.community)
+        self._check_no_shows(account, month, passed)
         account.evaluate_month(actor, at, period=month, passed=passed, note=checked_note)
         due = (
             None
@@ -352,6 +355,20 @@ class Bank:
         volunteer.award(actor, self.app.clock(), honour, period, checked_reason)
         position = self.app.commit(volunteer)
         return HonourAck(volunteer.volunteer_id, honour, period, volunteer.version, position)
+
+    def _check_no_shows(self, account: PointsAccount, month: str, passed: bool) -> None:
+        """Under a preset whose no-shows fail a month (Fuping), a month with that
+        many no-shows on duty tasks cannot be evaluated as passed."""
+        limit = task_policy_for(self.scoring).no_shows_failing_month
+        missed = account.no_shows.get(month, 0)
+        if passed and limit is not None and missed >= limit:
+            raise LedgerRefused(
+                f"{month}任务缺勤{missed}次，按考核办法该月考评不能评为合格",
+                f"{missed} no-shows on duty tasks in {month}: the month cannot pass",
+                period=month,
+                no_shows=missed,
+                limit=limit,
+            )
 
     @staticmethod
     def _item_ack(item: RewardItem, position: int | None) -> ItemAck:

@@ -35,6 +35,8 @@ from eventsourcing.popo import POPOApplicationRecorder
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
+from aggregates.roster import Roster
+from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import ConcurrencyConflict
 from loop.storage.command_keys import (
@@ -55,6 +57,9 @@ AGGREGATE_LABELS = {
     "PointsAccount": ("幸福银行账户", "points account"),
     "RewardItem": ("兑换物品", "reward item"),
     "Volunteer": ("义警档案", "volunteer record"),
+    "Notice": ("通知公告", "notice"),
+    "Task": ("任务", "duty task"),
+    "Roster": ("义警任务安排", "volunteer's roster"),
 }
 """How a conflict names the record someone else changed first."""
 
@@ -68,6 +73,8 @@ class LoopApplication(Application[UUID]):
         PointsAccount: 50,
         RewardItem: 50,
         Volunteer: 50,
+        Task: 50,
+        Roster: 50,
     }
 
     def __init__(

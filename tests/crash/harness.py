@@ -46,6 +46,7 @@ class Service:
         env |= {
             "LISHU_DATABASE_URL": self.database_url,
             "LISHU_SECRET_KEY": SECRET,
+            "LISHU_DEMO": "true",  # the demo's accounts log in with the demo password
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(ROOT),
         }

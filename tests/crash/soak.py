@@ -115,7 +115,7 @@ def soak(
     began = time.monotonic()
     rng = random.Random(seed)
     figures = Figures(database_url)
-    service = Service(database_url, folder / "service.log", seed_demo="true")
+    service = Service(database_url, folder / "service.log", demo="true")
     service.start(timeout=600)  # the first start seeds the demo if it is not there
     log = Log(database_url)
     start = log.head()
