@@ -22,6 +22,7 @@ from api.routes import (
     inbox,
     incidents,
     notices,
+    organisation,
     policy,
     tasks,
     views,
@@ -91,7 +92,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     security.install(app, settings)
     if settings.serves_docs:
         docs.install(app)
-    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
+    routers = (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox)
+    for module in (*routers, organisation):
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

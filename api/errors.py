@@ -25,6 +25,8 @@ STATUS_BY_CODE = {
     "idempotency_key_reused": 422,
     "personal_data_in_text": 422,
     "unknown_unit": 404,
+    "unit_not_found": 404,
+    "organisation_refused": 422,
     "unknown_projection": 404,
     "incident_not_found": 404,
     "volunteer_not_found": 404,

@@ -31,6 +31,7 @@ from loop import demo
 from loop.rules import units
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
+from tests.api import test_organisation_over_http as organisation
 from tests.api import test_task_access as task_access
 from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
@@ -242,6 +243,9 @@ def test_every_endpoint_is_classified() -> None:
     # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
     reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
     commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
+    # the organisation: classified, and its own matrix, in test_organisation_over_http.py
+    reads |= {("GET", path) for path in organisation.ORGANISATION_READS}
+    commands |= {("POST", path) for path in organisation.ORGANISATION_COMMANDS}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
