@@ -10,7 +10,9 @@ table apart (``api.credentials``).
 An account holds one role in one unit at a time; granting another replaces it
 (the old role is revoked in the same step). Each event that must end the
 account's sessions (a new role, its revocation, disabling, a new password)
-raises ``sessions``, which every token carries (with the log-outs counted apart).
+raises ``sessions``, which every token carries (with the log-outs counted apart),
+once the account has a password: before, no session of it can exist, so a new
+account's tokens start at zero.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Account(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.role = self.role
             aggregate.unit = self.unit
-            aggregate.sessions += 1
+            aggregate.end_sessions()
 
     class RoleRevoked(Event):
         role: str
@@ -60,14 +62,14 @@ class Account(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.role = None
             aggregate.unit = None
-            aggregate.sessions += 1
+            aggregate.end_sessions()
 
     class Disabled(Event):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.disabled = True
-            aggregate.sessions += 1
+            aggregate.end_sessions()
 
     class Enabled(Event):
         reason: str
@@ -85,14 +87,16 @@ class Account(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.must_change_password = self.one_time
-            aggregate.sessions += 1
+            aggregate.end_sessions()
+            aggregate.has_password = True
 
     class PasswordChanged(Event):
         """The owner chose a new password."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.must_change_password = False
-            aggregate.sessions += 1
+            aggregate.end_sessions()
+            aggregate.has_password = True
 
     def __init__(
         self,
@@ -108,7 +112,13 @@ class Account(Aggregate):
         self.role: str | None = None
         self.unit: str | None = None
         self.disabled = False
+        self.has_password = False
         self.sessions = 0
+
+    def end_sessions(self) -> None:
+        """Count an event that ends every session (none exists without a password)."""
+        if self.has_password:
+            self.sessions += 1
 
     @classmethod
     def create(

@@ -125,7 +125,7 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     views = build_projections(
         settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
     )
-    accounts = Accounts(views.store)
+    accounts = Accounts(views.store, loop.accounts, views.accounts)
     answers = Answers(digest_key, settings.idempotency_hours)
     log = AccountLog(views.store)
     services = Services(

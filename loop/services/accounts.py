@@ -26,6 +26,9 @@ from loop.services.organisation import Registry
 from loop.storage.application import LoopApplication
 
 USERNAME = re.compile(r"^\S{1,100}$")
+UPGRADE = "lishu-upgrade"
+"""The actor of the events that record the accounts of the earlier layout."""
+ADOPTED = "由旧版账号表转入 adopted from the accounts table of the earlier layout"
 
 
 class AccountAck(NamedTuple):
@@ -184,6 +187,39 @@ class AccountDirectory:
                 password="owner",
             )
         return ack._replace(position=self.app.recorder.max_notification_id())
+
+    def adopt(
+        self,
+        *,
+        username: str,
+        display_name: str,
+        role: str,
+        unit: str,
+        disabled: bool,
+        must_change_password: bool,
+    ) -> AccountAck | None:
+        """An account of the layout before accounts were events (a row of its
+        table), recorded as history by the upgrade (``lishu-upgrade``), its unit as
+        it was; None if the account has a history already."""
+        name = checked_username(username)
+        if login_id(name) in self.app.repository:
+            return None
+        held = checked_role(role)
+        actor = Actor(UPGRADE, Role.ADMIN.value, unit.split("/", 1)[0])
+        at = self.app.clock()
+        account = Account.create(
+            actor,
+            at,
+            username=name,
+            display_name=display_name or name,
+            must_change_password=must_change_password,
+            reason=ADOPTED,
+        )
+        account.grant(actor, at, role=held.value, unit=unit, reason=ADOPTED)
+        account.reset_password(actor, at, reason=ADOPTED, one_time=must_change_password)
+        if disabled:
+            account.disable(actor, at, reason=ADOPTED)
+        return self._ack(account)
 
     def grant(self, actor: Actor, name: str, *, role: str, unit: str, reason: str) -> AccountAck:
         """Give the account ``role`` in ``unit`` (its former role is revoked)."""
