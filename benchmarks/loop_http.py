@@ -72,6 +72,7 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
             unit=OFFICER.unit,
             display_name="李警官",
             operator=demo.ADMIN,
+            must_change_password=False,
         )
         flow, run = services.flow, services.committer.submit
         ids = [incident_id(n) for n in range(incidents)]

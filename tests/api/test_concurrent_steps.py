@@ -37,7 +37,12 @@ def crowd(
     with open_accounts(service_settings(f"sqlite:///{database}")) as accounts:
         for name in OFFICERS:
             accounts.create(
-                name, DEMO_PASSWORD, role="community_officer", unit=XINGFU, operator=demo.ADMIN
+                name,
+                DEMO_PASSWORD,
+                role="community_officer",
+                unit=XINGFU,
+                operator=demo.ADMIN,
+                must_change_password=False,
             )
     server = Server(database).start()
     http = Http(server.url, tokens)

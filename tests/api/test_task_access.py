@@ -112,6 +112,7 @@ def matrix(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
             role=OTHER_STATION.role,
             unit=OTHER_STATION.unit,
             operator=demo.ADMIN,
+            must_change_password=False,
         )
         tasks = {}
         for name, community in PLACES.items():

@@ -87,6 +87,7 @@ def test_a_task_of_another_station_is_not_found_by_those_outside_it(api: Api) ->
         role="station_officer",
         unit="lishu/shuangyang",
         operator=demo.ADMIN,
+        must_change_password=False,
     )
     answer = api.post("s-sy-feng", "/api/tasks", task_body(community="lishu/shuangyang/nanguan"))
     assert answer.status_code == 201, answer.text

@@ -199,7 +199,14 @@ def test_two_servers_and_two_workers_survive_kills_without_loss_or_doubles(
     settings = ApiSettings(database_url=postgres_url, keys_file=str(keys_file_of_tests()))
     with open_accounts(settings, demo_units=True) as accounts:
         for username, role, unit in PEOPLE:
-            accounts.create(username, PASSWORD, role=role, unit=unit, operator=demo.ADMIN)
+            accounts.create(
+                username,
+                PASSWORD,
+                role=role,
+                unit=unit,
+                operator=demo.ADMIN,
+                must_change_password=False,
+            )
 
     with cluster(postgres_url, tmp_path) as (urls, servers, workers):
         tokens = {
