@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from api import console, docs, errors, security
 from api.config import ApiSettings
 from api.routes import (
+    admin_accounts,
     audit,
     auth,
     bank,
@@ -93,7 +94,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     if settings.serves_docs:
         docs.install(app)
     routers = (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox)
-    for module in (*routers, organisation):
+    for module in (*routers, organisation, admin_accounts):
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

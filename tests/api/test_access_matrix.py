@@ -31,6 +31,7 @@ from loop import demo
 from loop.rules import units
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
+from tests.api import test_admin_accounts as admin_accounts
 from tests.api import test_organisation_over_http as organisation
 from tests.api import test_task_access as task_access
 from tests.api.conftest import service_settings
@@ -246,6 +247,8 @@ def test_every_endpoint_is_classified() -> None:
     # the organisation: classified, and its own matrix, in test_organisation_over_http.py
     reads |= {("GET", path) for path in organisation.ORGANISATION_READS}
     commands |= {("POST", path) for path in organisation.ORGANISATION_COMMANDS}
+    reads |= {("GET", path) for path in admin_accounts.ADMIN_READS}
+    commands |= {("POST", path) for path in admin_accounts.ADMIN_COMMANDS}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"

@@ -1,0 +1,202 @@
+"""Log-in accounts (账号), for the administrator: list and search, create with a
+one-time password, give a role in a unit, disable, enable, reset the password,
+and each account's history.
+
+Every change is an event of the account (``loop.services.accounts``) with its
+actor and reason, run on the group-commit writer; who may manage which account
+is the organisation's rule (an administrator, within his own unit), and an
+account he may not manage answers 404, as if it did not exist. A one-time
+password is made here, shown once in the answer, and only its hash is kept
+(apart from the events); so creation and resets take no ``Idempotency-Key``
+(a kept answer would hold the password): a retried creation finds the user
+name taken, a retried reset issues another password.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from api.accounts import User
+from api.deps import CurrentUser, ServicesDep, WaitFor
+from api.schemas import Body, Rows
+from api.services import Services
+from loop.errors import NotPermitted
+from loop.rules import organisation as rules
+from loop.rules.vocabulary import Role
+from loop.services.accounts import AccountAck, AccountNotFound
+
+router = APIRouter(prefix="/api/admin/accounts", tags=["accounts 账号管理"])
+
+Username = Annotated[str, Path(max_length=100)]
+Reason = Annotated[str, Field(max_length=500)]
+
+
+class NewAccount(Body):
+    username: str = Field(max_length=100)
+    display_name: str = Field(default="", max_length=100)
+    role: str = Field(max_length=40)
+    unit: str = Field(max_length=64)
+    reason: Reason = ""
+
+
+class RoleBody(Body):
+    role: str = Field(max_length=40)
+    unit: str = Field(max_length=64)
+    reason: Reason
+
+
+class ReasonBody(Body):
+    reason: Reason
+
+
+class AccountAnswer(BaseModel):
+    username: str
+    version: int
+    role: str | None
+    unit: str | None
+    disabled: bool
+    position: int | None
+    one_time_password: str | None = None
+    """Shown once: the owner must change it at the first log-in."""
+
+
+def one_time_password() -> str:
+    """A random password (96 bits) the policy accepts, to be changed at log-in."""
+    return "lishu-" + secrets.token_urlsafe(12)
+
+
+def administrator(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise NotPermitted(
+            "账号管理由系统管理员办理",
+            "Accounts are managed by an administrator",
+            action="manage_account",
+        )
+
+
+def managed(s: Services, user: User, username: str) -> None:
+    """404 unless the account exists and ``user`` may manage it."""
+    administrator(user)
+    account = s.loop.accounts.find(username)
+    tree = s.loop.registry.tree()
+    if account is None or not rules.may_manage(user.actor, tree, account.role, account.unit):
+        raise AccountNotFound(
+            f"用户不存在：{username}", f"no such user: {username}", username=username
+        )
+
+
+def answered(done: AccountAck, password: str | None = None) -> AccountAnswer:
+    return AccountAnswer(**done._asdict(), one_time_password=password)
+
+
+@router.get("", response_model=Rows)
+async def accounts(
+    user: CurrentUser,
+    s: ServicesDep,
+    search: Annotated[str, Query(max_length=100)] = "",
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    role: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    wait_for: WaitFor = None,
+) -> Rows:
+    """本单位及下属单位的账号，可按用户名或姓名搜索 / the accounts within the
+    administrator's unit (or ``unit`` below it), searched by user name or name."""
+    administrator(user)
+    tree = s.loop.registry.tree()
+    scope = unit or user.unit
+    if not tree.within(scope, user.unit):
+        raise NotPermitted(
+            f"无权查看单位 {scope} 的账号", f"You may not read the accounts of {scope}"
+        )
+    await s.wait_for(wait_for)
+    rows = s.views.accounts.accounts(
+        tree.descendants(scope),
+        search=search,
+        role=role,
+        limit=limit,
+        offset=offset,
+    )
+    return Rows(items=rows)
+
+
+@router.post("", response_model=AccountAnswer, status_code=201)
+async def create(body: NewAccount, user: CurrentUser, s: ServicesDep) -> AccountAnswer:
+    """创建账号并给出一次性密码（首次登录须修改）/ create an account holding a role in a
+    unit, with a one-time password shown once (to be changed at the first log-in)."""
+    administrator(user)
+    password = one_time_password()
+    password_hash = s.accounts.hashed(password, body.username.strip(), body.display_name)
+    done = await s.command(
+        s.loop.accounts.create,
+        user.actor,
+        username=body.username,
+        role=body.role,
+        unit=body.unit,
+        display_name=body.display_name,
+        reason=body.reason,
+        password="one_time",
+    )
+    s.accounts.keep_hash(done.username, password_hash)
+    return answered(done, password)
+
+
+@router.post("/{username}/role", response_model=AccountAnswer)
+async def grant(body: RoleBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+    """授予角色（原角色同时撤销，其登录全部失效）/ give the account a role in a unit;
+    its former role is revoked and its sessions end."""
+    managed(s, user, username)
+    done = await s.command(
+        s.loop.accounts.grant,
+        user.actor,
+        username,
+        role=body.role,
+        unit=body.unit,
+        reason=body.reason,
+    )
+    s.accounts.changed(username)
+    return answered(done)
+
+
+@router.post("/{username}/disable", response_model=AccountAnswer)
+async def disable(body: ReasonBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+    """停用账号：不能再登录，已有登录全部失效 / disable: no more log-ins, and every
+    session ends at once."""
+    managed(s, user, username)
+    done = await s.command(s.loop.accounts.disable, user.actor, username, reason=body.reason)
+    s.accounts.changed(username)
+    return answered(done)
+
+
+@router.post("/{username}/enable", response_model=AccountAnswer)
+async def enable(body: ReasonBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+    """重新启用账号（旧的登录不恢复）/ enable again (old sessions stay ended)."""
+    managed(s, user, username)
+    done = await s.command(s.loop.accounts.enable, user.actor, username, reason=body.reason)
+    s.accounts.changed(username)
+    return answered(done)
+
+
+@router.post("/{username}/password", response_model=AccountAnswer)
+async def reset(body: ReasonBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+    """重设密码：给出一次性密码，首次登录须修改，已有登录全部失效 / reset the password:
+    a one-time password shown once, to be changed at log-in; sessions end."""
+    managed(s, user, username)
+    password = one_time_password()
+    password_hash = s.accounts.hashed(password, username)
+    done = await s.command(s.loop.accounts.reset_password, user.actor, username, reason=body.reason)
+    s.accounts.keep_hash(username, password_hash)
+    return answered(done, password)
+
+
+@router.get("/{username}/history", response_model=list[dict[str, Any]])
+async def history(username: Username, user: CurrentUser, s: ServicesDep) -> list[dict[str, Any]]:
+    """账号的历史：谁在何时创建、授予角色、停用、重设密码及理由 / the account's
+    history: who created it, gave or took its role, disabled it or reset its
+    password, when and why."""
+    managed(s, user, username)
+    return s.loop.accounts.history(username)
