@@ -13,12 +13,13 @@ from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
 from api.console import notice_words
+from api.console.admin_text import ADMIN_TEXT
 from api.console.i18n_account import ACCOUNT_TEXT
 from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
-from loop.rules.units import PATHS, UnitTree
+from loop.rules.units import KINDS, PATHS, UnitTree
 from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
 from loop.rules.vocabulary import Urgency as UrgencyKind
 
@@ -384,6 +385,10 @@ ZH_LABELS.update(notice_words.ZH_LABELS)
 
 
 TEXT.update(ACCOUNT_TEXT)
+EN_LABELS["kind"] = {k: en for k, (_, en) in KINDS.items()}
+ZH_LABELS["kind"] = {k: zh for k, (zh, _) in KINDS.items()}
+assert not TEXT.keys() & ADMIN_TEXT.keys(), sorted(TEXT.keys() & ADMIN_TEXT.keys())
+TEXT.update(ADMIN_TEXT)
 
 
 # Duty tasks' words and vocabularies (api.console.task_text), replacing none of these.

@@ -65,6 +65,8 @@ def nav_for(user: User) -> list[tuple[str, str]]:
     """The frame's links for the user's role: (path, text key)."""
     if user.role == Role.VOLUNTEER:
         return [("/me", "nav.me"), ("/tasks", "nav.tasks"), ("/report", "nav.report")]
+    if user.role == Role.ADMIN:
+        return [("/admin", "nav.admin"), ("/notices", "nav.notices")]
     links = [("/board", "nav.board"), ("/incidents", "nav.cases"), ("/calendar", "nav.calendar")]
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
         links.append(("/report", "nav.report"))

@@ -249,6 +249,8 @@ def test_every_endpoint_is_classified() -> None:
     commands |= {("POST", path) for path in organisation.ORGANISATION_COMMANDS}
     reads |= {("GET", path) for path in admin_accounts.ADMIN_READS}
     commands |= {("POST", path) for path in admin_accounts.ADMIN_COMMANDS}
+    reads |= {("GET", path) for path in admin_accounts.ADMIN_PAGES}
+    commands |= {("POST", path) for path in admin_accounts.ADMIN_FORMS}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"

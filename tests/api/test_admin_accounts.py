@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.seed import DEMO_PASSWORD
 from tests.api.conftest import Api
 from tests.api.served import DEMO_USERS
+from tests.api.test_console_pages import csrf_of
 
 ADMIN = "admin"
 BASE = "/api/admin/accounts"
@@ -122,3 +124,71 @@ def test_only_the_administrator_manages_accounts(api: Api) -> None:
         for path in ADMIN_READS:
             answer = api.get(user.id, path.replace("{username}", "v-xf-liu"))
             assert answer.status_code in (403, 404), (user.id, path, answer.text)
+
+
+ADMIN_PAGES = {"/admin"}
+ADMIN_FORMS = {
+    "/admin/units",
+    "/admin/rename",
+    "/admin/accounts",
+    "/admin/accounts/{username}/{action}",
+}
+
+
+def test_the_administrator_lands_on_his_page_and_builds_with_its_forms(api: Api) -> None:
+    client = api.client
+    logged = client.post(
+        "/login", data={"username": ADMIN, "password": DEMO_PASSWORD}, follow_redirects=False
+    )
+    assert logged.status_code == 303
+    landing = client.get(logged.headers["location"], follow_redirects=False)
+    assert landing.headers["location"] == "/admin"
+    shown = client.get("/admin")
+    assert shown.status_code == 200
+    assert "朝阳派出所" in shown.text
+    assert 'data-account="v-xf-liu"' in shown.text
+    csrf = csrf_of(shown.text)
+    made = client.post(
+        "/admin/units",
+        data={
+            "csrf_token": csrf,
+            "kind": "community",
+            "parent": "lishu/chaoyang",
+            "code": "lishu/chaoyang/nanshan",
+            "name": "南山社区",
+        },
+        follow_redirects=True,
+    )
+    assert made.status_code == 200, made.text
+    assert 'data-unit="lishu/chaoyang/nanshan"' in made.text
+    created = client.post(
+        "/admin/accounts",
+        data={
+            "csrf_token": csrf,
+            "username": "o-ns-qian",
+            "display_name": "钱警官",
+            "role": "community_officer",
+            "unit": "lishu/chaoyang/nanshan",
+        },
+    )
+    assert 'data-one-time="o-ns-qian"' in created.text
+    wrong = client.post(
+        "/admin/accounts",
+        data={"csrf_token": csrf, "username": "x", "role": "volunteer", "unit": "lishu"},
+    )
+    assert wrong.status_code == 422
+    assert 'data-code="invalid_input"' in wrong.text
+    before = head(api)
+    forged = client.post(
+        "/admin/accounts/o-ns-qian/disable", data={"csrf_token": "0" * 64, "reason": "x"}
+    )
+    assert forged.status_code == 403
+    assert head(api) == before
+    off = client.post(
+        "/admin/accounts/o-ns-qian/disable",
+        data={"csrf_token": csrf, "reason": "调离"},
+        follow_redirects=True,
+    )
+    assert off.status_code == 200
+    history = client.get("/admin", params={"username": "o-ns-qian"})
+    assert "停用账号，理由：调离" in history.text

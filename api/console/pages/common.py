@@ -45,4 +45,6 @@ def home_of(user: User) -> str:
         return "/me"
     if user.role == "auditor":
         return "/audit"
+    if user.role == "admin":
+        return "/admin"
     return "/board"
