@@ -14,6 +14,7 @@ from loop.rules.policy import LISHU, PRESETS, Policy
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
 from loop.services.accounts import AccountDirectory
 from loop.services.bank import Bank
+from loop.services.imports import RollImport
 from loop.services.incidents import IncidentFlow
 from loop.services.notices import Notices
 from loop.services.organisation import Registry
@@ -38,6 +39,7 @@ class Loop:
     tasks: Tasks
     registry: Registry
     accounts: AccountDirectory
+    imports: RollImport
 
     def close(self) -> None:
         self.app.close()
@@ -60,6 +62,7 @@ def open_loop(
         app=app,
         registry=registry,
         accounts=AccountDirectory(app, registry),
+        imports=RollImport(app, registry, scoring),
         incidents=IncidentFlow(app, policy=policy, scoring=scoring),
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring),
