@@ -27,6 +27,7 @@ STATUS_BY_CODE = {
     "unknown_unit": 404,
     "unit_not_found": 404,
     "organisation_refused": 422,
+    "import_refused": 422,
     "unknown_projection": 404,
     "incident_not_found": 404,
     "volunteer_not_found": 404,

@@ -17,7 +17,8 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+import anyio
+from fastapi import APIRouter, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.accounts import User
@@ -28,6 +29,7 @@ from loop.errors import NotPermitted
 from loop.rules import organisation as rules
 from loop.rules.vocabulary import Role
 from loop.services.accounts import AccountAck, AccountNotFound
+from loop.services.roll_files import MAX_BYTES
 
 router = APIRouter(prefix="/api/admin/accounts", tags=["accounts 账号管理"])
 
@@ -200,3 +202,50 @@ async def history(username: Username, user: CurrentUser, s: ServicesDep) -> list
     password, when and why."""
     managed(s, user, username)
     return s.loop.accounts.history(username)
+
+
+class RollReport(BaseModel):
+    rows: int
+    new: int
+    existing: int
+    problems: list[dict[str, Any]]
+    """Each bad row: its number, column, code and reason in zh-CN and English."""
+
+
+class RollImported(BaseModel):
+    imported: int
+    existing: int
+    position: int | None
+
+
+async def _content(file: UploadFile) -> tuple[bytes, str]:
+    content = await file.read(MAX_BYTES + 1)
+    return content, file.filename or "roll.csv"
+
+
+@router.post("/imports/check", response_model=RollReport)
+async def check_roll(file: UploadFile, user: CurrentUser, s: ServicesDep) -> RollReport:
+    """名册导入试运行：逐行列出问题（行号、列、原因），不写入任何数据 / the dry run of a
+    roll import (XLSX or CSV): every bad row with its number, column and reason;
+    nothing is stored."""
+    administrator(user)
+    content, name = await _content(file)
+    report = await anyio.to_thread.run_sync(s.loop.imports.check, user.actor, content, name)
+    return RollReport(
+        rows=report.rows,
+        new=len(report.new),
+        existing=len(report.existing),
+        problems=[vars(p) for p in report.problems],
+    )
+
+
+@router.post("/imports", response_model=RollImported, status_code=201)
+async def import_roll(file: UploadFile, user: CurrentUser, s: ServicesDep) -> RollImported:
+    """名册导入：全部写入或全部不写；已登记的义警不重复导入 / import a roll: every new
+    volunteer admitted ("by import, reviewed offline") with his Happiness Bank and
+    log-in accounts, in one transaction or not at all; those registered already
+    are left as they are, so the same file again adds nobody."""
+    administrator(user)
+    content, name = await _content(file)
+    done = await s.command(s.loop.imports.run, user.actor, content, name)
+    return RollImported(**done._asdict())

@@ -33,6 +33,7 @@ from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
 from tests.api import test_admin_accounts as admin_accounts
 from tests.api import test_organisation_over_http as organisation
+from tests.api import test_roll_import_over_http as roll_import
 from tests.api import test_task_access as task_access
 from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
@@ -251,6 +252,7 @@ def test_every_endpoint_is_classified() -> None:
     commands |= {("POST", path) for path in admin_accounts.ADMIN_COMMANDS}
     reads |= {("GET", path) for path in admin_accounts.ADMIN_PAGES}
     commands |= {("POST", path) for path in admin_accounts.ADMIN_FORMS}
+    commands |= {("POST", path) for path in roll_import.ADMIN_UPLOADS}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
