@@ -58,12 +58,16 @@ def open_loop(
     services; ``record_key`` signs the chain rows and snapshot records."""
     app = LoopApplication(env, clock=clock, key_store=key_store, record_key=record_key)
     registry = Registry(app)
+    incidents = IncidentFlow(app, policy=policy, scoring=scoring)
+    incidents.departments = lambda community: [
+        (unit.code, unit.name) for unit in registry.tree().departments(community)
+    ]
     return Loop(
         app=app,
         registry=registry,
         accounts=AccountDirectory(app, registry),
         imports=RollImport(app, registry, scoring),
-        incidents=IncidentFlow(app, policy=policy, scoring=scoring),
+        incidents=incidents,
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring),
         notices=Notices(app),

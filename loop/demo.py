@@ -34,6 +34,7 @@ UNIT_NAMES_EN = {
 DEPARTMENTS = {
     "lishu-zhujian": ("县住建局", "County Housing and Construction Bureau"),
     "lishu-ranqi": ("县燃气公司", "County Gas Company"),
+    "lishu-xiaofang": ("县消防救援大队", "County Fire and Rescue Brigade"),
 }
 ADMIN = Actor("admin", "admin", COUNTY)
 

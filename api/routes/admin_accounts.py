@@ -14,6 +14,7 @@ name taken, a retried reset issues another password.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Annotated, Any
 
@@ -22,13 +23,15 @@ from fastapi import APIRouter, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.accounts import User
-from api.deps import CurrentUser, ServicesDep, WaitFor
-from api.schemas import Body, Rows
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import command, execute
+from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
 from loop.errors import NotPermitted
 from loop.rules import organisation as rules
 from loop.rules.vocabulary import Role
 from loop.services.accounts import AccountAck, AccountNotFound
+from loop.services.imports import ImportAck
 from loop.services.roll_files import MAX_BYTES
 
 router = APIRouter(prefix="/api/admin/accounts", tags=["accounts 账号管理"])
@@ -55,7 +58,11 @@ class ReasonBody(Body):
     reason: Reason
 
 
-class AccountAnswer(BaseModel):
+Kept = answer_of(AccountAck)
+"""What is kept with an idempotency key: the account's acknowledgement, no password."""
+
+
+class AccountAnswer(Answer):
     username: str
     version: int
     role: str | None
@@ -63,7 +70,7 @@ class AccountAnswer(BaseModel):
     disabled: bool
     position: int | None
     one_time_password: str | None = None
-    """Shown once: the owner must change it at the first log-in."""
+    """Shown once, not on a replay: the owner must change it at the first log-in."""
 
 
 def one_time_password() -> str:
@@ -91,8 +98,12 @@ def managed(s: Services, user: User, username: str) -> None:
         )
 
 
-def answered(done: AccountAck, password: str | None = None) -> AccountAnswer:
-    return AccountAnswer(**done._asdict(), one_time_password=password)
+async def keyed(
+    s: Services, user: User, key: str | None, request: str, body: BaseModel, run: Any
+) -> AccountAnswer:
+    """Run ``run`` once per key (``api.dispatch``), answered as an account."""
+    kept = await execute(s, user, key, command(request, body, run, Kept))
+    return AccountAnswer(**kept.model_dump())
 
 
 @router.get("", response_model=Rows)
@@ -127,72 +138,116 @@ async def accounts(
 
 
 @router.post("", response_model=AccountAnswer, status_code=201)
-async def create(body: NewAccount, user: CurrentUser, s: ServicesDep) -> AccountAnswer:
+async def create(
+    body: NewAccount, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> AccountAnswer:
     """创建账号并给出一次性密码（首次登录须修改）/ create an account holding a role in a
     unit, with a one-time password shown once (to be changed at the first log-in)."""
     administrator(user)
     password = one_time_password()
     password_hash = s.accounts.hashed(password, body.username.strip(), body.display_name)
-    done = await s.command(
-        s.loop.accounts.create,
-        user.actor,
-        username=body.username,
-        role=body.role,
-        unit=body.unit,
-        display_name=body.display_name,
-        reason=body.reason,
-        password="one_time",
-    )
+
+    def run() -> AccountAck:
+        return s.loop.accounts.create(
+            user.actor,
+            username=body.username,
+            role=body.role,
+            unit=body.unit,
+            display_name=body.display_name,
+            reason=body.reason,
+            password="one_time",
+        )
+
+    done = await keyed(s, user, key, f"create_account:{body.username}", body, run)
+    if done.replayed:
+        return done
     s.accounts.keep_hash(done.username, password_hash)
-    return answered(done, password)
+    return done.model_copy(update={"one_time_password": password})
 
 
 @router.post("/{username}/role", response_model=AccountAnswer)
-async def grant(body: RoleBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+async def grant(
+    body: RoleBody,
+    username: Username,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:
     """授予角色（原角色同时撤销，其登录全部失效）/ give the account a role in a unit;
     its former role is revoked and its sessions end."""
     managed(s, user, username)
-    done = await s.command(
-        s.loop.accounts.grant,
-        user.actor,
-        username,
-        role=body.role,
-        unit=body.unit,
-        reason=body.reason,
-    )
+
+    def run() -> AccountAck:
+        return s.loop.accounts.grant(
+            user.actor, username, role=body.role, unit=body.unit, reason=body.reason
+        )
+
+    done = await keyed(s, user, key, f"grant:{username}", body, run)
     s.accounts.changed(username)
-    return answered(done)
+    return done
 
 
 @router.post("/{username}/disable", response_model=AccountAnswer)
-async def disable(body: ReasonBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+async def disable(
+    body: ReasonBody,
+    username: Username,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:
     """停用账号：不能再登录，已有登录全部失效 / disable: no more log-ins, and every
     session ends at once."""
     managed(s, user, username)
-    done = await s.command(s.loop.accounts.disable, user.actor, username, reason=body.reason)
+
+    def run() -> AccountAck:
+        return s.loop.accounts.disable(user.actor, username, reason=body.reason)
+
+    done = await keyed(s, user, key, f"disable:{username}", body, run)
     s.accounts.changed(username)
-    return answered(done)
+    return done
 
 
 @router.post("/{username}/enable", response_model=AccountAnswer)
-async def enable(body: ReasonBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+async def enable(
+    body: ReasonBody,
+    username: Username,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:
     """重新启用账号（旧的登录不恢复）/ enable again (old sessions stay ended)."""
     managed(s, user, username)
-    done = await s.command(s.loop.accounts.enable, user.actor, username, reason=body.reason)
+
+    def run() -> AccountAck:
+        return s.loop.accounts.enable(user.actor, username, reason=body.reason)
+
+    done = await keyed(s, user, key, f"enable:{username}", body, run)
     s.accounts.changed(username)
-    return answered(done)
+    return done
 
 
 @router.post("/{username}/password", response_model=AccountAnswer)
-async def reset(body: ReasonBody, username: Username, user: CurrentUser, s: ServicesDep) -> Any:
+async def reset(
+    body: ReasonBody,
+    username: Username,
+    user: CurrentUser,
+    s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Any:
     """重设密码：给出一次性密码，首次登录须修改，已有登录全部失效 / reset the password:
     a one-time password shown once, to be changed at log-in; sessions end."""
     managed(s, user, username)
     password = one_time_password()
     password_hash = s.accounts.hashed(password, username)
-    done = await s.command(s.loop.accounts.reset_password, user.actor, username, reason=body.reason)
+
+    def run() -> AccountAck:
+        return s.loop.accounts.reset_password(user.actor, username, reason=body.reason)
+
+    done = await keyed(s, user, key, f"reset_password:{username}", body, run)
+    if done.replayed:
+        return done
     s.accounts.keep_hash(username, password_hash)
-    return answered(done, password)
+    return done.model_copy(update={"one_time_password": password})
 
 
 @router.get("/{username}/history", response_model=list[dict[str, Any]])
@@ -204,6 +259,9 @@ async def history(username: Username, user: CurrentUser, s: ServicesDep) -> list
     return s.loop.accounts.history(username)
 
 
+Imported = answer_of(ImportAck)
+
+
 class RollReport(BaseModel):
     rows: int
     new: int
@@ -212,7 +270,7 @@ class RollReport(BaseModel):
     """Each bad row: its number, column, code and reason in zh-CN and English."""
 
 
-class RollImported(BaseModel):
+class RollImported(Answer):
     imported: int
     existing: int
     position: int | None
@@ -224,10 +282,13 @@ async def _content(file: UploadFile) -> tuple[bytes, str]:
 
 
 @router.post("/imports/check", response_model=RollReport)
-async def check_roll(file: UploadFile, user: CurrentUser, s: ServicesDep) -> RollReport:
+async def check_roll(
+    file: UploadFile, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> RollReport:
     """名册导入试运行：逐行列出问题（行号、列、原因），不写入任何数据 / the dry run of a
     roll import (XLSX or CSV): every bad row with its number, column and reason;
-    nothing is stored."""
+    nothing is stored (so a key changes nothing: a retry reads again)."""
+    del key
     administrator(user)
     content, name = await _content(file)
     report = await anyio.to_thread.run_sync(s.loop.imports.check, user.actor, content, name)
@@ -240,12 +301,19 @@ async def check_roll(file: UploadFile, user: CurrentUser, s: ServicesDep) -> Rol
 
 
 @router.post("/imports", response_model=RollImported, status_code=201)
-async def import_roll(file: UploadFile, user: CurrentUser, s: ServicesDep) -> RollImported:
+async def import_roll(
+    file: UploadFile, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> RollImported:
     """名册导入：全部写入或全部不写；已登记的义警不重复导入 / import a roll: every new
     volunteer admitted ("by import, reviewed offline") with his Happiness Bank and
     log-in accounts, in one transaction or not at all; those registered already
     are left as they are, so the same file again adds nobody."""
     administrator(user)
     content, name = await _content(file)
-    done = await s.command(s.loop.imports.run, user.actor, content, name)
-    return RollImported(**done._asdict())
+    digest = hashlib.sha256(content).hexdigest()
+
+    def run() -> ImportAck:
+        return s.loop.imports.run(user.actor, content, name)
+
+    kept = await execute(s, user, key, command(f"import_roll:{digest}", None, run, Imported))
+    return RollImported(**kept.model_dump())

@@ -192,3 +192,17 @@ def test_the_administrator_lands_on_his_page_and_builds_with_its_forms(api: Api)
     assert off.status_code == 200
     history = client.get("/admin", params={"username": "o-ns-qian"})
     assert "停用账号，理由：调离" in history.text
+
+
+def test_a_retried_creation_with_its_key_answers_once_and_keeps_no_password(api: Api) -> None:
+    first = api.post(ADMIN, BASE, NEW, **{"Idempotency-Key": "new-officer-1"})
+    assert first.status_code == 201, first.text
+    assert first.json()["one_time_password"]
+    before = head(api)
+    again = api.post(ADMIN, BASE, NEW, **{"Idempotency-Key": "new-officer-1"})
+    assert again.status_code == 201, again.text
+    assert (again.json()["replayed"], again.json()["one_time_password"]) == (True, None)
+    assert again.json()["version"] == first.json()["version"]
+    assert head(api) == before
+    login = {"username": "o-hp-sun", "password": first.json()["one_time_password"]}
+    assert api.client.post("/api/auth/login", json=login).status_code == 200

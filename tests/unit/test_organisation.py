@@ -16,6 +16,7 @@ from aggregates.organisation import ORGANISATION_ID
 from loop import demo
 from loop.bootstrap import Loop, open_loop
 from loop.services.organisation import Registry
+from tests.builders import reported
 from tests.support import FakeClock
 
 ADMIN = demo.ADMIN
@@ -54,10 +55,12 @@ def test_the_demo_county_is_registered_through_the_registry_commands(loop: Loop)
     assert tree.name(demo.XINGFU, lang="en") == "Xingfu Community"
     assert tree.kind(demo.STATION) == "station"
     assert [u.code for u in tree.children(demo.STATION)] == [demo.HEPING, demo.XINGFU]
-    assert {u.name for u in tree.departments(demo.XINGFU)} == {"县住建局", "县燃气公司"}
+    assert {u.name for u in tree.departments(demo.XINGFU)} == {
+        "县住建局", "县燃气公司", "县消防救援大队",
+    }  # fmt: skip
     events = list(loop.app.events.get(ORGANISATION_ID))
     assert {e.actor for e in events} == {ADMIN}  # type: ignore[attr-defined]
-    assert [type(e).__name__ for e in events] == ["Founded"] + ["UnitRegistered"] * 6
+    assert [type(e).__name__ for e in events] == ["Founded"] + ["UnitRegistered"] * 7
 
 
 def test_a_renamed_unit_keeps_its_old_name_for_the_time_before(
@@ -211,7 +214,7 @@ def test_only_departments_merge_and_a_retired_unit_takes_no_new_unit(loop: Loop)
     loop.registry.merge(ADMIN, "lishu-ranqi", into="lishu-zhujian", reason="机构改革")
     tree = loop.registry.tree()
     assert tree.current("lishu-ranqi") == "lishu-zhujian"
-    assert [u.code for u in tree.departments(demo.XINGFU)] == ["lishu-zhujian"]
+    assert [u.code for u in tree.departments(demo.XINGFU)] == ["lishu-xiaofang", "lishu-zhujian"]
     refused(
         loop,
         lambda: loop.registry.retire(ADMIN, demo.STATION, reason="x"),
@@ -286,3 +289,21 @@ def test_bad_input_is_refused_with_its_field(
     }
     error = refused(loop, lambda: loop.registry.register_many(ADMIN, [given]), "invalid_input")
     assert error.details.get("field") == field
+
+
+def test_a_diverted_matter_is_handed_over_to_a_registered_department(loop: Loop) -> None:
+    incident = reported(loop.incidents, demo.RIDER)
+    loop.incidents.take("divert", demo.OFFICER_XF, incident, reason="属住建部门")
+    error = refused(
+        loop,
+        lambda: loop.incidents.take(
+            "hand_over", demo.CADRE_XF, incident, department="县水务局", received_by="刘科长"
+        ),
+        "invalid_input",
+        "县住建局",
+    )
+    assert error.details["field"] == "department"
+    loop.incidents.take(
+        "hand_over", demo.CADRE_XF, incident, department="lishu-zhujian", received_by="刘科长"
+    )
+    assert loop.incidents.get(incident).handover["department"] == "县住建局"
