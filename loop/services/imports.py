@@ -100,7 +100,7 @@ class RollImport:
             report.problems += problems
             if problems:
                 continue
-            if volunteer_aggregate_id(row["volunteer_id"]) in self.app.repository:
+            if self.app.current_version(volunteer_aggregate_id(row["volunteer_id"])):
                 report.existing.append(row["volunteer_id"])
             else:
                 report.new.append(row)
@@ -211,6 +211,7 @@ class RollImport:
                 field="file",
                 problems=[vars(p) for p in report.problems[:1000]],
             )
+        self.app.key_store.create_many([row["volunteer_id"] for row in report.new])
         at = self.app.clock()
         made: list[Any] = []
         for row in report.new:
@@ -248,7 +249,7 @@ class RollImport:
         )
         account.restar(actor, at, self.scoring.star_level(account.score))
         made: list[Any] = [volunteer, account]
-        if login_id(vid) not in self.app.repository:
+        if not self.app.current_version(login_id(vid)):
             login = Account.create(
                 actor,
                 at,

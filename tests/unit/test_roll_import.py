@@ -20,6 +20,7 @@ from loop.bootstrap import Loop, open_loop
 from loop.services.imports import COLUMNS
 from loop.services.roll_files import MAX_ROWS
 from loop.services.volunteers import id_check_digit
+from loop.storage.keys import SQLKeyStore
 from tests.support import FakeClock
 
 ADMIN = demo.ADMIN
@@ -155,3 +156,20 @@ def test_unreadable_files_are_refused_whole(loop: Loop) -> None:
     assert "20000" in stored_nothing(loop, lambda: check(ADMIN, too_many, "big.csv")).message_zh
     empty = stored_nothing(loop, lambda: check(ADMIN, b"", "roll.csv"))
     assert empty.message_en == "the file is empty"
+
+
+def test_a_rolls_keys_are_made_together_and_a_forgotten_person_is_refused(tmp_path: Any) -> None:
+    store = SQLKeyStore(f"sqlite:///{tmp_path}/keys.db")
+    try:
+        kept = store.create("v-1")
+        store.create_many(["v-1", "v-2", "v-3"])
+        assert store.get("v-1") == kept
+        assert store.exists("v-2")
+        assert store.exists("v-3")
+        store.destroy("v-2")
+        with pytest.raises(DomainError) as caught:
+            store.create_many(["v-2", "v-4"])
+        assert caught.value.code == "subject_forgotten"
+        assert not store.exists("v-4")
+    finally:
+        store.close()
