@@ -39,12 +39,14 @@ def reader(user: User) -> Reader:
 
 
 def link(entry: dict[str, Any]) -> str | None:
-    """Where an entry leads in the console: the incident, or the notice."""
+    """Where an entry leads in the console: the incident, the notice or the task."""
     params = entry["params"]
     if params.get("incident_id"):
         return f"/incidents/{params['incident_id']}"
     if params.get("notice_id"):
         return f"/notices/{params['notice_id']}"
+    if params.get("task_id"):
+        return f"/tasks/{params['task_id']}"
     return None
 
 
