@@ -306,7 +306,9 @@ class Fold:
             return True
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
-            if what in ("Deposited", "Reversed"):
+            if what == "Deposited":  # v2 names what paid: an incident here (or a duty task)
+                entry["incident_id"] = event.source_id
+            if what == "Reversed":
                 entry["incident_id"] = event.incident_id
             if what in ("Deducted", "Reversed"):
                 entry["shortfall"] = int(event.shortfall)
