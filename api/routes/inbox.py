@@ -123,11 +123,13 @@ async def who_was_told(
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     person: Annotated[str | None, Query(max_length=100)] = None,
     limit: Limit = 100,
+    wait_for: WaitFor = None,
 ) -> Rows:
     """审计：谁在何时被告知了什么，经由哪个渠道、尝试几次、结果如何 / for auditors: who
     was told what and when, on which channel, every attempt and its outcome."""
     scope.check_auditor(user)
     chosen = unit or user.unit
     scope.check_unit(user, chosen)
+    await s.wait_for(wait_for)
     found = told(s.views.store, chosen, subject_id=subject_id, person=person, limit=limit)
     return Rows(items=[worded(e) for e in found])
