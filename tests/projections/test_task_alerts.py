@@ -29,9 +29,12 @@ HOUR = timedelta(hours=1)
 START = datetime(2026, 7, 14, 19, 0, tzinfo=CHINA)  # three days after the county's morning
 
 
-@pytest.fixture
-def county(tmp_path: Path) -> Iterator[County]:
-    made = County(f"sqlite:///{tmp_path / 'views.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def county(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[County]:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    made = County(url)
     yield made
     made.close()
 
@@ -215,3 +218,28 @@ def test_a_clock_stopped_past_a_reminder_tells_the_next_one_only(county: County)
     assert reminders(county, demo.RIDER) == ["任务提醒（开始前2小时）"]
     county.projector.rebuild("notifications")
     assert at(county, START + HOUR) == 0  # nor is a reminder told once the task began
+
+
+def test_the_publisher_is_told_once_of_a_task_under_filled_two_days_before(
+    county: County,
+) -> None:
+    short = publish(county, needed=3, minimum=2, topic="幸福路夜间巡逻")
+    full = publish(county, needed=3, minimum=2, topic="幸福小学护校岗", kind="school_guard")
+    county.loop.tasks.sign_up(demo.METER, short)
+    for volunteer in (demo.RIDER, demo.COURIER):
+        county.loop.tasks.sign_up(volunteer, full)
+    assert at(county, START - 49 * HOUR) == 0
+    assert at(county, START - 48 * HOUR) == 1
+    assert at(county, START - 47 * HOUR) == 0
+    assert county.kinds(demo.STATION_OFFICER, short) == ["task_at_risk"]
+    assert county.said(demo.STATION_OFFICER)[-1] == (
+        f"{demo.XINGFU}巡逻防控任务（7月14日 19:00至21:00）已报名1人，不足最少2人，"
+        "请及时动员义警报名或调整任务。"
+    )
+    assert county.kinds(demo.STATION_OFFICER, full) == []
+    county.clock.now = START - 30 * HOUR
+    county.loop.tasks.withdraw(demo.COURIER, full, reason="临时有事")  # short inside the window
+    assert at(county, START - 30 * HOUR) == 1
+    assert county.kinds(demo.STATION_OFFICER, full) == ["task_at_risk"]
+    assert county.kinds(demo.OFFICER_XF, full) == []
+    assert county.deliveries(message_id=f"task_at_risk:{full}") == []  # the inbox tells staff
