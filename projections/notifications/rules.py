@@ -236,6 +236,9 @@ class TaskRules:
     at_risk_within: timedelta = timedelta(hours=48)
     channels: tuple[str, ...] = (SMS,)
     """A volunteer's task messages go as text messages too (the publisher's: the inbox)."""
+    told_within: timedelta = timedelta(days=1)
+    """A promotion, change or cancellation is texted within a day of it and before the
+    task starts, or not at all (a read model built anew over an old log texts no one)."""
 
 
 class Reminder(NamedTuple):

@@ -194,7 +194,7 @@ class TaskHandlers:
                 task_params(task),
                 priority,
                 self.task_rules.channels,
-                task["starts_at"],  # of no use once the task began
+                min(task["starts_at"], at + self.task_rules.told_within),
             )
         )
 

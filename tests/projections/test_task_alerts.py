@@ -243,3 +243,22 @@ def test_the_publisher_is_told_once_of_a_task_under_filled_two_days_before(
     assert county.kinds(demo.STATION_OFFICER, full) == ["task_at_risk"]
     assert county.kinds(demo.OFFICER_XF, full) == []
     assert county.deliveries(message_id=f"task_at_risk:{full}") == []  # the inbox tells staff
+
+
+def test_a_promotion_is_texted_within_a_day_of_it_and_before_the_start(county: County) -> None:
+    task = publish(county, needed=1)
+    county.loop.tasks.sign_up(demo.RIDER, task)
+    county.loop.tasks.sign_up(demo.COURIER, task)
+    county.clock.now = START - 60 * HOUR
+    county.loop.tasks.withdraw(demo.RIDER, task, reason="临时有事")
+    county.clock.now = START - 3 * HOUR
+    county.loop.tasks.cancel(demo.STATION_OFFICER, task, reason="暴雨预警")
+    county.catch_up()
+    utc = CHINA.utcoffset(None)
+    expiry = {
+        m["kind"]: m["expires_at"] for m in county.messages(subject_id=task)
+    }  # a read model built anew over an old log would text no one of these
+    assert expiry == {
+        "task_promoted": (START - 36 * HOUR).replace(tzinfo=None) - utc,
+        "task_cancelled": START.replace(tzinfo=None) - utc,
+    }
