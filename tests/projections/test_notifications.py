@@ -248,6 +248,25 @@ def test_the_inbox_counts_unread_and_marks_read(county: County) -> None:
     assert all(e["read"] for e in county.entries(demo.RIDER))
 
 
+def test_once_the_director_signed_the_officer_still_to_sign_is_chased(county: County) -> None:
+    incident = county.report()
+    flow, tick = county.flow, county.clock.tick
+    tick(), flow.take("accept", demo.OFFICER_XF, incident)
+    tick(), flow.take("record_outcome", demo.OFFICER_XF, incident, summary="已补装井盖")
+    items = [{"item": "安全隐患排查", "points": 10}]
+    tick(), flow.take("propose_score", demo.CADRE_XF, incident, items=items, basis="考评")
+    county.catch_up()  # the director's signature comes in a batch of its own
+    tick(), flow.take("sign_score", demo.DIRECTOR_XF, incident)
+    county.clock.advance(3 * 24 * HOUR)  # three days to sign: past due soon and due
+    county.tick()
+    assert county.kinds(demo.OFFICER_XF, incident) == ["due_soon", "due"]
+    assert county.kinds(demo.DIRECTOR_XF, incident) == []
+    fresh = county.messages(kind="due")
+    county.projector.rebuild("notifications")  # built anew, the same marks: nothing more
+    assert county.tick() == 0
+    assert county.messages(kind="due") == fresh
+
+
 # -- a forgotten person is told nothing ------------------------------------------------------------
 
 
