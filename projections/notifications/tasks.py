@@ -48,15 +48,16 @@ def at_risk_key(task_id: str) -> str:
     return f"task_at_risk:{task_id}"
 
 
-PLANNED = ("task_soon", "task_at_risk")
-"""The kinds the clock tells of a task: a cancellation stops those still unsent."""
+MOOT = ("task_soon", "task_at_risk", "task_promoted", "task_revised")
+"""What a task's cancellation, or a volunteer's withdrawal, leaves unsent (the
+cancellation's own message goes)."""
 
 
 def _unsent(batch: Batch, reason: str, task_id: str, volunteer_id: str | None = None) -> None:
-    """Cancel the pending deliveries of the task's reminders (to ``volunteer_id`` only,
+    """Cancel the pending deliveries of the task's messages (to ``volunteer_id`` only,
     if named): a text not yet sent for a task he left, or one cancelled, is not sent."""
     m, d = outbox.messages, outbox.deliveries
-    told = select(m.c.message_id).where(m.c.subject_id == task_id, m.c.kind.in_(PLANNED))
+    told = select(m.c.message_id).where(m.c.subject_id == task_id, m.c.kind.in_(MOOT))
     conditions: list[ColumnElement[bool]] = [d.c.message_id.in_(told)]
     if volunteer_id is not None:
         conditions.append(d.c.recipient == volunteer_id)

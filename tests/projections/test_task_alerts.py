@@ -145,6 +145,8 @@ def test_a_cancelled_task_tells_its_booked_once_and_reminds_no_one(county: Count
     )
     assert county.kinds(demo.COURIER, task) == []  # he had no place
     assert county.messages(kind="task_soon") == []
+    sms = {d["message_id"].split(":")[0]: d["status"] for d in county.deliveries()}
+    assert sms == {"Task.Cancelled": "pending"}
 
 
 def test_a_task_moved_is_reminded_for_its_new_time(county: County) -> None:
@@ -251,9 +253,12 @@ def test_a_promotion_is_texted_within_a_day_of_it_and_before_the_start(county: C
     county.loop.tasks.sign_up(demo.COURIER, task)
     county.clock.now = START - 60 * HOUR
     county.loop.tasks.withdraw(demo.RIDER, task, reason="临时有事")
+    county.catch_up()
     county.clock.now = START - 3 * HOUR
     county.loop.tasks.cancel(demo.STATION_OFFICER, task, reason="暴雨预警")
     county.catch_up()
+    statuses = {d["message_id"].split(":")[0]: d["status"] for d in county.deliveries()}
+    assert statuses == {"Task.Promoted": "cancelled", "Task.Cancelled": "pending"}
     utc = CHINA.utcoffset(None)
     expiry = {
         m["kind"]: m["expires_at"] for m in county.messages(subject_id=task)
