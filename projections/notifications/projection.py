@@ -122,8 +122,9 @@ class Notifications(NoticeHandlers, TaskHandlers, Projection):
         batch.incidents.write()
         batch.marks.write()
         batch.people.write()
-        batch.tasks.write()
-        batch.bookings.write()
+        if tasks:  # only a batch with duty tasks' events touches their rows
+            batch.tasks.write()
+            batch.bookings.write()
         tell(conn, tables, batch.messages, self.channels)
         for reason, conditions in batch.cancels:
             cancel(conn, reason, *conditions)
