@@ -1,4 +1,4 @@
-"""Step definitions for alerts, the inbox and notices (features 14 and 15).
+"""Step definitions for alerts, the inbox and notices (features 14, 15 and 16).
 
 Import them into a scenario module with ``from tests.bdd.notify_steps import *``.
 Every read first lets the clock look at the scenario's time once, as the
