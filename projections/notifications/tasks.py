@@ -53,11 +53,16 @@ MOOT = ("task_soon", "task_at_risk", "task_promoted", "task_revised")
 cancellation's own message goes)."""
 
 
-def _unsent(batch: Batch, reason: str, task_id: str, volunteer_id: str | None = None) -> None:
-    """Cancel the pending deliveries of the task's messages (to ``volunteer_id`` only,
-    if named): a text not yet sent for a task he left, or one cancelled, is not sent."""
+def _unsent(batch: Batch, reason: str, event: Any, volunteer_id: str | None = None) -> None:
+    """Cancel the pending deliveries of the task's messages told by the time of
+    ``event`` (to ``volunteer_id`` only, if named): a text not yet sent for a task he
+    left, or one cancelled, is not sent (nor, replayed, one told after he came back)."""
     m, d = outbox.messages, outbox.deliveries
-    told = select(m.c.message_id).where(m.c.subject_id == task_id, m.c.kind.in_(MOOT))
+    told = select(m.c.message_id).where(
+        m.c.subject_id == str(event.originator_id),
+        m.c.kind.in_(MOOT),
+        m.c.created_at <= utc(event.timestamp),
+    )
     conditions: list[ColumnElement[bool]] = [d.c.message_id.in_(told)]
     if volunteer_id is not None:
         conditions.append(d.c.recipient == volunteer_id)
@@ -120,7 +125,7 @@ class TaskHandlers:
         for volunteer_id in sorted(batch.booked.get(task["task_id"], {})):
             self._tell_task(batch, event, "task_cancelled", task, volunteer_id, "important")
         self._close(batch, task["task_id"])
-        _unsent(batch, "task_cancelled", task["task_id"])
+        _unsent(batch, "task_cancelled", event)
 
     @handles("Task.Completed")
     def task_completed(self, batch: Batch, event: Any) -> None:
@@ -144,7 +149,7 @@ class TaskHandlers:
         if task is None or event.was != "booked":
             return
         batch.unbook(task["task_id"], event.volunteer_id)
-        _unsent(batch, "withdrew", task["task_id"], event.volunteer_id)
+        _unsent(batch, "withdrew", event, event.volunteer_id)
         task["booked"] -= 1
         if task["booked"] < task["minimum"]:
             task["short_since"] = utc(event.timestamp)

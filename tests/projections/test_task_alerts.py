@@ -267,3 +267,15 @@ def test_a_promotion_is_texted_within_a_day_of_it_and_before_the_start(county: C
         "task_promoted": (START - 36 * HOUR).replace(tzinfo=None) - utc,
         "task_cancelled": START.replace(tzinfo=None) - utc,
     }
+
+
+def test_one_who_came_back_keeps_his_new_reminder_through_a_rebuild(county: County) -> None:
+    task = publish(county)
+    county.loop.tasks.sign_up(demo.RIDER, task)
+    county.clock.now = START - 30 * HOUR
+    county.loop.tasks.withdraw(demo.RIDER, task, reason="临时有事")
+    county.clock.now = START - 28 * HOUR
+    county.loop.tasks.sign_up(demo.RIDER, task)  # his plans changed back
+    assert at(county, START - 24 * HOUR) == 1
+    county.projector.rebuild("notifications")  # replays his withdrawal
+    assert [d["status"] for d in county.deliveries(recipient=demo.RIDER.id)] == ["pending"]
