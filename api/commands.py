@@ -105,7 +105,7 @@ def _no_administrator(accounts: Accounts) -> bool:
 def add_user(
     username: str,
     role: Annotated[str, typer.Option(help="角色，如 community_officer / role")],
-    unit: Annotated[str, typer.Option(help="单位路径，如 lishu/chaoyang/xingfu / unit path")],
+    unit: Annotated[str, typer.Option(help="单位编码（已登记）/ a registered unit's code")],
     name: Annotated[str, typer.Option("--name", help="显示名 / display name")] = "",
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)

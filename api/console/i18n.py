@@ -352,12 +352,6 @@ EN_LABELS: dict[str, dict[str, str]] = {
         "city_management": "City management",
         "resident_volunteer": "Resident volunteer",
     },
-    "unit": {
-        "lishu": "Lishu County PSB",
-        "lishu/chaoyang": "Chaoyang Police Station",
-        "lishu/chaoyang/xingfu": "Xingfu Community",
-        "lishu/chaoyang/heping": "Heping Community",
-    },
 }
 
 VOCABULARIES: dict[str, type[StrEnum]] = {
