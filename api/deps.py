@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import User
 from api.errors import Unauthenticated
+from api.query import Whole
 from api.services import Services
 
 bearer = HTTPBearer(
@@ -57,7 +58,7 @@ IdempotencyKey = Annotated[
 """Optional on every command: a retry with the same key gets the first answer."""
 
 WaitFor = Annotated[
-    int | None,
+    Whole | None,
     Query(
         ge=0,
         description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
