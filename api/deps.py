@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import User
 from api.errors import Unauthenticated
-from api.query import Whole
+from api.query import DECIMAL
 from api.services import Services
 
 bearer = HTTPBearer(
@@ -58,11 +58,12 @@ IdempotencyKey = Annotated[
 """Optional on every command: a retry with the same key gets the first answer."""
 
 WaitFor = Annotated[
-    Whole | None,
+    int | None,
     Query(
         ge=0,
         description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
         "(one beyond the log's head waits for the head)",
     ),
+    DECIMAL,
 ]
 """On every list read: wait until the read models have applied this log position."""

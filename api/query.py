@@ -34,8 +34,9 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(_decimal)]
-"""A whole number written in decimal digits."""
+DECIMAL = BeforeValidator(_decimal)
+"""A whole number written in decimal digits: beside ``Query(...)`` in one
+``Annotated[int, Query(...), DECIMAL]`` (nested, the document loses its bounds)."""
 
 
 def known(values: Iterable[str]) -> BeforeValidator:
@@ -108,4 +109,4 @@ MonthFilter = Annotated[
     Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM"),
     BeforeValidator(_month),
 ]
-Limit = Annotated[Whole, Query(ge=1, le=500)]
+Limit = Annotated[int, Query(ge=1, le=500), DECIMAL]

@@ -18,7 +18,7 @@ from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, execute
 from api.idempotency import KeyReused, check_key
 from api.masking import masked_case
-from api.query import Limit, ModuleFilter, StageFilter, UnitFilter, Whole
+from api.query import DECIMAL, Limit, ModuleFilter, StageFilter, UnitFilter
 from api.schemas import (
     BODIES,
     MAX_VERSION,
@@ -244,7 +244,7 @@ async def get_state(
     incident_id: str,
     user: CurrentUser,
     s: ServicesDep,
-    version: Annotated[Whole | None, Query(ge=1, le=MAX_VERSION)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_VERSION), DECIMAL] = None,
     as_of: Moment | None = None,
 ) -> dict[str, Any]:
     """某版本之后或某时刻的状态 / the state right after ``version``, or as of ``as_of``."""

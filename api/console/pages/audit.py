@@ -17,7 +17,7 @@ from api.console.pages.common import names, see_other, units_within
 from api.console.render import CHINA, page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
-from api.query import UnitFilter, Whole
+from api.query import DECIMAL, UnitFilter
 from api.routes import audit, incidents, views
 from api.schemas import MAX_VERSION, moment_of
 from api.services import Services
@@ -26,7 +26,7 @@ from loop.rules import permissions
 router = APIRouter(include_in_schema=False)
 
 IncidentId = Annotated[str, Path(max_length=36)]
-Version = Annotated[Whole | None, Query(ge=1, le=MAX_VERSION)]
+Version = Annotated[int | None, Query(ge=1, le=MAX_VERSION), DECIMAL]
 HIDDEN = {"id", "created_on", "modified_on", "stage_label", "is_closed"}
 
 
