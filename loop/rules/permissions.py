@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from aggregates.actor import Actor
 from loop.errors import NotPermitted
 from loop.rules import masking, policy
-from loop.rules.access import Grant, Record, Scope, grant
+from loop.rules.access import Grant, Record, grant
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
 from loop.rules.vocabulary import Role, label
@@ -133,7 +133,8 @@ TABLES: tuple[Table, ...] = (
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 
 
-def _compose(tables: tuple[Table, ...]) -> dict[str, tuple[Grant, ...]]:
+def compose(tables: tuple[Table, ...]) -> dict[str, tuple[Grant, ...]]:
+    """Every table's grants by action; an action two tables grant is refused."""
     found: dict[str, tuple[Grant, ...]] = {}
     for table in tables:
         for action, grants in table.grants.items():
@@ -143,7 +144,7 @@ def _compose(tables: tuple[Table, ...]) -> dict[str, tuple[Grant, ...]]:
     return found
 
 
-ACTIONS: dict[str, tuple[Grant, ...]] = _compose(TABLES)
+ACTIONS: dict[str, tuple[Grant, ...]] = compose(TABLES)
 """Who may take every action, by its name."""
 
 
@@ -224,19 +225,3 @@ def check(action: str, actor: Actor, record: Record) -> None:
     """:func:`refusal` unless ``actor`` may take ``action`` on ``record``."""
     if not may(action, actor, record):
         raise refusal(action, actor, record)
-
-
-__all__ = [
-    "ACTIONS",
-    "GRANTS",
-    "READS",
-    "TABLES",
-    "Record",
-    "Scope",
-    "Table",
-    "check",
-    "check_role",
-    "may",
-    "refusal",
-    "visible",
-]
