@@ -14,6 +14,7 @@ so neither the balance nor the stock can go below zero, even when redemptions ra
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -23,6 +24,7 @@ from aggregates.reward_item import RewardItem
 from loop.errors import InvalidInput, ItemNotFound
 from loop.rules import inputs, permissions, units
 from loop.rules.access import account_record, item_record
+from loop.rules.policy import LISHU, Policy
 from loop.rules.scoring import CHINA, LISHU_SCORING, MONTH, PERIOD, ScoringPolicy
 from loop.services.lookup import named_account
 from loop.services.volunteers import Volunteers
@@ -117,9 +119,12 @@ def _balance(account: PointsAccount, position: int | None = None) -> Balance:
 class Bank:
     """Commands of the Happiness Bank, stored in the one application store ``app``."""
 
-    def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
+    def __init__(
+        self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING, policy: Policy = LISHU
+    ) -> None:
         self.app = app
         self.scoring = scoring
+        self.policy = policy
         self.volunteers = Volunteers(app, scoring)
 
     # -- reading ---------------------------------------------------------------
@@ -305,8 +310,11 @@ class Bank:
         at = self.app.clock()
         if month > f"{at.astimezone(CHINA):%Y-%m}":
             raise InvalidInput(
-                "不能考评尚未开始的月份", "A month cannot be evaluated before it begins"
+                "不能考评尚未开始的月份",
+                "A month cannot be evaluated before it begins",
+                field="month",
             )
+        self._check_period("month", month, at)
         account = self._acted_on("evaluate_month", actor, volunteer_id)
         account.evaluate_month(actor, at, period=month, passed=passed, note=checked_note)
         due = (
@@ -360,11 +368,33 @@ class Bank:
                 field="period",
             )
         checked_reason = inputs.prose("reason", reason, max_len=500)
+        at = self.app.clock()
+        self._check_period("period", period, at)
         self._acted_on("award_honour", actor, volunteer_id)
         volunteer = self.volunteers.get(volunteer_id)
-        volunteer.award(actor, self.app.clock(), honour, period, checked_reason)
+        volunteer.award(actor, at, honour, period, checked_reason)
         position = self.app.commit(volunteer)
         return HonourAck(volunteer.volunteer_id, honour, period, volunteer.version, position)
+
+    def _check_period(self, field: str, period: str, at: datetime) -> None:
+        """A period (``2026``, ``2026-Q3``, ``2026-07``) the county keeps records of:
+        not ending before its records begin, not starting after now."""
+        year, rest = int(period[:4]), period[5:]
+        if not rest:  # a year
+            first, last = 1, 12
+        elif rest.startswith("Q"):  # a quarter
+            first, last = 3 * int(rest[1]) - 2, 3 * int(rest[1])
+        else:  # a month
+            first = last = int(rest)
+        begins = self.policy.records_begin.astimezone(CHINA)
+        now = at.astimezone(CHINA)
+        if (year, last) < (begins.year, begins.month) or (year, first) > (now.year, now.month):
+            raise InvalidInput(
+                f"「{field}」须在本县记录开始（{begins:%Y-%m}）之后、不晚于本月",
+                f"'{field}' must lie between the county's first records ({begins:%Y-%m}) "
+                "and this month",
+                field=field,
+            )
 
     def _acted_on(self, command: str, actor: Actor, volunteer_id: str) -> PointsAccount:
         """The account ``command`` acts on, once ``actor`` may take it there: a role

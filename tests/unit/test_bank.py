@@ -377,3 +377,27 @@ def test_a_version_1_reward_event_reads_as_fully_credited(flow: IncidentFlow) ->
     event = flow.app.mapper.to_domain_event(old)
     assert isinstance(event, Incident.Rewarded)
     assert (event.points, event.credited) == (30, 30)
+
+
+def test_months_and_periods_lie_within_the_countys_records(flow: IncidentFlow, bank: Bank) -> None:
+    """The clock says July 2026; the county's records begin in January 2020."""
+    officer = demo.OFFICER_XF
+    for month in ("0001-01", "2019-12", "2026-08"):
+        error = refused(
+            flow,
+            lambda m=month: bank.evaluate_month(officer, RIDER.id, month=m, passed=True, note="好"),
+            InvalidInput,
+        )
+        assert error.details["field"] == "month"
+    for period in ("1900", "2019-Q4", "2019-12", "2026-Q4", "2027"):
+        error = refused(
+            flow,
+            lambda p=period: bank.award_honour(
+                officer, RIDER.id, honour="义警之星", period=p, reason="表现突出"
+            ),
+            InvalidInput,
+        )
+        assert error.details["field"] == "period"
+    bank.evaluate_month(officer, RIDER.id, month="2020-01", passed=True, note="好")
+    bank.award_honour(officer, RIDER.id, honour="义警之星", period="2026-Q3", reason="表现突出")
+    bank.award_honour(officer, RIDER.id, honour="义警之星", period="2020", reason="表现突出")
