@@ -8,11 +8,14 @@ compensating entry. Two quantities are kept:
   or reversal larger than the balance takes what there is and records the
   shortfall;
 * the **score**, what ranks and star levels count: the base points of the
-  scoring policy (Fuping's 基本分) plus points earned by scored incidents, less
-  reversed deposits and deductions in full. Redemptions do not lower it.
+  scoring policy (Fuping's 基本分) plus points earned by scored incidents and
+  completed duty tasks, less reversed deposits and deductions in full.
+  Redemptions do not lower it.
 
-Every entry carries its ``basis``: the incident, scoring items and signers of a
+Every entry carries its ``basis``: the source, scoring items and signers of a
 deposit; the item of a redemption; the decision or failed months of a deduction.
+A deposit names its source (``source``: an incident, a duty task, later a talk
+order; ``source_id``), and one source pays an account once, ever.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ DEDUCTION_KINDS = {
     "manual": "考核扣分",
     "discipline": "违纪扣分",
     "failed_months": "月考评不合格扣分",
+    "no_show": "任务缺勤扣分",
 }
+
+DEPOSIT_SOURCES = {"incident": "警情", "task": "任务"}
+"""What a deposit may be paid for (talk orders will follow)."""
 
 
 def account_id(volunteer_id: str) -> UUID:
@@ -40,6 +47,13 @@ def account_id(volunteer_id: str) -> UUID:
 
 class PointsAccount(Aggregate):
     """One volunteer's account, opened on admission."""
+
+    class_version = 2  # v2: no-shows on duty tasks counted per period
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before duty tasks counts no no-shows."""
+        state.setdefault("no_shows", {})
 
     class Event(Aggregate.Event):
         actor: Actor
@@ -65,14 +79,27 @@ class PointsAccount(Aggregate):
             """This entry's own facts beyond the balance."""
 
     class Deposited(Entry):
-        """Points for a scored incident; ``requested`` beyond the period cap is not paid."""
+        """Points for a scored incident or a completed duty task (``source``, with its
+        id); ``requested`` beyond the period cap is not paid.
 
-        incident_id: str
+        v2: the source is named (``source``, ``source_id``); version 1 deposits were
+        all for incidents and named one by ``incident_id``."""
+
+        class_version = 2
+
+        source: str
+        source_id: str
         requested: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Deposits stored when only incidents paid points."""
+            state["source"] = "incident"
+            state["source_id"] = state.pop("incident_id")
 
         def record(self, account: PointsAccount) -> None:
             account.earned += self.amount
-            account.deposits[self.incident_id] = {"amount": self.amount, "period": self.period}
+            account.deposits[self.source_id] = {"amount": self.amount, "period": self.period}
             account.earned_by_period[self.period] = (
                 account.earned_by_period.get(self.period, 0) + self.amount
             )
@@ -93,13 +120,15 @@ class PointsAccount(Aggregate):
         the score loses both."""
 
         reason: str
-        kind: str  # manual | discipline | failed_months
+        kind: str  # manual | discipline | failed_months | no_show
         shortfall: int
 
         def record(self, account: PointsAccount) -> None:
             account.deducted += self.shortfall - self.amount
             if self.kind == "failed_months":
                 account.settled_months.extend(self.basis["months"])
+            if self.kind == "no_show":
+                account.no_shows[self.period] = account.no_shows.get(self.period, 0) + 1
 
     class Reversed(Entry):
         """A deposit taken back because its incident was later rejected or merged."""
@@ -151,6 +180,7 @@ class PointsAccount(Aggregate):
         self.redemptions: dict[str, int] = {}
         self.evaluations: dict[str, bool] = {}
         self.settled_months: list[str] = []
+        self.no_shows: dict[str, int] = {}  # no-shows on duty tasks, per period
 
     @classmethod
     def open(
@@ -176,19 +206,33 @@ class PointsAccount(Aggregate):
         actor: Actor,
         at: datetime,
         *,
-        incident_id: str,
         points: int,
         period: str,
         cap: int | None,
         basis: dict[str, Any],
+        incident_id: str | None = None,
+        source: str = "incident",
+        source_id: str | None = None,
     ) -> int:
-        """Credit a scored incident, once ever; returns the points actually credited
-        (less than ``points`` when the period's cap is reached, possibly zero)."""
-        if incident_id in self.deposits:
+        """Credit a scored incident (``incident_id``) or another ``source`` (a duty
+        task, ``source_id``), once ever; returns the points actually credited (less
+        than ``points`` when the period's cap is reached, possibly zero)."""
+        if incident_id is not None:
+            source, source_id = "incident", incident_id
+        if source not in DEPOSIT_SOURCES or not source_id:
+            raise LedgerRefused(
+                "积分存入须注明来源（警情或任务）",
+                "A deposit must name its source (an incident or a task)",
+                source=source,
+            )
+        if source_id in self.deposits:
+            name = DEPOSIT_SOURCES[source]
             raise AlreadyDeposited(
-                "该警情的积分已存入幸福银行，不能重复兑现",
-                "Points for this incident were already deposited",
-                incident_id=incident_id,
+                f"该{name}的积分已存入幸福银行，不能重复兑现",
+                f"Points for this {source} were already deposited",
+                source=source,
+                source_id=source_id,
+                **({"incident_id": source_id} if source == "incident" else {}),
             )
         room = points if cap is None else max(0, cap - self.earned_by_period.get(period, 0))
         amount = min(points, room)
@@ -199,7 +243,8 @@ class PointsAccount(Aggregate):
             amount=amount,
             period=period,
             basis=basis,
-            incident_id=incident_id,
+            source=source,
+            source_id=source_id,
             requested=points,
         )
         return amount

@@ -13,9 +13,20 @@ from contextlib import asynccontextmanager, contextmanager
 
 from fastapi import FastAPI
 
-from api import console, errors
+from api import console, docs, errors, security
 from api.config import ApiSettings
-from api.routes import audit, auth, bank, incidents, policy, views, volunteers
+from api.routes import (
+    audit,
+    auth,
+    bank,
+    inbox,
+    incidents,
+    notices,
+    policy,
+    tasks,
+    views,
+    volunteers,
+)
 from api.seed import seed_if_empty
 from api.services import Services, build_services
 from projections.collector import fewer_collections
@@ -51,12 +62,13 @@ def serving_collector() -> Iterator[None]:
 def create_app(settings: ApiSettings | None = None, services: Services | None = None) -> FastAPI:
     """The service for ``settings`` (default: ``LISHU_*`` variables), or around
     ready-made ``services`` (tests), which it then does not close."""
+    settings = services.settings if services else settings or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
-        ready = services or build_services(settings or ApiSettings())
-        if own and ready.settings.seeds_demo:
+        ready = services or build_services(settings)
+        if own and ready.settings.demo:
             seed_if_empty(ready)
         app.state.services = ready
         try:
@@ -71,9 +83,15 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.serves_docs else None,
     )
     errors.install(app)
-    for module in (auth, incidents, volunteers, bank, views, audit, policy):
+    security.install(app, settings)
+    if settings.serves_docs:
+        docs.install(app)
+    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

@@ -7,6 +7,7 @@ projections or the HTTP service; each layer registers its own commands here.
 from __future__ import annotations
 
 from api.commands import register as register_service
+from api.notify import register as register_notify
 from loop.bootstrap import build_loop
 from loop.cli import app
 from loop.settings import DatabaseUrl, Settings
@@ -16,6 +17,7 @@ register_projections(
     app, Settings.for_url, lambda settings: build_loop(settings).app, database_url=DatabaseUrl
 )
 register_service(app)
+register_notify(app)
 
 
 def main() -> None:

@@ -1,33 +1,79 @@
-"""The HTTP service's settings: the loop's, plus secrets and token lifetime.
+"""The HTTP service's settings: the loop's, plus keys, sessions, log-in throttling,
+headers and the proxy in front.
 
-Outside development the service refuses to start with the shipped token key. It
-needs no seal key: seals are made and checked against it on the sealing host
-(``lishu seal``, ``lishu verify --against``), kept off the API nodes.
+No key is shipped: unset keys come from the installation's keys file
+(``loop.storage.keys_file``). Production refuses demo mode, weak keys and keys
+once shipped in the source. The service needs no seal key: seals are made and
+checked on the sealing host (``lishu seal``, ``lishu verify --against``).
 """
 
 from __future__ import annotations
 
-from pydantic import model_validator
+import os
 
+from pydantic import Field, model_validator
+
+from aggregates.errors import DomainError
 from loop.settings import Settings
+from loop.storage.keys_file import check_key
 
-DEVELOPMENT_SECRET = "lishu-development-secret-key-change-me"
+
+def _half_the_cores() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 class ApiSettings(Settings):
-    environment: str = "development"
-    """``development`` (the default: shipped secrets allowed, demo data seeded on
-    first start) or ``production`` (own secrets required, no demo data)."""
+    secret_key: str | None = None
+    """HMAC key signing bearer tokens (HS256); at least 32 characters. Unset: the
+    keys file's."""
 
-    secret_key: str = DEVELOPMENT_SECRET
-    """HMAC key signing bearer tokens (HS256); at least 32 characters."""
+    digest_key: str | None = None
+    """HMAC key of the request digests kept for idempotent retries. Unset: the keys
+    file's."""
+
+    demo: bool = False
+    """Demo mode (``make run``): the demo county and its log-ins, all with the demo
+    password, seeded on first start; the console says so on every page. Off, the
+    demo password logs nobody in. Production refuses it."""
 
     token_minutes: int = 8 * 60
-    """How long a bearer token is valid: one duty shift by default."""
+    """How long a bearer token is valid, and the longest any session lasts: one duty
+    shift by default."""
 
-    seed_demo: bool | None = None
-    """Seed the demo county on first start with an empty database; by default
-    only in development."""
+    console_idle_minutes: int = 30
+    """A console session unused this long ends (its cookie's token expires)."""
+
+    login_failures: int = 10
+    """Wrong passwords for one account, within ``login_lock_minutes``, that lock it."""
+
+    login_lock_minutes: int = 15
+    """How long a locked account stays locked (an administrator may lift it sooner:
+    ``lishu users unlock``)."""
+
+    login_address_limit: str = "30/10 minutes"
+    """Failed log-ins one client address may make (``limits`` notation) before it
+    is answered 429 until the window has room again."""
+
+    login_concurrency: int = _half_the_cores()
+    """Password hashes computed at once by one process (Argon2 takes 19 MiB and a
+    core's time each); the rest wait."""
+
+    login_queue: int = 32
+    """Log-ins that may wait for a hash; more are answered 503 with Retry-After."""
+
+    max_body_bytes: int = 1024 * 1024
+    """Longest request body; a longer one is refused (413) before it is read."""
+
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
+    """Host names the service answers to (``*.example.org`` allowed; ``*`` any)."""
+
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
+    """Addresses (or networks) of the proxies whose ``X-Forwarded-For`` and
+    ``X-Forwarded-Proto`` are believed; none by default."""
+
+    docs: bool | None = None
+    """Serve the API's documents (``/docs``, ``/openapi.json``). Unset: on except
+    in production."""
 
     run_projections: bool = True
     """Keep the read models caught up in this process (the embedded default). Off
@@ -41,14 +87,35 @@ class ApiSettings(Settings):
     wait_timeout: float = 5.0
     """Longest a query waits for the projections to reach a requested position."""
 
+    run_notifications: bool = True
+    """Run the clock and the dispatcher in this process (the embedded default). Off
+    when ``lishu notify`` workers do it (several API processes on PostgreSQL)."""
+
+    notify_interval: float = 1.0
+    """Seconds between two looks of the in-process clock and dispatcher."""
+
+    idempotency_hours: float = 7 * 24
+    """How long a command's ``Idempotency-Key`` is kept with its first answer; a key
+    sent again later runs as a new command (a report's key still fixes its id)."""
+
     @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> ApiSettings:
-        if len(self.secret_key) < 32:
-            raise ValueError("LISHU_SECRET_KEY must be at least 32 characters")
-        if self.environment != "development" and self.secret_key == DEVELOPMENT_SECRET:
-            raise ValueError("set LISHU_SECRET_KEY: the development key is refused here")
+    def _refuse_unsafe_settings(self) -> ApiSettings:
+        production = self.production
+        if production and self.demo:
+            raise ValueError("LISHU_DEMO is refused in production")
+        given = (("LISHU_SECRET_KEY", self.secret_key), ("LISHU_DIGEST_KEY", self.digest_key))
+        for name, key in given:
+            if key is not None:
+                try:
+                    check_key(name, key, production=production)
+                except DomainError as refused:
+                    raise ValueError(str(refused)) from None
         return self
 
     @property
-    def seeds_demo(self) -> bool:
-        return self.environment == "development" if self.seed_demo is None else self.seed_demo
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def serves_docs(self) -> bool:
+        return not self.production if self.docs is None else self.docs

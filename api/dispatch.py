@@ -7,13 +7,14 @@ refused, and a record the user may not read is not found, exactly like one that
 does not exist, so a refusal tells him nothing of it; ``loop.rules.permissions``)
 and the typed answer.
 :func:`execute` runs it as the logged-in user; with an ``Idempotency-Key`` the
-first answer is kept (``api.idempotency``) and a retry gets it again, marked
-``replayed``, without a second effect. Keeping the key with the command's events
-changes this module only.
+record that the key was used, with the command's result, is stored in the same
+transaction as the command's events (``api.idempotency``), and a retry, after any
+crash, gets the first answer again, marked ``replayed``, without a second effect.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -21,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from api.accounts import User
-from api.idempotency import check_key
+from api.idempotency import check_key, kept_as_result, key_reused
 from api.services import Services
 from loop.errors import ConcurrencyConflict
 
@@ -41,8 +42,8 @@ class Command(Generic[A]):
     """The service's answer as ``model``."""
     status: int = 200
     recover: Callable[[], A | None] | None = None
-    """The answer of an earlier attempt with the same key whose answer was not
-    kept (stored just before a crash, or by another process), if any: for a
+    """What an earlier attempt with the same key made, if its key record expired
+    (kept ``idempotency_hours``) and running again conflicts with it: for a
     command whose key fixes the id of what it creates."""
 
 
@@ -63,20 +64,15 @@ async def execute(services: Services, user: User, key: str | None, asked: Comman
     key = check_key(key)
     answers = services.answers
     payload = None if asked.body is None else asked.body.model_dump(mode="json")
-    digest = answers.digest(asked.request, payload)
-    async with answers.locks.hold(user.username, key):
-        kept = answers.find(user.username, key, digest)
-        if kept is not None:
-            return asked.model.model_validate({**kept[1], "replayed": True})
+    once = answers.once(user.username, key, answers.digest(asked.request, payload))
+    try:
+        answered = await services.command_once(once, asked.run)
+    except ConcurrencyConflict:
         found = asked.recover() if asked.recover else None
-        if found is not None:
-            return found
-        try:
-            answer = asked.answer(await services.command(asked.run))
-        except ConcurrencyConflict:
-            found = asked.recover() if asked.recover else None
-            if found is None:
-                raise
-            return found  # what the earlier attempt, committed by another process, made
-        answers.keep(user.username, key, digest, asked.status, answer.model_dump(mode="json"))
-        return answer
+        if found is None:
+            raise
+        return found  # what the key made before its record expired
+    if not hmac.compare_digest(answered.request, once.request):
+        raise key_reused()
+    answer = asked.answer(kept_as_result(answered.answer, answered.position))
+    return answer.model_copy(update={"replayed": True}) if answered.replayed else answer

@@ -20,6 +20,8 @@ STATUS_BY_CODE = {
     "invalid_input": 422,
     "invalid_query": 422,
     "account_refused": 422,
+    "weak_password": 422,
+    "key_refused": 422,
     "idempotency_key_reused": 422,
     "personal_data_in_text": 422,
     "unknown_reporter": 422,
@@ -29,13 +31,19 @@ STATUS_BY_CODE = {
     "incident_not_found": 404,
     "volunteer_not_found": 404,
     "reward_item_not_found": 404,
+    "task_not_found": 404,
     "account_not_found": 404,
     "no_points_account": 409,
     "subject_not_found": 404,
     "history_not_available": 404,
+    "notice_not_found": 404,
+    "message_not_found": 404,
     "not_permitted": 403,
     "csrf_refused": 403,
+    "password_change_required": 403,
     "unauthenticated": 401,
+    "login_throttled": 429,
+    "login_busy": 503,
     "projection_not_ready": 503,
 }
 """Codes not listed are refusals of the loop's or the ledger's rules: 409."""
@@ -56,6 +64,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "无权执行或查看 / not permitted"),
         (404, "没有这条记录 / no such record"),
         (409, "闭环规则或并发冲突拒绝 / refused by the loop's rules, or a concurrent change"),
+        (413, "请求体过大 / the request body is too large"),
         (422, "请求内容不符合要求 / the request is not valid"),
         (503, "读模型尚未就绪 / a read model is not ready yet"),
     )
@@ -81,12 +90,18 @@ class Forbidden(DomainError):
     code = "not_permitted"
 
 
+class PasswordChangeRequired(DomainError):
+    code = "password_change_required"
+
+
 def status_of(error: DomainError) -> int:
     return STATUS_BY_CODE.get(error.code, 409)
 
 
 def error_response(error: DomainError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthenticated" else None
+    headers = {"WWW-Authenticate": "Bearer"} if error.code == "unauthenticated" else {}
+    if "retry_after" in error.details:
+        headers["Retry-After"] = str(error.details["retry_after"])
     return JSONResponse(error.as_dict(), status_code=status_of(error), headers=headers)
 
 
@@ -123,9 +138,19 @@ def malformed_json(errors: list[Any]) -> dict[str, Any] | None:
     }
 
 
+LOGIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (429, "登录失败次数过多，见 Retry-After / too many failed log-ins, see Retry-After"),
+        (503, "登录请求过多，见 Retry-After / too many log-ins at once, see Retry-After"),
+    )
+}
+"""What a log-in may answer besides the common refusals."""
+
 HTTP_MESSAGES = {
     404: ("not_found", "没有这个地址", "No such path"),
     405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+    413: ("body_too_large", "请求体过大", "The request body is too large"),
 }
 
 

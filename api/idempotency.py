@@ -1,46 +1,37 @@
 """Idempotency keys: a retried command gets the first answer, not a second effect.
 
-The first successful answer is kept here, per user and key, with a digest of the
-request: the same key with another request is refused. Every command comes here
-through ``api.dispatch``. A report's key also fixes the new incident's id (see
-``api.routes.incidents``), so even a retry after a crash between the commit and
-this record creates nothing new. Retries arriving while the first is still
-running wait for its answer (within one process).
+The record that a user's key was used, with the command's answer, is stored in the
+SAME transaction as the command's events (a key record of the group-commit batch,
+``loop.storage.command_keys``): the command and its record are stored together
+or not at all, so a retry after any crash finds the first answer (status, body
+and position) and runs nothing. The same key with another request is refused.
+A retry arriving while the first is still running waits for it: one process's
+commands run in turn on its writer, and another process's commit of the same key
+fails whole, its command then answered from the key.
 
-The digest is keyed with the service's secret: a report's body names people, and
-a plain hash of it could be matched against guessed phone numbers by anyone
-holding the database.
+Every command comes here through ``api.dispatch``. What is kept is the command's
+result (its fields, as JSON) beside its position; the first answer and every
+retry are built from that same record.
+
+Keys and requests are stored as keyed digests (HMAC-SHA256 with the
+installation's digest key, ``LISHU_DIGEST_KEY`` or the keys file's): a report's
+body names people, and a plain hash of it could be matched against guessed phone
+numbers by anyone holding the database. Records expire after
+``idempotency_hours``; a key sent again after that runs as a new command.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+import time
 from typing import Any
-from weakref import WeakValueDictionary
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.exc import IntegrityError
+from eventsourcing.utils import get_topic, resolve_topic
 
 from loop.errors import InvalidInput
-from projections.store import Store
-
-metadata = MetaData()
-answers = Table(
-    "api_idempotency",
-    metadata,
-    Column("username", String(100), primary_key=True),
-    Column("key", String(200), primary_key=True),
-    Column("request_digest", String(64), nullable=False),
-    Column("status", Integer, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-)
+from loop.storage.command_keys import Once
 
 MAX_KEY = 200
 
@@ -49,10 +40,19 @@ class KeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
-def digest(path: str, payload: Any, secret: str) -> str:
+def key_reused() -> KeyReused:
+    return KeyReused(
+        "该 Idempotency-Key 已用于另一个请求",
+        "This Idempotency-Key was used for a different request",
+        field="Idempotency-Key",
+    )
+
+
+def digest(path: str, payload: Any, secret: str | bytes) -> str:
     """The keyed digest (HMAC-SHA256) of a request to ``path`` with ``payload``."""
     text = json.dumps([path, payload], sort_keys=True, ensure_ascii=False, default=str)
-    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 def check_key(key: str) -> str:
@@ -66,67 +66,50 @@ def check_key(key: str) -> str:
     return key
 
 
-class KeyLocks:
-    """One lock per user and key in this process: a retry sent while the first
-    request is still running waits for it, then finds its answer."""
+def kept_result(result: Any) -> str:
+    """What is kept of a command's result: a named tuple's type and fields (its
+    position is stored beside it), or a plain JSON value."""
+    if isinstance(result, tuple) and hasattr(result, "_asdict"):
+        kept = {"type": get_topic(type(result)), "fields": result._asdict()}
+    else:
+        kept = {"value": result}
+    return json.dumps(kept, ensure_ascii=False, default=_as_json)
 
-    def __init__(self) -> None:
-        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
 
-    @asynccontextmanager
-    async def hold(self, username: str, key: str) -> AsyncIterator[None]:
-        lock = self._locks.get((username, key))
-        if lock is None:
-            lock = self._locks[username, key] = asyncio.Lock()
-        async with lock:
-            yield
+def _as_json(value: Any) -> Any:
+    """Dates and times as ISO 8601 (as the API writes them), anything else as text."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def kept_as_result(text: str, position: int | None) -> Any:
+    """The result :func:`kept_result` kept, with the position it was stored at."""
+    kept = json.loads(text)
+    if "type" not in kept:
+        return kept["value"]
+    kind = resolve_topic(kept["type"])
+    if not (isinstance(kind, type) and issubclass(kind, tuple) and hasattr(kind, "_fields")):
+        raise TypeError(f"not a command's result: {kept['type']}")
+    fields = kept["fields"]
+    if "position" in kind._fields:
+        fields["position"] = position
+    return kind(**fields)
 
 
 class Answers:
-    def __init__(self, store: Store, secret: str) -> None:
-        self.store = store
-        self.secret = secret
-        self.locks = KeyLocks()
+    """The digests of keys and requests, and how long their records are kept."""
+
+    def __init__(self, secret: str | bytes, hours: float = 7 * 24) -> None:
+        self.secret = secret.encode() if isinstance(secret, str) else secret
+        self.seconds = hours * 3600
 
     def digest(self, path: str, payload: Any) -> str:
         return digest(path, payload, self.secret)
 
-    def setup(self) -> None:
-        with self.store.write() as conn:
-            metadata.create_all(conn)
+    def key_of(self, username: str, key: str) -> str:
+        """The stored form of a user's key: a keyed digest of the user and the key."""
+        text = json.dumps(["idempotency-key", username, key], ensure_ascii=False)
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()
 
-    def find(self, username: str, key: str, request_digest: str) -> tuple[int, Any] | None:
-        """The answer kept for this user's key; :class:`KeyReused` if the key was
-        used for another request."""
-        with self.store.read() as conn:
-            row = conn.execute(
-                select(answers.c.request_digest, answers.c.status, answers.c.body).where(
-                    answers.c.username == username, answers.c.key == key
-                )
-            ).first()
-        if row is None:
-            return None
-        if row.request_digest != request_digest:
-            raise KeyReused(
-                "该 Idempotency-Key 已用于另一个请求",
-                "This Idempotency-Key was used for a different request",
-                field="Idempotency-Key",
-            )
-        return row.status, json.loads(row.body)
-
-    def keep(self, username: str, key: str, request_digest: str, status: int, body: Any) -> None:
-        try:
-            with self.store.write() as conn:
-                conn.execute(
-                    answers.insert(),
-                    {
-                        "username": username,
-                        "key": key,
-                        "request_digest": request_digest,
-                        "status": status,
-                        "body": json.dumps(body, ensure_ascii=False, default=str),
-                        "created_at": datetime.now(UTC),
-                    },
-                )
-        except IntegrityError:  # a concurrent retry kept its answer first
-            pass
+    def once(self, username: str, key: str, request_digest: str) -> Once:
+        expires = int(time.time() + self.seconds)
+        return Once(self.key_of(username, key), request_digest, kept_result, expires)

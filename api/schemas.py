@@ -242,11 +242,19 @@ class Token(BaseModel):
     role: str
     unit: str
     display_name: str
+    password_change_required: bool = False
 
 
 class Login(Body):
     username: str = Field(max_length=100)
     password: str = Field(max_length=200)
+
+
+class PasswordChange(Body):
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(
+        max_length=200, description="至少 12 位，不能是常见密码、纯数字或含用户名 / 12+"
+    )
 
 
 class Me(BaseModel):
@@ -256,6 +264,7 @@ class Me(BaseModel):
     unit: str
     unit_label: str
     display_name: str
+    password_change_required: bool = False
 
 
 class Rows(BaseModel):

@@ -1,11 +1,22 @@
 """Demo data on first start: 朝阳派出所, its two communities, squads of the seven
 occupations, tens of volunteers, incidents in every stage, and a log-in for
-each person, all made with the same commands the API runs."""
+each person, all made with the same commands the API runs.
+
+First start survives a kill at any point. The demo's events are stored in one
+transaction together with a marker (a key record, ``SEEDED_EVENTS``), so they
+are all there or none; the log-ins are then made one by one, each skipped if it
+exists; a last marker (``SEEDED``) says the demo is complete. A start that finds
+no ``SEEDED`` picks up where the last one stopped, before it serves anything.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import suppress
 from uuid import UUID
+
+from eventsourcing.persistence import RecordConflictError
 
 from aggregates.actor import Actor
 from aggregates.volunteer import OCCUPATIONS
@@ -14,10 +25,12 @@ from api.services import Services
 from loop import demo
 from loop.services.incidents import IncidentFlow
 from loop.services.volunteers import Volunteers
+from loop.storage.command_keys import KeyRecord
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSWORD = "lishu2026"
+DEMO_PASSWORD = "lishu-demo-2026"
+"""Every demo account's password: public, so it logs in only in demo mode."""
 
 STAFF = [
     (demo.OFFICER_XF, "李警官（幸福社区民警）"),
@@ -40,6 +53,14 @@ VOLUNTEERS = [
     (demo.TAXI, "吴某（出租车司机）"),
     (demo.SWEEPER, "郑某（环卫工人）"),
 ]
+SEEDED_EVENTS = "lishu:demo:events"
+"""The key record stored with the demo's events, in their transaction."""
+SEEDED = "lishu:demo:complete"
+"""The key record stored once every demo log-in exists."""
+STAGES = ("start", "events", "events-stored", "accounts", "accounts-made", "complete")
+"""The points of first start that :func:`seed_if_empty` reports reaching."""
+SOME_ACCOUNTS = 3
+
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华"
 EXTRA_VOLUNTEERS = 24
 
@@ -147,11 +168,23 @@ def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
             )
 
 
-def accounts_for(services: Services, people: list[Actor]) -> None:
+def accounts_for(
+    services: Services, people: list[Actor], reached: Callable[[str], None] = lambda _: None
+) -> None:
+    """Every demo log-in that does not exist yet (another process may be making
+    them too: one it made first is left as it is)."""
     named = [*STAFF, *VOLUNTEERS, *((p, p.id) for p in people)]
+    made = 0
     for actor, display in named:
         if services.accounts.get(actor.id) is None:
-            create(services, actor, display)
+            try:
+                create(services, actor, display)
+            except AccountError:
+                if services.accounts.get(actor.id) is None:
+                    raise
+            made += 1
+            if made == SOME_ACCOUNTS:
+                reached("accounts")
 
 
 def create(services: Services, actor: Actor, display: str) -> None:
@@ -160,23 +193,45 @@ def create(services: Services, actor: Actor, display: str) -> None:
     )
 
 
-def seed_if_empty(services: Services) -> bool:
-    """Seed the demo on an empty database (no events, no accounts); whether it did.
-
-    The first account is the claim: of several processes starting together on an
-    empty database, only the one that creates it seeds."""
-    if services.accounts.count():
-        return False
-    first, display = STAFF[-1]
+def seed_events(services: Services, reached: Callable[[str], None]) -> None:
+    """The demo's events, with the ``SEEDED_EVENTS`` marker, in one transaction;
+    nothing if another process stored them first."""
+    app = services.flow.app
+    marker = KeyRecord(SEEDED_EVENTS, "demo", "{}", None)
     try:
-        create(services, first, display)
-    except AccountError:
+        with app.one_transaction(marker):
+            demo.run(services.flow)
+            reached("events")
+            more_stages(services.flow, enrol_extra(services.flow))
+    except RecordConflictError:
+        if not app.kept_answers([SEEDED_EVENTS]):
+            raise
+
+
+def seed_if_empty(services: Services, reached: Callable[[str], None] = lambda _: None) -> bool:
+    """Seed the demo on an empty database, or finish a seeding that was stopped;
+    whether it did anything. ``reached`` is told each stage of :data:`STAGES` as it
+    is reached (tests stop the process there).
+
+    A database with events but no marker (seeded before the markers, or not a demo)
+    gets the named log-ins only if it has no account at all, as it always did."""
+    app = services.flow.app
+    if app.kept_answers([SEEDED]):
         return False
-    people: list[Actor] = []
-    if services.flow.app.recorder.max_notification_id() is None:
-        demo.run(services.flow)
-        people = enrol_extra(services.flow)
-        more_stages(services.flow, people)
-    accounts_for(services, people)
+    reached("start")
+    people = [person for person, _, _ in extra_volunteers()]
+    if not app.kept_answers([SEEDED_EVENTS]):
+        if app.recorder.max_notification_id() is None:
+            seed_events(services, reached)
+        elif services.accounts.count():
+            return False
+        else:
+            people = []
+    reached("events-stored")
+    accounts_for(services, people, reached)
+    reached("accounts-made")
+    with suppress(RecordConflictError):  # another process finished it too
+        app.keep_records(KeyRecord(SEEDED, "demo", "{}", None))
+    reached("complete")
     log.info("demo data seeded; every demo account's password is %s", DEMO_PASSWORD)
     return True

@@ -1,8 +1,9 @@
 """The composition root of the HTTP service: everything built from settings.
 
 Nothing is created at import time; ``build_services`` makes the flow, the group
-committer, the read models and their runner, the accounts and the idempotency
-store, and ``close`` releases them.
+committer, the read models and their runner, the accounts and the digests of
+idempotency keys (their records live with the events), and ``close`` releases
+them.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ from typing import Any, TypeVar
 
 import anyio
 
+from api.account_log import AccountLog
 from api.accounts import Accounts
 from api.config import ApiSettings
 from api.idempotency import Answers
+from api.login_guard import LoginGuard
+from api.notify import Notifier, build_notifier
 from api.tokens import Tokens
 from loop.bootstrap import Loop, build_loop
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from loop.services.notices import Notices
 from loop.services.volunteers import Volunteers
+from loop.storage.command_keys import Answered, Once
 from loop.storage.group_commit import GroupCommitter
+from loop.storage.keys_file import resolve
 from projections import Projections
 from projections import build as build_projections
 
@@ -38,8 +45,14 @@ class Services:
     accounts: Accounts
     answers: Answers
     tokens: Tokens
+    token_key: bytes
+    """Signs tokens and the console's CSRF tokens (``LISHU_SECRET_KEY`` or the keys file)."""
+    guard: LoginGuard
+    log: AccountLog
     volunteers: Volunteers
     bank: Bank
+    notices: Notices
+    notifier: Notifier
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
@@ -47,6 +60,13 @@ class Services:
         result = await self.committer.run(fn, *args, **kwargs)
         self.views.runner.wake()
         return result
+
+    async def command_once(self, once: Once, fn: Callable[..., Any]) -> Answered:
+        """Run a keyed command (``api.dispatch``): its key record commits with its
+        events, and a key already stored answers its first answer, not run again."""
+        answered = await self.committer.run_once(once, fn)
+        self.views.runner.wake()
+        return answered
 
     async def wait_for(self, position: int | None) -> bool:
         """Wait (without blocking the event loop) until every read model has applied
@@ -71,6 +91,8 @@ class Services:
         return False
 
     def close(self) -> None:
+        self.notifier.close()
+        self.guard.close()
         self.committer.close()
         self.views.close()
         self.loop.close()
@@ -78,11 +100,15 @@ class Services:
 
 def build_services(settings: ApiSettings | None = None, *, start: bool = True) -> Services:
     settings = settings or ApiSettings()
+    token_key = resolve(settings, "LISHU_SECRET_KEY", "token", settings.secret_key)
+    digest_key = resolve(settings, "LISHU_DIGEST_KEY", "digest", settings.digest_key)
     loop = build_loop(settings)
     views = build_projections(
         settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
     )
-    accounts, answers = Accounts(views.store), Answers(views.store, settings.secret_key)
+    accounts = Accounts(views.store)
+    answers = Answers(digest_key, settings.idempotency_hours)
+    log = AccountLog(views.store)
     services = Services(
         settings=settings,
         loop=loop,
@@ -91,14 +117,22 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         views=views,
         accounts=accounts,
         answers=answers,
-        tokens=Tokens(settings.secret_key, settings.token_minutes),
+        tokens=Tokens(token_key, settings.token_minutes),
+        token_key=token_key,
+        guard=LoginGuard(views.store, settings, log),
+        log=log,
         volunteers=loop.volunteers,
         bank=loop.bank,
+        notices=loop.notices,
+        notifier=build_notifier(settings, loop, views, interval=settings.notify_interval),
     )
     accounts.setup()
-    answers.setup()
+    log.setup()
+    services.guard.setup()
     if start and settings.run_projections:
         views.runner.start()
     else:
         views.projector.setup()
+    if start and settings.run_notifications:
+        services.notifier.runner.start()
     return services

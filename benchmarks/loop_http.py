@@ -52,7 +52,7 @@ def database_url(path: Path) -> str:
 
 def server_env(path: Path) -> dict[str, str]:
     """The service on ``path``, the demo not seeded (``prepare`` made what it needs)."""
-    return {"LISHU_DATABASE_URL": database_url(path), "LISHU_SEED_DEMO": "false"}
+    return {"LISHU_DATABASE_URL": database_url(path)}
 
 
 def prepare(path: Path, incidents: int) -> dict[str, Any]:
@@ -62,9 +62,7 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
     from api.config import ApiSettings
     from api.services import build_services
 
-    services = build_services(
-        ApiSettings(database_url=database_url(path), seed_demo=False), start=False
-    )
+    services = build_services(ApiSettings(database_url=database_url(path)), start=False)
     try:
         services.accounts.create(
             OFFICER.id, PASSWORD, role=OFFICER.role, unit=OFFICER.unit, display_name="李警官"

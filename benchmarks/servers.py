@@ -46,6 +46,15 @@ def serve(
 ) -> Iterator[str]:
     """Run ``uvicorn --factory module:function`` and yield its base URL once
     ``ready_path`` answers; stop it afterwards."""
+    with serve_process(factory, env, workdir, ready_path) as (url, _):
+        yield url
+
+
+@contextmanager
+def serve_process(
+    factory: str, env: dict[str, str], workdir: Path, ready_path: str = "/healthz"
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As :func:`serve`, yielding the server's process too (to read its memory)."""
     port = free_port()
     log = workdir / f"server-{port}.log"
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -71,7 +80,7 @@ def serve(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, url + ready_path, log)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:

@@ -3,7 +3,7 @@ rows can be compared with (and sized from) figures of the same run."""
 
 from __future__ import annotations
 
-from benchmarks import baselines, product
+from benchmarks import baselines, login_flood, notifications, product, tasks
 from benchmarks.harness import Measurement
 
 SUITE: tuple[Measurement, ...] = (
@@ -13,6 +13,7 @@ SUITE: tuple[Measurement, ...] = (
     baselines.http_naive,
     baselines.catch_up,
     product.loop_command_in_process,
+    tasks.task_sign_up_in_process,
     product.loop_command_http,
     product.projection_rebuild,
     product.projection_lag,
@@ -20,4 +21,6 @@ SUITE: tuple[Measurement, ...] = (
     product.rebuild_memory,
     product.state_at_version,
     product.chain_verification,
+    login_flood.login_flood,
+    notifications.alerts,
 )

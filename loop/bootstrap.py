@@ -14,6 +14,8 @@ from loop.rules.policy import LISHU, PRESETS, Policy
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from loop.services.notices import Notices
+from loop.services.tasks import Tasks
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.application import LoopApplication
@@ -29,6 +31,8 @@ class Loop:
     incidents: IncidentFlow
     volunteers: Volunteers
     bank: Bank
+    notices: Notices
+    tasks: Tasks
 
     def close(self) -> None:
         self.app.close()
@@ -50,6 +54,8 @@ def open_loop(
         incidents=IncidentFlow(app, policy=policy, scoring=scoring),
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring, policy),
+        notices=Notices(app),
+        tasks=Tasks(app, scoring),
     )
 
 

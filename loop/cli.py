@@ -40,6 +40,24 @@ AsAuditor = Annotated[
 ]
 Operator = Annotated[str, typer.Option("--operator", help="操作人编号，记入审计")]
 
+OperatorCheck = Callable[[Settings, str], Actor]
+_operator_check: list[OperatorCheck] = []
+
+
+def set_operator_check(check: OperatorCheck) -> None:
+    """How an administrative command's ``--operator`` is checked: the accounts'
+    layer registers it (the loop knows no accounts), returning the operator as an
+    actor or refusing one who is not an enabled administrator."""
+    _operator_check[:] = [check]
+
+
+def _administrator(settings: Settings, operator: str) -> Actor:
+    if not _operator_check:
+        raise DomainError(
+            "无法核对操作人：请用 lishu 命令运行", "the operator cannot be checked: run `lishu`"
+        )
+    return _operator_check[0](settings, operator)
+
 
 def _print_timeline(entries: list[dict[str, Any]], english: bool) -> None:
     """One line per event; under it the people it names, as the viewer may see them."""
@@ -138,19 +156,25 @@ def history_command(
 def forget_command(
     subject_id: str,
     reason: Annotated[str, typer.Option("--reason", help="删除理由，记入审计")],
-    operator: Annotated[str, typer.Option("--operator", help="执行删除的系统管理员编号")],
-    unit: Annotated[str, typer.Option("--unit", help="系统管理员所属单位（县局）")] = "lishu",
+    operator: Annotated[
+        str, typer.Option("--operator", help="执行删除的系统管理员账号（须已启用）")
+    ],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Forget a person (a volunteer's id or a person id): destroy their key so their
     data reads as 已删除 everywhere; the erasure is recorded, the history stays
-    verifiable. Administrators only: recorded as the operator, an administrator of
-    the county."""
+    verifiable. Administrators only: the operator must be an enabled administrator
+    account, recorded with its role and unit."""
     from loop.services.personal import forget
 
-    flow = build_loop(Settings.for_url(database_url)).incidents
+    settings = Settings.for_url(database_url)
     try:
-        actor = Actor(operator, "admin", unit)
+        actor = _administrator(settings, operator)
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    flow = build_loop(settings).incidents
+    try:
         ack = forget(flow.app, actor, subject_id, reason)
     except DomainError as error:
         typer.echo(str(error), err=True)
@@ -201,6 +225,7 @@ def verify_command(
     ] = None,
 ) -> None:
     """Prove the stored history unaltered: intact, or where and how it was damaged."""
+    from loop.storage.keys_file import seal_key
     from loop.storage.verification import Seal, open_chain_reader, verify
 
     settings = Settings.for_url(database_url)
@@ -214,9 +239,7 @@ def verify_command(
             open_chain_reader(settings.database_url) as reader,
             _progress("校验中 verifying") as advance,
         ):
-            report = verify(
-                reader, key=settings.seal_key.encode(), against=trusted, progress=advance
-            )
+            report = verify(reader, key=seal_key(settings), against=trusted, progress=advance)
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
@@ -227,12 +250,13 @@ def verify_command(
 @app.command("seal")
 def seal_command(database_url: DatabaseUrl = None) -> None:
     """Verify, then seal the log's head; print the seal to publish or keep apart."""
+    from loop.storage.keys_file import seal_key
     from loop.storage.verification import open_chain_reader, seal
 
     settings = Settings.for_url(database_url)
     try:
         with open_chain_reader(settings.database_url) as reader:
-            sealed, _ = seal(reader, settings.seal_key.encode(), datetime.now().astimezone())
+            sealed, _ = seal(reader, seal_key(settings), datetime.now().astimezone())
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None

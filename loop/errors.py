@@ -64,3 +64,17 @@ class AlreadyRegistered(DomainError):
     """An application, volunteer record or account exists already under that id."""
 
     code = "already_registered"
+
+
+class NoticeNotFound(DomainError):
+    code = "notice_not_found"
+
+
+class TaskNotFound(DomainError):
+    code = "task_not_found"
+
+
+class VolunteerIneligible(DomainError):
+    """The volunteer may not take this task: his status, duty, team or station."""
+
+    code = "volunteer_ineligible"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Self
 
 import typer
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="覆盖 LISHU_DATABASE_URL")]
@@ -43,8 +44,18 @@ class Settings(BaseSettings):
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
     path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
 
-    seal_key: str = "lishu-development-seal-key"
-    """HMAC key signing the chain seals; a county keeps its own apart from the database."""
+    environment: str = "development"
+    """``development`` (the default) or ``production``, which refuses weak keys, keys
+    once shipped in the source, and demo mode."""
+
+    keys_file: str | None = None
+    """The installation's random keys (made on first start, mode 0600, see
+    ``loop.storage.keys_file``). Unset: ``<events file>-secrets.json`` beside an
+    SQLite events file, ``lishu-secrets.json`` in the working directory otherwise."""
+
+    seal_key: str | None = None
+    """HMAC key signing the chain seals; a county keeps its own apart from the database.
+    Unset: the keys file's seal key."""
 
     cipher_key: str | None = None
     """When set, stored event payloads are compressed (zlib) and encrypted
@@ -65,3 +76,28 @@ class Settings(BaseSettings):
 
     postgres_connect_timeout: int = 30
     """Seconds to wait for a PostgreSQL connection before giving up."""
+
+    sms_gateway_url: str | None = "log://"
+    """Where text messages go: the intranet SMS gateway's HTTP address, ``log://``
+    (the default: written to the service's log, phone numbers masked, for
+    development) or empty for none. Every alert reaches the in-app inbox anyway."""
+
+    sms_gateway_token: str | None = None
+    """Bearer token the SMS gateway expects, if any."""
+
+    webhook_url: str | None = None
+    """The county command centre's or grid platform's address for alerts (HMAC-signed
+    JSON); none by default."""
+
+    webhook_secret: str | None = None
+    """HMAC-SHA256 key signing webhook bodies; required with ``webhook_url``."""
+
+    quiet_hours: str = "22:00-07:00"
+    """China time when no text message is sent but urgent ones (later ones wait for
+    the end); empty for none."""
+
+    @model_validator(mode="after")
+    def _webhook_is_signed(self) -> Settings:
+        if self.webhook_url and len(self.webhook_secret or "") < 32:
+            raise ValueError("LISHU_WEBHOOK_URL needs a LISHU_WEBHOOK_SECRET of 32+ characters")
+        return self

@@ -10,7 +10,11 @@ They read events only (``recorder.select_notifications`` and the application's
 * ``scores``: each volunteer's earned, redeemed, deducted, balance and score,
   overall and per month; ranks and star levels are computed at query time;
 * ``catalogue``: the goods each Happiness Bank holds, with donors, stock, price,
-  per-volunteer limit and pieces handed out.
+  per-volunteer limit and pieces handed out;
+* ``notifications``: what alerts need (each incident's current wait and its
+  marks, volunteers' teams and statuses, notices and acknowledgements), and the
+  outbox its events fill; the clock, the dispatcher and the inbox reads sit
+  beside it (``projections.notifications``).
 
 Use::
 

@@ -63,6 +63,10 @@ class Projection:
         """This projection's tables, named with ``suffix``, keyed by a short name."""
         raise NotImplementedError
 
+    def setup(self, conn: Connection) -> None:
+        """Create what this projection keeps apart from its builds, which no rebuild
+        drops (none by default); run before its first batch in every process."""
+
     def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
         """Apply one batch of ``(name, event)`` in log order (in the batch's
         transaction). By default each handled event is applied on its own."""

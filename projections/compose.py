@@ -7,15 +7,28 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
-from projections.processing import BATCH_SIZE, Projector
+from projections.notifications.rules import SMS, WEBHOOK
+from projections.processing import BATCH_SIZE, Projector, default_projections
 from projections.queries import Queries
 from projections.runner import CatchUpRunner
 from projections.store import Store
+from projections.task_queries import TaskQueries
 
 
 class HasReadModelSettings(Protocol):
     database_url: str
     read_model_url: str | None
+
+
+def notify_channels(settings: object) -> frozenset[str]:
+    """The channels beyond the inbox that settings configure: text messages when an
+    SMS gateway is named (``LISHU_SMS_GATEWAY_URL``), the webhook when its URL is."""
+    chosen = set()
+    if getattr(settings, "sms_gateway_url", None):
+        chosen.add(SMS)
+    if getattr(settings, "webhook_url", None):
+        chosen.add(WEBHOOK)
+    return frozenset(chosen)
 
 
 class EventSource(Protocol):
@@ -36,6 +49,8 @@ class Projections:
     runner: CatchUpRunner
     source: EventSource
     """The application read from; kept so its recorder stays open."""
+    tasks: TaskQueries
+    """Reads of the duty tasks' read models."""
 
     def close(self) -> None:
         self.runner.stop()
@@ -59,7 +74,11 @@ def build(
     ``runner.start()`` (or ``projector.catch_up()``)."""
     store = Store.from_url(read_model_url(settings))
     projector = Projector(
-        store, source.recorder, source.mapper, batch_size=batch_size or BATCH_SIZE
+        store,
+        source.recorder,
+        source.mapper,
+        default_projections(notify_channels(settings)),
+        batch_size=batch_size or BATCH_SIZE,
     )
     return Projections(
         store,
@@ -67,4 +86,5 @@ def build(
         Queries(projector),
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         source,
+        TaskQueries(projector),
     )

@@ -24,7 +24,7 @@ PostgreSQL. The runner here is small: poll, batch, guard, switch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,11 @@ from projections.cases import Cases
 from projections.catalogue import Catalogue
 from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
+from projections.notifications.projection import Notifications
+from projections.notifications.rules import SMS
 from projections.scores import Scores
 from projections.store import Store, live, positions
+from projections.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,10 @@ transactions win; a live build keeps ``batch_size`` so readers see each batch so
 Progress = Callable[[int, int], None]
 
 
-def default_projections() -> list[Projection]:
-    return [Backlog(), Cases(), Scores(), Catalogue()]
+def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
+    """Every read model; ``channels``: those beyond the inbox that notifications
+    are delivered on here (the composition root's, from settings)."""
+    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Notifications(channels)]
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,9 @@ class Projector:
             return
         with self.store.schema_lock():  # processes starting together take turns
             self.store.create_control_tables()
+            with self.store.write() as conn:
+                for projection in self.projections.values():
+                    projection.setup(conn)
             for projection in self.projections.values():
                 with self.store.read() as conn:
                     builds = self._builds(conn, projection)

@@ -5,8 +5,10 @@ and reversals), balance and score (earned less deducted, what ranks and stars
 count), with the volunteer's community, station and county each indexed with
 the score, so a rank is one indexed count at query time. ``score_months`` keeps
 the same figures per period (the ledger entry's ``period``, a month by default)
-and the month's evaluation; ``score_deposits`` the deposit of each incident, so
-a reversal takes back what was paid, in the month it was paid.
+and the month's evaluation; ``score_deposits`` the deposit of each source (its
+``incident_id`` column holds the deposit's ``source_id``: an incident's id, or a
+duty task's), so a reversal takes back what was paid, in the month it was paid.
+Deposits for incidents and for completed duty tasks count alike.
 
 The figures follow the ``PointsAccount`` aggregate: the score is the base
 points the account opened with, plus what was earned, less what was deducted
@@ -223,14 +225,14 @@ class Scores(Projection):
         conn.execute(
             deposits.delete().where(
                 deposits.c.volunteer_id == volunteer.volunteer_id,
-                deposits.c.incident_id == event.incident_id,
+                deposits.c.incident_id == event.source_id,
             )
         )
         conn.execute(
             deposits.insert(),
             {
                 "volunteer_id": volunteer.volunteer_id,
-                "incident_id": event.incident_id,
+                "incident_id": event.source_id,
                 "period": event.period,
                 "amount": amount,
             },

@@ -54,7 +54,14 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
     result = projections.measure(events=300, batch_size=50)
     assert result["events"] >= 300
     assert result["read_rate"] > 0
-    assert set(result["rebuild_rates"]) == {"backlog", "cases", "catalogue", "scores"}
+    assert set(result["rebuild_rates"]) == {
+        "backlog",
+        "cases",
+        "catalogue",
+        "notifications",
+        "scores",
+        "tasks",
+    }
     assert all(rate > 0 for rate in result["rebuild_rates"].values())
     assert result["rebuild_peak_bytes"] > 0
 
@@ -96,6 +103,12 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert (checked["journal_mode"], checked["synchronous"]) == ("wal", "FULL")
     assert checked["verified"]["acknowledged"] >= checked["requests"] - checked["errors"] > 0
     assert checked["verified"]["statuses"].get("5xx", 0) == 0
+    flood = rows["login.flood.p99"]["detail"]
+    assert flood["attempts"].get("401", 0) > 0  # the flood's passwords were hashed
+    assert flood["statuses"].get("5xx", 0) == 0
+    assert rows["login.flood.rss"]["status"] in ("pass", "fail")
+    assert rows["login.quiet.rss"]["value"] > 0
+    assert rows["task.signup.inprocess"]["detail"]["sign_ups"] == QUICK.commands
     lag = rows["projection.lag.p99"]["detail"]
     assert lag["events"] > 0
     assert lag["acknowledged"] == lag["stored"]
@@ -223,3 +236,14 @@ def test_the_python_generator_counts_answers_and_keeps_the_captured_field(
         result = PythonLoad().run(url, request, 2, 1)
     assert result.statuses == {"2xx": result.requests}
     assert sorted(set(result.captured)) == [0, 1, 2, 3, 4]
+
+
+def test_the_notification_benchmark_measures_latency_and_throughput(tmp_path: Path) -> None:
+    from benchmarks import notifications
+
+    latency = notifications.alert_latency(tmp_path, incidents=2, interval=0.5)
+    assert latency["messages"] == 6  # due soon, due and overdue of each
+    assert 0 <= latency["p50_ms"] <= latency["p95_ms"] <= latency["max_ms"]
+    rate = notifications.dispatch_rate(f"sqlite:///{tmp_path / 'd.db'}", deliveries=20)
+    assert (rate["deliveries"], rate["workers"]) == (20, 1)
+    assert rate["rate"] > 0

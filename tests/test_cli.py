@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregates.points_account import account_id
+from api.cli import app  # the `lishu` entry point: the loop's commands and the accounts'
 from loop import demo
 from loop.bootstrap import build_loop
-from loop.cli import app
 from loop.services.personal import erasure_record
 from loop.settings import Settings
 
@@ -179,9 +179,21 @@ def test_history_of_a_points_account_and_what_is_refused(
     assert "不是警情或记录编号，也没有此编号的义警" in nobody.output
 
 
+def administrator(database: str, username: str) -> None:
+    """An enabled administrator account of the county, the first one or another."""
+    created = runner.invoke(
+        app,
+        ["users", "add", username, "--role", "admin", "--unit", demo.COUNTY, "--password",
+         "the county administrator", "--database-url", database]
+        + ([] if username == "admin-ls" else ["--operator", "admin-ls"]),
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+
+
 def test_forget_erases_a_volunteer_and_is_recorded_for_the_operator(database: str) -> None:
     demo_ids(database)
     args = ["--database-url", database]
+    administrator(database, "admin-ls")
     missing = runner.invoke(app, ["forget", demo.RIDER.id, "--operator", "admin-ls", *args])
     assert missing.exit_code == 2  # no reason given: refused before anything happens
     forgot = runner.invoke(
@@ -213,6 +225,8 @@ def test_demo_as_auditor_then_forget_records_the_operator_and_the_reason(databas
     assert shown.exit_code == 0, shown.output
     assert f"义警 {demo.SWEEPER.id} 在「隐患排查」中发现" in shown.output
     args = ["--database-url", database]
+    administrator(database, "admin-ls")
+    administrator(database, "admin-x")
     runner.invoke(
         app, ["forget", demo.TAXI.id, "--reason", "退出义警队伍", "--operator", "admin-x", *args]
     )
@@ -224,3 +238,34 @@ def test_demo_as_auditor_then_forget_records_the_operator_and_the_reason(databas
     assert record is not None
     assert record["actor"] == {"id": "admin-x", "role": "admin", "unit": demo.COUNTY}
     assert record["reason"] == "退出义警队伍"
+
+
+@pytest.mark.parametrize("operator", ["admin-ls", "au-ls-ma", "admin-off"])
+def test_forget_refuses_an_operator_who_is_not_an_enabled_administrator(
+    database: str, operator: str
+) -> None:
+    """Nobody, an auditor or a disabled administrator: refused, nothing forgotten."""
+    demo_ids(database)
+    args = ["--database-url", database]
+    if operator != "admin-ls":
+        administrator(database, "admin-ls")
+        role = "admin" if operator == "admin-off" else "auditor"
+        made = runner.invoke(
+            app,
+            ["users", "add", operator, "--role", role, "--unit", demo.COUNTY, "--password",
+             "another county account", "--operator", "admin-ls", *args],
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+        if operator == "admin-off":
+            off = ["users", "disable", operator, "--operator", "admin-ls", *args]
+            assert runner.invoke(app, off).exit_code == 0
+    refused = runner.invoke(
+        app, ["forget", demo.RIDER.id, "--reason", "本人申请删除", "--operator", operator, *args]
+    )
+    assert refused.exit_code == 2, refused.output
+    assert "操作人须为已启用的系统管理员账号" in refused.output
+    flow = build_loop(Settings(database_url=database)).incidents
+    try:
+        assert erasure_record(flow.app, demo.RIDER.id) is None
+    finally:
+        flow.app.close()

@@ -18,13 +18,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregates.errors import DomainError
-from api.console.pages import audit, board, incident, login, stats, volunteer
+from api.console.pages import audit, board, incident, login, notices, stats, tasks, volunteer
 from api.console.pages.common import see_other
 from api.console.render import HERE, page
-from api.console.session import LoginRequired, login_url, peek_user
+from api.console.session import (
+    PASSWORD_PAGE,
+    LoginRequired,
+    PasswordChangeFirst,
+    login_url,
+    peek_user,
+)
 from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, audit, stats)
+ROUTERS = (login, board, incident, volunteer, tasks, audit, stats, notices)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 
@@ -38,6 +44,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(_request: Request, error: LoginRequired) -> Response:
         return see_other(login_url(error.next_path))
+
+    @app.exception_handler(PasswordChangeFirst)
+    async def to_password(_request: Request, _error: PasswordChangeFirst) -> Response:
+        return see_other(PASSWORD_PAGE)
 
     @app.exception_handler(DomainError)
     async def refused(request: Request, error: DomainError) -> Response:

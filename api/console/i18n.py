@@ -12,6 +12,9 @@ from enum import StrEnum
 from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
+from api.console import notice_words
+from api.console.i18n_account import ACCOUNT_TEXT
+from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
@@ -362,6 +365,20 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     **{kind: dict(LABELS[vocabulary]) for kind, vocabulary in VOCABULARIES.items()},
     "occupation": OCCUPATIONS,
 }
+
+TEXT.update(notice_words.TEXT)
+EN_LABELS.update(notice_words.EN_LABELS)
+ZH_LABELS.update(notice_words.ZH_LABELS)
+
+
+TEXT.update(ACCOUNT_TEXT)
+
+
+# Duty tasks' words and vocabularies (api.console.task_text), replacing none of these.
+assert not TEXT.keys() & TASK_TEXT.keys(), sorted(TEXT.keys() & TASK_TEXT.keys())
+TEXT.update(TASK_TEXT)
+EN_LABELS.update(EN_TASK_LABELS)
+ZH_LABELS.update(ZH_TASK_LABELS)
 
 
 def lang_of(value: str | None) -> Lang:

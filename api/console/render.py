@@ -16,9 +16,10 @@ from fastapi.templating import Jinja2Templates
 from api.accounts import User
 from api.console import i18n
 from api.console.i18n import Lang
-from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, token_of
+from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, keep_alive, token_of
 from api.services import Services
 from loop.rules.vocabulary import Role
+from projections.notifications.inbox import Reader
 
 CHINA = timezone(timedelta(hours=8), "CST")
 HERE = Path(__file__).parent
@@ -63,14 +64,22 @@ def span(seconds: float, lang: Lang) -> str:
 def nav_for(user: User) -> list[tuple[str, str]]:
     """The frame's links for the user's role: (path, text key)."""
     if user.role == Role.VOLUNTEER:
-        return [("/me", "nav.me"), ("/report", "nav.report")]
-    links = [("/board", "nav.board"), ("/incidents", "nav.cases")]
+        return [("/me", "nav.me"), ("/tasks", "nav.tasks"), ("/report", "nav.report")]
+    links = [("/board", "nav.board"), ("/incidents", "nav.cases"), ("/calendar", "nav.calendar")]
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
         links.append(("/report", "nav.report"))
     links.append(("/stats", "nav.stats"))
+    links.append(("/notices", "nav.notices"))
     if user.role in AUDITORS:
         links.append(("/audit", "nav.audit"))
     return links
+
+
+def unread(services: Services, user: User | None) -> int:
+    """The frame's inbox badge: the user's unread messages."""
+    if user is None:
+        return 0
+    return services.notifier.inbox.unread(Reader(user.username, user.role, user.unit))
 
 
 def with_query(request: Request, **changes: str | None) -> str:
@@ -99,6 +108,7 @@ def page(
         "when": lambda value, **kw: when(value, lang, **kw),
         "span": lambda seconds: span(seconds, lang),
         "user": user,
+        "demo_mode": services.settings.demo,
         "nav": nav_for(user) if user else [],
         "path": request.url.path,
         "csrf_field": CSRF_FIELD,
@@ -106,10 +116,12 @@ def page(
         "lang_link": with_query(request, lang="zh" if lang == "en" else "en"),
         "with_query": lambda **changes: with_query(request, **changes),
         "new_key": lambda: str(uuid4()),
+        "unread": unread(services, user),
     }
     response = templates.TemplateResponse(
         request, name, {**frame, **context}, status_code=status_code
     )
+    keep_alive(request, response)
     asked = request.query_params.get("lang")
     if asked in i18n.LANGS:
         response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax", path="/")

@@ -61,8 +61,8 @@ def report_id(user: User, key: str) -> UUID:
 
 def _replayed_report(services: Services, incident_id: UUID, body: Discovery) -> Ack | None:
     """The incident a retried report created first, or None if there is none: for
-    a retry whose first answer was not kept (stored just before a crash, or by
-    another process)."""
+    a retry whose key record expired (kept ``idempotency_hours``), answered as the
+    incident is now."""
     try:
         incident = services.flow.get(incident_id)
     except IncidentNotFound:

@@ -40,6 +40,18 @@ class Scope(StrEnum):
         return SCOPE_LABELS[self][1]
 
 
+UNIT_READERS = (
+    Role.AUXILIARY,
+    Role.COMMUNITY_OFFICER,
+    Role.COMMUNITY_CADRE,
+    Role.COMMUNITY_DIRECTOR,
+    Role.STATION_OFFICER,
+    Role.COUNTY_OFFICER,
+    Role.PUBLICITY_OFFICER,
+    Role.AUDITOR,
+)
+"""Staff: the roles that read the records and figures of the units in their scope."""
+
 SCOPE_LABELS: dict[Scope, tuple[str, str]] = {
     Scope.OWNER: ("当前承办单位", "the unit owning it now"),
     Scope.COMMUNITY: ("所在社区", "its community"),

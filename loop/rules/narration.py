@@ -8,6 +8,7 @@ from typing import Any
 from aggregates.points_account import DEDUCTION_KINDS
 from aggregates.volunteer import OCCUPATIONS, REVIEWERS, STATUSES, TEAMS
 from loop.rules.steps import STEPS
+from loop.rules.task_narration import TASK_TEMPLATES
 from loop.rules.vocabulary import label
 
 Template = Callable[[Any], tuple[str, str]]
@@ -72,6 +73,20 @@ def _reversed(e: Any) -> tuple[str, str]:
     )
 
 
+def _deposited(e: Any) -> tuple[str, str]:
+    capped = ("（本期积分已达上限）", " (the period's cap reached)")
+    zh_cap, en_cap = capped if e.amount < e.requested else ("", "")
+    if e.source == "task":
+        return (
+            f"任务{e.source_id[:8]}完成，{e.amount}积分存入幸福银行{zh_cap}",
+            f"deposited {e.amount} points for task {e.source_id[:8]} (asked {e.requested}){en_cap}",
+        )
+    return (
+        f"警情{e.source_id[:8]}考评{e.requested}分，{e.amount}积分存入幸福银行{zh_cap}",
+        f"deposited {e.amount} points for incident {e.source_id[:8]} (scored {e.requested})",
+    )
+
+
 def _donated(e: Any) -> tuple[str, str]:
     limit = e.limit_per_volunteer
     return (
@@ -115,11 +130,7 @@ TEMPLATES: dict[str, Template] = {
         f"opened the Happiness Bank account of {e.volunteer_id}"
         + (f" with {e.base_points} base points" if e.base_points else ""),
     ),
-    "PointsAccount.Deposited": lambda e: (
-        f"警情{e.incident_id[:8]}考评{e.requested}分，{e.amount}积分存入幸福银行"
-        + ("（本期积分已达上限）" if e.amount < e.requested else ""),
-        f"deposited {e.amount} points for incident {e.incident_id[:8]} (scored {e.requested})",
-    ),
+    "PointsAccount.Deposited": _deposited,
     "PointsAccount.Redeemed": lambda e: (
         f"兑换「{e.item_name}」{e.quantity}件，支出{-e.amount}积分",
         f"redeemed {e.quantity} x '{e.item_name}' for {-e.amount} points",
@@ -143,6 +154,17 @@ TEMPLATES: dict[str, Template] = {
         f"向义警{e.volunteer_id}发放{e.quantity}件，计{e.points}积分",
         f"handed {e.quantity} to volunteer {e.volunteer_id} for {e.points} points",
     ),
+    "Notice.Published": lambda e: (
+        f"发布通知《{e.title}》" + ("，要求确认" if e.requires_ack else ""),
+        f'published the notice "{e.title}"' + (", acknowledgement asked" if e.requires_ack else ""),
+    ),
+    "Notice.Revised": lambda e: (f"修订通知《{e.title}》", f'revised the notice "{e.title}"'),
+    "Notice.Revoked": lambda e: (f"撤回通知：{e.reason}", f"revoked the notice: {e.reason}"),
+    "NoticeAcknowledgement.Acknowledged": lambda e: (
+        f"确认已阅通知{e.notice_id[:8]}",
+        f"acknowledged notice {e.notice_id[:8]}",
+    ),
+    **TASK_TEMPLATES,
 }
 
 

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from aggregates.actor import Actor
 from loop.errors import NotPermitted
 from loop.rules import masking, policy
-from loop.rules.access import Grant, Record, grant
+from loop.rules.access import UNIT_READERS, Grant, Record, grant
+from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
+from loop.rules.task_access import TASK_COMMANDS, TASK_GRANTS
 from loop.rules.vocabulary import Role, label
 
 R = Role
@@ -70,17 +72,6 @@ COMMANDS = {
 
 # -- reads ------------------------------------------------------------------------------
 
-UNIT_READERS = (
-    R.AUXILIARY,
-    R.COMMUNITY_OFFICER,
-    R.COMMUNITY_CADRE,
-    R.COMMUNITY_DIRECTOR,
-    R.STATION_OFFICER,
-    R.COUNTY_OFFICER,
-    R.PUBLICITY_OFFICER,
-    R.AUDITOR,
-)
-"""Roles that read the incidents, backlogs and figures of the units in their scope."""
 STAFF_READ = grant(UNIT_READERS, "within")
 OWN = grant([R.VOLUNTEER], "self")
 
@@ -129,6 +120,8 @@ TABLES: tuple[Table, ...] = (
     Table(GRANTS, COMMANDS),
     Table(READS, READ_LABELS),
     Table(masking.sees(), {}),
+    Table(TASK_GRANTS, TASK_COMMANDS),
+    Table(NOTICE_GRANTS, NOTICE_COMMANDS),
 )
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 

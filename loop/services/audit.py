@@ -19,6 +19,7 @@ from aggregates.errors import DomainError
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
+from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import IncidentNotFound
 from loop.rules import masking, permissions, units
@@ -59,6 +60,7 @@ KINDS: dict[str, type[Any]] = {
     "volunteer": Volunteer.Event,
     "points_account": PointsAccount.Event,
     "reward_item": RewardItem.Event,
+    "task": Task.Event,
 }
 
 

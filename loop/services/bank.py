@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from aggregates.actor import Actor
+from aggregates.errors import LedgerRefused
 from aggregates.points_account import DEDUCTION_KINDS, PointsAccount
 from aggregates.reward_item import RewardItem
 from loop.errors import InvalidInput, ItemNotFound
@@ -26,6 +27,7 @@ from loop.rules import inputs, permissions, units
 from loop.rules.access import account_record, item_record
 from loop.rules.policy import LISHU, Policy
 from loop.rules.scoring import CHINA, LISHU_SCORING, MONTH, PERIOD, ScoringPolicy
+from loop.rules.tasks import task_policy_for
 from loop.services.lookup import named_account
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
@@ -316,6 +318,7 @@ class Bank:
             )
         self._check_period("month", month, at)
         account = self._acted_on("evaluate_month", actor, volunteer_id)
+        self._check_no_shows(account, month, passed)
         account.evaluate_month(actor, at, period=month, passed=passed, note=checked_note)
         due = (
             None
@@ -404,6 +407,20 @@ class Bank:
         account = self.account(volunteer_id, reader=actor)
         permissions.check(command, actor, account_record(account))
         return account
+
+    def _check_no_shows(self, account: PointsAccount, month: str, passed: bool) -> None:
+        """Under a preset whose no-shows fail a month (Fuping), a month with that
+        many no-shows on duty tasks cannot be evaluated as passed."""
+        limit = task_policy_for(self.scoring).no_shows_failing_month
+        missed = account.no_shows.get(month, 0)
+        if passed and limit is not None and missed >= limit:
+            raise LedgerRefused(
+                f"{month}任务缺勤{missed}次，按考核办法该月考评不能评为合格",
+                f"{missed} no-shows on duty tasks in {month}: the month cannot pass",
+                period=month,
+                no_shows=missed,
+                limit=limit,
+            )
 
     @staticmethod
     def _item_ack(item: RewardItem, position: int | None) -> ItemAck:

@@ -7,25 +7,44 @@ changed, in one transaction, all or none. Under group commit
 (``loop.storage.group_commit``) the commands of a batch share that transaction.
 
 The store knows no rule of the loop and no command: it loads, stores, snapshots,
-encrypts personal data with the per-person keys and reports conflicts.
+encrypts personal data with the per-person keys and reports conflicts. It also
+keeps opaque key records (``loop.storage.command_keys``), stored in a batch's
+transaction: the group committer's keyed commands are recorded with their events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    JSONTranscoder,
+    ProgrammingError,
+    RecordConflictError,
+    Recording,
+)
+from eventsourcing.popo import POPOApplicationRecorder
 
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
+from aggregates.roster import Roster
+from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import ConcurrencyConflict
+from loop.storage.command_keys import (
+    KeptAnswer,
+    KeyedPOPOApplicationRecorder,
+    KeyedRecorder,
+    KeyRecord,
+)
 from loop.storage.group_commit import Batch, BatchRepository
 from loop.storage.keys import InMemoryKeyStore, KeyStore, NoKeyStore
 from loop.storage.personal_cipher import PersonalDataAsCiphertext
@@ -38,6 +57,9 @@ AGGREGATE_LABELS = {
     "PointsAccount": ("幸福银行账户", "points account"),
     "RewardItem": ("兑换物品", "reward item"),
     "Volunteer": ("义警档案", "volunteer record"),
+    "Notice": ("通知公告", "notice"),
+    "Task": ("任务", "duty task"),
+    "Roster": ("义警任务安排", "volunteer's roster"),
 }
 """How a conflict names the record someone else changed first."""
 
@@ -51,6 +73,8 @@ class LoopApplication(Application[UUID]):
         PointsAccount: 50,
         RewardItem: 50,
         Volunteer: 50,
+        Task: 50,
+        Roster: 50,
     }
 
     def __init__(
@@ -72,6 +96,14 @@ class LoopApplication(Application[UUID]):
     def close(self) -> None:
         super().close()
         self.key_store.close()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The recorder the persistence settings name; in memory, one that keeps
+        key records too (the library's in-memory factory takes no recorder topic)."""
+        recorder = super().construct_recorder()
+        if type(recorder) is POPOApplicationRecorder:
+            return KeyedPOPOApplicationRecorder()
+        return recorder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -133,13 +165,58 @@ class LoopApplication(Application[UUID]):
         return repository
 
     def record_batch(self, batch: Batch) -> list[Recording[UUID]]:
-        """Store a group-commit batch's events in one transaction (see
-        ``loop.storage.group_commit``); raises :class:`RecordConflictError` unchanged."""
+        """Store a group-commit batch's events, and its key records, in one
+        transaction (see ``loop.storage.group_commit``); raises
+        :class:`RecordConflictError` unchanged (also for a key already stored)."""
         processing = batch.processing_event()
+        keyed = self.keyed_recorder if batch.keys else None  # refuses a store without them
+        if not processing.events:
+            if keyed is not None:
+                keyed.insert_keys([record for record, _ in batch.keys.values()])
+            return []
         recordings = self._record(processing)
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings
+
+    @contextmanager
+    def one_transaction(self, *records: KeyRecord) -> Iterator[Batch]:
+        """Everything committed inside is stored at the end in ONE transaction, with
+        these key records (positioned at its last event): all or nothing. If a
+        record's key is already stored, nothing is (:class:`RecordConflictError`)."""
+        batch = Batch()
+        with self.batch_repository.batching(batch):
+            yield batch
+        for record in records:
+            batch.keep(record, 0)
+        try:
+            self.record_batch(batch)
+        except BaseException:
+            self.batch_repository.forget(batch.aggregates)
+            raise
+        self.batch_repository.remember(batch.stored())
+
+    # -- key records ---------------------------------------------------------------------
+
+    @property
+    def keyed_recorder(self) -> KeyedRecorder:
+        recorder = self.recorder
+        if not isinstance(recorder, KeyedRecorder):
+            raise ProgrammingError(f"{type(recorder).__name__} keeps no key records")
+        return recorder
+
+    def kept_answers(self, keys: Sequence[str]) -> dict[str, KeptAnswer]:
+        """The key records stored under ``keys`` (those found)."""
+        return self.keyed_recorder.select_keys(keys)
+
+    def keep_records(self, *records: KeyRecord) -> None:
+        """Store key records that go with no event, in one transaction; a key already
+        stored fails it (:class:`RecordConflictError`)."""
+        self.keyed_recorder.insert_keys(records)
+
+    def forget_expired_keys(self, now: float | None = None) -> int:
+        """Delete the key records expired by ``now`` (unix seconds); how many."""
+        return self.keyed_recorder.delete_expired_keys(int(time.time() if now is None else now))
 
     # -- conflicts -----------------------------------------------------------------------
 
@@ -147,6 +224,16 @@ class LoopApplication(Application[UUID]):
         """The version of the aggregate's last stored event (0 if none)."""
         head = self.recorder.select_events(aggregate_id, desc=True, limit=1)
         return head[0].originator_version if head else 0
+
+    def batch_conflict(self, batch: Batch) -> ConcurrencyConflict:
+        """The conflict to report when storing ``batch`` found one of its aggregates
+        changed (each as loaded: the version before its first event in the batch)."""
+        loaded = {
+            key: (batch.aggregates[key], events[0].originator_version - 1)
+            for key, events in batch.by_aggregate.items()
+            if events
+        }
+        return self.conflicts(loaded)
 
     def conflicts(self, loaded: Mapping[UUID, tuple[Aggregate, int]]) -> ConcurrencyConflict:
         """The conflict to report when a commit of aggregates ``loaded`` at these

@@ -13,6 +13,11 @@ commands run one after another on a single writer thread inside a *batch*:
   stored in ONE transaction, and only then is each command acknowledged, with
   the notification position of its own last event.
 
+A keyed command (``submit_once``) has the record of its key, with its answer,
+stored in that same transaction (``loop.storage.command_keys``): a key already
+stored is answered with its first answer and the command is not run again; a
+key used twice in one batch runs once and both get that answer.
+
 A refused command is undone alone: the aggregates it touched are rebuilt from
 the store plus the batch's earlier events, so it writes nothing. If the batch's
 transaction fails because another process stored events for one of its
@@ -23,9 +28,11 @@ each saving on its own, so every conflict reaches its own caller.
 from __future__ import annotations
 
 import asyncio
+import logging
 import pickle
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
@@ -43,10 +50,15 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from loop.errors import ConcurrencyConflict
+from loop.storage.command_keys import Answered, KeptAnswer, KeyRecord, Once, PendingKey, answered
 
 T = TypeVar("T")
 
 MAX_BATCH = 256
+SWEEP_SECONDS = 3600.0
+"""How often the writer forgets expired key records."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -56,6 +68,13 @@ class Batch:
     aggregates: dict[UUID, Aggregate] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
     by_aggregate: dict[UUID, list[Any]] = field(default_factory=dict)
+    keys: dict[str, PendingKey] = field(default_factory=dict)
+
+    def keep(self, record: KeyRecord, since: int) -> None:
+        """Store ``record`` with the batch; its command collected the events after
+        the first ``since`` (none if there are no more)."""
+        count = len(self.events)
+        self.keys[record.key] = (record, count if count > since else 0)
 
     def collect(self, aggregate: Aggregate) -> None:
         """Take ``aggregate``'s pending events into the batch."""
@@ -74,6 +93,8 @@ class Batch:
         processing.aggregates.update(
             {key: self.aggregates[key] for key in self.by_aggregate if self.by_aggregate[key]}
         )
+        if self.keys:
+            processing.saved_kwargs["keys"] = list(self.keys.values())
         return processing
 
 
@@ -180,17 +201,31 @@ class BatchRepository(Repository[UUID]):
         """Rebuild every batch aggregate holding events no commit collected (those of
         a refused command): the stored state plus the batch's collected events."""
         for key, aggregate in list(batch.aggregates.items()):
-            if not aggregate.pending_events:
-                continue
-            try:
-                rebuilt: Any = self._load(key)
-            except AggregateNotFoundError:
-                rebuilt = None
-            rebuilt = project(rebuilt, batch.by_aggregate.get(key, ()))
-            if rebuilt is None:
-                del batch.aggregates[key]
-            else:
-                batch.aggregates[key] = rebuilt
+            if aggregate.pending_events:
+                self._rebuild(batch, key)
+
+    def rewind(self, batch: Batch, since: int) -> None:
+        """Undo what a command did after the batch's first ``since`` events were
+        collected: the events it collected are dropped, and every aggregate it
+        changed is rebuilt from the store plus the batch's remaining events."""
+        dropped = batch.events[since:]
+        del batch.events[since:]
+        gone = {id(event) for event in dropped}
+        for key in {event.originator_id for event in dropped}:
+            batch.by_aggregate[key] = [e for e in batch.by_aggregate[key] if id(e) not in gone]
+            self._rebuild(batch, key)
+        self.undo_uncollected(batch)
+
+    def _rebuild(self, batch: Batch, key: UUID) -> None:
+        try:
+            rebuilt: Any = self._load(key)
+        except AggregateNotFoundError:
+            rebuilt = None
+        rebuilt = project(rebuilt, batch.by_aggregate.get(key, ()))
+        if rebuilt is None:
+            del batch.aggregates[key]
+        else:
+            batch.aggregates[key] = rebuilt
 
 
 @dataclass
@@ -199,6 +234,7 @@ class _Job:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     future: Future[Any] = field(default_factory=Future)
+    once: Once | None = None
 
 
 _STOP = object()
@@ -220,6 +256,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self.batches = 0
         self.commands = 0
+        self._swept: float | None = None  # when expired keys were last forgotten
 
     # -- submitting ------------------------------------------------------------------
 
@@ -228,6 +265,21 @@ class GroupCommitter:
         job = _Job(fn, args, kwargs)
         self._queue.put(job)
         return job.future
+
+    def submit_once(
+        self, once: Once, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Future[Answered]:
+        """Run a keyed command: its key record commits with its events."""
+        self._ensure_started()
+        job = _Job(fn, args, kwargs, once=once)
+        self._queue.put(job)
+        return job.future
+
+    async def run_once(
+        self, once: Once, fn: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Answered:
+        """Run a keyed command and await its answer (from an event loop)."""
+        return await asyncio.wrap_future(self.submit_once(once, fn, *args, **kwargs))
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command and wait for its acknowledgement (from any thread)."""
@@ -271,25 +323,47 @@ class GroupCommitter:
                     stop = True
                     break
                 jobs.append(job)
+            self._sweep()
             self._run_batch(jobs)
             if stop:
                 return
 
+    def _sweep(self) -> None:
+        """Forget expired key records, at most once every :data:`SWEEP_SECONDS`."""
+        now = time.monotonic()
+        if self._swept is not None and now - self._swept < SWEEP_SECONDS:
+            return
+        self._swept = now
+        try:
+            self.app.forget_expired_keys()
+        except Exception:  # the next sweep tries again; commands are unaffected
+            log.exception("could not forget expired idempotency keys")
+
     def _run_batch(self, jobs: list[_Job]) -> None:
         batch = Batch()
         done: list[tuple[_Job, Any, int]] = []
+        jobs, kept = self._kept(jobs)
         with self.repository.batching(batch):
             for job in jobs:
                 if not job.future.set_running_or_notify_cancel():
                     continue
+                if job.once is not None and job.once.key in kept:
+                    job.future.set_result(Answered.kept(kept[job.once.key]))
+                    continue
+                if job.once is not None and job.once.key in batch.keys:
+                    done.append((job, _SAME_KEY, 0))  # answered as the first, once stored
+                    continue
+                since = len(batch.events)
                 try:
                     result = job.fn(*job.args, **job.kwargs)
+                    if job.once is not None:
+                        batch.keep(job.once.record(result), since)
                 except BaseException as error:
-                    self.repository.undo_uncollected(batch)
+                    self.repository.rewind(batch, since)
                     job.future.set_exception(error)
                     continue
                 done.append((job, result, len(batch.events)))
-        if not batch.events:
+        if not batch.events and not batch.keys:
             for job, result, _ in done:
                 job.future.set_result(result)
             return
@@ -308,20 +382,75 @@ class GroupCommitter:
         self.repository.remember(batch.stored())
         self.batches += 1
         self.commands += len(done)
+        positions = [r.notification.id for r in recordings]
         for job, result, count in done:
-            position = recordings[count - 1].notification.id if count else None
+            if job.once is not None:
+                replayed = result is _SAME_KEY
+                job.future.set_result(answered(batch.keys, job.once.key, positions, replayed))
+                continue
+            position = positions[count - 1] if count else None
             job.future.set_result(_with_position(result, position))
 
-    def _run_alone(self, job: _Job) -> None:
+    def _kept(self, jobs: list[_Job]) -> tuple[list[_Job], dict[str, KeptAnswer]]:
+        """The key records already stored for the keyed jobs (one query). If they
+        cannot be read, the keyed jobs are refused with that error and the others
+        run."""
+        keys = [job.once.key for job in jobs if job.once is not None]
+        if not keys:
+            return jobs, {}
         try:
-            result = job.fn(*job.args, **job.kwargs)
+            found: dict[str, KeptAnswer] = self.app.kept_answers(keys)
+        except Exception as error:
+            for job in jobs:
+                if job.once is not None and job.future.set_running_or_notify_cancel():
+                    job.future.set_exception(error)
+            return [job for job in jobs if job.once is None], {}
+        return jobs, found
+
+    def _run_alone(self, job: _Job) -> None:
+        if job.once is None:
+            try:
+                result = job.fn(*job.args, **job.kwargs)
+            except BaseException as error:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+            return
+        self._run_alone_once(job, job.once)
+
+    def _run_alone_once(self, job: _Job, once: Once) -> None:
+        """A keyed command in a batch of its own: answered from its key if another
+        process stored it meanwhile; a conflict otherwise reaches its caller."""
+        batch = Batch()
+        try:
+            found = self.app.kept_answers([once.key]).get(once.key)
+            if found is not None:
+                job.future.set_result(Answered.kept(found))
+                return
+            with self.repository.batching(batch):
+                batch.keep(once.record(job.fn(*job.args, **job.kwargs)), 0)
+            recordings = self.app.record_batch(batch)
+        except RecordConflictError:
+            self._evict(batch)
+            found = self.app.kept_answers([once.key]).get(once.key)
+            if found is not None:
+                job.future.set_result(Answered.kept(found))
+            else:
+                job.future.set_exception(self.app.batch_conflict(batch))
         except BaseException as error:
+            self._evict(batch)
             job.future.set_exception(error)
         else:
-            job.future.set_result(result)
+            self.repository.remember(batch.stored())
+            positions = [r.notification.id for r in recordings]
+            job.future.set_result(answered(batch.keys, once.key, positions, False))
 
     def _evict(self, batch: Batch) -> None:
         self.repository.forget(batch.aggregates)
+
+
+_SAME_KEY = object()
+"""A job whose key an earlier job of the same batch holds: it gets that job's answer."""
 
 
 def _with_position(result: Any, position: int | None) -> Any:

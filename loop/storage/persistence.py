@@ -18,8 +18,8 @@ from eventsourcing.utils import get_topic
 
 from loop.errors import InvalidInput
 from loop.settings import Settings
-from loop.storage.chain import ChainedSQLiteApplicationRecorder
-from loop.storage.chain_postgres import ChainedPostgresApplicationRecorder
+from loop.storage.command_keys import KeyedSQLiteApplicationRecorder
+from loop.storage.command_keys_postgres import KeyedPostgresApplicationRecorder
 from loop.storage.keys import KeyStore, open_key_store
 
 
@@ -42,7 +42,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "10",
-            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteApplicationRecorder),
+            "APPLICATION_RECORDER_TOPIC": get_topic(KeyedSQLiteApplicationRecorder),
         }
     if url.scheme.startswith("postgresql"):
         return {
@@ -52,7 +52,7 @@ def persistence_env(database_url: str) -> dict[str, str]:
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or ""),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "APPLICATION_RECORDER_TOPIC": get_topic(ChainedPostgresApplicationRecorder),
+            "APPLICATION_RECORDER_TOPIC": get_topic(KeyedPostgresApplicationRecorder),
         }
     raise InvalidInput(
         f"不支持的数据库地址：{url.scheme}",

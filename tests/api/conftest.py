@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD
-from tests.api.served import Http, Server, Tokens, copy_database, seed_demo
+from tests.api.served import Http, Server, Tokens, copy_database, keys_file_of_tests, seed_demo
 from tests.postgres import create_postgres_database, drop_postgres_database
 
 
@@ -68,10 +68,19 @@ class Api:
         return self.client.app.state.services  # type: ignore[attr-defined]
 
 
+def service_settings(database_url: str, **settings: Any) -> ApiSettings:
+    """Settings of a service in process: demo mode (the copies hold the demo), the
+    test client's host allowed, and ``settings``."""
+    given = {"demo": True, "allowed_hosts": ["testserver"], **settings}
+    if database_url.startswith("postgresql") and "keys_file" not in given:
+        given["keys_file"] = str(keys_file_of_tests())  # not the working directory's
+    return ApiSettings(database_url=database_url, **given)
+
+
 @contextmanager
 def in_process(database_url: str, **settings: Any) -> Iterator[Api]:
     """The service in process on ``database_url``, with these settings."""
-    with TestClient(create_app(ApiSettings(database_url=database_url, **settings))) as client:
+    with TestClient(create_app(service_settings(database_url, **settings))) as client:
         yield Api(client)
 
 

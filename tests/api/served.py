@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -44,9 +45,19 @@ def lishu_command() -> list[str]:
     return [sys.executable, "-c", "from api.cli import main; main()"]
 
 
+def keys_file_of_tests() -> Path:
+    """The keys file of the tests' services on PostgreSQL, which would otherwise
+    keep theirs in the working directory."""
+    return Path(tempfile.gettempdir()) / f"lishu-tests-{os.getuid()}-secrets.json"
+
+
 def seed_demo(database_url: str) -> None:
     """Seed the demo into an empty database and catch its read models up."""
-    services = build_services(ApiSettings(database_url=database_url), start=False)
+    extra = (
+        {"keys_file": str(keys_file_of_tests())} if database_url.startswith("postgresql") else {}
+    )
+    settings = ApiSettings(database_url=database_url, demo=True, **extra)
+    services = build_services(settings, start=False)
     try:
         assert seed_if_empty(services)
         services.views.projector.catch_up()
@@ -77,6 +88,7 @@ class Server:
         return env | {
             "LISHU_DATABASE_URL": f"sqlite:///{self.database}",
             "LISHU_SECRET_KEY": SECRET,
+            "LISHU_DEMO": "true",
             "PYTHONUNBUFFERED": "1",
         }
 

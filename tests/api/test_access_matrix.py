@@ -29,14 +29,15 @@ from fastapi.testclient import TestClient
 
 from aggregates.actor import Actor
 from api.app import create_app
-from api.config import ApiSettings
-from api.seed import extra_volunteers
+from api.seed import DEMO_PASSWORD, extra_volunteers
 from api.services import Services
 from loop import demo
 from loop.rules import units
 from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
+from tests.api import test_task_access as task_access
+from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.builders import valid_input
 
@@ -174,6 +175,8 @@ class World:
     services: Services
     templates: dict[tuple[str, str], UUID]
     tokens: dict[str, str]
+    notices: dict[str, str]
+    """A station's notice to everyone of each community."""
     requests: int = 0
 
     def headers(self, user: Actor) -> dict[str, str]:
@@ -198,7 +201,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     database = copy_database(seeded, tmp_path_factory.mktemp("matrix"))
-    app = create_app(ApiSettings(database_url=f"sqlite:///{database}", secret_key=SECRET))
+    app = create_app(service_settings(f"sqlite:///{database}", secret_key=SECRET))
     with TestClient(app) as client:
         services: Services = app.state.services
         templates = {
@@ -206,9 +209,20 @@ def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
             for community in COMMUNITIES
             for name in RECIPES
         }
+        notices = {
+            community: services.committer.call(
+                services.notices.publish,
+                demo.STATION_OFFICER,
+                title="巡逻安排",
+                body="本周夜间加强巡逻。",
+                audience={"units": [community]},
+                requires_ack=True,
+            ).notice_id
+            for community in COMMUNITIES
+        }
         # tokens as the service issues them at log-in (log-in itself is tested elsewhere)
         tokens = {u.id: services.tokens.issue(u.id)[0] for u in DEMO_USERS}
-        world = World(client, services, templates, tokens)
+        world = World(client, services, templates, tokens, notices)
         world.caught_up()
         yield world
         print(f"\naccess matrix: {world.requests} requests")
@@ -216,13 +230,17 @@ def world(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wo
 
 # -- every endpoint is classified --------------------------------------------------------
 
-PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/healthz"}
+PUBLIC = {"/openapi.json", "/docs", "/healthz"}
 LOG_IN = {"/api/auth/login", "/api/auth/token"}
+OWN_SESSION = {"/api/auth/logout", "/api/auth/password"}
+"""Each user's own session and password (tests/api/test_sessions.py)."""
+OWN_READING = {"/api/inbox/read"}
+"""POSTs that change nothing but the caller's own read marks."""
 
 
 def endpoints() -> set[tuple[str, str]]:
     """(method, path) of every route the application serves."""
-    app = create_app(ApiSettings(database_url="memory://", secret_key=SECRET))
+    app = create_app(service_settings("memory://", secret_key=SECRET))
     return {
         (method, str(route.path))
         for route in iter_route_contexts(app.routes)
@@ -234,7 +252,12 @@ def endpoints() -> set[tuple[str, str]]:
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{s.path}") for s in STEPS.values()}
     reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
-    commands = {("POST", path) for path in [*LOG_IN, *COMMANDS, *CONSOLE_FORMS]}
+    commands = {
+        ("POST", path) for path in [*LOG_IN, *OWN_SESSION, *COMMANDS, *CONSOLE_FORMS, *OWN_READING]
+    }
+    # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
+    reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
+    commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
@@ -287,6 +310,13 @@ def _auditor_of(user: Actor, community: str) -> bool:
     return user.role == "auditor" and units.within(community, user.unit)
 
 
+def _notice_reader(user: Actor, community: str) -> bool:
+    """A station's notice to a community: its audience (everyone there but auditors
+    and administrators), and staff at or above the station."""
+    audience = units.within(user.unit, community) and user.role not in ("auditor", "admin")
+    return audience or reads_unit(user, demo.STATION)
+
+
 def _own_leaderboard(user: Actor, community: str) -> bool:
     return reads_unit(user, community) or (user.role == "volunteer" and user.unit == community)
 
@@ -333,6 +363,11 @@ READS: dict[str, Read] = {
     "/api/audit/records/{record_id}/history": Read(
         _no_params, _auditor_of, lambda u: u.role == "auditor"
     ),
+    "/api/inbox": Read(_no_params, _anyone),
+    "/api/inbox/unread": Read(_no_params, _anyone),
+    "/api/notices": Read(_unit, reads_unit),
+    "/api/notices/{notice_id}": Read(_no_params, _notice_reader, lambda _u: True),
+    "/api/notifications/told": Read(_unit, _auditor_of),
 }
 
 
@@ -341,6 +376,7 @@ def concrete(world: World, template: str, community: str) -> str:
         template.replace("{incident_id}", _incident(world, community))
         .replace("{record_id}", _incident(world, community))
         .replace("{volunteer_id}", _volunteer(community))
+        .replace("{notice_id}", world.notices[community])
     )
 
 
@@ -350,7 +386,7 @@ NOBODY = "v-nobody-here"
 def of_nothing(template: str) -> tuple[str, str]:
     """The template with an id of nothing for its record, and that id."""
     absent = str(uuid4()) if "{volunteer_id}" not in template else NOBODY
-    for name in ("{incident_id}", "{record_id}", "{volunteer_id}"):
+    for name in ("{incident_id}", "{record_id}", "{volunteer_id}", "{notice_id}"):
         template = template.replace(name, absent)
     return template, absent
 
@@ -451,11 +487,12 @@ def test_every_read_by_every_user_on_both_communities(
                     assert leaks(user, path, body, known) == [], where
                     listed_rows_belong(user, path, community, body, known)
             elif read.hidden is not None and read.hidden(user):
-                asked = (
-                    _volunteer(community)
-                    if "{volunteer_id}" in path
-                    else _incident(world, community)
-                )
+                if "{volunteer_id}" in path:
+                    asked = _volunteer(community)
+                elif "{notice_id}" in path:
+                    asked = world.notices[community]
+                else:
+                    asked = _incident(world, community)
                 as_if_absent(world, user, path, asked, answer)
             else:
                 assert answer.status_code == 403, where
@@ -577,6 +614,7 @@ def _item(world: World) -> str:
 
 
 ITEM = "{item_id}"
+NOTICE = "{notice_id}"
 APPLICATION = {
     "volunteer_id": "v-xf-audit-test",
     "name": "审计测试",
@@ -625,6 +663,21 @@ COMMANDS: dict[str, tuple[str, dict[str, Any] | None]] = {
         f"/api/catalogue/{ITEM}/restock",
         {"quantity": 1, "donor": "梨树县百货大楼"},
     ),
+    "/api/notices": ("/api/notices", {"title": "巡逻安排", "body": "本周夜间加强巡逻。"}),
+    "/api/notices/{notice_id}/revision": (
+        f"/api/notices/{NOTICE}/revision",
+        {
+            "title": "巡逻安排",
+            "body": "改期。",
+            "priority": "normal",
+            "valid_until": "2099-01-01T00:00:00+08:00",
+        },
+    ),
+    "/api/notices/{notice_id}/revocation": (
+        f"/api/notices/{NOTICE}/revocation",
+        {"reason": "审计"},
+    ),
+    "/api/notices/{notice_id}/acknowledgement": (f"/api/notices/{NOTICE}/acknowledgement", None),
 }
 """Every command other than the loop's steps and log-in, with a valid request."""
 
@@ -635,14 +688,15 @@ def test_the_auditor_changes_nothing(world: World) -> None:
     item = _item(world)
     for path, (url, body) in COMMANDS.items():
         filled = {k: item if v == ITEM else v for k, v in body.items()} if body else body
-        answers[path] = world.post(AUDITOR, url.replace(ITEM, item), filled)
+        notice = world.notices[XINGFU]
+        answers[path] = world.post(AUDITOR, url.replace(ITEM, item).replace(NOTICE, notice), filled)
     for (community, template), incident in world.templates.items():
         for step in steps_to_try(world, incident):
             answers[f"{step} on {template} of {community}"] = send(world, AUDITOR, incident, step)
     for what, answer in answers.items():
         assert answer.status_code in (403, 409, 422), f"{what}: {answer.text[:300]}"
     for path in LOG_IN:
-        form = {"username": AUDITOR.id, "password": "lishu2026"}
+        form = {"username": AUDITOR.id, "password": DEMO_PASSWORD}
         kwargs: dict[str, Any] = {"json": form} if path.endswith("login") else {"data": form}
         assert world.client.post(path, **kwargs).status_code == 200
     assert world.head() == head
@@ -662,6 +716,10 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/audit/incidents/{incident_id}": _no_params,
     "/audit/backlog": lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()},
     "/stats": _unit,
+    "/password": _no_params,
+    "/inbox": _no_params,
+    "/notices": _no_params,
+    "/notices/{notice_id}": _no_params,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""
@@ -671,6 +729,11 @@ CONSOLE_FORMS = {
     "/incidents/{incident_id}/steps/{step}",
     "/me/redemptions",
     "/report",
+    "/password",
+    "/inbox/read",
+    "/notices",
+    "/notices/{notice_id}/acknowledgement",
+    "/notices/{notice_id}/revocation",
 }
 BOARDS = {"/stats", "/me"}
 """Console pages that show a community's leaderboard, as ``/api/leaderboard`` does."""
@@ -718,6 +781,8 @@ def test_console_pages_by_every_user_show_nothing_out_of_scope(
             if path != "/login":  # which lists the demo's log-ins, where the demo is seeded
                 named |= {v for v in known.volunteers if re.search(rf"\b{v}\b", answer.text)}
             assert leaks(user, as_api, sorted(named), known) == [], where
+            if path == "/notices/{notice_id}":
+                assert (answer.status_code == 200) == _notice_reader(user, community), where
             if "{incident_id}" in path:
                 readable = _incident_reader(user, community)
                 if path.startswith("/audit"):

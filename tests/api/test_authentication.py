@@ -99,7 +99,7 @@ def test_a_token_is_good_until_it_expires(auth: Api) -> None:
     refused(auth.client.get("/api/me", headers={"Authorization": f"Bearer {stale}"}))
 
 
-def test_a_disabled_account_is_refused_at_once_and_cannot_log_in(auth: Api) -> None:
+def test_a_disabled_account_is_refused_at_once_and_its_old_tokens_stay_dead(auth: Api) -> None:
     headers = auth.headers("a-xf-yang")
     assert auth.client.get("/api/me", headers=headers).status_code == 200
     auth.services.accounts.set_disabled("a-xf-yang")
@@ -110,7 +110,9 @@ def test_a_disabled_account_is_refused_at_once_and_cannot_log_in(auth: Api) -> N
         refused(auth.client.post("/api/auth/login", json=login))
     finally:
         auth.services.accounts.set_disabled("a-xf-yang", False)
-    assert auth.client.get("/api/me", headers=headers).status_code == 200
+    refused(auth.client.get("/api/me", headers=headers))  # re-enabling revives no token
+    auth.tokens.pop("a-xf-yang")
+    assert auth.get("a-xf-yang", "/api/me").status_code == 200  # a new log-in works
 
 
 def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(auth: Api) -> None:

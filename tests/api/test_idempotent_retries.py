@@ -104,16 +104,17 @@ def test_the_same_key_on_another_report_is_refused(server: Server, http: Http) -
     assert theirs.json()["incident_id"] != first.json()["incident_id"]
 
 
-def test_a_retry_whose_first_answer_was_lost_finds_the_first_incident(
+def test_a_retry_whose_key_record_expired_finds_the_first_incident(
     server: Server, http: Http
 ) -> None:
-    """The report was stored but its answer not kept (the process stopped between
-    the two): the key still fixes the incident, so the retry finds it."""
+    """The key's record is gone (kept ``idempotency_hours``): the key still fixes
+    the incident, so the retry finds it instead of reporting it again."""
     retry = key()
     first = http.post("v-xf-liu", "/api/incidents", REPORT, **retry)
     assert first.status_code == 201, first.text
+    position = first.json()["position"]
     with closing(sqlite3.connect(server.database, timeout=30)) as db, db:
-        db.execute("DELETE FROM api_idempotency WHERE key = ?", [retry["Idempotency-Key"]])
+        assert db.execute("DELETE FROM command_keys WHERE position = ?", [position]).rowcount == 1
     head = server.head()
     again = http.post("v-xf-liu", "/api/incidents", REPORT, **retry)
     assert again.status_code == 201, again.text

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.idempotency import digest
+from api.idempotency import Answers, digest
 from api.schemas import NewReport
 from loop import demo
 from loop.rules.masking import MASKED
@@ -141,15 +141,22 @@ def test_no_personal_data_sent_through_the_api_is_stored_in_plain_text(
     folder = own_server.database.parent
     # the retry's record keeps a digest of the report, never one anyone holding the
     # database could recompute from guessed names and phone numbers
+    digest_key = json.loads((folder / "lishu-secrets.json").read_text())["digest"]
     with closing(sqlite3.connect(f"file:{own_server.database}?mode=ro", uri=True)) as db:
+        stored_as = Answers(digest_key).key_of("v-xf-liu", key["Idempotency-Key"])
         (kept,) = db.execute(
-            "SELECT request_digest FROM api_idempotency WHERE key = ?", [key["Idempotency-Key"]]
+            "SELECT request FROM command_keys WHERE key = ?", [stored_as]
         ).fetchone()
+        plain = db.execute(
+            "SELECT count(*) FROM command_keys WHERE key = ?", [key["Idempotency-Key"]]
+        )
+        assert plain.fetchone() == (0,)  # the key itself is kept as a keyed digest too
     sent = NewReport.model_validate(REPORT).model_dump(mode="json")
     for path in ("report_new", "/api/incidents", "report"):
         text = json.dumps([path, sent], sort_keys=True, ensure_ascii=False, default=str)
         assert kept != hashlib.sha256(text.encode()).hexdigest()
-    assert kept == digest("report_new", sent, SECRET)  # keyed with the server's secret
+    assert kept == digest("report_new", sent, digest_key)  # keyed with the installation's key
+    assert kept != digest("report_new", sent, SECRET)  # not with the token key
     assert hits(folder, [WHAT]), "the search must see what is stored as entered"
     assert {p.name for p in files(folder)} >= {"lishu.db-wal"}  # the writes sit in the WAL
     assert hits(folder, PLAIN) == []

@@ -74,6 +74,8 @@ def test_a_disabled_accounts_token_stops_working_at_once(api: Api) -> None:
     assert refused.status_code == 401
     assert refused.json()["code"] == "unauthenticated"
     api.services.accounts.set_disabled("o-xf-li", False)
+    assert api.get("o-xf-li", "/api/me").status_code == 401  # nor does it come back
+    api.tokens.clear()
     assert api.get("o-xf-li", "/api/me").status_code == 200
 
 

@@ -119,7 +119,7 @@ def server(seeded: Path, tmp_path: Path) -> Iterator[Server]:
     the seeded demo database."""
     for each in seeded.iterdir():
         shutil.copy(each, tmp_path / each.name)
-    env = server_env(LISHU_DATABASE_URL=f"sqlite:///{tmp_path}/lishu.db")
+    env = server_env(LISHU_DATABASE_URL=f"sqlite:///{tmp_path}/lishu.db", LISHU_DEMO="true")
     command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app"]
     running = start_server(command, tmp_path, env, timeout=60)
     yield running

@@ -18,9 +18,10 @@ SEEDED_INCIDENTS = ("超市门口有人抢夺挎包", "楼道堆放大量杂物�
 
 @pytest.fixture
 def first_start(tmp_path: Path) -> Iterator[Server]:
-    """``lishu serve`` in an empty folder, with the default database URL."""
+    """``lishu serve --demo`` (``make run``) in an empty folder, with the default
+    database URL."""
     lishu = Path(sys.executable).with_name("lishu")
-    running = start_server([str(lishu), "serve"], tmp_path, server_env(), timeout=240)
+    running = start_server([str(lishu), "serve", "--demo"], tmp_path, server_env(), timeout=240)
     yield running
     stop(running)
     print(running.log.read_text(errors="replace")[-4000:])

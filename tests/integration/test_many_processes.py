@@ -108,7 +108,7 @@ def cluster(url: str, tmp_path: Path) -> Iterator[tuple[list[str], list[Process]
         "PYTHONPATH": str(ROOT),
         "LISHU_DATABASE_URL": url,
         "LISHU_RUN_PROJECTIONS": "false",
-        "LISHU_SEED_DEMO": "false",
+        "LISHU_KEYS_FILE": str(tmp_path / "lishu-secrets.json"),  # one for both servers
     }
     ports = [free_port(), free_port()]
     servers = [

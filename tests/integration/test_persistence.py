@@ -218,7 +218,7 @@ def test_database_urls_map_to_event_stores() -> None:
         persistence_env("mysql://x")
     with pytest.raises(InvalidInput):
         build_loop(Settings(database_url="memory://", policy="nowhere"))
-    assert pg["APPLICATION_RECORDER_TOPIC"].endswith(":ChainedPostgresApplicationRecorder")
+    assert pg["APPLICATION_RECORDER_TOPIC"].endswith(":KeyedPostgresApplicationRecorder")
     assert postgres_conninfo("postgresql+psycopg://lishu:s%40cret@db.local:5433/lishu") == (
         "dbname=lishu host=db.local port=5433 user=lishu password=s@cret"
     )

@@ -34,7 +34,7 @@ from tests.integration.test_personal_at_rest import files, hits, sealed_values
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
-SEAL_KEY = Settings().seal_key.encode()
+SEAL_KEY = b"a-test-seal-key-of-the-personal-data-tests"  # what the seals are checked with
 WANG = Actor("v-xf-wang", "volunteer", demo.XINGFU)
 DETAILS = {
     "name": "王德顺",
@@ -154,7 +154,11 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
     reader.close()
     assert after.intact, after.summary()
     assert after.events == before.events + 1
-    cli = CliRunner().invoke(app, ["verify", "--database-url", f"sqlite:///{events_db}"])
+    cli = CliRunner().invoke(
+        app,
+        ["verify", "--database-url", f"sqlite:///{events_db}"],
+        env={"LISHU_SEAL_KEY": SEAL_KEY.decode()},  # the key its stored seal was made with
+    )
     assert cli.exit_code == 0, cli.output
 
     # the key is gone from every file, and no remaining key opens his details

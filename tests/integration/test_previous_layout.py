@@ -37,7 +37,11 @@ def database(tmp_path: Path) -> str:
 
 def test_the_stored_history_verifies_against_the_seal_made_then(database: str) -> None:
     seal = (FIXTURE / "seal.json").read_text()
-    result = CliRunner().invoke(app, ["verify", "--database-url", database, "--against", seal])
+    # sealed with the key then shipped as the development default
+    then = {"LISHU_SEAL_KEY": "lishu-development-seal-key"}
+    result = CliRunner().invoke(
+        app, ["verify", "--database-url", database, "--against", seal], env=then
+    )
     assert result.exit_code == 0, result.output
     assert "344" in result.output
 

@@ -337,8 +337,8 @@ def test_a_forged_event_with_a_plausible_digest_fails_against_the_seal(
     assert kinds(check(database, against=sealed)) == {"seal_mismatch"}
 
 
-def test_verify_and_seal_from_the_command_line(database: str, db: Store) -> None:
-    runner = CliRunner()
+def test_verify_and_seal_from_the_command_line(database: str, db: Store, tmp_path: Path) -> None:
+    runner = CliRunner(env={"LISHU_KEYS_FILE": str(tmp_path / "lishu-secrets.json")})
     url = ["--database-url", database]
     sealed = runner.invoke(app, ["seal", *url])
     assert sealed.exit_code == 0, sealed.output

@@ -104,7 +104,7 @@ def test_two_projectors_racing_on_one_file_apply_every_batch_once(
     assert head is not None
     batches = [json.loads(r.read_text()) for r in reports]
     assert all(batches), "both processes committed batches"
-    for name in ("backlog", "cases", "catalogue", "scores"):
+    for name in ("backlog", "cases", "catalogue", "notifications", "scores"):
         applied = sorted(
             (start, count) for each in batches for start, count, names in each if name in names
         )

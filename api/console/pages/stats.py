@@ -14,7 +14,7 @@ from api.console.render import lang_of, page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.query import MonthFilter, UnitFilter
-from api.routes import views
+from api.routes import tasks, views
 from loop.rules.vocabulary import Module
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +88,7 @@ async def statistics(
         "units": units_within(user.unit),
         "months": list(every["by_month"]),
         "filters": {"unit": chosen, "period": month},
+        "tasks": await tasks.task_statistics(user, s, unit=chosen, period=month),
         **_charts(figures, lang_of(request)),
     }
     return page(request, "stats.html", context, services=s, user=user)
