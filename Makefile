@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 REPORTS := reports
 
-.PHONY: run test lint types pytest policy demo clean postgres chromium bench crash-soak
+.PHONY: run test lint types pytest policy demo clean postgres chromium bench crash-soak oracle-soak
 
 $(READY): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -68,6 +68,12 @@ bench: $(READY)
 # CRASH_SOAK_ARGS="--database-url URL" (also --kills, --clients, --seed, --targeted).
 crash-soak: $(READY)
 	$(BIN)/python -m tests.crash.soak $(CRASH_SOAK_ARGS)
+
+# The oracle's soak: 100,000 events through the services, every read model compared
+# with an independent fold of the log after every batch of 1,000 commands; on a new
+# SQLite file, or ORACLE_SOAK_ARGS="--postgres-url URL" (also --events, --seed, --scoring).
+oracle-soak: $(READY)
+	$(BIN)/python -m tests.oracle $(ORACLE_SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .mypy_cache .ruff_cache .pytest_cache .hypothesis

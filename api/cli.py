@@ -9,8 +9,9 @@ from __future__ import annotations
 from api.commands import register as register_service
 from api.notify import register as register_notify
 from loop.bootstrap import build_loop
-from loop.cli import app
+from loop.cli import app, set_read_model_check
 from loop.settings import DatabaseUrl, Settings
+from projections.cli import read_model_check
 from projections.cli import register as register_projections
 
 register_projections(
@@ -18,6 +19,7 @@ register_projections(
 )
 register_service(app)
 register_notify(app)
+set_read_model_check(read_model_check(lambda settings: build_loop(settings).app))
 
 
 def main() -> None:

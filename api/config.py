@@ -3,8 +3,9 @@ headers and the proxy in front.
 
 No key is shipped: unset keys come from the installation's keys file
 (``loop.storage.keys_file``). Production refuses demo mode, weak keys and keys
-once shipped in the source. The service needs no seal key: seals are made and
-checked on the sealing host (``lishu seal``, ``lishu verify --against``).
+once shipped in the source. The service seals on a schedule and
+``/api/audit/verify`` authenticates the last seal with the installation's seal
+key (``loop.storage.proof_keys``, docs/deployment.md).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from loop.services.volunteers import Volunteers
 from loop.storage.command_keys import Answered, Once
 from loop.storage.group_commit import GroupCommitter
 from loop.storage.keys_file import resolve
+from loop.storage.sealing import SealSchedule
 from projections import Projections
 from projections import build as build_projections
 
@@ -53,6 +54,8 @@ class Services:
     bank: Bank
     notices: Notices
     notifier: Notifier
+    sealer: SealSchedule | None = None
+    """Seals the log on a schedule (``LISHU_SEAL_INTERVAL``) when a seal key is set."""
 
     async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
@@ -91,6 +94,8 @@ class Services:
         return False
 
     def close(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
         self.notifier.close()
         self.guard.close()
         self.committer.close()
@@ -135,4 +140,8 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         views.projector.setup()
     if start and settings.run_notifications:
         services.notifier.runner.start()
+    if start:
+        services.sealer = SealSchedule.for_settings(settings)
+        if services.sealer is not None:
+            services.sealer.start()
     return services

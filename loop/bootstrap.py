@@ -20,6 +20,7 @@ from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.application import LoopApplication
 from loop.storage.keys import KeyStore
+from loop.storage.keys_file import record_key
 from loop.storage.persistence import application_env, build_key_store, schema_lock
 
 
@@ -45,10 +46,11 @@ def open_loop(
     scoring: ScoringPolicy = LISHU_SCORING,
     clock: Callable[[], datetime] = datetime_now_with_tzinfo,
     key_store: KeyStore | None = None,
+    record_key: bytes | None = None,
 ) -> Loop:
     """The store named by the eventsourcing ``env`` (default: in memory) and its
-    services."""
-    app = LoopApplication(env, clock=clock, key_store=key_store)
+    services; ``record_key`` signs the chain rows and snapshot records."""
+    app = LoopApplication(env, clock=clock, key_store=key_store, record_key=record_key)
     return Loop(
         app=app,
         incidents=IncidentFlow(app, policy=policy, scoring=scoring),
@@ -75,4 +77,5 @@ def build_loop(settings: Settings | None = None) -> Loop:
             policy=PRESETS[settings.policy],
             scoring=resolve_scoring(settings.scoring),
             key_store=build_key_store(settings),
+            record_key=record_key(settings),
         )

@@ -217,53 +217,170 @@ def policy_command(
         typer.echo(f"{step_label(rule.step):<10} {roles:<24} {rule.scope.label:<10} {stages}")
 
 
+ReadModelCheck = Callable[[Settings], list[str]]
+_read_model_check: list[ReadModelCheck] = []
+
+
+def set_read_model_check(check: ReadModelCheck) -> None:
+    """How ``lishu verify --read-models`` compares the read models with a rebuild
+    (the read side registers it: the loop knows no read model)."""
+    _read_model_check[:] = [check]
+
+
+def _witness(settings: Settings, path: Path | None) -> tuple[list[Any] | None, list[str]]:
+    """The witnessed seals (None if there is no witness file) and notes on it."""
+    from loop.storage.witness import Witness, witness_path
+
+    where = path or witness_path(settings)
+    read = Witness(where).read()
+    if not read.exists:
+        return None, [f"没有见证文件 no witness file at {where}: dropped seals go unnoticed"]
+    return read.seals, read.problems
+
+
 @app.command("verify")
 def verify_command(
     database_url: DatabaseUrl = None,
     against: Annotated[
-        str | None, typer.Option(help="一份另行保存的封存记录（JSON 或其文件路径）")
+        str | None,
+        typer.Option(help="一份另行保存的封存记录（JSON 或其文件路径），须能以本县密钥验证"),
     ] = None,
+    witness: Annotated[
+        Path | None, typer.Option(help="见证文件（默认 LISHU_WITNESS_PATH）")
+    ] = None,
+    read_models: Annotated[
+        bool, typer.Option("--read-models", help="另行重建读模型并与在用的逐行比较")
+    ] = False,
 ) -> None:
-    """Prove the stored history unaltered: intact, or where and how it was damaged."""
-    from loop.storage.keys_file import seal_key
-    from loop.storage.verification import Seal, open_chain_reader, verify
+    """Prove the stored history unaltered: intact, or where and how it was damaged.
+
+    Checks the hash chain, the writers' signatures, the snapshots, the seals (with
+    the seal key) and the witness; with --read-models also the read models."""
+    from loop.storage.chain_readers import open_chain_reader
+    from loop.storage.proof_keys import proof_keys_held
+    from loop.storage.seals import Seal
+    from loop.storage.verification import verify
 
     settings = Settings.for_url(database_url)
-    trusted = None
-    if against is not None:
-        inline = against.lstrip().startswith("{")  # a seal, not a (too long) file name
-        text = against if inline else Path(against).read_text(encoding="utf-8")
-        trusted = Seal.from_json(text)
     try:
+        trusted = None
+        if against is not None:
+            inline = against.lstrip().startswith("{")  # a seal, not a (too long) file name
+            trusted = Seal.from_json(against if inline else Path(against).read_text("utf-8"))
+        witnessed, notes = _witness(settings, witness)
         with (
-            open_chain_reader(settings.database_url) as reader,
+            open_chain_reader(settings.database_url) as reader,  # refused if there is none
             _progress("校验中 verifying") as advance,
         ):
-            report = verify(reader, key=seal_key(settings), against=trusted, progress=advance)
-    except DomainError as error:
+            keys, key_notes = proof_keys_held(settings)
+            if trusted is not None:
+                keys.require_seal()
+            report = verify(reader, keys, against=trusted, witness=witnessed, progress=advance)
+        report.notes += key_notes + notes
+        differences = _read_model_check[0](settings) if read_models else []
+    except (DomainError, OSError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     typer.echo(report.summary())
-    raise typer.Exit(0 if report.intact else 1)
+    if read_models:
+        typer.echo(
+            f"读模型不一致 read models differ: {len(differences)} row(s)"
+            if differences
+            else "读模型一致 read models agree with a rebuild from the log"
+        )
+        for line in differences:
+            typer.echo(f"  {line}")
+    raise typer.Exit(0 if report.intact and not differences else 1)
 
 
 @app.command("seal")
 def seal_command(database_url: DatabaseUrl = None) -> None:
-    """Verify, then seal the log's head; print the seal to publish or keep apart."""
-    from loop.storage.keys_file import seal_key
-    from loop.storage.verification import open_chain_reader, seal
+    """Verify, then seal the log's head, store the seal and write it to the witness;
+    print the seal to publish or keep apart."""
+    from loop.storage.sealing import seal_now
+    from loop.storage.verification import SealRefused
+    from loop.storage.witness import WitnessError
 
     settings = Settings.for_url(database_url)
     try:
-        with open_chain_reader(settings.database_url) as reader:
-            sealed, _ = seal(reader, seal_key(settings), datetime.now().astimezone())
+        done = seal_now(settings)
+    except WitnessError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    except ValueError as damaged:
+    except SealRefused as damaged:
         typer.echo(str(damaged), err=True)
         raise typer.Exit(1) from None
-    typer.echo(sealed.to_json())
+    typer.echo(done.seal.to_json())
+    for problem in done.problems:
+        typer.echo(problem, err=True)
+
+
+@app.command("backup")
+def backup_command(
+    dest: Annotated[Path, typer.Argument(help="备份目录（须为空或不存在）")],
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="密钥库备份目录，须与事件备份分开")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="不依赖在用系统，检查一份备份是否完整")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Back up the embedded store online (events, read models, witness; the key store
+    to --keys), verified, with a manifest; or --check a backup."""
+    from loop.storage import backup
+    from loop.storage.proof_keys import proof_keys
+
+    settings = Settings.for_url(database_url)
+    try:
+        if check:
+            held, notes = backup.proof_keys_of(keys, settings)
+            checked = backup.check(dest, keys, held)
+            checked.report.notes += notes
+            typer.echo(checked.report.summary())
+            for problem in checked.problems:
+                typer.echo(f"  问题 problem: {problem}")
+            typer.echo("备份完整 the backup is whole" if checked.whole else "备份不完整 NOT whole")
+            raise typer.Exit(0 if checked.whole else 1)
+        manifest = backup.backup(
+            backup.sources(settings),
+            dest,
+            keys,
+            proof_keys(settings),
+            datetime.now().astimezone(),
+        )
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"已备份 backed up {manifest.events} events to notification {manifest.up_to}, "
+        f"chain head {manifest.head}, into {dest}"
+        + (f"; keys into {keys}" if manifest.keys else "")
+    )
+
+
+@app.command("restore")
+def restore_command(
+    src: Annotated[Path, typer.Argument(help="备份目录")],
+    target: Annotated[Path, typer.Argument(help="恢复到的目录（须为空或不存在）")],
+    keys: Annotated[Path | None, typer.Option("--keys", help="密钥库备份目录")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Restore a backup that checks whole into an empty folder; never over live data."""
+    from loop.storage import backup
+
+    settings = Settings.for_url(database_url)
+    try:
+        written = backup.restore(src, target, keys, backup.proof_keys_of(keys, settings)[0])
+    except DomainError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    for path in written:
+        typer.echo(f"已恢复 restored {path}")
+    typer.echo(f"启用 use it with LISHU_DATABASE_URL=sqlite:///{target.resolve() / backup.EVENTS}")
 
 
 @contextmanager

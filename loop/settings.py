@@ -55,7 +55,25 @@ class Settings(BaseSettings):
 
     seal_key: str | None = None
     """HMAC key signing the chain seals; a county keeps its own apart from the database.
-    Unset: the keys file's seal key."""
+    Unset: the keys file's seal key (``loop.storage.proof_keys``)."""
+
+    record_key: str | None = None
+    """HMAC key with which the writers sign every chain row and snapshot record, so
+    that rows appended or rewritten by someone with only database access are found
+    and a forged snapshot is never used. Held by every process that writes or
+    verifies; the same everywhere. Unset: the keys file's record key."""
+
+    witness_path: str | None = None
+    """The append-only file every seal is also written to, outside the database
+    (another disk or host). Unset: ``<events file>-witness.jsonl`` beside an SQLite
+    events file, ``<database name>-witness.jsonl`` in the working directory otherwise."""
+
+    witness_webhook: str | None = None
+    """Optionally a URL every new seal is POSTed to (JSON), e.g. the county's other
+    system, which keeps its own copy."""
+
+    seal_interval: int = 3600
+    """Seconds between the running service's seals (0: never)."""
 
     cipher_key: str | None = None
     """When set, stored event payloads are compressed (zlib) and encrypted

@@ -10,8 +10,13 @@ found and mediated, hazards found, clues collected) are indexed reads.
 
 Metrics: ``discovered``, ``reported``, ``escalated``, ``diverted``,
 ``outcome:<source>`` (handled_locally, self_handled, station, county,
-department), ``rewarded`` and ``points``, ``publicized``, ``closed``,
-``rejected:<kind>``.
+department), ``rewarded`` and ``points`` (what the Happiness Bank credited,
+after the period's cap), ``publicized``, ``closed``, ``rejected:<kind>``.
+
+The figures say what the log says now: a case rejected after its reward (its
+deposit reversed with the rejection) counts no longer as rewarded, publicized or
+closed and its points leave the total, each taken back in the month it was
+counted; it leaves the publicity board too. A counter back at zero has no row.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from projections.rows import Rows
 
 class Cases(Projection):
     name = "cases"
-    version = 2
+    version = 3  # 3: credited points and the reward's time; corrections taken back
 
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         cases = Table(
@@ -60,6 +65,8 @@ class Cases(Projection):
             Column("outcome_summary", String(500)),
             Column("outcome_at", DateTime),
             Column("points", Integer),
+            Column("credited", Integer),
+            Column("rewarded_at", DateTime),
             Column("publicity_title", String(200)),
             Column("publicized_at", DateTime),
             Column("closed_at", DateTime),
@@ -108,6 +115,9 @@ class Cases(Projection):
         for (unit, period, module, metric), by in batch.counts.items():
             row = batch.statistics.get(unit, period, module, metric)
             value = (row["value"] if row else 0) + by
+            if value == 0:
+                batch.statistics.delete(unit, period, module, metric)
+                continue
             batch.statistics.put(
                 {"unit": unit, "period": period, "module": module, "metric": metric, "value": value}
             )
@@ -148,6 +158,8 @@ class Cases(Projection):
                 "outcome_summary": None,
                 "outcome_at": None,
                 "points": None,
+                "credited": None,
+                "rewarded_at": None,
                 "publicity_title": None,
                 "publicized_at": None,
                 "closed_at": None,
@@ -193,9 +205,11 @@ class Cases(Projection):
 
     @handles("Incident.Rewarded")
     def rewarded(self, batch: _Batch, event: Any) -> None:
-        case = self._update(batch, event, points=event.points)
+        credited = int(event.credited)
+        at = utc(event.timestamp)
+        case = self._update(batch, event, points=event.points, credited=credited, rewarded_at=at)
         self._count(batch, case, event.timestamp, "rewarded")
-        self._count(batch, case, event.timestamp, "points", event.points)
+        self._count(batch, case, event.timestamp, "points", credited)
 
     @handles("Incident.Publicized")
     def publicized(self, batch: _Batch, event: Any) -> None:
@@ -211,8 +225,21 @@ class Cases(Projection):
 
     @handles("Incident.Rejected")
     def rejected(self, batch: _Batch, event: Any) -> None:
+        before = batch.cases.get(str(event.originator_id))
+        if before is not None and before["rewarded_at"] is not None:  # a correction
+            self._take_back(batch, before)
         case = self._update(batch, event, closed_at=utc(event.timestamp), rejection_kind=event.kind)
         self._count(batch, case, event.timestamp, f"rejected:{event.kind}")
+
+    def _take_back(self, batch: _Batch, case: dict[str, Any]) -> None:
+        """A rewarded case rejected: what it counted as rewarded, publicized and
+        closed is taken back in the months it was counted."""
+        self._count(batch, case, case["rewarded_at"], "rewarded", -1)
+        self._count(batch, case, case["rewarded_at"], "points", -(case["credited"] or 0))
+        if case["publicized_at"] is not None:
+            self._count(batch, case, case["publicized_at"], "publicized", -1)
+        if case["stage"] == "closed":
+            self._count(batch, case, case["closed_at"], "closed", -1)
 
 
 class _Batch:

@@ -21,12 +21,29 @@ from rich.progress import (
 )
 
 from aggregates.errors import DomainError
+from projections.checking import compare
 from projections.compose import EventSource, HasReadModelSettings, build
 from projections.runner import run_forever
 
 SettingsFactory = Callable[[str | None], HasReadModelSettings]
 SourceFactory = Callable[[Any], EventSource]
 Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def read_model_check(source: SourceFactory) -> Callable[[Any], list[str]]:
+    """What ``lishu verify --read-models`` runs: each live read model against a
+    rebuild from the log (``projections.checking``), one line per differing row."""
+
+    def check(chosen: Any) -> list[str]:
+        opened = source(chosen)
+        views = build(chosen, opened)
+        try:
+            return [difference.describe() for difference in compare(views.projector)]
+        finally:
+            views.store.dispose()
+            getattr(opened, "close", lambda: None)()
+
+    return check
 
 
 def register(

@@ -79,6 +79,7 @@ def _case_item(row: Row[Any]) -> dict[str, Any]:
         "opened_at": iso(row.opened_at),
         "outcome_source": row.outcome_source,
         "points": row.points,
+        "credited": row.credited,
         "publicized_at": iso(row.publicized_at),
         "closed_at": iso(row.closed_at),
         "rejection_kind": row.rejection_kind,
@@ -186,14 +187,19 @@ class Queries:
     # -- cases ------------------------------------------------------------------------------
 
     def publicity_board(self, unit: str, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Publicized cases within ``unit``, newest first. Of the case's text only
+        """Publicized cases within ``unit``, newest first; a case rejected since (a
+        duplicate found after its reward) is no longer shown. Of the case's text only
         the title is published: the one text that passed the redaction review (the
         report's description and outcome may name people; they are not shown)."""
         with self.store.read() as conn:
             cases = self.projector.live_tables(conn, "cases")["cases"]
             rows = conn.execute(
                 select(cases)
-                .where(scope_column(cases, unit) == unit, cases.c.publicized_at.is_not(None))
+                .where(
+                    scope_column(cases, unit) == unit,
+                    cases.c.publicized_at.is_not(None),
+                    cases.c.rejection_kind.is_(None),
+                )
                 .order_by(cases.c.publicized_at.desc(), cases.c.incident_id)
                 .limit(_limit(limit))
             ).all()
@@ -207,6 +213,7 @@ class Queries:
                 "reporter_id": r.reporter_id,
                 "outcome_source": r.outcome_source,
                 "points": r.points,
+                "credited": r.credited,
             }
             for r in rows
         ]
@@ -339,7 +346,11 @@ class Queries:
                     ranks[level] = None
                     continue
                 higher = conn.execute(
-                    select(func.count()).where(scores.c[level] == unit, scores.c.score > row.score)
+                    select(func.count()).where(
+                        scores.c[level] == unit,
+                        scores.c.score > row.score,
+                        scores.c.account_id.is_not(None),
+                    )
                 ).scalar_one()
                 ranks[level] = higher + 1
             per_month = conn.execute(
@@ -381,12 +392,18 @@ class Queries:
         limit: int = 50,
     ) -> list[dict[str, Any]]:
         """Volunteers of ``unit`` by score, highest first, with their rank (equal
-        scores share a rank) and star level; for one month if ``period`` is given."""
+        scores share a rank) and star level; for one month if ``period`` is given.
+        Only volunteers admitted into the Happiness Bank rank (not applicants, nor
+        those the joint review turned down), here and in ``volunteer_score``."""
         with self.store.read() as conn:
             tables = self.projector.live_tables(conn, "scores")
             table = tables["months"] if period else tables["scores"]
             scope = scope_column(table, unit) == unit
-            conditions = [scope] if period is None else [scope, table.c.period == period]
+            conditions = (
+                [scope, table.c.account_id.is_not(None)]
+                if period is None
+                else [scope, table.c.period == period]
+            )
             rows = conn.execute(
                 select(table)
                 .where(and_(*conditions))

@@ -185,6 +185,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "audit.verify": ("校验存储历史", "Verify the stored history"),
     "audit.intact": ("历史完好", "History intact"),
     "audit.damaged": ("发现篡改", "Tampering found"),
+    "audit.last_seal": (
+        "最近封存：第{seq}号，至第{up_to}条事件，{at}",
+        "Last seal: #{seq}, up to event {up_to}, {at}",
+    ),
+    "audit.seal_ok": ("封存签名有效", "the seal authenticates"),
+    "audit.seal_bad": ("封存签名无效", "the seal does NOT authenticate"),
+    "audit.seal_unknown": (
+        "本服务无法取得封存密钥，未验证封存签名",
+        "this service cannot have the seal key; the seal is not authenticated",
+    ),
+    "audit.no_seal": ("尚未封存", "not sealed yet"),
     "audit.recent": ("近期警情", "Recent incidents"),
     "audit.owner": ("承办单位", "Owner"),
     "audit.field": ("字段", "Field"),

@@ -224,7 +224,10 @@ async def get_incident(incident_id: str, user: CurrentUser, s: ServicesDep) -> I
     return IncidentView(
         incident=audit.describe(incident, user.actor),
         allowed_steps=s.flow.allowed_steps(user.actor, incident.id),
-        legal_steps=LOOP.legal_steps(incident.stage),
+        # legal for this incident: a confirmation only of what the report claims
+        legal_steps=LOOP.legal_steps(
+            incident.stage, {"claims_self_handled": incident.claims_self_handled}
+        ),
         diagram=diagram(incident.stage),
     )
 

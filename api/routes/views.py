@@ -60,22 +60,28 @@ async def backlog_summary(
 
 @router.get("/backlog/as-of", response_model=Rows)
 async def backlog_as_of(
-    user: CurrentUser, s: ServicesDep, moment: Moment, unit: Unit = None
+    user: CurrentUser, s: ServicesDep, moment: Moment, unit: Unit = None, wait_for: WaitFor = None
 ) -> Rows:
     """某一时刻的待办（审计）/ the unit's backlog as it stood at ``moment``."""
     chosen = _unit(user, unit)
     if moment.tzinfo is None:
         raise InvalidInput("时间须带时区", "the moment needs a time zone", field="moment")
+    await s.wait_for(wait_for)
     return Rows(items=s.views.queries.backlog_as_of(chosen, moment))
 
 
 @router.get("/publicity", response_model=Rows)
 async def publicity_board(
-    user: CurrentUser, s: ServicesDep, unit: Unit = None, limit: Limit = 50
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: Unit = None,
+    limit: Limit = 50,
+    wait_for: WaitFor = None,
 ) -> Rows:
     """典型宣传榜 / the publicized cases, newest first."""
     volunteer = user.role == "volunteer"
     chosen = _unit(user, unit or (_county(user) if volunteer else None), "read_publicity")
+    await s.wait_for(wait_for)
     rows = s.views.queries.publicity_board(chosen, limit=limit)
     return Rows(items=[masked_case(user, r) for r in rows])
 
@@ -106,8 +112,10 @@ async def leaderboard(
     unit: Unit = None,
     period: Period = None,
     limit: Limit = 50,
+    wait_for: WaitFor = None,
 ) -> Rows:
     """积分排行（义警看本社区）/ volunteers by score; a volunteer sees his community's."""
     chosen = _unit(user, unit, "read_leaderboard")
+    await s.wait_for(wait_for)
     stars = s.flow.scoring.stars
     return Rows(items=s.views.queries.leaderboard(chosen, period=period, stars=stars, limit=limit))

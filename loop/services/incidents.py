@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
+from aggregates.errors import DomainError
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
 from aggregates.points_account import PointsAccount
 from aggregates.volunteer import ON_DUTY, Volunteer, volunteer_aggregate_id
@@ -32,7 +33,7 @@ from loop.rules.fields import Kind, check_all
 from loop.rules.policy import LISHU, STAGE_OWNERS, Policy
 from loop.rules.recording import Taken
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy
-from loop.rules.stages import LOOP
+from loop.rules.stages import LOOP, StepTarget
 from loop.rules.steps import STEPS, Step
 from loop.rules.vocabulary import Module, Role, Sense, Urgency
 from loop.services import personal
@@ -229,18 +230,32 @@ class IncidentFlow:
     # -- reading -------------------------------------------------------------------
 
     def allowed_steps(self, actor: Actor, incident_id: UUID) -> list[str]:
-        """The steps ``actor`` may take on the incident now: legal from its stage,
-        permitted by the policy table for the actor's role and unit, and (for a
-        signature) not refused by the co-signature rules."""
+        """The steps ``actor`` may take on the incident now: exactly those that pass
+        :meth:`check_step`, the check every step's command runs before it records
+        anything (what the step's own input may still refuse aside)."""
         incident = self.get(incident_id)
-        record = incident_record(incident)
-        return [
-            step
-            for step in LOOP.legal_steps(incident.stage, self._facts(incident, actor))
-            if permissions.may(step, actor, record)
-            and (step != "sign_score" or incident.signature_refusal(actor) is None)
-            and (step != "reward" or find_account(self.app, incident.reporter_id) is not None)
-        ]
+        allowed = []
+        for step in LOOP.legal_steps(incident.stage):  # the others fail its first test
+            try:
+                self.check_step(actor, incident, step)
+            except DomainError:
+                continue
+            allowed.append(step)
+        return allowed
+
+    def check_step(self, actor: Actor, incident: Incident, step: str) -> StepTarget:
+        """Whether ``actor`` may take ``step`` on ``incident`` now, whatever its input:
+        legal from its stage under the loop's conditions, permitted by the one
+        permission model for the actor's role and unit, a signature the co-signature
+        rules accept, a reward into an account the reporter holds. Raises the refusal;
+        returns where the step leads."""
+        target = LOOP.target(incident.stage, step, self._facts(incident, actor))
+        permissions.check(step, actor, incident_record(incident))
+        if step == "sign_score":
+            incident.check_can_sign(actor)
+        elif step == "reward":
+            self.points_account(incident.reporter_id)
+        return target
 
     def get(
         self, incident_id: UUID, version: int | None = None, *, reader: Actor | None = None
@@ -276,10 +291,11 @@ class IncidentFlow:
     ) -> Sequence[Aggregate]:
         """Check and record one step with its checked input ``given``; returns the
         other aggregates the step changed."""
-        target = LOOP.target(incident.stage, step.name, self._facts(incident, actor))
-        permissions.check(step.name, actor, incident_record(incident))
+        target = self.check_step(actor, incident, step.name)
         if target.dest == incident.stage:  # a step within the stage keeps owner and due
             route = Route(incident.stage, incident.owner_unit, incident.owner_role, incident.due_at)
+            if target.dest == "score_proposed":  # but a score is awaited by its missing signer
+                route = route._replace(owner_role=self._awaited_signer(incident, step.name, actor))
         else:  # a report routes by the urgency it reports
             urgency = given.get("urgency") or incident.urgency
             route = self.route(target.dest, incident.community, urgency, at)
@@ -363,6 +379,16 @@ class IncidentFlow:
                 reporter_id=reporter,
             )
         return reporter
+
+    @staticmethod
+    def _awaited_signer(incident: Incident, step: str, actor: Actor) -> Role:
+        """Who owns a score still awaiting signatures once ``step`` is taken: the
+        community director until he has signed, then the community officer (a new
+        proposal clears the signatures)."""
+        signed = set() if step == "propose_score" else set(incident.score.get("signatures", {}))
+        if step == "sign_score":
+            signed.add(SIGNER_ROLES[actor.role])
+        return Role.COMMUNITY_DIRECTOR if "director" not in signed else Role.COMMUNITY_OFFICER
 
     @staticmethod
     def _facts(incident: Incident, actor: Actor) -> dict[str, bool]:

@@ -6,10 +6,12 @@ and each domain added beside them) keeps its aggregates here and saves through
 changed, in one transaction, all or none. Under group commit
 (``loop.storage.group_commit``) the commands of a batch share that transaction.
 
-The store knows no rule of the loop and no command: it loads, stores, snapshots,
-encrypts personal data with the per-person keys and reports conflicts. It also
-keeps opaque key records (``loop.storage.command_keys``), stored in a batch's
-transaction: the group committer's keyed commands are recorded with their events.
+The store knows no rule of the loop and no command: it loads, stores, snapshots
+(using a snapshot only when its record authenticates it), signs the chain rows
+with the record key, encrypts personal data with the per-person keys and
+reports conflicts. It also keeps opaque key records (``loop.storage.command_keys``),
+stored in a batch's transaction: the group committer's keyed commands are
+recorded with their events.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, datetime_now_with_tzinfo
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    EventStore,
     JSONTranscoder,
     ProgrammingError,
     RecordConflictError,
     Recording,
 )
 from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.utils import strtobool
 
 from aggregates.incident import Incident
 from aggregates.points_account import PointsAccount
@@ -48,6 +52,7 @@ from loop.storage.command_keys import (
 from loop.storage.group_commit import Batch, BatchRepository
 from loop.storage.keys import InMemoryKeyStore, KeyStore, NoKeyStore
 from loop.storage.personal_cipher import PersonalDataAsCiphertext
+from loop.storage.snapshots import checked_snapshot_store
 from loop.storage.transcodings import ActorAsList
 
 A = TypeVar("A", bound=Aggregate)
@@ -83,6 +88,7 @@ class LoopApplication(Application[UUID]):
         *,
         clock: Callable[[], datetime] = datetime_now_with_tzinfo,
         key_store: KeyStore | None = None,
+        record_key: bytes | None = None,
     ) -> None:
         # The per-person keys come from the composition root (loop.bootstrap); an
         # in-memory store may keep them in memory, a persistent one holds no personal
@@ -90,6 +96,9 @@ class LoopApplication(Application[UUID]):
         module = self.construct_env(self.name, env).get("PERSISTENCE_MODULE")
         persistent = module not in (None, "", "eventsourcing.popo")
         self.key_store: KeyStore = key_store or (NoKeyStore() if persistent else InMemoryKeyStore())
+        # The record key signs chain rows and snapshot records (loop.storage.proof_keys);
+        # without it rows are unsigned and no snapshot is taken or used.
+        self.record_key = record_key
         super().__init__(env)
         self.clock = clock
 
@@ -103,6 +112,8 @@ class LoopApplication(Application[UUID]):
         recorder = super().construct_recorder()
         if type(recorder) is POPOApplicationRecorder:
             return KeyedPOPOApplicationRecorder()
+        if hasattr(recorder, "record_key"):  # the chained recorders sign their rows
+            recorder.record_key = self.record_key
         return recorder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -147,6 +158,13 @@ class LoopApplication(Application[UUID]):
         except RecordConflictError:
             raise self.conflicts(loaded) from None
         return recordings[-1].notification.id
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots checked against the chain before use (``loop.storage.snapshots``),
+        on the chained stores; the library's own store in memory."""
+        create = strtobool(self.env.get("CREATE_TABLE") or "yes")
+        checked = checked_snapshot_store(self.recorder, self.mapper, self.record_key, create)
+        return checked if checked is not None else super().construct_snapshot_store()
 
     def construct_repository(self) -> BatchRepository:
         """The library's repository, able to answer loads from a group-commit batch."""

@@ -6,10 +6,17 @@ any compression or encryption) and the digest of the aggregate's previous
 event; and a log chain value over the notification log: the previous log value,
 this notification's id and this event's digest. Verification (``loop.storage.verification``)
 recomputes both from the stored rows alone.
+
+With the county's record key (``loop.storage.proof_keys``) each chain row also carries a
+MAC of its log value. The log value chains everything before it, so the MAC of
+the last row authenticates the whole log: rows appended, or a history rewritten
+and re-chained, by someone who can write to the database but holds no record key
+fail it, and the first row whose MAC fails is where the forgery begins.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 from functools import lru_cache
 from hashlib import sha256
@@ -38,7 +45,7 @@ def _version_field(version: int) -> bytes:
 
 
 def event_digest(
-    previous: bytes, originator_id: str, version: int, topic: str, state: bytes
+    previous: bytes, originator_id: str, version: int, topic: str, state: bytes | str
 ) -> bytes:
     """The digest of one stored event, chained to its aggregate's previous digest.
 
@@ -48,7 +55,10 @@ def event_digest(
     from event to event and are kept (the verifier meets each key many times
     in a row).
     """
-    state = bytes(state)
+    try:
+        state = bytes(state)  # type: ignore[arg-type]
+    except TypeError:  # a BLOB edited into TEXT
+        state = str(state).encode()
     return sha256(
         b"".join(
             (
@@ -68,12 +78,21 @@ def log_link(previous: bytes, notification_id: int, digest: bytes) -> bytes:
     return sha256(previous + notification_id.to_bytes(8, "big") + digest).digest()
 
 
+def row_mac(key: bytes, log: bytes) -> bytes:
+    """The record key's MAC of one chain row's log value."""
+    return hmac.digest(key, b"lishu chain row\x00" + log, "sha256")
+
+
+def row_authentic(key: bytes, log: bytes, mac: bytes | None) -> bool:
+    return mac is not None and hmac.compare_digest(row_mac(key, log), bytes(mac))
+
+
 def originator_key(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else originator_id
 
 
-ChainRow = tuple[int, str, int, bytes, bytes]
-"""(notification id, aggregate key, version, digest, log chain value)."""
+ChainRow = tuple[int, str, int, bytes, bytes, bytes | None]
+"""(notification id, aggregate key, version, digest, log chain value, MAC or None)."""
 
 
 def predecessors(stored_events: Sequence[StoredEvent]) -> dict[str, int]:
@@ -90,24 +109,46 @@ def chain_rows(
     notification_ids: Sequence[int],
     log: bytes,
     heads: dict[str, bytes],
+    key: bytes | None = None,
 ) -> list[ChainRow]:
     """The chain rows for a batch, from the log's last value and each aggregate's
-    digest before the batch (``heads``; missing means the genesis value)."""
+    digest before the batch (``heads``; missing means the genesis value), each
+    signed with the record ``key`` when there is one."""
     heads = dict(heads)
     rows = []
     for stored, notification_id in zip(stored_events, notification_ids, strict=True):
-        key = originator_key(stored.originator_id)
+        aggregate = originator_key(stored.originator_id)
         digest = event_digest(
-            heads.get(key, GENESIS), key, stored.originator_version, stored.topic, stored.state
+            heads.get(aggregate, GENESIS),
+            aggregate,
+            stored.originator_version,
+            stored.topic,
+            stored.state,
         )
         log = log_link(log, notification_id, digest)
-        heads[key] = digest
-        rows.append((notification_id, key, stored.originator_version, digest, log))
+        heads[aggregate] = digest
+        mac = row_mac(key, log) if key is not None else None
+        rows.append((notification_id, aggregate, stored.originator_version, digest, log, mac))
     return rows
 
 
+UNSIGNED_INDEX = (  # verification finds unsigned rows here, not by a scan
+    f"CREATE INDEX IF NOT EXISTS {CHAIN_TABLE}_unsigned ON {CHAIN_TABLE} (notification_id) "
+    "WHERE mac IS NULL"
+)
+INSERT_CHAIN_ROW = (
+    f"INSERT INTO {CHAIN_TABLE} (notification_id, originator_id, originator_version, "
+    "digest, log_chain, mac) VALUES (?,?,?,?,?,?)"
+)
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
-    """The native SQLite recorder, also writing each event's chain row."""
+    """The native SQLite recorder, also writing each event's chain row.
+
+    ``record_key`` (set by the application before it stores anything) signs each
+    row; without it rows are stored unsigned."""
+
+    record_key: bytes | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -118,8 +159,18 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "originator_version INTEGER NOT NULL, "
             "digest BLOB NOT NULL, "
             "log_chain BLOB NOT NULL, "
+            "mac BLOB, "
             "UNIQUE (originator_id, originator_version))",
         ]
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        # A chain table from before rows were signed gains the column; its old
+        # rows stay unsigned (verification says how many).
+        c.execute(f"PRAGMA table_info({CHAIN_TABLE})")
+        if "mac" not in {row[1] for row in c.fetchall()}:
+            c.execute(f"ALTER TABLE {CHAIN_TABLE} ADD COLUMN mac BLOB")
+        c.execute(UNSIGNED_INDEX)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -142,6 +193,6 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 found = c.fetchone()
                 if found:
                     heads[key] = bytes(found[0])
-        rows = chain_rows(stored_events, ids, log, heads)
-        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?)", rows)
+        rows = chain_rows(stored_events, ids, log, heads, self.record_key)
+        c.executemany(INSERT_CHAIN_ROW, rows)
         return ids

@@ -33,7 +33,10 @@ NOTIFY_CHANNEL = "lishu_events"
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder, also writing each event's chain row."""
+    """The library's PostgreSQL recorder, also writing each event's chain row,
+    signed with ``record_key`` when the application sets one."""
+
+    record_key: bytes | None = None
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
@@ -51,9 +54,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 "originator_version bigint NOT NULL, "
                 "digest bytea NOT NULL, "
                 "log_chain bytea NOT NULL, "
+                "mac bytea, "
                 "UNIQUE (originator_id, originator_version))"
             ).format(chain=chain)
         )
+        self.add_mac_column = SQL("ALTER TABLE {chain} ADD COLUMN mac bytea").format(chain=chain)
+        # Verification finds unsigned rows here, not by a scan.
+        self.unsigned_index = SQL(
+            "CREATE INDEX IF NOT EXISTS {name} ON {chain} (notification_id) WHERE mac IS NULL"
+        ).format(name=Identifier(f"{CHAIN_TABLE}_unsigned"), chain=chain)
         # One query for the log's head (the row with no originator) and the digest
         # before this batch of each aggregate that already has events.
         self.select_heads = SQL(
@@ -64,13 +73,35 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "(SELECT * FROM unnest(%s::text[], %s::bigint[]))"
         ).format(chain=chain)
         self.insert_chain_rows = SQL(
-            "INSERT INTO {chain} SELECT * FROM "
-            "unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bytea[], %s::bytea[])"
+            "INSERT INTO {chain} (notification_id, originator_id, originator_version, "
+            "digest, log_chain, mac) SELECT * FROM "
+            "unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bytea[], %s::bytea[], "
+            "%s::bytea[])"
         ).format(chain=chain)
         self.notify_statement = SQL("SELECT pg_notify(%s, %s)")
         # The library's subscription listens on this channel too.
         self.channel_name = NOTIFY_CHANNEL
         self._pending = threading.local()
+
+    def create_table(self) -> None:
+        super().create_table()
+        # A chain table from before rows were signed gains the column. Only then:
+        # ALTER TABLE waits for every open reader of the table (a verification in
+        # progress), and everything after it waits for the ALTER.
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s AND column_name = 'mac'",
+                (self.datastore.schema, CHAIN_TABLE),
+            ).fetchone()
+            if found is None:
+                conn.execute(self.add_mac_column)
+            indexed = conn.execute(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                (self.datastore.schema, f"{CHAIN_TABLE}_unsigned"),
+            ).fetchone()
+            if indexed is None:
+                conn.execute(self.unsigned_index)
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         """Nothing yet: the notification is sent once the ids are known
@@ -125,7 +156,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         del self._pending.heads
         log = next((bytes(r["digest"]) for r in rows if r["originator_id"] is None), GENESIS)
         heads = {r["originator_id"]: bytes(r["digest"]) for r in rows if r["originator_id"]}
-        chain = chain_rows(stored_events, ids, log, heads)
+        chain = chain_rows(stored_events, ids, log, heads, self.record_key)
         # Sent with the commit: a failure here aborts the events' transaction too.
         curs.execute(self.insert_chain_rows, [list(c) for c in zip(*chain, strict=True)])
         # Queued in the same transaction, delivered by the server on its commit.

@@ -8,8 +8,11 @@ random key per purpose:
   overrides it);
 * ``digest``: keys the request digests kept for idempotent retries
   (``LISHU_DIGEST_KEY``);
-* ``seal``: signs the chain's seals (``LISHU_SEAL_KEY``); :func:`seal_key` is the one
-  place the seal key is looked up.
+* ``seal``: signs the chain's seals (``LISHU_SEAL_KEY``);
+* ``record``: signs every chain row and snapshot record (``LISHU_RECORD_KEY``).
+
+:func:`seal_key` and :func:`record_key` are the one place each is looked up;
+``loop.storage.proof_keys`` asks them.
 
 It lives at ``LISHU_KEYS_FILE``, by default beside an SQLite events file
 (``lishu.db`` → ``lishu-secrets.json``), or ``lishu-secrets.json`` in the working
@@ -37,7 +40,7 @@ from urllib.parse import unquote, urlsplit
 from loop.errors import InvalidInput
 from loop.settings import Settings
 
-PURPOSES = ("token", "digest", "seal")
+PURPOSES = ("token", "digest", "seal", "record")
 KEY_BYTES = 32
 MIN_LENGTH = 32
 """The shortest key a setting may give (characters)."""
@@ -212,3 +215,11 @@ def seal_key(settings: Settings) -> bytes:
 
     The only place the seal key is looked up."""
     return resolve(settings, "LISHU_SEAL_KEY", "seal", settings.seal_key, length_anywhere=False)
+
+
+def record_key(settings: Settings) -> bytes:
+    """The key that signs and checks chain rows and snapshot records:
+    ``LISHU_RECORD_KEY``, else the keys file's (added to an older file on first use).
+
+    The only place the record key is looked up."""
+    return resolve(settings, "LISHU_RECORD_KEY", "record", settings.record_key)

@@ -1,387 +1,59 @@
-"""Verify the stored history against its hash chain and seals, streaming.
+"""Verify the stored history against its hash chain, signatures, seals and witness.
 
 Two passes over the stored rows, each in bounded memory:
 
-* in notification order over the chain table: every chained event is still
-  stored under the same aggregate and version, and the log chain recomputes;
 * in aggregate order over the events table: versions run 1, 2, 3... without a
   gap, every event has a chain row, and each digest recomputes from the stored
-  bytes and the aggregate's previous digest.
+  bytes and the aggregate's previous digest;
+* in notification order over the chain table: every chained event is still
+  stored under the same aggregate and version, and the log chain recomputes.
 
-Both stores are read the same way through a ``ChainReader``: ``SQLiteChainReader``
-on the file, ``PostgresChainReader`` (server-side cursors, one snapshot) on a
-server; ``open_chain_reader`` picks one from the database URL.
+Then, with the record key, the last chain row's MAC authenticates the whole log
+(rows appended or a history re-chained by someone without the key fail it, from
+the first forged row on); the snapshots are checked against their records
+(``loop.storage.snapshot_checks``); and the seals, from the seal table, the witness and
+the command line, are authenticated and compared (``loop.storage.seal_checks``): the
+log must reach every trusted seal's notification with the sealed head there.
 
-Seals (``seal``) fix the log chain's head at a notification with an HMAC, so a
-history rewritten wholesale, digests and all, still fails against them; a seal
-printed and kept elsewhere (``verify(..., against=...)``) proves the same.
+Nothing here knows an aggregate kind: every aggregate in the log (incidents,
+volunteers, accounts, and kinds added later) is chained, checked and reported
+by its id and version the same way.
+
+``seal`` verifies, then signs the log's head (``loop.storage.seals``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import itertools
-import json
-import sqlite3
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
-from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
-from loop.errors import InvalidInput
-from loop.storage.application import LoopApplication
-from loop.storage.chain import CHAIN_TABLE, GENESIS, event_digest, log_link
-from loop.storage.persistence import postgres_conninfo, sqlite_path
-
-EVENTS_TABLE = "stored_events"
-POSTGRES_EVENTS_TABLE = f"{LoopApplication.name.lower()}_events"  # the library's name for it
-SEALS_TABLE = "chain_seals"
-BATCH = 5000
-CHAIN_ALONE = (  # the log pass when every chain row's event is known to be in place
-    f"SELECT notification_id, digest, log_chain FROM {CHAIN_TABLE} ORDER BY notification_id"
-)
+from loop.storage.chain import GENESIS, event_digest, log_link, row_authentic
+from loop.storage.chain_readers import BATCH, ChainReader
+from loop.storage.findings import Damage, Report
+from loop.storage.proof_keys import NO_KEYS, ProofKeys
+from loop.storage.seal_checks import Checkpoints, sealed
+from loop.storage.seals import Seal
+from loop.storage.snapshot_checks import check_snapshots
 
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class Damage:
-    """One finding: what kind of damage, where."""
-
-    kind: str  # altered | deleted | inserted | moved | log_broken | seal_mismatch
-    incident_id: str | None
-    version: int | None
-    notification_id: int | None
-    detail: str
-
-
-@dataclass
-class Report:
-    events: int = 0
-    head: str = GENESIS.hex()
-    up_to: int = 0
-    damage: list[Damage] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not self.damage
-
-    def summary(self) -> str:
-        if self.intact:
-            return f"完好 intact: {self.events} events, chain head {self.head}"
-        lines = [f"发现 {len(self.damage)} 处损坏 damaged: {len(self.damage)} finding(s)"]
-        lines += [
-            f"  {d.kind}: incident {d.incident_id} v{d.version} "
-            f"(notification {d.notification_id}): {d.detail}"
-            for d in self.damage
-        ]
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class Seal:
-    """The log chain's head at notification ``up_to``, as printed for publication."""
-
-    seq: int
-    up_to: int
-    events: int
-    head: str
-    sealed_at: str
-    previous: str
-    mac: str
-
-    def content(self) -> bytes:
-        fields = (self.seq, self.up_to, self.events, self.head, self.sealed_at, self.previous)
-        return json.dumps(fields, separators=(",", ":")).encode()
-
-    def signed(self, key: bytes) -> Seal:
-        mac = hmac.new(key, self.content(), hashlib.sha256).hexdigest()
-        return Seal(**{**asdict(self), "mac": mac})
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, text: str) -> Seal:
-        return cls(**json.loads(text))
-
-
-def _no_chain() -> InvalidInput:
-    return InvalidInput(
-        "该数据库中没有事件与哈希链",
-        "this database holds no events or hash chain",
-        field="database_url",
-    )
-
-
-class ChainReader(ABC):
-    """What verification and sealing read and write, whatever the store."""
-
-    placeholder = "?"
-
-    @abstractmethod
-    def _fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        """One row of a query, read in the reader's snapshot."""
-
-    def count(self) -> int:
-        """The number of chain rows."""
-        row = self._fetch_one(f"SELECT COUNT(*) FROM {CHAIN_TABLE}")
-        assert row is not None
-        return int(row[0])
-
-    def chained(self, notification_id: int) -> tuple[str, int]:
-        """The aggregate key and version chained at a notification."""
-        row = self._fetch_one(
-            f"SELECT originator_id, originator_version FROM {CHAIN_TABLE} "
-            f"WHERE notification_id = {self.placeholder}",
-            (notification_id,),
-        )
-        assert row is not None
-        return row[0], row[1]
-
-    @abstractmethod
-    def chain_in_log_order(self, with_events: bool = True) -> Iterator[tuple[Any, ...]]:
-        """(notification id, digest, log chain, chained id, chained version,
-        stored id or None, stored version or None), streamed.
-
-        Without ``with_events`` the chain table is read alone, for the first
-        three: enough once the aggregate pass has found every chain row's event
-        in place.
-        """
-
-    @abstractmethod
-    def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
-        """(id, version, topic, state, notification id, chained digest or None),
-        streamed; ids are the chain's keys (UUID hex)."""
-
-    @abstractmethod
-    def seals(self) -> list[Seal]: ...
-
-    @abstractmethod
-    def add_seal(self, seal: Seal) -> None: ...
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-    def __enter__(self) -> ChainReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class SQLiteChainReader(ChainReader):
-    """Reads events, chain rows and seals straight from an SQLite file.
-
-    Reads share one read transaction, so both passes see the same snapshot of a
-    file other processes go on writing (WAL); a seal is written in its own.
-    """
-
-    def __init__(self, path: str) -> None:
-        try:  # an existing file only: a mistyped path must not create an empty one
-            self.connection = sqlite3.connect(
-                Path(path).resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None
-            )
-        except sqlite3.OperationalError:
-            raise _no_chain() from None
-        (tables,) = self.connection.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN (?,?)",
-            (EVENTS_TABLE, CHAIN_TABLE),
-        ).fetchone()
-        if tables != 2:
-            self.connection.close()
-            raise _no_chain()
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        if not self.connection.in_transaction:
-            self.connection.execute("BEGIN")
-        return self.connection.execute(sql, params)
-
-    def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        cursor = self._read(sql, params)
-        return itertools.chain.from_iterable(iter(lambda: cursor.fetchmany(BATCH), []))
-
-    def _fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self._read(sql, params).fetchone()
-        return row
-
-    def chain_in_log_order(self, with_events: bool = True) -> Iterator[tuple[Any, ...]]:
-        if not with_events:
-            return self._stream(CHAIN_ALONE)
-        return self._stream(
-            "SELECT c.notification_id, c.digest, c.log_chain, c.originator_id, "
-            f"c.originator_version, e.originator_id, e.originator_version FROM {CHAIN_TABLE} c "
-            f"LEFT JOIN {EVENTS_TABLE} e ON e.rowid = c.notification_id "
-            "ORDER BY c.notification_id"
-        )
-
-    def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
-        return self._stream(
-            f"SELECT e.originator_id, e.originator_version, e.topic, e.state, e.rowid, "
-            f"c.digest FROM {EVENTS_TABLE} e LEFT JOIN {CHAIN_TABLE} c "
-            "ON c.notification_id = e.rowid "
-            "AND c.originator_id = e.originator_id "
-            "AND c.originator_version = e.originator_version "
-            "ORDER BY e.originator_id, e.originator_version"
-        )
-
-    def seals(self) -> list[Seal]:
-        (exists,) = self._read(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name=?", (SEALS_TABLE,)
-        ).fetchone()
-        if not exists:
-            return []
-        rows = self._read(
-            f"SELECT seq, up_to, events, head, sealed_at, previous, mac FROM {SEALS_TABLE} "
-            "ORDER BY seq"
-        ).fetchall()
-        return [Seal(*row) for row in rows]
-
-    def add_seal(self, seal: Seal) -> None:
-        if self.connection.in_transaction:  # leave the reading snapshot
-            self.connection.execute("COMMIT")
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
-            self.connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (seq INTEGER PRIMARY KEY, "
-                "up_to INTEGER, events INTEGER, head TEXT, sealed_at TEXT, previous TEXT, "
-                "mac TEXT)"
-            )
-            self.connection.execute(
-                f"INSERT INTO {SEALS_TABLE} VALUES (?,?,?,?,?,?,?)", _seal_row(seal)
-            )
-        except BaseException:
-            self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
-
-
-class PostgresChainReader(ChainReader):
-    """Reads events, chain rows and seals from PostgreSQL, in one snapshot.
-
-    Rows stream through server-side cursors, ``BATCH`` at a time, so memory stays
-    bounded however long the log; both passes read the same REPEATABLE READ
-    snapshot, so events written meanwhile are simply not yet looked at.
-    """
-
-    _names = itertools.count()
-
-    def __init__(self, conninfo: str, events_table: str = POSTGRES_EVENTS_TABLE) -> None:
-        import psycopg
-
-        self.connection = psycopg.connect(conninfo)
-        self.connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        self.events = events_table
-        row = self.connection.execute(
-            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
-            (events_table, CHAIN_TABLE),
-        ).fetchone()
-        if not (row and row[0]):
-            self.connection.close()
-            raise _no_chain()
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def _stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
-        with self.connection.cursor(
-            name=f"chain_reader_{next(self._names)}", binary=True
-        ) as cursor:
-            cursor.itersize = BATCH
-            cursor.execute(sql)
-            yield from cursor
-
-    placeholder = "%s"
-
-    def _fetch_one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        return self.connection.execute(sql, params).fetchone()
-
-    def chain_in_log_order(self, with_events: bool = True) -> Iterator[tuple[Any, ...]]:
-        if not with_events:
-            return self._stream(CHAIN_ALONE)
-        return self._stream(
-            "SELECT c.notification_id, c.digest, c.log_chain, c.originator_id, "
-            "c.originator_version, replace(e.originator_id::text, '-', ''), "
-            "e.originator_version "
-            f"FROM {CHAIN_TABLE} c LEFT JOIN {self.events} e "
-            "ON e.notification_id = c.notification_id ORDER BY c.notification_id"
-        )
-
-    def events_in_aggregate_order(self) -> Iterator[tuple[Any, ...]]:
-        return self._stream(
-            "SELECT e.key, e.originator_version, e.topic, e.state, e.notification_id, "
-            "c.digest FROM (SELECT replace(originator_id::text, '-', '') AS key, * "
-            f"FROM {self.events}) e LEFT JOIN {CHAIN_TABLE} c "
-            "ON c.notification_id = e.notification_id "
-            "AND c.originator_id = e.key "
-            "AND c.originator_version = e.originator_version "
-            "ORDER BY e.originator_id, e.originator_version"
-        )
-
-    def seals(self) -> list[Seal]:
-        row = self.connection.execute("SELECT to_regclass(%s) IS NOT NULL", (SEALS_TABLE,))
-        exists = row.fetchone()
-        if not (exists and exists[0]):
-            return []
-        rows = self.connection.execute(
-            f"SELECT seq, up_to, events, head, sealed_at, previous, mac FROM {SEALS_TABLE} "
-            "ORDER BY seq"
-        ).fetchall()
-        return [Seal(*r) for r in rows]
-
-    def add_seal(self, seal: Seal) -> None:
-        self.connection.commit()  # leave the reading snapshot; the seal is written afresh
-        with self.connection.transaction():
-            self.connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {SEALS_TABLE} (seq integer PRIMARY KEY, "
-                "up_to bigint, events bigint, head text, sealed_at text, previous text, "
-                "mac text)"
-            )
-            self.connection.execute(
-                f"INSERT INTO {SEALS_TABLE} VALUES (%s,%s,%s,%s,%s,%s,%s)", _seal_row(seal)
-            )
-
-
-def _seal_row(seal: Seal) -> tuple[Any, ...]:
-    return (seal.seq, seal.up_to, seal.events, seal.head, seal.sealed_at, seal.previous, seal.mac)
-
-
-def open_chain_reader(database_url: str) -> ChainReader:
-    """The reader for the database a URL names (SQLite file or PostgreSQL)."""
-    scheme = urlsplit(database_url).scheme
-    if scheme == "sqlite":
-        return SQLiteChainReader(sqlite_path(database_url))
-    if scheme.startswith("postgresql"):
-        return PostgresChainReader(postgres_conninfo(database_url))
-    raise InvalidInput(
-        "校验与封存需要 SQLite 文件或 PostgreSQL 数据库",
-        "verify and seal need an SQLite file or a PostgreSQL database",
-        field="database_url",
-    )
+class SealRefused(ValueError):
+    """The log cannot be sealed as it stands (damaged, or shorter than witnessed)."""
 
 
 def verify(
     reader: ChainReader,
+    keys: ProofKeys = NO_KEYS,
     *,
-    key: bytes | None = None,
     against: Seal | None = None,
+    witness: Sequence[Seal] | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Check the whole log; with ``key``, also the stored seals; with ``against``,
-    a seal kept outside the database.
+    """Check the whole log; with ``keys``, also the signatures and the seals' MACs;
+    with ``against``, a seal kept outside the database (it needs the seal key);
+    with ``witness``, the seals the witness holds (None: no witness consulted).
 
     The aggregate pass runs first and counts the chain rows it found in place
     beside their events; when that is every chain row, the log pass reads the
@@ -389,37 +61,112 @@ def verify(
     chained event was deleted or moved.
     """
     report = Report()
-    seals = reader.seals()
-    checkpoints = {s.up_to: s for s in seals}
-    if against is not None:
-        checkpoints[against.up_to] = against
+    seals = sealed(reader.seals(), keys, report, against=against, witness=witness)
     total = reader.count() * 2
     events_damage, in_place = _check_aggregates(reader, progress, total)
-    remaining = dict(checkpoints)
+    remaining = _copy(seals.checkpoints)
     log_damage = _check_log(reader, report, remaining, progress, total, with_events=False)
     if report.events != in_place:
-        remaining = dict(checkpoints)
+        remaining = _copy(seals.checkpoints)
         log_damage = _check_log(reader, report, remaining, progress, total, with_events=True)
     report.damage = log_damage + events_damage
-    for seal in remaining.values():  # sealed notifications no longer in the chain
+    for checkpoint in remaining.values():  # sealed notifications no longer in the chain
+        for label, seal in checkpoint:
+            report.damage.append(_gone(label, seal, report.up_to))
+    if keys.record is not None:
+        _check_signatures(reader, keys.record, report, seals.macs_from)
+    else:
+        report.notes.append("行签名未验证（无记录密钥）chain rows not authenticated: no record key")
+    snapshots = check_snapshots(reader, keys.record, seals.snapshots)
+    report.snapshots = snapshots.records
+    report.damage += snapshots.damage + seals.damage
+    if snapshots.unsigned:
+        report.notes.append(
+            f"{snapshots.unsigned} 个快照早于快照签名，从不使用 "
+            f"{snapshots.unsigned} snapshots predate signed records and are never used"
+        )
+    return report
+
+
+def _copy(checkpoints: Checkpoints) -> Checkpoints:
+    return {nid: list(seals) for nid, seals in checkpoints.items()}
+
+
+def _gone(label: str, seal: Seal, last: int) -> Damage:
+    if seal.up_to > last:
+        return Damage(
+            "log_truncated",
+            None,
+            None,
+            seal.up_to,
+            f"the log ends at notification {last}, but {label} fixed its head at "
+            f"notification {seal.up_to} ({seal.events} events): events were removed "
+            "from its end",
+        )
+    return Damage(
+        "seal_mismatch",
+        None,
+        None,
+        seal.up_to,
+        f"{label} covers notification {seal.up_to}, which is gone",
+    )
+
+
+def _check_signatures(
+    reader: ChainReader, key: bytes, report: Report, macs_from: int | None
+) -> None:
+    """The last row's MAC authenticates the log up to it; on failure, every row back
+    to the last authentic one is reported as one forged run. Rows that carry no
+    MAC though rows before them do are reported too."""
+    first = reader.first_signed()
+    candidates = [n for n in (first, macs_from) if n is not None]
+    if not candidates:
+        if report.events:
+            report.notes.append(
+                "没有已签名的链行（写入时无记录密钥）no chain row is signed: "
+                "the log was written without a record key"
+            )
+        return
+    boundary = min(candidates)
+    forged: list[int] = []
+    rows = reader.chain_backwards()
+    for nid, log, mac in rows:
+        if nid < boundary or row_authentic(key, bytes(log), mac):
+            break
+        forged.append(nid)
+    getattr(rows, "close", lambda: None)()
+    if forged:
+        start, end = forged[-1], forged[0]
         report.damage.append(
             Damage(
-                "seal_mismatch",
-                None,
-                None,
-                seal.up_to,
-                f"seal {seal.seq} covers notification {seal.up_to}, which is gone",
+                "unauthenticated",
+                *reader.chained(start),
+                start,
+                f"notifications {start} to {end} ({len(forged)} rows) are not signed with "
+                "the county's record key: appended, or the log rewritten from here on",
             )
         )
-    if key is not None:
-        _check_macs(seals, key, report)
-    return report
+    for nid in reader.unsigned(boundary - 1, forged[-1] if forged else report.up_to + 1):
+        report.damage.append(
+            Damage(
+                "unauthenticated",
+                *reader.chained(nid),
+                nid,
+                "chain row carries no MAC, though rows before it are signed",
+            )
+        )
+    legacy = reader.unsigned(0, boundary)
+    if legacy:
+        report.notes.append(
+            f"{len(legacy)} 个链行早于行签名 {len(legacy)} chain rows predate signing "
+            "(seals cover them)"
+        )
 
 
 def _check_log(
     reader: ChainReader,
     report: Report,
-    checkpoints: dict[int, Seal],
+    checkpoints: Checkpoints,
     progress: Progress | None,
     total: int,
     *,
@@ -443,16 +190,16 @@ def _check_log(
                 )
             )
             log = bytes(stored_log)  # resynchronise, so each break is reported once
-        seal = checkpoints.pop(nid, None) if checkpoints else None
-        if seal is not None and (log.hex(), n) != (seal.head, seal.events):
-            damage.append(
-                Damage(
-                    "seal_mismatch",
-                    *_where(reader, row),
-                    nid,
-                    f"history up to seal {seal.seq} differs from the sealed head",
+        for label, seal in checkpoints.pop(nid, ()) if checkpoints else ():
+            if (log.hex(), n) != (seal.head, seal.events):
+                damage.append(
+                    Damage(
+                        "seal_mismatch",
+                        *_where(reader, row),
+                        nid,
+                        f"history up to {label} differs from the sealed head",
+                    )
                 )
-            )
         if progress and n % BATCH == 0:
             progress(total // 2 + n, total)
     report.events, report.head, report.up_to = n, log.hex(), nid
@@ -518,37 +265,39 @@ def _check_aggregates(
     return damage, in_place
 
 
-def _check_macs(seals: list[Seal], key: bytes, report: Report) -> None:
-    previous = ""
-    for seal in seals:
-        if not hmac.compare_digest(seal.signed(key).mac, seal.mac) or seal.previous != previous:
-            report.damage.append(
-                Damage(
-                    "seal_mismatch",
-                    None,
-                    None,
-                    seal.up_to,
-                    f"seal {seal.seq} is not signed by this county's key",
-                )
-            )
-        previous = seal.mac
+def seal(
+    reader: ChainReader,
+    keys: ProofKeys,
+    now: datetime,
+    *,
+    witness: Sequence[Seal] | None = None,
+) -> tuple[Seal, Report]:
+    """Verify, then seal the log up to its last notification and store the seal.
 
-
-def seal(reader: ChainReader, key: bytes, now: datetime) -> tuple[Seal, Report]:
-    """Verify, then seal the log up to its last notification (nothing if damaged)."""
-    report = verify(reader, key=key)
+    Refuses (``SealRefused``) a damaged log, and a head shorter than one already
+    witnessed: a log cut short is never certified. Writing the seal to the
+    witness is the caller's (``loop.storage.sealing``)."""
+    key = keys.require_seal()
+    report = verify(reader, keys, witness=witness)
     if not report.intact:
-        raise ValueError(report.summary())
-    seals = reader.seals()
+        raise SealRefused(report.summary())
+    for witnessed in witness or ():
+        if (report.up_to, report.events) < (witnessed.up_to, witnessed.events):
+            raise SealRefused(
+                f"the log's head (notification {report.up_to}) is shorter than "
+                f"witnessed seal {witnessed.seq} (notification {witnessed.up_to})"
+            )
+    table = reader.seals()
     new = Seal(
-        seq=len(seals) + 1,
+        seq=max([s.seq for s in [*table, *(witness or ())]], default=0) + 1,
         up_to=report.up_to,
         events=report.events,
         head=report.head,
         sealed_at=now.isoformat(),
-        previous=seals[-1].mac if seals else "",
+        previous=table[-1].mac if table else "",
         mac="",
-    )
-    new = new.signed(key)
+        snapshots=report.snapshots,
+        macs_from=reader.first_signed(),
+    ).signed(key)
     reader.add_seal(new)
     return new, report

@@ -241,9 +241,12 @@ class Notifications(NoticeHandlers, Projection):
             row["owner_unit"],
             row["due_at"],
         )
+        handed = event.owner_role != row["owner_role"]
         row.update(stage=event.stage, owner_unit=event.owner_unit, owner_role=event.owner_role)
         if moved:  # a new wait: the clock starts again
             row.update(due_at=due, started_at=utc(event.timestamp), epoch=event.originator_version)
+            batch.replan[row["incident_id"]] = None
+        elif handed:  # the same wait, now awaited by another (a score's missing signer)
             batch.replan[row["incident_id"]] = None
         batch.incidents.put(row)
 

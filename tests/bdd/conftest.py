@@ -371,6 +371,15 @@ def owned_until(world: World, unit: str, role: str, n: str, unit_of_time: str) -
     assert incident.due_at - incident.modified_on == timedelta(minutes=minutes)
 
 
+@then(parsers.re(f"警情现由{Q.format('unit')}的{Q.format('role')}承办，办理期限不变"))
+def owned_now(world: World, unit: str, role: str) -> None:
+    """The owner a step within the stage leaves, the due time the stage began with."""
+    incident = world.flow.get(world.incident)
+    before = world.flow.get(world.incident, version=incident.version - 1)
+    assert (incident.owner_unit, incident.owner_role) == (UNITS[unit], _by_label(Role, role))
+    assert incident.due_at == before.due_at
+
+
 @then("警情已结束，不再由任何单位承办")
 def closed(world: World) -> None:
     incident = world.flow.get(world.incident)

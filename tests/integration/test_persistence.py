@@ -18,8 +18,9 @@ from loop.errors import ConcurrencyConflict, InvalidInput
 from loop.services import audit
 from loop.services.incidents import IncidentFlow
 from loop.settings import Settings
+from loop.storage.chain_readers import open_chain_reader
 from loop.storage.persistence import application_env, persistence_env, postgres_conninfo
-from loop.storage.verification import open_chain_reader, verify
+from loop.storage.verification import verify
 
 
 class PersistenceContract:

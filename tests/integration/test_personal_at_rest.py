@@ -25,12 +25,22 @@ from loop.services import audit
 from loop.services.incidents import IncidentFlow
 from loop.services.personal import forget
 from loop.settings import Settings
+from loop.storage.chain_readers import SQLiteChainReader
+from loop.storage.keys_file import record_key
 from loop.storage.personal_cipher import open_sealed
-from loop.storage.verification import SQLiteChainReader, seal, verify
+from loop.storage.proof_keys import ProofKeys
+from loop.storage.verification import seal, verify
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
 SEAL_KEY = b"a-test-seal-key-of-the-personal-data-tests"  # what the seals are checked with
+
+
+def keys_for(events_db: Path) -> ProofKeys:
+    """The seals' key, and the record key the store's rows were signed with (its keys file)."""
+    return ProofKeys(SEAL_KEY, record_key(Settings(database_url=f"sqlite:///{events_db}")))
+
+
 INFORMANT = {
     "name": "王秀兰",
     "phone": "13904431234",
@@ -145,7 +155,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
     flow.take("accept", demo.OFFICER_XF, incident)
     flow.app.take_snapshot(incident)
     reader = SQLiteChainReader(str(events_db))
-    published, before = seal(reader, SEAL_KEY, datetime(2026, 7, 11, tzinfo=UTC))
+    published, before = seal(reader, keys_for(events_db), datetime(2026, 7, 11, tzinfo=UTC))
     reader.close()
     assert before.intact
     wang_key = flow.app.key_store.get("person-wang")
@@ -171,7 +181,7 @@ def test_a_forgotten_person_is_unrecoverable_yet_history_replays_and_verifies(
 
     # the chain verifies: every stored byte of the history is unchanged
     reader = SQLiteChainReader(str(events_db))
-    after = verify(reader, key=SEAL_KEY, against=published)
+    after = verify(reader, keys_for(events_db), against=published)
     reader.close()
     assert after.intact, after.summary()
     assert after.events == before.events + 1  # the erasure is a recorded fact

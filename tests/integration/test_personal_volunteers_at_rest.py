@@ -27,14 +27,24 @@ from loop.services.incidents import IncidentFlow
 from loop.services.personal import forget
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
+from loop.storage.chain_readers import SQLiteChainReader
+from loop.storage.keys_file import record_key
 from loop.storage.personal_cipher import open_sealed
-from loop.storage.verification import SQLiteChainReader, seal, verify
+from loop.storage.proof_keys import ProofKeys
+from loop.storage.verification import seal, verify
 from tests.builders import rewarded_case
 from tests.integration.test_personal_at_rest import files, hits, sealed_values
 
 ADMIN = Actor("admin-ls", "admin", demo.COUNTY)
 AUDITOR = Actor("au-ls-zhou", "auditor", demo.COUNTY)
 SEAL_KEY = b"a-test-seal-key-of-the-personal-data-tests"  # what the seals are checked with
+
+
+def keys_for(events_db: Path) -> ProofKeys:
+    """The seals' key, and the record key the store's rows were signed with (its keys file)."""
+    return ProofKeys(SEAL_KEY, record_key(Settings(database_url=f"sqlite:///{events_db}")))
+
+
 WANG = Actor("v-xf-wang", "volunteer", demo.XINGFU)
 DETAILS = {
     "name": "王德顺",
@@ -122,7 +132,7 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
     incident = rewarded_case(flow, WANG, 5)
     balance = Bank(flow.app, flow.scoring).balance(WANG.id).balance
     reader = SQLiteChainReader(str(events_db))
-    published, before = seal(reader, SEAL_KEY, datetime(2026, 7, 11, tzinfo=UTC))
+    published, before = seal(reader, keys_for(events_db), datetime(2026, 7, 11, tzinfo=UTC))
     reader.close()
     key = flow.app.key_store.get(WANG.id)
     assert key is not None
@@ -150,7 +160,7 @@ def test_a_forgotten_volunteer_is_unrecoverable_yet_his_history_replays_and_veri
 
     # the chain verifies: every byte of the history unchanged, the erasure added
     reader = SQLiteChainReader(str(events_db))
-    after = verify(reader, key=SEAL_KEY, against=published)
+    after = verify(reader, keys_for(events_db), against=published)
     reader.close()
     assert after.intact, after.summary()
     assert after.events == before.events + 1

@@ -26,19 +26,36 @@ from loop.bootstrap import build_loop
 from loop.cli import app
 from loop.settings import Settings
 from loop.storage.chain import event_digest, log_link
+from loop.storage.chain_readers import (
+    POSTGRES_EVENTS_TABLE,
+    POSTGRES_SNAPSHOTS_TABLE,
+    open_chain_reader,
+)
+from loop.storage.keys_file import record_key
 from loop.storage.persistence import postgres_conninfo, sqlite_path
-from loop.storage.verification import POSTGRES_EVENTS_TABLE, Seal, open_chain_reader, seal, verify
+from loop.storage.proof_keys import ProofKeys
+from loop.storage.seals import Seal
+from loop.storage.verification import seal, verify
+from tests.api.served import keys_file_of_tests
 from tests.postgres import create_postgres_database, drop_postgres_database
 
-KEY = b"county-seal-key"
+KEYS_FILE = keys_file_of_tests()
+"""The installation keys every store of these tests is written with."""
+KEYS = ProofKeys(seal=b"county-seal-key", record=record_key(Settings(keys_file=str(KEYS_FILE))))
+"""A county's seal key; the record key the demo was written with."""
+
+
+def settings_for(url: str, cipher_key: str | None = None) -> Settings:
+    return Settings(database_url=url, cipher_key=cipher_key, keys_file=str(KEYS_FILE))
 
 
 class Store:
     """Direct SQL on one store's tables, bypassing the application.
 
     Statements use ``?`` placeholders and ``{events}`` (the events table),
-    ``{nid}`` (its notification id column) and ``{key}`` (the aggregate id as the
-    chain's UUID hex).
+    ``{nid}`` (its notification id column), ``{key}`` (the aggregate id as the
+    chain's UUID hex), ``{snapshots}`` (the snapshots table) and ``{id}`` (how an
+    aggregate id is written into it, from a UUID hex).
     """
 
     def __init__(self, url: str) -> None:
@@ -53,10 +70,18 @@ class Store:
                 "events": POSTGRES_EVENTS_TABLE,
                 "nid": "notification_id",
                 "key": "replace(originator_id::text, '-', '')",
+                "snapshots": POSTGRES_SNAPSHOTS_TABLE,
+                "id": "?::uuid",
             }
         else:
             self.connection = sqlite3.connect(sqlite_path(url), isolation_level=None)
-            self.names = {"events": "stored_events", "nid": "rowid", "key": "originator_id"}
+            self.names = {
+                "events": "stored_events",
+                "nid": "rowid",
+                "key": "originator_id",
+                "snapshots": "stored_snapshots",
+                "id": "?",
+            }
 
     def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         sql = sql.format(**self.names)
@@ -70,7 +95,7 @@ class Store:
 
 
 def build_demo(url: str, cipher_key: str | None = None) -> str:
-    flow = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
+    flow = build_loop(settings_for(url, cipher_key)).incidents
     demo.run(flow)
     flow.app.close()
     return url
@@ -119,7 +144,7 @@ def database(backend: str, demo_source: str, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def sealed(database: str) -> Seal:
     with open_chain_reader(database) as reader:
-        new, _ = seal(reader, KEY, datetime(2026, 7, 11, tzinfo=UTC))
+        new, _ = seal(reader, KEYS, datetime(2026, 7, 11, tzinfo=UTC))
     return new
 
 
@@ -132,7 +157,7 @@ def db(database: str) -> Iterator[Store]:
 
 def check(database: str, against: Seal | None = None) -> set[tuple[str, str | None, int | None]]:
     with open_chain_reader(database) as reader:
-        report = verify(reader, key=KEY, against=against)
+        report = verify(reader, KEYS, against=against)
     return {(d.kind, d.incident_id, d.version) for d in report.damage}
 
 
@@ -179,7 +204,7 @@ def test_an_untouched_log_verifies_clean_and_matches_its_seal(
     database: str, sealed: Seal, db: Store
 ) -> None:
     with open_chain_reader(database) as reader:
-        report = verify(reader, key=KEY, against=sealed)
+        report = verify(reader, KEYS, against=sealed)
     ((stored,),) = db.run("SELECT COUNT(*) FROM {events}")
     assert report.intact
     assert report.events == sealed.events == stored > 0
@@ -189,7 +214,7 @@ def test_an_untouched_log_verifies_clean_and_matches_its_seal(
 
 def grow(url: str) -> None:
     """Append a copy of every stored event, each incident under a new id."""
-    flow = build_loop(Settings(database_url=url)).incidents
+    flow = build_loop(settings_for(url)).incidents
     stored = flow.app.recorder.select_notifications(1, 10_000)
     keys = {n.originator_id: uuid4() for n in stored}
     flow.app.recorder.insert_events(
@@ -259,7 +284,7 @@ def test_deleting_the_very_last_event_everywhere_fails_against_the_seal(
         "DELETE FROM event_chain WHERE notification_id=(SELECT MAX(notification_id) "
         "FROM event_chain)"
     )
-    assert kinds(check(database)) == {"seal_mismatch"}
+    assert kinds(check(database)) == {"log_truncated"}
 
 
 def test_deleting_a_whole_incident_is_detected(database: str, db: Store) -> None:
@@ -326,19 +351,24 @@ def test_a_forged_event_with_a_plausible_digest_fails_against_the_seal(
         )
         log = log_link(log, nid, digests[k, version])
         db.run(
-            "INSERT INTO event_chain VALUES (?,?,?,?,?)",
+            "INSERT INTO event_chain VALUES (?,?,?,?,?,NULL)",  # no record key to sign
             (nid, k, version, digests[k, version], log),
         )
-    assert kinds(check(database)) == {"seal_mismatch"}
+    found = check(database)
+    # the seal no longer matches, and nothing the forger wrote carries the writers' MAC
+    assert kinds(found) == {"seal_mismatch", "unauthenticated"}
+    assert ("unauthenticated", rows[0][1], 1) in found  # rewritten from the first row on
     # a rewritten seal row does not help the forger: it is not signed by the county's key
     db.run("UPDATE chain_seals SET head=?, events=events+1", (log.hex(),))
-    assert kinds(check(database)) == {"seal_mismatch"}
+    assert kinds(check(database)) == {"seal_unauthentic", "unauthenticated"}
     # and the seal kept outside the database still disagrees
-    assert kinds(check(database, against=sealed)) == {"seal_mismatch"}
+    assert "seal_mismatch" in kinds(check(database, against=sealed))
 
 
 def test_verify_and_seal_from_the_command_line(database: str, db: Store, tmp_path: Path) -> None:
-    runner = CliRunner(env={"LISHU_KEYS_FILE": str(tmp_path / "lishu-secrets.json")})
+    runner = CliRunner(
+        env={"LISHU_KEYS_FILE": str(KEYS_FILE), "LISHU_WITNESS_PATH": str(tmp_path / "w.jsonl")}
+    )
     url = ["--database-url", database]
     sealed = runner.invoke(app, ["seal", *url])
     assert sealed.exit_code == 0, sealed.output
@@ -356,7 +386,7 @@ def test_verify_and_seal_from_the_command_line(database: str, db: Store, tmp_pat
 
 
 def test_the_application_still_reads_what_it_wrote(database: str, db: Store) -> None:
-    flow = build_loop(Settings(database_url=database)).incidents
+    flow = build_loop(settings_for(database)).incidents
     key = aggregate(db, 10)
     assert flow.get(UUID(key)).version == 10
     flow.app.close()
@@ -396,11 +426,11 @@ def test_an_encrypted_store_reads_back_only_with_its_key(encrypted: tuple[str, s
     db = Store(url)
     incident = UUID(aggregate(db, 10))
     db.close()
-    keyed = build_loop(Settings(database_url=url, cipher_key=cipher_key)).incidents
+    keyed = build_loop(settings_for(url, cipher_key)).incidents
     assert keyed.get(incident).version == 10
     keyed.app.close()
     for wrong in (None, AESCipher.create_key(32)):
-        flow = build_loop(Settings(database_url=url, cipher_key=wrong)).incidents
+        flow = build_loop(settings_for(url, wrong)).incidents
         with pytest.raises(MapperDeserialisationError):
             flow.get(incident)
         flow.app.close()

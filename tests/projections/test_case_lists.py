@@ -36,6 +36,7 @@ KEYS = {
     "opened_at",
     "outcome_source",
     "points",
+    "credited",
     "publicized_at",
     "closed_at",
     "rejection_kind",
@@ -233,8 +234,9 @@ def test_a_read_model_of_the_first_cases_version_is_rebuilt_with_the_new_indexes
     upgraded.catch_up()
     engine = upgraded.store.engine
     assert "cases_v1" not in inspect(engine).get_table_names()
-    indexes = {i["name"] for i in inspect(engine).get_indexes("cases_v2")}
-    assert {"ix_cases_v2_reporter", "ix_cases_v2_station_opened"} <= indexes
+    live = f"v{Cases.version}"
+    indexes = {i["name"] for i in inspect(engine).get_indexes(f"cases_{live}")}
+    assert {f"ix_cases_{live}_reporter", f"ix_cases_{live}_station_opened"} <= indexes
     queries = Queries(upgraded)
     assert len(queries.cases(STATION)) == 10
     assert {i["incident_id"] for i in queries.reports_of(demo.RIDER.id)} == {

@@ -66,6 +66,7 @@ async def take_step(
         return see_other(f"/incidents/{incident_id}")
     outcome = await actions.submit(step, incident_id, data, user, s)
     if not isinstance(outcome, actions.Refusal):
+        await s.wait_for(outcome.position)  # the next page's lists show the step
         return see_other(f"/incidents/{outcome.incident_id}?done={step}")
     context = await _context(request, incident_id, user, s)
     context.update(refused={"step": step, **outcome.body}, entered=data)

@@ -93,6 +93,7 @@ async def redeem(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
         refusal = Refusal.of(error)
     else:
         redeemed = done.model_dump()
+        await s.wait_for(redeemed["position"])  # the page it leads to shows the new balance
         return see_other(f"/me?redeemed={redeemed['item_id']}&wait_for={redeemed['position'] or 0}")
     context = await _me(s, user)
     context.update(redeemed=None, refused={"item_id": item_id, **refusal.body})
@@ -146,6 +147,7 @@ async def send_report(request: Request, user: ConsoleUser, s: ServicesDep) -> Re
     except DomainError as error:
         refusal = Refusal.of(error)
     else:
+        await s.wait_for(ack.position)  # his list of reports shows it from the next page on
         return see_other(f"/incidents/{ack.incident_id}?done=report")
     context = _report_context(user, data, refusal.body)
     return page(request, "report.html", context, services=s, user=user, status_code=refusal.status)

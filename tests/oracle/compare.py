@@ -1,0 +1,232 @@
+"""Every read of the read side, asked of the projections and of the oracle.
+
+``compare`` reads each backlog, summary, past backlog, case list, case, volunteer's
+reports, publicity board, statistics (whole, per month, per module), score,
+leaderboard (whole and per month), roll of volunteers and catalogue, for every
+unit, volunteer, month and item the log holds, and returns the disagreements.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tests.oracle import reads
+from tests.oracle.fold import Fold
+
+LIMIT = 500
+MISSING = "<missing>"
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    read: str
+    expected: Any
+    found: Any
+
+    def __str__(self) -> str:
+        return (
+            f"{self.read}:\n  oracle: {_short(self.expected)}\n  read model: {_short(self.found)}"
+        )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        return f"{len(value)} rows, first differing shown: {value[:3]!r}"
+    text = repr(value)
+    return text if len(text) < 2000 else text[:2000] + "…"
+
+
+def _first_difference(expected: Any, found: Any) -> tuple[Any, Any]:
+    """The first differing rows of two lists (or the values themselves)."""
+    if isinstance(expected, list) and isinstance(found, list):
+        for a, b in zip(expected, found, strict=False):
+            if a != b:
+                if isinstance(a, dict) and isinstance(b, dict):
+                    keys = sorted(k for k in set(a) | set(b) if a.get(k, a) != b.get(k, b))
+                    return (
+                        {k: a.get(k, MISSING) for k in keys} | {"id": _id(a)},
+                        {k: b.get(k, MISSING) for k in keys} | {"id": _id(b)},
+                    )
+                return a, b
+        return f"{len(expected)} rows", f"{len(found)} rows"
+    return expected, found
+
+
+def _id(row: dict[str, Any]) -> Any:
+    return row.get("incident_id") or row.get("volunteer_id") or row.get("item_id")
+
+
+def units_of(fold: Fold) -> list[str]:
+    """Every unit the log names (communities, their stations and counties)."""
+    places = {c.community for c in fold.cases.values()}
+    places |= {p.community for p in fold.people.values() if p.community}
+    places |= {i.bank for i in fold.items.values()}
+    found = set()
+    for place in places:
+        parts = place.split("/")
+        found |= {"/".join(parts[:n]) for n in range(1, len(parts) + 1)}
+    return sorted(found)
+
+
+class Comparison:
+    """One round of reads against ``queries`` (a ``projections.queries.Queries``)."""
+
+    def __init__(self, fold: Fold, queries: Any, stars: Sequence[tuple[int, int]]) -> None:
+        self.fold = fold
+        self.q = queries
+        self.stars = stars
+        self.disagreements: list[Disagreement] = []
+        self.reads = 0
+
+    def check(
+        self, read: str, expected: Any, query: Callable[..., Any], *args: Any, **kw: Any
+    ) -> None:
+        self.reads += 1
+        answer = query(*args, **kw)
+        if answer != expected:
+            self.disagreements.append(Disagreement(read, *_first_difference(expected, answer)))
+
+    def run(
+        self,
+        now: datetime,
+        moments: Sequence[datetime] = (),
+        *,
+        every_case: bool = False,
+        rng: random.Random | None = None,
+    ) -> list[Disagreement]:
+        f, q, stars = self.fold, self.q, self.stars
+        units = units_of(f)
+        stages = sorted({c.stage for c in f.cases.values()})
+        modules = sorted({c.module for c in f.cases.values()})
+        periods = sorted({p for person in f.people.values() for p in reads.months(person)})
+        for unit in units:
+            self.check(
+                f"backlog {unit}",
+                reads.backlog(f, unit, now, limit=LIMIT),
+                q.backlog,
+                unit,
+                now=now,
+                limit=LIMIT,
+            )
+            if stages:
+                stage = (rng or random).choice(stages)
+                self.check(
+                    f"backlog {unit} stage={stage}",
+                    reads.backlog(f, unit, now, stage=stage, limit=LIMIT),
+                    q.backlog,
+                    unit,
+                    now=now,
+                    stage=stage,
+                    limit=LIMIT,
+                )
+            self.check(
+                f"backlog summary {unit}",
+                reads.backlog_summary(f, unit, now),
+                q.backlog_summary,
+                unit,
+                now=now,
+            )
+            for moment in moments:
+                self.check(
+                    f"backlog {unit} as of {moment.isoformat()}",
+                    reads.backlog_as_of(f, unit, moment),
+                    q.backlog_as_of,
+                    unit,
+                    moment,
+                )
+            self.check(
+                f"cases {unit}",
+                reads.cases(f, unit, limit=LIMIT),
+                q.cases,
+                unit,
+                limit=LIMIT,
+            )
+            for module in modules[:2]:
+                self.check(
+                    f"cases {unit} module={module}",
+                    reads.cases(f, unit, module=module, limit=LIMIT),
+                    q.cases,
+                    unit,
+                    module=module,
+                    limit=LIMIT,
+                )
+            self.check(
+                f"publicity board {unit}",
+                reads.publicity_board(f, unit, limit=LIMIT),
+                q.publicity_board,
+                unit,
+                limit=LIMIT,
+            )
+            self.check(f"statistics {unit}", reads.statistics(f, unit), q.statistics, unit)
+            for period in periods[-2:]:
+                self.check(
+                    f"statistics {unit} {period}",
+                    reads.statistics(f, unit, period=period),
+                    q.statistics,
+                    unit,
+                    period=period,
+                )
+                self.check(
+                    f"leaderboard {unit} {period}",
+                    reads.leaderboard(f, unit, stars, period=period, limit=LIMIT),
+                    q.leaderboard,
+                    unit,
+                    period=period,
+                    stars=stars,
+                    limit=LIMIT,
+                )
+            for module in modules[:1]:
+                self.check(
+                    f"statistics {unit} module={module}",
+                    reads.statistics(f, unit, module=module),
+                    q.statistics,
+                    unit,
+                    module=module,
+                )
+            self.check(
+                f"leaderboard {unit}",
+                reads.leaderboard(f, unit, stars, limit=LIMIT),
+                q.leaderboard,
+                unit,
+                stars=stars,
+                limit=LIMIT,
+            )
+            self.check(
+                f"volunteers {unit}",
+                reads.volunteers(f, unit, limit=LIMIT),
+                q.volunteers,
+                unit,
+                limit=LIMIT,
+            )
+            self.check(f"catalogue of {unit}", reads.catalogue_of(f, unit), q.catalogue_of, unit)
+            if unit.count("/") == 2:
+                self.check(f"catalogue for {unit}", reads.catalogue(f, unit), q.catalogue, unit)
+        for volunteer_id in sorted(f.people):
+            self.check(
+                f"score of {volunteer_id}",
+                reads.volunteer_score(f, volunteer_id, stars),
+                q.volunteer_score,
+                volunteer_id,
+                stars=stars,
+            )
+        for reporter in sorted({c.reporter_id for c in f.cases.values()}):
+            self.check(
+                f"reports of {reporter}",
+                reads.reports_of(f, reporter, limit=LIMIT),
+                q.reports_of,
+                reporter,
+                limit=LIMIT,
+            )
+        for incident_id in sorted(f.cases if every_case else f.touched):
+            self.check(
+                f"case {incident_id}",
+                reads.case_row(f.cases[incident_id]),
+                q.case,
+                incident_id,
+            )
+        f.touched.clear()
+        return self.disagreements
