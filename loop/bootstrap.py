@@ -69,7 +69,7 @@ def open_loop(
         imports=RollImport(app, registry, scoring),
         incidents=incidents,
         volunteers=Volunteers(app, scoring),
-        bank=Bank(app, scoring),
+        bank=Bank(app, scoring, policy),
         notices=Notices(app),
         tasks=Tasks(app, scoring),
     )
