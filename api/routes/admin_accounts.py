@@ -22,14 +22,15 @@ import anyio
 from fastapi import APIRouter, Path, Query, UploadFile
 from pydantic import BaseModel, Field
 
+from aggregates.errors import UnitNotFound
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
 from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
-from loop.errors import NotPermitted
 from loop.rules import organisation as rules
-from loop.rules.vocabulary import Role
+from loop.rules import permissions
+from loop.rules.organisation_access import login_record
 from loop.services.accounts import AccountAck, AccountNotFound
 from loop.services.imports import ImportAck
 from loop.services.roll_files import MAX_BYTES
@@ -78,21 +79,21 @@ def one_time_password() -> str:
     return "lishu-" + secrets.token_urlsafe(12)
 
 
-def administrator(user: User) -> None:
-    if user.role != Role.ADMIN:
-        raise NotPermitted(
-            "账号管理由系统管理员办理",
-            "Accounts are managed by an administrator",
-            action="manage_account",
-        )
+def administrator(user: User, action: str = "manage_account") -> None:
+    """Refused (403) unless the user's role may ever take ``action``: asked before
+    any account is looked at."""
+    permissions.check_role(action, user.actor)
 
 
 def managed(s: Services, user: User, username: str) -> None:
-    """404 unless the account exists and ``user`` may manage it."""
+    """404 unless the account exists within the user's reach (its role's unit
+    within his); whether he may give or take a role is the command's check."""
     administrator(user)
     account = s.loop.accounts.find(username)
     tree = s.loop.registry.tree()
-    if account is None or not rules.may_manage(user.actor, tree, account.role, account.unit):
+    unit = account.unit if account is not None and account.unit else user.unit
+    record = login_record(username, rules.record_unit(tree, unit))
+    if account is None or not permissions.visible(user.actor, record):
         raise AccountNotFound(
             f"用户不存在：{username}", f"no such user: {username}", username=username
         )
@@ -122,9 +123,11 @@ async def accounts(
     administrator(user)
     tree = s.loop.registry.tree()
     scope = unit or user.unit
-    if not tree.within(scope, user.unit):
-        raise NotPermitted(
-            f"无权查看单位 {scope} 的账号", f"You may not read the accounts of {scope}"
+    if not tree.registered(scope) or not permissions.visible(
+        user.actor, login_record("", rules.record_unit(tree, scope))
+    ):
+        raise UnitNotFound(
+            f"没有编码为 {scope} 的单位", f"No unit has the code {scope}", unit=scope
         )
     await s.wait_for(wait_for)
     rows = s.views.accounts.accounts(
@@ -289,7 +292,7 @@ async def check_roll(
     roll import (XLSX or CSV): every bad row with its number, column and reason;
     nothing is stored (so a key changes nothing: a retry reads again)."""
     del key
-    administrator(user)
+    administrator(user, "import_roll")
     content, name = await _content(file)
     report = await anyio.to_thread.run_sync(s.loop.imports.check, user.actor, content, name)
     return RollReport(
@@ -308,7 +311,7 @@ async def import_roll(
     volunteer admitted ("by import, reviewed offline") with his Happiness Bank and
     log-in accounts, in one transaction or not at all; those registered already
     are left as they are, so the same file again adds nobody."""
-    administrator(user)
+    administrator(user, "import_roll")
     content, name = await _content(file)
     digest = hashlib.sha256(content).hexdigest()
 

@@ -20,6 +20,8 @@ from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
 from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
+from loop.rules import permissions
+from loop.rules.organisation_access import organisation_record
 from loop.services.organisation import UnitAck
 
 router = APIRouter(prefix="/api/organisation", tags=["organisation 单位"])
@@ -74,9 +76,11 @@ def county_of(s: Services, user: User) -> str:
 
 
 def known(s: Services, user: User, code: str) -> None:
-    """404 for a unit outside the caller's county, as if it did not exist."""
+    """404 for a unit the caller may not read (outside his county), as if it did
+    not exist."""
     tree = s.loop.registry.tree()
-    if not tree.registered(code) or not tree.within(code, county_of(s, user)):
+    county = tree.ancestor(code, "county") if tree.registered(code) else None
+    if county is None or not permissions.visible(user.actor, organisation_record(county)):
         raise UnitNotFound(f"没有编码为 {code} 的单位", f"No unit has the code {code}", unit=code)
 
 

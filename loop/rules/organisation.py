@@ -1,6 +1,8 @@
 """The organisation's rules as data: which kind of unit sits under which, which
-role a person may hold in which kind of unit, who may change the tree and who
-may give whom a role; and the checks of a unit's code, name and centre.
+role a person may hold in which kind of unit; who may change the tree and who
+may give whom a role are grants of the one permission model
+(``loop.rules.organisation_access``), asked here with the unit a grant reads;
+and the checks of a unit's code, name and centre.
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ import re
 from typing import Any
 
 from aggregates.actor import Actor
-from loop.errors import InvalidInput, NotPermitted
-from loop.rules import inputs
+from loop.errors import InvalidInput
+from loop.rules import inputs, permissions
+from loop.rules.organisation_access import GRANTABLE, login_record, organisation_record
 from loop.rules.units import KINDS, UnitTree
-from loop.rules.vocabulary import Role, label
+from loop.rules.vocabulary import Role
 
 PARENT_KINDS: dict[str, tuple[str, ...]] = {
     "county": (),
@@ -39,14 +42,6 @@ ROLE_KINDS: dict[Role, tuple[str, ...]] = {
     R.ADMIN: ("county",),
 }
 """The kinds of unit each role is held in: one role, in one unit, at a time."""
-
-ACCOUNT_GRANTS: dict[Role, frozenset[Role]] = {
-    R.ADMIN: frozenset(Role),
-}
-"""Who may give, take and manage which roles: in units within his own unit."""
-
-ORGANISERS = frozenset({R.ADMIN})
-"""Who may register, rename, move, merge and retire units within his own unit."""
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 
@@ -191,19 +186,20 @@ def check_parent(tree: UnitTree, kind_: str, parent: str | None) -> None:
         )
 
 
+def record_unit(tree: UnitTree, code: str) -> str:
+    """The unit the loop reads ``code`` as, for a grant's scope: itself if it is the
+    county bureau, a station, community or village, else the nearest such above it
+    (a work station's station, a department's county bureau)."""
+    for each in tree.chain(code):
+        if tree.kind(each) in LOOP_TIERS:
+            return each
+    return code
+
+
 def check_organiser(actor: Actor, tree: UnitTree, unit: str) -> None:
-    """Only an organiser whose unit holds ``unit`` changes it (a new county: an
-    organiser of no unit yet, i.e. the first administrator, is checked apart)."""
-    if actor.role in ORGANISERS and tree.within(unit, actor.unit):
-        return
-    raise NotPermitted(
-        f"「{label(actor.role)}」（{actor.unit}）无权变更单位 {unit}；"
-        "可办理者：系统管理员（本单位辖区）",
-        f"Role '{actor.role}' in unit '{actor.unit}' may not change unit {unit}; "
-        "allowed: admin (within their unit)",
-        action="organise",
-        unit=unit,
-    )
+    """Only an administrator whose unit holds ``unit`` changes it
+    (``loop.rules.organisation_access``)."""
+    permissions.check("organise", actor, organisation_record(record_unit(tree, unit)))
 
 
 def check_role_in_unit(tree: UnitTree, role: Role, unit: str) -> None:
@@ -232,26 +228,16 @@ def check_role_in_unit(tree: UnitTree, role: Role, unit: str) -> None:
 
 def may_manage(actor: Actor, tree: UnitTree, role: str | None, unit: str | None) -> bool:
     """Whether ``actor`` may give (or take, or manage an account holding) ``role`` in
-    ``unit``; an account holding no role is an administrator's."""
-    grantable = ACCOUNT_GRANTS.get(actor.role)  # type: ignore[call-overload]
-    if not grantable:
-        return False
+    ``unit``; an account holding no role is any administrator's."""
     if role is None or unit is None:
-        return actor.role == R.ADMIN
-    return role in grantable and tree.within(unit, actor.unit)
+        return permissions.may_ever("manage_account", actor)
+    grantable = GRANTABLE.get(actor.role, frozenset())  # type: ignore[call-overload]
+    record = login_record("", record_unit(tree, unit))
+    return role in grantable and permissions.may("manage_account", actor, record)
 
 
 def check_manage(actor: Actor, tree: UnitTree, role: str | None, unit: str | None) -> None:
     if may_manage(actor, tree, role, unit):
         return
-    what_zh = f"「{label(role)}」（{unit}）" if role else "此账号"
-    raise NotPermitted(
-        f"「{label(actor.role)}」（{actor.unit}）无权授予或管理{what_zh}；"
-        "可办理者：系统管理员（本单位辖区）",
-        f"Role '{actor.role}' in unit '{actor.unit}' may not grant or manage "
-        f"{role or 'this account'}{f' in {unit}' if unit else ''}; "
-        "allowed: admin (within their unit)",
-        action="manage_account",
-        role=role,
-        unit=unit,
-    )
+    record = login_record("", record_unit(tree, unit)) if unit else None
+    raise permissions.refusal("manage_account", actor, record)

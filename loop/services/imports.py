@@ -23,8 +23,8 @@ from aggregates.personal import PersonalData
 from aggregates.points_account import PointsAccount
 from aggregates.volunteer import OCCUPATIONS, REVIEWERS, Volunteer, volunteer_aggregate_id
 from loop.errors import InvalidInput
-from loop.rules import inputs
-from loop.rules import organisation as rules
+from loop.rules import inputs, permissions
+from loop.rules.organisation_access import organisation_record
 from loop.rules.scoring import ScoringPolicy
 from loop.rules.units import UnitTree
 from loop.rules.vocabulary import Role
@@ -169,7 +169,7 @@ class RollImport:
         unit = tree.get(community)
         if unit is None or not unit.active or not tree.is_community(community):
             problem("community", f"未登记的社区「{community}」", f"unknown community '{community}'")
-        elif not rules.may_manage(actor, tree, Role.VOLUNTEER, community):
+        elif not permissions.may("import_roll", actor, organisation_record(community)):
             problem(
                 "community",
                 f"社区「{community}」不在本人管辖范围",

@@ -17,12 +17,11 @@ from typing import Any, NamedTuple, Protocol
 from aggregates.actor import Actor
 from aggregates.errors import UnitNotFound
 from aggregates.organisation import ORGANISATION_ID, Organisation
-from loop.errors import InvalidInput, NotPermitted
-from loop.rules import inputs
+from loop.errors import InvalidInput
+from loop.rules import inputs, permissions
 from loop.rules import organisation as rules
 from loop.rules.admin_narration import told_unit
 from loop.rules.units import PATHS, UnitTree
-from loop.rules.vocabulary import Role
 from loop.storage.application import LoopApplication
 
 
@@ -110,12 +109,8 @@ class Registry:
         organisation = self.app.find(ORGANISATION_ID, Organisation)
         if organisation is None:
             organisation = Organisation.found(actor, at)
-        elif organisation.units and actor.role != Role.ADMIN:
-            raise NotPermitted(
-                "县公安局由系统管理员登记",
-                "A county bureau is registered by an administrator",
-                action="organise",
-            )
+        elif organisation.units:
+            permissions.check_role("organise", actor)
         organisation.register(
             actor, at, code=checked, kind="county", parent=None, name=zh, name_en=en, centre=point
         )
