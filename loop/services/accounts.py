@@ -128,8 +128,15 @@ class AccountDirectory:
         held = checked_role(role)
         tree = self.registry.tree()
         checked_unit = rules.code("unit", unit)
-        if password != "owner":
-            rules.check_manage(actor, tree, held, checked_unit)
+        if password not in (None, "one_time", "owner", "public") or (
+            password == "owner" and actor.id != name
+        ):
+            raise InvalidInput(
+                "密码只能由管理员设为一次性密码，或由本人设定",
+                "a password is set by an administrator (one-time) or by its owner",
+                field="password",
+            )
+        rules.check_manage(actor, tree, held, checked_unit)
         rules.check_role_in_unit(tree, held, checked_unit)
         if login_id(name) in self.app.repository:
             raise AlreadyRegistered(
