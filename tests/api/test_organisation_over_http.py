@@ -144,3 +144,16 @@ def test_only_the_administrator_changes_the_organisation_and_everyone_reads_it(a
     assert done.status_code == 200, done.text
     merged = units(api, ADMIN, done.json()["position"])["lishu-ranqi"]
     assert (merged["merged_into"], merged["retired_at"] is not None) == ("lishu-zhujian", True)
+
+
+def test_the_hand_over_form_offers_the_countys_departments(api: Api) -> None:
+    report = api.post("v-xf-liu", "/api/incidents", {**HAZARD, "what": "物业消防通道堵塞"})
+    incident = report.json()["incident_id"]
+    diverted = api.post("o-xf-li", f"/api/incidents/{incident}/divert", {"reason": "属物业"})
+    assert diverted.status_code == 200, diverted.text
+    log_in(api.client, "c-xf-sun")
+    page = api.client.get(
+        f"/incidents/{incident}", params={"wait_for": diverted.json()["position"]}
+    )
+    assert '<datalist id="departments">' in page.text
+    assert '<option value="县消防救援大队">' in page.text
