@@ -68,6 +68,12 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     ),
     "sign_up": (grant([R.VOLUNTEER], "self"), grant(COMMUNITY_STAFF, "community")),
     "sign_task_points": (grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"),),
+    # Training: held by the county bureau or a station; attendance and exams recorded
+    # by them or the volunteer's community officer; the gate switched on by the county.
+    "schedule_training": (STATION, COUNTY_DESK),
+    "record_training": (grant([R.COMMUNITY_OFFICER], "community"), STATION, COUNTY_DESK),
+    "certify_duty": (STATION, COUNTY_DESK),
+    "switch_duty_gate": (COUNTY_DESK,),
 }
 
 COMMANDS = {
@@ -87,6 +93,10 @@ COMMANDS = {
     "run_task": ("组织任务签到、缺勤与完成", "run a duty task's check-in and completion"),
     "sign_up": ("报名任务", "sign up for a duty task"),
     "sign_task_points": ("签字确认任务积分", "co-sign a task's points"),
+    "schedule_training": ("安排培训", "schedule a training session"),
+    "record_training": ("登记培训出勤或考试成绩", "record training attendance or an exam"),
+    "certify_duty": ("认定上岗资格", "certify a volunteer for duty"),
+    "switch_duty_gate": ("启用岗前培训考试上岗制度", "switch on the duty gate"),
 }
 
 
