@@ -34,6 +34,11 @@ class Norms:
     exam_required: bool
 
 
+def days(halves: int) -> int | float:
+    """Half days as days: a whole number when whole (5, not 5.0), else 1.5."""
+    return halves // 2 if halves % 2 == 0 else halves / 2
+
+
 def capped(credits: Iterable[Any]) -> int:
     per_day: dict[str, int] = defaultdict(int)
     for credit in credits:
@@ -49,7 +54,7 @@ def session_item(row: Row[Any]) -> dict[str, Any]:
         "topic": row.topic,
         "instructor": row.instructor,
         "day": row.day,
-        "days": row.halves / 2,
+        "days": days(row.halves),
         "mode": row.mode,
         "place": row.place,
         "status": row.status,
@@ -136,12 +141,12 @@ class TrainingQueries:
             "certified": person.certified,
             "certified_at": iso(person.certified_at),
             "year": year,
-            "days": this_year / 2,
-            "norm_days": norms.yearly_halves / 2,
-            "short_days": max(0, norms.yearly_halves - this_year) / 2,
-            "pre_duty_days": pre_duty / 2,
+            "days": days(this_year),
+            "norm_days": days(norms.yearly_halves),
+            "short_days": days(max(0, norms.yearly_halves - this_year)),
+            "pre_duty_days": days(pre_duty),
             "pre_duty_missing_days": (
-                max(0, norms.pre_duty_halves - pre_duty) / 2 if person.certified is None else 0
+                days(max(0, norms.pre_duty_halves - pre_duty)) if person.certified is None else 0
             ),
             "exam_missing": norms.exam_required and not passed and person.certified is None,
             "exams": [
@@ -191,8 +196,8 @@ class TrainingQueries:
                     {
                         "volunteer_id": person.volunteer_id,
                         "community": person.community,
-                        "days": halves / 2,
-                        "short_days": (norms.yearly_halves - halves) / 2,
+                        "days": days(halves),
+                        "short_days": days(norms.yearly_halves - halves),
                     }
                 )
         return sorted(short, key=lambda r: (-r["short_days"], r["volunteer_id"]))

@@ -46,7 +46,7 @@ TRAINING_COMMANDS = {
     "/api/volunteers/{volunteer_id}/certification",
     "/api/training/gate",
 }
-TRAINING_PAGES: set[str] = set()
+TRAINING_PAGES = {"/training"}
 TRAINING_FORMS: set[str] = set()
 
 

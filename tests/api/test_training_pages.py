@@ -1,0 +1,68 @@
+"""The training page in the console, on a copy of the seeded demo under Fuping's
+preset: a volunteer sees his days against the norm and, under the gate, what he
+still lacks before duty ("还差…天岗前培训、考试未通过"); a station sees its
+sessions and the year's shortfall list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+
+import pytest
+
+from api.seed import DEMO_PASSWORD
+from loop import demo
+from tests.api.conftest import Api, in_process
+from tests.api.test_training_over_http import NEWCOMER, admit_newcomer
+from tests.support import CHINA, FakeClock
+
+
+@pytest.fixture
+def fuping(database: str) -> Iterator[Api]:
+    with in_process(database, scoring="fuping") as client:
+        client.services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 8, 0, tzinfo=CHINA))
+        yield client
+
+
+def page(api: Api, username: str, path: str) -> str:
+    api.headers(username)  # logs in
+    cookie = {"Cookie": f"lishu_session={api.tokens[username]}"}
+    shown = api.client.get(path, headers=cookie, follow_redirects=False)
+    assert shown.status_code == 200, shown.text[:500]
+    return str(shown.text)
+
+
+def test_a_volunteer_sees_his_days_and_what_he_lacks_before_duty(fuping: Api) -> None:
+    api = fuping
+    training = api.services.committer.call
+    held = training(
+        api.services.loop.training.schedule, demo.STATION_OFFICER, kind="regular",
+        topic="防溺水救援", instructor="消防救援大队", day=date(2026, 9, 1), credit="half",
+        mode="shadowing", place="河边",
+    ).session_id  # fmt: skip
+    training(api.services.loop.training.record_attendance, demo.STATION_OFFICER, held, "v-xf-liu")
+    api.post("k-ls-gao", "/api/training/gate")
+    position = api.services.loop.app.recorder.max_notification_id()
+    liu = page(api, "v-xf-liu", f"/training?wait_for={position}")
+    assert 'data-year-days="0.5"' in liu
+    assert 'data-short-days="9.5"' in liu
+    assert "防溺水救援" in liu
+    assert 'data-duty="active"' in liu
+    assert "启用前在岗" in liu
+    station = page(api, "s-cy-wang", f"/training?wait_for={position}")
+    assert f'data-session="{held}"' in station
+    assert 'data-short="v-xf-liu"' in station
+    assert "2026年培训不足名单" in station
+
+
+def test_a_newcomer_under_the_gate_sees_he_awaits_training(fuping: Api) -> None:
+    api = fuping
+    api.post("k-ls-gao", "/api/training/gate")
+    admit_newcomer(api)
+    api.services.accounts.create(NEWCOMER, DEMO_PASSWORD, role="volunteer", unit=demo.XINGFU)
+    api.tokens[NEWCOMER] = api.services.tokens.issue(NEWCOMER)[0]
+    position = api.services.loop.app.recorder.max_notification_id()
+    shown = page(api, NEWCOMER, f"/training?wait_for={position}")
+    assert 'data-duty="awaiting_training"' in shown
+    assert "待岗培训" in shown
+    assert "距上岗：还差5天岗前培训、考试未通过" in shown
