@@ -30,6 +30,7 @@ TRAINING_TEXT: dict[str, tuple[str, str]] = {
         "第{n}次 {score}分（及格线{mark}分）",
         "Attempt {n}: {score} (pass {mark})",
     ),
+    "training.short_label": ("距年度标准还差（天）", "Days short of the norm"),
     "training.passed": ("合格", "Passed"),
     "training.failed": ("不合格", "Failed"),
     "training.attended": ("参加的培训", "Sessions attended"),

@@ -140,6 +140,10 @@ class Tasks(TaskDay):
         )
         if found is not None:
             return VolunteerIneligible(found[0], found[1], **found[2])
+        return self.training_refusal(volunteer)
+
+    def training_refusal(self, volunteer: Volunteer) -> DomainError | None:
+        """Why the county's duty gate keeps ``volunteer`` off duty, or None."""
         return gate_refusal(self.app, self.training, volunteer)
 
     def may_run(self, actor: Actor, task: Task) -> bool:

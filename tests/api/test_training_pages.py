@@ -5,11 +5,14 @@ sessions and the year's shortfall list."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
+from api.console import i18n, render
 from api.seed import DEMO_PASSWORD
 from loop import demo
 from tests.api.conftest import Api, in_process
@@ -66,3 +69,12 @@ def test_a_newcomer_under_the_gate_sees_he_awaits_training(fuping: Api) -> None:
     assert 'data-duty="awaiting_training"' in shown
     assert "待岗培训" in shown
     assert "距上岗：还差5天岗前培训、考试未通过" in shown
+
+
+def test_every_word_the_training_page_uses_is_in_both_languages() -> None:
+    template = (Path(render.HERE) / "templates" / "training.html").read_text()
+    keys = set(re.findall(r"t\('([a-z_.]+)'", template))
+    assert keys, "the page uses words"
+    assert keys <= set(i18n.TEXT), sorted(keys - set(i18n.TEXT))
+    for kind in ("training_kind", "training_mode", "certification"):
+        assert set(i18n.ZH_LABELS[kind]) == set(i18n.EN_LABELS[kind])
