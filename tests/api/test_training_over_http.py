@@ -160,3 +160,21 @@ def test_the_gate_certifies_the_serving_as_legacy_and_holds_a_newcomer(fuping: A
     )  # fmt: skip
     legacy = api.get("v-xf-liu", "/api/volunteers/v-xf-liu/training").json()["record"]
     assert (legacy["certified"], legacy["duty"]) == ("legacy", "active")
+
+
+def test_a_retry_with_the_same_key_gets_the_first_answer_and_records_once(fuping: Api) -> None:
+    api = fuping
+    key = {"Idempotency-Key": "training-retry-0001"}
+    session = api.post("s-cy-wang", "/api/training/sessions", session_body(), **key).json()
+    again = api.post("s-cy-wang", "/api/training/sessions", session_body(), **key)
+    assert again.status_code == 201, again.text
+    assert (again.json()["session_id"], again.json()["replayed"]) == (session["session_id"], True)
+    path = f"/api/training/sessions/{session['session_id']}/attendance"
+    attend = {"Idempotency-Key": "training-retry-0002"}
+    first = api.post("o-xf-li", path, {"volunteer_id": "v-xf-liu"}, **attend).json()
+    before = head(api)
+    retried = api.post("o-xf-li", path, {"volunteer_id": "v-xf-liu"}, **attend).json()
+    assert (retried["position"], retried["replayed"]) == (first["position"], True)
+    assert head(api) == before
+    other = api.post("o-xf-li", path, {"volunteer_id": "v-xf-chen"}, **attend)
+    refused(api, 422, "idempotency_key_reused", other, before)
