@@ -2,4 +2,6 @@
 
 from pytest_bdd import scenarios
 
+from tests.bdd.projection_steps import *  # noqa: F403 (the views fixture)
+
 scenarios("18_training.feature")

@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pytest_bdd import given, parsers, then
 
 from aggregates.training_record import TrainingRecord, training_record_id
 from aggregates.volunteer import ON_DUTY, Volunteer, volunteer_aggregate_id
 from loop import demo
-from loop.rules.training import BASES, KINDS, MODES
+from loop.rules.training import BASES, KINDS, MODES, training_policy_for
 from loop.services.training import Training
 from loop.services.volunteers import Volunteers
+from projections.training_queries import Norms
 from tests.bdd.bank_steps import _key, _who
-from tests.bdd.conftest import CAST, TRY, Q, World, action
+from tests.bdd.conftest import CAST, TRY, UNITS, Q, World, action
+from tests.bdd.projection_steps import Views
 from tests.support import CHINA
 
 DAY_CREDITS = {"半天": "half", "一天": "whole"}
@@ -185,3 +188,34 @@ def correction_keeps_the_first_record(world: World, topic: str) -> None:
     names = [type(e).__name__ for e in events]
     assert names[-2:] == ["AttendanceRecorded", "AttendanceCorrected"]
     assert events[-1].present is False  # type: ignore[attr-defined]
+
+
+# -- the read side -------------------------------------------------------------------------
+
+
+def _shortfall(world: World, views: Views, unit: str, year: str) -> dict[str, Any]:
+    built = views.over(world)
+    assert built.runner.wait_for(world.flow.app.recorder.max_notification_id(), timeout=30)
+    policy = training_policy_for(world.flow.scoring)
+    norms = Norms(policy.pre_duty_halves, policy.yearly_halves, policy.exam_required)
+    rows = built.training.shortfall(UNITS[unit], year=int(year), norms=norms)
+    return {r["volunteer_id"]: r["short_days"] for r in rows}
+
+
+@then(
+    parsers.re(
+        f"(?P<unit>朝阳派出所|幸福社区)(?P<year>\\d{{4}})年培训不足名单中{_who('person')}"
+        "还差(?P<days>[\\d.]+)天"
+    )
+)
+def short_by(world: World, views: Views, unit: str, year: str, person: str, days: str) -> None:
+    assert _shortfall(world, views, unit, year)[CAST[person].id] == float(days)
+
+
+@then(
+    parsers.re(
+        f"(?P<unit>朝阳派出所|幸福社区)(?P<year>\\d{{4}})年培训不足名单中没有{_who('person')}"
+    )
+)
+def not_short(world: World, views: Views, unit: str, year: str, person: str) -> None:
+    assert CAST[person].id not in _shortfall(world, views, unit, year)
