@@ -47,6 +47,19 @@ TRAINING_TEXT: dict[str, tuple[str, str]] = {
     ),
     "training.days_of": ("{n}天", "{n} days"),
     "training.instructor": ("授课：{who}", "Taught by {who}"),
+    "training.record_attendance": ("登记出勤", "Record attendance"),
+    "training.schedule": ("安排培训", "Schedule a session"),
+    "training.f.session": ("培训", "Session"),
+    "training.f.volunteer_id": ("义警账号", "Volunteer's account"),
+    "training.f.kind": ("培训类别", "Kind"),
+    "training.f.topic": ("培训内容", "Topic"),
+    "training.f.instructor": ("授课单位", "Taught by"),
+    "training.f.day": ("日期", "Day"),
+    "training.f.credit": ("折算", "Day credit"),
+    "training.f.mode": ("方式", "Mode"),
+    "training.f.place": ("地点", "Place"),
+    "training.credit.half": ("半天", "Half a day"),
+    "training.credit.whole": ("一天", "A whole day"),
 }
 
 EN_TRAINING_LABELS: dict[str, dict[str, str]] = {

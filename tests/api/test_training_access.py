@@ -47,7 +47,7 @@ TRAINING_COMMANDS = {
     "/api/training/gate",
 }
 TRAINING_PAGES = {"/training"}
-TRAINING_FORMS: set[str] = set()
+TRAINING_FORMS = {"/training", "/training/attendance"}
 
 
 class Matrix:

@@ -15,7 +15,9 @@ import pytest
 from api.console import i18n, render
 from api.seed import DEMO_PASSWORD
 from loop import demo
+from loop.rules.training import CREDITS
 from tests.api.conftest import Api, in_process
+from tests.api.test_console_pages import csrf_of, log_in
 from tests.api.test_training_over_http import NEWCOMER, admit_newcomer
 from tests.support import CHINA, FakeClock
 
@@ -73,8 +75,43 @@ def test_a_newcomer_under_the_gate_sees_he_awaits_training(fuping: Api) -> None:
 
 def test_every_word_the_training_page_uses_is_in_both_languages() -> None:
     template = (Path(render.HERE) / "templates" / "training.html").read_text()
-    keys = set(re.findall(r"t\('([a-z_.]+)'", template))
+    keys = set(re.findall(r"\bt\('([a-z_.]+)'", template))
+    assert "training.credit." in keys  # a key made of a prefix and a day credit
+    keys = {k for k in keys if not k.endswith(".")} | {f"training.credit.{c}" for c in CREDITS}
     assert keys, "the page uses words"
     assert keys <= set(i18n.TEXT), sorted(keys - set(i18n.TEXT))
     for kind in ("training_kind", "training_mode", "certification"):
         assert set(i18n.ZH_LABELS[kind]) == set(i18n.EN_LABELS[kind])
+
+
+def test_a_station_schedules_and_records_attendance_from_the_page(fuping: Api) -> None:
+    api = fuping
+    log_in(api.client, "s-cy-wang")
+    shown = api.client.get("/training")
+    form = {
+        "csrf_token": csrf_of(shown.text), "key": "form-1", "kind": "targeted",
+        "topic": "汛期抢险救援", "instructor": "蓝天救援队", "day": "2026-09-01",
+        "credit": "half", "mode": "on_site", "place": "城厢村",
+    }  # fmt: skip
+    scheduled = api.client.post("/training", data=form, follow_redirects=True)
+    assert scheduled.status_code == 200, scheduled.text
+    assert 'data-done="recorded"' in scheduled.text
+    held = scheduled.text.split('data-session="')[1].split('"')[0]
+    assert f'<option value="{held}">' in scheduled.text  # held today: attendance open
+    attend = {"csrf_token": csrf_of(scheduled.text), "key": "form-2", "session_id": held}
+    recorded = api.client.post(
+        "/training/attendance", data={**attend, "volunteer_id": "v-xf-liu"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert recorded.status_code == 200, recorded.text
+    assert api.services.loop.training.get(held).attendance == {"v-xf-liu": True}
+    head = api.services.loop.app.recorder.max_notification_id()
+    again = api.client.post(
+        "/training/attendance", data={**attend, "key": "form-3", "volunteer_id": "v-xf-liu"}
+    )
+    assert again.status_code == 409
+    assert "出勤已登记" in again.text
+    bad_day = api.client.post("/training", data={**form, "key": "form-4", "day": "明天"})
+    assert bad_day.status_code == 422
+    assert 'value="汛期抢险救援"' in bad_day.text  # what was typed is kept
+    assert api.services.loop.app.recorder.max_notification_id() == head
