@@ -23,6 +23,7 @@ from loop.rules import inputs, permissions, units
 from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
 from loop.rules.task_inputs import choice, whole
 from loop.rules.training import CREDITS, KINDS, MODES, training_policy_for
+from loop.services.tasks import retried
 from loop.services.training_gate import gate_refusal
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
@@ -180,7 +181,13 @@ class Training:
         self, actor: Actor, session_id: UUID | str, volunteer_id: str
     ) -> AttendanceAck:
         """He attended: the session records it and, for a mode the preset counts, his
-        training record is credited the session's day credit, in one save."""
+        training record is credited the session's day credit, in one save (tried again
+        on what is stored when another process changed the session or record first)."""
+        return retried(lambda: self._record_attendance(actor, session_id, volunteer_id))
+
+    def _record_attendance(
+        self, actor: Actor, session_id: UUID | str, volunteer_id: str
+    ) -> AttendanceAck:
         session, volunteer = self._attendee(actor, session_id, volunteer_id)
         at = self.app.clock()
         session.record_attendance(actor, at, volunteer_id=volunteer.volunteer_id)
@@ -205,6 +212,13 @@ class Training:
         if type(present) is not bool:
             raise InvalidInput("「present」必须是是或否", "'present' must be true or false")
         why = inputs.text("reason", reason, max_len=500)
+        return retried(
+            lambda: self._correct_attendance(actor, session_id, volunteer_id, present, why)
+        )
+
+    def _correct_attendance(
+        self, actor: Actor, session_id: UUID | str, volunteer_id: str, present: bool, why: str
+    ) -> AttendanceAck:
         session, volunteer = self._attendee(actor, session_id, volunteer_id)
         at = self.app.clock()
         session.correct_attendance(
