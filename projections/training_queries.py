@@ -202,6 +202,59 @@ class TrainingQueries:
                 )
         return sorted(short, key=lambda r: (-r["short_days"], r["volunteer_id"]))
 
+    def awaiting(self, unit: str, *, norms: Norms) -> list[dict[str, Any]]:
+        """The serving volunteers of ``unit`` not yet certified under their county's
+        duty gate (待岗培训), with what each still lacks."""
+        with self.store.read() as conn:
+            t = self._tables(conn)
+            volunteers, gates, credits, exams = (
+                t["volunteers"],
+                t["gates"],
+                t["credits"],
+                t["exams"],
+            )
+            people = conn.execute(
+                select(volunteers)
+                .join(gates, gates.c.county == volunteers.c.county)
+                .where(
+                    scope_column(volunteers, unit) == unit,
+                    volunteers.c.status.in_(ON_DUTY),
+                    volunteers.c.certified.is_(None),
+                )
+                .order_by(volunteers.c.volunteer_id)
+            ).all()
+            ids = [p.volunteer_id for p in people]
+            held = conn.execute(
+                select(credits).where(
+                    credits.c.volunteer_id.in_(ids),
+                    credits.c.kind == "pre_duty",
+                    credits.c.before_certification.is_(True),
+                )
+            ).all()
+            passed = set(
+                conn.execute(
+                    select(exams.c.volunteer_id).where(
+                        exams.c.volunteer_id.in_(ids), exams.c.passed.is_(True)
+                    )
+                ).scalars()
+            )
+        by_volunteer: dict[str, list[Any]] = defaultdict(list)
+        for credit in held:
+            by_volunteer[credit.volunteer_id].append(credit)
+        rows = []
+        for person in people:
+            halves = capped(by_volunteer[person.volunteer_id])
+            rows.append(
+                {
+                    "volunteer_id": person.volunteer_id,
+                    "community": person.community,
+                    "pre_duty_days": days(halves),
+                    "pre_duty_missing_days": days(max(0, norms.pre_duty_halves - halves)),
+                    "exam_missing": norms.exam_required and person.volunteer_id not in passed,
+                }
+            )
+        return rows
+
     def serving(self, county: str) -> list[str]:
         """The volunteers on duty in ``county`` now (for the gate's legacy list)."""
         with self.store.read() as conn:

@@ -47,6 +47,7 @@ TRAINING_TEXT: dict[str, tuple[str, str]] = {
     ),
     "training.days_of": ("{n}天", "{n} days"),
     "training.instructor": ("授课：{who}", "Taught by {who}"),
+    "training.awaiting_list": ("待岗培训名单", "Awaiting training"),
     "training.record_attendance": ("登记出勤", "Record attendance"),
     "training.schedule": ("安排培训", "Schedule a session"),
     "training.f.session": ("培训", "Session"),

@@ -149,6 +149,18 @@ async def shortfall(
     return Rows(items=rows)
 
 
+@router.get("/training/awaiting", response_model=Rows)
+async def awaiting(
+    user: CurrentUser, s: ServicesDep, unit: Unit = None, wait_for: WaitFor = None
+) -> Rows:
+    """待岗培训名单：本县启用考试上岗制度后尚未取得上岗资格的在岗义警及其差额 / the
+    serving volunteers not yet certified under the county's gate, with what each lacks."""
+    chosen = unit or user.unit
+    scope.check_unit(user, chosen)
+    await s.wait_for(wait_for)
+    return Rows(items=s.views.training.awaiting(chosen, norms=norms(s.loop.training.policy)))
+
+
 # -- commands --------------------------------------------------------------------------------
 
 SessionAnswer = answer_of(SessionAck)

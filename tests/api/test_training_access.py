@@ -35,6 +35,7 @@ AUDITOR = next(u for u in DEMO_USERS if u.role == "auditor")
 TRAINING_READS = {
     "/api/training/sessions",
     "/api/training/shortfall",
+    "/api/training/awaiting",
     "/api/volunteers/{volunteer_id}/training",
 }
 TRAINING_COMMANDS = {

@@ -158,6 +158,13 @@ def test_the_gate_certifies_the_serving_as_legacy_and_holds_a_newcomer(fuping: A
     assert (shown["duty"], shown["pre_duty_missing_days"], shown["exam_missing"]) == (
         "awaiting_training", 5.0, True,
     )  # fmt: skip
+    waiting = api.get("s-cy-wang", "/api/training/awaiting").json()["items"]
+    assert waiting == [
+        {
+            "volunteer_id": NEWCOMER, "community": demo.XINGFU, "pre_duty_days": 0,
+            "pre_duty_missing_days": 5, "exam_missing": True,
+        }
+    ]  # fmt: skip
     legacy = api.get("v-xf-liu", "/api/volunteers/v-xf-liu/training").json()["record"]
     assert (legacy["certified"], legacy["duty"]) == ("legacy", "active")
 

@@ -71,6 +71,9 @@ def test_a_newcomer_under_the_gate_sees_he_awaits_training(fuping: Api) -> None:
     assert 'data-duty="awaiting_training"' in shown
     assert "待岗培训" in shown
     assert "距上岗：还差5天岗前培训、考试未通过" in shown
+    station = page(api, "s-cy-wang", f"/training?wait_for={position}")
+    assert f'data-awaiting="{NEWCOMER}"' in station
+    assert "待岗培训名单" in station
 
 
 def test_every_word_the_training_page_uses_is_in_both_languages() -> None:

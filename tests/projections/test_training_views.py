@@ -104,13 +104,19 @@ def test_training_read_models_equal_a_rebuild_and_the_records_themselves(views_u
         assert read["duty"] == ("active" if record.certified else "awaiting_training")
     assert 2 < certified < len(CROWD)
     short = queries.shortfall(demo.STATION, year=2026, norms=NORMS)
-    expected = {
-        p.id
-        for p in CROWD
-        if (r := loop.app.find(training_record_id(p.id), TrainingRecord))
-        and r.year_halves(2026) < 20
+    records = [loop.app.find(training_record_id(p.id), TrainingRecord) for p in CROWD]
+    assert all(records)
+    expected = {r.volunteer_id: 10 - r.year_halves(2026) / 2 for r in records if r}
+    assert {r["volunteer_id"]: r["short_days"] for r in short} == {
+        k: v for k, v in expected.items() if v > 0
     }
-    assert {r["volunteer_id"] for r in short} >= expected
+    waiting = {r["volunteer_id"]: r for r in queries.awaiting(demo.STATION, norms=NORMS)}
+    assert set(waiting) == {r.volunteer_id for r in records if r and r.certified is None}
+    for record in records:
+        if record is not None and record.certified is None:
+            row = waiting[record.volunteer_id]
+            assert row["pre_duty_days"] * 2 == record.pre_duty_halves
+            assert row["exam_missing"] == (not record.passed)
     assert queries.sessions(demo.XINGFU, start=FIRST, end=FIRST + timedelta(days=30))
 
     fresh = projector_for(loop.incidents, views_url, batch_size=500)

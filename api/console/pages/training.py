@@ -44,11 +44,13 @@ async def _staff(s: Services, user: User, year: int, wait_for: int | None) -> di
         wait_for=wait_for,
     )  # fmt: skip
     short = await routes.shortfall(user, s, year=year)
+    waiting = await routes.awaiting(user, s)
     return {
+        "awaiting": waiting.items,
         "sessions": listed.items,
         "held": [x for x in listed.items if x["status"] == "scheduled" and x["day"] <= str(today)],
         "short": short.items,
-        "names": names(s, [r["volunteer_id"] for r in short.items]),
+        "names": names(s, [r["volunteer_id"] for r in [*short.items, *waiting.items]]),
         "may_schedule": permissions.allowed("schedule_training", user.actor, unit=user.unit),
         "kinds": list(KINDS),
         "modes": list(MODES),
