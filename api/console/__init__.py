@@ -25,6 +25,7 @@ from api.console.pages import (
     notices,
     stats,
     tasks,
+    told,
     training,
     volunteer,
 )
@@ -39,7 +40,7 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of
 
-ROUTERS = (login, board, incident, volunteer, tasks, training, audit, stats, notices)
+ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 
