@@ -16,11 +16,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from aggregates.training import TrainingSession
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
+from api.query import UnitFilter
 from api.schemas import Answer, Rows, answer_of
 from api.services import Services
 from api.training_schemas import (
@@ -30,8 +29,8 @@ from api.training_schemas import (
     ExamResult,
     SessionCreate,
 )
-from loop.errors import TrainingSessionNotFound
-from loop.rules import units
+from loop.rules import permissions, units
+from loop.rules.access import unit_record
 from loop.rules.training import TrainingPolicy
 from loop.rules.vocabulary import Role
 from loop.services.training import AttendanceAck, CertificationAck, ExamAck, GateAck, SessionAck
@@ -41,7 +40,7 @@ router = APIRouter(prefix="/api", tags=["training 岗前培训与考试"])
 
 SessionId = Annotated[str, Path(max_length=36)]
 VolunteerId = Annotated[str, Path(max_length=100)]
-Unit = Annotated[str | None, Query(max_length=200, description="默认本人单位 / default: yours")]
+Unit = UnitFilter
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="默认今年 / default: this year")]
 
 
@@ -49,33 +48,12 @@ def norms(policy: TrainingPolicy) -> Norms:
     return Norms(policy.pre_duty_halves, policy.yearly_halves, policy.exam_required)
 
 
-def visible(user: User, session: TrainingSession) -> bool:
-    """Staff see the sessions held within their unit or for it; a volunteer those
-    held for him (his station's and his county bureau's)."""
-    if user.role == Role.VOLUNTEER:
-        return units.within(user.unit, session.unit)
-    return user.role in scope.UNIT_READERS and (
-        units.within(session.unit, user.unit) or units.within(user.unit, session.unit)
-    )
-
-
-def known_session(s: Services, user: User, session_id: str) -> TrainingSession:
-    session = s.loop.training.get(session_id)
-    if not visible(user, session):
-        raise TrainingSessionNotFound(
-            "培训不存在", "No such training session", session_id=session_id
-        )
-    return session
-
-
 def on_session(
-    s: Services, user: User, session_id: str, run: Callable[..., Any], *args: Any, **kw: Any
+    user: User, session_id: str, run: Callable[..., Any], *args: Any, **kw: Any
 ) -> Callable[[], Any]:
-    def checked() -> Any:
-        known_session(s, user, session_id)
-        return run(user.actor, session_id, *args, **kw)
-
-    return checked
+    """``run`` on the session as ``user``: the service refuses a role that may never
+    take the step, and answers 404 for a session the user may not read."""
+    return partial(run, user.actor, session_id, *args, **kw)
 
 
 def this_year(s: Services, year: int | None) -> int:
@@ -100,7 +78,7 @@ async def sessions(
     if user.role == Role.VOLUNTEER:
         chosen = user.unit
     else:
-        scope.check_unit(user, chosen)
+        permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     first = start or s.loop.training.today()
     rows = s.views.training.sessions(chosen, start=first, end=end or first + timedelta(days=60))
@@ -118,8 +96,7 @@ async def record_of(
     """义警的培训记录：今年培训天数与年度标准、岗前培训、考试、上岗资格、即将开展的
     培训 / a volunteer's training: this year's days against the norm, pre-duty days,
     exams, certification and the sessions ahead."""
-    volunteer = s.volunteers.get(volunteer_id)
-    scope.check_volunteer(user, volunteer_id, volunteer.community)
+    volunteer = s.volunteers.read(user.actor, volunteer_id)
     await s.wait_for(wait_for)
     policy = s.loop.training.policy
     found = s.views.training.record_of(volunteer_id, year=this_year(s, year), norms=norms(policy))
@@ -142,7 +119,7 @@ async def shortfall(
     """年度培训不足名单：在岗义警今年日常培训未达标准天数的 / the serving volunteers
     of a unit short of the year's training days, most short first."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     policy = s.loop.training.policy
     rows = s.views.training.shortfall(chosen, year=this_year(s, year), norms=norms(policy))
@@ -156,7 +133,7 @@ async def awaiting(
     """待岗培训名单：本县启用考试上岗制度后尚未取得上岗资格的在岗义警及其差额 / the
     serving volunteers not yet certified under the county's gate, with what each lacks."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     return Rows(items=s.views.training.awaiting(chosen, norms=norms(s.loop.training.policy)))
 
@@ -185,7 +162,7 @@ async def cancel(
     key: IdempotencyKey = None,
 ) -> Answer:  # fmt: skip
     """取消尚未登记出勤的培训 / cancel a session no attendance was recorded for."""
-    run = on_session(s, user, session_id, s.loop.training.cancel, reason=body.reason)
+    run = on_session(user, session_id, s.loop.training.cancel, reason=body.reason)
     asked = command(f"cancel_training:{session_id}", body, run, SessionAnswer)
     return await execute(s, user, key, asked)
 
@@ -196,7 +173,7 @@ async def attend(
     key: IdempotencyKey = None,
 ) -> Answer:  # fmt: skip
     """登记出勤：计入义警的培训记录 / record attendance; his record is credited."""
-    run = on_session(s, user, session_id, s.loop.training.record_attendance, body.volunteer_id)
+    run = on_session(user, session_id, s.loop.training.record_attendance, body.volunteer_id)
     asked = command(f"attend:{session_id}", body, run, AttendanceAnswer)
     return await execute(s, user, key, asked)
 
@@ -208,7 +185,7 @@ async def correct(
 ) -> Answer:  # fmt: skip
     """更正出勤（原登记保留）/ correct attendance; the earlier record stays."""
     run = on_session(
-        s, user, session_id, s.loop.training.correct_attendance, body.volunteer_id,
+        user, session_id, s.loop.training.correct_attendance, body.volunteer_id,
         present=body.present, reason=body.reason,
     )  # fmt: skip
     asked = command(f"correct_attendance:{session_id}", body, run, AttendanceAnswer)

@@ -20,9 +20,11 @@ from aggregates.training_record import TrainingRecord, training_record_id
 from aggregates.volunteer import ON_DUTY, SERVING, Volunteer
 from loop.errors import InvalidInput, TrainingSessionNotFound
 from loop.rules import inputs, permissions, units
+from loop.rules.access import unit_record, volunteer_record
 from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
 from loop.rules.task_inputs import choice, whole
 from loop.rules.training import CREDITS, KINDS, MODES, training_policy_for
+from loop.rules.training_access import session_record
 from loop.services.tasks import retried
 from loop.services.training_gate import gate_refusal
 from loop.services.volunteers import Volunteers
@@ -100,9 +102,13 @@ class Training:
 
     # -- reading -----------------------------------------------------------------------
 
-    def get(self, session_id: UUID | str) -> TrainingSession:
+    def get(self, session_id: UUID | str, *, reader: Actor | None = None) -> TrainingSession:
+        """The session; :class:`TrainingSessionNotFound` if there is none under that
+        id, or if ``reader`` may not read it (the same answer)."""
         found = self.app.find(session_uuid(session_id), TrainingSession)
-        if found is None:
+        if found is None or (
+            reader is not None and not permissions.visible(reader, session_record(found.unit))
+        ):
             raise TrainingSessionNotFound(
                 "培训不存在", "No such training session", session_id=str(session_id)
             )
@@ -155,7 +161,7 @@ class Training:
             "mode": choice("mode", mode, MODES),
             "place": inputs.text("place", place, max_len=200),
         }
-        permissions.check("schedule_training", actor, unit=holder)
+        permissions.check("schedule_training", actor, session_record(holder))
         if session_id is not None and session_id in self.app.repository:
             raise InvalidInput("培训编号已被使用", "That session id is taken", field="session_id")
         session = TrainingSession.schedule(
@@ -169,9 +175,10 @@ class Training:
         return self._ack(session, self.app.commit(session))
 
     def cancel(self, actor: Actor, session_id: UUID | str, *, reason: str) -> SessionAck:
-        why = inputs.text("reason", reason, max_len=500)
-        session = self.get(session_id)
-        permissions.check("schedule_training", actor, unit=session.unit)
+        why = inputs.prose("reason", reason, max_len=500)
+        permissions.check_role("schedule_training", actor)
+        session = self.get(session_id, reader=actor)
+        permissions.check("schedule_training", actor, session_record(session.unit))
         session.cancel(actor, self.app.clock(), reason=why)
         return self._ack(session, self.app.commit(session))
 
@@ -211,7 +218,7 @@ class Training:
         record gains or loses the session's credit in the same save."""
         if type(present) is not bool:
             raise InvalidInput("「present」必须是是或否", "'present' must be true or false")
-        why = inputs.text("reason", reason, max_len=500)
+        why = inputs.prose("reason", reason, max_len=500)
         return retried(
             lambda: self._correct_attendance(actor, session_id, volunteer_id, present, why)
         )
@@ -278,13 +285,14 @@ class Training:
         """Switch the duty gate on for the actor's county; ``serving`` (the volunteers
         on duty now) are certified as legacy in the same save."""
         county = units.ancestor(actor.unit, "county")
+        permissions.check_role("switch_duty_gate", actor)
         if not self.policy.gate:
             raise InvalidInput(
                 "当前政策预设不设岗前培训考试上岗制度",
                 f"The {self.policy.name} preset has no duty gate",
                 field="policy",
             )
-        permissions.check("switch_duty_gate", actor, unit=county)
+        permissions.check("switch_duty_gate", actor, unit_record(county))
         if self.app.find(duty_gate_id(county), DutyGate) is not None:
             raise InvalidInput("本县已启用该制度", "The gate is already on", field="county")
         at = self.app.clock()
@@ -308,8 +316,14 @@ class Training:
     # -- helpers -------------------------------------------------------------------------
 
     def _serving(self, actor: Actor, volunteer_id: str, command: str) -> Volunteer:
-        volunteer = self.volunteers.get(inputs.text("volunteer_id", volunteer_id, max_len=100))
-        permissions.check(command, actor, unit=volunteer.community)
+        """The volunteer ``command`` is about: refused to a role that may never take
+        it, not found outside the actor's reads, then checked for his community."""
+        who = inputs.text("volunteer_id", volunteer_id, max_len=100)
+        permissions.check_role(command, actor)
+        volunteer = self.volunteers.get(who, reader=actor)
+        permissions.check(
+            command, actor, volunteer_record(volunteer.volunteer_id, volunteer.community)
+        )
         if volunteer.status not in SERVING:
             raise InvalidInput(
                 "只能为已吸纳的在册义警办理", "Only an admitted, serving volunteer",
@@ -320,7 +334,8 @@ class Training:
     def _attendee(
         self, actor: Actor, session_id: UUID | str, volunteer_id: str
     ) -> tuple[TrainingSession, Volunteer]:
-        session = self.get(session_id)
+        permissions.check_role("record_training", actor)
+        session = self.get(session_id, reader=actor)
         volunteer = self._serving(actor, volunteer_id, "record_training")
         if not units.within(volunteer.community, session.unit):
             raise InvalidInput(

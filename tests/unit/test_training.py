@@ -112,7 +112,10 @@ ATTENDANCE_REFUSALS: dict[str, tuple[dict[str, Any], str]] = {
     "twice": ({}, "attendance_refused"),
     "unknown session": ({"session": "x"}, "training_session_not_found"),
     "same correction": ({"present": True}, "attendance_refused"),
-    "another station": ({"actor": SHUANGYANG, "volunteer": demo.COURIER.id}, "not_permitted"),
+    "another station": (
+        {"actor": SHUANGYANG, "volunteer": demo.COURIER.id},
+        "training_session_not_found",  # a session he may not read is not found
+    ),
     "a volunteer himself": ({"actor": demo.RIDER}, "not_permitted"),
     "present as text": ({"present": "yes"}, "invalid_input"),
 }

@@ -28,6 +28,7 @@ from api.services import Services
 from api.training_schemas import Attendee, SessionCreate
 from loop.rules import permissions
 from loop.rules.training import CREDITS, KINDS, MODES
+from loop.rules.training_access import session_record
 from loop.rules.vocabulary import Role
 
 router = APIRouter(include_in_schema=False)
@@ -51,7 +52,7 @@ async def _staff(s: Services, user: User, year: int, wait_for: int | None) -> di
         "held": [x for x in listed.items if x["status"] == "scheduled" and x["day"] <= str(today)],
         "short": short.items,
         "names": names(s, [r["volunteer_id"] for r in [*short.items, *waiting.items]]),
-        "may_schedule": permissions.allowed("schedule_training", user.actor, unit=user.unit),
+        "may_schedule": permissions.may("schedule_training", user.actor, session_record(user.unit)),
         "kinds": list(KINDS),
         "modes": list(MODES),
         "credits": list(CREDITS),
