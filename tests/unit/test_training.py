@@ -267,3 +267,16 @@ def test_a_newcomer_trained_examined_and_certified_goes_on_duty(loop: Loop) -> N
     assert loop.training.certify(STATION, NEWCOMER).pre_duty_days == 5
     newcomer = Actor(NEWCOMER, "volunteer", demo.XINGFU)
     assert loop.tasks.sign_up(newcomer, publish_task(loop)).state == "booked"
+
+
+def test_pre_duty_days_count_only_before_certification(loop: Loop) -> None:
+    loop.training.switch_gate_on(COUNTY, serving=[demo.RIDER.id])  # certified as legacy
+    held = session(loop)
+    loop.training.record_attendance(STATION, held, demo.RIDER.id)
+    record = loop.training.record(demo.RIDER.id, STATION, loop.app.clock())
+    assert record.credits[held]["before_certification"] is False
+    assert record.pre_duty_halves == 0
+    regular = session(loop, kind="regular", topic="法律法规基础知识")
+    loop.training.record_attendance(STATION, regular, demo.RIDER.id)
+    record = loop.training.record(demo.RIDER.id, STATION, loop.app.clock())
+    assert record.year_halves(2026) == 2  # the day's regular training counts to the year
