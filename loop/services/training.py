@@ -26,7 +26,6 @@ from loop.rules.task_inputs import choice, whole
 from loop.rules.training import CREDITS, KINDS, MODES, training_policy_for
 from loop.rules.training_access import session_record
 from loop.services.tasks import retried
-from loop.services.training_gate import gate_refusal
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
 
@@ -308,10 +307,6 @@ class Training:
         legacy = [r.volunteer_id for r in records]
         gate = DutyGate.switch_on(actor, at, county=county, legacy=legacy)
         return GateAck(county, legacy, self.app.commit(gate, *records))
-
-    def refusal(self, volunteer: Volunteer) -> Any:
-        """Why the gate keeps ``volunteer`` off duty, or None (``training_gate``)."""
-        return gate_refusal(self.app, self.policy, volunteer)
 
     # -- helpers -------------------------------------------------------------------------
 
