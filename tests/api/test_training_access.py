@@ -48,7 +48,12 @@ TRAINING_COMMANDS = {
     "/api/training/gate",
 }
 TRAINING_PAGES = {"/training"}
-TRAINING_FORMS = {"/training", "/training/attendance"}
+TRAINING_FORMS = {
+    "/training",
+    "/training/attendance",
+    "/training/exams",
+    "/training/certification",
+}
 
 
 class Matrix:

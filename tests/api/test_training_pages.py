@@ -118,3 +118,30 @@ def test_a_station_schedules_and_records_attendance_from_the_page(fuping: Api) -
     assert bad_day.status_code == 422
     assert 'value="汛期抢险救援"' in bad_day.text  # what was typed is kept
     assert api.services.loop.app.recorder.max_notification_id() == head
+
+
+def test_an_exam_and_a_refused_certification_from_the_page(fuping: Api) -> None:
+    api = fuping
+    log_in(api.client, "s-cy-wang")
+    shown = api.client.get("/training")
+    token = csrf_of(shown.text)
+    examined = api.client.post(
+        "/training/exams",
+        data={"csrf_token": token, "key": "exam-1", "volunteer_id": "v-xf-liu", "score": "58"},
+        follow_redirects=True,
+    )
+    assert examined.status_code == 200, examined.text
+    assert 'data-done="recorded"' in examined.text
+    head = api.services.loop.app.recorder.max_notification_id()
+    refused = api.client.post(
+        "/training/certification",
+        data={"csrf_token": token, "key": "cert-1", "volunteer_id": "v-xf-liu"},
+    )
+    assert refused.status_code == 409
+    assert "还差5天岗前培训、考试未通过" in refused.text
+    not_a_score = api.client.post(
+        "/training/exams",
+        data={"csrf_token": token, "key": "exam-2", "volunteer_id": "v-xf-chen", "score": "高"},
+    )
+    assert not_a_score.status_code == 422
+    assert api.services.loop.app.recorder.max_notification_id() == head

@@ -25,7 +25,7 @@ from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.routes import training as routes
 from api.services import Services
-from api.training_schemas import Attendee, SessionCreate
+from api.training_schemas import Attendee, ExamResult, SessionCreate
 from loop.rules import permissions
 from loop.rules.training import CREDITS, KINDS, MODES
 from loop.rules.training_access import session_record
@@ -88,8 +88,10 @@ async def _submitted(request: Request, s: Services, user: User, run: Any) -> Res
         refusal = Refusal.invalid(error)
     except DomainError as error:
         refusal = Refusal.of(error)
-    except ValueError:  # the day as typed is no date
-        refusal = Refusal(422, {"message_zh": "日期格式不正确", "message_en": "Not a date"})
+    except ValueError:  # the day or the score as typed is no date or number
+        refusal = Refusal(
+            422, {"message_zh": "日期或分数格式不正确", "message_en": "Not a date or a number"}
+        )
     else:
         return see_other(f"/training?done=recorded&wait_for={done.position or 0}")
     year = routes.this_year(s, None)
@@ -123,6 +125,27 @@ async def attend(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
         body = Attendee(volunteer_id=data.get("volunteer_id", ""))
         return await routes.attend(
             data.get("session_id", ""), body, user, s, key=data.get("key") or None
+        )
+
+    return await _submitted(request, s, user, run)
+
+
+@router.post("/training/exams", response_class=HTMLResponse)
+async def exam(request: Request, user: ConsoleUser, s: ServicesDep) -> Response:
+    async def run(data: dict[str, str]) -> Any:
+        body = ExamResult(score=int(data.get("score", "")))
+        return await routes.exam(
+            data.get("volunteer_id", ""), body, user, s, key=data.get("key") or None
+        )
+
+    return await _submitted(request, s, user, run)
+
+
+@router.post("/training/certification", response_class=HTMLResponse)
+async def certify(request: Request, user: ConsoleUser, s: ServicesDep) -> Response:
+    async def run(data: dict[str, str]) -> Any:
+        return await routes.certify(
+            data.get("volunteer_id", ""), user, s, key=data.get("key") or None
         )
 
     return await _submitted(request, s, user, run)
