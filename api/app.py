@@ -24,6 +24,7 @@ from api.routes import (
     notices,
     policy,
     tasks,
+    training,
     views,
     volunteers,
 )
@@ -91,7 +92,9 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     security.install(app, settings)
     if settings.serves_docs:
         docs.install(app)
-    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
+    for module in (
+        auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
+    ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

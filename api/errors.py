@@ -32,6 +32,7 @@ STATUS_BY_CODE = {
     "volunteer_not_found": 404,
     "reward_item_not_found": 404,
     "task_not_found": 404,
+    "training_session_not_found": 404,
     "account_not_found": 404,
     "no_points_account": 409,
     "subject_not_found": 404,

@@ -44,6 +44,7 @@ from projections.notifications.rules import SMS
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
+from projections.training import Training
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ Progress = Callable[[int, int], None]
 def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
     """Every read model; ``channels``: those beyond the inbox that notifications
     are delivered on here (the composition root's, from settings)."""
-    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Notifications(channels)]
+    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Training(), Notifications(channels)]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
 from loop.rules.task_access import TASK_COMMANDS, TASK_GRANTS
+from loop.rules.training_access import TRAINING_COMMANDS, TRAINING_GRANTS
 from loop.rules.vocabulary import Role, label
 
 R = Role
@@ -122,6 +123,7 @@ TABLES: tuple[Table, ...] = (
     Table(masking.sees(), {}),
     Table(TASK_GRANTS, TASK_COMMANDS),
     Table(NOTICE_GRANTS, NOTICE_COMMANDS),
+    Table(TRAINING_GRANTS, TRAINING_COMMANDS),
 )
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 

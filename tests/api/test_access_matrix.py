@@ -37,6 +37,7 @@ from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
 from tests.api import test_task_access as task_access
+from tests.api import test_training_access as training_access
 from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.builders import valid_input
@@ -258,6 +259,10 @@ def test_every_endpoint_is_classified() -> None:
     # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
     reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
     commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
+    # training: classified, and its own matrix, in tests/api/test_training_access.py
+    training = training_access
+    reads |= {("GET", path) for path in [*training.TRAINING_READS, *training.TRAINING_PAGES]}
+    commands |= {("POST", p) for p in [*training.TRAINING_COMMANDS, *training.TRAINING_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
