@@ -22,6 +22,8 @@ from api.routes import (
     inbox,
     incidents,
     notices,
+    open311,
+    open311_clients,
     policy,
     tasks,
     views,
@@ -93,6 +95,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
         app.include_router(module.router, responses=errors.RESPONSES)
+    app.include_router(open311_clients.router, responses=errors.RESPONSES)
+    app.include_router(open311.router)  # GeoReport v2 answers its own errors
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

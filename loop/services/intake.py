@@ -15,12 +15,14 @@ finds the incident the first attempt made.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from aggregates.actor import Actor
 from aggregates.incident import RESIDENT_REPORTER, Incident
+from aggregates.personal import PersonalData
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
 from loop.rules import inputs, units
 from loop.rules.vocabulary import Channel, IntakeRole, Module, Sense, Urgency
@@ -34,6 +36,8 @@ CLIENT_ROLE = IntakeRole.INTAKE_CLIENT.value
 MAX_DESCRIPTION = 4000
 """GeoReport v2 limits a request's description to 4,000 characters."""
 CONTACT_FIELDS = ("name", "phone")
+SCRUBBED = {"name": "〔联系人〕", "phone": "〔联系电话〕"}
+SEPARATED = r"[\s\-.]*"
 
 
 class Report(NamedTuple):
@@ -74,6 +78,16 @@ def checked_point(lat: Any, long: Any) -> dict[str, float]:
             )
         found[name] = number
     return found
+
+
+def scrubbed(text: str, contact: PersonalData) -> str:
+    """``text`` without the resident's own name and phone (kept encrypted apart):
+    a resident often writes them into the description too."""
+    for name, value in contact.fields.items():
+        if len(value) >= 2:  # a number also when written with spaces or dashes
+            spaced = SEPARATED.join(re.escape(c) for c in value if not c.isspace())
+            text = re.sub(spaced, SCRUBBED[name], text)
+    return text
 
 
 class Intake:
@@ -145,6 +159,9 @@ class Intake:
             "where": inputs.text("where", report.where, max_len=200),
         }
         contact = self._contact(report.contact)
+        if contact is not None:  # what the event log and the read models keep in clear
+            details["what"] = scrubbed(details["what"], contact)
+            details["where"] = scrubbed(details["where"], contact)
         point = None if report.point is None else checked_point(*report.point)
         media_url = None
         if report.media_url:
@@ -185,7 +202,7 @@ class Intake:
         )
         return incident
 
-    def _contact(self, given: Mapping[str, Any] | None) -> Any:
+    def _contact(self, given: Mapping[str, Any] | None) -> PersonalData | None:
         """The resident's contact details (name, phone), or None if he left none."""
         if not given:
             return None

@@ -37,15 +37,16 @@ def flow() -> IncidentFlow:
 
 
 def public_report(flow: IncidentFlow, contact: Any = None, **extra: Any) -> UUID:
-    report = Report(
-        community=demo.XINGFU,
-        module="hazard_screening",
-        sense="seen",
-        what="楼道里堆放电动车电瓶充电",
-        where="幸福小区3号楼",
-        contact=ZHANG if contact is None else contact,
+    details = {
+        "community": demo.XINGFU,
+        "module": "hazard_screening",
+        "sense": "seen",
+        "what": "楼道里堆放电动车电瓶充电",
+        "where": "幸福小区3号楼",
+        "contact": ZHANG if contact is None else contact,
         **extra,
-    )
+    }
+    report = Report(**details)
     ack = Intake(flow).report(CLIENT, report, source="open311", client="suishoupai")
     return UUID(ack.incident_id)
 
@@ -237,3 +238,17 @@ def test_a_discovery_stored_by_version_2_loads_as_a_volunteers_report(
         None,
     )
     assert not loaded.reported_by_resident
+
+
+def test_the_residents_name_and_phone_written_into_the_report_are_kept_apart(
+    flow: IncidentFlow,
+) -> None:
+    incident = flow.get(
+        public_report(
+            flow, what="我是张桂芝，电话139 0443 7788也行，13904437788", where="张桂芝家门口"
+        )
+    )
+    assert incident.what == "我是〔联系人〕，电话〔联系电话〕也行，〔联系电话〕"
+    assert incident.where == "〔联系人〕家门口"
+    assert incident.resident is not None
+    assert incident.resident.fields == ZHANG
