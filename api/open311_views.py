@@ -11,6 +11,7 @@ description and address if the resident wrote them there.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aggregates.incident import CLOSED_STAGES, Incident
@@ -139,28 +140,80 @@ def public_text(text: str, incident: Incident) -> str:
 
 def request_view(incident: Incident) -> dict[str, Any]:
     """The incident as a GeoReport v2 service request."""
-    closed = is_closed(incident)
     point = incident.point or {}
-    intake = incident.intake or {}
+    return shown(
+        incident_id=str(incident.id),
+        stage=incident.stage,
+        closed=is_closed(incident),
+        service_code=incident.module,
+        description=public_text(incident.what, incident),
+        address=public_text(incident.where, incident),
+        owner_unit=incident.owner_unit,
+        requested=w3c(incident.created_on),
+        updated=w3c(incident.modified_on),
+        due=w3c(incident.due_at),
+        lat=point.get("lat"),
+        long=point.get("long"),
+        media_url=(incident.intake or {}).get("media_url"),
+    )
+
+
+def row_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of the requests' read model as a GeoReport v2 service request."""
+    return shown(
+        incident_id=row["incident_id"],
+        stage=row["stage"],
+        closed=row["outcome"] or row["stage"] in CLOSED_STAGES,
+        service_code=row["service_code"],
+        description=row["description"],
+        address=row["address"],
+        owner_unit=row["owner_unit"],
+        requested=w3c(_moment(row["requested_at"])),
+        updated=w3c(_moment(row["updated_at"])),
+        due=w3c(_moment(row["due_at"])),
+        lat=row["lat"],
+        long=row["long"],
+        media_url=row["media_url"],
+    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def shown(
+    *,
+    incident_id: str,
+    stage: str,
+    closed: bool,
+    service_code: str,
+    description: str,
+    address: str,
+    owner_unit: str | None,
+    requested: str | None,
+    updated: str | None,
+    due: str | None,
+    lat: float | None,
+    long: float | None,
+    media_url: str | None,
+) -> dict[str, Any]:
     return {
-        "service_request_id": str(incident.id),
+        "service_request_id": incident_id,
         "status": "closed" if closed else "open",
-        "status_notes": PUBLIC_NOTES[incident.stage],
-        "service_name": Module(incident.module).label,
-        "service_code": incident.module,
-        "description": public_text(incident.what, incident),
-        "agency_responsible": (
-            None if closed or not incident.owner_unit else UNIT_NAMES.get(incident.owner_unit)
-        ),
+        "status_notes": PUBLIC_NOTES[stage],
+        "service_name": Module(service_code).label,
+        "service_code": service_code,
+        "description": description,
+        "agency_responsible": None if closed or not owner_unit else UNIT_NAMES.get(owner_unit),
         "service_notice": None,
-        "requested_datetime": w3c(incident.created_on),
-        "updated_datetime": w3c(incident.modified_on),
-        "expected_datetime": None if closed else w3c(incident.due_at),
-        "address": public_text(incident.where, incident),
+        "requested_datetime": requested,
+        "updated_datetime": updated,
+        "expected_datetime": None if closed else due,
+        "address": address,
         "address_id": None,
         "zipcode": None,
-        "lat": point.get("lat"),
-        "long": point.get("long"),
-        "media_url": intake.get("media_url"),
-        "extended_attributes": {"stage": incident.stage, "stage_label": STAGES[incident.stage]},
+        "lat": lat,
+        "long": long,
+        "media_url": media_url,
+        "extended_attributes": {"stage": stage, "stage_label": STAGES[stage]},
     }

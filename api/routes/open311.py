@@ -17,6 +17,7 @@ service's own OpenAPI document.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
 import limits
@@ -28,6 +29,7 @@ from limits.strategies import MovingWindowRateLimiter
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.incident import Incident
+from api import open311_queries as queries
 from api import open311_views as views
 from api.deps import ServicesDep
 from api.open311_format import (
@@ -43,6 +45,7 @@ from loop.errors import ConcurrencyConflict, IncidentNotFound
 from loop.rules import units
 from loop.services.intake import CLIENT_ROLE, Intake, Report, fixed_id
 from loop.services.intake_clients import IntakeClients, refused
+from projections import georeport
 
 SOURCE = "open311"
 MAX_IDS = 100
@@ -236,26 +239,48 @@ async def get_request(
 
 @router.get("/v2/requests.{fmt}")
 async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Response:
-    """Requests by id (``service_request_id``, comma-separated)."""
+    """Requests by id (``service_request_id``, comma-separated, overriding the rest),
+    or the jurisdiction's made from ``start_date`` to ``end_date`` (at most 90
+    days; the last 90 by default), of a ``status`` and a ``service_code``, newest
+    first, at most 1,000. ``wait_for`` waits for the read model to reach a log
+    position first."""
     try:
         check_format(fmt)
-        county = _county(request)
-        ids = [i for i in request.query_params.get("service_request_id", "").split(",") if i]
-        if not ids or len(ids) > MAX_IDS:
-            raise Open311Refused(
-                f"请提供1-{MAX_IDS}个 service_request_id（以逗号分隔）",
-                f"give 1-{MAX_IDS} service_request_id values, comma-separated",
-                field="service_request_id",
+        params = request.query_params
+        if params.get("service_request_id"):
+            found = _by_ids(services, params["service_request_id"], _county(request))
+        else:
+            asked = queries.asked(params)
+            await services.wait_for(asked.wait_for)
+            rows = georeport.requests(
+                services.views.projector,
+                views.jurisdiction(params.get("jurisdiction_id")),
+                start=asked.start,
+                end=asked.end,
+                closed=asked.closed,
+                service_code=asked.service_code,
             )
-        found = []
-        for raw in ids:
-            try:
-                found.append(views.request_view(_found(services, raw, county)))
-            except IncidentNotFound:
-                continue  # a request this caller cannot see is left out, as if absent
+            found = [views.row_view(row) for row in rows]
     except DomainError as error:
         return refusal(fmt, error)
     return answer(fmt, "service_requests", found)
+
+
+def _by_ids(services: Services, given: str, county: str | None) -> list[dict[str, Any]]:
+    ids = [i for i in given.split(",") if i]
+    if len(ids) > MAX_IDS:
+        raise Open311Refused(
+            f"service_request_id 至多{MAX_IDS}个",
+            f"at most {MAX_IDS} service_request_id values",
+            field="service_request_id",
+        )
+    found = []
+    for raw in ids:
+        try:
+            found.append(views.request_view(_found(services, raw, county)))
+        except IncidentNotFound:
+            continue  # a request this caller cannot see is left out, as if absent
+    return found
 
 
 def _county(request: Request) -> str | None:

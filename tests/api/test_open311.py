@@ -310,3 +310,56 @@ def test_a_client_is_registered_once_and_its_key_shown_once(api: Api) -> None:
     refused = api.post("o-xf-li", "/api/open311/clients", {**body, "client_id": "other"})
     assert refused.status_code == 403
     assert post(api, first.json()["api_key"]).status_code == 200
+
+
+def test_the_list_by_period_and_status_agrees_with_each_request_read_from_the_log(
+    api: Api, key: str
+) -> None:
+    made = [
+        post(api, key, description=f"第{n}处隐患").json()[0]["service_request_id"] for n in range(3)
+    ]
+    api.post("o-xf-li", f"/api/incidents/{made[0]}/accept", {})
+    api.post("o-xf-li", f"/api/incidents/{made[0]}/outcome", {"summary": "已处置"})
+    position = head(api)
+
+    listed = api.client.get(f"{V2}/requests.json", params={"wait_for": position}).json()
+    check_requests(listed)
+    assert sorted(r["service_request_id"] for r in listed) == sorted(made)
+    one_by_one = api.client.get(
+        f"{V2}/requests.json", params={"service_request_id": ",".join(made)}
+    ).json()
+    assert sorted(listed, key=lambda r: r["service_request_id"]) == sorted(
+        one_by_one, key=lambda r: r["service_request_id"]
+    )
+    closed = api.client.get(f"{V2}/requests.json", params={"status": "closed"}).json()
+    assert [r["service_request_id"] for r in closed] == [made[0]]
+    opened = api.client.get(
+        f"{V2}/requests.xml", params={"status": "open", "service_code": "hazard_screening"}
+    )
+    ids = [r.findtext("service_request_id") for r in ET.fromstring(opened.content).iter("request")]
+    assert sorted(ids) == sorted(made[1:])
+    before = api.client.get(
+        f"{V2}/requests.json",
+        params={"start_date": "2020-01-01T00:00:00+08:00", "end_date": "2020-03-01T00:00:00+08:00"},
+    )
+    assert before.json() == []
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        (
+            {"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-06-01T00:00:00+08:00"},
+            "start_date",
+        ),
+        ({"end_date": "2026-01-01T00:00:00"}, "end_date"),
+        ({"start_date": "yesterday"}, "start_date"),
+        ({"status": "pending"}, "status"),
+        ({"service_code": "fireworks"}, "service_code"),
+        ({"wait_for": "-1"}, "wait_for"),
+    ],
+)
+def test_a_bad_list_query_is_refused(api: Api, params: dict[str, str], field: str) -> None:
+    answered = api.client.get(f"{V2}/requests.json", params=params)
+    assert answered.status_code in (400, 404), answered.text
+    assert answered.json()[0]["field"] == field
