@@ -25,6 +25,7 @@ from api.routes import (
     open311,
     open311_clients,
     policy,
+    public_report,
     tasks,
     views,
     volunteers,
@@ -97,6 +98,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)
     app.include_router(open311.router)  # GeoReport v2 answers its own errors
+    app.include_router(public_report.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

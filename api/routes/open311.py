@@ -16,7 +16,6 @@ service's own OpenAPI document.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -55,9 +54,13 @@ CLIENT_LIMIT = limits.parse("120/minute")
 router = APIRouter(prefix="/open311", tags=["open311"], include_in_schema=False)
 
 
-@lru_cache(maxsize=1)
-def _limiter() -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(MemoryStorage())
+def _limiter(request: Request) -> MovingWindowRateLimiter:
+    """This service's limiter (kept in the process, one per application)."""
+    state = request.app.state
+    if not hasattr(state, "open311_limiter"):
+        state.open311_limiter = MovingWindowRateLimiter(MemoryStorage())
+    limiter: MovingWindowRateLimiter = state.open311_limiter
+    return limiter
 
 
 def clients(services: Services) -> IntakeClients:
@@ -124,7 +127,7 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
         form = await request.form()
         given = {k: v for k, v in form.items() if isinstance(v, str)}
         client = clients(services).authenticate(given.get("api_key"))
-        if not _limiter().hit(CLIENT_LIMIT, "open311", client.client_id):
+        if not _limiter(request).hit(CLIENT_LIMIT, "open311", client.client_id):
             raise RateLimited(
                 "提交过于频繁，请稍后再试", "Too many requests; try again later", retry_after=60
             )

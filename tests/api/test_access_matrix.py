@@ -226,9 +226,12 @@ GEOREPORT_READS = {
     "/open311/v2/services/{code}.{fmt}",
     "/open311/v2/requests.{fmt}",
     "/open311/v2/requests/{request_id}.{fmt}",
+    "/public/report",
+    "/public/status/{token}",
 }
-GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}"}
-"""The Open311 facade: no log-in, an api key per client app (tests/api/test_open311.py)."""
+GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}", "/public/report"}
+"""The Open311 facade (no log-in, an api key per client app: tests/api/test_open311.py)
+and the public report form with its status page (tests/api/test_public_report.py)."""
 
 
 def endpoints() -> set[tuple[str, str]]:
