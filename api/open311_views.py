@@ -217,3 +217,47 @@ def shown(
         "media_url": media_url,
         "extended_attributes": {"stage": stage, "stage_label": STAGES[stage]},
     }
+
+
+UPDATE_STATUS: dict[str, str] = {
+    **dict.fromkeys(("discovered", "reported"), "open"),
+    **dict.fromkeys(
+        (
+            "handling_community",
+            "escalated_to_station",
+            "handling_station",
+            "escalated_to_county",
+            "handling_county",
+        ),
+        "in_progress",
+    ),
+    **dict.fromkeys(("diverted", "handed_over"), "internal_referral"),
+    **dict.fromkeys(
+        ("outcome_recorded", "score_proposed", "scored", "rewarded", "publicized"), "fixed"
+    ),
+    "closed": "closed",
+}
+"""mySociety's update statuses (``servicerequestupdates``), by stage."""
+
+
+def update_view(row: dict[str, Any]) -> dict[str, Any]:
+    """One step of a request as a mySociety ``servicerequestupdates`` update: its
+    stable id, the status, the public sentence for the stage it led to."""
+    stage = row["stage"]
+    if stage == "rejected":
+        status = (
+            "duplicate"
+            if row["rejection_kind"] in ("duplicate", "merged")
+            else ("no_further_action")
+        )
+    else:
+        status = UPDATE_STATUS[stage]
+    return {
+        "update_id": row["update_id"],
+        "service_request_id": row["incident_id"],
+        "status": status,
+        "updated_datetime": w3c(_moment(row["updated_at"])),
+        "description": PUBLIC_NOTES[stage],
+        "media_url": None,
+        "extended_attributes": {"stage": stage, "stage_label": STAGES[stage]},
+    }

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -81,16 +82,44 @@ class GeoReport(Projection):
             Column("updated_at", DateTime, nullable=False),
         )
         Index(f"ix_georeport_{suffix}_requested", requests.c.county, requests.c.requested_at)
-        return {"requests": requests}
+        updates = Table(
+            f"georeport_updates_{suffix}",
+            metadata,
+            Column("update_id", String(48), primary_key=True),
+            Column("incident_id", String(36), nullable=False),
+            Column("county", String(200), nullable=False),
+            Column("version", Integer, nullable=False),
+            Column("stage", String(32), nullable=False),
+            Column("rejection_kind", String(16)),
+            Column("updated_at", DateTime, nullable=False),
+        )
+        Index(f"ix_georeport_updates_{suffix}_at", updates.c.county, updates.c.updated_at)
+        Index(f"ix_georeport_updates_{suffix}_request", updates.c.incident_id)
+        return {"requests": requests, "updates": updates}
 
     def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
         if not events:
             return
         rows = Rows(conn, tables["requests"])
         rows.load("incident_id", {str(e.originator_id) for _, e in events})
+        updates = Rows(conn, tables["updates"])
         for name, event in events:
             self.handlers[name](self, rows, event)
+            row = rows.get(str(event.originator_id))
+            if row is not None and name != "Incident.Discovered":
+                updates.put(
+                    {
+                        "update_id": f"{event.originator_id}-{event.originator_version}",
+                        "incident_id": str(event.originator_id),
+                        "county": row["county"],
+                        "version": event.originator_version,
+                        "stage": event.stage,
+                        "rejection_kind": getattr(event, "kind", None),
+                        "updated_at": utc(event.timestamp),
+                    }
+                )
         rows.write()
+        updates.write()
 
     @handles("Incident.Discovered")
     def discovered(self, rows: Rows, event: Any) -> None:
@@ -179,6 +208,41 @@ def requests(
             "due_at": iso(r.due_at),
             "outcome": bool(r.outcome),
             "requested_at": iso(r.requested_at),
+            "updated_at": iso(r.updated_at),
+        }
+        for r in rows
+    ]
+
+
+def updates(
+    projector: Projector,
+    county: str,
+    *,
+    start: datetime,
+    end: datetime,
+    incident_id: str | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """The county's updates (one per step of a request) from ``start`` to ``end``,
+    oldest first; of one request if named."""
+    with projector.store.read() as conn:
+        table = projector.live_tables(conn, GeoReport.name)["updates"]
+        query = select(table).where(
+            table.c.county == county,
+            table.c.updated_at >= utc(start),
+            table.c.updated_at <= utc(end),
+        )
+        if incident_id is not None:
+            query = query.where(table.c.incident_id == incident_id)
+        rows = conn.execute(
+            query.order_by(table.c.updated_at, table.c.incident_id, table.c.version).limit(limit)
+        ).all()
+    return [
+        {
+            "update_id": r.update_id,
+            "incident_id": r.incident_id,
+            "stage": r.stage,
+            "rejection_kind": r.rejection_kind,
             "updated_at": iso(r.updated_at),
         }
         for r in rows

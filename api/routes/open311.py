@@ -269,6 +269,28 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
     return answer(fmt, "service_requests", found)
 
 
+@router.get("/v2/servicerequestupdates.{fmt}")
+async def get_updates(fmt: str, request: Request, services: ServicesDep) -> Response:
+    """mySociety's extension: one update per step of the jurisdiction's requests
+    from ``start_date`` to ``end_date`` (at most 90 days), oldest first, or of one
+    request (``service_request_id``); replaying them gives the stage sequence."""
+    try:
+        check_format(fmt)
+        params = request.query_params
+        asked = queries.asked(params)
+        await services.wait_for(asked.wait_for)
+        rows = georeport.updates(
+            services.views.projector,
+            views.jurisdiction(params.get("jurisdiction_id")),
+            start=asked.start,
+            end=asked.end,
+            incident_id=params.get("service_request_id") or None,
+        )
+    except DomainError as error:
+        return refusal(fmt, error)
+    return answer(fmt, "service_request_updates", [views.update_view(r) for r in rows])
+
+
 def _by_ids(services: Services, given: str, county: str | None) -> list[dict[str, Any]]:
     ids = [i for i in given.split(",") if i]
     if len(ids) > MAX_IDS:

@@ -226,6 +226,7 @@ GEOREPORT_READS = {
     "/open311/v2/services/{code}.{fmt}",
     "/open311/v2/requests.{fmt}",
     "/open311/v2/requests/{request_id}.{fmt}",
+    "/open311/v2/servicerequestupdates.{fmt}",
     "/public/report",
     "/public/status/{token}",
 }

@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from tests.api.conftest import Api, in_process
-from tests.api.open311_contract import check, check_requests
+from tests.api.open311_contract import W3C, check, check_requests
 
 V2 = "/open311/v2"
 XINGFU = "lishu/chaoyang/xingfu"
@@ -363,3 +363,61 @@ def test_a_bad_list_query_is_refused(api: Api, params: dict[str, str], field: st
     answered = api.client.get(f"{V2}/requests.json", params=params)
     assert answered.status_code in (400, 404), answered.text
     assert answered.json()[0]["field"] == field
+
+
+def test_the_updates_give_one_entry_per_step_and_replay_the_stage_sequence(
+    api: Api, key: str
+) -> None:
+    request_id = post(api, key).json()[0]["service_request_id"]
+    other = post(api, key).json()[0]["service_request_id"]
+    base = f"/api/incidents/{request_id}"
+    api.post("o-xf-li", f"{base}/accept", {})
+    api.post("o-xf-li", f"{base}/escalate", {"reason": "需派出所处理"})
+    api.post("s-cy-wang", f"{base}/accept", {})
+    api.post("s-cy-wang", f"{base}/outcome", {"summary": "内部：已处置"})
+    assert api.post("o-xf-li", f"{base}/close", {}).status_code == 200
+    api.post(
+        "o-xf-li",
+        f"/api/incidents/{other}/reject",
+        {"kind": "duplicate", "reason": "重复", "related_id": request_id},
+    )
+
+    def updates(**params: Any) -> list[dict[str, Any]]:
+        answered = api.client.get(
+            f"{V2}/servicerequestupdates.json", params={"wait_for": head(api), **params}
+        )
+        assert answered.status_code == 200, answered.text
+        found: list[dict[str, Any]] = answered.json()
+        return found
+
+    mine = updates(service_request_id=request_id)
+    stages = [u["extended_attributes"]["stage"] for u in mine]
+    assert stages == [
+        "reported",
+        "handling_community",
+        "escalated_to_station",
+        "handling_station",
+        "outcome_recorded",
+        "closed",
+    ]
+    assert [u["status"] for u in mine] == [
+        "open",
+        "in_progress",
+        "in_progress",
+        "in_progress",
+        "fixed",
+        "closed",
+    ]
+    assert len({u["update_id"] for u in mine}) == len(mine)
+    assert mine == updates(service_request_id=request_id)  # stable ids
+    assert "内部" not in str(mine)
+    for update in mine:
+        assert W3C.fullmatch(update["updated_datetime"])
+    everything = updates()
+    assert [u["status"] for u in everything if u["service_request_id"] == other] == [
+        "open",
+        "duplicate",
+    ]
+    xml = ET.fromstring(api.client.get(f"{V2}/servicerequestupdates.xml").content)
+    assert xml.tag == "service_request_updates"
+    assert len(list(xml.iter("request_update"))) == len(everything)
