@@ -12,6 +12,7 @@ import pytest
 
 from api.routes.public_report import incident_of
 from tests.api.conftest import Api, in_process
+from tests.api.test_console_pages import log_in
 
 XINGFU = "lishu/chaoyang/xingfu"
 
@@ -136,3 +137,21 @@ def test_a_status_link_that_was_never_given_finds_nothing(api: Api) -> None:
     token = token_of(api.client.get("/public/report").text)
     assert api.client.get(f"/public/status/{token}").status_code == 404
     assert api.client.get("/public/status/x").status_code == 404
+
+
+def test_the_console_shows_a_residents_report_to_the_officer_and_hides_the_phone_from_the_cadre(
+    api: Api,
+) -> None:
+    token = token_of(api.client.get("/public/report").text)
+    send(api, token)
+    incident = incident_of(api.services, token)
+    log_in(api.client, "o-xf-li")
+    page = api.client.get(f"/incidents/{incident}")
+    assert page.status_code == 200, page.text
+    assert "小区东门路灯不亮" in page.text
+    api.client.cookies.clear()
+    log_in(api.client, "c-xf-sun")
+    cadre = api.client.get(f"/incidents/{incident}")
+    assert cadre.status_code == 200, cadre.text
+    assert "13904439911" not in cadre.text
+    assert "李大爷" not in cadre.text
