@@ -202,7 +202,7 @@ def _report(given: dict[str, str], county: str) -> Report:
         module=module.value,
         sense=sense,
         what=given.get("description") or module.label,
-        where=where[:200],
+        where=where,
         contact={"name": name, "phone": given.get("phone", "").strip()},
         point=point,
         media_url=given.get("media_url") or None,

@@ -226,6 +226,7 @@ def test_the_residents_name_and_phone_appear_in_no_answer_and_no_file(
         ({"attribute[community]": "lishu/chaoyang"}, 400, "attribute[community]"),
         ({"attribute[sense]": "tasted"}, 400, "sense"),
         ({"description": "x" * 4001}, 400, "what"),
+        ({"address_string": "路" * 201}, 400, "where"),
         ({"media_url": "ftp://x"}, 400, "media_url"),
         ({"phone": "call me"}, 400, "resident.phone"),
     ],
