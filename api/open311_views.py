@@ -119,6 +119,16 @@ def definition(code: str, county: str) -> dict[str, Any]:
                 "description": "您是怎么发现的？",
                 "values": [{"key": s.value, "name": s.label} for s in Sense],
             },
+            {
+                "variable": True,
+                "code": "urgent",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": "紧急情况请直接拨打110，不要在此提交",
+                "order": 3,
+                "description": "是否紧急？",
+                "values": [{"key": "no", "name": "不紧急"}, {"key": "yes", "name": "紧急"}],
+            },
         ],
     }
 

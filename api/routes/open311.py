@@ -179,6 +179,13 @@ def _report(given: dict[str, str], county: str) -> Report:
             "attribute[community] is required and must be one of the service's values",
             field="attribute[community]",
         )
+    if given.get("attribute[urgent]", "no") != "no":
+        raise Open311Refused(
+            "紧急情况请立即拨打110：本渠道只受理不紧急的事项",
+            "For an emergency call 110 now: this channel takes non-emergency matters only",
+            field="attribute[urgent]",
+            call="110",
+        )
     sense = given.get("attribute[sense]") or "seen"
     lat, long = given.get("lat"), given.get("long")
     address = (given.get("address_string") or "").strip()

@@ -113,7 +113,7 @@ def test_a_definition_offers_the_community_and_the_four_senses(api: Api) -> None
         "感知得到",
     ]
     xml = ET.fromstring(api.client.get(f"{V2}/services/traffic_safety.xml").content)
-    assert [a.findtext("code") for a in xml.iter("attribute")] == ["community", "sense"]
+    assert [a.findtext("code") for a in xml.iter("attribute")] == ["community", "sense", "urgent"]
 
 
 def test_a_post_then_a_walk_through_the_loop_to_its_close(api: Api, key: str) -> None:
@@ -227,6 +227,7 @@ def test_the_residents_name_and_phone_appear_in_no_answer_and_no_file(
         ({"attribute[sense]": "tasted"}, 400, "sense"),
         ({"description": "x" * 4001}, 400, "what"),
         ({"address_string": "路" * 201}, 400, "where"),
+        ({"attribute[urgent]": "yes"}, 400, "attribute[urgent]"),
         ({"media_url": "ftp://x"}, 400, "media_url"),
         ({"phone": "call me"}, 400, "resident.phone"),
     ],
