@@ -81,19 +81,30 @@ class GeoReport(Projection):
             Column("requested_at", DateTime, nullable=False),
             Column("updated_at", DateTime, nullable=False),
         )
-        Index(f"ix_georeport_{suffix}_requested", requests.c.county, requests.c.requested_at)
+        Index(
+            f"ix_georeport_{suffix}_requested",
+            requests.c.county,
+            requests.c.client,
+            requests.c.requested_at,
+        )
         updates = Table(
             f"georeport_updates_{suffix}",
             metadata,
             Column("update_id", String(48), primary_key=True),
             Column("incident_id", String(36), nullable=False),
             Column("county", String(200), nullable=False),
+            Column("client", String(40), nullable=False),
             Column("version", Integer, nullable=False),
             Column("stage", String(32), nullable=False),
             Column("rejection_kind", String(16)),
             Column("updated_at", DateTime, nullable=False),
         )
-        Index(f"ix_georeport_updates_{suffix}_at", updates.c.county, updates.c.updated_at)
+        Index(
+            f"ix_georeport_updates_{suffix}_at",
+            updates.c.county,
+            updates.c.client,
+            updates.c.updated_at,
+        )
         Index(f"ix_georeport_updates_{suffix}_request", updates.c.incident_id)
         return {"requests": requests, "updates": updates}
 
@@ -112,6 +123,7 @@ class GeoReport(Projection):
                         "update_id": f"{event.originator_id}-{event.originator_version}",
                         "incident_id": str(event.originator_id),
                         "county": row["county"],
+                        "client": row["client"],
                         "version": event.originator_version,
                         "stage": event.stage,
                         "rejection_kind": getattr(event, "kind", None),
@@ -169,6 +181,7 @@ class GeoReport(Projection):
 def requests(
     projector: Projector,
     county: str,
+    client: str,
     *,
     start: datetime,
     end: datetime,
@@ -176,12 +189,14 @@ def requests(
     service_code: str | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    """The county's requests made from ``start`` to ``end``, newest first; only the
-    closed (or open) ones if ``closed`` is given; of one service if named."""
+    """The county's requests ``client`` made from ``start`` to ``end``, newest
+    first; only the closed (or open) ones if ``closed`` is given; of one service
+    if named."""
     with projector.store.read() as conn:
         table = projector.live_tables(conn, GeoReport.name)["requests"]
         query = select(table).where(
             table.c.county == county,
+            table.c.client == client,
             table.c.requested_at >= utc(start),
             table.c.requested_at <= utc(end),
         )
@@ -217,18 +232,20 @@ def requests(
 def updates(
     projector: Projector,
     county: str,
+    client: str,
     *,
     start: datetime,
     end: datetime,
     incident_id: str | None = None,
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
-    """The county's updates (one per step of a request) from ``start`` to ``end``,
-    oldest first; of one request if named."""
+    """The updates (one per step) of the county's requests ``client`` made, from
+    ``start`` to ``end``, oldest first; of one request if named."""
     with projector.store.read() as conn:
         table = projector.live_tables(conn, GeoReport.name)["updates"]
         query = select(table).where(
             table.c.county == county,
+            table.c.client == client,
             table.c.updated_at >= utc(start),
             table.c.updated_at <= utc(end),
         )

@@ -58,6 +58,11 @@ def post(api: Api, key: str | None, fmt: str = "json", **given: Any) -> Any:
     return api.client.post(f"{V2}/requests.{fmt}", data=form)
 
 
+def read(api: Api, key: str, path: str, **params: Any) -> Any:
+    """A GET of the facade's requests with the client's key."""
+    return api.client.get(f"{V2}/{path}", params={"api_key": key, **params})
+
+
 def head(api: Api) -> int | None:
     position: int | None = api.services.loop.app.recorder.max_notification_id()
     return position
@@ -124,7 +129,7 @@ def test_a_post_then_a_walk_through_the_loop_to_its_close(api: Api, key: str) ->
     request_id = made["service_request_id"]
 
     def status() -> dict[str, Any]:
-        answered = api.client.get(f"{V2}/requests/{request_id}.json").json()
+        answered = read(api, key, f"requests/{request_id}.json").json()
         check_requests(answered)
         found: dict[str, Any] = answered[0]
         return found
@@ -162,7 +167,7 @@ def test_a_post_then_a_walk_through_the_loop_to_its_close(api: Api, key: str) ->
     final = status()
     assert final["extended_attributes"]["stage"] == "closed"
     assert final["agency_responsible"] is None
-    xml = ET.fromstring(api.client.get(f"{V2}/requests/{request_id}.xml").content)
+    xml = ET.fromstring(read(api, key, f"requests/{request_id}.xml").content)
     (request,) = xml.iter("request")
     assert xml_fields(request)["status"] == "closed"
     assert xml_fields(request)["requested_datetime"] == final["requested_datetime"]
@@ -194,9 +199,9 @@ def test_the_residents_name_and_phone_appear_in_no_answer_and_no_file(
     made = post(api, key, description="我是张桂芝，电话13904437788，楼道里有人充电").json()
     request_id = made[0]["service_request_id"]
     answers = [
-        api.client.get(f"{V2}/requests/{request_id}.json").text,
-        api.client.get(f"{V2}/requests/{request_id}.xml").text,
-        api.client.get(f"{V2}/requests.json", params={"service_request_id": request_id}).text,
+        read(api, key, f"requests/{request_id}.json").text,
+        read(api, key, f"requests/{request_id}.xml").text,
+        read(api, key, "requests.json", service_request_id=request_id).text,
     ]
     for text in answers:
         assert "13904437788" not in text
@@ -285,16 +290,27 @@ def test_only_requests_made_through_the_facade_can_be_read(api: Api, key: str) -
     )
     assert volunteer.status_code == 201, volunteer.text
     hidden = volunteer.json()["incident_id"]
-    answered = api.client.get(f"{V2}/requests/{hidden}.json")
+    answered = read(api, key, f"requests/{hidden}.json")
     assert answered.status_code == 404
     assert answered.json()[0]["code"] == 404
-    assert api.client.get(f"{V2}/requests/not-an-id.xml").status_code == 404
+    assert read(api, key, "requests/not-an-id.xml").status_code == 404
     mine = post(api, key).json()[0]["service_request_id"]
-    listed = api.client.get(
-        f"{V2}/requests.json", params={"service_request_id": f"{hidden},{mine}"}
-    ).json()
+    listed = read(api, key, "requests.json", service_request_id=f"{hidden},{mine}").json()
     check_requests(listed)
     assert [r["service_request_id"] for r in listed] == [mine]
+    # reading takes the key, and a client app reads only the requests it made
+    assert api.client.get(f"{V2}/requests/{mine}.json").status_code == 403
+    assert api.client.get(f"{V2}/requests.json").status_code == 403
+    assert api.client.get(f"{V2}/servicerequestupdates.json").status_code == 403
+    other = api.post(
+        "admin",
+        "/api/open311/clients",
+        {"client_id": "jingdi", "name": "警地融合APP", "jurisdiction": "lishu"},
+    ).json()["api_key"]
+    assert read(api, other, f"requests/{mine}.json").status_code == 404
+    assert read(api, other, "requests.json").json() == []
+    assert read(api, other, "servicerequestupdates.json").json() == []
+    assert read(api, key, "requests.json", jurisdiction_id="lishu").status_code == 200
 
 
 def test_a_client_is_registered_once_and_its_key_shown_once(api: Api) -> None:
@@ -324,25 +340,24 @@ def test_the_list_by_period_and_status_agrees_with_each_request_read_from_the_lo
     api.post("o-xf-li", f"/api/incidents/{made[0]}/outcome", {"summary": "已处置"})
     position = head(api)
 
-    listed = api.client.get(f"{V2}/requests.json", params={"wait_for": position}).json()
+    listed = read(api, key, "requests.json", wait_for=position).json()
     check_requests(listed)
     assert sorted(r["service_request_id"] for r in listed) == sorted(made)
-    one_by_one = api.client.get(
-        f"{V2}/requests.json", params={"service_request_id": ",".join(made)}
-    ).json()
+    one_by_one = read(api, key, "requests.json", service_request_id=",".join(made)).json()
     assert sorted(listed, key=lambda r: r["service_request_id"]) == sorted(
         one_by_one, key=lambda r: r["service_request_id"]
     )
-    closed = api.client.get(f"{V2}/requests.json", params={"status": "closed"}).json()
+    closed = read(api, key, "requests.json", status="closed").json()
     assert [r["service_request_id"] for r in closed] == [made[0]]
-    opened = api.client.get(
-        f"{V2}/requests.xml", params={"status": "open", "service_code": "hazard_screening"}
-    )
+    opened = read(api, key, "requests.xml", status="open", service_code="hazard_screening")
     ids = [r.findtext("service_request_id") for r in ET.fromstring(opened.content).iter("request")]
     assert sorted(ids) == sorted(made[1:])
-    before = api.client.get(
-        f"{V2}/requests.json",
-        params={"start_date": "2020-01-01T00:00:00+08:00", "end_date": "2020-03-01T00:00:00+08:00"},
+    before = read(
+        api,
+        key,
+        "requests.json",
+        start_date="2020-01-01T00:00:00+08:00",
+        end_date="2020-03-01T00:00:00+08:00",
     )
     assert before.json() == []
 
@@ -361,8 +376,10 @@ def test_the_list_by_period_and_status_agrees_with_each_request_read_from_the_lo
         ({"wait_for": "-1"}, "wait_for"),
     ],
 )
-def test_a_bad_list_query_is_refused(api: Api, params: dict[str, str], field: str) -> None:
-    answered = api.client.get(f"{V2}/requests.json", params=params)
+def test_a_bad_list_query_is_refused(
+    api: Api, key: str, params: dict[str, str], field: str
+) -> None:
+    answered = read(api, key, "requests.json", **params)
     assert answered.status_code in (400, 404), answered.text
     assert answered.json()[0]["field"] == field
 
@@ -385,9 +402,7 @@ def test_the_updates_give_one_entry_per_step_and_replay_the_stage_sequence(
     )
 
     def updates(**params: Any) -> list[dict[str, Any]]:
-        answered = api.client.get(
-            f"{V2}/servicerequestupdates.json", params={"wait_for": head(api), **params}
-        )
+        answered = read(api, key, "servicerequestupdates.json", wait_for=head(api), **params)
         assert answered.status_code == 200, answered.text
         found: list[dict[str, Any]] = answered.json()
         return found
@@ -420,6 +435,6 @@ def test_the_updates_give_one_entry_per_step_and_replay_the_stage_sequence(
         "open",
         "duplicate",
     ]
-    xml = ET.fromstring(api.client.get(f"{V2}/servicerequestupdates.xml").content)
+    xml = ET.fromstring(read(api, key, "servicerequestupdates.xml").content)
     assert xml.tag == "service_request_updates"
     assert len(list(xml.iter("request_update"))) == len(everything)

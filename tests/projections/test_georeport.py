@@ -45,7 +45,7 @@ def test_the_read_model_holds_the_facades_requests_as_their_incidents_fold() -> 
     now = world.clock()
 
     rows = georeport.requests(
-        world.views.projector, "lishu", start=now - timedelta(days=1), end=now
+        world.views.projector, "lishu", "open311", start=now - timedelta(days=1), end=now
     )
 
     assert [r["incident_id"] for r in rows] == [str(second), str(first)]  # newest first
@@ -60,12 +60,24 @@ def test_the_read_model_holds_the_facades_requests_as_their_incidents_fold() -> 
         assert (row["lat"], row["long"]) == (43.3, 124.3)
         assert "13904431111" not in str(row)
     closed = georeport.requests(
-        world.views.projector, "lishu", start=now - timedelta(days=1), end=now, closed=True
+        world.views.projector,
+        "lishu",
+        "open311",
+        start=now - timedelta(days=1),
+        end=now,
+        closed=True,
+    )
+    assert (
+        georeport.requests(
+            world.views.projector, "lishu", "other", start=now - timedelta(days=1), end=now
+        )
+        == []
     )
     assert [r["incident_id"] for r in closed] == [str(first)]
     updates = georeport.updates(
         world.views.projector,
         "lishu",
+        "open311",
         start=now - timedelta(days=1),
         end=now,
         incident_id=str(first),
