@@ -19,9 +19,9 @@ from eventsourcing.persistence import RecordConflictError
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.intake_client import IntakeClient
-from loop.errors import ConcurrencyConflict, InvalidInput, NotPermitted
-from loop.rules import inputs, units
-from loop.rules.vocabulary import Role
+from loop.errors import ConcurrencyConflict, InvalidInput
+from loop.rules import inputs, permissions, units
+from loop.rules.intake_access import client_record
 from loop.storage.application import LoopApplication
 
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{1,39}")
@@ -32,6 +32,10 @@ class KeyRefused(DomainError):
     """A missing, unknown or revoked api key (Open311 answers 403)."""
 
     code = "api_key_refused"
+
+
+class ClientNotFound(DomainError):
+    code = "client_not_found"
 
 
 class ClientAlreadyRegistered(DomainError):
@@ -63,7 +67,7 @@ class IntakeClients:
 
     def register(self, actor: Actor, client_id: str, name: str, jurisdiction: str) -> Issued:
         """Register ``client_id`` for ``jurisdiction`` (a county) with a new key."""
-        _check_admin(actor)
+        permissions.check_role("register_client", actor)
         if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
             raise InvalidInput(
                 "客户端编号须为2-40位小写字母、数字、-或_",
@@ -75,6 +79,7 @@ class IntakeClients:
             raise InvalidInput(
                 "管辖区须为县局", "the jurisdiction must be a county", field="jurisdiction"
             )
+        permissions.check("register_client", actor, client_record(jurisdiction))
         secret = secrets.token_urlsafe(32)
         api_key = f"{client_id}.{secret}"
         client = IntakeClient.register(
@@ -95,10 +100,15 @@ class IntakeClients:
 
     def revoke(self, actor: Actor, client_id: str, reason: str) -> ClientAck:
         """Revoke the client's key for good: its reports are refused from now on."""
-        _check_admin(actor)
+        permissions.check_role("revoke_client", actor)
         reason = inputs.text("reason", reason, max_len=500)
         client = self.find(client_id)
-        if client is None or client.revoked:
+        if client is None:
+            raise ClientNotFound(
+                "没有这个外部应用", "No such client app", client_id=str(client_id)[:40]
+            )
+        permissions.check("revoke_client", actor, client_record(client.jurisdiction))
+        if client.revoked:
             raise refused()
         client.revoke(actor, self.app.clock(), reason)
         self.app.commit(client)
@@ -119,12 +129,3 @@ class IntakeClients:
         if not hmac.compare_digest(client.key_digest, self.digest(api_key)):
             raise refused()
         return client
-
-
-def _check_admin(actor: Actor) -> None:
-    if actor.role != Role.ADMIN:
-        raise NotPermitted(
-            "只有系统管理员可以管理外部应用",
-            "Only an administrator manages client apps",
-            role=actor.role,
-        )
