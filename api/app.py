@@ -22,7 +22,10 @@ from api.routes import (
     inbox,
     incidents,
     notices,
+    open311,
+    open311_clients,
     policy,
+    public_report,
     tasks,
     training,
     views,
@@ -96,6 +99,9 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
+    app.include_router(open311_clients.router, responses=errors.RESPONSES)
+    app.include_router(open311.router)  # GeoReport v2 answers its own errors
+    app.include_router(public_report.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

@@ -40,6 +40,8 @@ STATUS_BY_CODE = {
     "notice_not_found": 404,
     "message_not_found": 404,
     "not_permitted": 403,
+    "api_key_refused": 403,
+    "client_not_found": 404,
     "csrf_refused": 403,
     "password_change_required": 403,
     "unauthenticated": 401,

@@ -39,6 +39,7 @@ from projections.cases import Cases
 from projections.catalogue import Catalogue
 from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
+from projections.georeport import GeoReport
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
 from projections.scores import Scores
@@ -59,7 +60,16 @@ Progress = Callable[[int, int], None]
 def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
     """Every read model; ``channels``: those beyond the inbox that notifications
     are delivered on here (the composition root's, from settings)."""
-    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Training(), Notifications(channels)]
+    return [
+        Backlog(),
+        Cases(),
+        Scores(),
+        Catalogue(),
+        Tasks(),
+        Training(),
+        Notifications(channels),
+        GeoReport(),
+    ]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from aggregates.actor import Actor
 from loop.errors import NotPermitted
 from loop.rules import masking, policy
 from loop.rules.access import UNIT_READERS, Grant, Record, grant
+from loop.rules.intake_access import INTAKE_COMMANDS, INTAKE_GRANTS
 from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
@@ -124,6 +125,7 @@ TABLES: tuple[Table, ...] = (
     Table(TASK_GRANTS, TASK_COMMANDS),
     Table(NOTICE_GRANTS, NOTICE_COMMANDS),
     Table(TRAINING_GRANTS, TRAINING_COMMANDS),
+    Table(INTAKE_GRANTS, INTAKE_COMMANDS),
 )
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 

@@ -237,6 +237,19 @@ OWN_SESSION = {"/api/auth/logout", "/api/auth/password"}
 """Each user's own session and password (tests/api/test_sessions.py)."""
 OWN_READING = {"/api/inbox/read"}
 """POSTs that change nothing but the caller's own read marks."""
+GEOREPORT_READS = {
+    "/open311/discovery.{fmt}",
+    "/open311/v2/services.{fmt}",
+    "/open311/v2/services/{code}.{fmt}",
+    "/open311/v2/requests.{fmt}",
+    "/open311/v2/requests/{request_id}.{fmt}",
+    "/open311/v2/servicerequestupdates.{fmt}",
+    "/public/report",
+    "/public/status/{token}",
+}
+GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}", "/public/report"}
+"""The Open311 facade (no log-in, an api key per client app: tests/api/test_open311.py)
+and the public report form with its status page (tests/api/test_public_report.py)."""
 
 
 def endpoints() -> set[tuple[str, str]]:
@@ -252,10 +265,10 @@ def endpoints() -> set[tuple[str, str]]:
 
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{s.path}") for s in STEPS.values()}
-    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
+    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES, *GEOREPORT_READS]}
     commands = {
         ("POST", path) for path in [*LOG_IN, *OWN_SESSION, *COMMANDS, *CONSOLE_FORMS, *OWN_READING]
-    }
+    } | {("POST", path) for path in GEOREPORT_POSTS}
     # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
     reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
     commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
@@ -683,6 +696,14 @@ COMMANDS: dict[str, tuple[str, dict[str, Any] | None]] = {
         {"reason": "审计"},
     ),
     "/api/notices/{notice_id}/acknowledgement": (f"/api/notices/{NOTICE}/acknowledgement", None),
+    "/api/open311/clients": (
+        "/api/open311/clients",
+        {"client_id": "suishoupai", "name": "梨树随手拍", "jurisdiction": "lishu"},
+    ),
+    "/api/open311/clients/{client_id}/revoke": (
+        "/api/open311/clients/suishoupai/revoke",
+        {"reason": "审计"},
+    ),
 }
 """Every command other than the loop's steps and log-in, with a valid request."""
 
