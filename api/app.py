@@ -23,9 +23,13 @@ from api.routes import (
     inbox,
     incidents,
     notices,
+    open311,
+    open311_clients,
     organisation,
     policy,
+    public_report,
     tasks,
+    training,
     views,
     volunteers,
 )
@@ -93,9 +97,14 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     security.install(app, settings)
     if settings.serves_docs:
         docs.install(app)
-    routers = (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox)
-    for module in (*routers, organisation, admin_accounts):
+    for module in (
+        auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
+        organisation, admin_accounts,
+    ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
+    app.include_router(open311_clients.router, responses=errors.RESPONSES)
+    app.include_router(open311.router)  # GeoReport v2 answers its own errors
+    app.include_router(public_report.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

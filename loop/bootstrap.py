@@ -19,6 +19,7 @@ from loop.services.incidents import IncidentFlow
 from loop.services.notices import Notices
 from loop.services.organisation import Registry
 from loop.services.tasks import Tasks
+from loop.services.training import Training
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.application import LoopApplication
@@ -37,6 +38,7 @@ class Loop:
     bank: Bank
     notices: Notices
     tasks: Tasks
+    training: Training
     registry: Registry
     accounts: AccountDirectory
     imports: RollImport
@@ -72,6 +74,7 @@ def open_loop(
         bank=Bank(app, scoring, policy),
         notices=Notices(app),
         tasks=Tasks(app, scoring),
+        training=Training(app, scoring),
     )
 
 

@@ -14,6 +14,7 @@ from projections.queries import Queries
 from projections.runner import CatchUpRunner
 from projections.store import Store
 from projections.task_queries import TaskQueries
+from projections.training_queries import TrainingQueries
 
 
 class HasReadModelSettings(Protocol):
@@ -52,6 +53,8 @@ class Projections:
     """The application read from; kept so its recorder stays open."""
     tasks: TaskQueries
     """Reads of the duty tasks' read models."""
+    training: TrainingQueries
+    """Reads of the training read models."""
     accounts: AccountQueries
     """Reads of the accounts' and the organisation's read models."""
 
@@ -90,5 +93,6 @@ def build(
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         source,
         TaskQueries(projector),
+        TrainingQueries(projector),
         AccountQueries(projector),
     )

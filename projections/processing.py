@@ -40,12 +40,14 @@ from projections.cases import Cases
 from projections.catalogue import Catalogue
 from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
+from projections.georeport import GeoReport
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
 from projections.organisation import Organisation
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
+from projections.training import Training
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,9 @@ def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
         Scores(),
         Catalogue(),
         Tasks(),
+        Training(),
         Notifications(channels),
+        GeoReport(),
         Organisation(),
         Accounts(),
     ]

@@ -28,6 +28,7 @@ from api.console.pages import (
     stats,
     tasks,
     told,
+    training,
     volunteer,
 )
 from api.console.pages.common import see_other
@@ -41,7 +42,7 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, tasks, audit, told, stats, notices, admin)
+ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices, admin)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

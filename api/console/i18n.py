@@ -16,6 +16,7 @@ from api.console import notice_words
 from api.console.admin_text import ADMIN_TEXT
 from api.console.i18n_account import ACCOUNT_TEXT
 from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
+from api.console.training_text import EN_TRAINING_LABELS, TRAINING_TEXT, ZH_TRAINING_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
@@ -390,6 +391,12 @@ assert not TEXT.keys() & TASK_TEXT.keys(), sorted(TEXT.keys() & TASK_TEXT.keys()
 TEXT.update(TASK_TEXT)
 EN_LABELS.update(EN_TASK_LABELS)
 ZH_LABELS.update(ZH_TASK_LABELS)
+
+# Training's words and vocabularies (api.console.training_text), replacing none of these.
+assert not TEXT.keys() & TRAINING_TEXT.keys(), sorted(TEXT.keys() & TRAINING_TEXT.keys())
+TEXT.update(TRAINING_TEXT)
+EN_LABELS.update(EN_TRAINING_LABELS)
+ZH_LABELS.update(ZH_TRAINING_LABELS)
 
 
 def lang_of(value: str | None) -> Lang:

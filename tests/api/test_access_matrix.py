@@ -40,6 +40,7 @@ from tests.api import test_admin_accounts as admin_accounts
 from tests.api import test_organisation_over_http as organisation
 from tests.api import test_roll_import_over_http as roll_import
 from tests.api import test_task_access as task_access
+from tests.api import test_training_access as training_access
 from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.builders import valid_input
@@ -239,6 +240,19 @@ OWN_SESSION = {"/api/auth/logout", "/api/auth/password"}
 """Each user's own session and password (tests/api/test_sessions.py)."""
 OWN_READING = {"/api/inbox/read"}
 """POSTs that change nothing but the caller's own read marks."""
+GEOREPORT_READS = {
+    "/open311/discovery.{fmt}",
+    "/open311/v2/services.{fmt}",
+    "/open311/v2/services/{code}.{fmt}",
+    "/open311/v2/requests.{fmt}",
+    "/open311/v2/requests/{request_id}.{fmt}",
+    "/open311/v2/servicerequestupdates.{fmt}",
+    "/public/report",
+    "/public/status/{token}",
+}
+GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}", "/public/report"}
+"""The Open311 facade (no log-in, an api key per client app: tests/api/test_open311.py)
+and the public report form with its status page (tests/api/test_public_report.py)."""
 
 
 def endpoints() -> set[tuple[str, str]]:
@@ -254,13 +268,17 @@ def endpoints() -> set[tuple[str, str]]:
 
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{s.path}") for s in STEPS.values()}
-    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
+    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES, *GEOREPORT_READS]}
     commands = {
         ("POST", path) for path in [*LOG_IN, *OWN_SESSION, *COMMANDS, *CONSOLE_FORMS, *OWN_READING]
-    }
+    } | {("POST", path) for path in GEOREPORT_POSTS}
     # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
     reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
     commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
+    # training: classified, and its own matrix, in tests/api/test_training_access.py
+    training = training_access
+    reads |= {("GET", path) for path in [*training.TRAINING_READS, *training.TRAINING_PAGES]}
+    commands |= {("POST", p) for p in [*training.TRAINING_COMMANDS, *training.TRAINING_FORMS]}
     # the organisation: classified, and its own matrix, in test_organisation_over_http.py
     reads |= {("GET", path) for path in organisation.ORGANISATION_READS}
     commands |= {("POST", path) for path in organisation.ORGANISATION_COMMANDS}
@@ -689,6 +707,14 @@ COMMANDS: dict[str, tuple[str, dict[str, Any] | None]] = {
         {"reason": "审计"},
     ),
     "/api/notices/{notice_id}/acknowledgement": (f"/api/notices/{NOTICE}/acknowledgement", None),
+    "/api/open311/clients": (
+        "/api/open311/clients",
+        {"client_id": "suishoupai", "name": "梨树随手拍", "jurisdiction": "lishu"},
+    ),
+    "/api/open311/clients/{client_id}/revoke": (
+        "/api/open311/clients/suishoupai/revoke",
+        {"reason": "审计"},
+    ),
 }
 """Every command other than the loop's steps and log-in, with a valid request."""
 

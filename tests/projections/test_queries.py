@@ -203,10 +203,12 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
                 "backlog",
                 "cases",
                 "catalogue",
+                "georeport",
                 "notifications",
                 "organisation",
                 "scores",
                 "tasks",
+                "training",
             ],
             ack.position,
         )
