@@ -19,6 +19,7 @@ from api.routes import (
     audit,
     auth,
     bank,
+    exports,
     inbox,
     incidents,
     notices,
@@ -91,7 +92,19 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     security.install(app, settings)
     if settings.serves_docs:
         docs.install(app)
-    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
+    for module in (
+        auth,
+        incidents,
+        volunteers,
+        bank,
+        tasks,
+        views,
+        audit,
+        policy,
+        notices,
+        inbox,
+        exports,
+    ):
         app.include_router(module.router, responses=errors.RESPONSES)
     console.install(app)
 

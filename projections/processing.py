@@ -41,6 +41,7 @@ from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
+from projections.registers import Registers
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
@@ -58,7 +59,15 @@ Progress = Callable[[int, int], None]
 def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
     """Every read model; ``channels``: those beyond the inbox that notifications
     are delivered on here (the composition root's, from settings)."""
-    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Notifications(channels)]
+    return [
+        Backlog(),
+        Cases(),
+        Scores(),
+        Catalogue(),
+        Tasks(),
+        Notifications(channels),
+        Registers(),
+    ]
 
 
 @dataclass(frozen=True)

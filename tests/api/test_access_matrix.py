@@ -337,6 +337,11 @@ READS: dict[str, Read] = {
     "/api/notices": Read(_unit, reads_unit),
     "/api/notices/{notice_id}": Read(_no_params, _notice_reader),
     "/api/notifications/told": Read(_unit, _auditor_of),
+    "/api/exports/incidents": Read(_unit, reads_unit),
+    "/api/exports/backlog": Read(_unit, reads_unit),
+    "/api/exports/volunteers": Read(_unit, reads_unit),
+    "/api/exports/ledger": Read(_unit, reads_unit),
+    "/api/exports/records": Read(_unit, _auditor_of),
 }
 
 
