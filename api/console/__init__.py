@@ -17,7 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregates.errors import DomainError
-from api.console.pages import audit, board, incident, login, notices, stats, tasks, volunteer
+from api.console.pages import (
+    audit,
+    board,
+    exports,
+    incident,
+    login,
+    notices,
+    stats,
+    tasks,
+    volunteer,
+)
 from api.console.pages.common import see_other
 from api.console.render import HERE, page
 from api.console.session import (
@@ -29,7 +39,7 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of
 
-ROUTERS = (login, board, incident, volunteer, tasks, audit, stats, notices)
+ROUTERS = (login, board, incident, volunteer, tasks, audit, stats, notices, exports)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

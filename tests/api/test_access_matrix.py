@@ -658,6 +658,10 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/inbox": _no_params,
     "/notices": _no_params,
     "/notices/{notice_id}": _no_params,
+    "/exports/incidents": _unit,
+    "/exports/backlog": _unit,
+    "/exports/volunteers": _unit,
+    "/exports/ledger": _unit,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -243,3 +244,21 @@ def test_bad_filters_are_refused_with_a_clear_error(api: Api) -> None:
         answer = api.get(STATION_OFFICER, "/api/exports/incidents", **params)
         assert answer.status_code in (400, 422), (params, answer.text)
         assert "code" in answer.json()
+
+
+def test_the_statistics_page_links_the_months_exports_and_the_link_downloads(api: Api) -> None:
+    from tests.api.test_console_pages import log_in
+
+    log_in(api.client, STATION_OFFICER)
+    month = datetime.now(CHINA).strftime("%Y-%m")
+    page = api.client.get("/stats", params={"unit": demo.STATION, "period": month})
+    assert page.status_code == 200
+    links = re.findall(r'href="(/exports/incidents\?format=xlsx[^"]*)"', page.text)
+    assert links
+    answer = api.client.get(links[0].replace("&amp;", "&"))
+    assert answer.status_code == 200, answer.text
+    rows, _ = read_xlsx(answer.content, "incidents")
+    listed = api.get(STATION_OFFICER, "/api/incidents", unit=demo.STATION, limit=500).json()
+    opened = [i for i in listed["items"] if china(i["opened_at"]).strftime("%Y-%m") == month]
+    assert [r["incident_id"] for r in rows] == [i["incident_id"] for i in opened]
+    assert f"period-{month}" in answer.headers["content-disposition"]
