@@ -306,8 +306,10 @@ class Fold:
             return True
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
+            entry["at"] = event.timestamp
             if what in ("Deposited", "Reversed"):
-                entry["incident_id"] = event.incident_id
+                # a deposit names its source (v2); a reversal the deposit's source
+                entry["incident_id"] = getattr(event, "source_id", None) or event.incident_id
             if what in ("Deducted", "Reversed"):
                 entry["shortfall"] = int(event.shortfall)
             person.entries.append(entry)
