@@ -98,4 +98,10 @@ COLUMNS = {
     "volunteers": VOLUNTEERS,
     "ledger": LEDGER,
 }
-SHEETS = {"incidents": "警情", "backlog": "待办", "volunteers": "义警", "ledger": "幸福银行流水"}
+SHEETS = {
+    "incidents": "警情",
+    "backlog": "待办",
+    "volunteers": "义警",
+    "ledger": "幸福银行流水",
+    "report": "工作报表",
+}

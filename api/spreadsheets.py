@@ -130,7 +130,7 @@ class XlsxSheets:
         line = 0
         for values in before:
             for index, value in enumerate(values):
-                self._cell(sheet, line, index, value, "int" if isinstance(value, int) else "text")
+                self.cell(sheet, line, index, value, "int" if isinstance(value, int) else "text")
             line += 1
         for index, column in enumerate(columns):
             sheet.write_string(line, index, column.header, self.bold)
@@ -140,10 +140,10 @@ class XlsxSheets:
             line += 1
             count += 1
             for index, column in enumerate(columns):
-                self._cell(sheet, line, index, row.get(column.key), column.kind)
+                self.cell(sheet, line, index, row.get(column.key), column.kind)
         return count
 
-    def _cell(self, sheet: Any, line: int, index: int, value: Any, kind: str) -> None:
+    def cell(self, sheet: Any, line: int, index: int, value: Any, kind: str) -> None:
         if value is None or value == "":
             return
         if kind == "time":

@@ -76,6 +76,17 @@ def _stream(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     yield from result
 
 
+def _exported_case(row: Any) -> dict[str, Any]:
+    item = _case_item(row) | {"reporter_id": row.reporter_id}
+    for name in MILESTONES:
+        value = getattr(row, name)
+        item[name] = iso(value) if isinstance(value, datetime) else value
+    item["sense"] = row.sense
+    item["channel"] = row.channel
+    item["outcome_summary"] = row.outcome_summary
+    return item
+
+
 class ExportQueries:
     """Every row of a unit's lists, for exports and period reports."""
 
@@ -110,14 +121,29 @@ class ExportQueries:
                 query = query.where(cases.c.opened_at >= start, cases.c.opened_at < end)
             query = query.order_by(cases.c.opened_at.desc(), cases.c.incident_id.desc())
             for row in _stream(conn, query):
-                item = _case_item(row) | {"reporter_id": row.reporter_id}
-                for name in MILESTONES:
-                    value = getattr(row, name)
-                    item[name] = iso(value) if isinstance(value, datetime) else value
-                item["sense"] = row.sense
-                item["channel"] = row.channel
-                item["outcome_summary"] = row.outcome_summary
-                yield item
+                yield _exported_case(row)
+
+    def cases_in(
+        self, unit: str, moment: str, period: str, *, stage: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The cases of ``unit`` whose ``moment`` (a milestone: ``reported_at``,
+        ``outcome_at``, ``handed_over_at``, ``closed_at``) falls within ``period``,
+        oldest first, as ``incidents`` gives them."""
+        start, end = period_bounds(period)
+        with self.store.read() as conn:
+            cases = self.projector.live_tables(conn, "cases")["cases"]
+            milestones = self.projector.live_tables(conn, "registers")["milestones"]
+            column = cases.c[moment] if moment in cases.c else milestones.c[moment]
+            query = (
+                select(cases, *(milestones.c[m] for m in MILESTONES if m in milestones.c))
+                .outerjoin(milestones, milestones.c.incident_id == cases.c.incident_id)
+                .where(scope_column(cases, unit) == unit, column >= start, column < end)
+            )
+            if stage is not None:
+                query = query.where(cases.c.stage == stage)
+            query = query.order_by(column, cases.c.incident_id)
+            for row in _stream(conn, query):
+                yield _exported_case(row)
 
     def backlog(
         self,

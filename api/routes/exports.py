@@ -18,6 +18,8 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +33,7 @@ from api.accounts import User
 from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.export_columns import COLUMNS, SHEETS
 from api.masking import masked_case
+from api.period_report import write_report
 from api.schemas import Moment, Rows
 from api.services import Services
 from api.spreadsheets import write_csv, write_xlsx
@@ -45,10 +48,8 @@ Format = Annotated[Literal["csv", "xlsx"], Query(description="csv | xlsx")]
 Unit = Annotated[str | None, Query(max_length=200, description="默认本人单位 / default: yours")]
 Stage = Annotated[str | None, Query(max_length=40)]
 Module = Annotated[str | None, Query(max_length=40)]
-Period = Annotated[
-    str | None,
-    Query(pattern=r"^\d{4}(-\d{2}|-Q[1-4])?$", description="YYYY, YYYY-Qn or YYYY-MM"),
-]
+PERIOD = r"^\d{4}(-\d{2}|-Q[1-4])?$"
+Period = Annotated[str | None, Query(pattern=PERIOD, description="YYYY, YYYY-Qn or YYYY-MM")]
 SAFE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff._-]+")
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -80,17 +81,33 @@ async def deliver(
     rows: Callable[[], Iterator[dict[str, Any]]],
 ) -> FileResponse:
     """Write ``rows()`` to a temporary file, record the export, send the file."""
+    columns = COLUMNS[kind]
+
+    def make(path: Path) -> int:
+        if file_format == "csv":
+            return write_csv(path, columns, rows())
+        return write_xlsx(path, SHEETS[kind], columns, rows())
+
+    return await deliver_file(s, user, kind, file_format, filters, make)
+
+
+async def deliver_file(
+    s: Services,
+    user: User,
+    kind: str,
+    file_format: str,
+    filters: dict[str, Any],
+    make: Callable[[Path], int],
+) -> FileResponse:
+    """``make`` the file (in a worker thread: reads and writes block), take its
+    SHA-256, record the export in the log, then send the file and delete it."""
     handle, name = tempfile.mkstemp(prefix="lishu-export-", suffix=f".{file_format}")
     os.close(handle)
     path = Path(name)
     try:
-        columns = COLUMNS[kind]
 
         def produce() -> tuple[int, str]:
-            if file_format == "csv":
-                count = write_csv(path, columns, rows())
-            else:
-                count = write_xlsx(path, SHEETS[kind], columns, rows())
+            count = make(path)
             digest = hashlib.sha256()
             with path.open("rb") as made:
                 for chunk in iter(lambda: made.read(1 << 16), b""):
@@ -242,6 +259,33 @@ async def export_ledger(
         yield from ExportQueries(s.views.projector).ledger(chosen, period=period)
 
     return await deliver(s, user, "ledger", format, filters, rows)
+
+
+@router.get("/report", response_class=FileResponse)
+async def period_report(
+    user: CurrentUser,
+    s: ServicesDep,
+    period: Annotated[
+        str, Query(pattern=r"^\d{4}(-\d{2}|-Q[1-4])?$", description="YYYY, YYYY-Qn or YYYY-MM")
+    ],
+    unit: Unit = None,
+    wait_for: WaitFor = None,
+) -> FileResponse:
+    """期间工作报表（月、季、年）：汇总表（次、人次、起、条、处，附「余」的报告口径）及
+    各项明细 / the unit's report for a month, quarter or year: each figure in the
+    seeds' form beside its drill-down sheet; ``X-Export-Rows`` is the figures'
+    count."""
+    chosen = _unit(user, unit)
+    period_bounds(period)
+    await s.wait_for(wait_for)
+    queries = ExportQueries(s.views.projector)
+    now = datetime.now(UTC)
+
+    def make(path: Path) -> int:
+        return write_report(path, queries, chosen, period, partial(masked_case, user), now)
+
+    filters = {"unit": chosen, "period": period}
+    return await deliver_file(s, user, "report", "xlsx", filters, make)
 
 
 @router.get("/records", response_model=Rows)

@@ -342,6 +342,7 @@ READS: dict[str, Read] = {
     "/api/exports/volunteers": Read(_unit, reads_unit),
     "/api/exports/ledger": Read(_unit, reads_unit),
     "/api/exports/records": Read(_unit, _auditor_of),
+    "/api/exports/report": Read(lambda c: {"unit": c, "period": "2026"}, reads_unit),
 }
 
 
