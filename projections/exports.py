@@ -48,10 +48,11 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     """``[start, end)`` of an Asia/Shanghai month, quarter or year, as naive UTC."""
     match = PERIOD.match(period) if isinstance(period, str) else None
     month = int(match.group(2)) if match and match.group(2) else None
-    if match is None or (month is not None and not 1 <= month <= 12):
+    year_ok = match is not None and 1970 <= int(match.group(1)) <= 2999
+    if match is None or not year_ok or (month is not None and not 1 <= month <= 12):
         raise InvalidQuery(
-            "期间须为年（2026）、季度（2026-Q1）或月份（2026-03）",
-            "period must be a year (2026), a quarter (2026-Q1) or a month (2026-03)",
+            "期间须为1970至2999年间的年（2026）、季度（2026-Q1）或月份（2026-03）",
+            "period must be a year (2026), a quarter (2026-Q1) or a month (2026-03), 1970-2999",
             field="period",
             period=period,
         )

@@ -50,6 +50,22 @@ Stage = Annotated[str | None, Query(max_length=40)]
 Module = Annotated[str | None, Query(max_length=40)]
 PERIOD = r"^\d{4}(-\d{2}|-Q[1-4])?$"
 Period = Annotated[str | None, Query(pattern=PERIOD, description="YYYY, YYYY-Qn or YYYY-MM")]
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "文件 / the file",
+        "content": {
+            "text/csv": BINARY,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": BINARY,
+        },
+    }
+}
+WORKBOOK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "工作簿 / the workbook",
+        "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": BINARY},
+    }
+}
 SAFE = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff._-]+")
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -155,7 +171,7 @@ def incident_rows(
     return rows
 
 
-@router.get("/incidents", response_class=FileResponse)
+@router.get("/incidents", response_class=FileResponse, responses=FILES)
 async def export_incidents(
     user: CurrentUser,
     s: ServicesDep,
@@ -177,7 +193,7 @@ async def export_incidents(
     return await deliver(s, user, "incidents", format, filters, rows)
 
 
-@router.get("/backlog", response_class=FileResponse)
+@router.get("/backlog", response_class=FileResponse, responses=FILES)
 async def export_backlog(
     user: CurrentUser,
     s: ServicesDep,
@@ -207,7 +223,7 @@ async def export_backlog(
     return await deliver(s, user, "backlog", format, filters, rows)
 
 
-@router.get("/volunteers", response_class=FileResponse)
+@router.get("/volunteers", response_class=FileResponse, responses=FILES)
 async def export_volunteers(
     user: CurrentUser,
     s: ServicesDep,
@@ -238,7 +254,7 @@ async def export_volunteers(
     return await deliver(s, user, "volunteers", format, filters, rows)
 
 
-@router.get("/ledger", response_class=FileResponse)
+@router.get("/ledger", response_class=FileResponse, responses=FILES)
 async def export_ledger(
     user: CurrentUser,
     s: ServicesDep,
@@ -261,7 +277,7 @@ async def export_ledger(
     return await deliver(s, user, "ledger", format, filters, rows)
 
 
-@router.get("/report", response_class=FileResponse)
+@router.get("/report", response_class=FileResponse, responses=WORKBOOK)
 async def period_report(
     user: CurrentUser,
     s: ServicesDep,
