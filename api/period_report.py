@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -98,25 +98,28 @@ def _hours(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def write_report(
-    path: Path,
+Sink = Callable[[str, Sequence[Column], Iterable[dict[str, Any]]], int]
+"""Where the drill-down rows go: a sheet of the workbook, or nowhere (``_drain``)."""
+
+
+def _drain(_name: str, _columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> int:
+    return sum(1 for _ in rows)
+
+
+def count_figures(
     queries: ExportQueries,
     unit: str,
     period: str,
     mask: Callable[[dict[str, Any]], dict[str, Any]],
     now: datetime,
-) -> int:
-    """The report of ``unit`` for ``period`` at ``path``; how many figures it holds."""
-    start, end = period_bounds(period)
+    sink: Sink = _drain,
+) -> list[Figure]:
+    """The figures of ``unit`` for ``period``, each counted from the drill-down
+    rows on their way to ``sink``."""
+    _, end = period_bounds(period)
     end_aware = aware(end)
     assert end_aware is not None
     closed = end_aware <= now
-    book = XlsxSheets(path)
-    made = china_time(end_aware if closed else now)
-    book.workbook.set_properties(
-        {"title": f"{unit} {period} 工作报表", "author": "Lishu Loop", "created": made}
-    )
-    summary = book.workbook.add_worksheet("汇总")
     figures: list[Figure] = []
 
     def rows_where(drill: Drill, figure: Figure, test: Callable[[dict[str, Any]], bool]) -> None:
@@ -140,7 +143,7 @@ def write_report(
             "rows",
         )
         rows_where(received, figure, partial(_in_module, module.value))
-    book.sheet("反馈", INCIDENTS, received)
+    sink("反馈", INCIDENTS, received)
 
     outcomes = Drill(_hours(mask(r)) for r in queries.cases_in(unit, "outcome_at", period))
     done = Figure("办结警情", "起", "期内取得处置结果的警情", "办结", "全部", "rows")
@@ -152,7 +155,7 @@ def write_report(
             sources.setdefault(row["outcome_source"], []).append(row["hours_to_outcome"])
 
     outcomes.counters.append(hours)
-    book.sheet("办结", (*INCIDENTS, HOURS), outcomes)
+    sink("办结", (*INCIDENTS, HOURS), outcomes)
     for source, spent in sorted(sources.items()):
         figures.append(
             Figure(
@@ -169,7 +172,7 @@ def write_report(
     handed = Drill(mask(r) for r in queries.cases_in(unit, "handed_over_at", period))
     departments: Counter[str] = Counter()
     handed.counters.append(lambda r: departments.update([r["department"] or ""]))
-    book.sheet("分流移交", INCIDENTS, handed)
+    sink("分流移交", INCIDENTS, handed)
     for department, count in sorted(departments.items()):
         figures.append(
             Figure(
@@ -186,13 +189,13 @@ def write_report(
     ended = Drill(mask(r) for r in queries.cases_in(unit, "closed_at", period, stage="closed"))
     closed_figure = Figure("结案", "起", "期内完成闭环（结案）的警情", "结案", "全部", "rows")
     rows_where(ended, closed_figure, lambda _r: True)
-    book.sheet("结案", INCIDENTS, ended)
+    sink("结案", INCIDENTS, ended)
 
     moment = end_aware if closed else now
     overdue = Drill(r for r in queries.backlog(unit, as_of=moment) if r["overdue"])
     late = Figure("期末超期未办", "起", "期末仍在办且已超过时限的警情", "期末超期", "全部", "rows")
     rows_where(overdue, late, lambda _r: True)
-    book.sheet("期末超期", BACKLOG, overdue)
+    sink("期末超期", BACKLOG, overdue)
 
     entries = Drill(queries.ledger(unit, period=period))
     earned = Figure(
@@ -215,23 +218,54 @@ def write_report(
 
     entries.counters.append(points)
     figures += [earned, spent_points]
-    book.sheet("幸福银行流水", LEDGER, entries)
+    sink("幸福银行流水", LEDGER, entries)
 
-    since, until = china_time(aware(start)), china_time(end_aware)
+    return figures
+
+
+def summary_rows(figures: Iterable[Figure]) -> list[dict[str, Any]]:
+    """The summary's lines: each figure with its 余 form and its drill-down."""
+    return [
+        {
+            "figure": f.name,
+            "value": f.value,
+            "about": f"{about(f.value)}{f.unit}",
+            "unit": f.unit,
+            "definition": f.definition,
+            "sheet": f.sheet,
+            "filter": f.filter,
+            "count": f.count,
+        }
+        for f in figures
+    ]
+
+
+def write_report(
+    path: Path,
+    queries: ExportQueries,
+    unit: str,
+    period: str,
+    mask: Callable[[dict[str, Any]], dict[str, Any]],
+    now: datetime,
+) -> int:
+    """The report of ``unit`` for ``period`` at ``path``; how many figures it holds."""
+    start, end = period_bounds(period)
+    since, until = china_time(aware(start)), china_time(aware(end))
+    assert until is not None
+    book = XlsxSheets(path)
+    book.workbook.set_properties(
+        {
+            "title": f"{unit} {period} 工作报表",
+            "author": "Lishu Loop",
+            "created": china_time(min(end.replace(tzinfo=UTC), now)),
+        }
+    )
+    summary = book.workbook.add_worksheet("汇总")  # first, written last
+    figures = count_figures(queries, unit, period, mask, now, book.sheet)
     summary.write_string(0, 0, f"{unit} {period} 工作报表（{since}至{until}，北京时间）")
     for index, column in enumerate(SUMMARY):
         summary.write_string(1, index, column.header, book.bold)
-    for line, figure in enumerate(figures, start=2):
-        values = {
-            "figure": figure.name,
-            "value": figure.value,
-            "about": f"{about(figure.value)}{figure.unit}",
-            "unit": figure.unit,
-            "definition": figure.definition,
-            "sheet": figure.sheet,
-            "filter": figure.filter,
-            "count": figure.count,
-        }
+    for line, values in enumerate(summary_rows(figures), start=2):
         for index, column in enumerate(SUMMARY):
             book.cell(summary, line, index, values[column.key], column.kind)
     book.close()

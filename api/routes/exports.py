@@ -73,7 +73,8 @@ MEDIA = {
 }
 
 
-def _unit(user: User, unit: str | None) -> str:
+def unit_for(user: User, unit: str | None) -> str:
+    """The unit asked for (default: the user's), once the user may read its lists."""
     chosen = unit or user.unit
     scope.check_unit(user, chosen)
     return chosen
@@ -184,7 +185,7 @@ async def export_incidents(
 ) -> FileResponse:
     """警情台账：每起一行，含闭环各环节时间 / the unit's incidents, one row per case
     with every milestone of the loop (as ``GET /api/incidents``, every row)."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     if period is not None:
         period_bounds(period)
     await s.wait_for(wait_for)
@@ -205,7 +206,7 @@ async def export_backlog(
 ) -> FileResponse:
     """待办清单：现在或某一时刻 / the unit's backlog now, or as of a moment (as
     ``GET /api/backlog`` and ``/api/backlog/as-of``, every row)."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidInput("时间须带时区", "the moment needs a time zone", field="as_of")
     await s.wait_for(wait_for)
@@ -235,7 +236,7 @@ async def export_volunteers(
     """义警名册：积分、星级、排名、状态、专业队，个人信息按查看者遮蔽 / the roll with
     figures, rank, star level, status and teams; personal details masked as
     ``GET /api/volunteers/{id}`` masks them for the caller."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     filters = {"unit": chosen, "status": status}
     queries = ExportQueries(s.views.projector)
@@ -265,7 +266,7 @@ async def export_ledger(
 ) -> FileResponse:
     """幸福银行流水：每笔存入、兑换、扣减、冲正 / every Happiness Bank entry of the
     unit's accounts, oldest first."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     if period is not None:
         period_bounds(period)
     await s.wait_for(wait_for)
@@ -291,7 +292,7 @@ async def period_report(
     各项明细 / the unit's report for a month, quarter or year: each figure in the
     seeds' form beside its drill-down sheet; ``X-Export-Rows`` is the figures'
     count."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     period_bounds(period)
     await s.wait_for(wait_for)
     queries = ExportQueries(s.views.projector)
@@ -311,6 +312,6 @@ async def export_records(
     """导出记录（审计员）：谁、何时、导出什么、筛选条件、行数、文件摘要 / every export
     made within the unit: who, when, what, filters, rows, the file's digest."""
     scope.check_auditor(user)
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return Rows(items=ExportQueries(s.views.projector).exports(chosen))

@@ -663,6 +663,8 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/exports/backlog": _unit,
     "/exports/volunteers": _unit,
     "/exports/ledger": _unit,
+    "/exports/report": _unit,
+    "/stats/report": _unit,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import statistics
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,3 +119,22 @@ def test_a_community_officer_gets_no_report_of_the_station(api: Api) -> None:
     assert answer.status_code in (403, 404)
     bad = api.get(STATION_OFFICER, "/api/exports/report", period="2026-Q5")
     assert bad.status_code in (400, 422)
+
+
+def test_the_printable_page_shows_the_workbooks_figures_and_links_it(api: Api) -> None:
+    from tests.api.test_console_pages import log_in
+
+    month = datetime.now(CHINA).strftime("%Y-%m")
+    figures = summary_of(sheets_of(report(api, month, unit=demo.STATION).content))
+    log_in(api.client, STATION_OFFICER)
+    stats = api.client.get("/stats", params={"unit": demo.STATION, "period": month})
+    assert f'href="/stats/report?unit=lishu%2Fchaoyang&amp;period={month}"' in stats.text
+    page = api.client.get("/stats/report", params={"unit": demo.STATION, "period": month})
+    assert page.status_code == 200
+    shown = dict(re.findall(r'<td data-figure="([^"]+)">([^<]+)</td>', page.text))
+    assert shown == {f["figure"]: f["about"] for f in figures}
+    link = re.search(r'href="(/exports/report\?[^"]+)"', page.text)
+    assert link is not None
+    workbook = api.client.get(link.group(1).replace("&amp;", "&"))
+    assert workbook.status_code == 200
+    assert summary_of(sheets_of(workbook.content)) == figures

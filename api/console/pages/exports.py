@@ -3,16 +3,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from api.console.pages.common import units_within
+from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
+from api.masking import masked_case
+from api.period_report import count_figures, summary_rows
 from api.routes import exports
+from projections.exports import ExportQueries, period_bounds
 
 router = APIRouter(include_in_schema=False)
+CHINA = timezone(timedelta(hours=8))
 
 Format = Annotated[Literal["csv", "xlsx"], Query()]
 Unit = Annotated[str | None, Query(max_length=200)]
@@ -59,3 +68,38 @@ async def ledger(
     period: Period = None,
 ) -> FileResponse:
     return await exports.export_ledger(user, s, format=format, unit=unit, period=_period(period))
+
+
+@router.get("/exports/report")
+async def report(
+    user: ConsoleUser, s: ServicesDep, unit: Unit = None, period: Period = None
+) -> FileResponse:
+    return await exports.period_report(user, s, period=period or _this_month(), unit=unit)
+
+
+def _this_month() -> str:
+    return datetime.now(CHINA).strftime("%Y-%m")
+
+
+@router.get("/stats/report", response_class=HTMLResponse)
+async def printable_report(
+    request: Request, user: ConsoleUser, s: ServicesDep, unit: Unit = None, period: Period = None
+) -> Response:
+    """The period report's figures, printable, beside the workbook's download."""
+    chosen = exports.unit_for(user, unit)
+    asked = period or _this_month()
+    period_bounds(asked)
+    queries = ExportQueries(s.views.projector)
+    now = datetime.now(UTC)
+
+    def counted() -> list[dict[str, object]]:
+        return summary_rows(count_figures(queries, chosen, asked, partial(masked_case, user), now))
+
+    figures = await anyio.to_thread.run_sync(counted)
+    context = {
+        "unit": chosen,
+        "period": asked,
+        "figures": figures,
+        "units": units_within(user.unit),
+    }
+    return page(request, "period_report.html", context, services=s, user=user)
