@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,7 +48,9 @@ class Target:
 
 @dataclass(frozen=True)
 class RowSpec:
-    """One line of the table: what is measured, in which unit, against what."""
+    """One line of the table: what is measured, in which unit, against what. A
+    label may name a size of the run, ``{log_events}`` or ``{small_log_events}``,
+    filled in from the run's counts (``sized``), so it says the size used."""
 
     key: str
     label: str
@@ -183,6 +185,21 @@ def scratch() -> Iterator[Path]:
         yield Path(tmp)
 
 
+def size_text(count: int) -> str:
+    """``10,000`` as ``10k``, ``1,000,000`` as ``1M``, ``2,500`` as ``2,500``."""
+    for bound, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= bound and count % bound == 0:
+            return f"{count // bound:,}{suffix}"
+    return f"{count:,}"
+
+
+def sized(m: Measurement, counts: Counts) -> Measurement:
+    """``m`` with its rows' labels naming the sizes in ``counts``."""
+    sizes = {name: size_text(getattr(counts, name)) for name in ("log_events", "small_log_events")}
+    rows = tuple(replace(spec, label=spec.label.format_map(sizes)) for spec in m.rows)
+    return replace(m, rows=rows)
+
+
 def run_all(
     suite: Iterable[Measurement],
     context: Context,
@@ -192,7 +209,7 @@ def run_all(
     """Run every measurement in order, ``rounds`` times over (whole rounds, so load
     that comes and goes on the machine falls on every row alike), then take each
     row's median figure and resolve ratios and targets."""
-    suite = list(suite)
+    suite = [sized(m, context.counts) for m in suite]
     specs = [spec for m in suite for spec in m.rows]
     kinds = {spec.key: m.kind for m in suite for spec in m.rows}
     failed: dict[str, tuple[str, str]] = {}

@@ -178,18 +178,18 @@ def projection_lag(ctx: Context) -> dict[str, Figure]:
 @measurement(
     "backlog and score queries",
     "product",
-    RowSpec("query.backlog.small", "backlog query p99, 10k events", "ms"),
+    RowSpec("query.backlog.small", "backlog query p99, {small_log_events} events", "ms"),
     RowSpec(
         "query.backlog.large",
-        "backlog query p99, 1M events",
+        "backlog query p99, {log_events} events",
         "ms",
         "query.backlog.small",
         Target("<=", 1.5),
     ),
-    RowSpec("query.score.small", "score query p99, 10k events", "ms"),
+    RowSpec("query.score.small", "score query p99, {small_log_events} events", "ms"),
     RowSpec(
         "query.score.large",
-        "score query p99, 1M events",
+        "score query p99, {log_events} events",
         "ms",
         "query.score.small",
         Target("<=", 1.5),

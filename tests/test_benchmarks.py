@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from benchmarks.harness import (
     Target,
     measurement,
     run_all,
+    sized,
 )
 from benchmarks.load import PythonLoad
 from benchmarks.suite import SUITE
@@ -97,7 +99,7 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     table = capsys.readouterr().out
     report = json.loads(output.read_text())
 
-    specs = [spec for m in SUITE for spec in m.rows]
+    specs = [spec for m in SUITE for spec in sized(m, QUICK).rows]
     rows = {row["key"]: row for row in report["rows"]}
     assert list(rows) == [spec.key for spec in specs]
     assert report["machine"]["cores"] > 0
@@ -175,6 +177,24 @@ def test_rows_are_judged_on_the_ratio_to_their_baseline_or_on_the_figure(tmp_pat
     assert (rows["later"].value, rows["later"].status) == (None, "not measured")
     assert rows["later"].note == "not built yet"
     assert (rows["zero"].value, rows["zero"].status) == (None, "error")
+
+
+def test_labels_name_the_sizes_the_run_used(tmp_path: Path) -> None:
+    @measurement(
+        "sizes",
+        "product",
+        RowSpec("small", "query, {small_log_events} events", "ms"),
+        RowSpec("large", "query, {log_events} events", "ms"),
+    )
+    def sizes(ctx: Context) -> dict[str, Figure]:
+        return {"small": Figure(1.0), "large": Figure(1.0)}
+
+    counts = replace(QUICK, log_events=200_000, small_log_events=10_000)
+    small, large = run_all([sizes], Context(counts, tmp_path, PythonLoad()))
+    assert (small.spec.label, large.spec.label) == ("query, 10k events", "query, 200k events")
+    odd = replace(QUICK, log_events=1_234_567, small_log_events=1_000_000)
+    small, large = run_all([sizes], Context(odd, tmp_path, PythonLoad()))
+    assert (small.spec.label, large.spec.label) == ("query, 1M events", "query, 1,234,567 events")
 
 
 def test_without_wrk_the_python_generator_loads_the_server_and_says_so(tmp_path: Path) -> None:
