@@ -262,3 +262,23 @@ def test_the_statistics_page_links_the_months_exports_and_the_link_downloads(api
     opened = [i for i in listed["items"] if china(i["opened_at"]).strftime("%Y-%m") == month]
     assert [r["incident_id"] for r in rows] == [i["incident_id"] for i in opened]
     assert f"period-{month}" in answer.headers["content-disposition"]
+
+
+def test_the_backlog_as_of_a_moment_and_a_stages_cases_equal_the_api_answers(api: Api) -> None:
+    moment = datetime.now(CHINA).isoformat()
+    past = api.get(STATION_OFFICER, "/api/backlog/as-of", moment=moment).json()["items"]
+    assert past
+    rows, _ = read_xlsx(export(api, STATION_OFFICER, "backlog", as_of=moment).content, "backlog")
+    kinds = {c.key: c.kind for c in COLUMNS["backlog"]}
+    for row, item in zip(rows, past, strict=True):
+        for key, value in item.items():
+            assert row[key] == (as_xlsx(value, kinds[key]) if key != "overdue" else "否"), key
+    assert not any(i["overdue"] for i in past)
+
+    stage = "closed"
+    listed = api.get(STATION_OFFICER, "/api/incidents", stage=stage, limit=500).json()["items"]
+    assert listed
+    body = export(api, STATION_OFFICER, "incidents", format="csv", stage=stage).content
+    assert [r["incident_id"] for r in read_csv(body, "incidents")] == [
+        i["incident_id"] for i in listed
+    ]
