@@ -282,3 +282,20 @@ def test_the_backlog_as_of_a_moment_and_a_stages_cases_equal_the_api_answers(api
     assert [r["incident_id"] for r in read_csv(body, "incidents")] == [
         i["incident_id"] for i in listed
     ]
+
+
+def test_exports_on_postgresql_equal_the_api_and_are_recorded(postgres_database: str) -> None:
+    from tests.api.conftest import in_process
+
+    with in_process(postgres_database) as pg:
+        listed = pg.get(STATION_OFFICER, "/api/incidents", limit=500).json()["items"]
+        answer = export(pg, STATION_OFFICER, "incidents")
+        rows, _ = read_xlsx(answer.content, "incidents")
+        assert [r["incident_id"] for r in rows] == [i["incident_id"] for i in listed]
+        roll, _ = read_xlsx(export(pg, STATION_OFFICER, "volunteers").content, "volunteers")
+        assert all(r["rank"] is None or r["rank"] >= 1 for r in roll)
+        month = datetime.now(CHINA).strftime("%Y-%m")
+        report = export(pg, STATION_OFFICER, "report", period=month)
+        position = int(report.headers["x-log-position"])
+        records = pg.get(AUDITOR, "/api/exports/records", wait_for=position).json()["items"]
+        assert {r["kind"] for r in records} == {"incidents", "volunteers", "report"}
