@@ -92,16 +92,33 @@ LEDGER = (
     C("reason", "理由", "reason"),
 )
 
+ATTENDANCE = (
+    C("task_id", "任务编号", "task id", "id"),
+    C("topic", "任务", "task"),
+    C("kind", "类型", "kind"),
+    C("place", "地点", "place"),
+    C("community", "社区", "community"),
+    C("starts_at", "开始时间", "starts at", "time"),
+    C("completed_at", "完成时间", "completed at", "time"),
+    C("volunteer_id", "义警编号", "volunteer id", "id"),
+    C("checked_in_at", "签到时间", "checked in at", "time"),
+    C("checked_out_at", "签退时间", "checked out at", "time"),
+    C("minutes", "服务时长（分钟）", "minutes", "int"),
+    C("points", "积分", "points", "int"),
+)
+
 COLUMNS = {
     "incidents": INCIDENTS,
     "backlog": BACKLOG,
     "volunteers": VOLUNTEERS,
     "ledger": LEDGER,
+    "attendance": ATTENDANCE,
 }
 SHEETS = {
     "incidents": "警情",
     "backlog": "待办",
     "volunteers": "义警",
     "ledger": "幸福银行流水",
+    "attendance": "任务出勤",
     "report": "工作报表",
 }

@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from api.export_columns import BACKLOG, INCIDENTS, LEDGER
+from api.export_columns import ATTENDANCE, BACKLOG, INCIDENTS, LEDGER
 from api.spreadsheets import Column, XlsxSheets, china_time
 from loop.rules.vocabulary import Module
 from projections.base import aware
@@ -220,6 +220,28 @@ def count_figures(
     figures += [earned, spent_points]
     sink("幸福银行流水", LEDGER, entries)
 
+    attended = Drill(queries.attendance(unit, period=period))
+    tasks: set[str] = set()
+    held = Figure(
+        "开展任务", "次", "期内完成的任务（有人出勤）", "任务出勤", "全部", "distinct:task_id"
+    )
+    people = Figure("参与任务", "人次", "期内完成任务的出勤人次", "任务出勤", "全部", "rows")
+    minutes = Figure(
+        "服务时长", "分钟", "期内完成任务记入的服务时长", "任务出勤", "全部", "sum:minutes"
+    )
+    in_hours = Figure(
+        "服务时长", "小时", "同上，折合小时（取整）", "任务出勤", "全部", "sum:minutes/60"
+    )
+
+    def attend(row: dict[str, Any]) -> None:
+        tasks.add(row["task_id"])
+        people.value += 1
+        minutes.value += row["minutes"] or 0
+        held.value, in_hours.value = len(tasks), minutes.value // 60
+
+    attended.counters.append(attend)
+    figures += [held, people, minutes, in_hours]
+    sink("任务出勤", ATTENDANCE, attended)
     return figures
 
 

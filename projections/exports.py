@@ -267,6 +267,45 @@ class ExportQueries:
                     "reason": row.reason,
                 }
 
+    def attendance(self, unit: str, *, period: str | None = None) -> Iterator[dict[str, Any]]:
+        """Who attended the duty tasks of ``unit`` (each credited attendance: the
+        task, the volunteer, check-in and -out, minutes and points), by the task's
+        completion, oldest first; ``period``: completed within it."""
+        with self.store.read() as conn:
+            tables = self.projector.live_tables(conn, "tasks")
+            tasks, entries = tables["tasks"], tables["entries"]
+            query = (
+                select(
+                    entries,
+                    tasks.c.topic,
+                    tasks.c.kind,
+                    tasks.c.place,
+                    tasks.c.community,
+                    tasks.c.completed_at,
+                )
+                .join(tasks, tasks.c.task_id == entries.c.task_id)
+                .where(scope_column(tasks, unit) == unit, entries.c.state == "attended")
+            )
+            if period is not None:
+                start, end = period_bounds(period)
+                query = query.where(tasks.c.completed_at >= start, tasks.c.completed_at < end)
+            query = query.order_by(tasks.c.completed_at, tasks.c.task_id, entries.c.volunteer_id)
+            for row in _stream(conn, query):
+                yield {
+                    "task_id": row.task_id,
+                    "topic": row.topic,
+                    "kind": row.kind,
+                    "place": row.place,
+                    "community": row.community,
+                    "starts_at": iso(row.starts_at),
+                    "completed_at": iso(row.completed_at),
+                    "volunteer_id": row.volunteer_id,
+                    "checked_in_at": iso(row.checked_in_at),
+                    "checked_out_at": iso(row.checked_out_at),
+                    "minutes": row.minutes,
+                    "points": row.points,
+                }
+
     def exports(self, unit: str, *, limit: int = 500) -> list[dict[str, Any]]:
         """The exports recorded by people of ``unit``'s county, newest first."""
         with self.store.read() as conn:

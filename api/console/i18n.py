@@ -223,6 +223,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "export.volunteers": ("义警名册", "Volunteers"),
     "export.ledger": ("幸福银行流水", "Happiness Bank ledger"),
     "export.report": ("期间工作报表", "Period report"),
+    "export.attendance": ("任务出勤", "Task attendance"),
     "period.title": ("期间工作报表", "Period report"),
     "period.period": ("期间（年、季、月）", "Period (year, quarter, month)"),
     "period.download": ("下载 XLSX（含明细）", "Download XLSX (with drill-downs)"),

@@ -278,6 +278,29 @@ async def export_ledger(
     return await deliver(s, user, "ledger", format, filters, rows)
 
 
+@router.get("/attendance", response_class=FileResponse, responses=FILES)
+async def export_attendance(
+    user: CurrentUser,
+    s: ServicesDep,
+    format: Format = "xlsx",
+    unit: Unit = None,
+    period: Period = None,
+    wait_for: WaitFor = None,
+) -> FileResponse:
+    """任务出勤与服务时长：每人每次任务一行 / who attended the unit's duty tasks, with
+    check-in and -out, minutes and points, by the tasks' completion."""
+    chosen = unit_for(user, unit)
+    if period is not None:
+        period_bounds(period)
+    await s.wait_for(wait_for)
+    filters = {"unit": chosen, "period": period}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from ExportQueries(s.views.projector).attendance(chosen, period=period)
+
+    return await deliver(s, user, "attendance", format, filters, rows)
+
+
 @router.get("/report", response_class=FileResponse, responses=WORKBOOK)
 async def period_report(
     user: CurrentUser,

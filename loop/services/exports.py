@@ -16,7 +16,7 @@ from aggregates.data_export import DataExport
 from loop.errors import InvalidInput
 from loop.storage.application import LoopApplication
 
-KINDS = ("incidents", "backlog", "volunteers", "ledger", "report")
+KINDS = ("incidents", "backlog", "volunteers", "ledger", "attendance", "report")
 FORMATS = ("csv", "xlsx")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 

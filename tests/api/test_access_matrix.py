@@ -341,6 +341,7 @@ READS: dict[str, Read] = {
     "/api/exports/backlog": Read(_unit, reads_unit),
     "/api/exports/volunteers": Read(_unit, reads_unit),
     "/api/exports/ledger": Read(_unit, reads_unit),
+    "/api/exports/attendance": Read(_unit, reads_unit),
     "/api/exports/records": Read(_unit, _auditor_of),
     "/api/exports/report": Read(lambda c: {"unit": c, "period": "2026"}, reads_unit),
 }
@@ -664,6 +665,7 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/exports/volunteers": _unit,
     "/exports/ledger": _unit,
     "/exports/report": _unit,
+    "/exports/attendance": _unit,
     "/stats/report": _unit,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read

@@ -19,6 +19,7 @@ from api.export_columns import COLUMNS
 from loop import demo
 from loop.rules.masking import MASKED
 from tests.api.conftest import Api
+from tests.support import FakeClock
 
 CHINA = timezone(timedelta(hours=8))
 STATION_OFFICER = demo.STATION_OFFICER.id
@@ -299,3 +300,56 @@ def test_exports_on_postgresql_equal_the_api_and_are_recorded(postgres_database:
         position = int(report.headers["x-log-position"])
         records = pg.get(AUDITOR, "/api/exports/records", wait_for=position).json()["items"]
         assert {r["kind"] for r in records} == {"incidents", "volunteers", "report"}
+
+
+TASK_START = datetime(2026, 9, 1, 19, 0, tzinfo=CHINA)
+
+
+def completed_task(api: Api) -> int:
+    """A patrol on 1 September 2026 that v-xf-liu attended for two hours: the log
+    position of its completion."""
+    clock = FakeClock(TASK_START - timedelta(days=1))
+    real, api.services.loop.app.clock = api.services.loop.app.clock, clock
+    try:
+        body = {
+            "kind": "patrol",
+            "topic": "幸福路夜间巡逻",
+            "place": "幸福路",
+            "community": demo.XINGFU,
+            "starts_at": TASK_START.isoformat(),
+            "ends_at": (TASK_START + timedelta(hours=2)).isoformat(),
+            "needed": 2,
+            "points": 10,
+            "leader_id": "v-xf-zhou",
+        }
+        task = api.post(STATION_OFFICER, "/api/tasks", body).json()["task_id"]
+        assert api.post("v-xf-liu", f"/api/tasks/{task}/sign-ups", {}).status_code == 200
+        code = api.get("v-xf-zhou", f"/api/tasks/{task}/check-in-code").json()["code"]
+        clock.now = TASK_START - timedelta(minutes=10)
+        checked = api.post(
+            "v-xf-liu",
+            f"/api/tasks/{task}/check-ins",
+            {"volunteer_id": "v-xf-liu", "code": code},
+        )
+        assert checked.status_code == 200, checked.text
+        clock.now = TASK_START + timedelta(hours=3)
+        done = api.post(STATION_OFFICER, f"/api/tasks/{task}/completion", {"reach": 60}).json()
+        return int(done["position"])
+    finally:
+        api.services.loop.app.clock = real
+
+
+def test_the_attendance_export_sums_to_the_task_statistics(api: Api) -> None:
+    position = completed_task(api)
+    month = "2026-09"
+    body = export(
+        api, STATION_OFFICER, "attendance", unit=demo.STATION, period=month, wait_for=position
+    ).content
+    rows, _ = read_xlsx(body, "attendance")
+    assert [(r["volunteer_id"], r["minutes"]) for r in rows] == [("v-xf-liu", 120)]
+    figures = api.get(STATION_OFFICER, "/api/tasks/statistics", unit=demo.STATION, period=month)
+    totals = figures.json()["totals"]
+    assert sum(r["minutes"] for r in rows) == totals["minutes"]
+    assert len(rows) == totals["attendances"]
+    refused = api.get(demo.OFFICER_XF.id, "/api/exports/attendance", unit=demo.STATION)
+    assert refused.status_code in (403, 404)

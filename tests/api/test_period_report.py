@@ -13,14 +13,14 @@ from typing import Any
 
 import openpyxl
 
-from api.export_columns import BACKLOG, INCIDENTS, LEDGER
+from api.export_columns import ATTENDANCE, BACKLOG, INCIDENTS, LEDGER
 from api.period_report import HOURS, about
 from loop import demo
 from tests.api.conftest import Api
 from tests.support import CHINA, FakeClock
 
 STATION_OFFICER = demo.STATION_OFFICER.id
-KEYS = {c.header: c.key for c in (*INCIDENTS, *BACKLOG, *LEDGER, HOURS)}
+KEYS = {c.header: c.key for c in (*INCIDENTS, *BACKLOG, *LEDGER, *ATTENDANCE, HOURS)}
 HAZARD = {"module": "hazard_screening", "sense": "seen", "where": "幸福小区", "channel": "app"}
 
 
@@ -48,7 +48,12 @@ def recount(figure: dict[str, Any], rows: list[dict[str, Any]]) -> int:
     if how == "rows":
         return len(rows)
     sign, _, column = how.partition(":")
+    if sign == "distinct":
+        return len({r[column] for r in rows})
+    column, _, divisor = column.partition("/")
     values = [r[column] for r in rows if r[column] is not None]
+    if divisor:
+        return sum(values) // int(divisor)
     if sign == "median":
         return int(statistics.median_low(values))
     return sum(values) if sign == "sum" else -sum(values)
@@ -77,6 +82,23 @@ def test_every_figure_equals_its_drill_down_and_counts_what_the_api_lists(api: A
     assert by_name["排查安全隐患"]["value"] == len(hazards)
     assert by_name["排查安全隐患"]["unit"] == "处"
     assert by_name["发放积分"]["value"] > 0
+    assert by_name["参与任务"]["unit"] == "人次"
+
+
+def test_the_reports_task_figures_equal_the_task_statistics(api: Api) -> None:
+    from tests.api.test_exports import completed_task
+
+    position = completed_task(api)
+    sheets = sheets_of(report(api, "2026-09", unit=demo.STATION, wait_for=position).content)
+    figures = summary_of(sheets)
+    for figure in figures:
+        assert recount(figure, drill_rows(sheets[figure["sheet"]])) == figure["value"], figure
+    tasks = api.get(STATION_OFFICER, "/api/tasks/statistics", unit=demo.STATION, period="2026-09")
+    minutes = tasks.json()["totals"]["minutes"]
+    assert minutes == 120
+    assert [f["value"] for f in figures if f["figure"] == "服务时长"] == [minutes, minutes // 60]
+    by_name = {f["figure"]: f for f in figures}
+    assert (by_name["开展任务"]["value"], by_name["参与任务"]["value"]) == (1, 1)
 
 
 def test_a_closed_periods_report_is_the_same_file_when_made_twice(api: Api) -> None:

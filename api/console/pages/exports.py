@@ -70,6 +70,19 @@ async def ledger(
     return await exports.export_ledger(user, s, format=format, unit=unit, period=_period(period))
 
 
+@router.get("/exports/attendance")
+async def attendance(
+    user: ConsoleUser,
+    s: ServicesDep,
+    format: Format = "xlsx",
+    unit: Unit = None,
+    period: Period = None,
+) -> FileResponse:
+    return await exports.export_attendance(
+        user, s, format=format, unit=unit, period=_period(period)
+    )
+
+
 @router.get("/exports/report")
 async def report(
     user: ConsoleUser, s: ServicesDep, unit: Unit = None, period: Period = None
