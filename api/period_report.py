@@ -26,7 +26,7 @@ from typing import Any
 
 from api.export_columns import ATTENDANCE, BACKLOG, INCIDENTS, LEDGER
 from api.spreadsheets import Column, XlsxSheets, china_time
-from loop.rules.vocabulary import Module
+from loop.rules.vocabulary import LABELS, Module, OutcomeSource
 from projections.base import aware
 from projections.exports import ExportQueries, period_bounds
 
@@ -159,7 +159,7 @@ def count_figures(
     for source, spent in sorted(sources.items()):
         figures.append(
             Figure(
-                f"办结用时中位数（{source}）",
+                f"办结用时中位数（{LABELS[OutcomeSource].get(source, source)}）",
                 "小时",
                 "发现至办结用时的中位数（取整）",
                 "办结",
