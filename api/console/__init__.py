@@ -26,6 +26,7 @@ from api.console.pages import (
     notices,
     stats,
     tasks,
+    told,
     volunteer,
 )
 from api.console.pages.common import see_other
@@ -39,7 +40,7 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of
 
-ROUTERS = (login, board, incident, volunteer, tasks, audit, stats, notices, exports)
+ROUTERS = (login, board, incident, volunteer, tasks, audit, told, stats, notices, exports)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

@@ -655,6 +655,7 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/audit": _no_params,
     "/audit/incidents/{incident_id}": _no_params,
     "/audit/backlog": lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()},
+    "/audit/told": _unit,
     "/stats": _unit,
     "/password": _no_params,
     "/inbox": _no_params,

@@ -184,6 +184,8 @@ class Fold:
         self.volunteer_keys: dict[str, str] = {}  # volunteer aggregate id -> volunteer id
         self.items: dict[str, Item] = {}
         self.touched: set[str] = set()  # incidents changed since ``touched`` was cleared
+        self.told: dict[str, list[tuple[str, str]]] = {}  # volunteer -> (kind, incident) told
+        self.forgotten: set[str] = set()  # people erased: told nothing after
         self.unknown: list[str] = []  # event names met that nothing here reads
 
     def read(self, limit: int = 1000) -> int:
@@ -234,6 +236,7 @@ class Fold:
                 if k not in ("originator_id", "originator_version", "timestamp", "actor")
             }
             case.steps.append(Step(what, at, facts))
+            self._tell_reporter(case, what, facts)
             if what == "Reported":
                 case.urgency = event.urgency
             if what == "ScoreProposed":
@@ -246,6 +249,15 @@ class Fold:
         case.timeline.append((at, case.standing()))
         self.touched.add(incident_id)
         return what in STEP_NAMES
+
+    def _tell_reporter(self, case: Case, what: str, facts: dict[str, Any]) -> None:
+        """The volunteer is told when his report is accepted, its score takes effect
+        (both signatures) and it is rewarded ("已兑现30积分"), unless he was forgotten."""
+        kind = REPORTER_TOLD.get(what)
+        if what == "ScoreSigned" and facts.get("stage") != "scored":
+            kind = None
+        if kind is not None and case.reporter_id not in self.forgotten:
+            self.told.setdefault(case.reporter_id, []).append((kind, case.incident_id))
 
     def _enter(self, case: Case, stage: str, at: datetime) -> None:
         case.stage = stage
@@ -307,9 +319,10 @@ class Fold:
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
             entry["at"] = event.timestamp
-            if what in ("Deposited", "Reversed"):
-                # a deposit names its source (v2); a reversal the deposit's source
-                entry["incident_id"] = getattr(event, "source_id", None) or event.incident_id
+            if what == "Deposited":  # v2 names what paid: an incident here (or a duty task)
+                entry["incident_id"] = event.source_id
+            if what == "Reversed":
+                entry["incident_id"] = event.incident_id
             if what in ("Deducted", "Reversed"):
                 entry["shortfall"] = int(event.shortfall)
             person.entries.append(entry)
@@ -343,9 +356,18 @@ class Fold:
             return True
         return False
 
-    def _erasure(self, what: str, _event: Any) -> bool:  # personal data erased: no read model
+    def _erasure(self, what: str, event: Any) -> bool:  # personal data erased: told no more
+        if what == "Erased":
+            self.forgotten.add(event.subject_id)
         return what == "Erased"
 
+
+REPORTER_TOLD = {
+    "AcceptedForHandling": "report_accepted",
+    "ScoreSigned": "report_scored",
+    "Rewarded": "report_rewarded",
+}
+"""The steps that tell the reporting volunteer, and what (a score: once in effect)."""
 
 STEP_STAGES = {
     "Reported": "reported",

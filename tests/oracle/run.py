@@ -13,8 +13,10 @@ from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections import build
 from projections.exports import ExportQueries
+from projections.notifications.inbox import Inbox
 from tests.oracle.compare import Comparison, Disagreement
 from tests.oracle.fold import Deadlines, Fold
+from tests.oracle.inbox import compare_inboxes
 from tests.oracle.tour import tour
 from tests.oracle.workload import Workload
 from tests.support import CHINA, FakeClock
@@ -99,6 +101,7 @@ class OracleRun:
         exports = ExportQueries(self.views.projector)
         comparison = Comparison(self.fold, self.views.queries, self.stars, exports)
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
+        compare_inboxes(comparison, self.fold, Inbox(self.views.projector), self.clock())
         done = time.perf_counter()
         f, tally = self.figures, self.workload.tally
         f.events, f.batches = self.fold.events, f.batches + 1
