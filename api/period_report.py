@@ -38,6 +38,16 @@ MODULE_FIGURES = {  # the module's reports, in the unit the seeds count them in
     Module.TRAFFIC_SAFETY: ("发现交通安全问题", "起"),
     Module.PATROL_PREVENTION: ("巡逻防范发现", "次"),
 }
+STANDINGS = (
+    Column("rank", "名次", "rank", "int"),
+    Column("volunteer_id", "义警编号", "volunteer id", "id"),
+    Column("community", "社区", "community"),
+    Column("score", "期内得分", "score", "int"),
+    Column("earned", "获得", "earned", "int"),
+    Column("redeemed", "兑换", "redeemed", "int"),
+    Column("deducted", "扣减", "deducted", "int"),
+    Column("star_level", "星级", "star level", "int"),
+)
 HOURS = Column("hours_to_outcome", "发现至办结用时（小时）", "hours to outcome", "int")
 SUMMARY = (
     Column("figure", "指标", "figure"),
@@ -113,6 +123,7 @@ def count_figures(
     mask: Callable[[dict[str, Any]], dict[str, Any]],
     now: datetime,
     sink: Sink = _drain,
+    stars: Sequence[tuple[int, int]] = (),
 ) -> list[Figure]:
     """The figures of ``unit`` for ``period``, each counted from the drill-down
     rows on their way to ``sink``."""
@@ -220,6 +231,22 @@ def count_figures(
     figures += [earned, spent_points]
     sink("幸福银行流水", LEDGER, entries)
 
+    board = Drill(queries.standings(unit, period, stars=stars))
+    ranked = Figure(
+        "积分上榜义警", "人", "期内有积分记录的义警（排行见明细）", "积分排行", "全部", "rows"
+    )
+    scored = Figure(
+        "义警期内得分合计", "分", "期内得分（获得减扣分）之和", "积分排行", "全部", "sum:score"
+    )
+
+    def standing(row: dict[str, Any]) -> None:
+        ranked.value += 1
+        scored.value += row["score"]
+
+    board.counters.append(standing)
+    figures += [ranked, scored]
+    sink("积分排行", STANDINGS, board)
+
     attended = Drill(queries.attendance(unit, period=period))
     tasks: set[str] = set()
     held = Figure(
@@ -269,6 +296,7 @@ def write_report(
     period: str,
     mask: Callable[[dict[str, Any]], dict[str, Any]],
     now: datetime,
+    stars: Sequence[tuple[int, int]] = (),
 ) -> int:
     """The report of ``unit`` for ``period`` at ``path``; how many figures it holds."""
     start, end = period_bounds(period)
@@ -283,7 +311,7 @@ def write_report(
         }
     )
     summary = book.workbook.add_worksheet("汇总")  # first, written last
-    figures = count_figures(queries, unit, period, mask, now, book.sheet)
+    figures = count_figures(queries, unit, period, mask, now, book.sheet, stars)
     summary.write_string(0, 0, f"{unit} {period} 工作报表（{since}至{until}，北京时间）")
     for index, column in enumerate(SUMMARY):
         summary.write_string(1, index, column.header, book.bold)

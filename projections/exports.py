@@ -72,6 +72,20 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return start_utc, end_utc
 
 
+def _months(start: datetime, end: datetime) -> list[str]:
+    """The ``YYYY-MM`` months of ``[start, end)`` (bounds at China-time month starts)."""
+    local = start.replace(tzinfo=UTC).astimezone(CHINA)
+    year, month = local.year, local.month
+    found: list[str] = []
+    while True:
+        first = utc(datetime(year, month, 1, tzinfo=CHINA))
+        assert first is not None
+        if first >= end:
+            return found
+        found.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 def _stream(conn: Connection, query: Select[Any]) -> Iterator[Any]:
     result = conn.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
     yield from result
@@ -304,6 +318,39 @@ class ExportQueries:
                     "checked_out_at": iso(row.checked_out_at),
                     "minutes": row.minutes,
                     "points": row.points,
+                }
+
+    def standings(
+        self, unit: str, period: str, *, stars: Stars = ()
+    ) -> Iterator[dict[str, Any]]:
+        """The volunteers of ``unit`` by their points in ``period`` (the months'
+        figures summed), highest first, ranked as ``Queries.leaderboard`` ranks a
+        month (equal scores share a rank)."""
+        start, end = period_bounds(period)
+        months = _months(start, end)
+        with self.store.read() as conn:
+            table = self.projector.live_tables(conn, "scores")["months"]
+            figures = [func.sum(table.c[n]).label(n) for n in ("earned", "redeemed", "deducted")]
+            score = func.sum(table.c.score).label("score")
+            query = (
+                select(table.c.volunteer_id, table.c.community, *figures, score)
+                .where(scope_column(table, unit) == unit, table.c.period.in_(months))
+                .group_by(table.c.volunteer_id, table.c.community)
+                .order_by(score.desc(), table.c.volunteer_id)
+            )
+            rank, last = 0, None
+            for position, row in enumerate(_stream(conn, query), start=1):
+                if row.score != last:
+                    rank, last = position, row.score
+                yield {
+                    "rank": rank,
+                    "volunteer_id": row.volunteer_id,
+                    "community": row.community,
+                    "earned": int(row.earned),
+                    "redeemed": int(row.redeemed),
+                    "deducted": int(row.deducted),
+                    "score": int(row.score),
+                    "star_level": star_level(int(row.score), stars),
                 }
 
     def exports(self, unit: str, *, limit: int = 500) -> list[dict[str, Any]]:

@@ -322,7 +322,8 @@ async def period_report(
     now = datetime.now(UTC)
 
     def make(path: Path) -> int:
-        return write_report(path, queries, chosen, period, partial(masked_case, user), now)
+        mask = partial(masked_case, user)
+        return write_report(path, queries, chosen, period, mask, now, s.flow.scoring.stars)
 
     filters = {"unit": chosen, "period": period}
     return await deliver_file(s, user, "report", "xlsx", filters, make)

@@ -14,13 +14,13 @@ from typing import Any
 import openpyxl
 
 from api.export_columns import ATTENDANCE, BACKLOG, INCIDENTS, LEDGER
-from api.period_report import HOURS, about
+from api.period_report import HOURS, STANDINGS, about
 from loop import demo
 from tests.api.conftest import Api
 from tests.support import CHINA, FakeClock
 
 STATION_OFFICER = demo.STATION_OFFICER.id
-KEYS = {c.header: c.key for c in (*INCIDENTS, *BACKLOG, *LEDGER, *ATTENDANCE, HOURS)}
+KEYS = {c.header: c.key for c in (*INCIDENTS, *BACKLOG, *LEDGER, *ATTENDANCE, *STANDINGS, HOURS)}
 HAZARD = {"module": "hazard_screening", "sense": "seen", "where": "幸福小区", "channel": "app"}
 
 
@@ -83,6 +83,12 @@ def test_every_figure_equals_its_drill_down_and_counts_what_the_api_lists(api: A
     assert by_name["排查安全隐患"]["unit"] == "处"
     assert by_name["发放积分"]["value"] > 0
     assert by_name["参与任务"]["unit"] == "人次"
+    board = api.get(STATION_OFFICER, "/api/leaderboard", period=month, limit=500).json()["items"]
+    standings = drill_rows(sheets["积分排行"])
+    assert [(r["rank"], r["volunteer_id"], r["score"], r["star_level"]) for r in standings] == [
+        (b["rank"], b["volunteer_id"], b["score"], b["star_level"]) for b in board
+    ]
+    assert by_name["积分上榜义警"]["value"] == len(board) > 0
 
 
 def test_the_reports_task_figures_equal_the_task_statistics(api: Api) -> None:

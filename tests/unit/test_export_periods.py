@@ -32,3 +32,11 @@ def test_anything_else_is_refused(period: str) -> None:
     with pytest.raises(InvalidQuery) as refused:
         period_bounds(period)
     assert refused.value.details["field"] == "period"
+
+
+def test_a_periods_months_are_the_china_time_months_it_covers() -> None:
+    from projections.exports import _months
+
+    assert _months(*period_bounds("2026-Q4")) == ["2026-10", "2026-11", "2026-12"]
+    assert _months(*period_bounds("2026-03")) == ["2026-03"]
+    assert len(_months(*period_bounds("2026"))) == 12

@@ -106,7 +106,8 @@ async def printable_report(
     now = datetime.now(UTC)
 
     def counted() -> list[dict[str, object]]:
-        return summary_rows(count_figures(queries, chosen, asked, partial(masked_case, user), now))
+        mask, stars = partial(masked_case, user), s.flow.scoring.stars
+        return summary_rows(count_figures(queries, chosen, asked, mask, now, stars=stars))
 
     figures = await anyio.to_thread.run_sync(counted)
     context = {
