@@ -320,9 +320,7 @@ class ExportQueries:
                     "points": row.points,
                 }
 
-    def standings(
-        self, unit: str, period: str, *, stars: Stars = ()
-    ) -> Iterator[dict[str, Any]]:
+    def standings(self, unit: str, period: str, *, stars: Stars = ()) -> Iterator[dict[str, Any]]:
         """The volunteers of ``unit`` by their points in ``period`` (the months'
         figures summed), highest first, ranked as ``Queries.leaderboard`` ranks a
         month (equal scores share a rank)."""
