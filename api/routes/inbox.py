@@ -12,13 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, execute
 from api.notify import render
+from api.query import UnitFilter
 from api.schemas import Answer, Body, Rows
 from api.services import Services
+from loop.rules import permissions
+from loop.rules.access import unit_record
 from loop.rules.alerts import KIND_LABELS
 from projections.notifications.inbox import Reader
 from projections.notifications.told import told
@@ -119,7 +121,7 @@ async def mark_read(
 async def who_was_told(
     user: CurrentUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitFilter = None,
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     person: Annotated[str | None, Query(max_length=100)] = None,
     limit: Limit = 100,
@@ -127,9 +129,9 @@ async def who_was_told(
 ) -> Rows:
     """审计：谁在何时被告知了什么，经由哪个渠道、尝试几次、结果如何 / for auditors: who
     was told what and when, on which channel, every attempt and its outcome."""
-    scope.check_auditor(user)
+    permissions.check_role("audit", user.actor)
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     found = told(s.views.store, chosen, subject_id=subject_id, person=person, limit=limit)
     return Rows(items=[worded(e) for e in found])

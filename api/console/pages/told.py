@@ -13,8 +13,9 @@ from api.console.pages.common import names, units_within
 from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
+from api.query import UnitFilter
 from api.routes import inbox
-from api.scope import check_auditor
+from loop.rules import permissions
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,11 +27,11 @@ async def told_page(
     request: Request,
     user: ConsoleUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitFilter = None,
     subject_id: Text = None,
     person: Text = None,
 ) -> Response:
-    check_auditor(user)
+    permissions.check_role("audit", user.actor)
     chosen = unit or user.unit
     subject, whom = (subject_id or "").strip() or None, (person or "").strip() or None
     found = await inbox.who_was_told(
