@@ -28,16 +28,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.export_columns import COLUMNS, SHEETS
 from api.masking import masked_case
 from api.period_report import write_report
+from api.query import ModuleFilter, StageFilter, StatusFilter, UnitFilter
 from api.schemas import Moment, Rows
 from api.services import Services
 from api.spreadsheets import write_csv, write_xlsx
 from loop.errors import InvalidInput
+from loop.rules import permissions
+from loop.rules.access import unit_record
 from loop.rules.stages import STAGES
 from loop.services.exports import Exports
 from projections.exports import ExportQueries, period_bounds
@@ -45,9 +47,7 @@ from projections.exports import ExportQueries, period_bounds
 router = APIRouter(prefix="/api/exports", tags=["exports 导出"])
 
 Format = Annotated[Literal["csv", "xlsx"], Query(description="csv | xlsx")]
-Unit = Annotated[str | None, Query(max_length=200, description="默认本人单位 / default: yours")]
-Stage = Annotated[str | None, Query(max_length=40)]
-Module = Annotated[str | None, Query(max_length=40)]
+Unit = UnitFilter
 PERIOD = r"^\d{4}(-\d{2}|-Q[1-4])?$"
 Period = Annotated[str | None, Query(pattern=PERIOD, description="YYYY, YYYY-Qn or YYYY-MM")]
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -76,7 +76,7 @@ MEDIA = {
 def unit_for(user: User, unit: str | None) -> str:
     """The unit asked for (default: the user's), once the user may read its lists."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     return chosen
 
 
@@ -178,8 +178,8 @@ async def export_incidents(
     s: ServicesDep,
     format: Format = "xlsx",
     unit: Unit = None,
-    stage: Stage = None,
-    module: Module = None,
+    stage: StageFilter = None,
+    module: ModuleFilter = None,
     period: Period = None,
     wait_for: WaitFor = None,
 ) -> FileResponse:
@@ -200,7 +200,7 @@ async def export_backlog(
     s: ServicesDep,
     format: Format = "xlsx",
     unit: Unit = None,
-    stage: Stage = None,
+    stage: StageFilter = None,
     as_of: Moment | None = None,
     wait_for: WaitFor = None,
 ) -> FileResponse:
@@ -230,7 +230,7 @@ async def export_volunteers(
     s: ServicesDep,
     format: Format = "xlsx",
     unit: Unit = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: StatusFilter = None,
     wait_for: WaitFor = None,
 ) -> FileResponse:
     """义警名册：积分、星级、排名、状态、专业队，个人信息按查看者遮蔽 / the roll with
@@ -335,7 +335,8 @@ async def export_records(
 ) -> Rows:
     """导出记录（审计员）：谁、何时、导出什么、筛选条件、行数、文件摘要 / every export
     made within the unit: who, when, what, filters, rows, the file's digest."""
-    scope.check_auditor(user)
-    chosen = unit_for(user, unit)
+    permissions.check_role("audit", user.actor)
+    chosen = unit or user.unit
+    permissions.check("audit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     return Rows(items=ExportQueries(s.views.projector).exports(chosen))
