@@ -42,6 +42,7 @@ from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.georeport import GeoReport
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
+from projections.registers import Registers
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
@@ -69,6 +70,7 @@ def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
         Training(),
         Notifications(channels),
         GeoReport(),
+        Registers(),
     ]
 
 

@@ -21,6 +21,7 @@ from aggregates.errors import DomainError
 from api.console.pages import (
     audit,
     board,
+    exports,
     incident,
     login,
     notices,
@@ -41,7 +42,7 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices)
+ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices, exports)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

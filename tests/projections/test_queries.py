@@ -204,6 +204,7 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
                 "catalogue",
                 "georeport",
                 "notifications",
+                "registers",
                 "scores",
                 "tasks",
                 "training",
