@@ -20,6 +20,7 @@ from api.routes import (
     audit,
     auth,
     bank,
+    exports,
     inbox,
     incidents,
     notices,
@@ -99,7 +100,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
-        organisation, admin_accounts,
+        exports, organisation, admin_accounts,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)

@@ -44,6 +44,7 @@ from projections.georeport import GeoReport
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
 from projections.organisation import Organisation
+from projections.registers import Registers
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
@@ -71,6 +72,7 @@ def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
         Training(),
         Notifications(channels),
         GeoReport(),
+        Registers(),
         Organisation(),
         Accounts(),
     ]

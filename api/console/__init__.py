@@ -22,6 +22,7 @@ from api.console.pages import (
     admin,
     audit,
     board,
+    exports,
     incident,
     login,
     notices,
@@ -42,7 +43,10 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices, admin)
+ROUTERS = (
+    login, board, incident, volunteer, tasks, training, audit, told, stats, notices, exports,
+    admin,
+)  # fmt: skip
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

@@ -397,6 +397,13 @@ READS: dict[str, Read] = {
     "/api/notices": Read(_unit, reads_unit),
     "/api/notices/{notice_id}": Read(_no_params, _notice_reader, lambda _u: True),
     "/api/notifications/told": Read(_unit, _auditor_of),
+    "/api/exports/incidents": Read(_unit, reads_unit),
+    "/api/exports/backlog": Read(_unit, reads_unit),
+    "/api/exports/volunteers": Read(_unit, reads_unit),
+    "/api/exports/ledger": Read(_unit, reads_unit),
+    "/api/exports/attendance": Read(_unit, reads_unit),
+    "/api/exports/records": Read(_unit, _auditor_of),
+    "/api/exports/report": Read(lambda c: {"unit": c, "period": "2026"}, reads_unit),
 }
 
 
@@ -758,6 +765,13 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/inbox": _no_params,
     "/notices": _no_params,
     "/notices/{notice_id}": _no_params,
+    "/exports/incidents": _unit,
+    "/exports/backlog": _unit,
+    "/exports/volunteers": _unit,
+    "/exports/ledger": _unit,
+    "/exports/report": _unit,
+    "/exports/attendance": _unit,
+    "/stats/report": _unit,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""

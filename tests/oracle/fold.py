@@ -318,6 +318,7 @@ class Fold:
             return True
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
+            entry["at"] = event.timestamp
             if what == "Deposited":  # v2 names what paid: an incident here (or a duty task)
                 entry["incident_id"] = event.source_id
             if what == "Reversed":

@@ -12,6 +12,7 @@ from typing import Any
 from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections import build
+from projections.exports import ExportQueries
 from projections.notifications.inbox import Inbox
 from tests.oracle.compare import Comparison, Disagreement
 from tests.oracle.fold import Deadlines, Fold
@@ -97,7 +98,8 @@ class OracleRun:
         self.views.projector.catch_up()
         self.fold.read()
         compared = time.perf_counter()
-        comparison = Comparison(self.fold, self.views.queries, self.stars)
+        exports = ExportQueries(self.views.projector)
+        comparison = Comparison(self.fold, self.views.queries, self.stars, exports)
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
         compare_inboxes(comparison, self.fold, Inbox(self.views.projector), self.clock())
         done = time.perf_counter()

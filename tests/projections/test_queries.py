@@ -206,6 +206,7 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
                 "georeport",
                 "notifications",
                 "organisation",
+                "registers",
                 "scores",
                 "tasks",
                 "training",
