@@ -60,10 +60,12 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
         "backlog",
         "cases",
         "catalogue",
+        "georeport",
         "notifications",
         "registers",
         "scores",
         "tasks",
+        "training",
     }
     assert all(rate > 0 for rate in result["rebuild_rates"].values())
     assert result["rebuild_peak_bytes"] > 0
