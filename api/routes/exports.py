@@ -160,6 +160,30 @@ async def deliver_file(
     )
 
 
+async def by_period(
+    s: Services,
+    user: User,
+    kind: str,
+    file_format: str,
+    unit: str | None,
+    period: str | None,
+    wait_for: int | None,
+    read: Callable[..., Iterator[dict[str, Any]]],
+) -> FileResponse:
+    """A unit's list filtered by period alone (the ledger, the attendance): the unit
+    and the period checked, then every row ``read(queries, unit, period=...)`` gives."""
+    chosen = unit_for(user, unit)
+    if period is not None:
+        period_bounds(period)
+    await s.wait_for(wait_for)
+    filters = {"unit": chosen, "period": period}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from read(ExportQueries(s.views.projector), chosen, period=period)
+
+    return await deliver(s, user, kind, file_format, filters, rows)
+
+
 def incident_rows(
     s: Services, user: User, unit: str, **filters: Any
 ) -> Callable[[], Iterator[dict[str, Any]]]:
@@ -266,16 +290,7 @@ async def export_ledger(
 ) -> FileResponse:
     """幸福银行流水：每笔存入、兑换、扣减、冲正 / every Happiness Bank entry of the
     unit's accounts, oldest first."""
-    chosen = unit_for(user, unit)
-    if period is not None:
-        period_bounds(period)
-    await s.wait_for(wait_for)
-    filters = {"unit": chosen, "period": period}
-
-    def rows() -> Iterator[dict[str, Any]]:
-        yield from ExportQueries(s.views.projector).ledger(chosen, period=period)
-
-    return await deliver(s, user, "ledger", format, filters, rows)
+    return await by_period(s, user, "ledger", format, unit, period, wait_for, ExportQueries.ledger)
 
 
 @router.get("/attendance", response_class=FileResponse, responses=FILES)
@@ -289,16 +304,8 @@ async def export_attendance(
 ) -> FileResponse:
     """任务出勤与服务时长：每人每次任务一行 / who attended the unit's duty tasks, with
     check-in and -out, minutes and points, by the tasks' completion."""
-    chosen = unit_for(user, unit)
-    if period is not None:
-        period_bounds(period)
-    await s.wait_for(wait_for)
-    filters = {"unit": chosen, "period": period}
-
-    def rows() -> Iterator[dict[str, Any]]:
-        yield from ExportQueries(s.views.projector).attendance(chosen, period=period)
-
-    return await deliver(s, user, "attendance", format, filters, rows)
+    read = ExportQueries.attendance
+    return await by_period(s, user, "attendance", format, unit, period, wait_for, read)
 
 
 @router.get("/report", response_class=FileResponse, responses=WORKBOOK)
