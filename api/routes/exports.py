@@ -33,13 +33,12 @@ from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.export_columns import COLUMNS, SHEETS
 from api.masking import masked_case
 from api.period_report import write_report
-from api.query import ModuleFilter, StageFilter, StatusFilter, UnitFilter
+from api.query import ModuleFilter, StageFilter, StatusFilter, UnitFilter, unit_for
 from api.schemas import Moment, Rows
 from api.services import Services
 from api.spreadsheets import write_csv, write_xlsx
 from loop.errors import InvalidInput
 from loop.rules import permissions
-from loop.rules.access import unit_record
 from loop.rules.stages import STAGES
 from loop.services.exports import Exports
 from projections.exports import ExportQueries, period_bounds
@@ -71,13 +70,6 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def unit_for(user: User, unit: str | None) -> str:
-    """The unit asked for (default: the user's), once the user may read its lists."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
-    return chosen
 
 
 def file_name(kind: str, file_format: str, filters: dict[str, Any]) -> str:
@@ -343,7 +335,6 @@ async def export_records(
     """导出记录（审计员）：谁、何时、导出什么、筛选条件、行数、文件摘要 / every export
     made within the unit: who, when, what, filters, rows, the file's digest."""
     permissions.check_role("audit", user.actor)
-    chosen = unit or user.unit
-    permissions.check("audit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit, "audit")
     await s.wait_for(wait_for)
     return Rows(items=ExportQueries(s.views.projector).exports(chosen))
