@@ -306,7 +306,9 @@ class Fold:
             return True
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
-            if what in ("Deposited", "Reversed"):
+            if what == "Deposited":  # for an incident, or a duty task (v2 names the source)
+                entry["source"], entry["incident_id"] = event.source, event.source_id
+            if what == "Reversed":
                 entry["incident_id"] = event.incident_id
             if what in ("Deducted", "Reversed"):
                 entry["shortfall"] = int(event.shortfall)
