@@ -12,7 +12,9 @@ from typing import Any
 from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections import build
+from projections.notifications.inbox import Inbox, MessageNotFound, Reader
 from tests.oracle.compare import Comparison, Disagreement
+from tests.oracle.duty_reads import inbox_notices
 from tests.oracle.fold import Deadlines, Fold
 from tests.oracle.tour import tour
 from tests.oracle.workload import Workload
@@ -64,6 +66,7 @@ class OracleRun:
         self.clock = FakeClock(START)
         self.workload = Workload(self.loops, self.clock, seed, pace=pace)
         self.views = build(settings, flow.app, batch_size=batch_size)
+        self.inbox = Inbox(self.views.projector)
         deadlines = Deadlines(flow.policy.deadlines, flow.policy.urgent_deadlines)
         self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines)
         self.stars = flow.scoring.stars
@@ -94,9 +97,14 @@ class OracleRun:
         self.workload.run(commands)
         self.views.projector.catch_up()
         self.fold.read()
+        readers = [Reader(a.id, a.role, a.unit) for a in self.workload.duties.people()]
+        marked = self._read_notices(readers)
         compared = time.perf_counter()
-        comparison = Comparison(self.fold, self.views.queries, self.stars)
+        comparison = Comparison(
+            self.fold, self.views.queries, self.stars, self.views.tasks, self.inbox, readers
+        )
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
+        found = marked + found
         done = time.perf_counter()
         f, tally = self.figures, self.workload.tally
         f.events, f.batches = self.fold.events, f.batches + 1
@@ -107,6 +115,23 @@ class OracleRun:
         f.seconds += done - began
         f.compare_seconds += done - compared
         self.found += found
+        return found
+
+    def _read_notices(self, readers: list[Reader]) -> list[Disagreement]:
+        """Some readers mark some notices of their inbox read (the inbox's own
+        command: read marks are no events, so the oracle is told of them here)."""
+        now, found = self.clock(), []
+        for reader in self.rng.sample(readers, min(4, len(readers))):
+            person = (reader.id, reader.role, reader.unit)
+            marks = self.fold.read_marks.setdefault(reader.id, {})
+            shown = [m["message_id"] for m in inbox_notices(self.fold, person, now, marks)]
+            chosen = self.rng.sample(shown, min(2, len(shown)))
+            try:
+                self.inbox.mark_read(reader, chosen, now=now)
+            except MessageNotFound as error:
+                found.append(Disagreement(f"mark read in {reader.id}'s inbox", chosen, error))
+                continue
+            marks.update(dict.fromkeys((m for m in chosen if m not in marks), now))
         return found
 
     def _moments(self) -> list[datetime]:
