@@ -262,7 +262,7 @@ class Comparison:
         changed = (
             set(f.duties)
             if every
-            else f.touched_tasks | set(rng.sample(sorted(f.duties), min(3, len(f.duties))))
+            else f.touched_tasks | set(rng.sample(sorted(f.duties), min(2, len(f.duties))))
         )
         f.touched_tasks = set()
         for task_id in sorted(changed):
@@ -305,7 +305,7 @@ class Comparison:
                 self.check(f"notices {unit}", duty_reads.notices(f, unit), self.inbox.notices, unit)
         people = sorted({s for d in f.duties.values() for s in d.signups} | set(f.people))
         signed = {s for task_id in changed for s in f.duties[task_id].signups}
-        chosen = people if every else sorted(signed | set(rng.sample(people, min(4, len(people)))))
+        chosen = people if every else sorted(signed | set(rng.sample(people, min(2, len(people)))))
         for volunteer_id in chosen:
             self.check(
                 f"tasks of {volunteer_id}",
@@ -319,12 +319,13 @@ class Comparison:
             )  # fmt: skip
         if self.inbox is None:
             return
-        for notice_id in sorted(f.notices):
+        notices, f.touched_notices = sorted(f.notices if every else f.touched_notices), set()
+        for notice_id in notices:
             self.check(
                 f"notice {notice_id}", duty_reads.notice(f, notice_id), self.inbox.notice, notice_id
             )
         readers = (
-            self.readers if every else rng.sample(list(self.readers), min(8, len(self.readers)))
+            self.readers if every else rng.sample(list(self.readers), min(4, len(self.readers)))
         )
         for reader in readers:
             person = (reader.id, reader.role, reader.unit)

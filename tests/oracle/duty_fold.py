@@ -142,6 +142,7 @@ class DutyFold:
     notices: dict[str, NoticeRecord]
     broken: list[str]
     touched_tasks: set[str]  # tasks changed since ``touched_tasks`` was cleared
+    touched_notices: set[str]
     accounts: dict[str, str]
 
     def _task(self, what: str, event: Any) -> bool:
@@ -281,6 +282,7 @@ class DutyFold:
 
     def _notice(self, what: str, event: Any) -> bool:
         key, at = str(event.originator_id), event.timestamp
+        self.touched_notices.add(key)
         if what == "Published":
             notice = NoticeRecord(
                 key, event.publisher_unit, event.title, event.body, event.priority,
@@ -312,6 +314,7 @@ class DutyFold:
         }
 
     def _noticeacknowledgement(self, what: str, event: Any) -> bool:
+        self.touched_notices.add(event.notice_id)
         self.notices[event.notice_id].acks.append(
             {
                 "person_id": event.person_id,

@@ -53,7 +53,7 @@ class Duties:
 
     def session(self) -> None:
         """A few task or notice commands, minutes apart."""
-        for _ in range(self.rng.randint(1, 5)):
+        for _ in range(self.rng.randint(1, 4)):
             self.w.clock.advance(timedelta(minutes=self.rng.choice([0, 1, 5, 10, 20, 40])))
             self.step()
 
@@ -71,11 +71,13 @@ class Duties:
         elif roll < 0.8:
             for _ in range(self.rng.randint(1, 3)):
                 self.on_the_day()
-        elif roll < 0.82:
+        elif roll < 0.81:
             self.cancel()
+        elif roll < 0.82:
+            self.revise()
         elif roll < 0.85:
             self.publish_notice()
-        elif roll < 0.87:
+        elif roll < 0.86:
             self.change_notice()
         else:
             self.acknowledge()
@@ -220,6 +222,25 @@ class Duties:
             if self.call("cancel_task", "tasks.cancel", officer, task.id, reason="天气原因"):
                 self.ended.add(str(task.id))
 
+    def revise(self) -> None:
+        """More places (the line moves up), or a new time (the booked reconfirm)."""
+        task = self._task()
+        if task is None or task.status != "open":
+            return
+        officer = demo.DIRECTORS[task.community][2]
+        if self.rng.random() < 0.5:
+            self.call("revise_task", "tasks.revise", officer, task.id, reason="增加名额",
+                      needed=task.needed + 1)  # fmt: skip
+            return
+        later = timedelta(minutes=30)
+        done = self.call(
+            "revise_task", "tasks.revise", officer, task.id, reason="时间调整",
+            starts_at=task.starts_at + later, ends_at=task.ends_at + later,
+        )  # fmt: skip
+        if done is not None:
+            start, end, _ = self.times[str(task.id)]
+            self.times[str(task.id)] = (start + later, end + later, start + later)
+
     # -- notices -----------------------------------------------------------------------------
 
     def publish_notice(self) -> None:
@@ -353,7 +374,8 @@ def duty_tour(w: Workload) -> None:
         notices.publish, demo.STATION_OFFICER, title="防范电信诈骗", body="请转告居民",
         audience={"units": [demo.XINGFU]}, priority="important", requires_ack=True,
     ).notice_id  # fmt: skip
-    call(notices.acknowledge, rider, notice)
+    for volunteer in (rider, meter):
+        call(notices.acknowledge, volunteer, notice)
     call(
         notices.revise, demo.STATION_OFFICER, notice, title="防范电信诈骗（更正）",
         body="请转告居民", priority="urgent", valid_until=clock() + timedelta(days=20),

@@ -188,6 +188,7 @@ class Fold(DutyFold):
         self.duties: dict[str, Duty] = {}
         self.notices: dict[str, NoticeRecord] = {}
         self.touched_tasks: set[str] = set()
+        self.touched_notices: set[str] = set()
         self.broken: list[str] = []  # events that say otherwise than the rules restated
         self.read_marks: dict[str, dict[str, datetime]] = {}  # person -> message -> when
         self.touched: set[str] = set()  # incidents changed since ``touched`` was cleared
