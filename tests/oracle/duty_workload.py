@@ -87,7 +87,8 @@ class Duties:
     def publish(self) -> None:
         rng = self.rng
         community = rng.choice(COMMUNITIES)
-        officer = demo.DIRECTORS[community][2] if rng.random() < 0.7 else demo.STATION_OFFICER
+        officer = rng.choice([demo.DIRECTORS[community][2]] * 5 + [demo.STATION_OFFICER] * 2
+                             + [demo.COUNTY_OFFICER])  # fmt: skip
         starts = self.now + timedelta(minutes=rng.choice([40, 60, 90, 120, 180, 600, 60 * 30]))
         ends = starts + timedelta(minutes=rng.choice([60, 120, 240, 480]))
         leaders = [v.id for v in self.w.volunteers if v.unit == community]
