@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import User
 from api.errors import PasswordChangeRequired, Unauthenticated
+from api.query import DECIMAL
 from api.services import Services
 
 bearer = HTTPBearer(
@@ -80,5 +81,6 @@ WaitFor = Annotated[
         description="先等待投影追上此位置（超出日志末尾按末尾）/ wait for this log position "
         "(one beyond the log's head waits for the head)",
     ),
+    DECIMAL,
 ]
 """On every list read: wait until the read models have applied this log position."""

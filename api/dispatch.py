@@ -2,8 +2,10 @@
 
 A :class:`Command` says what is asked (its request and payload, which a reused
 ``Idempotency-Key`` is compared by), what runs on the group-commit writer (the
-read-scope check first, so that someone who may not read the record learns
-nothing of it from a refusal, then the service's command) and the typed answer.
+service's command, which checks who may first: a role that may never take it is
+refused, and a record the user may not read is not found, exactly like one that
+does not exist, so a refusal tells him nothing of it; ``loop.rules.permissions``)
+and the typed answer.
 :func:`execute` runs it as the logged-in user; with an ``Idempotency-Key`` the
 record that the key was used, with the command's result, is stored in the same
 transaction as the command's events (``api.idempotency``), and a retry, after any
@@ -34,7 +36,7 @@ class Command(Generic[A]):
     body: BaseModel | None
     """The request's body (dumped to JSON only when a key needs it)."""
     run: Callable[[], Any]
-    """On the writer: the read-scope check, then the service's command."""
+    """On the writer: the service's command (its own permission check first)."""
     model: type[A]
     answer: Callable[[Any], A]
     """The service's answer as ``model``."""

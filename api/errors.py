@@ -24,6 +24,8 @@ STATUS_BY_CODE = {
     "key_refused": 422,
     "idempotency_key_reused": 422,
     "personal_data_in_text": 422,
+    "unknown_reporter": 422,
+    "malformed_json": 400,
     "unknown_unit": 404,
     "unknown_projection": 404,
     "incident_not_found": 404,
@@ -103,6 +105,14 @@ def error_response(error: DomainError) -> JSONResponse:
     return JSONResponse(error.as_dict(), status_code=status_of(error), headers=headers)
 
 
+def _problem(field: str, error: dict[str, Any]) -> dict[str, Any]:
+    problem = {"field": field, "problem": error.get("msg", ""), "type": error.get("type", "")}
+    allowed = (error.get("ctx") or {}).get("allowed")
+    if isinstance(allowed, list):
+        problem["allowed"] = allowed  # an unknown filter value: the values it may take
+    return problem
+
+
 def validation_body(errors: list[Any]) -> dict[str, Any]:
     """The error body of a request that failed validation (also the console's)."""
     fields = [".".join(str(p) for p in e.get("loc", ()) if p != "body") for e in errors]
@@ -110,12 +120,21 @@ def validation_body(errors: list[Any]) -> dict[str, Any]:
         "code": "invalid_input",
         "message_zh": "请求内容不符合要求：" + "、".join(f for f in fields if f),
         "message_en": "The request is not valid: " + ", ".join(f for f in fields if f),
-        "details": {
-            "errors": [
-                {"field": f, "problem": e.get("msg", ""), "type": e.get("type", "")}
-                for f, e in zip(fields, errors, strict=True)
-            ]
-        },
+        "details": {"errors": [_problem(f, e) for f, e in zip(fields, errors, strict=True)]},
+    }
+
+
+def malformed_json(errors: list[Any]) -> dict[str, Any] | None:
+    """The error body of a request whose body is not JSON at all (400), or None."""
+    broken = [e for e in errors if e.get("type") == "json_invalid"]
+    if not broken:
+        return None
+    where = (broken[0].get("ctx") or {}).get("error", "")
+    return {
+        "code": "malformed_json",
+        "message_zh": "请求体不是有效的 JSON",
+        "message_en": f"The request body is not valid JSON: {where}".rstrip(": "),
+        "details": {},
     }
 
 
@@ -144,7 +163,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_body(list(error.errors())), status_code=422)
+        errors = list(error.errors())
+        unparsed = malformed_json(errors)
+        if unparsed is not None:
+            return JSONResponse(unparsed, status_code=400)
+        return JSONResponse(validation_body(errors), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -1,15 +1,33 @@
 """Request and response bodies. The loop validates every value again; these
 models give the OpenAPI document its shapes and refuse wrong types early. The
-loop steps' bodies are built from the fields each step declares."""
+loop steps' bodies are built from the fields each step declares.
+
+Bodies are strict: no value is coerced into another type (a string or a boolean
+is not a number, a number is not a date or a choice); a moment is ISO 8601 text
+with its zone, a choice one of its vocabulary's values."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any, NamedTuple, Optional, get_type_hints
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
+from loop.errors import InvalidInput
 from loop.rules import fields
 from loop.rules.fields import Kind
 from loop.rules.steps import STEPS, Step
@@ -17,6 +35,25 @@ from loop.rules.vocabulary import Module, Sense
 
 MAX_VERSION = 2**31 - 1
 """The highest version a request may name (far above any incident's)."""
+
+ISO_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _moment_text(value: Any) -> Any:
+    """A moment is sent as ISO 8601 text with its zone (2026-07-11T10:30:00+08:00):
+    not a number of seconds, not a date alone, not a time without its zone."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not ISO_MOMENT.fullmatch(value):
+        raise PydanticCustomError(
+            "moment_format",
+            "须为带时区的 ISO 8601 时间，如 2026-07-11T10:30:00+08:00 / "
+            "must be an ISO 8601 date and time with its zone",
+        )
+    return value
 
 
 def _in_utc_range(value: datetime) -> datetime:
@@ -30,12 +67,36 @@ def _in_utc_range(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_in_utc_range)]
-"""A date and time with its zone (the loop refuses one without), within range."""
+Moment = Annotated[
+    datetime, Strict(False), BeforeValidator(_moment_text), AfterValidator(_in_utc_range)
+]
+"""A date and time with its zone, as ISO 8601 text, within range."""
+
+
+MOMENT = TypeAdapter(Moment)
+
+
+def moment_of(field: str, value: str) -> datetime:
+    """``value`` read as a :data:`Moment`, as the API reads one; :class:`InvalidInput`
+    (422) if it is not one (for the console's own time fields)."""
+    try:
+        return MOMENT.validate_python(value)
+    except ValidationError as error:
+        problem = error.errors()[0].get("msg", "")
+        raise InvalidInput(
+            f"「{field}」不是有效的时间：{problem}",
+            f"'{field}' is not a valid moment: {problem}",
+            field=field,
+        ) from None
+
+
+def choice(vocabulary: type[StrEnum]) -> Any:
+    """One value of a vocabulary (sent as its text; nothing else is taken for it)."""
+    return Annotated[vocabulary, Strict(False)]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class StepBody(Body):
@@ -58,8 +119,8 @@ class Person(Body):
 
 
 class Discovery(Body):
-    module: Module
-    sense: Sense
+    module: Annotated[Module, Strict(False)]
+    sense: Annotated[Sense, Strict(False)]
     what: str = Field(max_length=2000)
     where: str = Field(max_length=200)
     occurred_at: Moment | None = None
@@ -93,7 +154,11 @@ class ScoreItem(Body):
 def _typed(field: fields.Field) -> tuple[Any, Any]:
     """A step's field as a pydantic field: its type, limits and default."""
     kinds: dict[Kind, Any] = {Kind.MOMENT: Moment, Kind.SCORE_ITEMS: list[ScoreItem]}
-    annotation = field.vocabulary if field.kind is Kind.CHOICE else kinds.get(field.kind, str)
+    if field.kind is Kind.CHOICE:
+        assert field.vocabulary is not None
+        annotation = choice(field.vocabulary)
+    else:
+        annotation = kinds.get(field.kind, str)
     declared = FieldInfo(max_length=field.max_len)
     if field.required:
         return annotation, declared

@@ -55,7 +55,7 @@ def open_loop(
         app=app,
         incidents=IncidentFlow(app, policy=policy, scoring=scoring),
         volunteers=Volunteers(app, scoring),
-        bank=Bank(app, scoring),
+        bank=Bank(app, scoring, policy),
         notices=Notices(app),
         tasks=Tasks(app, scoring),
     )

@@ -19,7 +19,7 @@ from aggregates.volunteer import volunteer_aggregate_id
 from loop import demo
 from loop.bootstrap import build_loop
 from loop.errors import VolunteerNotFound
-from loop.rules.policy import RULES, SCOPE_LABELS
+from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
 from loop.rules.steps import step_label
 from loop.rules.vocabulary import label
@@ -214,9 +214,7 @@ def policy_command(
     for rule in RULES:
         roles = "、".join(sorted(label(r) for r in rule.roles))
         stages = "、".join(sorted(rule.stages)) if rule.stages else "（任何合法阶段）"
-        typer.echo(
-            f"{step_label(rule.step):<10} {roles:<24} {SCOPE_LABELS[rule.scope]:<10} {stages}"
-        )
+        typer.echo(f"{step_label(rule.step):<10} {roles:<24} {rule.scope.label:<10} {stages}")
 
 
 ReadModelCheck = Callable[[Settings], list[str]]

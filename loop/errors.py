@@ -36,9 +36,24 @@ class VolunteerNotFound(DomainError):
 
 
 class AccountNotFound(DomainError):
-    """The volunteer has no Happiness Bank account: not (yet) admitted."""
+    """No Happiness Bank account under that volunteer id (or none the caller may
+    read): the account a command or read names."""
+
+    code = "account_not_found"
+
+
+class NoPointsAccount(DomainError):
+    """The incident's reporter has no Happiness Bank account: not (yet) admitted,
+    so the loop cannot reward him."""
 
     code = "no_points_account"
+
+
+class UnknownReporter(DomainError):
+    """The volunteer the office names as reporter is not one of the community's
+    volunteers on duty (or no volunteer at all: the answer is the same)."""
+
+    code = "unknown_reporter"
 
 
 class ItemNotFound(DomainError):

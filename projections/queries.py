@@ -188,7 +188,9 @@ class Queries:
 
     def publicity_board(self, unit: str, *, limit: int = 50) -> list[dict[str, Any]]:
         """Publicized cases within ``unit``, newest first; a case rejected since (a
-        duplicate found after its reward) is no longer shown."""
+        duplicate found after its reward) is no longer shown. Of the case's text only
+        the title is published: the one text that passed the redaction review (the
+        report's description and outcome may name people; they are not shown)."""
         with self.store.read() as conn:
             cases = self.projector.live_tables(conn, "cases")["cases"]
             rows = conn.execute(
@@ -208,10 +210,8 @@ class Queries:
                 "publicized_at": iso(r.publicized_at),
                 "community": r.community,
                 "module": r.module,
-                "what": r.what,
                 "reporter_id": r.reporter_id,
                 "outcome_source": r.outcome_source,
-                "outcome_summary": r.outcome_summary,
                 "points": r.points,
                 "credited": r.credited,
             }

@@ -12,12 +12,23 @@ import inspect
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregates.errors import DomainError
-from api.console.pages import audit, board, incident, login, notices, stats, tasks, volunteer
+from api.console.pages import (
+    audit,
+    board,
+    incident,
+    login,
+    notices,
+    stats,
+    tasks,
+    told,
+    volunteer,
+)
 from api.console.pages.common import see_other
 from api.console.render import HERE, page
 from api.console.session import (
@@ -27,9 +38,9 @@ from api.console.session import (
     login_url,
     peek_user,
 )
-from api.errors import HTTP_MESSAGES, error_response, status_of
+from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, tasks, audit, stats, notices)
+ROUTERS = (login, board, incident, volunteer, tasks, audit, told, stats, notices)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 
@@ -53,6 +64,15 @@ def install(app: FastAPI) -> None:
         if not is_console(request):
             return error_response(error)
         return error_page(request, error.as_dict(), status_of(error))
+
+    api_invalid = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        if not is_console(request):
+            answer = api_invalid(request, error)
+            return await answer if inspect.isawaitable(answer) else answer
+        return error_page(request, validation_body(list(error.errors())), 422)
 
     api_http_error = app.exception_handlers[StarletteHTTPException]
 

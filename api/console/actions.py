@@ -9,6 +9,7 @@ that user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +62,8 @@ class StepForm:
         """The API's request body of the step."""
         return BODIES[self.step]
 
+
+DECIMAL = re.compile(r"-?[0-9]{1,18}")
 
 WIDGETS = {
     Kind.TEXT: "text",
@@ -129,21 +132,33 @@ def china_time(value: str) -> str:
     return (at if at.tzinfo else at.replace(tzinfo=CHINA)).isoformat()
 
 
+def form_number(raw: str) -> int | str:
+    """A number field as JSON would carry it: an integer if the text is decimal
+    digits, else the text itself, for the API's validation to refuse."""
+    return int(raw) if DECIMAL.fullmatch(raw) else raw
+
+
 def body_values(form: StepForm, data: Mapping[str, str]) -> dict[str, Any]:
-    """The request body a submitted form stands for (before validation)."""
+    """The request body (as JSON would carry it) a submitted form stands for, before
+    the API's own validation: a number field a number, a time in China time."""
     values: dict[str, Any] = {}
     for each in form.fields:
         raw = data.get(each.name, each.value).strip()
         if not raw and not each.required:
             continue
-        values[each.name] = china_time(raw) if each.kind == "datetime" else raw
+        if each.kind == "datetime":
+            values[each.name] = china_time(raw)
+        elif each.kind == "number":
+            values[each.name] = form_number(raw)
+        else:
+            values[each.name] = raw
     for declared in STEPS[form.step].fields:
         if declared.kind is Kind.SCORE_ITEMS:
             item, points = values.pop("item", ""), values.pop("points", "")
             values[declared.name] = [{"item": item, "points": points}]
     version = data.get("expected_version", "").strip()
     if version:
-        values["expected_version"] = version
+        values["expected_version"] = form_number(version)
     return values
 
 

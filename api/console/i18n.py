@@ -126,7 +126,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "f.sense": ("发现方式", "How you found it"),
     "f.what": ("发现了什么", "What you found"),
     "f.where": ("具体地点", "Exactly where"),
-    "f.reporter_id": ("代录义警编号（可选）", "Volunteer logged for (optional)"),
+    "f.reporter_id": ("代录义警编号（本社区在岗义警）", "Volunteer logged for (on duty here)"),
     "f.confirm_hint": ("确认后将记录您的姓名与时间。", "Your name and the time are recorded."),
     # the fields the loop's steps ask for, as the step table labels them
     **{f"f.{f.name}": f.label for step in STEPS.values() for f in step.fields},

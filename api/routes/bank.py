@@ -3,22 +3,20 @@ deductions, monthly evaluation and honours."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import Field
 
-from aggregates.errors import DomainError
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, command, execute
+from api.query import UnitFilter
 from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
-from loop.errors import AccountNotFound
-from loop.rules import units
+from loop.rules import permissions, units
+from loop.rules.access import unit_record
 from loop.rules.vocabulary import Role
 from loop.services import audit
 from loop.services.bank import Balance, Evaluation, HonourAck, ItemAck, Redemption
@@ -72,41 +70,10 @@ HonourAnswer = answer_of(HonourAck)
 ItemAnswer = answer_of(ItemAck)
 
 
-def _on_account(
-    s: Services, user: User, volunteer_id: str, command: Callable[..., Any], *args: Any, **kw: Any
-) -> Callable[[], Any]:
-    """``command`` on the volunteer's account, after the read-scope check."""
-
-    def run() -> Any:
-        community = s.flow.points_account(volunteer_id).community
-        scope.check_volunteer(user, volunteer_id, community)
-        return command(user.actor, volunteer_id, *args, **kw)
-
-    return run
-
-
 def redeem_command(s: Services, user: User, volunteer_id: str, body: Redeem) -> Command[Answer]:
     """Redeem points for an item of the catalogue (the console's form too)."""
-    run = _on_account(s, user, volunteer_id, s.bank.redeem, body.item_id, quantity=body.quantity)
+    run = partial(s.bank.redeem, user.actor, volunteer_id, body.item_id, quantity=body.quantity)
     return command(f"redeem:{volunteer_id}", body, run, RedemptionAnswer)
-
-
-class AccountMissing(DomainError):
-    """A read of an account that does not exist (the volunteer was never admitted)."""
-
-    code = "account_not_found"
-
-
-def _account(s: Any, volunteer_id: str) -> Any:
-    try:
-        return s.flow.points_account(volunteer_id)
-    except AccountNotFound as missing:
-        raise AccountMissing(missing.message_zh, missing.message_en, **missing.details) from None
-
-
-def _account_community(s: Any, volunteer_id: str) -> str:
-    community: str = _account(s, volunteer_id).community
-    return community
 
 
 @router.get("/accounts/{volunteer_id}", response_model=dict[str, Any])
@@ -114,7 +81,7 @@ async def balance(
     volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
 ) -> Any:
     """账户余额、积分、星级与排名 / balance, score, star level and ranks."""
-    scope.check_volunteer(user, volunteer_id, _account_community(s, volunteer_id))
+    s.bank.read_account(user.actor, volunteer_id)
     await s.wait_for(wait_for)
     now = s.bank.balance(volunteer_id)._asdict()
     figures = s.views.queries.volunteer_score(volunteer_id, stars=s.flow.scoring.stars)
@@ -124,8 +91,7 @@ async def balance(
 @router.get("/accounts/{volunteer_id}/history", response_model=dict[str, Any])
 async def account_history(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
     """账户流水：每笔存入、兑换、扣减及其依据 / every entry with its basis."""
-    account = _account(s, volunteer_id)
-    scope.check_volunteer(user, volunteer_id, account.community)
+    account = s.bank.read_account(user.actor, volunteer_id)
     return {
         "volunteer_id": volunteer_id,
         "entries": audit.history(s.flow.app, account.id, user.actor),
@@ -154,7 +120,7 @@ async def deduct(
     key: IdempotencyKey = None,
 ) -> Answer:
     """扣分（说明理由）/ deduct points, with the reason."""
-    run = _on_account(s, user, volunteer_id, s.bank.deduct, **body.model_dump())
+    run = partial(s.bank.deduct, user.actor, volunteer_id, **body.model_dump())
     return await execute(s, user, key, command(f"deduct:{volunteer_id}", body, run, BalanceAnswer))
 
 
@@ -167,7 +133,7 @@ async def evaluate_month(
     key: IdempotencyKey = None,
 ) -> Answer:
     """月考评 / record a month's evaluation."""
-    run = _on_account(s, user, volunteer_id, s.bank.evaluate_month, **body.model_dump())
+    run = partial(s.bank.evaluate_month, user.actor, volunteer_id, **body.model_dump())
     asked = command(f"evaluate_month:{volunteer_id}", body, run, EvaluationAnswer)
     return await execute(s, user, key, asked)
 
@@ -181,7 +147,7 @@ async def award_honour(
     key: IdempotencyKey = None,
 ) -> Answer:
     """授予荣誉（义警之星等）/ award an honour for a period."""
-    run = _on_account(s, user, volunteer_id, s.bank.award_honour, **body.model_dump())
+    run = partial(s.bank.award_honour, user.actor, volunteer_id, **body.model_dump())
     asked = command(f"award_honour:{volunteer_id}", body, run, HonourAnswer)
     return await execute(s, user, key, asked)
 
@@ -190,7 +156,7 @@ async def award_honour(
 async def catalogue(
     user: CurrentUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitFilter = None,
     wait_for: WaitFor = None,
 ) -> Rows:
     """可兑换物品：义警看到本社区及所属派出所的 / the goods a volunteer may redeem, or
@@ -199,7 +165,7 @@ async def catalogue(
     if user.role == Role.VOLUNTEER:
         return Rows(items=s.views.queries.catalogue(user.unit))
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     if units.is_community(chosen):
         return Rows(items=s.views.queries.catalogue(chosen))
     return Rows(items=s.views.queries.catalogue_of(chosen))
@@ -220,8 +186,5 @@ async def restock(
 ) -> Answer:
     """补充库存 / more of an item."""
 
-    def run() -> Any:
-        scope.check_item(user, s.bank.item(item_id).bank)
-        return s.bank.restock(user.actor, item_id, quantity=body.quantity, donor=body.donor)
-
+    run = partial(s.bank.restock, user.actor, item_id, quantity=body.quantity, donor=body.donor)
     return await execute(s, user, key, command(f"restock:{item_id}", body, run, ItemAnswer))

@@ -12,13 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, execute
 from api.notify import render
+from api.query import UnitFilter
 from api.schemas import Answer, Body, Rows
 from api.services import Services
+from loop.rules import permissions
+from loop.rules.access import unit_record
 from loop.rules.alerts import KIND_LABELS
 from projections.notifications.inbox import Reader
 from projections.notifications.told import told
@@ -39,12 +41,14 @@ def reader(user: User) -> Reader:
 
 
 def link(entry: dict[str, Any]) -> str | None:
-    """Where an entry leads in the console: the incident, or the notice."""
+    """Where an entry leads in the console: the incident, the notice or the task."""
     params = entry["params"]
     if params.get("incident_id"):
         return f"/incidents/{params['incident_id']}"
     if params.get("notice_id"):
         return f"/notices/{params['notice_id']}"
+    if params.get("task_id"):
+        return f"/tasks/{params['task_id']}"
     return None
 
 
@@ -117,15 +121,17 @@ async def mark_read(
 async def who_was_told(
     user: CurrentUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitFilter = None,
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     person: Annotated[str | None, Query(max_length=100)] = None,
     limit: Limit = 100,
+    wait_for: WaitFor = None,
 ) -> Rows:
     """审计：谁在何时被告知了什么，经由哪个渠道、尝试几次、结果如何 / for auditors: who
     was told what and when, on which channel, every attempt and its outcome."""
-    scope.check_auditor(user)
+    permissions.check_role("audit", user.actor)
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
+    await s.wait_for(wait_for)
     found = told(s.views.store, chosen, subject_id=subject_id, person=person, limit=limit)
     return Rows(items=[worded(e) for e in found])

@@ -12,19 +12,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import Field
 
 from aggregates.notice import Audience, Notice
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, command, execute
+from api.query import UnitFilter
 from api.schemas import Answer, Body, Moment, Rows, answer_of
 from api.services import Services
 from loop.errors import NoticeNotFound
 from loop.rules import notices as rules
-from loop.rules import units
+from loop.rules import permissions
+from loop.rules.access import unit_record
 from loop.services.notices import Acknowledgement, NoticeAck
 
 router = APIRouter(prefix="/api/notices", tags=["notices 通知公告"])
@@ -71,7 +72,7 @@ def notice_id_for(user: User, key: str) -> UUID:
 
 def over(user: User, notice: Notice) -> bool:
     """Whether ``user`` is staff of the publishing unit or a unit above it."""
-    return user.role in scope.UNIT_READERS and units.within(notice.publisher_unit, user.unit)
+    return permissions.visible(user.actor, rules.notice_record(notice.publisher_unit))
 
 
 def readable(s: Services, user: User, notice_id: str) -> Notice:
@@ -130,6 +131,7 @@ def acknowledge_command(s: Services, user: User, notice_id: str) -> Command[Answ
 
 def revoke_command(s: Services, user: User, notice_id: str, body: Revocation) -> Command[Answer]:
     def run() -> NoticeAck:
+        permissions.check_role("change_notice", user.actor)  # whatever the id
         readable(s, user, notice_id)
         return s.notices.revoke(user.actor, notice_id, **body.model_dump())
 
@@ -151,13 +153,13 @@ async def publish(
 async def published(
     user: CurrentUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitFilter = None,
     wait_for: WaitFor = None,
 ) -> Rows:
     """本单位及下属单位发布的通知，及确认人数 / notices published within a unit, newest
     first, each with how many acknowledged."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     return Rows(items=s.notifier.inbox.notices(chosen))
 
@@ -212,6 +214,7 @@ async def revise(
     is told again."""
 
     def run() -> NoticeAck:
+        permissions.check_role("change_notice", user.actor)  # whatever the id
         readable(s, user, notice_id)
         return s.notices.revise(user.actor, notice_id, **body.model_dump())
 

@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from api.deps import CurrentUser, ServicesDep
 from api.errors import JSON_RESPONSES
 from api.routes.incidents import diagram
-from loop.rules.policy import RULES, SCOPE_LABELS
+from loop.rules.policy import RULES
 from loop.rules.stages import LOOP, STAGES
 from loop.rules.steps import step_label
 from loop.rules.vocabulary import label
@@ -48,7 +48,7 @@ async def policy(_user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
                 "roles": sorted(rule.roles),
                 "role_labels": sorted(label(r) for r in rule.roles),
                 "scope": str(rule.scope),
-                "scope_label": SCOPE_LABELS[rule.scope],
+                "scope_label": rule.scope.label,
                 "stages": sorted(rule.stages) if rule.stages else None,
             }
             for rule in RULES

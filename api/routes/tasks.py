@@ -17,14 +17,14 @@ from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 
 from aggregates.task import Task
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, command, execute
 from api.idempotency import check_key
+from api.query import MonthFilter, UnitFilter
 from api.schemas import Answer, Moment, Rows, answer_of
 from api.services import Services
 from api.task_schemas import (
@@ -39,7 +39,9 @@ from api.task_schemas import (
     Withdrawal,
 )
 from loop.errors import TaskNotFound
-from loop.rules import units
+from loop.rules import permissions, units
+from loop.rules.access import unit_record
+from loop.rules.task_access import task_record
 from loop.rules.tasks import eligibility_scope, ineligibility
 from loop.rules.vocabulary import Role
 from loop.services.task_day import AttendanceAck, CompletionAck
@@ -49,7 +51,7 @@ router = APIRouter(prefix="/api", tags=["duty tasks 任务发布"])
 
 TaskId = Annotated[str, Path(max_length=36)]
 VolunteerId = Annotated[str, Path(max_length=100)]
-Unit = Annotated[str | None, Query(max_length=200, description="默认本人单位 / default: yours")]
+Unit = UnitFilter
 
 
 def visible(user: User, task: Task) -> bool:
@@ -62,7 +64,7 @@ def visible(user: User, task: Task) -> bool:
             or user.username in task.attendance
             or units.within(user.unit, eligibility_scope(task.unit, task.community))
         )
-    return scope.may_read_unit(user, task.community)
+    return permissions.visible(user.actor, task_record(task.community))
 
 
 def known_task(s: Services, user: User, task_id: str) -> Task:
@@ -120,7 +122,7 @@ async def list_tasks(user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
             if e["state"] == "booked" and e["task_status"] == "open"
         ]
         return Rows(items=[{**r, "why_not": why_not(s, user, r) or clash(r, busy)} for r in rows])
-    scope.check_unit(user, user.unit)
+    permissions.check("read_unit", user.actor, unit_record(user.unit))
     rows = s.views.tasks.calendar(
         user.unit,
         start=now - timedelta(days=1),
@@ -143,7 +145,7 @@ async def calendar(
     """任务日历：填报情况与人手不足的任务 / a unit's tasks from ``start`` to ``end``, with
     fill levels and the tasks at risk (under-filled near their start)."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     rows = s.views.tasks.calendar(
         chosen,
@@ -160,12 +162,12 @@ async def task_statistics(
     user: CurrentUser,
     s: ServicesDep,
     unit: Unit = None,
-    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+    period: MonthFilter = None,
     wait_for: WaitFor = None,
 ) -> dict[str, Any]:
     """任务统计：次数、人次、服务时长、积分 / tasks, attendances, hours and points."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     return s.views.tasks.statistics(chosen, period=period)
 
@@ -212,7 +214,7 @@ async def tasks_of(
     volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
 ) -> dict[str, Any]:
     """义警的任务、服务时长与任务积分 / a volunteer's tasks, service hours and task points."""
-    scope.check_volunteer(user, volunteer_id, s.volunteers.get(volunteer_id).community)
+    s.volunteers.read(user.actor, volunteer_id)
     await s.wait_for(wait_for)
     return {
         "volunteer_id": volunteer_id,

@@ -6,27 +6,29 @@ Every answer comes from the projection tables, never from replaying events; pass
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from api import scope
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.masking import masked_case
+from api.query import Limit, ModuleFilter, MonthFilter, StageFilter, UnitFilter
 from api.schemas import Moment, Rows
 from loop.errors import InvalidInput
+from loop.rules import permissions
+from loop.rules.access import unit_record
 
 router = APIRouter(prefix="/api", tags=["read models 看板与统计"])
 
-Unit = Annotated[str | None, Query(max_length=200, description="默认本人单位 / default: yours")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Period = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+Unit = UnitFilter
+Period = MonthFilter
 
 
-def _unit(user: User, unit: str | None) -> str:
+def _unit(user: User, unit: str | None, action: str = "read_unit") -> str:
+    """The unit asked for (default: the user's), once the user may read it."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check(action, user.actor, unit_record(chosen))
     return chosen
 
 
@@ -35,7 +37,7 @@ async def backlog(
     user: CurrentUser,
     s: ServicesDep,
     unit: Unit = None,
-    stage: Annotated[str | None, Query(max_length=40)] = None,
+    stage: StageFilter = None,
     limit: Limit = 100,
     wait_for: WaitFor = None,
 ) -> Rows:
@@ -78,9 +80,7 @@ async def publicity_board(
 ) -> Rows:
     """典型宣传榜 / the publicized cases, newest first."""
     volunteer = user.role == "volunteer"
-    chosen = unit or (_county(user) if volunteer else user.unit)
-    if not volunteer or chosen != _county(user):  # a volunteer reads his county's board
-        scope.check_unit(user, chosen)
+    chosen = _unit(user, unit or (_county(user) if volunteer else None), "read_publicity")
     await s.wait_for(wait_for)
     rows = s.views.queries.publicity_board(chosen, limit=limit)
     return Rows(items=[masked_case(user, r) for r in rows])
@@ -96,7 +96,7 @@ async def statistics(
     s: ServicesDep,
     unit: Unit = None,
     period: Period = None,
-    module: Annotated[str | None, Query(max_length=40)] = None,
+    module: ModuleFilter = None,
     wait_for: WaitFor = None,
 ) -> dict[str, Any]:
     """统计：按单位、模块、月份 / counters by unit, module and month."""
@@ -115,13 +115,7 @@ async def leaderboard(
     wait_for: WaitFor = None,
 ) -> Rows:
     """积分排行（义警看本社区）/ volunteers by score; a volunteer sees his community's."""
-    chosen = user.unit if user.role == "volunteer" and unit is None else unit
-    if user.role == "volunteer":
-        if chosen != user.unit:
-            scope.check_unit(user, chosen or "")
-    else:
-        chosen = _unit(user, chosen)
-    assert chosen is not None
+    chosen = _unit(user, unit, "read_leaderboard")
     await s.wait_for(wait_for)
     stars = s.flow.scoring.stars
     return Rows(items=s.views.queries.leaderboard(chosen, period=period, stars=stars, limit=limit))

@@ -5,19 +5,18 @@ The volunteer's id is his log-in name once admitted (an account made with
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from pydantic import Field
 
-from api import scope
-from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
+from api.query import Limit, StatusFilter, UnitFilter
 from api.schemas import Answer, Body, Rows, answer_of
-from api.services import Services
+from loop.rules import permissions
+from loop.rules.access import unit_record
 from loop.services import audit
 from loop.services.volunteers import Admission, VolunteerAck
 
@@ -61,18 +60,6 @@ VolunteerAnswer = answer_of(VolunteerAck)
 AdmissionAnswer = answer_of(Admission)
 
 
-def _on_volunteer(
-    s: Services, user: User, volunteer_id: str, command: Callable[..., Any], **given: Any
-) -> Callable[[], Any]:
-    """``command`` on the volunteer's record, after the read-scope check."""
-
-    def run() -> Any:
-        scope.check_volunteer(user, volunteer_id, s.volunteers.get(volunteer_id).community)
-        return command(user.actor, volunteer_id, **given)
-
-    return run
-
-
 @router.post("", response_model=VolunteerAnswer, status_code=201)
 async def apply(
     body: Application, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
@@ -91,7 +78,7 @@ async def review(
     key: IdempotencyKey = None,
 ) -> Answer:
     """联合审核：所在单位、派出所、社区各一条 / one party's finding in the joint review."""
-    run = _on_volunteer(s, user, volunteer_id, s.volunteers.review, **body.model_dump())
+    run = partial(s.volunteers.review, user.actor, volunteer_id, **body.model_dump())
     return await execute(
         s, user, key, command(f"review:{volunteer_id}", body, run, VolunteerAnswer)
     )
@@ -107,7 +94,7 @@ async def admit(
 ) -> Answer:
     """吸纳：发放档案号、聘书号、袖标，开立幸福银行账户 / admit the volunteer."""
     chosen = body or Admit()
-    run = _on_volunteer(s, user, volunteer_id, s.volunteers.admit, armband_no=chosen.armband_no)
+    run = partial(s.volunteers.admit, user.actor, volunteer_id, armband_no=chosen.armband_no)
     return await execute(
         s, user, key, command(f"admit:{volunteer_id}", chosen, run, AdmissionAnswer)
     )
@@ -122,7 +109,7 @@ async def join_team(
     key: IdempotencyKey = None,
 ) -> Answer:
     """编入专业队 / enrol in a specialty team."""
-    run = _on_volunteer(s, user, volunteer_id, s.volunteers.join_team, team=body.team)
+    run = partial(s.volunteers.join_team, user.actor, volunteer_id, team=body.team)
     return await execute(
         s, user, key, command(f"join_team:{volunteer_id}", body, run, VolunteerAnswer)
     )
@@ -137,7 +124,7 @@ async def change_status(
     key: IdempotencyKey = None,
 ) -> Answer:
     """变更状态：在岗、弹性工作、暂停、退出 / change the volunteer's status."""
-    run = _on_volunteer(s, user, volunteer_id, s.volunteers.change_status, **body.model_dump())
+    run = partial(s.volunteers.change_status, user.actor, volunteer_id, **body.model_dump())
     return await execute(
         s, user, key, command(f"change_status:{volunteer_id}", body, run, VolunteerAnswer)
     )
@@ -147,14 +134,14 @@ async def change_status(
 async def list_volunteers(
     user: CurrentUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    unit: UnitFilter = None,
+    status: StatusFilter = None,
+    limit: Limit = 200,
     wait_for: WaitFor = None,
 ) -> Rows:
     """本单位义警名册（含待审核申请人）/ the unit's volunteers, applicants included."""
     chosen = unit or user.unit
-    scope.check_unit(user, chosen)
+    permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     return Rows(items=s.views.queries.volunteers(chosen, status=status, limit=limit))
 
@@ -162,16 +149,14 @@ async def list_volunteers(
 @router.get("/{volunteer_id}", response_model=dict[str, Any])
 async def get_volunteer(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
     """义警档案，个人信息按查看者遮蔽 / the volunteer's record, details masked by viewer."""
-    volunteer = s.volunteers.get(volunteer_id)
-    scope.check_volunteer(user, volunteer_id, volunteer.community)
+    s.volunteers.read(user.actor, volunteer_id)
     return s.volunteers.view(user.actor, volunteer_id)
 
 
 @router.get("/{volunteer_id}/history", response_model=dict[str, Any])
 async def volunteer_history(volunteer_id: VolunteerId, user: CurrentUser, s: ServicesDep) -> Any:
     """义警档案的全部事件 / every event of the volunteer's record."""
-    volunteer = s.volunteers.get(volunteer_id)
-    scope.check_volunteer(user, volunteer_id, volunteer.community)
+    volunteer = s.volunteers.read(user.actor, volunteer_id)
     return {
         "volunteer_id": volunteer_id,
         "entries": audit.history(s.flow.app, volunteer.id, user.actor),

@@ -15,6 +15,7 @@ from typing import Any
 
 from loop.rules.notices import PRIORITY_LABELS
 from loop.rules.stages import STAGES
+from loop.rules.tasks import KINDS
 from loop.rules.vocabulary import Module, Tier, label
 
 CHINA = timezone(timedelta(hours=8))
@@ -55,12 +56,42 @@ class Facts:
         return self.unit_name(value) if value else ""
 
     def when(self, name: str = "due_at") -> tuple[str, str]:
+        local = self._local(name)
+        if local is None:
+            return "", ""
+        return f"{local.month}月{local.day}日 {local:%H:%M}", f"{local:%d %b %H:%M}"
+
+    def _local(self, name: str) -> datetime | None:
         value = self.p.get(name)
         if not value:
-            return "", ""
+            return None
         moment = datetime.fromisoformat(value)
-        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(CHINA)
-        return f"{local.month}月{local.day}日 {local:%H:%M}", f"{local:%d %b %H:%M}"
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(CHINA)
+
+    @property
+    def task_kind(self) -> tuple[str, str]:
+        code = str(self.p.get("task_kind") or "")
+        return KINDS.get(code, code), code.replace("_", " ")
+
+    @property
+    def span(self) -> tuple[str, str]:
+        """A task's time: "7月13日 19:00至21:00" (the end's day too, if another)."""
+        zh_start, en_start = self.when("starts_at")
+        start, end = self._local("starts_at"), self._local("ends_at")
+        if start is None or end is None:
+            return zh_start, en_start
+        zh_end, en_end = self.when("ends_at")
+        if end.date() == start.date():
+            zh_end = en_end = f"{end:%H:%M}"
+        return f"{zh_start}至{zh_end}", f"{en_start}-{en_end}"
+
+    @property
+    def lead(self) -> tuple[str, str]:
+        """A reminder's lead: "24小时", "30分钟"."""
+        minutes = int(self.p.get("before_minutes") or 0)
+        if minutes % 60:
+            return f"{minutes}分钟", f"{minutes} min"
+        return f"{minutes // 60}小时", f"{minutes // 60} h"
 
 
 def _accepted(f: Facts) -> Words:
@@ -176,6 +207,65 @@ def _reminder(f: Facts) -> Words:
     )
 
 
+def _task_promoted(f: Facts) -> Words:
+    (zh_kind, en_kind), (zh_span, en_span) = f.task_kind, f.span
+    return (
+        "候补递补成功",
+        f"名额空出，您已从候补递补获得{f.unit('community')}{zh_kind}任务的名额"
+        f"（{zh_span}），请按时到岗签到。",
+        "You moved up off the waitlist",
+        f"A place freed: you now have a place on the {en_kind} task in {f['community']} "
+        f"({en_span}); please check in on time.",
+    )
+
+
+def _task_soon(f: Facts) -> Words:
+    (zh_kind, en_kind), (zh_span, en_span), (zh_lead, en_lead) = f.task_kind, f.span, f.lead
+    return (
+        f"任务提醒（开始前{zh_lead}）",
+        f"您报名的{f.unit('community')}{zh_kind}任务将于{zh_lead}后开始（{zh_span}），"
+        "请按时到岗签到；如不能参加，请在任务开始前退出。",
+        f"Task reminder ({en_lead} before)",
+        f"Your {en_kind} task in {f['community']} starts in {en_lead} ({en_span}); please "
+        "check in on time, or withdraw before it starts if you cannot come.",
+    )
+
+
+def _task_revised(f: Facts) -> Words:
+    (zh_kind, en_kind), (zh_span, en_span) = f.task_kind, f.span
+    return (
+        "任务变更，请重新确认",
+        f"您报名的{f.unit('community')}{zh_kind}任务时间或地点已变更，现为{zh_span}；"
+        "请重新确认参加，不能参加的请退出（不记逾期）。",
+        "Task changed: please reconfirm",
+        f"The {en_kind} task in {f['community']} you booked has a new time or place, now "
+        f"{en_span}; please reconfirm, or withdraw (not counted as late).",
+    )
+
+
+def _task_cancelled(f: Facts) -> Words:
+    (zh_kind, en_kind), (zh_span, en_span) = f.task_kind, f.span
+    return (
+        "任务已取消",
+        f"您报名的{f.unit('community')}{zh_kind}任务（{zh_span}）已取消，无需到岗。",
+        "Task cancelled",
+        f"The {en_kind} task in {f['community']} ({en_span}) you booked was cancelled; "
+        "you need not come.",
+    )
+
+
+def _task_at_risk(f: Facts) -> Words:
+    (zh_kind, en_kind), (zh_span, en_span) = f.task_kind, f.span
+    return (
+        "任务报名不足",
+        f"{f.unit('community')}{zh_kind}任务（{zh_span}）已报名{f['booked']}人，"
+        f"不足最少{f['minimum']}人，请及时动员义警报名或调整任务。",
+        "Task under-filled",
+        f"The {en_kind} task in {f['community']} ({en_span}) has {f['booked']} booked, fewer "
+        f"than its minimum of {f['minimum']}; recruit volunteers or revise it.",
+    )
+
+
 TEMPLATES: dict[str, Template] = {
     "report_accepted": _accepted,
     "report_scored": _scored,
@@ -193,8 +283,13 @@ TEMPLATES: dict[str, Template] = {
     "notice": _notice(("", "")),
     "notice_revised": _notice(("【修订】", "[Revised] ")),
     "notice_reminder": _reminder,
+    "task_promoted": _task_promoted,
+    "task_soon": _task_soon,
+    "task_revised": _task_revised,
+    "task_cancelled": _task_cancelled,
+    "task_at_risk": _task_at_risk,
 }
-"""Kind -> its words. Duty tasks add theirs here (``task_promoted``, ``task_soon``)."""
+"""Kind -> its words."""
 
 KIND_LABELS = {
     "report_accepted": ("受理", "accepted"),
@@ -211,6 +306,11 @@ KIND_LABELS = {
     "notice": ("通知公告", "notice"),
     "notice_revised": ("通知修订", "notice revised"),
     "notice_reminder": ("确认提醒", "reminder"),
+    "task_promoted": ("候补递补", "moved up"),
+    "task_soon": ("任务提醒", "task reminder"),
+    "task_revised": ("任务变更", "task changed"),
+    "task_cancelled": ("任务取消", "task cancelled"),
+    "task_at_risk": ("报名不足", "under-filled"),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -42,17 +43,31 @@ class Field:
     vocabulary: type[StrEnum] | None = None
     """The values of a choice."""
 
-    def check(self, value: Any, *, max_points: int) -> Any:
-        """The value as the step records it; :class:`InvalidInput` if it is not valid."""
+    @property
+    def multiline(self) -> bool:
+        """Whether the text may run over several lines (prose); one line otherwise."""
+        return self.kind is Kind.PROSE
+
+    def check(
+        self, value: Any, *, max_points: int, window: tuple[datetime, datetime] | None = None
+    ) -> Any:
+        """The value as the step records it; :class:`InvalidInput` if it is not valid.
+        A moment must fall within ``window`` (the policy's: not before the county's
+        records begin, not after now)."""
         if not self.required and (value is None or value == ""):
             return self.default
         if self.kind in (Kind.TEXT, Kind.PROSE):
-            return inputs.text(self.name, value, max_len=self.max_len or inputs.MAX_TEXT)
+            return inputs.text(
+                self.name,
+                value,
+                max_len=self.max_len or inputs.MAX_TEXT,
+                multiline=self.multiline,
+            )
         if self.kind is Kind.CHOICE:
             assert self.vocabulary is not None
             return inputs.choice(self.name, value, self.vocabulary)
         if self.kind is Kind.MOMENT:
-            return inputs.moment(self.name, value)
+            return inputs.moment(self.name, value, window=window)
         if self.kind is Kind.INCIDENT:
             return inputs.incident_id(self.name, value)
         items = inputs.score_items(value, max_points)
@@ -66,7 +81,11 @@ class Field:
 
 
 def check_all(
-    fields: tuple[Field, ...], given: Mapping[str, Any], *, max_points: int
+    fields: tuple[Field, ...],
+    given: Mapping[str, Any],
+    *,
+    max_points: int,
+    window: tuple[datetime, datetime] | None = None,
 ) -> dict[str, Any]:
     """Every field's checked value, in declaration order; a name the step does not
     ask for is refused."""
@@ -79,4 +98,6 @@ def check_all(
                 field=name,
                 fields=sorted(names),
             )
-    return {f.name: f.check(given.get(f.name), max_points=max_points) for f in fields}
+    return {
+        f.name: f.check(given.get(f.name), max_points=max_points, window=window) for f in fields
+    }

@@ -17,7 +17,7 @@ from typing import Any
 
 from aggregates.actor import Actor
 from aggregates.personal import PersonalData
-from loop.rules import units
+from loop.rules.access import Grant, Record, Scope, allows, grant, volunteer_record
 from loop.rules.vocabulary import Role
 
 MASKED = "已隐藏"
@@ -29,44 +29,23 @@ class Section(StrEnum):
     VICTIMS = "victims"
 
 
-class Audience(StrEnum):
-    POLICE_IN_SCOPE = "police_in_scope"  # community, station or county police above it
-    AUDITOR_IN_SCOPE = "auditor_in_scope"  # an auditor whose unit contains the incident
-    COMMUNITY_STAFF = "community_staff"  # cadre or director of the incident's community
-    REPORTER = "reporter"  # the volunteer who discovered it
-
-
-POLICE = frozenset(
-    {Role.COMMUNITY_OFFICER, Role.AUXILIARY, Role.STATION_OFFICER, Role.COUNTY_OFFICER}
+# The audiences, in the one vocabulary of ``loop.rules.access``.
+POLICE = (Role.COMMUNITY_OFFICER, Role.AUXILIARY, Role.STATION_OFFICER, Role.COUNTY_OFFICER)
+POLICE_IN_SCOPE = grant(POLICE, Scope.WITHIN)  # community, station or county police above it
+AUDITOR_IN_SCOPE = grant([Role.AUDITOR], Scope.WITHIN)  # an auditor whose unit contains it
+COMMUNITY_STAFF = grant(  # cadre or director of its community
+    [Role.COMMUNITY_CADRE, Role.COMMUNITY_DIRECTOR], Scope.COMMUNITY
 )
-COMMUNITY_STAFF = frozenset({Role.COMMUNITY_CADRE, Role.COMMUNITY_DIRECTOR})
+REPORTER = grant([Role.VOLUNTEER], Scope.SELF)  # the volunteer who discovered it
 
-VISIBLE_TO: dict[Section, frozenset[Audience]] = {
+VISIBLE_TO: dict[Section, tuple[Grant, ...]] = {
     # Cadres and directors score the volunteer, so they know who reported.
-    Section.REPORTER: frozenset(Audience),
+    Section.REPORTER: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE, COMMUNITY_STAFF, REPORTER),
     # Whoever told the volunteer stays with the police and the audit.
-    Section.INFORMANT: frozenset(
-        {Audience.POLICE_IN_SCOPE, Audience.AUDITOR_IN_SCOPE, Audience.REPORTER}
-    ),
+    Section.INFORMANT: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE, REPORTER),
     # The community handling a diverted matter needs to know who is affected.
-    Section.VICTIMS: frozenset(Audience),
+    Section.VICTIMS: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE, COMMUNITY_STAFF, REPORTER),
 }
-
-
-def audiences(viewer: Actor | None, community: str, reporter_id: str) -> frozenset[Audience]:
-    """The audiences ``viewer`` belongs to for an incident in ``community``."""
-    if viewer is None:
-        return frozenset()
-    found = set()
-    if viewer.role in POLICE and units.within(community, viewer.unit):
-        found.add(Audience.POLICE_IN_SCOPE)
-    if viewer.role == Role.AUDITOR and units.within(community, viewer.unit):
-        found.add(Audience.AUDITOR_IN_SCOPE)
-    if viewer.role in COMMUNITY_STAFF and viewer.unit == community:
-        found.add(Audience.COMMUNITY_STAFF)
-    if viewer.role == Role.VOLUNTEER and viewer.id == reporter_id:
-        found.add(Audience.REPORTER)
-    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -101,8 +80,8 @@ class View:
 def view_for(viewer: Actor | None, community: str, reporter_id: str) -> View:
     """What ``viewer`` may see of the people of an incident in ``community``
     reported by ``reporter_id``; ``None`` (nobody in particular) sees nothing."""
-    who = audiences(viewer, community, reporter_id)
-    return View(frozenset(s for s, allowed in VISIBLE_TO.items() if who & allowed))
+    record = Record("incident", community, person=reporter_id)
+    return View(frozenset(s for s, who in VISIBLE_TO.items() if allows(who, viewer, record)))
 
 
 def view_of(viewer: Actor | None, incident: Any) -> View:
@@ -112,55 +91,41 @@ def view_of(viewer: Actor | None, incident: Any) -> View:
 
 # -- volunteers' own personal details ------------------------------------------
 
-
-class VolunteerAudience(StrEnum):
-    SELF = "self"  # the volunteer himself
-    COMMUNITY_STAFF = "community_staff"  # cadre or director of his community
-    COMMUNITY_POLICE = "community_police"  # community officer or auxiliary of his community
-    STATION = "station"  # an officer of the station his community belongs to
-    AUDITOR_IN_SCOPE = "auditor_in_scope"  # an auditor whose unit contains his community
-
-
-COMMUNITY_POLICE = frozenset({Role.COMMUNITY_OFFICER, Role.AUXILIARY})
+SELF = grant([Role.VOLUNTEER], Scope.SELF)  # the volunteer himself
+COMMUNITY_POLICE = grant(  # community officer or auxiliary of his community
+    [Role.COMMUNITY_OFFICER, Role.AUXILIARY], Scope.COMMUNITY
+)
+STATION = grant([Role.STATION_OFFICER], Scope.WITHIN)  # an officer of his station
+EVERY_VOLUNTEER_AUDIENCE = (SELF, COMMUNITY_STAFF, COMMUNITY_POLICE, STATION, AUDITOR_IN_SCOPE)
 
 # Which audiences see each of a volunteer's fields. Not listed, not seen: other
 # volunteers, departments, publicity, county officers and administrators see
 # the volunteer's id and service record, never who he is.
-VOLUNTEER_FIELDS_VISIBLE_TO: dict[str, frozenset[VolunteerAudience]] = {
-    "name": frozenset(VolunteerAudience),
-    "phone": frozenset(VolunteerAudience),
-    "id_number": frozenset(VolunteerAudience),
-    "address": frozenset(VolunteerAudience),
+VOLUNTEER_FIELDS_VISIBLE_TO: dict[str, tuple[Grant, ...]] = {
+    "name": EVERY_VOLUNTEER_AUDIENCE,
+    "phone": EVERY_VOLUNTEER_AUDIENCE,
+    "id_number": EVERY_VOLUNTEER_AUDIENCE,
+    "address": EVERY_VOLUNTEER_AUDIENCE,
 }
-
-
-def volunteer_audiences(
-    viewer: Actor | None, community: str, volunteer_id: str
-) -> frozenset[VolunteerAudience]:
-    """The audiences ``viewer`` belongs to for volunteer ``volunteer_id`` of
-    ``community``."""
-    if viewer is None:
-        return frozenset()
-    found = set()
-    if viewer.role == Role.VOLUNTEER and viewer.id == volunteer_id:
-        found.add(VolunteerAudience.SELF)
-    if viewer.role in COMMUNITY_STAFF and viewer.unit == community:
-        found.add(VolunteerAudience.COMMUNITY_STAFF)
-    if viewer.role in COMMUNITY_POLICE and viewer.unit == community:
-        found.add(VolunteerAudience.COMMUNITY_POLICE)
-    if viewer.role == Role.STATION_OFFICER and units.within(community, viewer.unit):
-        found.add(VolunteerAudience.STATION)
-    if viewer.role == Role.AUDITOR and units.within(community, viewer.unit):
-        found.add(VolunteerAudience.AUDITOR_IN_SCOPE)
-    return frozenset(found)
 
 
 def volunteer_fields_seen(
     viewer: Actor | None, community: str, volunteer_id: str
 ) -> frozenset[str]:
     """The names of the volunteer's fields ``viewer`` may read."""
-    who = volunteer_audiences(viewer, community, volunteer_id)
-    return frozenset(name for name, allowed in VOLUNTEER_FIELDS_VISIBLE_TO.items() if who & allowed)
+    record = volunteer_record(volunteer_id, community)
+    return frozenset(
+        name for name, who in VOLUNTEER_FIELDS_VISIBLE_TO.items() if allows(who, viewer, record)
+    )
+
+
+def sees() -> dict[str, tuple[Grant, ...]]:
+    """Who sees what, as actions ``loop.rules.permissions`` looks up:
+    ``see_<section>`` of an incident, ``see_volunteer_<field>`` of a volunteer."""
+    return {
+        **{f"see_{section}": who for section, who in VISIBLE_TO.items()},
+        **{f"see_volunteer_{name}": who for name, who in VOLUNTEER_FIELDS_VISIBLE_TO.items()},
+    }
 
 
 def volunteer_personal(

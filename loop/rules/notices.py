@@ -14,9 +14,10 @@ from typing import Any
 from aggregates.actor import Actor
 from aggregates.notice import PRIORITIES, READERS_ONLY, Audience
 from aggregates.volunteer import STATUSES, TEAMS
-from loop.errors import InvalidInput, NotPermitted
+from loop.errors import InvalidInput
 from loop.rules import units
-from loop.rules.vocabulary import Role, label
+from loop.rules.access import UNIT_READERS, Grant, Record, allows, grant
+from loop.rules.vocabulary import Role
 
 PRIORITY_LABELS = {
     "normal": ("一般", "normal"),
@@ -25,11 +26,28 @@ PRIORITY_LABELS = {
 }
 assert set(PRIORITY_LABELS) == set(PRIORITIES)
 
-PUBLISHERS: dict[str, frozenset[Role]] = {
-    "county": frozenset({Role.COUNTY_OFFICER, Role.PUBLICITY_OFFICER}),
-    "station": frozenset({Role.STATION_OFFICER}),
+COUNTY_PUBLISHERS = (Role.COUNTY_OFFICER, Role.PUBLICITY_OFFICER)
+NOTICE_GRANTS: dict[str, tuple[Grant, ...]] = {
+    # the county bureau's command centre and publicity section, and the stations,
+    # each for its own unit
+    "publish_notice": (
+        grant(COUNTY_PUBLISHERS, "county"),
+        grant([Role.STATION_OFFICER], "station"),
+    ),
+    # revised or revoked by the publishers of the publishing unit itself
+    "change_notice": (
+        grant(COUNTY_PUBLISHERS, "owner"),
+        grant([Role.STATION_OFFICER], "owner"),
+    ),
+    # staff at or above the publishing unit; its audience reads it too (``addresses``)
+    "read_notice": (grant(UNIT_READERS, "within"),),
 }
-"""Who publishes, by the level of the unit he works at."""
+"""Who publishes to whom, in the one permission model (``loop.rules.permissions``)."""
+NOTICE_COMMANDS = {
+    "publish_notice": ("发布通知", "publish a notice"),
+    "change_notice": ("修改或撤回该通知", "revise or revoke this notice"),
+    "read_notice": ("查看该通知", "read this notice"),
+}
 
 AUDIENCE_STATUSES = ("active", "flexible", "suspended")
 """The volunteer statuses a notice may be addressed to."""
@@ -43,24 +61,14 @@ MAX_TITLE = 100
 MAX_BODY = 2000
 
 
+def notice_record(publisher_unit: str) -> Record:
+    """A notice (or one about to be published) of ``publisher_unit``."""
+    return Record("notice", publisher_unit, owner=publisher_unit)
+
+
 def may_publish(actor: Actor) -> bool:
-    level = units.level(actor.unit)
-    return level is not None and actor.role in PUBLISHERS.get(level, frozenset())
-
-
-def check_publisher(actor: Actor, unit: str | None = None) -> None:
-    """:class:`NotPermitted` unless ``actor`` publishes for his unit (and, when
-    ``unit`` names a published notice's unit, works there)."""
-    if may_publish(actor) and (unit is None or actor.unit == unit):
-        return
-    raise NotPermitted(
-        f"「{label(actor.role)}」（{actor.unit}）无权发布或修改该通知；"
-        "可办理者：县局指挥中心民警、县局宣传科（县局）；派出所民警（派出所）",
-        f"Role '{actor.role}' in unit '{actor.unit}' may not publish or change this notice; "
-        "allowed: county_officer, publicity_officer (county); station_officer (station)",
-        unit=unit or actor.unit,
-        allowed=[{"roles": sorted(roles), "level": level} for level, roles in PUBLISHERS.items()],
-    )
+    """Whether ``actor`` publishes for his unit."""
+    return allows(NOTICE_GRANTS["publish_notice"], actor, notice_record(actor.unit))
 
 
 def _names(field: str, value: Any, allowed: Iterable[str]) -> tuple[str, ...]:

@@ -1,43 +1,39 @@
-"""Who may take each volunteer and Happiness Bank command, within which unit: data.
+"""Who may do what to which record: one lookup for commands, reads and masking.
 
-A command is permitted when a grant for it names the actor's role and the actor
-works at the grant's level above (or at) the unit concerned: the volunteer's
-community, or the unit whose Happiness Bank holds the item. ``self`` grants let a
-volunteer act on his own account.
+Every action is granted by data written in the one vocabulary of
+``loop.rules.access`` (roles, and the scope they must stand in to the record):
+the loop's steps (``loop.rules.policy``), the volunteer and Happiness Bank
+commands and the reads (here), who sees whose identity (``loop.rules.masking``),
+and each new domain's own table, added to :data:`TABLES`. :func:`may` answers
+"may this actor do X to this record"; :func:`refusal` is the one refusal.
+
+A service asks in this order, so that a refusal tells nobody what he may not
+know: :func:`check_role` before anything is loaded (a role that may never do X
+is refused the same whether or not the record exists); then it loads the record
+as the actor may see it (:func:`visible`: a record outside the actor's reads
+is not found, exactly like one that does not exist); then :func:`check`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aggregates.actor import Actor
 from loop.errors import NotPermitted
-from loop.rules import units
+from loop.rules import masking, policy
+from loop.rules.access import UNIT_READERS, Grant, Record, grant
+from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
+from loop.rules.stages import STAGES
+from loop.rules.steps import STEPS
+from loop.rules.task_access import TASK_COMMANDS, TASK_GRANTS
 from loop.rules.vocabulary import Role, label
 
 R = Role
-LEVEL_LABELS = {
-    "community": ("本社区", "the community"),
-    "station": ("所属派出所", "its station"),
-    "county": ("所属县局", "its county bureau"),
-    "self": ("义警本人", "the volunteer himself"),
-}
-
-
-@dataclass(frozen=True)
-class Grant:
-    roles: frozenset[Role]
-    level: str  # community | station | county | self
-
-
-def grant(roles: Iterable[Role], level: str) -> Grant:
-    return Grant(frozenset(roles), level)
-
-
 COMMUNITY_STAFF = (R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER)
 STATION = grant([R.STATION_OFFICER], "station")
-COUNTY_DESK = grant([R.COUNTY_OFFICER], "county")
+
+# -- volunteer and Happiness Bank commands ----------------------------------------------
 
 GRANTS: dict[str, tuple[Grant, ...]] = {
     "apply": (grant([*COMMUNITY_STAFF, R.AUXILIARY], "community"),),
@@ -57,17 +53,6 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
         STATION,
         grant([R.COUNTY_OFFICER, R.PUBLICITY_OFFICER], "county"),
     ),
-    # Duty tasks: published by a community officer, the station, or the county's
-    # 警网中心; run on the day by them (and by the task's leader, see
-    # loop.services.tasks); taken by the volunteer himself, or for him by his community.
-    "publish_task": (grant([R.COMMUNITY_OFFICER], "community"), STATION, COUNTY_DESK),
-    "run_task": (
-        grant([R.COMMUNITY_OFFICER, R.AUXILIARY], "community"),
-        STATION,
-        COUNTY_DESK,
-    ),
-    "sign_up": (grant([R.VOLUNTEER], "self"), grant(COMMUNITY_STAFF, "community")),
-    "sign_task_points": (grant([R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], "community"),),
 }
 
 COMMANDS = {
@@ -83,41 +68,153 @@ COMMANDS = {
     "deduct": ("扣分", "deduct points"),
     "evaluate_month": ("月考评", "evaluate a month"),
     "award_honour": ("授予荣誉", "award an honour"),
-    "publish_task": ("发布或修改任务", "publish or revise a duty task"),
-    "run_task": ("组织任务签到、缺勤与完成", "run a duty task's check-in and completion"),
-    "sign_up": ("报名任务", "sign up for a duty task"),
-    "sign_task_points": ("签字确认任务积分", "co-sign a task's points"),
 }
 
+# -- reads ------------------------------------------------------------------------------
 
-def allowed(command: str, actor: Actor, *, unit: str, volunteer_id: str | None = None) -> bool:
-    """Whether ``actor`` may take ``command`` for ``unit`` (and ``volunteer_id``)."""
-    for g in GRANTS[command]:
-        if actor.role not in g.roles:
-            continue
-        if g.level == "self":
-            if actor.id == volunteer_id and actor.unit == unit:
-                return True
-        elif units.level(actor.unit) == g.level and actor.unit == units.ancestor(unit, g.level):
-            return True
-    return False
+STAFF_READ = grant(UNIT_READERS, "within")
+OWN = grant([R.VOLUNTEER], "self")
+
+READS: dict[str, tuple[Grant, ...]] = {
+    # A station sees its own and its communities' records, an auditor everything in
+    # his county, a volunteer his own reports, record and account.
+    "read_incident": (STAFF_READ, OWN),
+    "read_volunteer": (STAFF_READ, OWN),
+    "read_account": (STAFF_READ, OWN),
+    # The goods of a Happiness Bank: staff those within their unit and of the banks
+    # above it, a volunteer his community's and its station's.
+    "read_item": (STAFF_READ, grant([*UNIT_READERS, R.VOLUNTEER], "home")),
+    # A unit's lists and figures; the publicity boards of a volunteer's community,
+    # station and county; the leaderboard of his community.
+    "read_unit": (STAFF_READ,),
+    "read_publicity": (STAFF_READ, grant([R.VOLUNTEER], "home")),
+    "read_leaderboard": (STAFF_READ, grant([R.VOLUNTEER], "community")),
+    # Any record's whole history, unmasked, and the proof of the stored history.
+    "audit": (grant([R.AUDITOR], "within"),),
+}
+
+READ_LABELS = {
+    "read_incident": ("查看警情", "read this incident"),
+    "read_volunteer": ("查看该义警的记录", "read this volunteer's records"),
+    "read_account": ("查看该幸福银行账户", "read this points account"),
+    "read_item": ("查看该物品", "read this item"),
+    "read_unit": ("查看单位 {unit} 的数据", "read the data of unit {unit}"),
+    "read_publicity": ("查看单位 {unit} 的典型宣传", "read the publicity board of unit {unit}"),
+    "read_leaderboard": ("查看单位 {unit} 的积分排行", "read the leaderboard of unit {unit}"),
+    "audit": ("审计", "audit"),
+}
+
+# -- the one lookup ---------------------------------------------------------------------
 
 
-def check(command: str, actor: Actor, *, unit: str, volunteer_id: str | None = None) -> None:
-    """:class:`NotPermitted`, naming who may, unless ``actor`` may take ``command``."""
-    if allowed(command, actor, unit=unit, volunteer_id=volunteer_id):
-        return
-    zh_step, en_step = COMMANDS[command]
-    grants = GRANTS[command]
+@dataclass(frozen=True)
+class Table:
+    """One domain's actions: who may take each, and each one's name (zh, en)."""
+
+    grants: Mapping[str, tuple[Grant, ...]]
+    labels: Mapping[str, tuple[str, str]]
+
+
+TABLES: tuple[Table, ...] = (
+    Table(policy.step_grants(), {"discover": ("录入警情", "record a discovery")}),
+    Table(GRANTS, COMMANDS),
+    Table(READS, READ_LABELS),
+    Table(masking.sees(), {}),
+    Table(TASK_GRANTS, TASK_COMMANDS),
+    Table(NOTICE_GRANTS, NOTICE_COMMANDS),
+)
+"""Every domain's table; a new domain adds its own (see docs/architecture.md)."""
+
+
+def compose(tables: tuple[Table, ...]) -> dict[str, tuple[Grant, ...]]:
+    """Every table's grants by action; an action two tables grant is refused."""
+    found: dict[str, tuple[Grant, ...]] = {}
+    for table in tables:
+        for action, grants in table.grants.items():
+            if action in found:
+                raise ValueError(f"the action {action!r} is granted by two tables")
+            found[action] = grants
+    return found
+
+
+ACTIONS: dict[str, tuple[Grant, ...]] = compose(TABLES)
+"""Who may take every action, by its name."""
+
+
+def action_label(action: str, record: Record | None = None) -> tuple[str, str]:
+    """(zh, en) of an action: a loop step's name, a command's, a read's (a read of
+    a unit's data names the unit)."""
+    if action in STEPS:
+        return f"执行「{STEPS[action].zh}」", f"'{action}'"
+    unit = record.unit if record is not None else "?"
+    for table in TABLES:
+        if action in table.labels:
+            zh, en = table.labels[action]
+            return zh.replace("{unit}", unit), en.replace("{unit}", unit)
+    return action, action
+
+
+def grants_for(action: str, record: Record | None = None) -> tuple[Grant, ...]:
+    """The grants of ``action`` (those open at the record's stage, for a record)."""
+    every = ACTIONS[action]
+    if record is None:
+        return every
+    return tuple(g for g in every if g.stages is None or record.stage in g.stages)
+
+
+def may(action: str, actor: Actor | None, record: Record) -> bool:
+    """Whether ``actor`` may take ``action`` on ``record``."""
+    return actor is not None and any(g.allows(actor, record) for g in ACTIONS[action])
+
+
+def may_ever(action: str, actor: Actor) -> bool:
+    """Whether some grant of ``action`` names the actor's role (somewhere, sometime)."""
+    return any(actor.role in g.roles for g in ACTIONS[action])
+
+
+def visible(actor: Actor | None, record: Record) -> bool:
+    """Whether ``actor`` may read ``record`` (``read_<kind>``)."""
+    return may(f"read_{record.kind}", actor, record)
+
+
+def refusal(action: str, actor: Actor, record: Record | None = None) -> NotPermitted:
+    """The one refusal, coded ``not_permitted``: who asked, what, and who may (the
+    grants open at the record's stage; every grant when no record is named)."""
+    zh_action, en_action = action_label(action, record)
+    granted = grants_for(action, record)
+    stage = record.stage if record is not None else None
+    where_zh = (
+        f"在「{STAGES.get(stage or '', '新建')}」阶段"
+        if record and record.kind == "incident"
+        else ""
+    )
+    where_en = f" at stage '{stage}'" if stage else ""
     who_zh = "；".join(
-        f"{'、'.join(sorted(Role(r).label for r in g.roles))}（{LEVEL_LABELS[g.level][0]}）"
-        for g in grants
+        f"{'、'.join(sorted(r.label for r in g.roles))}（{g.scope.label}）" for g in granted
     )
-    who_en = "; ".join(f"{', '.join(sorted(g.roles))} ({LEVEL_LABELS[g.level][1]})" for g in grants)
-    raise NotPermitted(
-        f"「{label(actor.role)}」（{actor.unit}）无权{zh_step}；可办理者：{who_zh}",
-        f"Role '{actor.role}' in unit '{actor.unit}' may not {en_step}; allowed: {who_en}",
-        command=command,
-        unit=unit,
-        allowed=[{"roles": sorted(g.roles), "level": g.level} for g in grants],
+    who_en = "; ".join(f"{', '.join(sorted(g.roles))} ({g.scope.en})" for g in granted)
+    details: dict[str, object] = {"action": action, "allowed": [g.shown() for g in granted]}
+    if record is not None:
+        details["unit"] = record.unit
+        if record.kind == "incident":
+            details["stage"] = stage
+    return NotPermitted(
+        f"「{label(actor.role)}」（{actor.unit}）无权{where_zh}{zh_action}；"
+        f"可执行者：{who_zh or '无'}",
+        f"Role '{actor.role}' in unit '{actor.unit}' may not {en_action}{where_en}; "
+        f"allowed: {who_en or 'nobody'}",
+        **details,
     )
+
+
+def check_role(action: str, actor: Actor) -> None:
+    """:func:`refusal` (naming no record) unless some grant of ``action`` names the
+    actor's role: asked before the record is loaded."""
+    if not may_ever(action, actor):
+        raise refusal(action, actor)
+
+
+def check(action: str, actor: Actor, record: Record) -> None:
+    """:func:`refusal` unless ``actor`` may take ``action`` on ``record``."""
+    if not may(action, actor, record):
+        raise refusal(action, actor, record)

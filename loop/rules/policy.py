@@ -1,34 +1,19 @@
-"""Policy as data: who may take each step within which unit, and deadlines.
+"""Policy as data: who may take each step within which scope, and deadlines.
 
 A step is permitted when any rule for it names the actor's role, allows the
-incident's current stage, and the actor's unit satisfies the rule's scope.
+incident's current stage, and the actor stands in the rule's scope to the
+incident (``loop.rules.access``: the one vocabulary every rule is written in;
+``loop.rules.permissions`` looks the rules up with the others).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta, timezone
 
-from aggregates.actor import Actor
-from loop.rules import units
+from loop.rules.access import Grant, Scope, grant
 from loop.rules.vocabulary import Role, Urgency
-
-
-class Scope(StrEnum):
-    OWNER = "owner"  # the actor's unit owns the incident now
-    COMMUNITY = "community"  # the actor belongs to the incident's community
-    COUNTY = "county"  # the actor's unit is the county bureau above the incident
-    REPORTER = "reporter"  # the actor is the volunteer who discovered it
-
-
-SCOPE_LABELS = {
-    Scope.OWNER: "当前承办单位",
-    Scope.COMMUNITY: "警情所在社区",
-    Scope.COUNTY: "警情所属县局",
-    Scope.REPORTER: "发现警情的义警本人",
-}
 
 
 @dataclass(frozen=True)
@@ -38,92 +23,71 @@ class Rule:
     scope: Scope
     stages: frozenset[str] | None = None
 
+    @property
+    def grant(self) -> Grant:
+        return Grant(self.roles, self.scope, self.stages)
+
 
 def rule(step: str, roles: Iterable[Role], scope: Scope, stages: Iterable[str] = ()) -> Rule:
-    return Rule(step, frozenset(roles), scope, frozenset(stages) or None)
+    granted = grant(roles, scope, stages)
+    return Rule(step, granted.roles, granted.scope, granted.stages)
 
 
 R = Role
+S = Scope
 RULES: tuple[Rule, ...] = (
-    rule("discover", [R.VOLUNTEER], Scope.REPORTER),
-    rule("discover", [R.COMMUNITY_OFFICER, R.AUXILIARY], Scope.COMMUNITY),
-    rule("report", [R.VOLUNTEER], Scope.REPORTER),
-    rule("report", [R.COMMUNITY_OFFICER, R.AUXILIARY], Scope.COMMUNITY),
-    rule("accept", [R.COMMUNITY_OFFICER], Scope.OWNER, ["reported"]),
-    rule("accept", [R.STATION_OFFICER], Scope.OWNER, ["escalated_to_station"]),
-    rule("accept", [R.COUNTY_OFFICER], Scope.OWNER, ["escalated_to_county"]),
-    rule("escalate", [R.COMMUNITY_OFFICER], Scope.OWNER, ["reported", "handling_community"]),
-    rule("escalate", [R.STATION_OFFICER], Scope.OWNER, ["handling_station"]),
-    rule("return", [R.STATION_OFFICER], Scope.OWNER, ["escalated_to_station", "handling_station"]),
-    rule("return", [R.COUNTY_OFFICER], Scope.OWNER, ["escalated_to_county", "handling_county"]),
-    rule("divert", [R.COMMUNITY_OFFICER], Scope.OWNER),
-    rule("hand_over", [R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], Scope.OWNER),
+    rule("discover", [R.VOLUNTEER], S.SELF),
+    rule("discover", [R.COMMUNITY_OFFICER, R.AUXILIARY], S.COMMUNITY),
+    rule("report", [R.VOLUNTEER], S.SELF),
+    rule("report", [R.COMMUNITY_OFFICER, R.AUXILIARY], S.COMMUNITY),
+    rule("accept", [R.COMMUNITY_OFFICER], S.OWNER, ["reported"]),
+    rule("accept", [R.STATION_OFFICER], S.OWNER, ["escalated_to_station"]),
+    rule("accept", [R.COUNTY_OFFICER], S.OWNER, ["escalated_to_county"]),
+    rule("escalate", [R.COMMUNITY_OFFICER], S.OWNER, ["reported", "handling_community"]),
+    rule("escalate", [R.STATION_OFFICER], S.OWNER, ["handling_station"]),
+    rule("return", [R.STATION_OFFICER], S.OWNER, ["escalated_to_station", "handling_station"]),
+    rule("return", [R.COUNTY_OFFICER], S.OWNER, ["escalated_to_county", "handling_county"]),
+    rule("divert", [R.COMMUNITY_OFFICER], S.OWNER),
+    rule("hand_over", [R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], S.OWNER),
     rule(
         "chase",
         [R.COMMUNITY_OFFICER],
-        Scope.COMMUNITY,
+        S.COMMUNITY,
         ["escalated_to_station", "handling_station", "escalated_to_county", "handling_county"],
     ),
-    rule("chase", [R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], Scope.COMMUNITY, ["handed_over"]),
-    rule("record_outcome", [R.COMMUNITY_OFFICER], Scope.OWNER, ["handling_community"]),
-    rule("record_outcome", [R.STATION_OFFICER], Scope.OWNER, ["handling_station"]),
-    rule("record_outcome", [R.COUNTY_OFFICER], Scope.OWNER, ["handling_county"]),
+    rule("chase", [R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], S.COMMUNITY, ["handed_over"]),
+    rule("record_outcome", [R.COMMUNITY_OFFICER], S.OWNER, ["handling_community"]),
+    rule("record_outcome", [R.STATION_OFFICER], S.OWNER, ["handling_station"]),
+    rule("record_outcome", [R.COUNTY_OFFICER], S.OWNER, ["handling_county"]),
     rule(
         "record_outcome",
         [R.COMMUNITY_OFFICER],
-        Scope.COMMUNITY,
+        S.COMMUNITY,
         ["handling_station", "handling_county"],
     ),
     rule(
         "record_outcome",
         [R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR],
-        Scope.COMMUNITY,
+        S.COMMUNITY,
         ["handed_over"],
     ),
-    rule("confirm_self_handled", [R.COMMUNITY_OFFICER], Scope.OWNER),
-    rule("propose_score", [R.COMMUNITY_CADRE, R.COMMUNITY_OFFICER], Scope.COMMUNITY),
-    rule("sign_score", [R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], Scope.COMMUNITY),
-    rule("reward", [R.COMMUNITY_OFFICER, R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], Scope.COMMUNITY),
-    rule("publicize", [R.PUBLICITY_OFFICER], Scope.COUNTY),
-    rule("close", [R.COMMUNITY_OFFICER], Scope.COMMUNITY),
-    rule("reject", [R.COMMUNITY_OFFICER], Scope.OWNER, ["reported", "handling_community"]),
-    rule("reject", [R.COMMUNITY_OFFICER], Scope.COMMUNITY, ["rewarded", "publicized", "closed"]),
+    rule("confirm_self_handled", [R.COMMUNITY_OFFICER], S.OWNER),
+    rule("propose_score", [R.COMMUNITY_CADRE, R.COMMUNITY_OFFICER], S.COMMUNITY),
+    rule("sign_score", [R.COMMUNITY_DIRECTOR, R.COMMUNITY_OFFICER], S.COMMUNITY),
+    rule("reward", [R.COMMUNITY_OFFICER, R.COMMUNITY_CADRE, R.COMMUNITY_DIRECTOR], S.COMMUNITY),
+    rule("publicize", [R.PUBLICITY_OFFICER], S.COUNTY),
+    rule("close", [R.COMMUNITY_OFFICER], S.COMMUNITY),
+    rule("reject", [R.COMMUNITY_OFFICER], S.OWNER, ["reported", "handling_community"]),
+    rule("reject", [R.COMMUNITY_OFFICER], S.COMMUNITY, ["rewarded", "publicized", "closed"]),
 )
 
 
-def in_scope(
-    scope: Scope, actor: Actor, *, owner_unit: str | None, community: str, reporter_id: str
-) -> bool:
-    if scope is Scope.OWNER:
-        return owner_unit is not None and actor.unit == owner_unit
-    if scope is Scope.COMMUNITY:
-        return actor.unit == community
-    if scope is Scope.COUNTY:
-        return units.level(actor.unit) == "county" and units.within(community, actor.unit)
-    return actor.id == reporter_id
-
-
-def rules_for(step: str, stage: str | None) -> list[Rule]:
-    return [r for r in RULES if r.step == step and (r.stages is None or stage in r.stages)]
-
-
-def permits(
-    step: str,
-    stage: str | None,
-    actor: Actor,
-    *,
-    owner_unit: str | None,
-    community: str,
-    reporter_id: str,
-) -> bool:
-    """Whether any rule lets ``actor`` take ``step`` from ``stage`` on this incident."""
-    return any(
-        actor.role in r.roles
-        and in_scope(
-            r.scope, actor, owner_unit=owner_unit, community=community, reporter_id=reporter_id
-        )
-        for r in rules_for(step, stage)
-    )
+def step_grants() -> dict[str, tuple[Grant, ...]]:
+    """The rules as grants, by step (a new incident is ``discover``)."""
+    found: dict[str, list[Grant]] = {}
+    for each in RULES:
+        found.setdefault(each.step, []).append(each.grant)
+    return {step: tuple(grants) for step, grants in found.items()}
 
 
 # -- ownership and deadlines ---------------------------------------------------
@@ -152,12 +116,21 @@ def _hours(n: float) -> timedelta:
 
 @dataclass(frozen=True)
 class Policy:
-    """Deadlines per stage (general reports) with urgent overrides, and score limits."""
+    """Deadlines per stage (general reports) with urgent overrides, score limits,
+    and the window a moment entered as a fact (when it happened, when a department
+    received it) must fall in: not before the county's records begin, not after
+    now by more than a clock's drift."""
 
     name: str
     deadlines: dict[str, timedelta]
     urgent_deadlines: dict[str, timedelta] = field(default_factory=dict)
     max_points_per_incident: int = 150
+    records_begin: datetime = datetime(2020, 1, 1, tzinfo=timezone(timedelta(hours=8)))
+    clock_tolerance: timedelta = timedelta(minutes=5)
+
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """The earliest and latest moment a fact may name, ``now``."""
+        return self.records_begin, now + self.clock_tolerance
 
     def deadline(self, stage: str, urgency: str | None) -> timedelta:
         if urgency == Urgency.URGENT and stage in self.urgent_deadlines:
@@ -167,6 +140,7 @@ class Policy:
 
 LISHU = Policy(
     name="lishu",
+    # records_begin and clock_tolerance: the defaults (records from 1 January 2020).
     deadlines={
         "discovered": _hours(24),  # feed the discovery back within a day
         "reported": _hours(24),  # triage by the community police office

@@ -22,7 +22,8 @@ from aggregates.reward_item import RewardItem
 from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import IncidentNotFound
-from loop.rules import masking, units
+from loop.rules import masking, permissions, units
+from loop.rules.access import Record
 from loop.rules.masking import Section, View, view_of
 from loop.rules.narration import sentence
 from loop.rules.stages import STAGES
@@ -76,14 +77,18 @@ def _kind(event: Any, aggregate_id: UUID) -> str:
     )
 
 
+def _no_record(aggregate_id: UUID) -> IncidentNotFound:
+    return IncidentNotFound(
+        "没有此编号的警情或记录",
+        "No incident or record has this id",
+        incident_id=str(aggregate_id),
+    )
+
+
 def _first(app: LoopApplication, aggregate_id: UUID) -> Any:
     first = app.recorder.select_events(aggregate_id, limit=1)
     if not first:
-        raise IncidentNotFound(
-            "没有此编号的警情或记录",
-            "No incident or record has this id",
-            incident_id=str(aggregate_id),
-        )
+        raise _no_record(aggregate_id)
     return app.mapper.to_domain_event(first[0])
 
 
@@ -99,7 +104,23 @@ def unit_of(app: LoopApplication, aggregate_id: UUID) -> str:
     community, a reward item's bank."""
     first = _first(app, aggregate_id)
     _kind(first, aggregate_id)
+    return _unit(first)
+
+
+def _unit(first: Any) -> str:
     return str(first.bank if isinstance(first, RewardItem.Donated) else first.community)
+
+
+def audited_kind(app: LoopApplication, aggregate_id: UUID, auditor: Actor) -> str:
+    """The kind of the record whose whole history ``auditor`` asks for: refused to
+    any role that does not audit; a record outside his unit is not found, exactly
+    like an id of nothing (``loop.rules.permissions``)."""
+    permissions.check_role("audit", auditor)
+    first = _first(app, aggregate_id)
+    kind = _kind(first, aggregate_id)
+    if not permissions.may("audit", auditor, Record(kind, _unit(first))):
+        raise _no_record(aggregate_id)
+    return kind
 
 
 def console_auditor(operator: str, unit: str) -> Actor:

@@ -14,6 +14,7 @@ so neither the balance nor the stock can go below zero, even when redemptions ra
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -23,9 +24,11 @@ from aggregates.points_account import DEDUCTION_KINDS, PointsAccount
 from aggregates.reward_item import RewardItem
 from loop.errors import InvalidInput, ItemNotFound
 from loop.rules import inputs, permissions, units
+from loop.rules.access import account_record, item_record
+from loop.rules.policy import LISHU, Policy
 from loop.rules.scoring import CHINA, LISHU_SCORING, MONTH, PERIOD, ScoringPolicy
 from loop.rules.tasks import task_policy_for
-from loop.services.lookup import points_account
+from loop.services.lookup import named_account
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
 
@@ -118,26 +121,43 @@ def _balance(account: PointsAccount, position: int | None = None) -> Balance:
 class Bank:
     """Commands of the Happiness Bank, stored in the one application store ``app``."""
 
-    def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
+    def __init__(
+        self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING, policy: Policy = LISHU
+    ) -> None:
         self.app = app
         self.scoring = scoring
+        self.policy = policy
         self.volunteers = Volunteers(app, scoring)
 
     # -- reading ---------------------------------------------------------------
 
-    def balance(self, volunteer_id: str) -> Balance:
-        """The volunteer's balance, score and star level."""
-        return _balance(points_account(self.app, volunteer_id))
+    def account(self, volunteer_id: str, *, reader: Actor | None = None) -> PointsAccount:
+        """The volunteer's account; :class:`AccountNotFound` if there is none, or if
+        ``reader`` may not read it (the same answer)."""
+        return named_account(self.app, volunteer_id, reader=reader)
 
-    def item(self, item_id: UUID | str) -> RewardItem:
-        """A catalogue item; :class:`ItemNotFound` if there is none under that id."""
+    def read_account(self, actor: Actor, volunteer_id: str) -> PointsAccount:
+        """The account as ``actor`` reads it: refused to a role that reads no
+        account, not found if absent or outside what he may read."""
+        permissions.check_role("read_account", actor)
+        return self.account(volunteer_id, reader=actor)
+
+    def balance(self, volunteer_id: str, *, reader: Actor | None = None) -> Balance:
+        """The volunteer's balance, score and star level."""
+        return _balance(self.account(volunteer_id, reader=reader))
+
+    def item(self, item_id: UUID | str, *, reader: Actor | None = None) -> RewardItem:
+        """A catalogue item; :class:`ItemNotFound` if there is none under that id, or
+        if ``reader`` may not read it (the same answer)."""
         try:
             key = item_id if isinstance(item_id, UUID) else UUID(str(item_id))
         except ValueError:
             item = None
         else:
             item = self.app.find(key, RewardItem)
-        if item is None:
+        if item is None or (
+            reader is not None and not permissions.visible(reader, item_record(item.bank))
+        ):
             raise ItemNotFound("兑换物品不存在", "No such reward item", item_id=str(item_id))
         return item
 
@@ -165,7 +185,7 @@ class Bank:
             raise InvalidInput(
                 "幸福银行设在社区或派出所", "A Happiness Bank is run by a community or a station"
             )
-        permissions.check("donate", actor, unit=actor.unit)
+        permissions.check("donate", actor, item_record(actor.unit))
         item = RewardItem.donate(
             actor,
             self.app.clock(),
@@ -183,8 +203,9 @@ class Bank:
         """More of an item, from the same or another donor."""
         checked = _whole("quantity", quantity, 1, MAX_PIECES)
         checked_donor = inputs.text("donor", donor, max_len=100)
-        item = self.item(item_id)
-        permissions.check("donate", actor, unit=item.bank)
+        permissions.check_role("donate", actor)
+        item = self.item(item_id, reader=actor)
+        permissions.check("donate", actor, item_record(item.bank))
         item.restock(actor, self.app.clock(), checked, checked_donor)
         return self._item_ack(item, self.app.commit(item))
 
@@ -197,9 +218,8 @@ class Bank:
         taken in one save. Beyond the stock, the per-volunteer limit or the balance
         it is refused and nothing is written."""
         checked = _whole("quantity", quantity, 1, MAX_PIECES)
-        account = points_account(self.app, volunteer_id)
-        item = self.item(item_id)
-        permissions.check("redeem", actor, unit=account.community, volunteer_id=volunteer_id)
+        account = self._acted_on("redeem", actor, volunteer_id)
+        item = self.item(item_id, reader=actor)
         if not units.within(account.community, item.bank):
             raise InvalidInput(
                 f"「{item.name}」不属于该义警所在社区的幸福银行",
@@ -258,13 +278,12 @@ class Bank:
                 field="kind",
                 allowed=["manual", "discipline"],
             )
-        checked_reason = inputs.text("reason", reason, max_len=500)
+        checked_reason = inputs.prose("reason", reason, max_len=500)
         if points is None and kind == "discipline" and self.scoring.discipline_deduction:
             amount = self.scoring.discipline_deduction
         else:
             amount = _whole("points", points, 1, MAX_POINTS)
-        account = points_account(self.app, volunteer_id)
-        permissions.check("deduct", actor, unit=account.community)
+        account = self._acted_on("deduct", actor, volunteer_id)
         at = self.app.clock()
         account.deduct(
             actor,
@@ -289,14 +308,16 @@ class Bank:
             raise InvalidInput("「month」须为YYYY-MM格式", "'month' must be YYYY-MM", field="month")
         if not isinstance(passed, bool):
             raise InvalidInput("「passed」须为是或否", "'passed' must be true or false")
-        checked_note = inputs.text("note", note, max_len=500)
+        checked_note = inputs.prose("note", note, max_len=500)
         at = self.app.clock()
         if month > f"{at.astimezone(CHINA):%Y-%m}":
             raise InvalidInput(
-                "不能考评尚未开始的月份", "A month cannot be evaluated before it begins"
+                "不能考评尚未开始的月份",
+                "A month cannot be evaluated before it begins",
+                field="month",
             )
-        account = points_account(self.app, volunteer_id)
-        permissions.check("evaluate_month", actor, unit=account.community)
+        self._check_period("month", month, at)
+        account = self._acted_on("evaluate_month", actor, volunteer_id)
         self._check_no_shows(account, month, passed)
         account.evaluate_month(actor, at, period=month, passed=passed, note=checked_note)
         due = (
@@ -349,12 +370,43 @@ class Bank:
                 "'period' must be YYYY, YYYY-Qn or YYYY-MM",
                 field="period",
             )
-        checked_reason = inputs.text("reason", reason, max_len=500)
+        checked_reason = inputs.prose("reason", reason, max_len=500)
+        at = self.app.clock()
+        self._check_period("period", period, at)
+        self._acted_on("award_honour", actor, volunteer_id)
         volunteer = self.volunteers.get(volunteer_id)
-        permissions.check("award_honour", actor, unit=volunteer.community)
-        volunteer.award(actor, self.app.clock(), honour, period, checked_reason)
+        volunteer.award(actor, at, honour, period, checked_reason)
         position = self.app.commit(volunteer)
         return HonourAck(volunteer.volunteer_id, honour, period, volunteer.version, position)
+
+    def _check_period(self, field: str, period: str, at: datetime) -> None:
+        """A period (``2026``, ``2026-Q3``, ``2026-07``) the county keeps records of:
+        not ending before its records begin, not starting after now."""
+        year, rest = int(period[:4]), period[5:]
+        if not rest:  # a year
+            first, last = 1, 12
+        elif rest.startswith("Q"):  # a quarter
+            first, last = 3 * int(rest[1]) - 2, 3 * int(rest[1])
+        else:  # a month
+            first = last = int(rest)
+        begins = self.policy.records_begin.astimezone(CHINA)
+        now = at.astimezone(CHINA)
+        if (year, last) < (begins.year, begins.month) or (year, first) > (now.year, now.month):
+            raise InvalidInput(
+                f"「{field}」须在本县记录开始（{begins:%Y-%m}）之后、不晚于本月",
+                f"'{field}' must lie between the county's first records ({begins:%Y-%m}) "
+                "and this month",
+                field=field,
+            )
+
+    def _acted_on(self, command: str, actor: Actor, volunteer_id: str) -> PointsAccount:
+        """The account ``command`` acts on, once ``actor`` may take it there: a role
+        that never may is refused first, an account he may not read is not found
+        (``loop.rules.permissions``)."""
+        permissions.check_role(command, actor)
+        account = self.account(volunteer_id, reader=actor)
+        permissions.check(command, actor, account_record(account))
+        return account
 
     def _check_no_shows(self, account: PointsAccount, month: str, passed: bool) -> None:
         """Under a preset whose no-shows fail a month (Fuping), a month with that

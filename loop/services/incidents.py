@@ -25,15 +25,17 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
 from aggregates.points_account import PointsAccount
-from loop.errors import InvalidInput, NotPermitted
-from loop.rules import inputs, units
+from aggregates.volunteer import ON_DUTY, Volunteer, volunteer_aggregate_id
+from loop.errors import InvalidInput, UnknownReporter
+from loop.rules import inputs, permissions, units
+from loop.rules.access import Record, incident_record
 from loop.rules.fields import Kind, check_all
-from loop.rules.policy import LISHU, SCOPE_LABELS, STAGE_OWNERS, Policy, permits, rules_for
+from loop.rules.policy import LISHU, STAGE_OWNERS, Policy
 from loop.rules.recording import Taken
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy
-from loop.rules.stages import LOOP, STAGES, StepTarget
-from loop.rules.steps import STEPS, Step, step_label
-from loop.rules.vocabulary import Module, Role, Sense, Urgency, label
+from loop.rules.stages import LOOP, StepTarget
+from loop.rules.steps import STEPS, Step
+from loop.rules.vocabulary import Module, Role, Sense, Urgency
 from loop.services import personal
 from loop.services.lookup import find_account, load_incident, points_account
 from loop.storage.application import LoopApplication, incident_conflict
@@ -124,7 +126,11 @@ class IncidentFlow:
         """Take ``step`` (``loop.rules.steps``) on the incident with the step's input
         ``given``: checked, then legal from its stage by the loop, permitted by the
         policy table, recorded with its route (the next owner and due time) and
-        saved with any other aggregate it changed, in one transaction."""
+        saved with any other aggregate it changed, in one transaction.
+
+        A role that may never take the step is refused before the incident is
+        loaded; an incident the actor may not read is not found, exactly like one
+        that does not exist (``loop.rules.permissions``)."""
         if step not in STEPS:
             raise InvalidInput(
                 f"没有「{step}」这个步骤",
@@ -134,7 +140,8 @@ class IncidentFlow:
             )
         uid = inputs.incident_id("incident_id", incident_id)
         checked = self._checked(STEPS[step], actor, uid, given)
-        incident = self.get(uid)
+        permissions.check_role(step, actor)
+        incident = self.get(uid, reader=actor)
         if expected_version is not None and expected_version != incident.version:
             raise incident_conflict(incident.id, incident.version)
         changed = self._apply_step(incident, STEPS[step], actor, self.app.clock(), checked)
@@ -144,13 +151,14 @@ class IncidentFlow:
         self, step: Step, actor: Actor, incident_id: UUID | None, given: dict[str, Any]
     ) -> dict[str, Any]:
         """The step's input, checked field by field and by the step's own rule; an
-        incident it names must exist."""
+        incident it names must exist (and be one the actor may read)."""
         max_points = min(self.policy.max_points_per_incident, self.scoring.max_points_per_incident)
-        checked = check_all(step.fields, given, max_points=max_points)
+        window = self.policy.window(self.app.clock())
+        checked = check_all(step.fields, given, max_points=max_points, window=window)
         step.check(actor, incident_id, checked)
         for each in step.fields:
             if each.kind is Kind.INCIDENT and checked[each.name] is not None:
-                checked[each.name] = str(self.get(checked[each.name]).id)
+                checked[each.name] = str(self.get(checked[each.name], reader=actor).id)
         return checked
 
     # -- what a step does beyond its incident ------------------------------------
@@ -160,7 +168,7 @@ class IncidentFlow:
         Happiness Bank account, saved with the step.
 
         The volunteer must have been admitted (admission opens the account); a
-        reporter without an account is refused with :class:`AccountNotFound`, and
+        reporter without an account is refused with :class:`NoPointsAccount`, and
         the incident stays scored until the reward can be made. Points beyond the
         scoring policy's cap for the period are not credited (the deposit records
         what was asked and what was paid)."""
@@ -237,24 +245,33 @@ class IncidentFlow:
 
     def check_step(self, actor: Actor, incident: Incident, step: str) -> StepTarget:
         """Whether ``actor`` may take ``step`` on ``incident`` now, whatever its input:
-        legal from its stage under the loop's conditions, permitted by the policy
-        table for the actor's role and unit, a signature the co-signature rules
-        accept, a reward into an account the reporter holds. Raises the refusal;
+        legal from its stage under the loop's conditions, permitted by the one
+        permission model for the actor's role and unit, a signature the co-signature
+        rules accept, a reward into an account the reporter holds. Raises the refusal;
         returns where the step leads."""
         target = LOOP.target(incident.stage, step, self._facts(incident, actor))
-        self._check_permitted(step, incident.stage, actor, **self._where(incident))
+        permissions.check(step, actor, incident_record(incident))
         if step == "sign_score":
             incident.check_can_sign(actor)
         elif step == "reward":
             self.points_account(incident.reporter_id)
         return target
 
-    def get(self, incident_id: UUID, version: int | None = None) -> Incident:
-        """The incident, now or at ``version``; :class:`IncidentNotFound` if absent."""
-        return load_incident(self.app, incident_id, version)
+    def get(
+        self, incident_id: UUID, version: int | None = None, *, reader: Actor | None = None
+    ) -> Incident:
+        """The incident, now or at ``version``; :class:`IncidentNotFound` if absent,
+        or if ``reader`` may not read it."""
+        return load_incident(self.app, incident_id, version, reader=reader)
+
+    def read(self, actor: Actor, incident_id: UUID, version: int | None = None) -> Incident:
+        """The incident as ``actor`` reads it: refused to a role that reads no
+        incident, not found if absent or outside what the actor may read."""
+        permissions.check_role("read_incident", actor)
+        return self.get(incident_id, version, reader=actor)
 
     def points_account(self, volunteer_id: str) -> PointsAccount:
-        """The volunteer's Happiness Bank account; :class:`AccountNotFound` if the
+        """The volunteer's Happiness Bank account; :class:`NoPointsAccount` if the
         volunteer was never admitted."""
         return points_account(self.app, volunteer_id)
 
@@ -307,32 +324,27 @@ class IncidentFlow:
         checked = {
             "module": inputs.choice("module", module, Module),
             "sense": inputs.choice("sense", sense, Sense),
-            "what": inputs.text("what", what),
+            "what": inputs.prose("what", what),
             "where": inputs.text("where", where, max_len=200),
         }
+        at = self.app.clock()
+        happened = (
+            at
+            if occurred_at is None
+            else inputs.moment("occurred_at", occurred_at, window=self.policy.window(at))
+        )
         named = (
             None
             if informant is None
             else personal.person("informant", informant, self.app.key_store)
         )
         affected = personal.people("victims", victims, self.app.key_store)
-        if not units.is_community(actor.unit):
-            raise NotPermitted(
-                "只有社区内的义警或社区民辅警可以录入警情",
-                "Only a community's volunteers or police record discoveries",
-                unit=actor.unit,
-            )
-        reporter = actor.id if actor.role == Role.VOLUNTEER else reporter_id
-        reporter = inputs.text("reporter_id", reporter, max_len=100)
-        self._check_permitted(
-            "discover", None, actor, owner_unit=None, community=actor.unit, reporter_id=reporter
-        )
-        at = self.app.clock()
+        reporter = self._reporter(actor, reporter_id)
         return Incident.discover(
             actor,
             at,
             self.route("discovered", actor.unit, urgency, at),
-            occurred_at=inputs.moment("occurred_at", occurred_at) if occurred_at else at,
+            occurred_at=happened,
             reporter_id=reporter,
             community=actor.unit,
             incident_id=incident_id,
@@ -341,14 +353,32 @@ class IncidentFlow:
             **checked,
         )
 
-    @staticmethod
-    def _where(incident: Incident) -> dict[str, Any]:
-        """Where an incident stands, as the policy's scopes need it."""
-        return {
-            "owner_unit": incident.owner_unit,
-            "community": incident.community,
-            "reporter_id": incident.reporter_id,
-        }
+    def _reporter(self, actor: Actor, reporter_id: str | None) -> str:
+        """Who discovered it: a volunteer himself (he names nobody else: the policy
+        refuses another's id); the office names one of the community's volunteers on
+        duty, refused with :class:`UnknownReporter` otherwise (the same for an id of
+        nobody, of another community's volunteer or of one not admitted)."""
+        permissions.check_role("discover", actor)
+        if reporter_id is None and actor.role == Role.VOLUNTEER:
+            reporter = actor.id
+        else:
+            reporter = inputs.text("reporter_id", reporter_id, max_len=100)
+        permissions.check("discover", actor, Record("incident", actor.unit, person=reporter))
+        if actor.role == Role.VOLUNTEER:
+            return reporter
+        volunteer = self.app.find(volunteer_aggregate_id(reporter), Volunteer)
+        if (
+            volunteer is None
+            or volunteer.community != actor.unit
+            or volunteer.status not in ON_DUTY
+        ):
+            raise UnknownReporter(
+                f"「reporter_id」须为本社区在岗义警的编号：{reporter}",
+                f"'reporter_id' must name a volunteer on duty in this community: {reporter}",
+                field="reporter_id",
+                reporter_id=reporter,
+            )
+        return reporter
 
     @staticmethod
     def _awaited_signer(incident: Incident, step: str, actor: Actor) -> Role:
@@ -369,36 +399,6 @@ class IncidentFlow:
                 SIGNER_ROLES.get(actor.role, "")
             ),
         }
-
-    @staticmethod
-    def _check_permitted(
-        step: str,
-        stage: str | None,
-        actor: Actor,
-        *,
-        owner_unit: str | None,
-        community: str,
-        reporter_id: str,
-    ) -> None:
-        if permits(
-            step, stage, actor, owner_unit=owner_unit, community=community, reporter_id=reporter_id
-        ):
-            return
-        rules = rules_for(step, stage)
-        allowed_zh = "；".join(
-            f"{'、'.join(sorted(Role(x).label for x in r.roles))}（{SCOPE_LABELS[r.scope]}）"
-            for r in rules
-        )
-        raise NotPermitted(
-            f"「{label(actor.role)}」"
-            f"（{actor.unit}）无权在「{STAGES.get(stage or '', '新建')}」阶段执行"
-            f"「{step_label(step)}」；可执行者：{allowed_zh}",
-            f"Role '{actor.role}' in unit '{actor.unit}' may not '{step}' here; allowed: "
-            + "; ".join(f"{', '.join(sorted(r.roles))} ({r.scope})" for r in rules),
-            step=step,
-            stage=stage,
-            allowed=[{"roles": sorted(r.roles), "scope": str(r.scope)} for r in rules],
-        )
 
     @staticmethod
     def _ack(incident: Incident, position: int | None) -> Ack:

@@ -16,7 +16,7 @@ from aggregates.actor import Actor
 from aggregates.notice import AlreadyAcknowledged, Notice, NoticeAcknowledgement
 from aggregates.volunteer import Volunteer, volunteer_aggregate_id
 from loop.errors import ConcurrencyConflict, InvalidInput, NoticeNotFound, NotPermitted
-from loop.rules import inputs
+from loop.rules import inputs, permissions
 from loop.rules import notices as rules
 from loop.rules.vocabulary import Role
 from loop.storage.application import LoopApplication
@@ -73,9 +73,9 @@ class Notices:
         """Publish a notice to an audience within the actor's unit (his unit if none
         is named), valid for 30 days unless said otherwise."""
         checked_title = inputs.text("title", title, max_len=rules.MAX_TITLE)
-        checked_body = inputs.text("body", body, max_len=rules.MAX_BODY)
+        checked_body = inputs.prose("body", body, max_len=rules.MAX_BODY)
         checked_priority = rules.priority(priority)
-        rules.check_publisher(actor)
+        permissions.check("publish_notice", actor, rules.notice_record(actor.unit))
         addressed = rules.audience(actor, audience)
         now = self.app.clock()
         start, end = rules.validity(now, valid_from, valid_until)
@@ -109,7 +109,7 @@ class Notices:
     ) -> NoticeAck:
         """Correct a notice's text, priority or end; its audience is told again."""
         checked_title = inputs.text("title", title, max_len=rules.MAX_TITLE)
-        checked_body = inputs.text("body", body, max_len=rules.MAX_BODY)
+        checked_body = inputs.prose("body", body, max_len=rules.MAX_BODY)
         checked_priority = rules.priority(priority)
         inputs.moment("valid_until", valid_until)
         notice = self._for_change(actor, notice_id, expected_version)
@@ -134,7 +134,7 @@ class Notices:
         expected_version: int | None = None,
     ) -> NoticeAck:
         """Withdraw a notice: it leaves every inbox, and what was not yet sent is not."""
-        checked_reason = inputs.text("reason", reason, max_len=500)
+        checked_reason = inputs.prose("reason", reason, max_len=500)
         notice = self._for_change(actor, notice_id, expected_version)
         notice.revoke(actor, self.app.clock(), checked_reason)
         return self._ack(notice, self.app.commit(notice))
@@ -187,7 +187,8 @@ class Notices:
         self, actor: Actor, notice_id: UUID | str, expected_version: int | None
     ) -> Notice:
         notice = self.get(notice_id)
-        rules.check_publisher(actor, notice.publisher_unit)
+        permissions.check("publish_notice", actor, rules.notice_record(actor.unit))
+        permissions.check("change_notice", actor, rules.notice_record(notice.publisher_unit))
         if expected_version is not None and expected_version != notice.version:
             if type(expected_version) is not int:
                 raise InvalidInput(

@@ -22,6 +22,7 @@ from aggregates.task import Task
 from loop.errors import InvalidInput, NotPermitted
 from loop.rules import inputs, permissions
 from loop.rules.scoring import ScoringPolicy
+from loop.rules.task_access import task_record
 from loop.rules.tasks import TaskPolicy
 from loop.rules.vocabulary import Role
 from loop.services.lookup import find_account
@@ -166,10 +167,10 @@ class TaskDay:
             "materials": _count("materials", materials),
             "evidence": ""
             if evidence in (None, "")
-            else inputs.text("evidence", evidence, max_len=1000),
+            else inputs.prose("evidence", evidence, max_len=1000),
         }
         task = self.get(task_id)
-        permissions.check("run_task", actor, unit=task.community)
+        permissions.check("run_task", actor, task_record(task.community))
         at = self.app.clock()
         completed = task.complete(actor, at, awaiting_signatures=self.policy.cosigned, **done)
         accounts: dict[str, PointsAccount] = {}
@@ -208,7 +209,7 @@ class TaskDay:
         """Co-sign the task's points (community director and officer of its
         community); the second signature deposits them."""
         task = self.get(task_id)
-        permissions.check("sign_task_points", actor, unit=task.community)
+        permissions.check("sign_task_points", actor, task_record(task.community))
         at = self.app.clock()
         accounts: dict[str, PointsAccount] = {}
         credited = 0

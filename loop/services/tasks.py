@@ -32,6 +32,7 @@ from loop.errors import (
 )
 from loop.rules import inputs, permissions, units
 from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
+from loop.rules.task_access import task_record
 from loop.rules.task_inputs import choice, schedule, whole
 from loop.rules.tasks import INTENSITIES, KINDS, eligibility_scope, ineligibility, task_policy_for
 from loop.rules.vocabulary import Role
@@ -141,11 +142,11 @@ class Tasks(TaskDay):
         """Whether ``actor`` leads the task or may run it for his unit."""
         if actor.role == Role.VOLUNTEER and actor.id == task.leader_id:
             return True
-        return permissions.allowed("run_task", actor, unit=task.community)
+        return permissions.may("run_task", actor, task_record(task.community))
 
     def check_may_run(self, actor: Actor, task: Task) -> None:
         if not self.may_run(actor, task):
-            permissions.check("run_task", actor, unit=task.community)
+            permissions.check("run_task", actor, task_record(task.community))
 
     # -- publishing --------------------------------------------------------------------
 
@@ -203,7 +204,7 @@ class Tasks(TaskDay):
                 withdraw_closes_at,
             ),
         }
-        permissions.check("publish_task", actor, unit=where)
+        permissions.check("publish_task", actor, task_record(where))
         if task_id is not None and task_id in self.app.repository:
             raise InvalidInput("任务编号已被使用", "That task id is taken", field="task_id")
         task = Task.publish(
@@ -234,10 +235,10 @@ class Tasks(TaskDay):
         """A new time, place or number of places. The booked volunteers' rosters follow
         a new time (refused if it clashes with another of their bookings); a new time
         or place asks them to reconfirm; more places move the waitlist up."""
-        why = inputs.text("reason", reason, max_len=500)
+        why = inputs.prose("reason", reason, max_len=500)
         new_place = None if place is None else inputs.text("place", place, max_len=200)
         task = self.get(task_id)
-        permissions.check("publish_task", actor, unit=task.community)
+        permissions.check("publish_task", actor, task_record(task.community))
         at = self.app.clock()
         planned = schedule(
             self.policy,
@@ -269,9 +270,9 @@ class Tasks(TaskDay):
 
     def cancel(self, actor: Actor, task_id: UUID | str, *, reason: str) -> TaskAck:
         """Cancel the task; every booking it held is released."""
-        why = inputs.text("reason", reason, max_len=500)
+        why = inputs.prose("reason", reason, max_len=500)
         task = self.get(task_id)
-        permissions.check("publish_task", actor, unit=task.community)
+        permissions.check("publish_task", actor, task_record(task.community))
         at = self.app.clock()
         rosters = []
         for volunteer_id in task.cancel(actor, at, reason=why):
@@ -304,7 +305,7 @@ class Tasks(TaskDay):
     ) -> SignUpAck:
         task = self.get(task_id)
         volunteer = self.volunteers.get(volunteer_id)
-        permissions.check("sign_up", actor, unit=volunteer.community, volunteer_id=volunteer_id)
+        permissions.check("sign_up", actor, task_record(volunteer.community, volunteer_id))
         entry = task.entry_of(volunteer_id)
         if entry is not None and request is not None and entry["request"] == request:
             return self._signed(task, volunteer_id, replayed=True, position=None)
@@ -344,7 +345,7 @@ class Tasks(TaskDay):
         cut-off it is recorded as late. A freed place goes to the first on the
         waitlist whose time is free, in the same save."""
         who = self._volunteer_id(actor, volunteer_id)
-        why = "" if reason in (None, "") else inputs.text("reason", reason, max_len=500)
+        why = "" if reason in (None, "") else inputs.prose("reason", reason, max_len=500)
         return retried(lambda: self._withdraw(actor, task_id, who, why))
 
     def _withdraw(
@@ -352,7 +353,7 @@ class Tasks(TaskDay):
     ) -> WithdrawalAck:
         task = self.get(task_id)
         volunteer = self.volunteers.get(volunteer_id)
-        permissions.check("sign_up", actor, unit=volunteer.community, volunteer_id=volunteer_id)
+        permissions.check("sign_up", actor, task_record(volunteer.community, volunteer_id))
         at = self.app.clock()
         was_booked = volunteer_id in task.booked
         late = task.withdraw(actor, at, volunteer_id=volunteer_id, reason=reason)
@@ -374,7 +375,7 @@ class Tasks(TaskDay):
         who = self._volunteer_id(actor, volunteer_id)
         task = self.get(task_id)
         volunteer = self.volunteers.get(who)
-        permissions.check("sign_up", actor, unit=volunteer.community, volunteer_id=who)
+        permissions.check("sign_up", actor, task_record(volunteer.community, who))
         task.reconfirm(actor, self.app.clock(), volunteer_id=who)
         return self._signed(task, who, replayed=False, position=self.app.commit(task))
 

@@ -28,6 +28,7 @@ from aggregates.volunteer import (
 )
 from loop.errors import AlreadyRegistered, InvalidInput, VolunteerNotFound
 from loop.rules import inputs, masking, permissions, units
+from loop.rules.access import volunteer_record
 from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
 from loop.services.audit import primitive
 from loop.storage.application import LoopApplication
@@ -116,16 +117,28 @@ class Volunteers:
 
     # -- reading ---------------------------------------------------------------
 
-    def get(self, volunteer_id: str) -> Volunteer:
-        """The volunteer; :class:`VolunteerNotFound` if nobody applied under that id."""
+    def get(self, volunteer_id: str, *, reader: Actor | None = None) -> Volunteer:
+        """The volunteer; :class:`VolunteerNotFound` if nobody applied under that id,
+        or if ``reader`` may not read his records (the same answer)."""
         volunteer = self.app.find(volunteer_aggregate_id(str(volunteer_id)), Volunteer)
-        if volunteer is None:
+        if volunteer is None or (
+            reader is not None
+            and not permissions.visible(
+                reader, volunteer_record(volunteer.volunteer_id, volunteer.community)
+            )
+        ):
             raise VolunteerNotFound(
                 f"没有义警 {volunteer_id} 的档案",
                 f"No volunteer {volunteer_id}",
                 volunteer_id=volunteer_id,
             )
         return volunteer
+
+    def read(self, actor: Actor, volunteer_id: str) -> Volunteer:
+        """The volunteer as ``actor`` reads him: refused to a role that reads no
+        volunteer's records, not found if absent or outside what he may read."""
+        permissions.check_role("read_volunteer", actor)
+        return self.get(volunteer_id, reader=actor)
 
     def view(self, viewer: Actor | None, volunteer_id: str) -> dict[str, Any]:
         """The volunteer's record as primitives, his personal details shown, masked
@@ -181,7 +194,7 @@ class Volunteers:
             raise InvalidInput(
                 "入队申请须由社区录入", "Applications are recorded by a community", unit=actor.unit
             )
-        permissions.check("apply", actor, unit=actor.unit)
+        permissions.check("apply", actor, volunteer_record(vid, actor.unit))
         if volunteer_aggregate_id(vid) in self.app.repository:
             raise AlreadyRegistered(
                 f"编号 {vid} 已有入队申请或义警档案",
@@ -218,9 +231,8 @@ class Volunteers:
         party = _choice("reviewer", reviewer, REVIEWERS)
         ok = _flag("approved", approved)
         record = _flag("criminal_record", criminal_record)
-        checked_note = inputs.text("note", note, max_len=500)
-        volunteer = self.get(volunteer_id)
-        permissions.check(f"review_{party}", actor, unit=volunteer.community)
+        checked_note = inputs.prose("note", note, max_len=500)
+        volunteer = self._acted_on(f"review_{party}", actor, volunteer_id)
         volunteer.review(
             actor,
             self.app.clock(),
@@ -237,8 +249,7 @@ class Volunteers:
         him in his occupation's squad (and its party group if a party member), and
         open his Happiness Bank account, all in one save."""
         band = None if armband_no is None else inputs.text("armband_no", armband_no, max_len=30)
-        volunteer = self.get(volunteer_id)
-        permissions.check("admit", actor, unit=volunteer.community)
+        volunteer = self._acted_on("admit", actor, volunteer_id)
         at = self.app.clock()
         archive_no, letter_no, issued_band = self._numbers(volunteer, at)
         volunteer.admit(
@@ -277,8 +288,7 @@ class Volunteers:
         """Enrol a serving volunteer in a specialty team (rescue, women's, youth,
         mediation, veterans, watchers)."""
         checked = _choice("team", team, TEAMS)
-        volunteer = self.get(volunteer_id)
-        permissions.check("join_team", actor, unit=volunteer.community)
+        volunteer = self._acted_on("join_team", actor, volunteer_id)
         volunteer.join_team(actor, self.app.clock(), checked)
         return self._ack(volunteer, self.app.commit(volunteer))
 
@@ -288,13 +298,23 @@ class Volunteers:
         """Active, flexible duty (older or unwell volunteers, Fuping's 弹性工作制),
         suspended, or retired, with the reason."""
         checked = _choice("status", status, {k: STATUSES[k] for k in STATUSES if k != "applied"})
-        checked_reason = inputs.text("reason", reason, max_len=500)
-        volunteer = self.get(volunteer_id)
-        permissions.check("change_status", actor, unit=volunteer.community)
+        checked_reason = inputs.prose("reason", reason, max_len=500)
+        volunteer = self._acted_on("change_status", actor, volunteer_id)
         volunteer.change_status(actor, self.app.clock(), checked, checked_reason)
         return self._ack(volunteer, self.app.commit(volunteer))
 
     # -- helpers ----------------------------------------------------------------
+
+    def _acted_on(self, command: str, actor: Actor, volunteer_id: str) -> Volunteer:
+        """The volunteer ``command`` acts on, once ``actor`` may take it on him: a
+        role that never may is refused first, a volunteer he may not read is not
+        found (``loop.rules.permissions``)."""
+        permissions.check_role(command, actor)
+        volunteer = self.get(volunteer_id, reader=actor)
+        permissions.check(
+            command, actor, volunteer_record(volunteer.volunteer_id, volunteer.community)
+        )
+        return volunteer
 
     @staticmethod
     def _numbers(volunteer: Volunteer, at: datetime) -> tuple[str, str, str]:

@@ -6,7 +6,10 @@ circle's minute marks, a notice's reminder) and the clock turns each one whose
 time has come into a message with the mark's key as its de-duplication key, in
 one transaction with its deliveries. A step that moves an incident on drops
 the marks of the old wait before they fire; a second clock, or the same one
-after a restart, finds the message stored and tells nothing again.
+after a restart, finds the message stored and tells nothing again. A mark may
+name a moment after which it is told no more (``until``: a duty task's reminder
+once the next reminder is due or the task began), so a clock that was stopped,
+or a read model built anew from an old log, never tells one for a time past.
 
 Each tick first brings the notification read model up to the head of the log,
 so a step taken just before a mark's time keeps the mark from firing. It looks
@@ -21,7 +24,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, exists, or_, select
 
 from projections.base import utc
 from projections.errors import ProjectionNotReady
@@ -100,7 +103,9 @@ class Clock:
             tables = self.projector.live_tables(conn, NAME)
             marks = tables["marks"]
             query = select(marks).where(
-                marks.c.at <= at, ~exists().where(messages.c.message_id == marks.c.mark_id)
+                marks.c.at <= at,
+                or_(marks.c.until.is_(None), marks.c.until > at),
+                ~exists().where(messages.c.message_id == marks.c.mark_id),
             )
             checked = None if sweep else self._checked(conn)
             if checked is not None:

@@ -6,13 +6,14 @@ to the outbox (``projections.notifications.tables``) in the batch's own
 transaction, the one that moves this projection's position: told exactly once,
 however often the batch is retried, and never again when the read model is
 rebuilt. The clock (``projections.notifications.clock``) fires the marks kept
-here when their time comes.
+here when their time comes. Notices' handlers are in
+``projections.notifications.notices``, duty tasks' in ``projections.notifications.tasks``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, MetaData
@@ -22,17 +23,16 @@ from projections.notifications import tables as outbox
 from projections.notifications.notices import NoticeHandlers
 from projections.notifications.outbox import Message, cancel, tell
 from projections.notifications.rules import (
-    CLEARED_BY,
     EVENT_ALERTS,
     SMS,
-    TIMED_ALERTS,
     ClockRules,
     EventAlert,
-    TimedAlert,
+    TaskRules,
     incident_marks,
 )
 from projections.notifications.schema import define_tables
 from projections.notifications.state import Batch
+from projections.notifications.tasks import TaskHandlers
 
 STEPS = (
     "Incident.Reported",
@@ -53,20 +53,22 @@ STEPS = (
 VOLUNTEER_STATUS = {"Volunteer.Admitted": "active", "Volunteer.Rejected": "rejected"}
 
 
-class Notifications(NoticeHandlers, Projection):
+class Notifications(NoticeHandlers, TaskHandlers, Projection):
     name = "notifications"
-    version = 1
+    version = 2
 
     event_alerts: ClassVar[Mapping[str, EventAlert]] = EVENT_ALERTS
-    timed_alerts: ClassVar[Mapping[str, TimedAlert]] = TIMED_ALERTS
-    cleared_by: ClassVar[Mapping[str, Callable[[Any], str]]] = CLEARED_BY
 
     def __init__(
-        self, channels: Collection[str] = (SMS,), clock_rules: ClockRules | None = None
+        self,
+        channels: Collection[str] = (SMS,),
+        clock_rules: ClockRules | None = None,
+        task_rules: TaskRules | None = None,
     ) -> None:
         self.channels = frozenset(channels)
         """The channels beyond the inbox this installation delivers on."""
         self.clock_rules = clock_rules or ClockRules()
+        self.task_rules = task_rules or TaskRules()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -75,7 +77,7 @@ class Notifications(NoticeHandlers, Projection):
     @classmethod
     def _add_rule_events(cls) -> None:
         """Events named only by the rules are decoded too; :meth:`_rules` handles them."""
-        for name in (*cls.event_alerts, *cls.timed_alerts, *cls.cleared_by):
+        for name in cls.event_alerts:
             cls.handlers.setdefault(name, Notifications._by_rules_only)
 
     def _by_rules_only(self, batch: Batch, event: Any) -> None:
@@ -93,13 +95,10 @@ class Notifications(NoticeHandlers, Projection):
         batch = Batch(conn, tables)
         incidents = {str(e.originator_id) for n, e in events if n.startswith("Incident.")}
         batch.incidents.load("incident_id", incidents)
-        subjects = incidents | {str(e.originator_id) for n, e in events if n.startswith("Notice.")}
-        for name, event in events:
-            if name in self.timed_alerts:
-                subjects.add(self.timed_alerts[name].key(event))
-            if name in self.cleared_by:
-                subjects.add(self.cleared_by[name](event))
-        batch.load_marks(subjects)
+        tasks = {str(e.originator_id) for n, e in events if n.startswith("Task.")}
+        batch.load_tasks(tasks)
+        notices = {str(e.originator_id) for n, e in events if n.startswith("Notice.")}
+        batch.load_marks(incidents | notices | tasks)
         batch.people.load(
             "record_id", {str(e.originator_id) for n, e in events if n.startswith("Volunteer.")}
         )
@@ -118,9 +117,14 @@ class Notifications(NoticeHandlers, Projection):
             row = batch.incidents.get(incident_id)
             assert row is not None
             self._plan(batch, row)
+        for task_id in batch.replan_tasks:  # each task's marks once, as the batch left it
+            self.plan_task(batch, task_id)
         batch.incidents.write()
         batch.marks.write()
         batch.people.write()
+        if tasks:  # only a batch with duty tasks' events touches their rows
+            batch.tasks.write()
+            batch.bookings.write()
         tell(conn, tables, batch.messages, self.channels)
         for reason, conditions in batch.cancels:
             cancel(conn, reason, *conditions)
@@ -150,34 +154,6 @@ class Notifications(NoticeHandlers, Projection):
                         at + alert.ttl,
                     )
                 )
-        if name in self.cleared_by:
-            batch.drop_marks(self.cleared_by[name](event))
-        timed = self.timed_alerts.get(name)
-        if timed is not None:
-            self._remind(batch, name, event, timed)
-
-    @staticmethod
-    def _remind(batch: Batch, name: str, event: Any, timed: TimedAlert) -> None:
-        key, moment, to = timed.key(event), utc(timed.at(event)), timed.to(event, None)
-        batch.drop_marks(key)
-        if moment is None or to is None:
-            return
-        for before in timed.before:
-            batch.mark(
-                Message(
-                    f"{name}:{event.originator_id}:{event.originator_version}:"
-                    f"{int(before.total_seconds())}",
-                    timed.kind,
-                    key,
-                    _unit(event, None),
-                    to,
-                    moment - before,
-                    timed.params(event, None),
-                    timed.priority,
-                    timed.channels,
-                    moment,
-                )
-            )
 
     # -- incidents: their current wait and its marks ---------------------------------------
 
@@ -241,9 +217,12 @@ class Notifications(NoticeHandlers, Projection):
             row["owner_unit"],
             row["due_at"],
         )
+        handed = event.owner_role != row["owner_role"]
         row.update(stage=event.stage, owner_unit=event.owner_unit, owner_role=event.owner_role)
         if moved:  # a new wait: the clock starts again
             row.update(due_at=due, started_at=utc(event.timestamp), epoch=event.originator_version)
+            batch.replan[row["incident_id"]] = None
+        elif handed:  # the same wait, another to tell (the co-signer still to sign)
             batch.replan[row["incident_id"]] = None
         batch.incidents.put(row)
 

@@ -10,10 +10,12 @@ ring at its minute mark. Events tell the people they concern: a volunteer is
 told when his report is accepted, scored and rewarded ("已兑现30积分").
 
 A new alert is one line: an event in :data:`EVENT_ALERTS` (who is told, with
-which ids and codes), or a time an event names in :data:`TIMED_ALERTS` (told
-before it, cleared by the events in :data:`CLEARED_BY`); its words are one line
-of ``loop.rules.alerts``. Parameters hold ids, codes, numbers and times only:
-never a name, a phone number or text a reporter typed.
+which ids and codes); its words are one line of ``loop.rules.alerts``. Duty
+tasks' alerts follow :class:`TaskRules`: their events do not all name the
+task's time, so the read model keeps each open task and its bookings and plans
+the reminders from them, as it plans an incident's marks from its current wait.
+Parameters hold ids, codes, numbers and times only: never a name, a phone
+number or text anyone typed.
 """
 
 from __future__ import annotations
@@ -67,22 +69,6 @@ class EventAlert:
     when: Callable[[Any], bool] = lambda _event: True
     priority: str = "normal"
     ttl: timedelta = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class TimedAlert:
-    """Reminders ``before`` a time an event names (a duty task's start), to the
-    person it names; ``key`` groups the reminders an event in
-    :data:`CLEARED_BY` removes again (a cancelled booking)."""
-
-    kind: str
-    at: Callable[[Any], datetime | None]
-    before: tuple[timedelta, ...]
-    to: Recipient
-    key: Callable[[Any], str]
-    params: Params
-    channels: tuple[str, ...] = (SMS,)
-    priority: str = "normal"
 
 
 # -- recipients and parameters ----------------------------------------------------
@@ -150,17 +136,7 @@ EVENT_ALERTS: dict[str, EventAlert] = {
     "Incident.Escalated": Alert("escalated_to_you", new_owner, _handed_on, (WEBHOOK,)),
     "Incident.Returned": Alert("returned_to_you", new_owner, _handed_on),
 }
-"""Event name -> the alert it raises. Duty tasks add theirs here, e.g. the
-volunteer promoted off a waitlist: ``EventAlert("task_promoted",
-person("volunteer_id"), fields("title", "starts_at"), (SMS,))``."""
-
-TIMED_ALERTS: dict[str, TimedAlert] = {}
-"""Event name -> reminders before a time it names. Duty tasks add the booking:
-``TimedAlert("task_soon", at=lambda e: e.starts_at, before=(DAY, 2 * HOUR),
-to=person("volunteer_id"), key=..., params=fields("title", "starts_at"))``."""
-
-CLEARED_BY: dict[str, Callable[[Any], str]] = {}
-"""Event name -> the ``key`` of the reminders it clears (a cancelled booking)."""
+"""Event name -> the alert it raises."""
 
 
 # -- the clock's rules for incidents --------------------------------------------------
@@ -237,3 +213,74 @@ def incident_marks(row: Row, rules: ClockRules) -> list[Mark]:
         Mark("due", due, owner, "normal", (WEBHOOK,), due + rules.ttl),
         Mark("overdue", overdue_at, Address(unit=above, role=role), "important", (WEBHOOK,), None),
     ]
+
+
+# -- duty tasks --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskRules:
+    """Who is told what about a duty task, and when.
+
+    Fuping: "'蓝马甲'治安志愿者根据自身时间和所处地点选择参加任务". A volunteer booked on a
+    task (signed up, or promoted off its waitlist) is told at once when he is
+    promoted, when a new time or place asks him to reconfirm and when the task is
+    cancelled, and is reminded ``remind_before`` its start: never for a moment
+    already past when he was booked or the time was moved, each reminder no later
+    than the next one's moment (the start, for the last). The unit that published
+    it is told once if it is under-filled (fewer booked than its minimum)
+    ``at_risk_within`` of its start, the calendar's "at risk" (its default is
+    ``loop.rules.tasks.TaskPolicy.at_risk_within``'s)."""
+
+    remind_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    at_risk_within: timedelta = timedelta(hours=48)
+    channels: tuple[str, ...] = (SMS,)
+    """A volunteer's task messages go as text messages too (the publisher's: the inbox)."""
+    told_within: timedelta = timedelta(days=1)
+    """A promotion, change or cancellation is texted within a day of it and before the
+    task starts, or not at all (a read model built anew over an old log texts no one)."""
+
+
+class Reminder(NamedTuple):
+    before: timedelta
+    at: datetime
+    until: datetime
+    """Told no later than this: a clock stopped past it tells the next one instead."""
+
+
+def task_reminders(starts_at: datetime, since: datetime, rules: TaskRules) -> list[Reminder]:
+    """The reminders of a booking on a task starting at ``starts_at``, booked (or the
+    task's time moved) at ``since``: those whose moment is still ahead then."""
+    offsets = sorted(set(rules.remind_before), reverse=True)
+    moments = [starts_at - before for before in offsets] + [starts_at]
+    return [
+        Reminder(before, moments[n], moments[n + 1])
+        for n, before in enumerate(offsets)
+        if moments[n] > since
+    ]
+
+
+def task_at_risk_at(task: Row, rules: TaskRules) -> datetime | None:
+    """When the publisher of an open, under-filled task is told so: ``at_risk_within``
+    before its start, or at once when a volunteer's withdrawal left it short inside
+    that window (``short_since``); None while it has its minimum, or when it was
+    published or revised inside the window and nobody withdrew since (its
+    publisher knows)."""
+    if task["booked"] >= task["minimum"]:
+        return None
+    at = task["starts_at"] - rules.at_risk_within
+    if task["short_since"] is not None:
+        at = max(at, task["short_since"])
+    return at if task["planned_at"] < at < task["starts_at"] else None
+
+
+def task_params(task: Row) -> dict[str, Any]:
+    """What a task's message says of it: its id, kind, community and time (not its
+    topic or place, which staff typed: the task's page shows them)."""
+    return {
+        "task_id": task["task_id"],
+        "task_kind": task["kind"],
+        "community": task["community"],
+        "starts_at": primitive(task["starts_at"]),
+        "ends_at": primitive(task["ends_at"]),
+    }

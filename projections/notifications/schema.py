@@ -6,11 +6,17 @@ projection's (the outbox beside them is not: ``projections.notifications.tables`
   the step that began it: a step that changes stage, owner or due time begins
   a new wait, and the clock's marks of the old one are dropped);
 * ``alert_marks``: the times someone is to be told (the clock fires them), keyed
-  by the de-duplication key the message will carry;
+  by the de-duplication key the message will carry, and the moment after which
+  one is told no more (``until``: a duty task's reminder once the task began);
 * ``alert_people``: volunteers' communities, statuses and teams (a notice's
   audience), and who was forgotten (told nothing any more);
 * ``notices``, ``notice_units``, ``notice_acks``: notices, the units each
-  addresses (an indexed read of a user's notices) and who acknowledged.
+  addresses (an indexed read of a user's notices) and who acknowledged;
+* ``alert_tasks``, ``alert_task_bookings``: each open duty task's unit, kind,
+  community, time and minimum, how many are booked, when it was last planned
+  (published or revised), moved (its time changed) and left short by a
+  withdrawal; and who is booked on it since when (the waitlist is not kept: a
+  promotion names the volunteer). A cancelled or completed task leaves them.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ def define_tables(metadata: MetaData, suffix: str) -> Tables:
         Column("mark_id", String(200), primary_key=True),
         *outbox.address_columns(),
         Column("at", DateTime, nullable=False),
+        Column("until", DateTime),
     )
     Index(f"ix_alert_marks_{suffix}_at", marks.c.at)
     Index(f"ix_alert_marks_{suffix}_subject", marks.c.subject_id)
@@ -101,6 +108,28 @@ def define_tables(metadata: MetaData, suffix: str) -> Tables:
         Column("unit", String(200), nullable=False),
         Column("at", DateTime, nullable=False),
     )
+    tasks = Table(
+        f"alert_tasks_{suffix}",
+        metadata,
+        Column("task_id", String(36), primary_key=True),
+        Column("unit", String(200), nullable=False),
+        Column("community", String(200), nullable=False),
+        Column("kind", String(32), nullable=False),
+        Column("starts_at", DateTime, nullable=False),
+        Column("ends_at", DateTime, nullable=False),
+        Column("minimum", Integer, nullable=False),
+        Column("booked", Integer, nullable=False),
+        Column("planned_at", DateTime, nullable=False),
+        Column("moved_at", DateTime, nullable=False),
+        Column("short_since", DateTime),
+    )
+    bookings = Table(
+        f"alert_task_bookings_{suffix}",
+        metadata,
+        Column("task_id", String(36), primary_key=True),
+        Column("volunteer_id", String(100), primary_key=True),
+        Column("booked_at", DateTime, nullable=False),
+    )
     return {
         "incidents": incidents,
         "marks": marks,
@@ -108,6 +137,8 @@ def define_tables(metadata: MetaData, suffix: str) -> Tables:
         "notices": notices,
         "notice_units": notice_units,
         "acks": acks,
+        "tasks": tasks,
+        "bookings": bookings,
     }
 
 

@@ -3,21 +3,25 @@ records of 幸福 and of 和平.
 
 The endpoints are read from the application's own routes, so a new endpoint
 fails :func:`test_every_endpoint_is_classified` until it is placed here. Reads
-either succeed because the scope rules below allow them or are refused (403 or
-404), and no answer names an incident or a volunteer the reader may not see.
-Every loop step, sent by every user, agrees with ``flow.allowed_steps``: allowed
-steps succeed, refused ones answer 403 or 409 and store nothing.
+either succeed because the scope rules below allow them or are refused, and no
+answer names an incident or a volunteer the reader may not see: a record outside
+the reader's scope answers 404 exactly as an id of nothing does, a role that may
+never read such records 403 whatever the id. Every loop step, sent by every user,
+agrees with ``flow.allowed_steps``: allowed steps succeed, refused ones store
+nothing and answer 403 or 409, or, on an incident the user may not read, 404
+exactly as for an incident that does not exist (403 if his role never takes it).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.routing import iter_route_contexts
@@ -29,6 +33,7 @@ from api.seed import DEMO_PASSWORD, extra_volunteers
 from api.services import Services
 from loop import demo
 from loop.rules import units
+from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
 from tests.api import test_task_access as task_access
@@ -60,6 +65,17 @@ def reads_volunteer(user: Actor, volunteer_id: str, community: str) -> bool:
     if user.role == "volunteer":
         return user.id == volunteer_id
     return reads_unit(user, community)
+
+
+def reads_records(user: Actor) -> bool:
+    """Whether the user's role reads any incident, volunteer or account at all: a
+    volunteer his own, staff those of their units; the administrator none."""
+    return user.role != "admin"
+
+
+def ever_takes(user: Actor, step: str) -> bool:
+    """Whether the policy lets the user's role take ``step`` anywhere, at any stage."""
+    return any(user.role in rule.roles for rule in RULES if rule.step == step)
 
 
 # -- the world the matrix reads: the demo plus one incident in every stage ---------------
@@ -257,6 +273,9 @@ class Read:
     params: Callable[[str], dict[str, Any]]
     may: Callable[[Actor, str], bool]
     """Whether ``user`` may read the record of ``community``."""
+    hidden: Callable[[Actor], bool] | None = None
+    """For a record (not a unit's lists): whether, refused, the user is told it is
+    not found (his role reads such records, this one is outside his scope)."""
 
 
 def _incident(world: World, community: str) -> str:
@@ -302,6 +321,14 @@ def _own_leaderboard(user: Actor, community: str) -> bool:
     return reads_unit(user, community) or (user.role == "volunteer" and user.unit == community)
 
 
+def _own_boards(user: Actor, community: str) -> bool:
+    """The publicity boards: staff those of their units, a volunteer those of his
+    community, station and county."""
+    return reads_unit(user, community) or (
+        user.role == "volunteer" and units.within(user.unit, community)
+    )
+
+
 def _volunteers_too(user: Actor, community: str) -> bool:
     """Lists a volunteer reads whatever unit he names: his own reports, his own
     Happiness Bank's goods."""
@@ -313,29 +340,33 @@ READS: dict[str, Read] = {
     "/api/policy": Read(_no_params, _anyone),
     "/api/policy/diagram": Read(_no_params, _anyone),
     "/api/incidents": Read(_unit, _volunteers_too),
-    "/api/incidents/{incident_id}": Read(_no_params, _incident_reader),
-    "/api/incidents/{incident_id}/history": Read(_no_params, _incident_reader),
-    "/api/incidents/{incident_id}/state": Read(lambda _c: {"version": 1}, _incident_reader),
+    "/api/incidents/{incident_id}": Read(_no_params, _incident_reader, reads_records),
+    "/api/incidents/{incident_id}/history": Read(_no_params, _incident_reader, reads_records),
+    "/api/incidents/{incident_id}/state": Read(
+        lambda _c: {"version": 1}, _incident_reader, reads_records
+    ),
     "/api/volunteers": Read(_unit, reads_unit),
-    "/api/volunteers/{volunteer_id}": Read(_no_params, _volunteer_reader),
-    "/api/volunteers/{volunteer_id}/history": Read(_no_params, _volunteer_reader),
-    "/api/accounts/{volunteer_id}": Read(_no_params, _volunteer_reader),
-    "/api/accounts/{volunteer_id}/history": Read(_no_params, _volunteer_reader),
+    "/api/volunteers/{volunteer_id}": Read(_no_params, _volunteer_reader, reads_records),
+    "/api/volunteers/{volunteer_id}/history": Read(_no_params, _volunteer_reader, reads_records),
+    "/api/accounts/{volunteer_id}": Read(_no_params, _volunteer_reader, reads_records),
+    "/api/accounts/{volunteer_id}/history": Read(_no_params, _volunteer_reader, reads_records),
     "/api/catalogue": Read(_unit, _volunteers_too),
     "/api/backlog": Read(_unit, reads_unit),
     "/api/backlog/summary": Read(_unit, reads_unit),
     "/api/backlog/as-of": Read(
         lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()}, reads_unit
     ),
-    "/api/publicity": Read(_unit, reads_unit),
+    "/api/publicity": Read(_unit, _own_boards),
     "/api/statistics": Read(_unit, reads_unit),
     "/api/leaderboard": Read(_unit, _own_leaderboard),
     "/api/audit/verify": Read(_no_params, lambda u, _c: u.role == "auditor"),
-    "/api/audit/records/{record_id}/history": Read(_no_params, _auditor_of),
+    "/api/audit/records/{record_id}/history": Read(
+        _no_params, _auditor_of, lambda u: u.role == "auditor"
+    ),
     "/api/inbox": Read(_no_params, _anyone),
     "/api/inbox/unread": Read(_no_params, _anyone),
     "/api/notices": Read(_unit, reads_unit),
-    "/api/notices/{notice_id}": Read(_no_params, _notice_reader),
+    "/api/notices/{notice_id}": Read(_no_params, _notice_reader, lambda _u: True),
     "/api/notifications/told": Read(_unit, _auditor_of),
 }
 
@@ -347,6 +378,27 @@ def concrete(world: World, template: str, community: str) -> str:
         .replace("{volunteer_id}", _volunteer(community))
         .replace("{notice_id}", world.notices[community])
     )
+
+
+NOBODY = "v-nobody-here"
+
+
+def of_nothing(template: str) -> tuple[str, str]:
+    """The template with an id of nothing for its record, and that id."""
+    absent = str(uuid4()) if "{volunteer_id}" not in template else NOBODY
+    for name in ("{incident_id}", "{record_id}", "{volunteer_id}", "{notice_id}"):
+        template = template.replace(name, absent)
+    return template, absent
+
+
+def as_if_absent(world: World, user: Actor, template: str, asked: str, answer: Any) -> None:
+    """``answer`` (for a record the user may not read, id ``asked``) is exactly the
+    answer for an id of nothing, that id aside."""
+    url, absent = of_nothing(template)
+    nothing = world.get(user, url, READS[template].params(XINGFU))
+    assert nothing.status_code == 404, nothing.text
+    assert answer.status_code == 404, answer.text
+    assert answer.json() == json.loads(nothing.text.replace(absent, asked))
 
 
 @dataclass(frozen=True)
@@ -434,10 +486,17 @@ def test_every_read_by_every_user_on_both_communities(
                     body = answer.json()
                     assert leaks(user, path, body, known) == [], where
                     listed_rows_belong(user, path, community, body, known)
+            elif read.hidden is not None and read.hidden(user):
+                if "{volunteer_id}" in path:
+                    asked = _volunteer(community)
+                elif "{notice_id}" in path:
+                    asked = world.notices[community]
+                else:
+                    asked = _incident(world, community)
+                as_if_absent(world, user, path, asked, answer)
             else:
-                assert answer.status_code in (403, 404), where
-                refusals = ("not_permitted", "incident_not_found", "notice_not_found")
-                assert answer.json()["code"] in refusals, where
+                assert answer.status_code == 403, where
+                assert answer.json()["code"] == "not_permitted", where
 
 
 def test_public_pages_need_no_log_in(world: World) -> None:
@@ -511,13 +570,21 @@ def test_every_step_by_every_user_agrees_with_allowed_steps(world: World, templa
                 head = world.head()
                 answer = send(world, user, incident, step)
                 where = f"{user.id} {step} on {template} of {community}: {answer.text[:300]}"
-                assert answer.status_code in (403, 409), where
                 assert world.head() == head, f"a refused step stored something: {where}"
                 body = answer.json()
-                assert (answer.status_code == 403) == (body["code"] == "not_permitted"), where
-                if not reads_incident(user, community, PEOPLE[community].volunteer.id):
+                if not ever_takes(user, step):  # refused whatever the incident, unread
                     assert answer.status_code == 403, where
                     assert INCIDENT_DETAILS.isdisjoint(body["details"]), where
+                elif not reads_incident(user, community, PEOPLE[community].volunteer.id):
+                    path = f"/api/incidents/{{incident_id}}/{STEPS[step].path}"
+                    nothing = send(world, user, uuid4(), step)
+                    assert nothing.status_code == 404, nothing.text
+                    assert answer.status_code == 404, where
+                    absent = nothing.json()["details"]["incident_id"]
+                    assert body == json.loads(nothing.text.replace(absent, str(incident))), path
+                else:
+                    assert answer.status_code in (403, 409), where
+                    assert (answer.status_code == 403) == (body["code"] == "not_permitted"), where
         assert flow.get(incident).version == version
     assert tried > 0
     if template != "rejected":
@@ -648,6 +715,7 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/audit": _no_params,
     "/audit/incidents/{incident_id}": _no_params,
     "/audit/backlog": lambda c: {"unit": c, "moment": datetime.now(UTC).isoformat()},
+    "/audit/told": _unit,
     "/stats": _unit,
     "/password": _no_params,
     "/inbox": _no_params,

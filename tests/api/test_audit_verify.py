@@ -76,8 +76,9 @@ def test_a_forged_snapshot_is_never_served_and_the_audit_reports_it(database: st
         assert FORGED_WHAT not in history
         at_52 = ok(api.get(AUDITOR, f"/api/incidents/{incident}/state", version=52))
         assert at_52["what"] == TRUE_WHAT
-        # the forged reporter gains nothing: the incident is still not his to read
-        assert api.get("v-xf-liu", f"/api/incidents/{incident}").status_code == 403
+        # the forged reporter gains nothing: the incident is still not his to read,
+        # so it is not found for him
+        assert api.get("v-xf-liu", f"/api/incidents/{incident}").status_code == 404
         assert ok(api.get("v-hp-wu", f"/api/incidents/{incident}"))["incident"]["what"] == TRUE_WHAT
         audit = ok(api.get(AUDITOR, "/api/audit/verify"))
     assert audit["intact"] is False

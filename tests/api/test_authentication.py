@@ -126,8 +126,11 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(auth: Api) -> 
 
 
 def test_the_actor_is_the_logged_in_user_whatever_the_body_names(auth: Api) -> None:
-    # a volunteer naming another as the reporter still reports as himself
-    answer = auth.post("v-xf-liu", "/api/incidents", {**REPORT, "reporter_id": "v-xf-chen"})
+    # a volunteer naming another as the reporter is refused, not silently re-credited
+    named = auth.post("v-xf-liu", "/api/incidents", {**REPORT, "reporter_id": "v-xf-chen"})
+    assert named.status_code == 403, named.text
+    assert named.json()["code"] == "not_permitted"
+    answer = auth.post("v-xf-liu", "/api/incidents", REPORT)
     assert answer.status_code == 201, answer.text
     incident = answer.json()["incident_id"]
     step = auth.post("s-cy-wang", f"/api/incidents/{incident}/escalate", {"reason": "x"})

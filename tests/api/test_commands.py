@@ -1,9 +1,10 @@
-"""Every command has one shape: an optional ``Idempotency-Key``, the read-scope
-check before the command, a typed answer; the console's forms take the same
-path as the API."""
+"""Every command has one shape: an optional ``Idempotency-Key``, the service's
+permission check before it acts, a typed answer; the console's forms take the
+same path as the API."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -78,18 +79,46 @@ def test_a_bank_command_answers_in_its_typed_shape(api: Api) -> None:
 
 def test_a_command_on_a_volunteer_out_of_scope_is_refused_before_it_runs(api: Api) -> None:
     """Another community's officer learns nothing of the volunteer from the refusal
-    (not even the community he belongs to), and nothing is stored."""
+    (not even that he exists): the answer is the one for an id of nobody, and
+    nothing is stored."""
     before = head(api)
     for path, body in [
-        ("/api/volunteers/v-xf-chen/status", {"status": "suspended", "reason": "越权"}),
-        ("/api/accounts/v-xf-chen/deductions", {"reason": "越权", "points": 1}),
+        ("/api/volunteers/{}/status", {"status": "suspended", "reason": "越权"}),
+        ("/api/accounts/{}/deductions", {"reason": "越权", "points": 1}),
     ]:
-        answer = api.post("o-hp-zhang", path, body)
-        assert answer.status_code == 403, answer.text
-        refusal = answer.json()
-        assert refusal["code"] == "not_permitted"
+        answer = api.post("o-hp-zhang", path.format("v-xf-chen"), body)
+        nobody = api.post("o-hp-zhang", path.format("v-nobody"), body)
+        assert answer.status_code == nobody.status_code == 404, answer.text
+        assert answer.json() == json.loads(nobody.text.replace("v-nobody", "v-xf-chen"))
         assert XINGFU not in answer.text
-        assert set(refusal["details"]) == {"volunteer_id"}
+    assert head(api) == before
+
+
+def test_goods_out_of_scope_are_not_found_like_goods_that_do_not_exist(api: Api) -> None:
+    """Another community's Happiness Bank: its goods are not found, to its staff's
+    commands and a volunteer's redemption alike; a role that never restocks is
+    told so whatever the id."""
+    items = {i["name"]: i["item_id"] for i in api.services.views.queries.catalogue_of("lishu")}
+    rice, nothing = items["大米（10斤）"], str(uuid.uuid4())  # heping's bank
+    before = head(api)
+    for user, path, body in [
+        ("c-xf-sun", "/api/catalogue/{}/restock", {"quantity": 1, "donor": "超市"}),
+        ("v-xf-liu", "/api/accounts/v-xf-liu/redemptions", {"item_id": "{}", "quantity": 1}),
+    ]:
+        asked = json.loads(json.dumps(body).replace("{}", rice))
+        hidden = api.post(user, path.format(rice), asked)
+        absent = api.post(
+            user, path.format(nothing), json.loads(json.dumps(asked).replace(rice, nothing))
+        )
+        assert hidden.status_code == absent.status_code == 404, hidden.text
+        assert hidden.json() == json.loads(absent.text.replace(nothing, rice))
+        assert "heping" not in hidden.text
+    for item in (rice, nothing):  # an auxiliary never restocks: 403 whatever the id
+        refused = api.post(
+            "a-xf-yang", f"/api/catalogue/{item}/restock", {"quantity": 1, "donor": "x"}
+        )
+        assert refused.status_code == 403, refused.text
+        assert set(refused.json()["details"]) == {"action", "allowed"}
     assert head(api) == before
 
 

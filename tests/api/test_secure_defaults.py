@@ -24,6 +24,7 @@ from api.services import build_services
 from api.tokens import AUDIENCE, ISSUER
 from loop.settings import Settings
 from loop.storage.keys_file import (
+    PURPOSES,
     SHIPPED,
     KeyRefused,
     keys_file_path,
@@ -94,8 +95,8 @@ def test_the_first_start_makes_the_keys_file_beside_the_database_and_reuses_it(
         token, _ = services.tokens.issue("nobody")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     keys = json.loads(path.read_text())
-    assert set(keys) == {"token", "digest", "seal"}
-    assert len(set(keys.values())) == 3
+    assert set(keys) == set(PURPOSES) == {"token", "digest", "seal", "record"}
+    assert len(set(keys.values())) == len(PURPOSES)
     assert all(len(k) >= 43 for k in keys.values())  # 32 random bytes each
     assert services.token_key == keys["token"].encode()
     assert seal_key(Settings(database_url=database)) == keys["seal"].encode()
@@ -146,7 +147,7 @@ def test_a_keys_file_missing_a_purpose_gets_it_and_keeps_the_others(tmp_path: Pa
     path.chmod(0o600)
     keys = load_or_create(path)
     assert keys["token"].startswith("tttttttttt0123")
-    assert set(keys) == {"token", "digest", "seal"}
+    assert set(keys) == set(PURPOSES) == {"token", "digest", "seal", "record"}
     assert json.loads(path.read_text()) == keys
 
 

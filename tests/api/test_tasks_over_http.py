@@ -143,4 +143,4 @@ def test_a_volunteer_finds_his_task_and_sees_hours_and_points_after_completion(a
         10,
         60,
     )
-    assert api.get("v-xf-chen", "/api/volunteers/v-xf-liu/tasks").status_code == 403
+    assert api.get("v-xf-chen", "/api/volunteers/v-xf-liu/tasks").status_code == 404

@@ -6,12 +6,13 @@ Actions phrased with 试图 ("tries to") expect a refusal and keep it for the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from pytest_bdd import given, parsers, step, then
@@ -392,6 +393,28 @@ def refused(world: World, code: str) -> None:
     assert world.error.code == code
     assert world.error.message_zh
     assert world.error.message_en
+
+
+ABSENT: dict[str, tuple[str, Callable[[World, str], Any]]] = {
+    # code -> (an id of nothing, how that id is looked up)
+    "incident_not_found": (str(uuid4()), lambda w, key: w.flow.get(UUID(key))),
+    "account_not_found": ("v-nobody-here", lambda w, key: w.bank.account(key)),
+    "volunteer_not_found": ("v-nobody-here", lambda w, key: w.bank.volunteers.get(key)),
+    "reward_item_not_found": (str(uuid4()), lambda w, key: w.bank.item(key)),
+}
+
+
+@then("拒绝与查无此记录时完全相同")
+def refused_as_if_absent(world: World) -> None:
+    """The refusal says no more than the one for an id of nothing: the same code,
+    words and details, the id asked for aside."""
+    assert world.error is not None
+    absent, look_up = ABSENT[world.error.code]
+    with pytest.raises(DomainError) as caught:
+        look_up(world, absent)
+    asked = next(v for k, v in world.error.details.items() if k.endswith("_id"))
+    expected = json.loads(json.dumps(caught.value.as_dict()).replace(absent, str(asked)))
+    assert world.error.as_dict() == expected
 
 
 @then(parsers.re(f"拒绝理由包含{Q.format('text')}"))

@@ -1,4 +1,4 @@
-"""Step definitions for alerts, the inbox and notices (features 14 and 15).
+"""Step definitions for alerts, the inbox and notices (features 14, 15 and 16).
 
 Import them into a scenario module with ``from tests.bdd.notify_steps import *``.
 Every read first lets the clock look at the scenario's time once, as the
@@ -14,6 +14,7 @@ import pytest
 from pytest_bdd import parsers, then
 
 from aggregates.volunteer import TEAMS
+from loop.demo import UNIT_NAMES
 from loop.rules.alerts import KIND_LABELS, words
 from loop.services.notices import Notices
 from projections.notifications.clock import Clock
@@ -89,7 +90,7 @@ def not_alerted(told: Told, who: str) -> None:
 @then(parsers.re(f"(?P<who>{WHO})收到的最后一条消息包含{Q.format('text')}"))
 def last_message_says(told: Told, who: str, text: str) -> None:
     last = told.entries(who)[-1]
-    said = words(last["kind"], last["params"])[1]
+    said = words(last["kind"], last["params"], lambda unit: UNIT_NAMES.get(unit, unit))[1]
     assert text in said, said
 
 

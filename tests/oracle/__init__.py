@@ -1,5 +1,5 @@
 """An independent oracle for the read models: a naive fold over the stored events
 (``fold``), what each read should answer from it (``reads``), every read asked of
-both (``compare``), and random workloads through the real services (``workload``,
-``run``). It shares no code with ``projections/``; ``python -m tests.oracle``
-runs a long soak."""
+both (``compare``; the volunteers' inboxes in ``inbox``), and random workloads
+through the real services (``workload``, ``run``). It shares no code with
+``projections/``; ``python -m tests.oracle`` runs a long soak."""

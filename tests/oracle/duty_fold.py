@@ -9,7 +9,9 @@ event says why he was passed over), who came (checked in), for how many minutes
 the task's window), who did not (booked and never checked in) and what a
 cancelled or completed task leaves of each. Where an event says otherwise than
 these rules, the fold notes it in ``broken`` (the comparison reports each as a
-disagreement). Notices keep their audience, validity, revisions, revocation and
+disagreement). A volunteer is told when he moves up off the line, when a new
+time or place asks him to reconfirm, and when a task he holds a place on is
+cancelled. Notices keep their audience, validity, revisions, revocation and
 who acknowledged them, and the read marks the workload made (they are no events).
 """
 
@@ -143,6 +145,11 @@ class DutyFold:
     broken: list[str]
     touched_tasks: set[str]  # tasks changed since ``touched_tasks`` was cleared
     touched_notices: set[str]
+    told: dict[str, list[tuple[str, str]]]  # volunteer -> (kind, subject) told
+
+    def _tell(self, volunteer_id: str, kind: str, task: Duty) -> None:
+        self.told.setdefault(volunteer_id, []).append((kind, task.task_id))
+
     accounts: dict[str, str]
 
     def _task(self, what: str, event: Any) -> bool:
@@ -178,11 +185,15 @@ class DutyFold:
         task.withdraw_closes_at = event.withdraw_closes_at
         for entry in task.holding():
             entry.reconfirm = entry.reconfirm or moved
+            if moved:  # asked to confirm the new time or place
+                self._tell(entry.volunteer_id, "task_revised", task)
 
     def _task_cancelled(self, task: Duty, _event: Any, _at: datetime) -> None:
         task.status = "cancelled"
         for entry in task.signups.values():
             entry.held = entry.state in ("booked", "no_show")
+            if entry.held:  # those holding a place are told
+                self._tell(entry.volunteer_id, "task_cancelled", task)
             if entry.state in ("booked", "waitlisted"):
                 entry.state = "cancelled"
 
@@ -210,6 +221,7 @@ class DutyFold:
             self._break(task, f"{event.volunteer_id} moved up; the rules say {first}")
         task.signups[event.volunteer_id].state = "booked"
         task.promoted += 1
+        self._tell(event.volunteer_id, "task_promoted", task)
 
     def _task_withdrew(self, task: Duty, event: Any, at: datetime) -> None:
         entry = task.signups[event.volunteer_id]

@@ -192,6 +192,8 @@ class Fold(DutyFold):
         self.broken: list[str] = []  # events that say otherwise than the rules restated
         self.read_marks: dict[str, dict[str, datetime]] = {}  # person -> message -> when
         self.touched: set[str] = set()  # incidents changed since ``touched`` was cleared
+        self.told: dict[str, list[tuple[str, str]]] = {}  # volunteer -> (kind, incident) told
+        self.forgotten: set[str] = set()  # people erased: told nothing after
         self.unknown: list[str] = []  # event names met that nothing here reads
 
     def read(self, limit: int = 1000) -> int:
@@ -242,6 +244,7 @@ class Fold(DutyFold):
                 if k not in ("originator_id", "originator_version", "timestamp", "actor")
             }
             case.steps.append(Step(what, at, facts))
+            self._tell_reporter(case, what, facts)
             if what == "Reported":
                 case.urgency = event.urgency
             if what == "ScoreProposed":
@@ -254,6 +257,15 @@ class Fold(DutyFold):
         case.timeline.append((at, case.standing()))
         self.touched.add(incident_id)
         return what in STEP_NAMES
+
+    def _tell_reporter(self, case: Case, what: str, facts: dict[str, Any]) -> None:
+        """The volunteer is told when his report is accepted, its score takes effect
+        (both signatures) and it is rewarded ("已兑现30积分"), unless he was forgotten."""
+        kind = REPORTER_TOLD.get(what)
+        if what == "ScoreSigned" and facts.get("stage") != "scored":
+            kind = None
+        if kind is not None and case.reporter_id not in self.forgotten:
+            self.told.setdefault(case.reporter_id, []).append((kind, case.incident_id))
 
     def _enter(self, case: Case, stage: str, at: datetime) -> None:
         case.stage = stage
@@ -353,9 +365,18 @@ class Fold(DutyFold):
             return True
         return False
 
-    def _erasure(self, what: str, _event: Any) -> bool:  # personal data erased: no read model
+    def _erasure(self, what: str, event: Any) -> bool:  # personal data erased: told no more
+        if what == "Erased":
+            self.forgotten.add(event.subject_id)
         return what == "Erased"
 
+
+REPORTER_TOLD = {
+    "AcceptedForHandling": "report_accepted",
+    "ScoreSigned": "report_scored",
+    "Rewarded": "report_rewarded",
+}
+"""The steps that tell the reporting volunteer, and what (a score: once in effect)."""
 
 STEP_STAGES = {
     "Reported": "reported",

@@ -155,7 +155,8 @@ def reports_of(fold: Fold, volunteer_id: str, limit: int = 500) -> list[dict[str
 
 
 def publicity_board(fold: Fold, unit: str, limit: int = 500) -> list[dict[str, Any]]:
-    """Cases publicized within ``unit`` and not rejected since, newest first."""
+    """Cases publicized within ``unit`` and not rejected since, newest first; of
+    their text only the reviewed title (the report and its outcome may name people)."""
     shown = []
     for case in fold.cases.values():
         step = case.first("Publicized")
@@ -171,10 +172,8 @@ def publicity_board(fold: Fold, unit: str, limit: int = 500) -> list[dict[str, A
                         "publicized_at": row["publicized_at"],
                         "community": case.community,
                         "module": case.module,
-                        "what": case.what,
                         "reporter_id": case.reporter_id,
                         "outcome_source": row["outcome_source"],
-                        "outcome_summary": row["outcome_summary"],
                         "points": row["points"],
                         "credited": row["credited"],
                     },

@@ -16,6 +16,7 @@ from projections.notifications.inbox import Inbox, MessageNotFound, Reader
 from tests.oracle.compare import Comparison, Disagreement
 from tests.oracle.duty_reads import inbox_notices
 from tests.oracle.fold import Deadlines, Fold
+from tests.oracle.inbox import compare_inboxes
 from tests.oracle.tour import tour
 from tests.oracle.workload import Workload
 from tests.support import CHINA, FakeClock
@@ -104,6 +105,7 @@ class OracleRun:
             self.fold, self.views.queries, self.stars, self.views.tasks, self.inbox, readers
         )
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
+        compare_inboxes(comparison, self.fold, self.inbox, self.clock())
         found = marked + found
         done = time.perf_counter()
         f, tally = self.figures, self.workload.tally
@@ -121,11 +123,15 @@ class OracleRun:
         """Some readers mark some notices of their inbox read (the inbox's own
         command: read marks are no events, so the oracle is told of them here)."""
         now, found = self.clock(), []
-        for reader in self.rng.sample(readers, min(4, len(readers))):
-            person = (reader.id, reader.role, reader.unit)
+        unread = {}
+        for reader in readers:
+            marks = self.fold.read_marks.get(reader.id, {})
+            shown = inbox_notices(self.fold, (reader.id, reader.role, reader.unit), now, marks)
+            if any(not m["read"] for m in shown):
+                unread[reader] = [m["message_id"] for m in shown]
+        for reader in self.rng.sample(sorted(unread, key=str), min(4, len(unread))):
             marks = self.fold.read_marks.setdefault(reader.id, {})
-            shown = [m["message_id"] for m in inbox_notices(self.fold, person, now, marks)]
-            chosen = self.rng.sample(shown, min(2, len(shown)))
+            chosen = self.rng.sample(unread[reader], min(2, len(unread[reader])))
             try:
                 self.inbox.mark_read(reader, chosen, now=now)
             except MessageNotFound as error:

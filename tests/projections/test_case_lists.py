@@ -22,6 +22,7 @@ from projections.queries import Queries
 from projections.store import Store
 from tests.projections.helpers import World, ids, projector_for
 from tests.support import FakeClock
+from tests.unit.bank_helpers import admit
 
 STATION, XINGFU, HEPING = demo.STATION, demo.XINGFU, demo.HEPING
 KEYS = {
@@ -58,6 +59,7 @@ class Reports:
         flow.take("reject", demo.OFFICER_XF, self.rejected, kind="unfounded", reason="查无实据")
         world.clock.advance(timedelta(hours=1))
         world.clock.tick()
+        admit(flow, demo.METER)
         ack = flow.report_new(  # logged by the office on the meter reader's behalf
             demo.AUXILIARY_XF,
             channel="phone",

@@ -11,7 +11,7 @@ import pytest
 from aggregates.actor import Actor
 from aggregates.errors import DomainError, RedemptionLimitReached
 from loop import demo
-from loop.errors import InvalidInput
+from loop.errors import ItemNotFound
 from loop.rules import units
 from loop.services.bank import Bank
 from tests.projections.helpers import World
@@ -99,7 +99,8 @@ def test_a_volunteer_sees_the_goods_of_their_community_and_their_station(world: 
     (station_only,) = q.catalogue("lishu/shuangyang/changning")
     assert (station_only["item_id"], station_only["bank"]) == (elsewhere["洗衣粉"], OTHER_STATION)
 
-    # what the catalogue shows a volunteer is exactly what the bank lets them redeem
+    # what the catalogue shows a volunteer is exactly what the bank lets them redeem;
+    # the rest is not found, as if it did not exist
     world.reward(demo.RIDER, 50, 50, 50, 50, 50, 50)
     visible = {i["item_id"] for i in world.q.catalogue(XINGFU)}
     everything = world.q.catalogue_of("lishu")
@@ -109,7 +110,7 @@ def test_a_volunteer_sees_the_goods_of_their_community_and_their_station(world: 
         if item["item_id"] in visible:
             bank.redeem(demo.RIDER, demo.RIDER.id, item["item_id"])
         else:
-            with pytest.raises(InvalidInput):
+            with pytest.raises(ItemNotFound):
                 bank.redeem(demo.RIDER, demo.RIDER.id, item["item_id"])
     assert {i["name"]: i["handed_out"] for i in world.q.catalogue(XINGFU)} == dict.fromkeys(
         ["豆油（5升）", "保温杯", "旅行包", "洗澡卡"], 1

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,7 +24,6 @@ from projections.notifications.rules import (
     SMS,
     WEBHOOK,
     EventAlert,
-    TimedAlert,
     fields,
     person,
 )
@@ -249,6 +248,25 @@ def test_the_inbox_counts_unread_and_marks_read(county: County) -> None:
     assert all(e["read"] for e in county.entries(demo.RIDER))
 
 
+def test_once_the_director_signed_the_officer_still_to_sign_is_chased(county: County) -> None:
+    incident = county.report()
+    flow, tick = county.flow, county.clock.tick
+    tick(), flow.take("accept", demo.OFFICER_XF, incident)
+    tick(), flow.take("record_outcome", demo.OFFICER_XF, incident, summary="已补装井盖")
+    items = [{"item": "安全隐患排查", "points": 10}]
+    tick(), flow.take("propose_score", demo.CADRE_XF, incident, items=items, basis="考评")
+    county.catch_up()  # the director's signature comes in a batch of its own
+    tick(), flow.take("sign_score", demo.DIRECTOR_XF, incident)
+    county.clock.advance(3 * 24 * HOUR)  # three days to sign: past due soon and due
+    county.tick()
+    assert county.kinds(demo.OFFICER_XF, incident) == ["due_soon", "due"]
+    assert county.kinds(demo.DIRECTOR_XF, incident) == []
+    fresh = county.messages(kind="due")
+    county.projector.rebuild("notifications")  # built anew, the same marks: nothing more
+    assert county.tick() == 0
+    assert county.messages(kind="due") == fresh
+
+
 # -- a forgotten person is told nothing ------------------------------------------------------------
 
 
@@ -273,58 +291,39 @@ def test_a_forgotten_volunteer_is_sent_nothing_more(county: County) -> None:
     assert county.messages(kind="report_scored") == []
 
 
-# -- a duty task's alerts: a line each -----------------------------------------------------------
+# -- a new alert: a line ----------------------------------------------------------------------
 
 
-class Booked:
-    """A stand-in for a duty task's booking event (its own change adds the real one)."""
+class Reconfirmed:
+    """A stand-in for an event the rules alone name."""
 
-    def __init__(self, version: int, starts_at: datetime | None, at: datetime) -> None:
+    def __init__(self, version: int, at: datetime) -> None:
         self.originator_id = "task-1"
         self.originator_version = version
         self.timestamp = at
         self.volunteer_id = demo.RIDER.id
         self.community = demo.XINGFU
-        self.title = "护校岗"
-        self.starts_at = starts_at
 
 
-def booking(event: Any) -> str:
-    return f"{event.originator_id}:{event.volunteer_id}"
-
-
-class WithTasks(Notifications):
-    """The notification read model once duty tasks name their events: a line each."""
+class WithReconfirmations(Notifications):
+    """The notification read model with one more alert: a line."""
 
     event_alerts: ClassVar[Mapping[str, EventAlert]] = {
         **Notifications.event_alerts,
-        "Task.Promoted": EventAlert("task_promoted", person("volunteer_id"), fields("title")),
+        "Task.Reconfirmed": EventAlert("task_reconfirmed", person("volunteer_id"), fields()),
     }
-    timed_alerts: ClassVar[Mapping[str, TimedAlert]] = {
-        "Task.Booked": TimedAlert(
-            "task_soon", lambda e: e.starts_at, (24 * HOUR, 2 * HOUR), person("volunteer_id"),
-            booking, fields("title", "starts_at"),
-        )
-    }  # fmt: skip
-    cleared_by: ClassVar[Mapping[str, Callable[[Any], str]]] = {"Task.Cancelled": booking}
 
 
-def test_a_duty_tasks_reminders_and_promotion_are_a_line_each(county: County) -> None:
-    assert {"Task.Promoted", "Task.Booked", "Task.Cancelled"} <= set(WithTasks.handlers)
-    projection = WithTasks((SMS,))
+def test_a_new_alert_is_a_line_and_told_once(county: County) -> None:
+    assert "Task.Reconfirmed" in WithReconfirmations.handlers
+    assert "Task.Reconfirmed" not in Notifications.handlers
+    projection = WithReconfirmations((SMS,))
     county.catch_up()
-    tables = county.projector.tables(county.projector.projection("notifications"), "v1")
-    now = county.clock()
-    starts = now + timedelta(days=3)
-    batch = [("Task.Booked", Booked(1, starts, now)), ("Task.Promoted", Booked(2, starts, now))]
-    with county.store.write() as conn:
-        projection.apply_batch(conn, tables, batch)
-    county.clock.advance(timedelta(days=2, hours=1))
-    county.tick()
-    assert county.kinds(demo.RIDER) == ["task_promoted", "task_soon"]
-    with county.store.write() as conn:
-        projection.apply_batch(conn, tables, [("Task.Cancelled", Booked(3, None, county.clock()))])
-    county.clock.advance(22 * HOUR)
-    county.tick()
-    assert county.kinds(demo.RIDER) == ["task_promoted", "task_soon"]
-    assert words("task_soon", {})[0] == "task_soon"  # its words: one more line, with the task
+    with county.store.read() as conn:
+        tables = county.projector.live_tables(conn, "notifications")
+    event = Reconfirmed(3, county.clock())
+    for _ in range(2):
+        with county.store.write() as conn:
+            projection.apply_batch(conn, tables, [("Task.Reconfirmed", event)])
+    assert county.kinds(demo.RIDER) == ["task_reconfirmed"]
+    assert words("task_reconfirmed", {})[0] == "task_reconfirmed"  # its words: one more line

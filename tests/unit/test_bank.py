@@ -27,6 +27,7 @@ from loop.errors import (
     IllegalStep,
     InvalidInput,
     ItemNotFound,
+    NoPointsAccount,
     NotPermitted,
 )
 from loop.rules.scoring import FUPING_SCORING
@@ -83,7 +84,7 @@ def test_a_reward_and_its_deposit_are_stored_together(flow: IncidentFlow) -> Non
 def test_a_reporter_without_an_account_waits_in_scored_until_admitted(flow: IncidentFlow) -> None:
     incident = scored_case(flow, COURIER, 30)
     assert "reward" not in flow.allowed_steps(demo.OFFICER_XF, incident)
-    error = refused(flow, lambda: flow.take("reward", demo.OFFICER_XF, incident), AccountNotFound)
+    error = refused(flow, lambda: flow.take("reward", demo.OFFICER_XF, incident), NoPointsAccount)
     assert error.code == "no_points_account"
     assert flow.get(incident).stage == "scored"
     admit(flow, COURIER)
@@ -183,10 +184,12 @@ def test_redemption_beyond_balance_or_stock_writes_nothing(
 @pytest.mark.parametrize(
     ("actor", "volunteer", "error"),
     [
-        (demo.COURIER, RIDER, NotPermitted),  # another volunteer
-        (demo.CADRE_HP, RIDER, NotPermitted),  # another community's staff
-        (demo.PUBLICITY, RIDER, NotPermitted),
-        (TAXI, TAXI, InvalidInput),  # his community's bank does not hold the cups
+        # another volunteer, another community's staff: an account they may not read
+        # is not found, the same as one that does not exist
+        (demo.COURIER, RIDER, AccountNotFound),
+        (demo.CADRE_HP, RIDER, AccountNotFound),
+        (demo.PUBLICITY, RIDER, NotPermitted),  # a role that never redeems
+        (TAXI, TAXI, ItemNotFound),  # another community's goods: not his bank's to see
         (demo.COURIER, demo.COURIER, AccountNotFound),  # never admitted
     ],
 )
@@ -329,6 +332,13 @@ def test_honours_come_from_the_policy_and_are_awarded_once_per_period(
         lambda: bank.award_honour(
             demo.OFFICER_HP, RIDER.id, honour="义警之星", period="2026", reason="x"
         ),
+        AccountNotFound,
+    )
+    refused(
+        flow,
+        lambda: bank.award_honour(
+            demo.CADRE_XF, RIDER.id, honour="义警之星", period="2026", reason="x"
+        ),
         NotPermitted,
     )
 
@@ -345,6 +355,11 @@ def test_catalogue_input_is_checked(flow: IncidentFlow, bank: Bank, cups: str) -
     refused(
         flow,
         lambda: bank.restock(demo.CADRE_HP, cups, quantity=1, donor="x"),
+        ItemNotFound,  # another community's goods
+    )
+    refused(
+        flow,
+        lambda: bank.restock(demo.AUXILIARY_XF, cups, quantity=1, donor="x"),
         NotPermitted,
     )
     assert bank.restock(demo.STATION_OFFICER, cups, quantity=2, donor="超市").stock == 5
@@ -362,3 +377,27 @@ def test_a_version_1_reward_event_reads_as_fully_credited(flow: IncidentFlow) ->
     event = flow.app.mapper.to_domain_event(old)
     assert isinstance(event, Incident.Rewarded)
     assert (event.points, event.credited) == (30, 30)
+
+
+def test_months_and_periods_lie_within_the_countys_records(flow: IncidentFlow, bank: Bank) -> None:
+    """The clock says July 2026; the county's records begin in January 2020."""
+    officer = demo.OFFICER_XF
+    for month in ("0001-01", "2019-12", "2026-08"):
+        error = refused(
+            flow,
+            lambda m=month: bank.evaluate_month(officer, RIDER.id, month=m, passed=True, note="好"),
+            InvalidInput,
+        )
+        assert error.details["field"] == "month"
+    for period in ("1900", "2019-Q4", "2019-12", "2026-Q4", "2027"):
+        error = refused(
+            flow,
+            lambda p=period: bank.award_honour(
+                officer, RIDER.id, honour="义警之星", period=p, reason="表现突出"
+            ),
+            InvalidInput,
+        )
+        assert error.details["field"] == "period"
+    bank.evaluate_month(officer, RIDER.id, month="2020-01", passed=True, note="好")
+    bank.award_honour(officer, RIDER.id, honour="义警之星", period="2026-Q3", reason="表现突出")
+    bank.award_honour(officer, RIDER.id, honour="义警之星", period="2020", reason="表现突出")

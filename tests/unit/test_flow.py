@@ -38,10 +38,16 @@ def report(flow: IncidentFlow, actor: Actor = demo.RIDER, **extra: str) -> UUID:
     return UUID(ack.incident_id)
 
 
-def test_the_volunteer_is_the_reporter_whatever_the_input_says(flow: IncidentFlow) -> None:
-    incident = report(flow, reporter_id=demo.COURIER.id)
+def test_a_volunteer_reports_as_himself_and_names_nobody_else(flow: IncidentFlow) -> None:
+    incident = report(flow)
     assert flow.get(incident).reporter_id == demo.RIDER.id
     assert flow.get(incident).community == demo.XINGFU
+    assert flow.get(report(flow, reporter_id=demo.RIDER.id)).reporter_id == demo.RIDER.id
+    head = flow.app.recorder.max_notification_id()
+    with pytest.raises(NotPermitted) as refused:  # not silently replaced by his own id
+        report(flow, reporter_id=demo.COURIER.id)
+    assert "义警（本人）" in refused.value.message_zh
+    assert flow.app.recorder.max_notification_id() == head
 
 
 def test_a_phone_report_needs_the_volunteer_it_is_logged_for(flow: IncidentFlow) -> None:
@@ -63,6 +69,7 @@ def test_a_volunteer_cannot_pretend_to_phone_in(flow: IncidentFlow) -> None:
 
 
 def test_urgency_sets_the_response_deadline(flow: IncidentFlow, clock: FakeClock) -> None:
+    demo.enrol(flow)  # the office logs the call for a volunteer on duty
     general = flow.get(report(flow))
     urgent = flow.get(
         UUID(
@@ -94,7 +101,18 @@ def test_the_handover_keeps_the_time_the_department_received_it(flow: IncidentFl
             received_by="刘科长",
             received_at=datetime(2026, 7, 11, 10, 0),
         )  # no time zone
-    received = datetime.fromisoformat("2026-07-11T10:30:00+08:00")
+    for outside in ("2026-07-11T09:05:01+08:00", "2019-12-31T23:59:59+08:00"):
+        with pytest.raises(InvalidInput) as refused:  # after now, before the records begin
+            flow.take(
+                "hand_over",
+                demo.CADRE_XF,
+                incident,
+                department="县住建局",
+                received_by="刘科长",
+                received_at=datetime.fromisoformat(outside),
+            )
+        assert refused.value.details["field"] == "received_at"
+    received = datetime.fromisoformat("2026-07-11T08:30:00+08:00")  # the clock: 09:00
     flow.take(
         "hand_over",
         demo.CADRE_XF,
@@ -141,8 +159,39 @@ def test_illegal_steps_say_where_the_incident_is_and_what_may_come_next(
 def test_refusals_name_who_may_act(flow: IncidentFlow) -> None:
     incident = report(flow)
     with pytest.raises(NotPermitted) as refused:
-        flow.take("accept", demo.OFFICER_HP, incident)
+        flow.take("accept", demo.STATION_OFFICER, incident)
     assert refused.value.details["allowed"] == [{"roles": ["community_officer"], "scope": "owner"}]
+    assert refused.value.details["stage"] == "reported"
+    assert "社区民警（当前承办单位）" in refused.value.message_zh
+
+
+def test_an_incident_out_of_reach_is_not_found_like_one_that_does_not_exist(
+    flow: IncidentFlow,
+) -> None:
+    incident = report(flow)
+    with pytest.raises(IncidentNotFound) as hidden:
+        flow.take("accept", demo.OFFICER_HP, incident)
+    with pytest.raises(IncidentNotFound) as absent:
+        flow.take("accept", demo.OFFICER_HP, uuid4())
+    assert hidden.value.message_zh == absent.value.message_zh
+    assert set(hidden.value.details) == set(absent.value.details) == {"incident_id"}
+    with pytest.raises(IncidentNotFound):  # another volunteer's report
+        flow.take("report", demo.COURIER, incident, channel="app")
+    with pytest.raises(IncidentNotFound):
+        flow.read(demo.TAXI, incident)
+    assert flow.read(demo.RIDER, incident).id == incident
+
+
+def test_a_role_that_may_never_take_a_step_is_refused_before_anything_is_read(
+    flow: IncidentFlow,
+) -> None:
+    for incident in (report(flow), uuid4()):  # the same answer whether it exists or not
+        with pytest.raises(NotPermitted) as refused:
+            flow.take("accept", demo.RIDER, incident)
+        assert "stage" not in refused.value.details
+        assert "unit" not in refused.value.details
+        said = refused.value.message_zh
+        assert said.startswith("「义警」（lishu/chaoyang/xingfu）无权执行「受理处置」"), said
 
 
 def test_each_user_is_offered_only_the_steps_they_may_take(flow: IncidentFlow) -> None:

@@ -82,6 +82,11 @@ PAYLOADS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 """Any step's input, from the fields the step table declares."""
 
 
+def logged_for(actor: Actor) -> str | None:
+    """Whom a report names: a volunteer himself (no id), the office a volunteer on duty."""
+    return None if actor.role == "volunteer" else demo.METER.id
+
+
 class LoopMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -153,7 +158,7 @@ class LoopMachine(RuleBasedStateMachine):
             sense="seen",
             what="井盖丢失",
             where="幸福路",
-            reporter_id=demo.METER.id,
+            reporter_id=logged_for(actor),
             self_handled_note="当场劝导" if self_handled else None,
         )
 
@@ -167,7 +172,7 @@ class LoopMachine(RuleBasedStateMachine):
             sense="heard",
             what="路口事故多发",
             where="和平路",
-            reporter_id=demo.TAXI.id,
+            reporter_id=logged_for(actor),
         )
 
     @precondition(lambda self: self.ids)

@@ -138,12 +138,14 @@ def test_who_may_record_an_application_and_only_once(
         (demo.OFFICER_XF, "station", True),
         (demo.STATION_OFFICER, "station", True),
         (demo.STATION_OFFICER, "community", False),
-        (demo.CADRE_HP, "community", False),
-        (Actor("s-sy-feng", "station_officer", "lishu/shuangyang"), "station", False),
+        # another community's or station's: an applicant they may not read is not
+        # found, the same as one that does not exist
+        (demo.CADRE_HP, "community", None),
+        (Actor("s-sy-feng", "station_officer", "lishu/shuangyang"), "station", None),
     ],
 )
 def test_each_party_records_its_own_review(
-    flow: IncidentFlow, volunteers: Volunteers, actor: Actor, reviewer: str, allowed: bool
+    flow: IncidentFlow, volunteers: Volunteers, actor: Actor, reviewer: str, allowed: bool | None
 ) -> None:
     volunteers.apply(demo.CADRE_XF, **application())
 
@@ -152,6 +154,16 @@ def test_each_party_records_its_own_review(
 
     if allowed:
         assert review().version == 2
+    elif allowed is None:
+        hidden = refused(flow, review, VolunteerNotFound)
+        absent = refused(
+            flow,
+            lambda: volunteers.review(
+                actor, "v-xf-nobody", reviewer=reviewer, approved=True, note="好"
+            ),
+            VolunteerNotFound,
+        )
+        assert hidden.details.keys() == absent.details.keys() == {"volunteer_id"}
     else:
         refused(flow, review, NotPermitted)
 

@@ -17,15 +17,16 @@ from api.console.pages.common import names, see_other, units_within
 from api.console.render import CHINA, page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
+from api.query import DECIMAL, UnitFilter
 from api.routes import audit, incidents, views
-from api.scope import check_auditor
+from api.schemas import MAX_VERSION, moment_of
 from api.services import Services
-from loop.errors import InvalidInput
+from loop.rules import permissions
 
 router = APIRouter(include_in_schema=False)
 
 IncidentId = Annotated[str, Path(max_length=36)]
-Version = Annotated[int | None, Query(ge=1)]
+Version = Annotated[int | None, Query(ge=1, le=MAX_VERSION), DECIMAL]
 HIDDEN = {"id", "created_on", "modified_on", "stage_label", "is_closed"}
 
 
@@ -60,7 +61,7 @@ async def audit_home(
     verify: Annotated[str | None, Query(max_length=1)] = None,
     incident: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    check_auditor(user)
+    permissions.check_role("audit", user.actor)
     if incident:
         return see_other(f"/audit/incidents/{incident.strip()}")
     checked = await audit.verify_log(user, s) if verify else None
@@ -83,7 +84,7 @@ async def replay(
     s: ServicesDep,
     version: Version = None,
 ) -> Response:
-    check_auditor(user)
+    permissions.check_role("audit", user.actor)
     history = (await incidents.get_history(incident_id, user, s)).entries
     chosen = min(version or len(history), len(history))
     context = {
@@ -104,16 +105,11 @@ async def backlog_then(
     user: ConsoleUser,
     s: ServicesDep,
     moment: Annotated[str, Query(max_length=40)],
-    unit: Annotated[str | None, Query(max_length=200)] = None,
+    unit: UnitFilter = None,
 ) -> Response:
-    check_auditor(user)
+    permissions.check_role("audit", user.actor)
     chosen = unit or user.unit
-    try:
-        at = datetime.fromisoformat(china_time(moment))
-    except ValueError:
-        raise InvalidInput(
-            "时刻格式不正确", "The moment is not a valid time", field="moment"
-        ) from None
+    at = moment_of("moment", china_time(moment))
     rows = (await views.backlog_as_of(user, s, moment=at, unit=chosen)).items
     context = {
         "rows": rows,

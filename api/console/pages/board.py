@@ -13,7 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from api.console.pages.common import units_within
 from api.console.render import page
 from api.console.session import ConsoleUser
-from api.deps import ServicesDep
+from api.deps import ServicesDep, WaitFor
+from api.query import ModuleFilter, StageFilter, UnitFilter, known
 from api.routes import incidents, views
 from loop.rules.stages import STAGES
 from loop.rules.vocabulary import Module
@@ -31,7 +32,8 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("closing", ("rewarded", "publicized")),
 )
 AGES = {"1d": 86400, "3d": 3 * 86400, "7d": 7 * 86400}
-Text = Annotated[str | None, Query(max_length=200)]
+AgeFilter = Annotated[str | None, Query(max_length=10), known(AGES)]
+Flag = Annotated[str | None, Query(max_length=10)]
 
 
 def _keep(row: dict[str, Any], module: str | None, age: str | None, overdue: bool) -> bool:
@@ -47,11 +49,11 @@ async def board(
     request: Request,
     user: ConsoleUser,
     s: ServicesDep,
-    unit: Text = None,
-    module: Text = None,
-    age: Text = None,
-    overdue: Text = None,
-    wait_for: Annotated[int | None, Query(ge=0)] = None,
+    unit: UnitFilter = None,
+    module: ModuleFilter = None,
+    age: AgeFilter = None,
+    overdue: Flag = None,
+    wait_for: WaitFor = None,
 ) -> Response:
     chosen = unit or user.unit
     rows = (await views.backlog(user, s, unit=chosen, limit=500, wait_for=wait_for)).items
@@ -81,9 +83,9 @@ async def case_list(
     request: Request,
     user: ConsoleUser,
     s: ServicesDep,
-    unit: Text = None,
-    stage: Text = None,
-    module: Text = None,
+    unit: UnitFilter = None,
+    stage: StageFilter = None,
+    module: ModuleFilter = None,
 ) -> Response:
     chosen = None if user.role == "volunteer" else unit or user.unit
     rows = (

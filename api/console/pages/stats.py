@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.console import charts, i18n
@@ -13,6 +13,7 @@ from api.console.pages.common import names, units_within
 from api.console.render import lang_of, page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
+from api.query import MonthFilter, UnitFilter
 from api.routes import tasks, views
 from loop.rules.vocabulary import Module
 
@@ -71,8 +72,8 @@ async def statistics(
     request: Request,
     user: ConsoleUser,
     s: ServicesDep,
-    unit: Annotated[str | None, Query(max_length=200)] = None,
-    period: Annotated[str | None, Query(max_length=7)] = None,
+    unit: UnitFilter = None,
+    period: MonthFilter = None,
 ) -> Response:
     chosen = unit or user.unit
     month = period or None

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from aggregates.errors import DomainError
 from api.accounts import User
 from api.console import session
-from api.console.actions import Refusal
+from api.console.actions import Refusal, form_number
 from api.console.pages.common import form_data, names, see_other, units_within
 from api.console.render import page
 from api.console.session import ConsoleUser
@@ -231,11 +231,13 @@ async def complete(request: Request, task_id: str, user: ConsoleUser, s: Service
     data = await form_data(request)
 
     def body() -> Completion:
-        return Completion(
-            reach=int(data.get("reach") or 0),
-            sessions=int(data.get("sessions") or 1),
-            materials=int(data.get("materials") or 0),
-            evidence=data.get("evidence", ""),
+        return Completion.model_validate(
+            {
+                "reach": form_number(data.get("reach") or "0"),
+                "sessions": form_number(data.get("sessions") or "1"),
+                "materials": form_number(data.get("materials") or "0"),
+                "evidence": data.get("evidence", ""),
+            }
         )
 
     answer = await _refused(
@@ -308,19 +310,21 @@ async def publish(request: Request, user: ConsoleUser, s: ServicesDep) -> Respon
     data = await form_data(request)
 
     def body() -> TaskCreate:
-        return TaskCreate(
-            kind=data.get("kind", ""),
-            topic=data.get("topic", ""),
-            place=data.get("place", ""),
-            community=data.get("community") or None,
-            starts_at=_local(data.get("starts_at", ""), "starts_at"),
-            ends_at=_local(data.get("ends_at", ""), "ends_at"),
-            needed=int(data.get("needed") or 0),
-            minimum=int(data.get("minimum") or 1),
-            intensity=data.get("intensity", "normal"),
-            team=data.get("team") or None,
-            points=int(data["points"]) if data.get("points") else None,
-            leader_id=data.get("leader_id") or None,
+        return TaskCreate.model_validate(
+            {
+                "kind": data.get("kind", ""),
+                "topic": data.get("topic", ""),
+                "place": data.get("place", ""),
+                "community": data.get("community") or None,
+                "starts_at": _local(data.get("starts_at", ""), "starts_at"),
+                "ends_at": _local(data.get("ends_at", ""), "ends_at"),
+                "needed": form_number(data.get("needed") or "0"),
+                "minimum": form_number(data.get("minimum") or "1"),
+                "intensity": data.get("intensity", "normal"),
+                "team": data.get("team") or None,
+                "points": form_number(data["points"]) if data.get("points") else None,
+                "leader_id": data.get("leader_id") or None,
+            }
         )
 
     answer = await _refused(

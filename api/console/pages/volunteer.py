@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from aggregates.errors import DomainError
 from api.accounts import User
 from api.console import session
-from api.console.actions import Refusal
+from api.console.actions import Refusal, form_number
 from api.console.pages.common import form_data, see_other
 from api.console.render import page
 from api.console.session import ConsoleUser
-from api.deps import ServicesDep
+from api.deps import ServicesDep, WaitFor
 from api.dispatch import execute
 from api.routes import bank, incidents, views
 from api.routes.bank import Redeem
@@ -69,7 +69,7 @@ async def my_page(
     user: ConsoleUser,
     s: ServicesDep,
     redeemed: Annotated[str | None, Query(max_length=36)] = None,
-    wait_for: Annotated[int | None, Query(ge=0)] = None,
+    wait_for: WaitFor = None,
 ) -> Response:
     context = await _me(s, user, wait_for)
     names = [g["name"] for g in context["goods"] if g["item_id"] == redeemed]
@@ -82,16 +82,13 @@ async def redeem(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
     data = await form_data(request)
     session.check_csrf(request, s, data.get(session.CSRF_FIELD))
     item_id = data.get("item_id", "")
+    quantity = form_number(data.get("quantity", "").strip() or "1")
     try:
-        body = Redeem(item_id=item_id, quantity=int(data.get("quantity") or 1))
+        body = Redeem.model_validate({"item_id": item_id, "quantity": quantity})
         asked = bank.redeem_command(s, user, user.username, body)
         done = await execute(s, user, data.get("key") or None, asked)
     except ValidationError as error:
         refusal = Refusal.invalid(error)
-    except ValueError:
-        refusal = Refusal(
-            422, {"message_zh": "数量须为整数", "message_en": "Quantity must be whole"}
-        )
     except DomainError as error:
         refusal = Refusal.of(error)
     else:
