@@ -293,7 +293,7 @@ class Comparison:
             self.check(
                 f"task statistics {unit}", duty_reads.statistics(f, unit), t.statistics, unit
             )
-            for period in periods[-2:]:
+            for period in periods[-1:]:
                 self.check(
                     f"task statistics {unit} {period}",
                     duty_reads.statistics(f, unit, period),

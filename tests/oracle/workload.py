@@ -71,7 +71,7 @@ STEPS_AT = (0, 0, 1, 1, 1, 5, 5, 30, 30, 120, 60 * 20, 60 * 24 * 3)
 STATUSES = ("flexible", "suspended", "active", "retired")
 PEOPLE = 60
 """Applications stop once this many people have applied (two communities' rolls)."""
-DUTIES = 0.08
+DUTIES = 0.06
 """The share of commands followed by a few commands on duty tasks or notices."""
 DETOURS = {"reject": 0.15, "divert": 0.4, "escalate": 0.4, "return": 0.4, "chase": 0.4}
 """How often a step that does not bring the case nearer its end is drawn (1: as
