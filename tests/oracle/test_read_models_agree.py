@@ -3,11 +3,14 @@ driven through the real services (two writers on one database), on SQLite and on
 PostgreSQL.
 
 Workload size in ``make test``: the opening (``tests.oracle.tour``: the demo's
-day and the corrections a random walk may miss), then 16 batches of 60 random
-commands: about 1,250 events and 2,000 reads compared per run, once on SQLite
-under the Lishu scoring (monthly cap of 150 points) and once on PostgreSQL under
-the Fuping scoring (base points, stars, failed months). ``python -m tests.oracle``
-(``make soak``) runs the same with 100,000 events and more.
+day, the corrections a random walk may miss and a duty day), then 16 batches of
+60 random commands on the loop, the ledger and the rolls, after 6 % of which a
+few commands on duty tasks and notices follow (about 200 taken in all): about 1,500
+events and 2,900 reads compared per run, once on SQLite under the Lishu scoring
+(monthly cap of 150 points; task points co-signed) and once on PostgreSQL under
+the Fuping scoring (base points, stars, failed months; no-shows deducted).
+``python -m tests.oracle`` (``make soak``) runs the same with 100,000 events and
+more.
 """
 
 from __future__ import annotations
