@@ -258,7 +258,8 @@ class Comparison:
         a few others), every one with ``every``; a few readers' inboxes (every
         one with ``every``); and the events that break the rules the fold restates."""
         f, t = self.fold, self.tasks
-        self.check("duty events follow the rules", [], lambda: list(f.broken))
+        owed = [f"task {t.task_id}: {t.owed} did not move up" for t in f.duties.values() if t.owed]
+        self.check("duty events follow the rules", [], lambda: [*f.broken, *owed])
         changed = (
             set(f.duties)
             if every

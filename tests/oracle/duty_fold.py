@@ -18,7 +18,7 @@ who acknowledged them, and the read marks the workload made (they are no events)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 SERVING = ("active", "flexible", "suspended")
@@ -72,6 +72,7 @@ class Duty:
     signups: dict[str, SignUp] = field(default_factory=dict)  # in the order they came
     signed: set[str] = field(default_factory=set)
     promoted: int = 0  # moved up off the line
+    owed: str | None = None  # who should move up into a place freed by the last event
     deposits: list[tuple[str, int]] = field(default_factory=list)  # (volunteer, amount)
 
     def holding(self) -> list[SignUp]:
@@ -151,6 +152,7 @@ class DutyFold:
         self.told.setdefault(volunteer_id, []).append((kind, task.task_id))
 
     accounts: dict[str, str]
+    people: dict[str, Any]  # volunteer id -> his record (``status`` among it)
 
     def _task(self, what: str, event: Any) -> bool:
         key = str(event.originator_id)
@@ -169,8 +171,38 @@ class DutyFold:
         handler = getattr(self, f"_task_{what.lower()}", None)
         if handler is None:
             return False
+        if task.owed is not None and what != "Promoted":
+            self._break(task, f"a place was free and {task.owed} did not move up")
+            task.owed = None
         handler(task, event, at)
+        if what in ("Withdrew", "Revised", "Promoted"):
+            task.owed = self._owed(task)
         return True
+
+    def _owed(self, task: Duty) -> str | None:
+        """Who must move up now, as far as the fold can tell without the rosters: the
+        first in line, while a place is free, if he serves (flexible duty: light tasks
+        only) and holds no other place within a day of this task. The first in line
+        may be passed over for another booking at that time or the day's cap; then
+        the fold asks nothing of whoever follows."""
+        line = task.line()
+        if not line or len(task.holding()) >= task.needed or task.status != "open":
+            return None
+        first = line[0].volunteer_id
+        person = self.people.get(first)
+        status = person.status if person is not None else None
+        if status not in ("active", "flexible") or (
+            status == "flexible" and task.intensity != "light"
+        ):
+            return None
+        near = (task.starts_at - timedelta(days=1), task.ends_at + timedelta(days=1))
+        for other in self.duties.values():
+            held = other.signups.get(first)
+            if other is task or held is None or held.state not in ("booked", "no_show", "attended"):
+                continue
+            if other.starts_at < near[1] and near[0] < other.ends_at:
+                return None
+        return first
 
     def _break(self, task: Duty, rule: str) -> None:
         self.broken.append(f"task {task.task_id}: {rule}")
