@@ -309,7 +309,8 @@ class Duties:
 
 def duty_tour(w: Workload) -> None:
     """The duty day every run holds before its random batches: a task of two places
-    signed up by four (two wait in line), the last place raced from both writers,
+    signed up by four (two wait in line, one of them to the end), the last place
+    raced from both writers,
     a booked volunteer withdrawing (the first in line moves up), check-in by the
     roster's code and by hand, a check-out and one missing (credited to the end),
     a no-show, completion and the co-signature of the points where the preset asks
@@ -332,6 +333,9 @@ def duty_tour(w: Workload) -> None:
     ]
     states = sorted(future.result().state for future in both)
     assert states == ["booked", "waitlisted"], states
+    for _ in both:
+        w.tally.count("sign_up_at_once")
+    call(tasks.sign_up, demo.SWEEPER, task_id)  # second in line: unplaced at the end
     clock.advance(timedelta(minutes=5))
     first = next(v for v in (courier, meter) if v.id in tasks.get(task_id).booked)
     call(tasks.withdraw, rider, task_id, reason="临时有事")  # the line moves up
@@ -346,8 +350,9 @@ def duty_tour(w: Workload) -> None:
     clock.advance(timedelta(hours=1))  # past the end: the other never checked out
     done = call(tasks.complete, officer, task_id, reach=40, sessions=1, materials=10)
     if done.awaiting_signatures:
-        call(tasks.sign_points, director, task_id)
-        call(tasks.sign_points, officer, task_id)
+        for signer in (director, officer):
+            call(tasks.sign_points, signer, task_id)
+            w.tally.count("sign_task_points")
     starts = clock() + timedelta(hours=20)
     gone = call(
         tasks.publish, officer, kind="school_guard", topic="护校岗", place="幸福小学",
