@@ -254,18 +254,20 @@ class Comparison:
         self, now: datetime, units: Sequence[str], *, every: bool, rng: random.Random
     ) -> None:
         """Every read of duty tasks and notices: per unit and notice each time; per
-        task and per volunteer for those a task changed since the last round (and
-        a few others), every one with ``every``; a few readers' inboxes (every
+        task and per volunteer, five tasks changed since they were last read (and
+        one other) with their volunteers, every one with ``every``; a few readers' inboxes (every
         one with ``every``); and the events that break the rules the fold restates."""
         f, t = self.fold, self.tasks
         owed = [f"task {t.task_id}: {t.owed} did not move up" for t in f.duties.values() if t.owed]
         self.check("duty events follow the rules", [], lambda: [*f.broken, *owed])
+        touched = sorted(f.touched_tasks)
         changed = (
             set(f.duties)
             if every
-            else f.touched_tasks | set(rng.sample(sorted(f.duties), min(2, len(f.duties))))
+            else set(rng.sample(touched, min(5, len(touched))))
+            | set(rng.sample(sorted(f.duties), min(1, len(f.duties))))
         )
-        f.touched_tasks = set()
+        f.touched_tasks -= changed  # the rest are read in a later round
         for task_id in sorted(changed):
             self.check(
                 f"task {task_id}", duty_reads.task(f, task_id, now), t.task, task_id, now=now
@@ -306,7 +308,7 @@ class Comparison:
                 self.check(f"notices {unit}", duty_reads.notices(f, unit), self.inbox.notices, unit)
         people = sorted({s for d in f.duties.values() for s in d.signups} | set(f.people))
         signed = {s for task_id in changed for s in f.duties[task_id].signups}
-        chosen = people if every else sorted(signed | set(rng.sample(people, min(2, len(people)))))
+        chosen = people if every else sorted(signed | set(rng.sample(people, min(1, len(people)))))
         for volunteer_id in chosen:
             self.check(
                 f"tasks of {volunteer_id}",
