@@ -20,6 +20,9 @@ from aggregates.errors import SignatureRefused
 from aggregates.personal import PersonalData
 
 CLOSED_STAGES = frozenset({"closed", "rejected"})
+VOLUNTEER_REPORTER = "volunteer"
+RESIDENT_REPORTER = "resident"
+REPORTER_KINDS = (VOLUNTEER_REPORTER, RESIDENT_REPORTER)
 SIGNER_ROLES = {"community_director": "director", "community_officer": "officer"}
 
 
@@ -35,7 +38,7 @@ class Route(NamedTuple):
 class Incident(Aggregate):
     """A hazard or situation a volunteer discovered, driven around the loop."""
 
-    class_version = 2  # v2: the informant and victims named in the report
+    class_version = 3  # v2: the informant and victims; v3: who reported, from where
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -44,6 +47,11 @@ class Incident(Aggregate):
         state.setdefault("informant", None)
         state.setdefault("victims", [])
         state.setdefault("redaction_note", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A snapshot taken before residents reported was a volunteer's report."""
+        _reported_by_volunteer(state)
 
     class Event(Aggregate.Event):
         actor: Actor
@@ -69,9 +77,12 @@ class Incident(Aggregate):
             """Apply this step's own facts; the routing is already set."""
 
     class Discovered(Event, Aggregate.Created):
-        """v2 adds the informant and victims the report names (personal data)."""
+        """v2 adds the informant and victims the report names (personal data); v3
+        whether a volunteer or a resident reported it, the resident's contact
+        details (personal data), the point (WGS84) and where the report came in
+        (``intake``: the public form or another app, never personal data)."""
 
-        class_version = 2
+        class_version = 3
 
         module: str
         sense: str
@@ -86,12 +97,21 @@ class Incident(Aggregate):
         due_at: datetime | None
         informant: PersonalData | None
         victims: list[PersonalData]
+        reporter_kind: str
+        resident: PersonalData | None
+        point: dict[str, float] | None
+        intake: dict[str, str | None] | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """Discoveries recorded before reports named people name none."""
             state.setdefault("informant", None)
             state.setdefault("victims", [])
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Discoveries recorded before residents reported were volunteers'."""
+            _reported_by_volunteer(state)
 
     class Reported(Stepped):
         channel: str
@@ -258,6 +278,10 @@ class Incident(Aggregate):
         due_at: datetime | None,
         informant: PersonalData | None = None,
         victims: list[PersonalData] | None = None,
+        reporter_kind: str = VOLUNTEER_REPORTER,
+        resident: PersonalData | None = None,
+        point: dict[str, float] | None = None,
+        intake: dict[str, str | None] | None = None,
     ) -> None:
         self.module = module
         self.sense = sense
@@ -272,6 +296,10 @@ class Incident(Aggregate):
         self.due_at = due_at
         self.informant = informant
         self.victims = list(victims or [])
+        self.reporter_kind = reporter_kind
+        self.resident = resident
+        self.point = point
+        self.intake = intake
         self.last_actor = actor
         self.channel: str | None = None
         self.urgency: str | None = None
@@ -309,6 +337,10 @@ class Incident(Aggregate):
         informant: PersonalData | None = None,
         victims: list[PersonalData] | None = None,
         incident_id: UUID | None = None,
+        reporter_kind: str = VOLUNTEER_REPORTER,
+        resident: PersonalData | None = None,
+        point: dict[str, float] | None = None,
+        intake: dict[str, str | None] | None = None,
     ) -> Incident:
         return cls._create(
             cls.Discovered,
@@ -324,6 +356,10 @@ class Incident(Aggregate):
             community=community,
             informant=informant,
             victims=list(victims or []),
+            reporter_kind=reporter_kind,
+            resident=resident,
+            point=point,
+            intake=intake,
             **route._asdict(),
         )
 
@@ -332,6 +368,11 @@ class Incident(Aggregate):
     @property
     def is_closed(self) -> bool:
         return self.stage in CLOSED_STAGES
+
+    @property
+    def reported_by_resident(self) -> bool:
+        """A member of the public reported it: no points account, no reward."""
+        return self.reporter_kind == RESIDENT_REPORTER
 
     @property
     def claims_self_handled(self) -> bool:
@@ -380,3 +421,11 @@ class Incident(Aggregate):
                 signer_role=signer_role,
             )
         return None
+
+
+def _reported_by_volunteer(state: dict[str, Any]) -> None:
+    """The defaults of a report recorded before residents could report."""
+    state.setdefault("reporter_kind", VOLUNTEER_REPORTER)
+    state.setdefault("resident", None)
+    state.setdefault("point", None)
+    state.setdefault("intake", None)

@@ -19,11 +19,16 @@ from api.routes import (
     audit,
     auth,
     bank,
+    exports,
     inbox,
     incidents,
     notices,
+    open311,
+    open311_clients,
     policy,
+    public_report,
     tasks,
+    training,
     views,
     volunteers,
 )
@@ -91,8 +96,14 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     security.install(app, settings)
     if settings.serves_docs:
         docs.install(app)
-    for module in (auth, incidents, volunteers, bank, tasks, views, audit, policy, notices, inbox):
+    for module in (
+        auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
+        exports,
+    ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
+    app.include_router(open311_clients.router, responses=errors.RESPONSES)
+    app.include_router(open311.router)  # GeoReport v2 answers its own errors
+    app.include_router(public_report.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

@@ -3,7 +3,7 @@ rows can be compared with (and sized from) figures of the same run."""
 
 from __future__ import annotations
 
-from benchmarks import baselines, login_flood, notifications, product, tasks
+from benchmarks import baselines, exports, login_flood, notifications, product, tasks
 from benchmarks.harness import Measurement
 
 SUITE: tuple[Measurement, ...] = (
@@ -23,4 +23,5 @@ SUITE: tuple[Measurement, ...] = (
     product.chain_verification,
     login_flood.login_flood,
     notifications.alerts,
+    exports.exports,
 )

@@ -16,6 +16,7 @@ from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
 from loop.services.notices import Notices
 from loop.services.tasks import Tasks
+from loop.services.training import Training
 from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.application import LoopApplication
@@ -34,6 +35,7 @@ class Loop:
     bank: Bank
     notices: Notices
     tasks: Tasks
+    training: Training
 
     def close(self) -> None:
         self.app.close()
@@ -58,6 +60,7 @@ def open_loop(
         bank=Bank(app, scoring, policy),
         notices=Notices(app),
         tasks=Tasks(app, scoring),
+        training=Training(app, scoring),
     )
 
 

@@ -78,3 +78,13 @@ class VolunteerIneligible(DomainError):
     """The volunteer may not take this task: his status, duty, team or station."""
 
     code = "volunteer_ineligible"
+
+
+class TrainingSessionNotFound(DomainError):
+    code = "training_session_not_found"
+
+
+class NotCertified(DomainError):
+    """Under a duty gate, the volunteer is not yet certified (待岗培训): no task sign-up."""
+
+    code = "not_certified"

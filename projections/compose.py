@@ -13,6 +13,7 @@ from projections.queries import Queries
 from projections.runner import CatchUpRunner
 from projections.store import Store
 from projections.task_queries import TaskQueries
+from projections.training_queries import TrainingQueries
 
 
 class HasReadModelSettings(Protocol):
@@ -51,6 +52,8 @@ class Projections:
     """The application read from; kept so its recorder stays open."""
     tasks: TaskQueries
     """Reads of the duty tasks' read models."""
+    training: TrainingQueries
+    """Reads of the training read models."""
 
     def close(self) -> None:
         self.runner.stop()
@@ -87,4 +90,5 @@ def build(
         CatchUpRunner(projector, poll_interval=poll_interval, linger=linger),
         source,
         TaskQueries(projector),
+        TrainingQueries(projector),
     )

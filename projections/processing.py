@@ -39,11 +39,14 @@ from projections.cases import Cases
 from projections.catalogue import Catalogue
 from projections.collector import fewer_collections
 from projections.errors import ProjectionNotReady, UnknownProjection
+from projections.georeport import GeoReport
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
+from projections.registers import Registers
 from projections.scores import Scores
 from projections.store import Store, live, positions
 from projections.tasks import Tasks
+from projections.training import Training
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,17 @@ Progress = Callable[[int, int], None]
 def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
     """Every read model; ``channels``: those beyond the inbox that notifications
     are delivered on here (the composition root's, from settings)."""
-    return [Backlog(), Cases(), Scores(), Catalogue(), Tasks(), Notifications(channels)]
+    return [
+        Backlog(),
+        Cases(),
+        Scores(),
+        Catalogue(),
+        Tasks(),
+        Training(),
+        Notifications(channels),
+        GeoReport(),
+        Registers(),
+    ]
 
 
 @dataclass(frozen=True)

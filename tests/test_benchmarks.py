@@ -61,11 +61,34 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
         "cases",
         "catalogue",
         "notifications",
+        "registers",
         "scores",
         "tasks",
     }
     assert all(rate > 0 for rate in result["rebuild_rates"].values())
     assert result["rebuild_peak_bytes"] > 0
+
+
+def test_the_export_benchmark_writes_the_same_rows_with_each_writer(tmp_path: Path) -> None:
+    import csv
+
+    import openpyxl
+
+    from benchmarks import exports
+
+    for writer in exports.WRITERS:
+        path = tmp_path / f"rows.{writer}"
+        rate, peak = exports._in_process(writer, 120, path)
+        assert rate > 0
+        assert peak > 0
+        if writer == "xlsx":
+            sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+            lines = [list(line) for line in sheet.iter_rows(values_only=True)]
+        else:
+            with path.open(encoding="utf-8-sig", newline="") as made:
+                lines = list(csv.reader(made))
+        assert len(lines) == 121
+        assert lines[1][0] == "00000000-0000-0000-0000-000000000000"
 
 
 def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
@@ -111,6 +134,8 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert rows["login.flood.rss"]["status"] in ("pass", "fail")
     assert rows["login.quiet.rss"]["value"] > 0
     assert rows["task.signup.inprocess"]["detail"]["sign_ups"] == QUICK.commands
+    assert rows["export.xlsx"]["detail"]["rows"] == QUICK.batched_inserts
+    assert rows["export.xlsx.rss"]["status"] in ("pass", "fail")
     lag = rows["projection.lag.p99"]["detail"]
     assert lag["events"] > 0
     assert lag["acknowledged"] == lag["stored"]

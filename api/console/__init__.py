@@ -21,12 +21,14 @@ from aggregates.errors import DomainError
 from api.console.pages import (
     audit,
     board,
+    exports,
     incident,
     login,
     notices,
     stats,
     tasks,
     told,
+    training,
     volunteer,
 )
 from api.console.pages.common import see_other
@@ -40,7 +42,7 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, tasks, audit, told, stats, notices)
+ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices, exports)
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

@@ -15,6 +15,7 @@ from aggregates.volunteer import OCCUPATIONS
 from api.console import notice_words
 from api.console.i18n_account import ACCOUNT_TEXT
 from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
+from api.console.training_text import EN_TRAINING_LABELS, TRAINING_TEXT, ZH_TRAINING_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
@@ -217,6 +218,26 @@ TEXT: dict[str, tuple[str, str]] = {
         "Figures come from the statistics projection, updated after every step.",
     ),
     "stats.none": ("暂无数据", "No data"),
+    "stats.exports": ("导出（本单位、所选月份）", "Exports (this unit, the chosen month)"),
+    "export.incidents": ("警情台账", "Incidents"),
+    "export.backlog": ("待办清单", "Backlog"),
+    "export.volunteers": ("义警名册", "Volunteers"),
+    "export.ledger": ("幸福银行流水", "Happiness Bank ledger"),
+    "export.report": ("期间工作报表", "Period report"),
+    "export.attendance": ("任务出勤", "Task attendance"),
+    "period.title": ("期间工作报表", "Period report"),
+    "period.period": ("期间（年、季、月）", "Period (year, quarter, month)"),
+    "period.download": ("下载 XLSX（含明细）", "Download XLSX (with drill-downs)"),
+    "period.figure": ("指标", "Figure"),
+    "period.about": ("报告口径", "As reported"),
+    "period.value": ("精确值", "Exact"),
+    "period.definition": ("口径说明", "Definition"),
+    "period.drill": ("明细（表 · 筛选 · 计算）", "Drill-down (sheet · filter · count)"),
+    "period.source": (
+        "每项数字由工作簿中对应明细表的行数、合计或中位数得出；已结束期间的报表重复生成结果相同。",
+        "Each figure is the row count, sum or median of its drill-down sheet in the workbook; "
+        "a closed period's report is the same each time.",
+    ),
     "metric.discovered": ("发现", "Discovered"),
     "metric.reported": ("反馈", "Reported"),
     "metric.escalated": ("提级上交", "Escalated"),
@@ -390,6 +411,12 @@ assert not TEXT.keys() & TASK_TEXT.keys(), sorted(TEXT.keys() & TASK_TEXT.keys()
 TEXT.update(TASK_TEXT)
 EN_LABELS.update(EN_TASK_LABELS)
 ZH_LABELS.update(ZH_TASK_LABELS)
+
+# Training's words and vocabularies (api.console.training_text), replacing none of these.
+assert not TEXT.keys() & TRAINING_TEXT.keys(), sorted(TEXT.keys() & TRAINING_TEXT.keys())
+TEXT.update(TRAINING_TEXT)
+EN_LABELS.update(EN_TRAINING_LABELS)
+ZH_LABELS.update(ZH_TRAINING_LABELS)
 
 
 def lang_of(value: str | None) -> Lang:

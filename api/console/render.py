@@ -64,8 +64,12 @@ def span(seconds: float, lang: Lang) -> str:
 def nav_for(user: User) -> list[tuple[str, str]]:
     """The frame's links for the user's role: (path, text key)."""
     if user.role == Role.VOLUNTEER:
-        return [("/me", "nav.me"), ("/tasks", "nav.tasks"), ("/report", "nav.report")]
+        return [
+            ("/me", "nav.me"), ("/tasks", "nav.tasks"), ("/training", "nav.training"),
+            ("/report", "nav.report"),
+        ]  # fmt: skip
     links = [("/board", "nav.board"), ("/incidents", "nav.cases"), ("/calendar", "nav.calendar")]
+    links.append(("/training", "nav.training"))
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
         links.append(("/report", "nav.report"))
     links.append(("/stats", "nav.stats"))

@@ -90,6 +90,14 @@ def why_not(s: Services, user: User, row: dict[str, Any]) -> dict[str, Any] | No
     return None if found is None else {"message_zh": found[0], "message_en": found[1], **found[2]}
 
 
+def gated(s: Services, user: User) -> dict[str, Any] | None:
+    """Why the duty gate keeps the logged-in volunteer off every task, or None."""
+    refusal = s.loop.tasks.training_refusal(s.volunteers.get(user.username))
+    if refusal is None:
+        return None
+    return {"message_zh": refusal.message_zh, "message_en": refusal.message_en, **refusal.details}
+
+
 def clash(row: dict[str, Any], busy: list[tuple[str, str, str]]) -> dict[str, Any] | None:
     """The volunteer's booking at the time of the task of ``row``, if any (his free
     time: the sign-up would be refused)."""
@@ -121,7 +129,10 @@ async def list_tasks(user: CurrentUser, s: ServicesDep, wait_for: WaitFor = None
             for e in s.views.tasks.tasks_of(user.username)
             if e["state"] == "booked" and e["task_status"] == "open"
         ]
-        return Rows(items=[{**r, "why_not": why_not(s, user, r) or clash(r, busy)} for r in rows])
+        gate = gated(s, user)
+        return Rows(
+            items=[{**r, "why_not": why_not(s, user, r) or gate or clash(r, busy)} for r in rows]
+        )
     permissions.check("read_unit", user.actor, unit_record(user.unit))
     rows = s.views.tasks.calendar(
         user.unit,
@@ -192,7 +203,7 @@ async def task_view(
         mine = next((e for e in entries if e["volunteer_id"] == user.username), None)
     return TaskView(
         task=row,
-        why_not=why_not(s, user, row) if user.role == Role.VOLUNTEER else None,
+        why_not=(why_not(s, user, row) or gated(s, user)) if user.role == Role.VOLUNTEER else None,
         mine=mine,
         may_run=runs,
         roster=s.views.tasks.roster(str(task.id)) if runs else None,

@@ -1,8 +1,9 @@
 """Who may see whose identity on an incident.
 
-Three sections of an incident identify people: the volunteer who reported it
-(``reporter``), the informant the report names (``informant``) and the victims
-(``victims``). Which viewers see each is data (:data:`VISIBLE_TO`); any viewer
+Four sections of an incident identify people: the volunteer who reported it
+(``reporter``), the informant the report names (``informant``), the victims
+(``victims``) and a resident who reported it (``resident``, contact details).
+Which viewers see each is data (:data:`VISIBLE_TO`); any viewer
 not granted a section, and an unknown viewer, sees it masked. Departments
 receiving a diverted case, the publicity section and other volunteers see the
 matter, not who reported it.
@@ -27,6 +28,7 @@ class Section(StrEnum):
     REPORTER = "reporter"
     INFORMANT = "informant"
     VICTIMS = "victims"
+    RESIDENT = "resident"
 
 
 # The audiences, in the one vocabulary of ``loop.rules.access``.
@@ -43,6 +45,9 @@ VISIBLE_TO: dict[Section, tuple[Grant, ...]] = {
     Section.REPORTER: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE, COMMUNITY_STAFF, REPORTER),
     # Whoever told the volunteer stays with the police and the audit.
     Section.INFORMANT: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE, REPORTER),
+    # A resident who reported it is reached by the police, never by a department
+    # or the publicity section (nor by volunteers: he is not one of them).
+    Section.RESIDENT: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE),
     # The community handling a diverted matter needs to know who is affected.
     Section.VICTIMS: (POLICE_IN_SCOPE, AUDITOR_IN_SCOPE, COMMUNITY_STAFF, REPORTER),
 }

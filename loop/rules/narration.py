@@ -15,6 +15,11 @@ Template = Callable[[Any], tuple[str, str]]
 
 
 def _discovered(e: Any) -> tuple[str, str]:
+    if getattr(e, "reporter_kind", "volunteer") == "resident":
+        return (
+            f"转来群众反馈（{label(e.module)}，{label(e.sense)}）：{e.what}；地点：{e.where}",
+            f"passed on a resident's report ({e.module}, {e.sense}): {e.what}; at {e.where}",
+        )
     return (
         f"在「{label(e.module)}」中发现（{label(e.sense)}）：{e.what}；地点：{e.where}",
         f"discovered via {e.module} ({e.sense}): {e.what}; at {e.where}",

@@ -23,10 +23,12 @@ from aggregates.actor import Actor
 from loop.errors import NotPermitted
 from loop.rules import masking, policy
 from loop.rules.access import UNIT_READERS, Grant, Record, grant
+from loop.rules.intake_access import INTAKE_COMMANDS, INTAKE_GRANTS
 from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
 from loop.rules.task_access import TASK_COMMANDS, TASK_GRANTS
+from loop.rules.training_access import TRAINING_COMMANDS, TRAINING_GRANTS
 from loop.rules.vocabulary import Role, label
 
 R = Role
@@ -122,6 +124,8 @@ TABLES: tuple[Table, ...] = (
     Table(masking.sees(), {}),
     Table(TASK_GRANTS, TASK_COMMANDS),
     Table(NOTICE_GRANTS, NOTICE_COMMANDS),
+    Table(TRAINING_GRANTS, TRAINING_COMMANDS),
+    Table(INTAKE_GRANTS, INTAKE_COMMANDS),
 )
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 

@@ -113,6 +113,10 @@ CONDITIONS: dict[str, tuple[str, str]] = {
         "义警反馈时须说明已现场自行处置",
         "the report must say the volunteer handled it on site",
     ),
+    "reported_by_resident": (
+        "群众（非义警）反馈的警情落办后即可办结，不考评、不奖励",
+        "a resident's (not a volunteer's) report closes after its outcome, unscored",
+    ),
     "completes_signatures": (
         "社区主任和社区民警均已签字",
         "both the community director and the community officer signed",

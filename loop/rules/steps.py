@@ -241,7 +241,14 @@ STEPS: dict[str, Step] = {
             "score",
             "score",
             "考评打分（提议）/ propose the volunteer's score",
-            (Move(("outcome_recorded", "score_proposed"), "score_proposed"),),
+            # A resident's report earns no points: it is not scored.
+            (
+                Move(
+                    ("outcome_recorded", "score_proposed"),
+                    "score_proposed",
+                    unless=("reported_by_resident",),
+                ),
+            ),
             Incident.ScoreProposed,
             r.told_proposed,
             (
@@ -297,7 +304,11 @@ STEPS: dict[str, Step] = {
             "end",
             "close",
             "闭环结案 / close the loop",
-            (Move(("rewarded", "publicized"), "closed"),),
+            (
+                Move(("rewarded", "publicized"), "closed"),
+                # A resident holds no Happiness Bank account: the outcome closes it.
+                Move(("outcome_recorded",), "closed", conditions=("reported_by_resident",)),
+            ),
             Incident.Closed,
             r.told_closed,
             (

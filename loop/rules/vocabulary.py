@@ -66,6 +66,14 @@ class Role(Labelled):
     ADMIN = "admin"
 
 
+class IntakeRole(Labelled):
+    """Who passes a report from the public on: the resident himself (the public
+    form) or another app (an Open311 client). Neither is a role of an account."""
+
+    RESIDENT = "resident"
+    INTAKE_CLIENT = "intake_client"
+
+
 class RejectionKind(Labelled):
     DUPLICATE = "duplicate"
     UNFOUNDED = "unfounded"
@@ -119,6 +127,10 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         Role.PUBLICITY_OFFICER: "县局宣传科",
         Role.AUDITOR: "审计员",
         Role.ADMIN: "系统管理员",
+    },
+    IntakeRole: {
+        IntakeRole.RESIDENT: "群众",
+        IntakeRole.INTAKE_CLIENT: "外部应用",
     },
     RejectionKind: {
         RejectionKind.DUPLICATE: "重复警情",

@@ -147,6 +147,7 @@ def describe(incident: Incident, viewer: Actor | None = None) -> dict[str, Any]:
         reporter_id=view.reporter(incident.reporter_id),
         informant=view.person(Section.INFORMANT, incident.informant),
         victims=view.people(Section.VICTIMS, incident.victims),
+        resident=view.person(Section.RESIDENT, incident.resident),
     )
     return {k: primitive(v) for k, v in sorted(state.items())}
 
@@ -224,6 +225,7 @@ def _people(view: View, event: Incident.Discovered) -> dict[str, Any]:
         "reporter_id": view.reporter(event.reporter_id),
         "informant": view.person(Section.INFORMANT, event.informant),
         "victims": view.people(Section.VICTIMS, event.victims),
+        "resident": view.person(Section.RESIDENT, event.resident),
     }
 
 

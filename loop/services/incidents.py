@@ -299,6 +299,8 @@ class IncidentFlow:
         else:  # a report routes by the urgency it reports
             urgency = given.get("urgency") or incident.urgency
             route = self.route(target.dest, incident.community, urgency, at)
+            if incident.reported_by_resident and route.stage == "outcome_recorded":
+                route = route._replace(owner_role=Role.COMMUNITY_OFFICER)  # who closes it
         taken = Taken(incident, actor, at, route, given)
         effect = self._effects[step.name](taken) if step.name in self._effects else Effect()
         incident.step(
@@ -321,7 +323,7 @@ class IncidentFlow:
         informant: Any = None,
         victims: Any = None,
     ) -> Incident:
-        checked = {
+        checked: dict[str, Any] = {
             "module": inputs.choice("module", module, Module),
             "sense": inputs.choice("sense", sense, Sense),
             "what": inputs.prose("what", what),
@@ -395,6 +397,7 @@ class IncidentFlow:
         """The facts the loop's conditions name, for ``actor`` acting on ``incident``."""
         return {
             "claims_self_handled": incident.claims_self_handled,
+            "reported_by_resident": incident.reported_by_resident,
             "completes_signatures": incident.signature_completes_score(
                 SIGNER_ROLES.get(actor.role, "")
             ),

@@ -138,7 +138,7 @@ def check_redacted(field: str, text: str, incident: Incident) -> None:
     found = sorted(
         {
             name
-            for held in [incident.informant, *incident.victims]
+            for held in [incident.informant, *incident.victims, incident.resident]
             if held is not None and not held.erased
             for name in held.names
             if _appears(held.fields[name], text)

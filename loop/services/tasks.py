@@ -35,8 +35,10 @@ from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
 from loop.rules.task_access import task_record
 from loop.rules.task_inputs import choice, schedule, whole
 from loop.rules.tasks import INTENSITIES, KINDS, eligibility_scope, ineligibility, task_policy_for
+from loop.rules.training import training_policy_for
 from loop.rules.vocabulary import Role
 from loop.services.task_day import TaskDay
+from loop.services.training_gate import gate_refusal
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
 
@@ -106,6 +108,7 @@ class Tasks(TaskDay):
         self.app = app
         self.scoring = scoring
         self.policy = task_policy_for(scoring)
+        self.training = training_policy_for(scoring)
         self.volunteers = Volunteers(app, scoring)
 
     # -- reading ---------------------------------------------------------------------
@@ -124,9 +127,9 @@ class Tasks(TaskDay):
             return found
         return Roster.open(actor, at, volunteer_id=volunteer_id)
 
-    def why_not(self, volunteer: Volunteer, task: Task) -> VolunteerIneligible | None:
+    def why_not(self, volunteer: Volunteer, task: Task) -> DomainError | None:
         """Why ``volunteer`` may not take ``task`` (status, flexible duty, team,
-        station), or None."""
+        station, the duty gate: 考试合格后方可上岗), or None."""
         found = ineligibility(
             self.policy,
             status=volunteer.status,
@@ -136,7 +139,13 @@ class Tasks(TaskDay):
             team=task.team,
             scope=eligibility_scope(task.unit, task.community),
         )
-        return None if found is None else VolunteerIneligible(found[0], found[1], **found[2])
+        if found is not None:
+            return VolunteerIneligible(found[0], found[1], **found[2])
+        return self.training_refusal(volunteer)
+
+    def training_refusal(self, volunteer: Volunteer) -> DomainError | None:
+        """Why the county's duty gate keeps ``volunteer`` off duty, or None."""
+        return gate_refusal(self.app, self.training, volunteer)
 
     def may_run(self, actor: Actor, task: Task) -> bool:
         """Whether ``actor`` leads the task or may run it for his unit."""

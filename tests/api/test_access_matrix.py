@@ -37,6 +37,7 @@ from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
 from tests.api import test_task_access as task_access
+from tests.api import test_training_access as training_access
 from tests.api.conftest import service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.builders import valid_input
@@ -236,6 +237,19 @@ OWN_SESSION = {"/api/auth/logout", "/api/auth/password"}
 """Each user's own session and password (tests/api/test_sessions.py)."""
 OWN_READING = {"/api/inbox/read"}
 """POSTs that change nothing but the caller's own read marks."""
+GEOREPORT_READS = {
+    "/open311/discovery.{fmt}",
+    "/open311/v2/services.{fmt}",
+    "/open311/v2/services/{code}.{fmt}",
+    "/open311/v2/requests.{fmt}",
+    "/open311/v2/requests/{request_id}.{fmt}",
+    "/open311/v2/servicerequestupdates.{fmt}",
+    "/public/report",
+    "/public/status/{token}",
+}
+GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}", "/public/report"}
+"""The Open311 facade (no log-in, an api key per client app: tests/api/test_open311.py)
+and the public report form with its status page (tests/api/test_public_report.py)."""
 
 
 def endpoints() -> set[tuple[str, str]]:
@@ -251,13 +265,17 @@ def endpoints() -> set[tuple[str, str]]:
 
 def test_every_endpoint_is_classified() -> None:
     steps = {("POST", f"/api/incidents/{{incident_id}}/{s.path}") for s in STEPS.values()}
-    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES]}
+    reads = {("GET", path) for path in [*PUBLIC, *READS, *CONSOLE_PAGES, *GEOREPORT_READS]}
     commands = {
         ("POST", path) for path in [*LOG_IN, *OWN_SESSION, *COMMANDS, *CONSOLE_FORMS, *OWN_READING]
-    }
+    } | {("POST", path) for path in GEOREPORT_POSTS}
     # duty tasks: classified, and their own matrix, in tests/api/test_task_access.py
     reads |= {("GET", path) for path in [*task_access.TASK_READS, *task_access.TASK_PAGES]}
     commands |= {("POST", path) for path in [*task_access.TASK_COMMANDS, *task_access.TASK_FORMS]}
+    # training: classified, and its own matrix, in tests/api/test_training_access.py
+    training = training_access
+    reads |= {("GET", path) for path in [*training.TRAINING_READS, *training.TRAINING_PAGES]}
+    commands |= {("POST", p) for p in [*training.TRAINING_COMMANDS, *training.TRAINING_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"
@@ -368,6 +386,13 @@ READS: dict[str, Read] = {
     "/api/notices": Read(_unit, reads_unit),
     "/api/notices/{notice_id}": Read(_no_params, _notice_reader, lambda _u: True),
     "/api/notifications/told": Read(_unit, _auditor_of),
+    "/api/exports/incidents": Read(_unit, reads_unit),
+    "/api/exports/backlog": Read(_unit, reads_unit),
+    "/api/exports/volunteers": Read(_unit, reads_unit),
+    "/api/exports/ledger": Read(_unit, reads_unit),
+    "/api/exports/attendance": Read(_unit, reads_unit),
+    "/api/exports/records": Read(_unit, _auditor_of),
+    "/api/exports/report": Read(lambda c: {"unit": c, "period": "2026"}, reads_unit),
 }
 
 
@@ -678,6 +703,14 @@ COMMANDS: dict[str, tuple[str, dict[str, Any] | None]] = {
         {"reason": "审计"},
     ),
     "/api/notices/{notice_id}/acknowledgement": (f"/api/notices/{NOTICE}/acknowledgement", None),
+    "/api/open311/clients": (
+        "/api/open311/clients",
+        {"client_id": "suishoupai", "name": "梨树随手拍", "jurisdiction": "lishu"},
+    ),
+    "/api/open311/clients/{client_id}/revoke": (
+        "/api/open311/clients/suishoupai/revoke",
+        {"reason": "审计"},
+    ),
 }
 """Every command other than the loop's steps and log-in, with a valid request."""
 
@@ -721,6 +754,13 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/inbox": _no_params,
     "/notices": _no_params,
     "/notices/{notice_id}": _no_params,
+    "/exports/incidents": _unit,
+    "/exports/backlog": _unit,
+    "/exports/volunteers": _unit,
+    "/exports/ledger": _unit,
+    "/exports/report": _unit,
+    "/exports/attendance": _unit,
+    "/stats/report": _unit,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read
 with the community whose records they show."""

@@ -529,3 +529,4 @@ def sees_informant(world: World, who: str, name: str) -> None:
 # The volunteers' and Happiness Bank's steps live beside these and share World.
 from tests.bdd.bank_steps import *  # noqa: E402, F403
 from tests.bdd.task_steps import *  # noqa: E402, F403
+from tests.bdd.training_steps import *  # noqa: E402, F403

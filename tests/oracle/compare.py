@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tests.oracle import duty_reads, reads
+from tests.oracle import duty_reads, export_reads, reads
 from tests.oracle.duty_reads import NOTICE_KINDS
 from tests.oracle.fold import Fold
 
@@ -86,6 +86,7 @@ class Comparison:
         fold: Fold,
         queries: Any,
         stars: Sequence[tuple[int, int]],
+        exports: Any = None,
         tasks: Any = None,
         inbox: Any = None,
         readers: Sequence[Any] = (),
@@ -93,6 +94,8 @@ class Comparison:
         self.fold = fold
         self.readers = readers  # whose inboxes are read (projections' ``Reader``)
         self.q = queries
+        self.exports = exports
+        """``projections.exports.ExportQueries``, if the exports' reads are compared too."""
         self.tasks = tasks  # a projections.task_queries.TaskQueries
         self.inbox = inbox  # a projections.notifications.inbox.Inbox
         self.stars = stars
@@ -106,6 +109,34 @@ class Comparison:
         answer = query(*args, **kw)
         if answer != expected:
             self.disagreements.append(Disagreement(read, *_first_difference(expected, answer)))
+
+    def _exports(self, unit: str, modules: Sequence[str], periods: Sequence[str]) -> None:
+        """The exports' reads: every case with its milestones, every ledger entry."""
+        exported = self.exports
+        if exported is None:
+            return
+        for module, period in [
+            (None, None),
+            *((m, None) for m in modules),
+            *((None, p) for p in periods),
+        ]:
+            self.check(
+                f"export of incidents {unit} module={module} period={period}",
+                export_reads.incidents(self.fold, unit, module=module, period=period),
+                lambda *a, **k: list(exported.incidents(*a, **k)),
+                unit,
+                module=module,
+                period=period,
+            )
+        self.check(
+            f"ledger of {unit}",
+            export_reads.ledger(self.fold, unit),
+            lambda u: sorted(
+                (r["at"], r["volunteer_id"], r["community"], r["amount"], r["period"])
+                for r in exported.ledger(u)
+            ),
+            unit,
+        )
 
     def run(
         self,
@@ -220,6 +251,7 @@ class Comparison:
                 limit=LIMIT,
             )
             self.check(f"catalogue of {unit}", reads.catalogue_of(f, unit), q.catalogue_of, unit)
+            self._exports(unit, modules[:1], periods[-1:])
             if unit.count("/") == 2:
                 self.check(f"catalogue for {unit}", reads.catalogue(f, unit), q.catalogue, unit)
         for volunteer_id in sorted(f.people):

@@ -326,6 +326,7 @@ class Fold(DutyFold):
             return True
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
+            entry["at"] = event.timestamp
             if what == "Deposited":  # for an incident, or a duty task (v2 names the source)
                 entry["source"], entry["incident_id"] = event.source, event.source_id
                 if event.source == "task":

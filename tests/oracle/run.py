@@ -12,6 +12,7 @@ from typing import Any
 from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections import build
+from projections.exports import ExportQueries
 from projections.notifications.inbox import Inbox, MessageNotFound, Reader
 from tests.oracle.compare import Comparison, Disagreement
 from tests.oracle.duty_reads import inbox_notices
@@ -101,9 +102,11 @@ class OracleRun:
         readers = [Reader(a.id, a.role, a.unit) for a in self.workload.duties.people()]
         marked = self._read_notices(readers)
         compared = time.perf_counter()
+        exports = ExportQueries(self.views.projector)
         comparison = Comparison(
-            self.fold, self.views.queries, self.stars, self.views.tasks, self.inbox, readers
-        )
+            self.fold, self.views.queries, self.stars, exports, self.views.tasks, self.inbox,
+            readers,
+        )  # fmt: skip
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
         compare_inboxes(comparison, self.fold, self.inbox, self.clock())
         found = marked + found

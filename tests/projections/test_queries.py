@@ -198,7 +198,18 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
         assert views.runner.wait_for(ack.position, timeout=30)
         assert ids(views.queries.backlog(XINGFU)) == [ack.incident_id]
         assert views.projector.positions() == dict.fromkeys(
-            ["backlog", "cases", "catalogue", "notifications", "scores", "tasks"], ack.position
+            [
+                "backlog",
+                "cases",
+                "catalogue",
+                "georeport",
+                "notifications",
+                "registers",
+                "scores",
+                "tasks",
+                "training",
+            ],
+            ack.position,
         )
     finally:
         views.runner.stop()

@@ -1,0 +1,273 @@
+"""What the Open311 facade shows: the jurisdictions and their services (the six
+modules of the app, with the four senses and the community as attributes), and
+a resident's report as a GeoReport service request.
+
+A request's ``status`` is ``closed`` once its outcome is recorded or it was
+rejected; its ``status_notes`` is a public sentence for its stage (never the
+officers' own text) and its exact stage travels in ``extended_attributes``.
+The resident's name and phone are never shown: they are masked out of the
+description and address if the resident wrote them there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aggregates.incident import CLOSED_STAGES, Incident
+from api.open311_format import Open311Refused, UnknownJurisdiction, UnknownService, w3c
+from loop.demo import UNIT_NAMES
+from loop.rules import units
+from loop.rules.stages import STAGES
+from loop.rules.vocabulary import Module, Sense
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+HIDDEN = "***"
+NOTICE = "已收到，社区警务室将在24小时内研判。紧急情况请直接拨打110。"
+
+PUBLIC_NOTES: dict[str, str] = {
+    **dict.fromkeys(("discovered", "reported"), "已收到，等待社区警务室研判"),
+    **dict.fromkeys(
+        (
+            "handling_community",
+            "escalated_to_station",
+            "handling_station",
+            "escalated_to_county",
+            "handling_county",
+        ),
+        "正在处置",
+    ),
+    **dict.fromkeys(("diverted", "handed_over"), "已转交有关部门处理"),
+    **dict.fromkeys(
+        ("outcome_recorded", "score_proposed", "scored", "rewarded", "publicized", "closed"),
+        "已处理完毕",
+    ),
+    "rejected": "未予受理（重复、已合并或查无实据）",
+}
+"""The public sentence for each stage: what a resident may read, nothing internal."""
+
+
+def jurisdictions() -> list[str]:
+    return sorted(u for u in UNIT_NAMES if units.level(u) == "county")
+
+
+def jurisdiction(given: str | None) -> str:
+    """The jurisdiction asked for (a county), or the only one served."""
+    known = jurisdictions()
+    if not given:
+        if len(known) == 1:
+            return known[0]
+        raise Open311Refused(
+            "请提供 jurisdiction_id", "jurisdiction_id was not provided", field="jurisdiction_id"
+        )
+    if given not in known:
+        raise UnknownJurisdiction(
+            f"没有这个管辖区：{given}", f"no such jurisdiction: {given}", field="jurisdiction_id"
+        )
+    return given
+
+
+def communities(county: str) -> list[str]:
+    return sorted(u for u in UNIT_NAMES if units.is_community(u) and units.within(u, county))
+
+
+def services() -> list[dict[str, Any]]:
+    return [
+        {
+            "service_code": module.value,
+            "service_name": module.label,
+            "description": f"向社区警务室反馈「{module.label}」类非紧急警情",
+            "metadata": True,
+            "type": "realtime",
+            "keywords": module.label,
+            "group": "义警APP六大模块",
+        }
+        for module in Module
+    ]
+
+
+def service_module(code: str) -> Module:
+    if code not in {m.value for m in Module}:
+        raise UnknownService(
+            f"没有这个服务：{code}", f"no such service: {code}", field="service_code"
+        )
+    return Module(code)
+
+
+def definition(code: str, county: str) -> dict[str, Any]:
+    service_module(code)
+    return {
+        "service_code": code,
+        "attributes": [
+            {
+                "variable": True,
+                "code": "community",
+                "datatype": "singlevaluelist",
+                "required": True,
+                "datatype_description": "选择一个社区",
+                "order": 1,
+                "description": "发生在哪个社区？",
+                "values": [{"key": c, "name": UNIT_NAMES[c]} for c in communities(county)],
+            },
+            {
+                "variable": True,
+                "code": "sense",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": "选择一项（默认：看得到）",
+                "order": 2,
+                "description": "您是怎么发现的？",
+                "values": [{"key": s.value, "name": s.label} for s in Sense],
+            },
+            {
+                "variable": True,
+                "code": "urgent",
+                "datatype": "singlevaluelist",
+                "required": False,
+                "datatype_description": "紧急情况请直接拨打110，不要在此提交",
+                "order": 3,
+                "description": "是否紧急？",
+                "values": [{"key": "no", "name": "不紧急"}, {"key": "yes", "name": "紧急"}],
+            },
+        ],
+    }
+
+
+def is_closed(incident: Incident) -> bool:
+    return incident.outcome is not None or incident.stage in CLOSED_STAGES
+
+
+def public_text(text: str, incident: Incident) -> str:
+    """``text`` with the resident's own name and phone masked out."""
+    held = incident.resident
+    if held is None or held.erased:
+        return text
+    for value in held.values():
+        if len(value) >= 2:
+            text = text.replace(value, HIDDEN)
+    return text
+
+
+def request_view(incident: Incident) -> dict[str, Any]:
+    """The incident as a GeoReport v2 service request."""
+    point = incident.point or {}
+    return shown(
+        incident_id=str(incident.id),
+        stage=incident.stage,
+        closed=is_closed(incident),
+        service_code=incident.module,
+        description=public_text(incident.what, incident),
+        address=public_text(incident.where, incident),
+        owner_unit=incident.owner_unit,
+        requested=w3c(incident.created_on),
+        updated=w3c(incident.modified_on),
+        due=w3c(incident.due_at),
+        lat=point.get("lat"),
+        long=point.get("long"),
+        media_url=(incident.intake or {}).get("media_url"),
+    )
+
+
+def row_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of the requests' read model as a GeoReport v2 service request."""
+    return shown(
+        incident_id=row["incident_id"],
+        stage=row["stage"],
+        closed=row["outcome"] or row["stage"] in CLOSED_STAGES,
+        service_code=row["service_code"],
+        description=row["description"],
+        address=row["address"],
+        owner_unit=row["owner_unit"],
+        requested=w3c(_moment(row["requested_at"])),
+        updated=w3c(_moment(row["updated_at"])),
+        due=w3c(_moment(row["due_at"])),
+        lat=row["lat"],
+        long=row["long"],
+        media_url=row["media_url"],
+    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def shown(
+    *,
+    incident_id: str,
+    stage: str,
+    closed: bool,
+    service_code: str,
+    description: str,
+    address: str,
+    owner_unit: str | None,
+    requested: str | None,
+    updated: str | None,
+    due: str | None,
+    lat: float | None,
+    long: float | None,
+    media_url: str | None,
+) -> dict[str, Any]:
+    return {
+        "service_request_id": incident_id,
+        "status": "closed" if closed else "open",
+        "status_notes": PUBLIC_NOTES[stage],
+        "service_name": Module(service_code).label,
+        "service_code": service_code,
+        "description": description,
+        "agency_responsible": None if closed or not owner_unit else UNIT_NAMES.get(owner_unit),
+        "service_notice": None,
+        "requested_datetime": requested,
+        "updated_datetime": updated,
+        "expected_datetime": None if closed else due,
+        "address": address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": lat,
+        "long": long,
+        "media_url": media_url,
+        "extended_attributes": {"stage": stage, "stage_label": STAGES[stage]},
+    }
+
+
+UPDATE_STATUS: dict[str, str] = {
+    **dict.fromkeys(("discovered", "reported"), "open"),
+    **dict.fromkeys(
+        (
+            "handling_community",
+            "escalated_to_station",
+            "handling_station",
+            "escalated_to_county",
+            "handling_county",
+        ),
+        "in_progress",
+    ),
+    **dict.fromkeys(("diverted", "handed_over"), "internal_referral"),
+    **dict.fromkeys(
+        ("outcome_recorded", "score_proposed", "scored", "rewarded", "publicized"), "fixed"
+    ),
+    "closed": "closed",
+}
+"""mySociety's update statuses (``servicerequestupdates``), by stage."""
+
+
+def update_view(row: dict[str, Any]) -> dict[str, Any]:
+    """One step of a request as a mySociety ``servicerequestupdates`` update: its
+    stable id, the status, the public sentence for the stage it led to."""
+    stage = row["stage"]
+    if stage == "rejected":
+        status = (
+            "duplicate"
+            if row["rejection_kind"] in ("duplicate", "merged")
+            else ("no_further_action")
+        )
+    else:
+        status = UPDATE_STATUS[stage]
+    return {
+        "update_id": row["update_id"],
+        "service_request_id": row["incident_id"],
+        "status": status,
+        "updated_datetime": w3c(_moment(row["updated_at"])),
+        "description": PUBLIC_NOTES[stage],
+        "media_url": None,
+        "extended_attributes": {"stage": stage, "stage_label": STAGES[stage]},
+    }
