@@ -18,7 +18,9 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from aggregates.volunteer import STATUSES
-from loop.rules import inputs, units
+from api.accounts import User
+from loop.rules import inputs, permissions, units
+from loop.rules.access import unit_record
 from loop.rules.stages import STAGES
 from loop.rules.vocabulary import Module
 
@@ -110,3 +112,11 @@ MonthFilter = Annotated[
     BeforeValidator(_month),
 ]
 Limit = Annotated[int, Query(ge=1, le=500), DECIMAL]
+
+
+def unit_for(user: User, unit: str | None, action: str = "read_unit") -> str:
+    """The unit a ``UnitFilter`` asks for (default: the user's), once the user may
+    ``action`` on it (by default read its lists)."""
+    chosen = unit or user.unit
+    permissions.check(action, user.actor, unit_record(chosen))
+    return chosen

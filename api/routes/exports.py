@@ -33,13 +33,12 @@ from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.export_columns import COLUMNS, SHEETS
 from api.masking import masked_case
 from api.period_report import write_report
-from api.query import ModuleFilter, StageFilter, StatusFilter, UnitFilter
+from api.query import ModuleFilter, StageFilter, StatusFilter, UnitFilter, unit_for
 from api.schemas import Moment, Rows
 from api.services import Services
 from api.spreadsheets import write_csv, write_xlsx
 from loop.errors import InvalidInput
 from loop.rules import permissions
-from loop.rules.access import unit_record
 from loop.rules.stages import STAGES
 from loop.services.exports import Exports
 from projections.exports import ExportQueries, period_bounds
@@ -71,13 +70,6 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def unit_for(user: User, unit: str | None) -> str:
-    """The unit asked for (default: the user's), once the user may read its lists."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
-    return chosen
 
 
 def file_name(kind: str, file_format: str, filters: dict[str, Any]) -> str:
@@ -158,6 +150,30 @@ async def deliver_file(
             "X-Log-Position": str(ack.position or ""),
         },
     )
+
+
+async def by_period(
+    s: Services,
+    user: User,
+    kind: str,
+    file_format: str,
+    unit: str | None,
+    period: str | None,
+    wait_for: int | None,
+    read: Callable[..., Iterator[dict[str, Any]]],
+) -> FileResponse:
+    """A unit's list filtered by period alone (the ledger, the attendance): the unit
+    and the period checked, then every row ``read(queries, unit, period=...)`` gives."""
+    chosen = unit_for(user, unit)
+    if period is not None:
+        period_bounds(period)
+    await s.wait_for(wait_for)
+    filters = {"unit": chosen, "period": period}
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from read(ExportQueries(s.views.projector), chosen, period=period)
+
+    return await deliver(s, user, kind, file_format, filters, rows)
 
 
 def incident_rows(
@@ -266,16 +282,7 @@ async def export_ledger(
 ) -> FileResponse:
     """幸福银行流水：每笔存入、兑换、扣减、冲正 / every Happiness Bank entry of the
     unit's accounts, oldest first."""
-    chosen = unit_for(user, unit)
-    if period is not None:
-        period_bounds(period)
-    await s.wait_for(wait_for)
-    filters = {"unit": chosen, "period": period}
-
-    def rows() -> Iterator[dict[str, Any]]:
-        yield from ExportQueries(s.views.projector).ledger(chosen, period=period)
-
-    return await deliver(s, user, "ledger", format, filters, rows)
+    return await by_period(s, user, "ledger", format, unit, period, wait_for, ExportQueries.ledger)
 
 
 @router.get("/attendance", response_class=FileResponse, responses=FILES)
@@ -289,16 +296,8 @@ async def export_attendance(
 ) -> FileResponse:
     """任务出勤与服务时长：每人每次任务一行 / who attended the unit's duty tasks, with
     check-in and -out, minutes and points, by the tasks' completion."""
-    chosen = unit_for(user, unit)
-    if period is not None:
-        period_bounds(period)
-    await s.wait_for(wait_for)
-    filters = {"unit": chosen, "period": period}
-
-    def rows() -> Iterator[dict[str, Any]]:
-        yield from ExportQueries(s.views.projector).attendance(chosen, period=period)
-
-    return await deliver(s, user, "attendance", format, filters, rows)
+    read = ExportQueries.attendance
+    return await by_period(s, user, "attendance", format, unit, period, wait_for, read)
 
 
 @router.get("/report", response_class=FileResponse, responses=WORKBOOK)
@@ -336,7 +335,6 @@ async def export_records(
     """导出记录（审计员）：谁、何时、导出什么、筛选条件、行数、文件摘要 / every export
     made within the unit: who, when, what, filters, rows, the file's digest."""
     permissions.check_role("audit", user.actor)
-    chosen = unit or user.unit
-    permissions.check("audit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit, "audit")
     await s.wait_for(wait_for)
     return Rows(items=ExportQueries(s.views.projector).exports(chosen))

@@ -24,7 +24,7 @@ from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, command, execute
 from api.idempotency import check_key
-from api.query import MonthFilter, UnitFilter
+from api.query import MonthFilter, UnitFilter, unit_for
 from api.schemas import Answer, Moment, Rows, answer_of
 from api.services import Services
 from api.task_schemas import (
@@ -155,8 +155,7 @@ async def calendar(
 ) -> Rows:
     """任务日历：填报情况与人手不足的任务 / a unit's tasks from ``start`` to ``end``, with
     fill levels and the tasks at risk (under-filled near their start)."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     rows = s.views.tasks.calendar(
         chosen,
@@ -177,8 +176,7 @@ async def task_statistics(
     wait_for: WaitFor = None,
 ) -> dict[str, Any]:
     """任务统计：次数、人次、服务时长、积分 / tasks, attendances, hours and points."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return s.views.tasks.statistics(chosen, period=period)
 

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Query
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
-from api.query import UnitFilter
+from api.query import UnitFilter, unit_for
 from api.schemas import Answer, Rows, answer_of
 from api.services import Services
 from api.training_schemas import (
@@ -118,8 +118,7 @@ async def shortfall(
 ) -> Rows:  # fmt: skip
     """年度培训不足名单：在岗义警今年日常培训未达标准天数的 / the serving volunteers
     of a unit short of the year's training days, most short first."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     policy = s.loop.training.policy
     rows = s.views.training.shortfall(chosen, year=this_year(s, year), norms=norms(policy))
@@ -132,8 +131,7 @@ async def awaiting(
 ) -> Rows:
     """待岗培训名单：本县启用考试上岗制度后尚未取得上岗资格的在岗义警及其差额 / the
     serving volunteers not yet certified under the county's gate, with what each lacks."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return Rows(items=s.views.training.awaiting(chosen, norms=norms(s.loop.training.policy)))
 

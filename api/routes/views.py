@@ -13,23 +13,14 @@ from fastapi import APIRouter
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep, WaitFor
 from api.masking import masked_case
-from api.query import Limit, ModuleFilter, MonthFilter, StageFilter, UnitFilter
+from api.query import Limit, ModuleFilter, MonthFilter, StageFilter, UnitFilter, unit_for
 from api.schemas import Moment, Rows
 from loop.errors import InvalidInput
-from loop.rules import permissions
-from loop.rules.access import unit_record
 
 router = APIRouter(prefix="/api", tags=["read models 看板与统计"])
 
 Unit = UnitFilter
 Period = MonthFilter
-
-
-def _unit(user: User, unit: str | None, action: str = "read_unit") -> str:
-    """The unit asked for (default: the user's), once the user may read it."""
-    chosen = unit or user.unit
-    permissions.check(action, user.actor, unit_record(chosen))
-    return chosen
 
 
 @router.get("/backlog", response_model=Rows)
@@ -43,7 +34,7 @@ async def backlog(
 ) -> Rows:
     """待办：本单位及下属单位承办中的警情，最先到期在前，含超期标记 / open incidents
     owned within the unit, soonest due first, flagged overdue."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return Rows(items=s.views.queries.backlog(chosen, stage=stage, limit=limit))
 
@@ -53,7 +44,7 @@ async def backlog_summary(
     user: CurrentUser, s: ServicesDep, unit: Unit = None, wait_for: WaitFor = None
 ) -> dict[str, Any]:
     """待办统计：总数、超期数、各阶段数 / counts: open, overdue, per stage."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return s.views.queries.backlog_summary(chosen)
 
@@ -63,7 +54,7 @@ async def backlog_as_of(
     user: CurrentUser, s: ServicesDep, moment: Moment, unit: Unit = None, wait_for: WaitFor = None
 ) -> Rows:
     """某一时刻的待办（审计）/ the unit's backlog as it stood at ``moment``."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     if moment.tzinfo is None:
         raise InvalidInput("时间须带时区", "the moment needs a time zone", field="moment")
     await s.wait_for(wait_for)
@@ -80,7 +71,7 @@ async def publicity_board(
 ) -> Rows:
     """典型宣传榜 / the publicized cases, newest first."""
     volunteer = user.role == "volunteer"
-    chosen = _unit(user, unit or (_county(user) if volunteer else None), "read_publicity")
+    chosen = unit_for(user, unit or (_county(user) if volunteer else None), "read_publicity")
     await s.wait_for(wait_for)
     rows = s.views.queries.publicity_board(chosen, limit=limit)
     return Rows(items=[masked_case(user, r) for r in rows])
@@ -100,7 +91,7 @@ async def statistics(
     wait_for: WaitFor = None,
 ) -> dict[str, Any]:
     """统计：按单位、模块、月份 / counters by unit, module and month."""
-    chosen = _unit(user, unit)
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return s.views.queries.statistics(chosen, period=period, module=module)
 
@@ -115,7 +106,7 @@ async def leaderboard(
     wait_for: WaitFor = None,
 ) -> Rows:
     """积分排行（义警看本社区）/ volunteers by score; a volunteer sees his community's."""
-    chosen = _unit(user, unit, "read_leaderboard")
+    chosen = unit_for(user, unit, "read_leaderboard")
     await s.wait_for(wait_for)
     stars = s.flow.scoring.stars
     return Rows(items=s.views.queries.leaderboard(chosen, period=period, stars=stars, limit=limit))

@@ -261,7 +261,8 @@ class Inbox:
         return [self._notice(r, r.n or 0) for r in rows]
 
     def notice(self, notice_id: str) -> dict[str, Any] | None:
-        """One notice, and who acknowledged it (when, in which role and unit)."""
+        """One notice, and who acknowledged it (when, in which role and unit), in the
+        order they did (at the same moment, by person id)."""
         with self.store.read() as conn:
             tables = self.projector.live_tables(conn, NAME)
             notices, acks = tables["notices"], tables["acks"]
@@ -269,7 +270,9 @@ class Inbox:
             if row is None:
                 return None
             done = conn.execute(
-                select(acks).where(acks.c.notice_id == notice_id).order_by(acks.c.at)
+                select(acks)
+                .where(acks.c.notice_id == notice_id)
+                .order_by(acks.c.at, acks.c.person_id)
             ).all()
         found = self._notice(row, len(done))
         found["acknowledgements"] = [

@@ -3,7 +3,7 @@ test (``api``), or as a server process of its own, one per module (``server``)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from aggregates.actor import Actor
 from api.app import create_app
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD
+from api.services import Services
 from tests.api.served import Http, Server, Tokens, copy_database, keys_file_of_tests, seed_demo
 from tests.postgres import create_postgres_database, drop_postgres_database
 
@@ -66,6 +68,31 @@ class Api:
     @property
     def services(self) -> Any:
         return self.client.app.state.services  # type: ignore[attr-defined]
+
+
+class Issued:
+    """A test client acting as ``users`` with tokens the service issues them directly
+    (no log-in): the API by bearer token, the console by session cookie."""
+
+    def __init__(self, client: TestClient, services: Services, users: Iterable[Actor]) -> None:
+        self.client = client
+        self.services = services
+        self.tokens = {u.id: services.tokens.issue(u.id)[0] for u in users}
+
+    def get(self, user: Actor, path: str, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[user.id]}"}
+        return self.client.get(path, params=params, headers=headers)
+
+    def post(self, user: Actor, path: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[user.id]}"}
+        return self.client.post(path, json=body, headers=headers)
+
+    def page(self, user: Actor, path: str) -> Any:
+        cookie = {"Cookie": f"lishu_session={self.tokens[user.id]}"}
+        return self.client.get(path, headers=cookie, follow_redirects=False)
+
+    def head(self) -> int:
+        return int(self.services.loop.app.recorder.max_notification_id() or 0)
 
 
 def service_settings(database_url: str, **settings: Any) -> ApiSettings:

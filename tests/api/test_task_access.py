@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +21,7 @@ from api.seed import DEMO_PASSWORD
 from api.services import Services
 from loop import demo
 from loop.rules import units
-from tests.api.conftest import service_settings
+from tests.api.conftest import Issued, service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database, register_shuangyang
 from tests.support import CHINA, FakeClock
 
@@ -75,27 +74,10 @@ TASK_FORMS = {
 }
 
 
-class Matrix:
+class Matrix(Issued):
     def __init__(self, client: TestClient, services: Services, tasks: dict[str, str]) -> None:
-        self.client = client
-        self.services = services
+        super().__init__(client, services, [*DEMO_USERS, OTHER_STATION])
         self.tasks = tasks
-        self.tokens = {u.id: services.tokens.issue(u.id)[0] for u in [*DEMO_USERS, OTHER_STATION]}
-
-    def get(self, user: Actor, path: str, **params: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[user.id]}"}
-        return self.client.get(path, params=params, headers=headers)
-
-    def post(self, user: Actor, path: str, body: Any = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.tokens[user.id]}"}
-        return self.client.post(path, json=body, headers=headers)
-
-    def page(self, user: Actor, path: str) -> Any:
-        cookie = {"Cookie": f"lishu_session={self.tokens[user.id]}"}
-        return self.client.get(path, headers=cookie, follow_redirects=False)
-
-    def head(self) -> int:
-        return int(self.services.loop.app.recorder.max_notification_id() or 0)
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from tests.oracle import export_reads, reads
+from tests.oracle import duty_reads, export_reads, reads
+from tests.oracle.duty_reads import NOTICE_KINDS
 from tests.oracle.fold import Fold
 
 LIMIT = 500
@@ -57,7 +58,10 @@ def _first_difference(expected: Any, found: Any) -> tuple[Any, Any]:
 
 
 def _id(row: dict[str, Any]) -> Any:
-    return row.get("incident_id") or row.get("volunteer_id") or row.get("item_id")
+    for key in ("incident_id", "volunteer_id", "item_id", "task_id", "notice_id", "message_id"):
+        if row.get(key):
+            return row[key]
+    return None
 
 
 def units_of(fold: Fold) -> list[str]:
@@ -65,6 +69,8 @@ def units_of(fold: Fold) -> list[str]:
     places = {c.community for c in fold.cases.values()}
     places |= {p.community for p in fold.people.values() if p.community}
     places |= {i.bank for i in fold.items.values()}
+    places |= {t.community for t in fold.duties.values()}
+    places |= {n.publisher_unit for n in fold.notices.values()}
     found = set()
     for place in places:
         parts = place.split("/")
@@ -76,12 +82,22 @@ class Comparison:
     """One round of reads against ``queries`` (a ``projections.queries.Queries``)."""
 
     def __init__(
-        self, fold: Fold, queries: Any, stars: Sequence[tuple[int, int]], exports: Any = None
+        self,
+        fold: Fold,
+        queries: Any,
+        stars: Sequence[tuple[int, int]],
+        exports: Any = None,
+        tasks: Any = None,
+        inbox: Any = None,
+        readers: Sequence[Any] = (),
     ) -> None:
         self.fold = fold
+        self.readers = readers  # whose inboxes are read (projections' ``Reader``)
         self.q = queries
         self.exports = exports
         """``projections.exports.ExportQueries``, if the exports' reads are compared too."""
+        self.tasks = tasks  # a projections.task_queries.TaskQueries
+        self.inbox = inbox  # a projections.notifications.inbox.Inbox
         self.stars = stars
         self.disagreements: list[Disagreement] = []
         self.reads = 0
@@ -262,4 +278,98 @@ class Comparison:
                 incident_id,
             )
         f.touched.clear()
+        if self.tasks is not None:
+            self.duties(now, units, every=every_case, rng=rng or random.Random())
         return self.disagreements
+
+    def duties(
+        self, now: datetime, units: Sequence[str], *, every: bool, rng: random.Random
+    ) -> None:
+        """Every read of duty tasks and notices: per unit and notice each time; per
+        task and per volunteer, five tasks changed since they were last read (and
+        one other) with their volunteers, every one with ``every``; a few readers' inboxes (every
+        one with ``every``); and the events that break the rules the fold restates."""
+        f, t = self.fold, self.tasks
+        owed = [f"task {t.task_id}: {t.owed} did not move up" for t in f.duties.values() if t.owed]
+        self.check("duty events follow the rules", [], lambda: [*f.broken, *owed])
+        touched = sorted(f.touched_tasks)
+        changed = (
+            set(f.duties)
+            if every
+            else set(rng.sample(touched, min(5, len(touched))))
+            | set(rng.sample(sorted(f.duties), min(1, len(f.duties))))
+        )
+        f.touched_tasks -= changed  # the rest are read in a later round
+        for task_id in sorted(changed):
+            self.check(
+                f"task {task_id}", duty_reads.task(f, task_id, now), t.task, task_id, now=now
+            )
+            self.check(f"roster {task_id}", duty_reads.roster(f, task_id), t.roster, task_id)
+        span = (now - timedelta(days=400), now + timedelta(days=40))
+        periods = sorted({duty_reads.month(d.starts_at) for d in f.duties.values()})
+        for unit in units:
+            if unit.count("/") == 2:
+                self.check(
+                    f"open tasks for {unit}",
+                    duty_reads.open_tasks(f, unit, now),
+                    t.open_tasks,
+                    unit,
+                    now=now,
+                )
+            self.check(
+                f"calendar {unit}",
+                duty_reads.calendar(f, unit, *span, now),
+                t.calendar,
+                unit,
+                start=span[0],
+                end=span[1],
+                now=now,
+            )
+            self.check(
+                f"task statistics {unit}", duty_reads.statistics(f, unit), t.statistics, unit
+            )
+            for period in periods[-1:]:
+                self.check(
+                    f"task statistics {unit} {period}",
+                    duty_reads.statistics(f, unit, period),
+                    t.statistics,
+                    unit,
+                    period=period,
+                )
+            if self.inbox is not None:
+                self.check(f"notices {unit}", duty_reads.notices(f, unit), self.inbox.notices, unit)
+        people = sorted({s for d in f.duties.values() for s in d.signups} | set(f.people))
+        signed = {s for task_id in changed for s in f.duties[task_id].signups}
+        chosen = people if every else sorted(signed | set(rng.sample(people, min(1, len(people)))))
+        for volunteer_id in chosen:
+            self.check(
+                f"tasks of {volunteer_id}",
+                duty_reads.tasks_of(f, volunteer_id),
+                t.tasks_of,
+                volunteer_id,
+            )
+            self.check(
+                f"hours of {volunteer_id}", duty_reads.hours_of(f, volunteer_id), t.hours_of,
+                volunteer_id,
+            )  # fmt: skip
+        if self.inbox is None:
+            return
+        notices, f.touched_notices = sorted(f.notices if every else f.touched_notices), set()
+        for notice_id in notices:
+            self.check(
+                f"notice {notice_id}", duty_reads.notice(f, notice_id), self.inbox.notice, notice_id
+            )
+        readers = (
+            self.readers if every else rng.sample(list(self.readers), min(4, len(self.readers)))
+        )
+        for reader in readers:
+            person = (reader.id, reader.role, reader.unit)
+            self.check(
+                f"inbox of {reader.id}: its notices",
+                duty_reads.inbox_notices(f, person, now, f.read_marks.get(reader.id, {})),
+                lambda r=reader: [
+                    m
+                    for m in self.inbox.entries(r, now=now, limit=500)
+                    if m["kind"] in NOTICE_KINDS
+                ],
+            )

@@ -19,6 +19,8 @@ from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from tests.oracle.duty_fold import Duty, DutyFold, NoticeRecord
+
 CHINA = timezone(timedelta(hours=8))
 SIGNERS = ("director", "officer")  # the co-signature: community director AND officer
 
@@ -169,7 +171,7 @@ class Deadlines:
         return self.general[stage]
 
 
-class Fold:
+class Fold(DutyFold):
     """Reads the notification log from where it stopped and folds each event."""
 
     def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[Any], deadlines: Deadlines):
@@ -183,6 +185,12 @@ class Fold:
         self.accounts: dict[str, str] = {}  # account id -> volunteer id
         self.volunteer_keys: dict[str, str] = {}  # volunteer aggregate id -> volunteer id
         self.items: dict[str, Item] = {}
+        self.duties: dict[str, Duty] = {}
+        self.notices: dict[str, NoticeRecord] = {}
+        self.touched_tasks: set[str] = set()
+        self.touched_notices: set[str] = set()
+        self.broken: list[str] = []  # events that say otherwise than the rules restated
+        self.read_marks: dict[str, dict[str, datetime]] = {}  # person -> message -> when
         self.touched: set[str] = set()  # incidents changed since ``touched`` was cleared
         self.told: dict[str, list[tuple[str, str]]] = {}  # volunteer -> (kind, incident) told
         self.forgotten: set[str] = set()  # people erased: told nothing after
@@ -319,8 +327,10 @@ class Fold:
         if what in ("Deposited", "Redeemed", "Deducted", "Reversed"):
             entry = {"kind": what, "amount": int(event.amount), "period": event.period}
             entry["at"] = event.timestamp
-            if what == "Deposited":  # v2 names what paid: an incident here (or a duty task)
-                entry["incident_id"] = event.source_id
+            if what == "Deposited":  # for an incident, or a duty task (v2 names the source)
+                entry["source"], entry["incident_id"] = event.source, event.source_id
+                if event.source == "task":
+                    self.task_deposit(event)
             if what == "Reversed":
                 entry["incident_id"] = event.incident_id
             if what in ("Deducted", "Reversed"):

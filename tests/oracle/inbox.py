@@ -2,7 +2,9 @@
 
 What a volunteer is told of his reports is restated in ``Fold._tell_reporter``;
 no clock ticks in an oracle run, so the inbox holds only what events told. Each
-volunteer's inbox is compared as the kinds and subjects of its messages.
+volunteer's inbox is compared as the kinds and subjects of its messages, of his
+reports and his duty tasks (``tests.oracle.duty_fold``; the notices in it are
+compared in full by ``tests.oracle.duty_reads.inbox_notices``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime
 
 from projections.notifications.inbox import Inbox, Reader
 from tests.oracle.compare import LIMIT, Comparison
+from tests.oracle.duty_reads import NOTICE_KINDS
 from tests.oracle.fold import Fold
 
 
@@ -23,7 +26,7 @@ def inbox_of(
     inbox: Inbox, volunteer_id: str, community: str, now: datetime
 ) -> list[tuple[str, str]]:
     entries = inbox.entries(Reader(volunteer_id, "volunteer", community), now=now, limit=LIMIT)
-    return sorted((e["kind"], e["subject_id"]) for e in entries)
+    return sorted((e["kind"], e["subject_id"]) for e in entries if e["kind"] not in NOTICE_KINDS)
 
 
 def compare_inboxes(comparison: Comparison, fold: Fold, inbox: Inbox, now: datetime) -> None:

@@ -13,8 +13,9 @@ from loop.bootstrap import build_loop
 from loop.settings import Settings
 from projections import build
 from projections.exports import ExportQueries
-from projections.notifications.inbox import Inbox
+from projections.notifications.inbox import Inbox, MessageNotFound, Reader
 from tests.oracle.compare import Comparison, Disagreement
+from tests.oracle.duty_reads import inbox_notices
 from tests.oracle.fold import Deadlines, Fold
 from tests.oracle.inbox import compare_inboxes
 from tests.oracle.tour import tour
@@ -67,6 +68,7 @@ class OracleRun:
         self.clock = FakeClock(START)
         self.workload = Workload(self.loops, self.clock, seed, pace=pace)
         self.views = build(settings, flow.app, batch_size=batch_size)
+        self.inbox = Inbox(self.views.projector)
         deadlines = Deadlines(flow.policy.deadlines, flow.policy.urgent_deadlines)
         self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines)
         self.stars = flow.scoring.stars
@@ -97,11 +99,17 @@ class OracleRun:
         self.workload.run(commands)
         self.views.projector.catch_up()
         self.fold.read()
+        readers = [Reader(a.id, a.role, a.unit) for a in self.workload.duties.people()]
+        marked = self._read_notices(readers)
         compared = time.perf_counter()
         exports = ExportQueries(self.views.projector)
-        comparison = Comparison(self.fold, self.views.queries, self.stars, exports)
+        comparison = Comparison(
+            self.fold, self.views.queries, self.stars, exports, self.views.tasks, self.inbox,
+            readers,
+        )  # fmt: skip
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
-        compare_inboxes(comparison, self.fold, Inbox(self.views.projector), self.clock())
+        compare_inboxes(comparison, self.fold, self.inbox, self.clock())
+        found = marked + found
         done = time.perf_counter()
         f, tally = self.figures, self.workload.tally
         f.events, f.batches = self.fold.events, f.batches + 1
@@ -112,6 +120,27 @@ class OracleRun:
         f.seconds += done - began
         f.compare_seconds += done - compared
         self.found += found
+        return found
+
+    def _read_notices(self, readers: list[Reader]) -> list[Disagreement]:
+        """Some readers mark some notices of their inbox read (the inbox's own
+        command: read marks are no events, so the oracle is told of them here)."""
+        now, found = self.clock(), []
+        unread = {}
+        for reader in readers:
+            marks = self.fold.read_marks.get(reader.id, {})
+            shown = inbox_notices(self.fold, (reader.id, reader.role, reader.unit), now, marks)
+            if any(not m["read"] for m in shown):
+                unread[reader] = [m["message_id"] for m in shown]
+        for reader in self.rng.sample(sorted(unread, key=str), min(4, len(unread))):
+            marks = self.fold.read_marks.setdefault(reader.id, {})
+            chosen = self.rng.sample(unread[reader], min(2, len(unread[reader])))
+            try:
+                self.inbox.mark_read(reader, chosen, now=now)
+            except MessageNotFound as error:
+                found.append(Disagreement(f"mark read in {reader.id}'s inbox", chosen, error))
+                continue
+            marks.update(dict.fromkeys((m for m in chosen if m not in marks), now))
         return found
 
     def _moments(self) -> list[datetime]:

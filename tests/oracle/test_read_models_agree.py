@@ -3,11 +3,14 @@ driven through the real services (two writers on one database), on SQLite and on
 PostgreSQL.
 
 Workload size in ``make test``: the opening (``tests.oracle.tour``: the demo's
-day and the corrections a random walk may miss), then 16 batches of 60 random
-commands: about 1,250 events and 2,000 reads compared per run, once on SQLite
-under the Lishu scoring (monthly cap of 150 points) and once on PostgreSQL under
-the Fuping scoring (base points, stars, failed months). ``python -m tests.oracle``
-(``make soak``) runs the same with 100,000 events and more.
+day, the corrections a random walk may miss and a duty day), then 16 batches of
+60 random commands on the loop, the ledger and the rolls, after 6 % of which a
+few commands on duty tasks and notices follow (about 200 taken in all): about 1,500
+events and 2,900 reads compared per run, once on SQLite under the Lishu scoring
+(monthly cap of 150 points; task points co-signed) and once on PostgreSQL under
+the Fuping scoring (base points, stars, failed months; no-shows deducted).
+``python -m tests.oracle`` (``make soak``) runs the same with 100,000 events and
+more.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def test_every_read_agrees_with_the_oracle_after_every_batch(run: OracleRun) -> 
     reached(
         run.fold, figures.conflicts, capped=run.workload.flow.scoring.cap_per_period is not None
     )
+    cosigned = run.loops[0].tasks.policy.cosigned
+    reached_duties(run.fold, figures.by_command, cosigned=cosigned)
 
 
 def reached(fold: Fold, conflicts: int, *, capped: bool) -> None:
@@ -72,3 +77,31 @@ def reached(fold: Fold, conflicts: int, *, capped: bool) -> None:
     assert any(len(i.donors) > 1 for i in fold.items.values())
     assert any(i.handed_out for i in fold.items.values())
     assert conflicts > 1, "concurrent steps met, in the opening and in random bursts"
+
+
+def reached_duties(fold: Fold, by_command: dict[str, int], *, cosigned: bool) -> None:
+    """Duty tasks and notices went where the mistakes hide: the line filled and
+    moved up, sign-ups raced from both writers, people came (by the code and by
+    hand, some never checking out), stayed away, withdrew; tasks completed (their
+    points co-signed where the preset asks) and cancelled; notices acknowledged,
+    revised, revoked and read."""
+    entries = [e for t in fold.duties.values() for e in t.signups.values()]
+    states = {e.state for e in entries}
+    assert {"attended", "no_show", "withdrew", "unplaced", "cancelled"} <= states, states
+    assert {"qr", "hand"} <= {e.method for e in entries}
+    assert any(e.missing_checkout for e in entries)
+    assert any(e.checked_out for e in entries)
+    assert any(e.late for e in entries) or by_command.get("withdraw", 0) > 1
+    assert any(t.promoted for t in fold.duties.values()), "moved up off the line"
+    assert by_command.get("sign_up_at_once", 0) > 2, "sign-ups raced from both writers"
+    assert any(t.deposits for t in fold.duties.values()), "task points credited"
+    assert (
+        by_command.get("sign_task_points", 0) > 1
+        if cosigned
+        else "sign_task_points" not in by_command
+    )
+    notices = list(fold.notices.values())
+    assert sum(len(n.acks) for n in notices) > 2
+    assert any(n.revised_at for n in notices)
+    assert any(n.revoked_at for n in notices)
+    assert sum(len(marks) for marks in fold.read_marks.values()) > 2

@@ -4,7 +4,8 @@ random walk may miss, so every run holds them before its random batches begin:
 an outcome from the county bureau, a discovery not yet fed back, a second reward
 beyond the monthly cap, a rewarded, publicized and closed case rejected as a
 duplicate (its deposit reversed), a restock from another donor, a deduction, a
-failed month, and one step sent to both writers at once."""
+failed month, and one step sent to both writers at once; then the duty day
+(``tests.oracle.duty_workload.duty_tour``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from uuid import UUID
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
+from tests.oracle.duty_workload import duty_tour
 from tests.oracle.workload import Workload
 from tests.support import CHINA
 
@@ -64,6 +66,7 @@ def tour(w: Workload) -> None:
             outcomes.append(error.code)
     assert sorted(outcomes) == ["concurrency_conflict", "taken"], outcomes
     w.tally.conflicts += 1
+    duty_tour(w)
 
 
 def donated(w: Workload) -> list[str]:

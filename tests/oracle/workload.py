@@ -31,6 +31,7 @@ from loop import demo
 from loop.bootstrap import Loop
 from loop.rules.stages import LOOP
 from loop.storage.group_commit import GroupCommitter
+from tests.oracle.duty_workload import Duties
 from tests.support import CHINA, FakeClock
 
 OFFICIALS = [
@@ -70,6 +71,8 @@ STEPS_AT = (0, 0, 1, 1, 1, 5, 5, 30, 30, 120, 60 * 20, 60 * 24 * 3)
 STATUSES = ("flexible", "suspended", "active", "retired")
 PEOPLE = 60
 """Applications stop once this many people have applied (two communities' rolls)."""
+DUTIES = 0.06
+"""The share of commands followed by a few commands on duty tasks or notices."""
 DETOURS = {"reject": 0.15, "divert": 0.4, "escalate": 0.4, "return": 0.4, "chase": 0.4}
 """How often a step that does not bring the case nearer its end is drawn (1: as
 often as any other), so most cases travel deep into the loop."""
@@ -113,6 +116,7 @@ class Workload:
         self.every: list[UUID] = []
         self.items: list[str] = []
         self.made = 0
+        self.duties = Duties(self, seed + 100)  # a random stream of its own
         for each in loops:
             each.app.clock = clock
 
@@ -152,6 +156,8 @@ class Workload:
                 self.enrolment()
             else:
                 self.burst()
+            if self.duties.rng.random() < DUTIES:
+                self.duties.session()
 
     # -- the loop -------------------------------------------------------------------------
 

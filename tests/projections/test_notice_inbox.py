@@ -86,6 +86,20 @@ def test_the_publisher_sees_who_acknowledged_and_the_rest_get_one_reminder(
     ]
 
 
+def test_acknowledgements_at_the_same_moment_are_listed_by_person(county: County) -> None:
+    notice_id = publish(county)
+    county.clock.tick()
+    for volunteer in (demo.METER, demo.RIDER, demo.COURIER):  # one moment, three people
+        county.loop.notices.acknowledge(volunteer, notice_id)
+    county.catch_up()
+    shown = county.inbox.notice(notice_id)
+    assert shown is not None
+    assert len({a["at"] for a in shown["acknowledgements"]}) == 1
+    assert [a["person_id"] for a in shown["acknowledgements"]] == sorted(
+        v.id for v in XINGFU_VOLUNTEERS
+    )
+
+
 def test_staff_in_the_audience_see_the_notice_and_its_reminder_until_they_acknowledge(
     county: County,
 ) -> None:

@@ -17,6 +17,7 @@ from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.masking import masked_case
 from api.period_report import count_figures, summary_rows
+from api.query import unit_for
 from api.routes import exports
 from projections.exports import ExportQueries, period_bounds
 
@@ -99,7 +100,7 @@ async def printable_report(
     request: Request, user: ConsoleUser, s: ServicesDep, unit: Unit = None, period: Period = None
 ) -> Response:
     """The period report's figures, printable, beside the workbook's download."""
-    chosen = exports.unit_for(user, unit)
+    chosen = unit_for(user, unit)
     asked = period or _this_month()
     period_bounds(asked)
     queries = ExportQueries(s.views.projector)
