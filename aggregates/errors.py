@@ -67,3 +67,19 @@ class OutOfStock(StockRefused):
 
 class RedemptionLimitReached(StockRefused):
     code = "redemption_limit_reached"
+
+
+class OrganisationRefused(DomainError):
+    """A change to the unit tree its structure refuses (a taken code, a cycle...)."""
+
+    code = "organisation_refused"
+
+
+class UnitNotFound(DomainError):
+    code = "unit_not_found"
+
+
+class AccountRefused(DomainError):
+    """A change to a log-in account its history refuses (a role held already...)."""
+
+    code = "account_refused"

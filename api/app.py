@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from api import console, docs, errors, security
 from api.config import ApiSettings
 from api.routes import (
+    admin_accounts,
     audit,
     auth,
     bank,
@@ -25,6 +26,7 @@ from api.routes import (
     notices,
     open311,
     open311_clients,
+    organisation,
     policy,
     public_report,
     tasks,
@@ -98,7 +100,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
-        exports,
+        exports, organisation, admin_accounts,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)

@@ -23,12 +23,13 @@ from api.accounts import AccountError, Accounts, User
 from api.config import ApiSettings
 from api.login_guard import LoginGuard
 from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS
+from loop import demo
+from loop.bootstrap import build_loop
 from loop.cli import set_operator_check
 from loop.rules.vocabulary import Role, label
 from loop.settings import DatabaseUrl, Settings
 from loop.storage.keys_file import keys_file_path, load_or_create
-from projections.compose import read_model_url
-from projections.store import Store
+from projections.compose import build as build_projections
 
 Operator = Annotated[
     str, typer.Option("--operator", help="执行操作的系统管理员账号（须已启用），记入账号日志")
@@ -49,21 +50,39 @@ class Admin:
 
 
 @contextmanager
-def _admin(database_url: str | None) -> Iterator[Admin]:
-    """The accounts table and its log; a refusal is printed and exits with status 2."""
-    settings = ApiSettings.for_url(database_url)
-    store = Store.from_url(read_model_url(settings))
+def open_accounts(settings: Settings, *, demo_units: bool = False) -> Iterator[Accounts]:
+    """The accounts over the event store named by ``settings``, their read model
+    caught up; with the demo county registered first if ``demo_units`` and the
+    registry is empty (tests and benchmarks on a store of their own)."""
+    loop = build_loop(settings)
+    views = build_projections(settings, loop.app)
     try:
-        accounts, log = Accounts(store), AccountLog(store)
-        guard = LoginGuard(store, settings, log)
-        for each in (accounts, log, guard):
-            each.setup()
-        yield Admin(accounts, log, guard)
+        views.projector.setup()
+        if demo_units and not len(loop.registry.tree()):
+            demo.register_units(loop.registry)
+        views.projector.catch_up(["accounts"])
+        accounts = Accounts(views.store, loop.accounts, views.accounts)
+        accounts.setup()
+        yield accounts
+    finally:
+        views.close()
+        loop.close()
+
+
+@contextmanager
+def _admin(database_url: str | None) -> Iterator[Admin]:
+    """The accounts and their log; a refusal is printed and exits with status 2."""
+    settings = ApiSettings.for_url(database_url)
+    try:
+        with open_accounts(settings) as accounts:
+            log = AccountLog(accounts.store)
+            guard = LoginGuard(accounts.store, settings, log)
+            for each in (log, guard):
+                each.setup()
+            yield Admin(accounts, log, guard)
     except DomainError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    finally:
-        store.dispose()
 
 
 def administrator(accounts: Accounts, operator: str | None) -> User:
@@ -86,27 +105,42 @@ def _no_administrator(accounts: Accounts) -> bool:
 def add_user(
     username: str,
     role: Annotated[str, typer.Option(help="角色，如 community_officer / role")],
-    unit: Annotated[str, typer.Option(help="单位路径，如 lishu/chaoyang/xingfu / unit path")],
+    unit: Annotated[str, typer.Option(help="单位编码（已登记）/ a registered unit's code")],
     name: Annotated[str, typer.Option("--name", help="显示名 / display name")] = "",
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
     ] = "",
     operator: FirstOperator = None,
+    county_name: Annotated[
+        str, typer.Option("--county-name", help="首个管理员所在县公安局的名称（尚未登记时）")
+    ] = "",
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an account (the password is asked for unless given). Its owner must
-    change the password at first log-in, except the first administrator's own."""
+    change the password at first log-in, except the first administrator's own, who
+    registers his county bureau (``--county-name``) if it is not registered yet."""
     with _admin(database_url) as admin:
         first = _no_administrator(admin.accounts) and role == Role.ADMIN and operator is None
-        by = username if first else administrator(admin.accounts, operator).username
-        user = admin.accounts.create(
-            username,
-            password,
-            role=role,
-            unit=unit,
-            display_name=name,
-            must_change_password=not first,
-        )
+        if first:
+            password_hash = admin.accounts.hashed(password, username.strip(), name)
+            done = admin.accounts.directory.first_administrator(
+                username=username, display_name=name, county=unit, county_name=county_name
+            )
+            admin.accounts.keep_hash(done.username, password_hash)
+            found = admin.accounts.get(done.username)
+            assert found is not None
+            user, by = found, done.username
+        else:
+            by = administrator(admin.accounts, operator).username
+            user = admin.accounts.create(
+                username,
+                password,
+                role=role,
+                unit=unit,
+                display_name=name,
+                operator=administrator(admin.accounts, operator).actor,
+                reason="lishu users add",
+            )
         admin.log.record("created", username, operator=by, detail=f"{user.role} {user.unit}")
     typer.echo(f"已创建 created {user.username} ({label(user.role)}, {user.unit})")
 
@@ -115,8 +149,8 @@ def add_user(
 def disable_user(username: str, operator: Operator, database_url: DatabaseUrl = None) -> None:
     """Disable an account: it can no longer log in, and its tokens stop working."""
     with _admin(database_url) as admin:
-        administrator(admin.accounts, operator)
-        admin.accounts.set_disabled(username, True)
+        by = administrator(admin.accounts, operator).actor
+        admin.accounts.set_disabled(username, True, operator=by, reason="lishu users disable")
         admin.log.record("disabled", username, operator=operator)
     typer.echo(f"已停用 disabled {username}")
 
@@ -125,8 +159,8 @@ def disable_user(username: str, operator: Operator, database_url: DatabaseUrl = 
 def enable_user(username: str, operator: Operator, database_url: DatabaseUrl = None) -> None:
     """Enable a disabled account again (its old tokens stay dead: it logs in anew)."""
     with _admin(database_url) as admin:
-        administrator(admin.accounts, operator)
-        admin.accounts.set_disabled(username, False)
+        by = administrator(admin.accounts, operator).actor
+        admin.accounts.set_disabled(username, False, operator=by, reason="lishu users enable")
         admin.log.record("enabled", username, operator=operator)
     typer.echo(f"已启用 enabled {username}")
 
@@ -141,8 +175,8 @@ def set_role(
 ) -> None:
     """Give an account another role or unit; its tokens stop working."""
     with _admin(database_url) as admin:
-        administrator(admin.accounts, operator)
-        user = admin.accounts.set_role(username, role, unit)
+        by = administrator(admin.accounts, operator).actor
+        user = admin.accounts.set_role(username, role, unit, operator=by, reason="lishu users role")
         admin.log.record("role_changed", username, operator=operator, detail=f"{role} {unit}")
     typer.echo(f"已修改 changed {username}: {label(user.role)}, {user.unit}")
 
@@ -159,8 +193,8 @@ def reset_password(
     """Set an account's password (to be changed at its next log-in); its tokens
     stop working."""
     with _admin(database_url) as admin:
-        administrator(admin.accounts, operator)
-        admin.accounts.set_password(username, password, by_administrator=True)
+        by = administrator(admin.accounts, operator).actor
+        admin.accounts.set_password(username, password, operator=by, reason="lishu users password")
         admin.log.record("password_reset", username, operator=operator)
     typer.echo(f"已重设密码 password set for {username} (首次登录须修改 to change at log-in)")
 
@@ -204,13 +238,8 @@ def show_log(
 
 def _forget_operator(settings: Settings, operator: str) -> Actor:
     """``lishu forget``'s operator: an enabled administrator account, as its actor."""
-    store = Store.from_url(read_model_url(settings))
-    try:
-        accounts = Accounts(store)
-        accounts.setup()
+    with open_accounts(settings) as accounts:
         return administrator(accounts, operator).actor
-    finally:
-        store.dispose()
 
 
 def keys_command(database_url: DatabaseUrl = None) -> None:

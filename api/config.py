@@ -64,6 +64,8 @@ class ApiSettings(Settings):
 
     max_body_bytes: int = 1024 * 1024
     """Longest request body; a longer one is refused (413) before it is read."""
+    max_upload_bytes: int = 20 * 1024 * 1024
+    """Longest upload of a roll to import (``api.security.UPLOADS``)."""
 
     allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
     """Host names the service answers to (``*.example.org`` allowed; ``*`` any)."""

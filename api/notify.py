@@ -18,6 +18,7 @@ import typer
 from api.units import unit_label
 from loop.bootstrap import Loop, build_loop
 from loop.rules.alerts import Words, words
+from loop.rules.units import PATHS, UnitTree
 from loop.settings import Settings
 from projections import Projections
 from projections import build as build_projections
@@ -37,9 +38,9 @@ from projections.notifications.runner import NotifyRunner, run_forever
 LOG_GATEWAY = "log://"
 
 
-def render(kind: str, params: Mapping[str, Any]) -> Words:
-    """A message's words, units by their names."""
-    return words(kind, params, unit_label)
+def render(kind: str, params: Mapping[str, Any], tree: UnitTree = PATHS) -> Words:
+    """A message's words, units by their names in the registry's ``tree``."""
+    return words(kind, params, lambda unit: unit_label(unit, tree))
 
 
 def adapters(settings: Settings, phone_of: PhoneOf) -> dict[str, Adapter]:
@@ -84,7 +85,7 @@ def build_notifier(
     dispatcher = Dispatcher(
         views.store,
         adapters(settings, loop.notices.phone_of),
-        render,
+        lambda kind, params: render(kind, params, loop.registry.tree()),
         now=loop.app.clock,
         worker=worker,
         quiet=QuietHours.parse(settings.quiet_hours),

@@ -77,13 +77,21 @@ def too_large(limit: int) -> StarletteHTTPException:
 
 
 class BodyLimit:
-    def __init__(self, app: App, limit: int) -> None:
+    def __init__(
+        self, app: App, limit: int, uploads: tuple[str, ...] = (), upload_limit: int = 0
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.uploads = uploads
+        self.upload_limit = upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope.get("path", "").startswith(self.uploads) and self.uploads:
+            bounded = BodyLimit(self.app, self.upload_limit)
+            await bounded(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
@@ -122,10 +130,19 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+UPLOADS = ("/api/admin/accounts/imports", "/admin/imports")
+"""Where a county's roll is uploaded: bodies up to ``max_upload_bytes``."""
+
+
 def install(app: FastAPI, settings: ApiSettings) -> None:
     """Outermost first: the proxy's word, the headers (so refusals below carry them
     too), the host check, the body limit. The last added runs first."""
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        uploads=UPLOADS,
+        upload_limit=settings.max_upload_bytes,
+    )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeaders)
     if settings.forwarded_allow_ips:

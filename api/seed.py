@@ -19,8 +19,8 @@ from uuid import UUID
 from eventsourcing.persistence import RecordConflictError
 
 from aggregates.actor import Actor
+from aggregates.errors import DomainError
 from aggregates.volunteer import OCCUPATIONS
-from api.accounts import AccountError
 from api.services import Services
 from loop import demo
 from loop.services.incidents import IncidentFlow
@@ -176,11 +176,11 @@ def accounts_for(
     named = [*STAFF, *VOLUNTEERS, *((p, p.id) for p in people)]
     made = 0
     for actor, display in named:
-        if services.accounts.get(actor.id) is None:
+        if not services.accounts.exists(actor.id):
             try:
                 create(services, actor, display)
-            except AccountError:
-                if services.accounts.get(actor.id) is None:
+            except DomainError:  # another process made it first
+                if not services.accounts.exists(actor.id):
                     raise
             made += 1
             if made == SOME_ACCOUNTS:
@@ -189,7 +189,14 @@ def accounts_for(
 
 def create(services: Services, actor: Actor, display: str) -> None:
     services.accounts.create(
-        actor.id, DEMO_PASSWORD, role=actor.role, unit=actor.unit, display_name=display
+        actor.id,
+        DEMO_PASSWORD,
+        role=actor.role,
+        unit=actor.unit,
+        display_name=display,
+        operator=demo.ADMIN,
+        must_change_password=False,
+        reason="演示账号 a demo log-in",
     )
 
 
@@ -200,6 +207,7 @@ def seed_events(services: Services, reached: Callable[[str], None]) -> None:
     marker = KeyRecord(SEEDED_EVENTS, "demo", "{}", None)
     try:
         with app.one_transaction(marker):
+            demo.register_units(services.loop.registry)
             demo.run(services.flow)
             reached("events")
             more_stages(services.flow, enrol_extra(services.flow))
@@ -223,11 +231,13 @@ def seed_if_empty(services: Services, reached: Callable[[str], None] = lambda _:
     if not app.kept_answers([SEEDED_EVENTS]):
         if app.recorder.max_notification_id() is None:
             seed_events(services, reached)
-        elif services.accounts.count():
+        elif services.views.projector.catch_up(["accounts"]) >= 0 and services.accounts.count():
             return False
         else:
             people = []
     reached("events-stored")
+    if not len(services.loop.registry.tree()):  # a store from before the registry
+        demo.register_units(services.loop.registry)
     accounts_for(services, people, reached)
     reached("accounts-made")
     with suppress(RecordConflictError):  # another process finished it too

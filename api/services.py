@@ -103,6 +103,20 @@ class Services:
         self.loop.close()
 
 
+class OpenWorkRead:
+    """What still hangs on a unit the registry is asked to retire, from the read
+    models: the open incidents it or a unit below it owns, its enabled accounts."""
+
+    def __init__(self, views: Projections, accounts: Accounts) -> None:
+        self.views, self.accounts = views, accounts
+
+    def open_incidents(self, unit: str) -> list[str]:
+        return [row["incident_id"] for row in self.views.queries.backlog(unit, limit=500)]
+
+    def accounts_in(self, unit: str) -> list[str]:
+        return [u.username for u in self.accounts.all() if u.unit == unit and not u.disabled]
+
+
 def build_services(settings: ApiSettings | None = None, *, start: bool = True) -> Services:
     settings = settings or ApiSettings()
     token_key = resolve(settings, "LISHU_SECRET_KEY", "token", settings.secret_key)
@@ -111,7 +125,7 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     views = build_projections(
         settings, loop.app, poll_interval=0.5, linger=settings.projection_linger
     )
-    accounts = Accounts(views.store)
+    accounts = Accounts(views.store, loop.accounts, views.accounts)
     answers = Answers(digest_key, settings.idempotency_hours)
     log = AccountLog(views.store)
     services = Services(
@@ -131,6 +145,7 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
         notices=loop.notices,
         notifier=build_notifier(settings, loop, views, interval=settings.notify_interval),
     )
+    loop.registry.open_work = OpenWorkRead(views, accounts)
     accounts.setup()
     log.setup()
     services.guard.setup()

@@ -104,6 +104,7 @@ class Counts:
     log_events: int = 1_000_000
     small_log_events: int = 10_000
     state_rounds: int = 20
+    roll_rows: int = 13_000
 
 
 QUICK = Counts(
@@ -117,6 +118,7 @@ QUICK = Counts(
     log_events=2_000,
     small_log_events=300,
     state_rounds=2,
+    roll_rows=200,
 )
 
 

@@ -64,8 +64,15 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
 
     services = build_services(ApiSettings(database_url=database_url(path)), start=False)
     try:
+        demo.register_units(services.loop.registry)
         services.accounts.create(
-            OFFICER.id, PASSWORD, role=OFFICER.role, unit=OFFICER.unit, display_name="李警官"
+            OFFICER.id,
+            PASSWORD,
+            role=OFFICER.role,
+            unit=OFFICER.unit,
+            display_name="李警官",
+            operator=demo.ADMIN,
+            must_change_password=False,
         )
         flow, run = services.flow, services.committer.submit
         ids = [incident_id(n) for n in range(incidents)]

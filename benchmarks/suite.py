@@ -3,7 +3,15 @@ rows can be compared with (and sized from) figures of the same run."""
 
 from __future__ import annotations
 
-from benchmarks import baselines, exports, login_flood, notifications, product, tasks
+from benchmarks import (
+    baselines,
+    exports,
+    login_flood,
+    notifications,
+    product,
+    roll_import,
+    tasks,
+)
 from benchmarks.harness import Measurement
 
 SUITE: tuple[Measurement, ...] = (
@@ -14,6 +22,7 @@ SUITE: tuple[Measurement, ...] = (
     baselines.catch_up,
     product.loop_command_in_process,
     tasks.task_sign_up_in_process,
+    roll_import.roll_import,
     product.loop_command_http,
     product.projection_rebuild,
     product.projection_lag,

@@ -12,9 +12,12 @@ from eventsourcing.domain import datetime_now_with_tzinfo
 from loop.errors import InvalidInput
 from loop.rules.policy import LISHU, PRESETS, Policy
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
+from loop.services.accounts import AccountDirectory
 from loop.services.bank import Bank
+from loop.services.imports import RollImport
 from loop.services.incidents import IncidentFlow
 from loop.services.notices import Notices
+from loop.services.organisation import Registry
 from loop.services.tasks import Tasks
 from loop.services.training import Training
 from loop.services.volunteers import Volunteers
@@ -36,6 +39,9 @@ class Loop:
     notices: Notices
     tasks: Tasks
     training: Training
+    registry: Registry
+    accounts: AccountDirectory
+    imports: RollImport
 
     def close(self) -> None:
         self.app.close()
@@ -53,9 +59,17 @@ def open_loop(
     """The store named by the eventsourcing ``env`` (default: in memory) and its
     services; ``record_key`` signs the chain rows and snapshot records."""
     app = LoopApplication(env, clock=clock, key_store=key_store, record_key=record_key)
+    registry = Registry(app)
+    incidents = IncidentFlow(app, policy=policy, scoring=scoring)
+    incidents.departments = lambda community: [
+        (unit.code, unit.name) for unit in registry.tree().departments(community)
+    ]
     return Loop(
         app=app,
-        incidents=IncidentFlow(app, policy=policy, scoring=scoring),
+        registry=registry,
+        accounts=AccountDirectory(app, registry),
+        imports=RollImport(app, registry, scoring),
+        incidents=incidents,
         volunteers=Volunteers(app, scoring),
         bank=Bank(app, scoring, policy),
         notices=Notices(app),

@@ -76,7 +76,9 @@ def demo_command(
     database_url: DatabaseUrl = None, as_auditor: AsAuditor = False, operator: Operator = "console"
 ) -> None:
     """Drive a realistic set of incidents through every branch of the loop."""
-    flow = build_loop(Settings.for_url(database_url)).incidents
+    loop = build_loop(Settings.for_url(database_url))
+    flow = loop.incidents
+    demo.register_units(loop.registry)
     ids = demo.run(flow)
     typer.echo(f"已录入 {len(ids)} 起警情，覆盖闭环各分支：")
     for branch, incident_id in ids.items():

@@ -10,6 +10,7 @@ from uuid import UUID
 from aggregates.actor import Actor
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
+from loop.services.organisation import Registry
 from loop.services.volunteers import Volunteers, id_check_digit
 
 COUNTY = "lishu"
@@ -23,6 +24,19 @@ UNIT_NAMES = {
     XINGFU: "幸福社区",
     HEPING: "和平社区",
 }
+UNIT_NAMES_EN = {
+    COUNTY: "Lishu County Public Security Bureau",
+    STATION: "Chaoyang Police Station",
+    XINGFU: "Xingfu Community",
+    HEPING: "Heping Community",
+}
+# The departments that receive the matters the demo diverts ("管辖部门").
+DEPARTMENTS = {
+    "lishu-zhujian": ("县住建局", "County Housing and Construction Bureau"),
+    "lishu-ranqi": ("县燃气公司", "County Gas Company"),
+    "lishu-xiaofang": ("县消防救援大队", "County Fire and Rescue Brigade"),
+}
+ADMIN = Actor("admin", "admin", COUNTY)
 
 RIDER = Actor("v-xf-liu", "volunteer", XINGFU)  # 外卖员
 COURIER = Actor("v-xf-chen", "volunteer", XINGFU)  # 快递员
@@ -66,6 +80,27 @@ CATALOGUE = [
     (HEPING, "大米（10斤）", "梨树县粮食购销公司", 10, 40, None),
     (STATION, "豆油（5升）", "梨树县金穗粮油", 12, 50, None),
 ]
+
+
+def register_units(registry: Registry) -> None:
+    """The demo county's organisation, registered through the registry's commands
+    as any county's is: the county bureau, its station, two communities and the
+    departments that receive diverted matters."""
+    registry.found(ADMIN, code=COUNTY, name=UNIT_NAMES[COUNTY], name_en=UNIT_NAMES_EN[COUNTY])
+    units = [
+        {"code": code, "kind": kind, "parent": parent, "name": UNIT_NAMES[code]}
+        | {"name_en": UNIT_NAMES_EN[code]}
+        for code, kind, parent in (
+            (STATION, "station", COUNTY),
+            (XINGFU, "community", STATION),
+            (HEPING, "community", STATION),
+        )
+    ]
+    units += [
+        {"code": code, "kind": "department", "parent": COUNTY, "name": zh, "name_en": en}
+        for code, (zh, en) in DEPARTMENTS.items()
+    ]
+    registry.register_many(ADMIN, units)
 
 
 def sample_id_number(n: int) -> str:

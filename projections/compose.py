@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
+from projections.account_queries import AccountQueries
 from projections.notifications.rules import SMS, WEBHOOK
 from projections.processing import BATCH_SIZE, Projector, default_projections
 from projections.queries import Queries
@@ -54,6 +55,8 @@ class Projections:
     """Reads of the duty tasks' read models."""
     training: TrainingQueries
     """Reads of the training read models."""
+    accounts: AccountQueries
+    """Reads of the accounts' and the organisation's read models."""
 
     def close(self) -> None:
         self.runner.stop()
@@ -91,4 +94,5 @@ def build(
         source,
         TaskQueries(projector),
         TrainingQueries(projector),
+        AccountQueries(projector),
     )

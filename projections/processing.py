@@ -33,6 +33,7 @@ from sqlalchemy import Connection, MetaData, Table, bindparam, select, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.schema import CreateTable
 
+from projections.accounts import Accounts
 from projections.backlog import Backlog
 from projections.base import Projection, Tables, event_name
 from projections.cases import Cases
@@ -42,6 +43,7 @@ from projections.errors import ProjectionNotReady, UnknownProjection
 from projections.georeport import GeoReport
 from projections.notifications.projection import Notifications
 from projections.notifications.rules import SMS
+from projections.organisation import Organisation
 from projections.registers import Registers
 from projections.scores import Scores
 from projections.store import Store, live, positions
@@ -71,6 +73,8 @@ def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
         Notifications(channels),
         GeoReport(),
         Registers(),
+        Organisation(),
+        Accounts(),
     ]
 
 

@@ -30,6 +30,8 @@ CHOSEN: dict[type[StrEnum], StrEnum] = {
 """The value a choice takes when nothing else is asked: one that needs no other field."""
 
 SAMPLE_ITEMS = [{"item": "安全隐患排查", "points": 10}]
+SAMPLE_TEXT = {"department": next(iter(demo.DEPARTMENTS.values()))[0]}
+"""Text a field must hold in the demo county: a department it registered."""
 
 
 def sample(field: Field, actor: Actor | None = None) -> Any:
@@ -42,7 +44,7 @@ def sample(field: Field, actor: Actor | None = None) -> Any:
     if field.kind is Kind.SCORE_ITEMS:
         return [dict(i) for i in SAMPLE_ITEMS]
     if field.kind in (Kind.TEXT, Kind.PROSE):
-        return field.label[0][: field.max_len or 100]
+        return SAMPLE_TEXT.get(field.name) or field.label[0][: field.max_len or 100]
     raise AssertionError(f"no sample for a required {field.kind} field ({field.name})")
 
 

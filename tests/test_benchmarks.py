@@ -57,11 +57,13 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
     assert result["events"] >= 300
     assert result["read_rate"] > 0
     assert set(result["rebuild_rates"]) == {
+        "accounts",
         "backlog",
         "cases",
         "catalogue",
         "georeport",
         "notifications",
+        "organisation",
         "registers",
         "scores",
         "tasks",
@@ -294,3 +296,14 @@ def test_the_notification_benchmark_measures_latency_and_throughput(tmp_path: Pa
     rate = notifications.dispatch_rate(f"sqlite:///{tmp_path / 'd.db'}", deliveries=20)
     assert (rate["deliveries"], rate["workers"]) == (20, 1)
     assert rate["rate"] > 0
+
+
+def test_the_roll_benchmark_imports_a_roll_it_generated_once(tmp_path: Path) -> None:
+    from benchmarks import roll_import
+
+    ctx = Context(replace(QUICK, roll_rows=60), tmp_path, PythonLoad())
+    figures = roll_import.roll_import.run(ctx)
+    assert set(figures) == {"roll.check", "roll.import", "roll.again"}
+    assert figures["roll.import"].detail["rows"] == 60
+    assert figures["roll.import"].detail["events"] >= 60 * 8  # five, one and two per row
+    assert all(f.value > 0 for f in figures.values())

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregates.errors import DomainError
 from api.console.pages import (
+    admin,
     audit,
     board,
     exports,
@@ -42,7 +43,10 @@ from api.console.session import (
 )
 from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
-ROUTERS = (login, board, incident, volunteer, tasks, training, audit, told, stats, notices, exports)
+ROUTERS = (
+    login, board, incident, volunteer, tasks, training, audit, told, stats, notices, exports,
+    admin,
+)  # fmt: skip
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 
 

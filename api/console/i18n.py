@@ -13,12 +13,14 @@ from typing import Literal
 
 from aggregates.volunteer import OCCUPATIONS
 from api.console import notice_words
+from api.console.admin_text import ADMIN_TEXT
 from api.console.i18n_account import ACCOUNT_TEXT
 from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.console.training_text import EN_TRAINING_LABELS, TRAINING_TEXT, ZH_TRAINING_LABELS
 from api.units import unit_label
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
+from loop.rules.units import KINDS, PATHS, UnitTree
 from loop.rules.vocabulary import LABELS, Channel, Module, OutcomeSource, RejectionKind, Role, Sense
 from loop.rules.vocabulary import Urgency as UrgencyKind
 
@@ -371,12 +373,6 @@ EN_LABELS: dict[str, dict[str, str]] = {
         "city_management": "City management",
         "resident_volunteer": "Resident volunteer",
     },
-    "unit": {
-        "lishu": "Lishu County PSB",
-        "lishu/chaoyang": "Chaoyang Police Station",
-        "lishu/chaoyang/xingfu": "Xingfu Community",
-        "lishu/chaoyang/heping": "Heping Community",
-    },
 }
 
 VOCABULARIES: dict[str, type[StrEnum]] = {
@@ -404,6 +400,10 @@ ZH_LABELS.update(notice_words.ZH_LABELS)
 
 
 TEXT.update(ACCOUNT_TEXT)
+EN_LABELS["kind"] = {k: en for k, (_, en) in KINDS.items()}
+ZH_LABELS["kind"] = {k: zh for k, (zh, _) in KINDS.items()}
+assert not TEXT.keys() & ADMIN_TEXT.keys(), sorted(TEXT.keys() & ADMIN_TEXT.keys())
+TEXT.update(ADMIN_TEXT)
 
 
 # Duty tasks' words and vocabularies (api.console.task_text), replacing none of these.
@@ -430,12 +430,13 @@ def text(key: str, lang: Lang, **values: object) -> str:
     return chosen.format(**values) if values else chosen
 
 
-def label(kind: str, value: str | None, lang: Lang) -> str:
-    """A vocabulary value's name (``kind``: stage, step, module, role, unit ...)."""
+def label(kind: str, value: str | None, lang: Lang, tree: UnitTree = PATHS) -> str:
+    """A vocabulary value's name (``kind``: stage, step, module, role, unit ...);
+    a unit's from the organisation registry's ``tree``."""
     if value is None:
         return text("none", lang)
-    if kind == "unit" and lang == "zh":
-        return unit_label(value)
+    if kind == "unit":
+        return unit_label(value, tree, lang)
     if kind == "field":
         return FIELDS[lang].get(value, value)
     table = (EN_LABELS if lang == "en" else ZH_LABELS).get(kind, {})

@@ -68,6 +68,8 @@ def nav_for(user: User) -> list[tuple[str, str]]:
             ("/me", "nav.me"), ("/tasks", "nav.tasks"), ("/training", "nav.training"),
             ("/report", "nav.report"),
         ]  # fmt: skip
+    if user.role == Role.ADMIN:
+        return [("/admin", "nav.admin"), ("/notices", "nav.notices")]
     links = [("/board", "nav.board"), ("/incidents", "nav.cases"), ("/calendar", "nav.calendar")]
     links.append(("/training", "nav.training"))
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
@@ -105,10 +107,11 @@ def page(
 ) -> HTMLResponse:
     lang = lang_of(request)
     token = token_of(request)
+    tree = services.loop.registry.tree()
     frame: dict[str, Any] = {
         "lang": lang,
         "t": lambda key, **values: i18n.text(key, lang, **values),
-        "L": lambda kind, value: i18n.label(kind, value, lang),
+        "L": lambda kind, value: i18n.label(kind, value, lang, tree),
         "when": lambda value, **kw: when(value, lang, **kw),
         "span": lambda seconds: span(seconds, lang),
         "user": user,

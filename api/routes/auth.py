@@ -106,14 +106,14 @@ async def change_password(
 
 
 @router.get("/me", response_model=Me)
-async def me(user: SessionUser) -> Me:
+async def me(user: SessionUser, s: ServicesDep) -> Me:
     """当前登录用户 / who is logged in."""
     return Me(
         username=user.username,
         role=user.role,
         role_label=label(user.role),
         unit=user.unit,
-        unit_label=unit_label(user.unit),
+        unit_label=unit_label(user.unit, s.loop.registry.tree()),
         display_name=user.display_name,
         password_change_required=user.must_change_password,
     )

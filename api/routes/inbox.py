@@ -22,6 +22,7 @@ from api.services import Services
 from loop.rules import permissions
 from loop.rules.access import unit_record
 from loop.rules.alerts import KIND_LABELS
+from loop.rules.units import UnitTree
 from projections.notifications.inbox import Reader
 from projections.notifications.told import told
 
@@ -52,8 +53,8 @@ def link(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def worded(entry: dict[str, Any]) -> dict[str, Any]:
-    title_zh, body_zh, title_en, body_en = render(entry["kind"], entry["params"])
+def worded(entry: dict[str, Any], tree: UnitTree) -> dict[str, Any]:
+    title_zh, body_zh, title_en, body_en = render(entry["kind"], entry["params"], tree)
     zh, en = KIND_LABELS.get(entry["kind"], (entry["kind"], entry["kind"]))
     return {
         **entry,
@@ -71,7 +72,8 @@ async def entries(
     s: Services, user: User, *, limit: int = 50, unread_only: bool = False
 ) -> list[dict[str, Any]]:
     found = s.notifier.inbox.entries(reader(user), limit=limit, unread_only=unread_only)
-    return [worded(e) for e in found]
+    tree = s.loop.registry.tree()
+    return [worded(e, tree) for e in found]
 
 
 @router.get("/inbox", response_model=Rows)
@@ -134,4 +136,5 @@ async def who_was_told(
     permissions.check("read_unit", user.actor, unit_record(chosen))
     await s.wait_for(wait_for)
     found = told(s.views.store, chosen, subject_id=subject_id, person=person, limit=limit)
-    return Rows(items=[worded(e) for e in found])
+    tree = s.loop.registry.tree()
+    return Rows(items=[worded(e, tree) for e in found])

@@ -25,6 +25,7 @@ from loop.rules import masking, policy
 from loop.rules.access import UNIT_READERS, Grant, Record, grant
 from loop.rules.intake_access import INTAKE_COMMANDS, INTAKE_GRANTS
 from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
+from loop.rules.organisation_access import ORGANISATION_COMMANDS, ORGANISATION_GRANTS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
 from loop.rules.task_access import TASK_COMMANDS, TASK_GRANTS
@@ -126,6 +127,7 @@ TABLES: tuple[Table, ...] = (
     Table(NOTICE_GRANTS, NOTICE_COMMANDS),
     Table(TRAINING_GRANTS, TRAINING_COMMANDS),
     Table(INTAKE_GRANTS, INTAKE_COMMANDS),
+    Table(ORGANISATION_GRANTS, ORGANISATION_COMMANDS),
 )
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 

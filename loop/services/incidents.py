@@ -82,7 +82,11 @@ class IncidentFlow:
             "reward": self._credit,
             "reject": self._reverse_reward,
             "publicize": self._check_redacted,
+            "hand_over": self._check_department,
         }
+        self.departments: Callable[[str], list[tuple[str, str]]] = lambda _community: []
+        """The (code, name) of the departments registered for a community's county
+        (the composition root gives the organisation registry's)."""
 
     # -- discover and feed back ------------------------------------------------
 
@@ -219,6 +223,25 @@ class IncidentFlow:
             return Effect()
         account.restar(actor, at, self.scoring.star_level(account.score))
         return Effect((account,))
+
+    def _check_department(self, taken: Taken) -> Effect:
+        """警情分流 hands over to a department the county registered (by its code or
+        name; the event records its name), once the county registers any."""
+        registered = self.departments(taken.incident.community)
+        given = taken.given["department"]
+        for code, name in registered:
+            if given in (code, name):
+                taken.given["department"] = name
+                return Effect()
+        if not registered:
+            return Effect()
+        names = [name for _, name in registered]
+        raise InvalidInput(
+            f"「{given}」不是本县登记的管辖部门，须为：{'、'.join(names)}",
+            f"'{given}' is not a department registered in this county: {', '.join(names)}",
+            field="department",
+            allowed=names,
+        )
 
     @staticmethod
     def _check_redacted(taken: Taken) -> Effect:

@@ -36,7 +36,9 @@ from eventsourcing.persistence import (
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.utils import strtobool
 
+from aggregates.account import Account
 from aggregates.incident import Incident
+from aggregates.organisation import Organisation
 from aggregates.points_account import PointsAccount
 from aggregates.reward_item import RewardItem
 from aggregates.roster import Roster
@@ -65,6 +67,8 @@ AGGREGATE_LABELS = {
     "Notice": ("通知公告", "notice"),
     "Task": ("任务", "duty task"),
     "Roster": ("义警任务安排", "volunteer's roster"),
+    "Organisation": ("单位登记", "organisation registry"),
+    "Account": ("登录账号", "log-in account"),
 }
 """How a conflict names the record someone else changed first."""
 
@@ -75,6 +79,8 @@ class LoopApplication(Application[UUID]):
     name = "LishuLoop"  # fixes the table names and the environment prefix
     snapshotting_intervals = {  # noqa: RUF012 (library class attribute)
         Incident: 50,
+        Organisation: 50,
+        Account: 50,
         PointsAccount: 50,
         RewardItem: 50,
         Volunteer: 50,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -59,6 +60,9 @@ class KeyStore(Protocol):
 
     def create(self, subject_id: str) -> bytes:
         """The subject's key, created if missing; :class:`SubjectForgotten` if destroyed."""
+
+    def create_many(self, subject_ids: Sequence[str]) -> None:
+        """Every subject's key, those missing created together (a roll's import)."""
 
     def exists(self, subject_id: str) -> bool:
         """Whether the subject has a live key."""
@@ -95,6 +99,10 @@ class InMemoryKeyStore:
                 return key
             key = self._keys[subject_id] = new_key()
             return key
+
+    def create_many(self, subject_ids: Sequence[str]) -> None:
+        for subject_id in subject_ids:
+            self.create(subject_id)
 
     def exists(self, subject_id: str) -> bool:
         return self._keys.get(subject_id) is not None
@@ -137,6 +145,11 @@ KEYS = sa.Table(
 # Built once: statements, not connections (nothing is opened at import).
 _SUBJECT: sa.BindParameter[str] = sa.bindparam("subject_id")
 _GET = sa.select(KEYS.c.key, KEYS.c.destroyed_at).where(KEYS.c.subject_id == _SUBJECT)
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
@@ -190,6 +203,34 @@ class SQLKeyStore:
                 continue  # another process created it first: read theirs
             return key
         raise RuntimeError(f"could not create a key for {subject_id}")  # pragma: no cover
+
+    def create_many(self, subject_ids: Sequence[str]) -> None:
+        """The missing keys inserted in one transaction (one disk flush for a roll,
+        not one per person); on a race with another process, one by one."""
+        wanted = set(subject_ids)
+        found: set[str] = set()
+        with self.engine.connect() as c:
+            for chunk in _chunks(sorted(wanted), 500):
+                rows = c.execute(
+                    sa.select(KEYS.c.subject_id, KEYS.c.key).where(KEYS.c.subject_id.in_(chunk))
+                ).all()
+                for row in rows:
+                    if row.key is None:
+                        raise forgotten_error(row.subject_id)
+                    found.add(row.subject_id)
+        missing = sorted(wanted - found)
+        if not missing:
+            return
+        now = datetime.now(UTC)
+        try:
+            with self.engine.begin() as c:
+                c.execute(
+                    KEYS.insert(),
+                    [{"subject_id": s, "key": new_key(), "created_at": now} for s in missing],
+                )
+        except sa.exc.IntegrityError:
+            for subject_id in missing:
+                self.create(subject_id)
 
     def exists(self, subject_id: str) -> bool:
         return self.get(subject_id) is not None

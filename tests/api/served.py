@@ -22,6 +22,7 @@ import httpx
 from api.config import ApiSettings
 from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS, seed_if_empty
 from api.services import build_services
+from loop import demo
 
 SECRET = "lishu-api-tests-signing-key-0123456789"
 """The servers' token key: tokens minted here (expired ones, say) are theirs."""
@@ -191,3 +192,24 @@ class Http:
 
     def close(self) -> None:
         self.client.close()
+
+
+def register_shuangyang(registry: Any) -> None:
+    """Another station of the demo county, 双阳派出所, and its community 南关社区."""
+    registry.register_many(
+        demo.ADMIN,
+        [
+            {
+                "code": "lishu/shuangyang",
+                "kind": "station",
+                "parent": "lishu",
+                "name": "双阳派出所",
+            },
+            {
+                "code": "lishu/shuangyang/nanguan",
+                "kind": "community",
+                "parent": "lishu/shuangyang",
+                "name": "南关社区",
+            },
+        ],
+    )

@@ -36,6 +36,9 @@ from loop.rules import units
 from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
 from loop.rules.steps import STEPS
+from tests.api import test_admin_accounts as admin_accounts
+from tests.api import test_organisation_over_http as organisation
+from tests.api import test_roll_import_over_http as roll_import
 from tests.api import test_task_access as task_access
 from tests.api import test_training_access as training_access
 from tests.api.conftest import service_settings
@@ -276,6 +279,14 @@ def test_every_endpoint_is_classified() -> None:
     training = training_access
     reads |= {("GET", path) for path in [*training.TRAINING_READS, *training.TRAINING_PAGES]}
     commands |= {("POST", p) for p in [*training.TRAINING_COMMANDS, *training.TRAINING_FORMS]}
+    # the organisation: classified, and its own matrix, in test_organisation_over_http.py
+    reads |= {("GET", path) for path in organisation.ORGANISATION_READS}
+    commands |= {("POST", path) for path in organisation.ORGANISATION_COMMANDS}
+    reads |= {("GET", path) for path in admin_accounts.ADMIN_READS}
+    commands |= {("POST", path) for path in admin_accounts.ADMIN_COMMANDS}
+    reads |= {("GET", path) for path in admin_accounts.ADMIN_PAGES}
+    commands |= {("POST", path) for path in admin_accounts.ADMIN_FORMS}
+    commands |= {("POST", path) for path in roll_import.ADMIN_UPLOADS}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"

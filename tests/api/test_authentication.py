@@ -15,6 +15,7 @@ import pytest
 
 from api.seed import DEMO_PASSWORD
 from api.tokens import Tokens
+from loop import demo
 from tests.api.conftest import Api, in_process
 from tests.api.served import SECRET, copy_database
 
@@ -102,14 +103,14 @@ def test_a_token_is_good_until_it_expires(auth: Api) -> None:
 def test_a_disabled_account_is_refused_at_once_and_its_old_tokens_stay_dead(auth: Api) -> None:
     headers = auth.headers("a-xf-yang")
     assert auth.client.get("/api/me", headers=headers).status_code == 200
-    auth.services.accounts.set_disabled("a-xf-yang")
+    auth.services.accounts.set_disabled("a-xf-yang", operator=demo.ADMIN)
     try:
         refused(auth.client.get("/api/me", headers=headers))
         refused(auth.client.post("/api/incidents", json=REPORT, headers=headers))
         login = {"username": "a-xf-yang", "password": DEMO_PASSWORD}
         refused(auth.client.post("/api/auth/login", json=login))
     finally:
-        auth.services.accounts.set_disabled("a-xf-yang", False)
+        auth.services.accounts.set_disabled("a-xf-yang", False, operator=demo.ADMIN)
     refused(auth.client.get("/api/me", headers=headers))  # re-enabling revives no token
     auth.tokens.pop("a-xf-yang")
     assert auth.get("a-xf-yang", "/api/me").status_code == 200  # a new log-in works

@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.accounts import Accounts
+from api.commands import open_accounts
 from api.seed import DEMO_PASSWORD
-from projections.store import Store
+from loop import demo
+from tests.api.conftest import service_settings
 from tests.api.served import Http, Server, Tokens, copy_database
 
 CLIENTS = 16
@@ -33,11 +34,16 @@ def crowd(
 ) -> Iterator[tuple[Server, Http]]:
     """The server, with sixteen more officers of 幸福 who may all accept."""
     database = copy_database(seeded, tmp_path_factory.mktemp("crowd"))
-    store = Store.from_url(f"sqlite:///{database}")
-    accounts = Accounts(store)
-    for name in OFFICERS:
-        accounts.create(name, DEMO_PASSWORD, role="community_officer", unit=XINGFU)
-    store.dispose()
+    with open_accounts(service_settings(f"sqlite:///{database}")) as accounts:
+        for name in OFFICERS:
+            accounts.create(
+                name,
+                DEMO_PASSWORD,
+                role="community_officer",
+                unit=XINGFU,
+                operator=demo.ADMIN,
+                must_change_password=False,
+            )
     server = Server(database).start()
     http = Http(server.url, tokens)
     try:

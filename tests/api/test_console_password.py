@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from loop import demo
 from tests.api.conftest import Api
 
 SET_BY_ADMIN = "handed over by the county"
@@ -20,7 +21,7 @@ def csrf_of(page: str) -> str:
 
 def test_an_administrators_password_is_changed_first_in_the_console(api: Api) -> None:
     accounts = api.services.accounts
-    accounts.set_password("c-hp-he", SET_BY_ADMIN, by_administrator=True)
+    accounts.set_password("c-hp-he", SET_BY_ADMIN, operator=demo.ADMIN, reason="忘记密码")
     login = {"username": "c-hp-he", "password": SET_BY_ADMIN}
     api_token = api.client.post("/api/auth/login", json=login).json()["access_token"]
     answer = api.client.post("/login", data=login, follow_redirects=False)

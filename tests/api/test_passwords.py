@@ -11,8 +11,11 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
 
 from api import passwords
-from api.accounts import Accounts, users
+from api.commands import open_accounts
+from api.config import ApiSettings
+from api.credentials import credentials
 from api.passwords import WeakPassword, check, hasher
+from loop import demo
 from projections.store import Store
 
 
@@ -58,28 +61,27 @@ def test_hashes_are_argon2id_at_owasps_19_mib_setting() -> None:
 
 
 def test_a_hash_of_older_parameters_still_logs_in_and_is_replaced(tmp_path: Path) -> None:
-    store = Store.from_url(f"sqlite:///{tmp_path}/accounts.db")
-    try:
-        accounts = Accounts(store)
-        accounts.setup()
-        accounts.create("o-old", "an older password phrase", role="auditor", unit="lishu")
+    settings = ApiSettings(database_url=f"sqlite:///{tmp_path}/accounts.db")
+    with open_accounts(settings, demo_units=True) as accounts:
+        accounts.create(
+            "o-old", "an older password phrase", role="auditor", unit="lishu", operator=demo.ADMIN
+        )
         library_default = PasswordHash((Argon2Hasher(),))  # 64 MiB, t=3, p=4
         old = library_default.hash("an older password phrase")
         assert "$m=65536,t=3,p=4$" in old
-        with store.write() as conn:
-            conn.execute(users.update().values(password_hash=old))
+        with accounts.store.write() as conn:
+            conn.execute(credentials.update().values(password_hash=old))
         assert accounts.authenticate("o-old", "wrong older phrase") is None
         assert accounts.authenticate("o-old", "an older password phrase") is not None
-        with store.read() as conn:
-            now = conn.execute(select(users.c.password_hash)).scalar_one()
+        with accounts.store.read() as conn:
+            now = conn.execute(select(credentials.c.password_hash)).scalar_one()
         assert now.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
         assert accounts.authenticate("o-old", "an older password phrase") is not None
-    finally:
-        store.dispose()
 
 
-def test_an_accounts_table_of_the_earlier_layout_gains_its_new_columns(tmp_path: Path) -> None:
+def test_the_accounts_of_the_earlier_layouts_table_become_history(tmp_path: Path) -> None:
     store = Store.from_url(f"sqlite:///{tmp_path}/accounts.db")
+    settings = ApiSettings(database_url=f"sqlite:///{tmp_path}/accounts.db")
     try:
         with store.write() as conn:
             conn.exec_driver_sql(
@@ -93,11 +95,13 @@ def test_an_accounts_table_of_the_earlier_layout_gains_its_new_columns(tmp_path:
                 "'2026-01-01 00:00:00')",
                 (hasher.hash("an account from before"),),
             )
-        accounts = Accounts(store)
-        accounts.setup()
-        accounts.setup()  # twice, as a second process would
-        user = accounts.authenticate("o-was", "an account from before")
-        assert user is not None
-        assert (user.token_version, user.must_change_password) == (0, False)
+        with open_accounts(settings) as accounts:
+            accounts.setup()  # twice, as a second process would
+            user = accounts.authenticate("o-was", "an account from before")
+            assert user is not None
+            assert (user.role, user.unit, user.must_change_password) == ("auditor", "lishu", False)
+            history = accounts.directory.history("o-was")
+        assert [e["event"] for e in history] == ["Created", "RoleGranted", "PasswordReset"]
+        assert {e["actor"]["id"] for e in history} == {"lishu-upgrade"}
     finally:
         store.dispose()

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from api.accounts import Accounts
+from api.commands import open_accounts
 from api.tokens import Tokens
-from projections.store import Store
-from tests.api.conftest import Api
+from loop import demo
+from tests.api.conftest import Api, service_settings
 
 SECRET = "a-test-secret-of-at-least-32-characters"
 
@@ -49,31 +50,31 @@ def test_a_token_signed_with_another_key_or_altered_names_nobody() -> None:
 
 
 def test_an_enabled_account_is_read_again_after_the_recheck_interval(database: str) -> None:
-    store = Store.from_url(database)
     clock = Clock()
-    here = Accounts(store, recheck_seconds=1.0, clock=clock)
-    elsewhere = Accounts(store)  # another process: lishu users disable
-    try:
+    settings = service_settings(database)
+    with open_accounts(settings) as opened, open_accounts(settings) as elsewhere:
+        # elsewhere: another process (lishu users disable)
+        here = Accounts(
+            opened.store, opened.directory, opened.queries, recheck_seconds=1.0, clock=clock
+        )
         assert here.enabled("o-xf-li") is not None
-        elsewhere.set_disabled("o-xf-li")
+        elsewhere.set_disabled("o-xf-li", operator=demo.ADMIN)
         clock.now += 0.5
         assert here.enabled("o-xf-li") is not None  # trusted for a second at most
         clock.now += 0.5
         assert here.enabled("o-xf-li") is None
-        elsewhere.set_disabled("o-xf-li", False)
+        elsewhere.set_disabled("o-xf-li", False, operator=demo.ADMIN)
         assert here.enabled("o-xf-li") is not None  # a disabled account is not remembered
         assert here.enabled("nobody") is None
-    finally:
-        store.dispose()
 
 
 def test_a_disabled_accounts_token_stops_working_at_once(api: Api) -> None:
     assert api.get("o-xf-li", "/api/me").status_code == 200
-    api.services.accounts.set_disabled("o-xf-li")
+    api.services.accounts.set_disabled("o-xf-li", operator=demo.ADMIN)
     refused = api.get("o-xf-li", "/api/me")
     assert refused.status_code == 401
     assert refused.json()["code"] == "unauthenticated"
-    api.services.accounts.set_disabled("o-xf-li", False)
+    api.services.accounts.set_disabled("o-xf-li", False, operator=demo.ADMIN)
     assert api.get("o-xf-li", "/api/me").status_code == 401  # nor does it come back
     api.tokens.clear()
     assert api.get("o-xf-li", "/api/me").status_code == 200
@@ -85,10 +86,7 @@ def test_an_account_disabled_by_another_process_stops_working_within_the_interva
     clock = Clock()
     api.services.accounts.clock = clock
     assert api.get("o-xf-li", "/api/me").status_code == 200
-    store = Store.from_url(database)
-    try:
-        Accounts(store).set_disabled("o-xf-li")
-    finally:
-        store.dispose()
+    with open_accounts(service_settings(database)) as elsewhere:
+        elsewhere.set_disabled("o-xf-li", operator=demo.ADMIN)
     clock.now += api.services.accounts.recheck_seconds
     assert api.get("o-xf-li", "/api/me").status_code == 401

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from api.seed import DEMO_PASSWORD
+from loop import demo
 from tests.api.conftest import Api
+from tests.api.served import register_shuangyang
 from tests.support import CHINA, FakeClock
 
 START = datetime(2026, 9, 1, 19, 0, tzinfo=CHINA)
@@ -78,8 +80,14 @@ def test_refusals_over_http_are_coded_and_store_nothing(api: Api) -> None:
 
 def test_a_task_of_another_station_is_not_found_by_those_outside_it(api: Api) -> None:
     clocked(api)
+    register_shuangyang(api.services.loop.registry)
     api.services.accounts.create(
-        "s-sy-feng", DEMO_PASSWORD, role="station_officer", unit="lishu/shuangyang"
+        "s-sy-feng",
+        DEMO_PASSWORD,
+        role="station_officer",
+        unit="lishu/shuangyang",
+        operator=demo.ADMIN,
+        must_change_password=False,
     )
     answer = api.post("s-sy-feng", "/api/tasks", task_body(community="lishu/shuangyang/nanguan"))
     assert answer.status_code == 201, answer.text

@@ -23,7 +23,7 @@ from api.services import Services
 from loop import demo
 from loop.rules import permissions, units
 from tests.api.conftest import Issued, service_settings
-from tests.api.served import DEMO_USERS, SECRET, copy_database
+from tests.api.served import DEMO_USERS, SECRET, copy_database, register_shuangyang
 from tests.support import CHINA, FakeClock
 
 DAY = date(2026, 9, 2)
@@ -68,8 +68,14 @@ def matrix(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
     with TestClient(app) as client:
         services: Services = app.state.services
         services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 9, 0, tzinfo=CHINA))
+        register_shuangyang(services.loop.registry)
         services.accounts.create(
-            OTHER_STATION.id, DEMO_PASSWORD, role=OTHER_STATION.role, unit=OTHER_STATION.unit
+            OTHER_STATION.id,
+            DEMO_PASSWORD,
+            role=OTHER_STATION.role,
+            unit=OTHER_STATION.unit,
+            operator=demo.ADMIN,
+            must_change_password=False,
         )
         sessions = {
             name: services.committer.call(

@@ -64,7 +64,14 @@ def test_a_newcomer_under_the_gate_sees_he_awaits_training(fuping: Api) -> None:
     api = fuping
     api.post("k-ls-gao", "/api/training/gate")
     admit_newcomer(api)
-    api.services.accounts.create(NEWCOMER, DEMO_PASSWORD, role="volunteer", unit=demo.XINGFU)
+    api.services.accounts.create(
+        NEWCOMER,
+        DEMO_PASSWORD,
+        role="volunteer",
+        unit=demo.XINGFU,
+        operator=demo.ADMIN,
+        must_change_password=False,
+    )
     api.tokens[NEWCOMER] = api.services.tokens.issue(NEWCOMER)[0]
     position = api.services.loop.app.recorder.max_notification_id()
     shown = page(api, NEWCOMER, f"/training?wait_for={position}")

@@ -11,9 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from aggregates.actor import Actor
 from api.accounts import RECHECK_SECONDS
 from api.app import create_app
 from api.cli import app
+from loop.bootstrap import build_loop
+from loop.settings import Settings
 from tests.api.conftest import service_settings
 
 runner = CliRunner()
@@ -34,13 +37,30 @@ def admin_does(database: str, command: str, username: str) -> int:
 
 @pytest.fixture
 def database(tmp_path: Path) -> str:
-    """An empty installation with its first administrator, ``admin-ls``."""
+    """An empty installation with its first administrator, ``admin-ls``, who
+    registered his county with himself and then its station and communities."""
     url = f"sqlite:///{tmp_path}/lishu.db"
     code, out = lishu(
         "users", "add", "admin-ls", "--role", "admin", "--unit", "lishu",
-        "--password", ADMIN_PASSWORD, "--database-url", url,
+        "--county-name", "梨树县公安局", "--password", ADMIN_PASSWORD, "--database-url", url,
     )  # fmt: skip
     assert code == 0, out
+    loop = build_loop(Settings.for_url(url))
+    try:
+        admin = Actor("admin-ls", "admin", "lishu")
+        loop.registry.register_many(
+            admin,
+            [
+                {"code": "lishu/chaoyang", "kind": "station", "parent": "lishu", "name": "朝阳"},
+                *(
+                    {"code": f"lishu/chaoyang/{c}", "kind": "community"}
+                    | {"parent": "lishu/chaoyang", "name": name}
+                    for c, name in (("xingfu", "幸福社区"), ("heping", "和平社区"))
+                ),
+            ],
+        )
+    finally:
+        loop.close()
     return url
 
 
@@ -146,7 +166,12 @@ def test_bad_accounts_and_weak_passwords_are_refused_with_a_reason(database: str
         *base, "--password", OFFICER_PASSWORD, "--role", "volunteer", "--unit", "lishu/chaoyang"
     )
     assert code == 2
-    assert "义警账号须属于社区" in out
+    assert "「义警」须设在社区、村，不能设在派出所" in out
+    code, out = lishu(
+        *base, "--password", OFFICER_PASSWORD, "--role", "auditor", "--unit", "lishu/nowhere"
+    )
+    assert code == 2
+    assert "单位 lishu/nowhere 未登记" in out
     for weak, why in [
         ("short-pass", "至少 12 位"),
         ("123456789012345", "不能全是数字"),
@@ -164,7 +189,7 @@ def test_a_new_role_or_a_reset_password_ends_every_session(database: str) -> Non
     assert add_officer(database, "--operator", "admin-ls")[0] == 0
     with TestClient(create_app(service_settings(database, demo=False))) as client:
         accounts = client.app.state.services.accounts  # type: ignore[attr-defined]
-        accounts.set_password("o-new", "an officer phrase of mine", by_administrator=False)
+        accounts.set_password("o-new", "an officer phrase of mine")
 
         def log_in() -> dict[str, str]:
             login = {"username": "o-new", "password": "an officer phrase of mine"}

@@ -78,7 +78,14 @@ def admit_newcomer(served: Served) -> None:
         run(v.review, demo.CADRE_XF, NEWCOMER.id, reviewer=reviewer, approved=True, note="良好")
     run(v.review, demo.STATION_OFFICER, NEWCOMER.id, reviewer="station", approved=True, note="无")
     run(v.admit, demo.OFFICER_XF, NEWCOMER.id)
-    s.accounts.create(NEWCOMER.id, DEMO_PASSWORD, role="volunteer", unit=demo.XINGFU)
+    s.accounts.create(
+        NEWCOMER.id,
+        DEMO_PASSWORD,
+        role="volunteer",
+        unit=demo.XINGFU,
+        operator=demo.ADMIN,
+        must_change_password=False,
+    )
 
 
 def session(served: Served, day: datetime, topic: str) -> str:

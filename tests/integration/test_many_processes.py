@@ -23,12 +23,14 @@ from uuid import UUID
 import httpx
 import pytest
 
-from api.accounts import Accounts
+from api.commands import open_accounts
 from api.config import ApiSettings
 from benchmarks.servers import free_port
+from loop import demo
 from loop.bootstrap import build_loop
 from projections.processing import Projector
 from projections.store import Store
+from tests.api.served import keys_file_of_tests
 from tests.projections.helpers import dump
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -194,12 +196,17 @@ class Client:
 def test_two_servers_and_two_workers_survive_kills_without_loss_or_doubles(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    store = Store.from_url(postgres_url)
-    accounts = Accounts(store)
-    accounts.setup()
-    for username, role, unit in PEOPLE:
-        accounts.create(username, PASSWORD, role=role, unit=unit)
-    store.dispose()
+    settings = ApiSettings(database_url=postgres_url, keys_file=str(keys_file_of_tests()))
+    with open_accounts(settings, demo_units=True) as accounts:
+        for username, role, unit in PEOPLE:
+            accounts.create(
+                username,
+                PASSWORD,
+                role=role,
+                unit=unit,
+                operator=demo.ADMIN,
+                must_change_password=False,
+            )
 
     with cluster(postgres_url, tmp_path) as (urls, servers, workers):
         tokens = {

@@ -199,11 +199,13 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
         assert ids(views.queries.backlog(XINGFU)) == [ack.incident_id]
         assert views.projector.positions() == dict.fromkeys(
             [
+                "accounts",
                 "backlog",
                 "cases",
                 "catalogue",
                 "georeport",
                 "notifications",
+                "organisation",
                 "registers",
                 "scores",
                 "tasks",

@@ -70,7 +70,7 @@ async def audit_home(
     context = {
         "verification": checked,
         "recent": recent,
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
         "now": now,
     }
     return page(request, "audit.html", context, services=s, user=user)
@@ -116,6 +116,6 @@ async def backlog_then(
         "moment": at.isoformat(),
         "moment_local": at.astimezone(CHINA).strftime("%Y-%m-%dT%H:%M:%S"),
         "unit": chosen,
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
     }
     return page(request, "backlog_as_of.html", context, services=s, user=user)

@@ -69,7 +69,7 @@ async def board(
         "summary": summary,
         "urgent": sum(1 for r in rows if r["urgency"] == "urgent"),
         "shown": len(shown),
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
         "modules": [m.value for m in Module],
         "ages": list(AGES),
         "filters": {"unit": chosen, "module": module, "age": age, "overdue": bool(overdue)},
@@ -95,7 +95,7 @@ async def case_list(
     ).items
     context = {
         "rows": rows,
-        "units": [] if chosen is None else units_within(user.unit),
+        "units": [] if chosen is None else units_within(s, user.unit),
         "stages": list(STAGES),
         "modules": [m.value for m in Module],
         "filters": {"unit": chosen, "stage": stage, "module": module},

@@ -10,15 +10,13 @@ from fastapi.responses import RedirectResponse
 
 from api.accounts import User
 from api.services import Services
-from loop.demo import UNIT_NAMES
-from loop.rules import units
+from api.units import units_within as registered_within
 from loop.rules.masking import MASKED
 
 
-def units_within(unit: str) -> list[str]:
-    """The known units at or below ``unit``, the unit itself first."""
-    below = sorted(u for u in UNIT_NAMES if units.within(u, unit) and u != unit)
-    return [unit, *below]
+def units_within(services: Services, unit: str) -> list[str]:
+    """The registered units at or below ``unit``, the unit itself first."""
+    return registered_within(unit, services.loop.registry.tree())
 
 
 def names(services: Services, ids: Iterable[str]) -> dict[str, str]:
@@ -47,4 +45,6 @@ def home_of(user: User) -> str:
         return "/me"
     if user.role == "auditor":
         return "/audit"
+    if user.role == "admin":
+        return "/admin"
     return "/board"

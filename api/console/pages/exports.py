@@ -115,6 +115,6 @@ async def printable_report(
         "unit": chosen,
         "period": asked,
         "figures": figures,
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
     }
     return page(request, "period_report.html", context, services=s, user=user)

@@ -38,6 +38,7 @@ async def _context(request: Request, incident_id: str, user: User, s: Services) 
         "diagram_text": view.diagram,
         "forms": [actions.form_for(step, user) for step in view.allowed_steps],
         "categories": s.flow.scoring.categories,
+        "departments": [name for _, name in s.flow.departments(state["community"])],
         "done": request.query_params.get("done"),
         "refused": None,
         "entered": {},

@@ -87,9 +87,9 @@ def _back(form: Any, default: str) -> str:
 # -- notices ----------------------------------------------------------------------------------
 
 
-def _form_context(user: User, entered: dict[str, Any], refused: Any) -> dict[str, Any]:
+def _form_context(s: Services, user: User, entered: dict[str, Any], refused: Any) -> dict[str, Any]:
     return {
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
         "roles": AUDIENCE_ROLES,
         "teams": list(TEAMS),
         "statuses": rules.AUDIENCE_STATUSES,
@@ -106,7 +106,7 @@ async def _notices(request: Request, user: User, s: Services, **extra: Any) -> R
         "notices": listed.items,
         "may_publish": rules.may_publish(user.actor),
         "done": request.query_params.get("done"),
-        **_form_context(user, extra.pop("entered", {}), extra.pop("refused", None)),
+        **_form_context(s, user, extra.pop("entered", {}), extra.pop("refused", None)),
     }
     return page(request, "notices.html", context, services=s, user=user, **extra)
 

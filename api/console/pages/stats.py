@@ -85,7 +85,7 @@ async def statistics(
         "headline": [(m, figures["totals"].get(m, 0)) for m in HEADLINE],
         "board": board,
         "people": names(s, [r["volunteer_id"] for r in board]),
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
         "months": list(every["by_month"]),
         "filters": {"unit": chosen, "period": month},
         "tasks": await tasks.task_statistics(user, s, unit=chosen, period=month),

@@ -286,7 +286,9 @@ async def _calendar_context(s: Services, user: User, wait_for: int | None) -> di
         "days": days,
         "kinds": list(KINDS),
         "intensities": list(INTENSITIES),
-        "communities": [u for u in units_within(user.unit) if u.count("/") == 2],
+        "communities": [
+            u for u in units_within(s, user.unit) if s.loop.registry.tree().is_community(u)
+        ],
         "may_publish": user.role
         in (Role.STATION_OFFICER, Role.COMMUNITY_OFFICER, Role.COUNTY_OFFICER),
         "entered": {},

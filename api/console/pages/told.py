@@ -44,7 +44,7 @@ async def told_page(
     context = {
         "items": items,
         "unit": chosen,
-        "units": units_within(user.unit),
+        "units": units_within(s, user.unit),
         "subject_id": subject,
         "person": whom,
         "people": names(s, people),
