@@ -7,6 +7,10 @@ rejected; its ``status_notes`` is a public sentence for its stage (never the
 officers' own text) and its exact stage travels in ``extended_attributes``.
 The resident's name and phone are never shown: they are masked out of the
 description and address if the resident wrote them there.
+
+The jurisdictions, their communities and every unit named come from the
+organisation registry (a :class:`UnitTree`), so a county that registered its
+own units is served under its own codes and names.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ from typing import Any
 
 from aggregates.incident import CLOSED_STAGES, Incident
 from api.open311_format import Open311Refused, UnknownJurisdiction, UnknownService, w3c
-from loop.demo import UNIT_NAMES
-from loop.rules import units
 from loop.rules.stages import STAGES
+from loop.rules.units import UnitTree
 from loop.rules.vocabulary import Module, Sense
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -47,13 +50,14 @@ PUBLIC_NOTES: dict[str, str] = {
 """The public sentence for each stage: what a resident may read, nothing internal."""
 
 
-def jurisdictions() -> list[str]:
-    return sorted(u for u in UNIT_NAMES if units.level(u) == "county")
+def jurisdictions(tree: UnitTree) -> list[str]:
+    """The registered county bureaus still in service."""
+    return sorted(u.code for u in tree if u.kind == "county" and u.active)
 
 
-def jurisdiction(given: str | None) -> str:
+def jurisdiction(given: str | None, tree: UnitTree) -> str:
     """The jurisdiction asked for (a county), or the only one served."""
-    known = jurisdictions()
+    known = jurisdictions(tree)
     if not given:
         if len(known) == 1:
             return known[0]
@@ -67,8 +71,19 @@ def jurisdiction(given: str | None) -> str:
     return given
 
 
-def communities(county: str) -> list[str]:
-    return sorted(u for u in UNIT_NAMES if units.is_community(u) and units.within(u, county))
+def communities(county: str, tree: UnitTree) -> list[str]:
+    """The county's registered communities and villages still in service."""
+    return sorted(
+        code
+        for code in tree.descendants(county)
+        if (unit := tree.get(code)) is not None and unit.active and tree.is_community(code)
+    )
+
+
+def contact(tree: UnitTree) -> str:
+    """Discovery's contact: the community police offices of the counties served."""
+    bureaus = "、".join(tree.name(county) for county in jurisdictions(tree))
+    return f"{bureaus}社区警务室。紧急情况请拨打110。"
 
 
 def services() -> list[dict[str, Any]]:
@@ -94,7 +109,7 @@ def service_module(code: str) -> Module:
     return Module(code)
 
 
-def definition(code: str, county: str) -> dict[str, Any]:
+def definition(code: str, county: str, tree: UnitTree) -> dict[str, Any]:
     service_module(code)
     return {
         "service_code": code,
@@ -107,7 +122,7 @@ def definition(code: str, county: str) -> dict[str, Any]:
                 "datatype_description": "选择一个社区",
                 "order": 1,
                 "description": "发生在哪个社区？",
-                "values": [{"key": c, "name": UNIT_NAMES[c]} for c in communities(county)],
+                "values": [{"key": c, "name": tree.name(c)} for c in communities(county, tree)],
             },
             {
                 "variable": True,
@@ -148,7 +163,7 @@ def public_text(text: str, incident: Incident) -> str:
     return text
 
 
-def request_view(incident: Incident) -> dict[str, Any]:
+def request_view(incident: Incident, tree: UnitTree) -> dict[str, Any]:
     """The incident as a GeoReport v2 service request."""
     point = incident.point or {}
     return shown(
@@ -158,7 +173,7 @@ def request_view(incident: Incident) -> dict[str, Any]:
         service_code=incident.module,
         description=public_text(incident.what, incident),
         address=public_text(incident.where, incident),
-        owner_unit=incident.owner_unit,
+        agency=agency(incident.owner_unit, tree),
         requested=w3c(incident.created_on),
         updated=w3c(incident.modified_on),
         due=w3c(incident.due_at),
@@ -168,7 +183,7 @@ def request_view(incident: Incident) -> dict[str, Any]:
     )
 
 
-def row_view(row: dict[str, Any]) -> dict[str, Any]:
+def row_view(row: dict[str, Any], tree: UnitTree) -> dict[str, Any]:
     """A row of the requests' read model as a GeoReport v2 service request."""
     return shown(
         incident_id=row["incident_id"],
@@ -177,7 +192,7 @@ def row_view(row: dict[str, Any]) -> dict[str, Any]:
         service_code=row["service_code"],
         description=row["description"],
         address=row["address"],
-        owner_unit=row["owner_unit"],
+        agency=agency(row["owner_unit"], tree),
         requested=w3c(_moment(row["requested_at"])),
         updated=w3c(_moment(row["updated_at"])),
         due=w3c(_moment(row["due_at"])),
@@ -185,6 +200,11 @@ def row_view(row: dict[str, Any]) -> dict[str, Any]:
         long=row["long"],
         media_url=row["media_url"],
     )
+
+
+def agency(owner_unit: str | None, tree: UnitTree) -> str | None:
+    """The registered name of the unit holding the request (none if unregistered)."""
+    return tree.name(owner_unit) if owner_unit and tree.registered(owner_unit) else None
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -199,7 +219,7 @@ def shown(
     service_code: str,
     description: str,
     address: str,
-    owner_unit: str | None,
+    agency: str | None,
     requested: str | None,
     updated: str | None,
     due: str | None,
@@ -214,7 +234,7 @@ def shown(
         "service_name": Module(service_code).label,
         "service_code": service_code,
         "description": description,
-        "agency_responsible": None if closed or not owner_unit else UNIT_NAMES.get(owner_unit),
+        "agency_responsible": None if closed else agency,
         "service_notice": None,
         "requested_datetime": requested,
         "updated_datetime": updated,

@@ -39,15 +39,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.stats": ("统计", "Statistics"),
     "nav.logout": ("退出", "Log out"),
     "lang.switch": ("English", "中文"),
-    "footer": (
-        "梨树县公安局 · 梨城义警“八项规章制度”闭环管理",
-        "Lishu County Public Security Bureau · the eight-step closed loop",
-    ),
+    "footer": ("梨城义警“八项规章制度”闭环管理", "The eight-step closed loop"),
     # login
     "login.title": ("登录", "Log in"),
     "login.username": ("用户名", "User name"),
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Log in"),
+    "login.tagline": ("义警警情闭环管理", "Volunteers' incidents, closed loop"),
     "login.hint": ("使用单位分配的账号登录。", "Log in with the account your unit gave you."),
     "login.demo_password": (
         "演示账号的密码均为 {password}。",

@@ -18,6 +18,7 @@ from api.console import i18n
 from api.console.i18n import Lang
 from api.console.session import CSRF_FIELD, LANG_COOKIE, csrf_token, keep_alive, token_of
 from api.services import Services
+from loop.rules.units import UnitTree
 from loop.rules.vocabulary import Role
 from projections.notifications.inbox import Reader
 
@@ -96,6 +97,16 @@ def with_query(request: Request, **changes: str | None) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+def county_name(tree: UnitTree, user: User | None, lang: Lang) -> str:
+    """The county bureau the page speaks for, by the registry: the user's own, or
+    the only one registered (none when it cannot tell)."""
+    county = tree.ancestor(user.unit, "county") if user else None
+    if county is None or not tree.registered(county):
+        served = [u.code for u in tree if u.kind == "county" and u.active]
+        county = served[0] if len(served) == 1 else None
+    return tree.name(county, lang=lang) if county else ""
+
+
 def page(
     request: Request,
     name: str,
@@ -115,6 +126,7 @@ def page(
         "when": lambda value, **kw: when(value, lang, **kw),
         "span": lambda seconds: span(seconds, lang),
         "user": user,
+        "county": county_name(tree, user, lang),
         "demo_mode": services.settings.demo,
         "nav": nav_for(user) if user else [],
         "path": request.url.path,

@@ -42,6 +42,7 @@ from api.open311_format import (
 )
 from api.services import Services
 from loop.errors import ConcurrencyConflict, IncidentNotFound
+from loop.rules.units import UnitTree
 from loop.services.intake import CLIENT_ROLE, Intake, Report, fixed_id
 from loop.services.intake_clients import IntakeClients, refused
 from projections import georeport
@@ -71,7 +72,7 @@ def clients(services: Services) -> IntakeClients:
 
 
 @router.get("/discovery.{fmt}")
-async def discovery(fmt: str, request: Request) -> Response:
+async def discovery(fmt: str, request: Request, services: ServicesDep) -> Response:
     """Service discovery: where the GeoReport v2 endpoint is and what it speaks."""
     try:
         check_format(fmt)
@@ -82,7 +83,7 @@ async def discovery(fmt: str, request: Request) -> Response:
         "discovery",
         {
             "changeset": "2026-12-07T00:00:00+08:00",
-            "contact": "梨树县公安局社区警务室。紧急情况请拨打110。",
+            "contact": views.contact(services.loop.registry.tree()),
             "key_service": "外部应用的 api_key 由县局系统管理员登记发放。",
             "endpoints": [
                 {
@@ -98,23 +99,28 @@ async def discovery(fmt: str, request: Request) -> Response:
 
 
 @router.get("/v2/services.{fmt}", name="service_list")
-async def service_list(fmt: str, request: Request) -> Response:
+async def service_list(fmt: str, request: Request, services: ServicesDep) -> Response:
     """The services: the app's six discovery modules."""
     try:
         check_format(fmt)
-        views.jurisdiction(request.query_params.get("jurisdiction_id"))
+        views.jurisdiction(
+            request.query_params.get("jurisdiction_id"), services.loop.registry.tree()
+        )
     except DomainError as error:
         return refusal(fmt, error)
     return answer(fmt, "services", views.services())
 
 
 @router.get("/v2/services/{code}.{fmt}")
-async def service_definition(code: str, fmt: str, request: Request) -> Response:
+async def service_definition(
+    code: str, fmt: str, request: Request, services: ServicesDep
+) -> Response:
     """A service's definition: the community (required) and the sense it was found by."""
     try:
         check_format(fmt)
-        county = views.jurisdiction(request.query_params.get("jurisdiction_id"))
-        return answer(fmt, "service_definition", views.definition(code, county))
+        tree = services.loop.registry.tree()
+        county = views.jurisdiction(request.query_params.get("jurisdiction_id"), tree)
+        return answer(fmt, "service_definition", views.definition(code, county, tree))
     except DomainError as error:
         return refusal(fmt, error)
 
@@ -132,10 +138,11 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
                 "提交过于频繁，请稍后再试", "Too many requests; try again later", retry_after=60
             )
         asked = given.get("jurisdiction_id") or client.jurisdiction
-        county = views.jurisdiction(asked)
+        tree = services.loop.registry.tree()
+        county = views.jurisdiction(asked, tree)
         if county != client.jurisdiction:
             raise refused()
-        report = _report(given, county)
+        report = _report(given, county, tree)
         external = given.get("external_id") or request.headers.get("Idempotency-Key")
         if external is not None and not 0 < len(external.strip()) <= 200:
             raise Open311Refused(
@@ -170,10 +177,10 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
     return answer(fmt, "service_requests", body)
 
 
-def _report(given: dict[str, str], county: str) -> Report:
+def _report(given: dict[str, str], county: str, tree: UnitTree) -> Report:
     module = views.service_module(given.get("service_code", ""))
     community = given.get("attribute[community]", "")
-    if community not in views.communities(county):
+    if community not in views.communities(county, tree):
         raise Open311Refused(
             "请选择发生的社区（attribute[community]）",
             "attribute[community] is required and must be one of the service's values",
@@ -238,7 +245,7 @@ def _reader(services: Services, request: Request) -> IntakeClient:
     """The client app reading, by its ``api_key``: it reads the requests it made."""
     client = clients(services).authenticate(request.query_params.get("api_key"))
     asked = request.query_params.get("jurisdiction_id")
-    if asked and views.jurisdiction(asked) != client.jurisdiction:
+    if asked and views.jurisdiction(asked, services.loop.registry.tree()) != client.jurisdiction:
         raise refused()
     return client
 
@@ -253,7 +260,9 @@ async def get_request(
         found = _found(services, request_id, _reader(services, request))
     except DomainError as error:
         return refusal(fmt, error)
-    return answer(fmt, "service_requests", [views.request_view(found)])
+    return answer(
+        fmt, "service_requests", [views.request_view(found, services.loop.registry.tree())]
+    )
 
 
 @router.get("/v2/requests.{fmt}")
@@ -281,7 +290,8 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
                 closed=asked.closed,
                 service_code=asked.service_code,
             )
-            found = [views.row_view(row) for row in rows]
+            tree = services.loop.registry.tree()
+            found = [views.row_view(row, tree) for row in rows]
     except DomainError as error:
         return refusal(fmt, error)
     return answer(fmt, "service_requests", found)
@@ -319,10 +329,10 @@ def _by_ids(services: Services, given: str, client: IntakeClient) -> list[dict[s
             f"at most {MAX_IDS} service_request_id values",
             field="service_request_id",
         )
-    found = []
+    found, tree = [], services.loop.registry.tree()
     for raw in ids:
         try:
-            found.append(views.request_view(_found(services, raw, client)))
+            found.append(views.request_view(_found(services, raw, client), tree))
         except IncidentNotFound:
             continue  # a request this caller cannot see is left out, as if absent
     return found

@@ -59,8 +59,14 @@ def incident_of(services: Services, token: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"lishu-loop:public-form:{keyed}")
 
 
-def _form(request: Request, token: str, entered: dict[str, str], refused: Any = None) -> Response:
-    county = views.jurisdictions()[0]
+def _form(
+    request: Request,
+    services: Services,
+    token: str,
+    entered: dict[str, str],
+    refused: Any = None,
+) -> Response:
+    tree = services.loop.registry.tree()
     return templates.TemplateResponse(
         request,
         "public_report.html",
@@ -68,7 +74,11 @@ def _form(request: Request, token: str, entered: dict[str, str], refused: Any = 
             "token": token,
             "entered": entered,
             "refused": refused,
-            "communities": [(c, unit_label(c)) for c in views.communities(county)],
+            "communities": [
+                (c, unit_label(c, tree))
+                for county in views.jurisdictions(tree)
+                for c in views.communities(county, tree)
+            ],
             "modules": [(m.value, m.label) for m in Module],
         },
         status_code=400 if refused else 200,
@@ -76,9 +86,9 @@ def _form(request: Request, token: str, entered: dict[str, str], refused: Any = 
 
 
 @router.get("/report", response_class=HTMLResponse)
-async def report_form(request: Request) -> Response:
+async def report_form(request: Request, services: ServicesDep) -> Response:
     """群众反馈表单 / the public report form."""
-    return _form(request, secrets.token_urlsafe(32), {})
+    return _form(request, services, secrets.token_urlsafe(32), {})
 
 
 @router.post("/report")
@@ -123,7 +133,7 @@ async def send_report(
         with suppress(ConcurrencyConflict):  # the same form sent twice at once: one report
             await services.command(run)
     except DomainError as error:
-        return _form(request, token, entered, error)
+        return _form(request, services, token, entered, error)
     return RedirectResponse(f"/public/status/{token}?sent=1", status_code=303)
 
 

@@ -3,10 +3,14 @@ without a line of code: the first administrator is made with ``lishu users add
 --role admin``, logs in, builds a county of two stations, a work station, three
 communities and two departments, creates the community's staff, imports fifty
 volunteers from an XLSX roll, and one incident then travels the whole loop
-among those people, diverted to one of those departments."""
+among those people, diverted to one of those departments. Every name the county
+is shown by (the console's frame, the Open311 facade, the public report form)
+is then its own, not the demo's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +163,94 @@ def test_a_county_sets_itself_up_and_runs_the_loop_among_its_own_people(
         assert shown["handover"]["department"] == "县供电公司"
         mine = client.get("/api/me", headers={"Authorization": f"Bearer {s.tokens['v-im-00003']}"})
         assert mine.json()["unit_label"] == "安乐社区"
+
+
+@contextmanager
+def fresh_county(tmp_path: Path) -> Iterator[Session]:
+    """A production install whose first administrator registered 四平县公安局 and
+    its units (no demo), logged in as that administrator."""
+    database = f"sqlite:///{tmp_path}/county.db"
+    code, out = lishu(
+        "users", "add", "admin-sp", "--role", "admin", "--unit", "sp",
+        "--county-name", "四平县公安局", "--password", ADMIN_PASSWORD, "--database-url", database,
+    )  # fmt: skip
+    assert code == 0, out
+    with TestClient(create_app(service_settings(database, demo=False))) as client:
+        s = Session(client)
+        s.log_in("admin-sp", ADMIN_PASSWORD)
+        built = s.post("admin-sp", "/api/organisation/units", {"units": UNITS})
+        assert built.status_code == 201, built.text
+        yield s
+
+
+def test_the_console_names_the_countys_own_bureau_not_lishu(tmp_path: Path) -> None:
+    with fresh_county(tmp_path) as s:
+        login = s.client.get("/login").text
+        assert "四平县公安局 · 义警警情闭环管理" in login
+        assert "梨树" not in login
+        signed = s.client.post(
+            "/login",
+            data={"username": "admin-sp", "password": ADMIN_PASSWORD},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, signed.text
+        page = s.client.get("/password").text
+        assert "四平县公安局 · 梨城义警“八项规章制度”闭环管理" in page
+        assert "梨树" not in page
+        english = s.client.get("/password", params={"lang": "en"}).text
+        assert "四平县公安局 · The eight-step closed loop" in english  # no English name given
+        assert "Lishu" not in english.split("<footer", 1)[1]
+
+
+def test_the_open311_facade_serves_the_countys_own_units(tmp_path: Path) -> None:
+    with fresh_county(tmp_path) as s:
+        discovery = s.client.get("/open311/discovery.json").json()
+        assert discovery["contact"] == "四平县公安局社区警务室。紧急情况请拨打110。"
+        assert s.client.get("/open311/v2/services.json").status_code == 200
+        lishu_asked = s.client.get("/open311/v2/services.json", params={"jurisdiction_id": "lishu"})
+        assert lishu_asked.status_code == 404
+        definition = s.client.get("/open311/v2/services/hazard_screening.json").json()
+        (community,) = [a for a in definition["attributes"] if a["code"] == "community"]
+        assert community["values"] == [
+            {"key": "sp/dongcheng/anle", "name": "安乐社区"},
+            {"key": "sp/dongcheng/heshun", "name": "和顺村"},
+            {"key": "sp/xicheng/minsheng", "name": "民生社区"},
+        ]
+
+        issued = s.post(
+            "admin-sp",
+            "/api/open311/clients",
+            {"client_id": "sp-app", "name": "四平随手拍", "jurisdiction": "sp"},
+        )
+        assert issued.status_code == 201, issued.text
+        key = issued.json()["api_key"]
+        form = {
+            "api_key": key,
+            "service_code": "hazard_screening",
+            "attribute[community]": "sp/xicheng/minsheng",
+            "address_string": "民生小区5号楼",
+            "description": "楼道堆放杂物",
+        }
+        posted = s.client.post("/open311/v2/requests.json", data=form)
+        assert posted.status_code == 200, posted.text
+        made = posted.json()[0]["service_request_id"]
+        one = s.client.get(f"/open311/v2/requests/{made}.json", params={"api_key": key}).json()
+        position = s.client.app.state.services.loop.app.recorder.max_notification_id()  # type: ignore[attr-defined]
+        listed = s.client.get(
+            "/open311/v2/requests.json", params={"api_key": key, "wait_for": position}
+        ).json()
+        assert one[0]["agency_responsible"] == "民生社区"
+        assert [r["agency_responsible"] for r in listed] == ["民生社区"]
+
+
+def test_the_public_report_form_offers_the_countys_own_communities(tmp_path: Path) -> None:
+    with fresh_county(tmp_path) as s:
+        form = s.client.get("/public/report").text
+        for key, name in [
+            ("sp/dongcheng/anle", "安乐社区"),
+            ("sp/dongcheng/heshun", "和顺村"),
+            ("sp/xicheng/minsheng", "民生社区"),
+        ]:
+            assert f'<option value="{key}" >{name}</option>' in form
+        assert "幸福社区" not in form
+        assert "lishu/" not in form
