@@ -84,6 +84,24 @@ async def attendance(
     )
 
 
+@router.get("/exports/training-shortfall")
+async def training_shortfall(
+    user: ConsoleUser,
+    s: ServicesDep,
+    format: Format = "xlsx",
+    unit: Unit = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> FileResponse:
+    return await exports.export_training_shortfall(user, s, format=format, unit=unit, year=year)
+
+
+@router.get("/exports/training-awaiting")
+async def training_awaiting(
+    user: ConsoleUser, s: ServicesDep, format: Format = "xlsx", unit: Unit = None
+) -> FileResponse:
+    return await exports.export_training_awaiting(user, s, format=format, unit=unit)
+
+
 @router.get("/exports/report")
 async def report(
     user: ConsoleUser, s: ServicesDep, unit: Unit = None, period: Period = None
