@@ -107,12 +107,29 @@ ATTENDANCE = (
     C("points", "积分", "points", "int"),
 )
 
+TRAINING_SHORTFALL = (  # as GET /api/training/shortfall answers, most short first
+    C("volunteer_id", "义警编号", "volunteer id", "id"),
+    C("community", "社区", "community"),
+    C("days", "年度已训天数", "days trained this year", "int"),
+    C("short_days", "尚差天数", "days short", "int"),
+)
+
+TRAINING_AWAITING = (  # as GET /api/training/awaiting answers
+    C("volunteer_id", "义警编号", "volunteer id", "id"),
+    C("community", "社区", "community"),
+    C("pre_duty_days", "岗前培训天数", "pre-duty days", "int"),
+    C("pre_duty_missing_days", "岗前培训尚差天数", "pre-duty days missing", "int"),
+    C("exam_missing", "考试未通过", "exam missing"),
+)
+
 COLUMNS = {
     "incidents": INCIDENTS,
     "backlog": BACKLOG,
     "volunteers": VOLUNTEERS,
     "ledger": LEDGER,
     "attendance": ATTENDANCE,
+    "training-shortfall": TRAINING_SHORTFALL,
+    "training-awaiting": TRAINING_AWAITING,
 }
 SHEETS = {
     "incidents": "警情",
@@ -120,5 +137,7 @@ SHEETS = {
     "volunteers": "义警",
     "ledger": "幸福银行流水",
     "attendance": "任务出勤",
+    "training-shortfall": "培训不足",
+    "training-awaiting": "待岗培训",
     "report": "工作报表",
 }

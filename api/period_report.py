@@ -11,6 +11,10 @@ disagree. The other sheets are the drill-downs, oldest first.
 The workbook names no wall-clock time: its document date is the period's end
 (or the moment it was made, for a period not yet over), so the report of a
 closed period is the same file, byte for byte, each time it is produced.
+
+The first line of 汇总 (and the printable page) states the log position the
+report stands on (``log_position``), so a reader can replay the log to it and
+make the report again.
 """
 
 from __future__ import annotations
@@ -272,6 +276,42 @@ def count_figures(
     return figures
 
 
+@dataclass(frozen=True)
+class LogPosition:
+    position: int
+    closing: bool  # the period's closing position, not the one the figures were read at
+
+    @property
+    def zh(self) -> str:
+        if self.closing:
+            return f"日志位置{self.position}（期末前最后一个事件，重放日志至此可复现本表）"
+        return f"读数时日志位置{self.position}（期间未结束，本表随新事件变化）"
+
+
+def log_position(queries: ExportQueries, period: str, now: datetime) -> LogPosition:
+    """The log position a report of ``period`` stands on.
+
+    A closed period states its *closing* position: the last event dated before
+    the period's end, found in the log (``ExportQueries.position_before``). Not
+    the position the figures were read at: that one moves with every later event
+    (even the record of this very export), so stating it would make two reports
+    of the same closed period differ, breaking the rule that they are the same
+    file byte for byte. The closing position does not move once the period is
+    over, and the figures count only what happened before the period's end, so
+    replaying the log to it gives them again. (The drill-down rows also show
+    what later became of a case, its closing time say, as now known.)
+
+    A period not yet over has no closing position: its report states the lowest
+    position of the read models just before the figures were read, which the
+    figures include at least."""
+    _, end = period_bounds(period)
+    end_aware = aware(end)
+    assert end_aware is not None
+    if end_aware <= now:
+        return LogPosition(queries.position_before(end), closing=True)
+    return LogPosition(queries.read_position(), closing=False)
+
+
 def summary_rows(figures: Iterable[Figure]) -> list[dict[str, Any]]:
     """The summary's lines: each figure with its 余 form and its drill-down."""
     return [
@@ -302,7 +342,9 @@ def write_report(
     start, end = period_bounds(period)
     since, until = china_time(aware(start)), china_time(aware(end))
     assert until is not None
+    stands_on = log_position(queries, period, now)
     book = XlsxSheets(path)
+    book.workbook.set_custom_property("log_position", stands_on.position)
     book.workbook.set_properties(
         {
             "title": f"{unit} {period} 工作报表",
@@ -312,7 +354,8 @@ def write_report(
     )
     summary = book.workbook.add_worksheet("汇总")  # first, written last
     figures = count_figures(queries, unit, period, mask, now, book.sheet, stars)
-    summary.write_string(0, 0, f"{unit} {period} 工作报表（{since}至{until}，北京时间）")
+    title = f"{unit} {period} 工作报表（{since}至{until}，北京时间）"
+    summary.write_string(0, 0, f"{title} {stands_on.zh}")
     for index, column in enumerate(SUMMARY):
         summary.write_string(1, index, column.header, book.bold)
     for line, values in enumerate(summary_rows(figures), start=2):

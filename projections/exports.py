@@ -369,3 +369,29 @@ class ExportQueries:
             {k: iso(v) if isinstance(v, datetime) else v for k, v in r._mapping.items()}
             for r in rows
         ]
+
+    def position_before(self, end: datetime) -> int:
+        """The last log position whose event is dated before ``end`` (naive UTC), or 0:
+        replayed to it, the log holds every event of a period ending at ``end``.
+
+        Read from the log itself (each event's own timestamp), back from the head
+        one chunk at a time, so its cost is the events dated after ``end``. Events
+        appended later are dated later (the clock moves on), so once a period is
+        over the answer no longer changes."""
+        recorder, mapper = self.projector.recorder, self.projector.mapper
+        top = recorder.max_notification_id() or 0
+        while top > 0:
+            start = max(1, top - CHUNK + 1)
+            for notification in reversed(recorder.select_notifications(start, CHUNK, stop=top)):
+                event: Any = mapper.to_domain_event(notification)
+                stamp = utc(event.timestamp)
+                if stamp is not None and stamp < end:
+                    return int(notification.id)
+            top = start - 1
+        return 0
+
+    def read_position(self) -> int:
+        """The lowest live position of the read models: every event up to it is in
+        what they answer now."""
+        known = [p for p in self.projector.positions().values() if p is not None]
+        return min(known, default=0)

@@ -226,6 +226,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "export.report": ("期间工作报表", "Period report"),
     "export.attendance": ("任务出勤", "Task attendance"),
     "period.title": ("期间工作报表", "Period report"),
+    "period.position_closing": (
+        "日志位置{n}：期末前最后一个事件，重放日志至此可复现本表。",
+        "Log position {n}: the last event before the period's end; replaying the log "
+        "to it makes this report again.",
+    ),
+    "period.position_read": (
+        "读数时日志位置{n}：期间未结束，本表随新事件变化。",
+        "Read at log position {n}: the period is not over, the report changes with new events.",
+    ),
     "period.period": ("期间（年、季、月）", "Period (year, quarter, month)"),
     "period.download": ("下载 XLSX（含明细）", "Download XLSX (with drill-downs)"),
     "period.figure": ("指标", "Figure"),

@@ -45,6 +45,7 @@ TRAINING_TEXT: dict[str, tuple[str, str]] = {
         "在岗义警今年日常培训、针对性培训未达年度标准天数的，按差额排列。",
         "Serving volunteers short of the year's regular and targeted days, most short first.",
     ),
+    "training.download": ("下载名单", "Download the list"),
     "training.days_of": ("{n}天", "{n} days"),
     "training.instructor": ("授课：{who}", "Taught by {who}"),
     "training.awaiting_list": ("待岗培训名单", "Awaiting training"),

@@ -1,5 +1,5 @@
-"""Exports: a unit's incidents, backlog, volunteers and Happiness Bank ledger as
-CSV or XLSX, in the caller's scope and with the API's masking.
+"""Exports: a unit's incidents, backlog, volunteers, Happiness Bank ledger, task
+attendance and training shortfall as CSV or XLSX, in the caller's scope and with the API's masking.
 
 Each export checks the unit as the list it mirrors does (``api.scope``), reads
 every row from the read models (``projections.exports``, the API's rows and
@@ -34,6 +34,7 @@ from api.export_columns import COLUMNS, SHEETS
 from api.masking import masked_case
 from api.period_report import write_report
 from api.query import ModuleFilter, StageFilter, StatusFilter, UnitFilter, unit_for
+from api.routes.training import Year, norms, this_year
 from api.schemas import Moment, Rows
 from api.services import Services
 from api.spreadsheets import write_csv, write_xlsx
@@ -298,6 +299,50 @@ async def export_attendance(
     check-in and -out, minutes and points, by the tasks' completion."""
     read = ExportQueries.attendance
     return await by_period(s, user, "attendance", format, unit, period, wait_for, read)
+
+
+@router.get("/training-shortfall", response_class=FileResponse, responses=FILES)
+async def export_training_shortfall(
+    user: CurrentUser,
+    s: ServicesDep,
+    format: Format = "xlsx",
+    unit: Unit = None,
+    year: Year = None,
+    wait_for: WaitFor = None,
+) -> FileResponse:
+    """年度培训不足名单 / the serving volunteers short of the year's training days, as
+    ``GET /api/training/shortfall`` answers them (the year, by default this one, in
+    the file name)."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    asked = this_year(s, year)
+    policy = norms(s.loop.training.policy)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from s.views.training.shortfall(chosen, year=asked, norms=policy)
+
+    filters = {"unit": chosen, "year": asked}
+    return await deliver(s, user, "training-shortfall", format, filters, rows)
+
+
+@router.get("/training-awaiting", response_class=FileResponse, responses=FILES)
+async def export_training_awaiting(
+    user: CurrentUser,
+    s: ServicesDep,
+    format: Format = "xlsx",
+    unit: Unit = None,
+    wait_for: WaitFor = None,
+) -> FileResponse:
+    """待岗培训名单 / the serving volunteers not yet certified under the county's duty
+    gate, with what each lacks, as ``GET /api/training/awaiting`` answers them."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    policy = norms(s.loop.training.policy)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from s.views.training.awaiting(chosen, norms=policy)
+
+    return await deliver(s, user, "training-awaiting", format, {"unit": chosen}, rows)
 
 
 @router.get("/report", response_class=FileResponse, responses=WORKBOOK)

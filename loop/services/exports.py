@@ -16,7 +16,16 @@ from aggregates.data_export import DataExport
 from loop.errors import InvalidInput
 from loop.storage.application import LoopApplication
 
-KINDS = ("incidents", "backlog", "volunteers", "ledger", "attendance", "report")
+KINDS = (
+    "incidents",
+    "backlog",
+    "volunteers",
+    "ledger",
+    "attendance",
+    "report",
+    "training-shortfall",
+    "training-awaiting",
+)
 FORMATS = ("csv", "xlsx")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 

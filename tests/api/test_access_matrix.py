@@ -402,6 +402,8 @@ READS: dict[str, Read] = {
     "/api/exports/volunteers": Read(_unit, reads_unit),
     "/api/exports/ledger": Read(_unit, reads_unit),
     "/api/exports/attendance": Read(_unit, reads_unit),
+    "/api/exports/training-shortfall": Read(_unit, reads_unit),
+    "/api/exports/training-awaiting": Read(_unit, reads_unit),
     "/api/exports/records": Read(_unit, _auditor_of),
     "/api/exports/report": Read(lambda c: {"unit": c, "period": "2026"}, reads_unit),
 }
@@ -771,6 +773,8 @@ CONSOLE_PAGES: dict[str, Callable[[str], dict[str, Any]]] = {
     "/exports/ledger": _unit,
     "/exports/report": _unit,
     "/exports/attendance": _unit,
+    "/exports/training-shortfall": _unit,
+    "/exports/training-awaiting": _unit,
     "/stats/report": _unit,
 }
 """The console's pages (HTML, a session cookie holding the API's token), read

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -353,3 +354,137 @@ def test_the_attendance_export_sums_to_the_task_statistics(api: Api) -> None:
     assert len(rows) == totals["attendances"]
     refused = api.get(demo.OFFICER_XF.id, "/api/exports/attendance", unit=demo.STATION)
     assert refused.status_code in (403, 404)
+
+
+@pytest.fixture
+def fuping(database: str) -> Iterator[Api]:
+    """The demo under Fuping's preset (10 days a year, the duty gate), on 1 September
+    2026: a whole day's session v-xf-liu attended and a half day v-xf-chen did."""
+    from tests.api.conftest import in_process
+    from tests.api.test_training_over_http import session_body
+
+    with in_process(database, scoring="fuping") as client:
+        client.services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 8, 0, tzinfo=CHINA))
+        for volunteer, credit in (("v-xf-liu", "whole"), ("v-xf-chen", "half")):
+            made = client.post("s-cy-wang", "/api/training/sessions", session_body(credit=credit))
+            session = made.json()["session_id"]
+            done = client.post(
+                "o-xf-li", f"/api/training/sessions/{session}/attendance",
+                {"volunteer_id": volunteer},
+            )  # fmt: skip
+            assert done.status_code == 200, done.text
+        yield client
+
+
+TRAINING_USERS = [STATION_OFFICER, demo.OFFICER_XF.id, demo.COUNTY_OFFICER.id]
+
+
+@pytest.mark.parametrize("user", TRAINING_USERS)
+def test_the_training_shortfall_export_equals_the_apis_shortfall_for_the_same_user_and_year(
+    fuping: Api, user: str
+) -> None:
+    api = fuping
+    listed = api.get(user, "/api/training/shortfall", year=2026, wait_for=head_of(api))
+    assert listed.status_code == 200, listed.text
+    short = listed.json()["items"]
+    by_id = {r["volunteer_id"]: r for r in short}
+    assert (by_id["v-xf-liu"]["days"], by_id["v-xf-liu"]["short_days"]) == (1, 9)
+    assert (by_id["v-xf-chen"]["days"], by_id["v-xf-chen"]["short_days"]) == (0.5, 9.5)
+    kinds = {c.key: c.kind for c in COLUMNS["training-shortfall"]}
+    assert set(kinds) == set(short[0])
+    for file_format in ("csv", "xlsx"):
+        answer = export(api, user, "training-shortfall", format=file_format, year=2026)
+        assert f"year-2026.{file_format}" in answer.headers["content-disposition"]
+        if file_format == "csv":
+            rows: list[dict[str, Any]] = read_csv(answer.content, "training-shortfall")
+            expected = [{k: as_csv(v, kinds[k]) for k, v in r.items()} for r in short]
+        else:
+            rows = read_xlsx(answer.content, "training-shortfall")[0]
+            expected = short
+        assert rows == expected, (user, file_format)
+    other_year = export(api, user, "training-shortfall", format="csv", year=2025).content
+    year_before = api.get(user, "/api/training/shortfall", year=2025).json()["items"]
+    assert [r["volunteer_id"] for r in read_csv(other_year, "training-shortfall")] == [
+        r["volunteer_id"] for r in year_before
+    ]
+    assert all(r["days"] == 0 for r in year_before)
+
+
+def test_the_awaiting_training_export_equals_the_apis_awaiting_list(fuping: Api) -> None:
+    from tests.api.test_training_over_http import NEWCOMER, admit_newcomer
+
+    api = fuping
+    assert api.post("k-ls-gao", "/api/training/gate").status_code == 200
+    admit_newcomer(api)
+    waiting = api.get(STATION_OFFICER, "/api/training/awaiting", wait_for=head_of(api)).json()
+    assert [r["volunteer_id"] for r in waiting["items"]] == [NEWCOMER]
+    rows, _ = read_xlsx(
+        export(api, STATION_OFFICER, "training-awaiting").content, "training-awaiting"
+    )
+    assert rows == [
+        {**r, "exam_missing": "是" if r["exam_missing"] else "否"} for r in waiting["items"]
+    ]
+    body = export(api, STATION_OFFICER, "training-awaiting", format="csv").content
+    assert [r["volunteer_id"] for r in read_csv(body, "training-awaiting")] == [NEWCOMER]
+
+
+def test_a_user_out_of_scope_is_refused_the_shortfall_export_as_the_api_refuses_him(
+    fuping: Api,
+) -> None:
+    api = fuping
+    before = head_of(api)
+    for user, unit in (
+        (demo.OFFICER_XF.id, demo.STATION),
+        (demo.OFFICER_XF.id, demo.HEPING),
+        (demo.RIDER.id, demo.XINGFU),
+    ):
+        read = api.get(user, "/api/training/shortfall", unit=unit, year=2026)
+        assert read.status_code in (403, 404), read.text
+        for kind in ("training-shortfall", "training-awaiting"):
+            answer = api.get(user, f"/api/exports/{kind}", unit=unit, year=2026)
+            assert answer.status_code == read.status_code, (user, unit, kind)
+            assert answer.json()["code"] == read.json()["code"]
+    bad = api.get(STATION_OFFICER, "/api/exports/training-shortfall", year=1999)
+    assert bad.status_code == 422
+    assert head_of(api) == before  # nothing recorded
+
+
+def test_the_shortfall_export_is_recorded_with_its_year_and_digest(fuping: Api) -> None:
+    api = fuping
+    answer = export(api, STATION_OFFICER, "training-shortfall", format="csv", year=2026)
+    position = int(answer.headers["x-log-position"])
+    records = api.get(AUDITOR, "/api/exports/records", wait_for=position).json()["items"]
+    record = next(r for r in records if r["export_id"] == answer.headers["x-export-id"])
+    assert (record["kind"], record["file_format"]) == ("training-shortfall", "csv")
+    assert record["digest"] == hashlib.sha256(answer.content).hexdigest()
+    assert (
+        record["rows"]
+        == int(answer.headers["x-export-rows"])
+        == len(read_csv(answer.content, "training-shortfall"))
+        > 0
+    )
+    assert '"year": 2026' in record["filters"]
+    assert record["actor_id"] == STATION_OFFICER
+
+
+def test_the_training_page_links_the_shortfall_export_and_the_link_downloads(
+    fuping: Api,
+) -> None:
+    from tests.api.test_console_pages import log_in
+
+    api = fuping
+    log_in(api.client, STATION_OFFICER)
+    page = api.client.get("/training", params={"year": 2026})
+    assert page.status_code == 200
+    links = re.findall(r'href="(/exports/training-shortfall\?format=xlsx[^"]*)"', page.text)
+    assert links == ["/exports/training-shortfall?format=xlsx&amp;year=2026"]
+    answer = api.client.get(links[0].replace("&amp;", "&"))
+    assert answer.status_code == 200, answer.text
+    rows, _ = read_xlsx(answer.content, "training-shortfall")
+    shown = re.findall(r'data-short="([^"]+)"', page.text)
+    assert [r["volunteer_id"] for r in rows] == shown
+    assert "v-xf-chen" in shown
+
+
+def head_of(api: Api) -> int:
+    return int(api.services.loop.app.recorder.max_notification_id() or 0)

@@ -166,3 +166,59 @@ def test_the_printable_page_shows_the_workbooks_figures_and_links_it(api: Api) -
     workbook = api.client.get(link.group(1).replace("&amp;", "&"))
     assert workbook.status_code == 200
     assert summary_of(sheets_of(workbook.content)) == figures
+
+
+def closing_position_by_fold(api: Api, end: datetime) -> int:
+    """The last notification dated before ``end``, by reading the whole log forwards."""
+    app = api.services.loop.app
+    head = app.recorder.max_notification_id() or 0
+    dated = [
+        (n.id, app.mapper.to_domain_event(n).timestamp)
+        for n in app.recorder.select_notifications(1, head + 1)
+    ]
+    return max((i for i, at in dated if at < end), default=0)
+
+
+def stated_position(body: bytes) -> tuple[str, int]:
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    title = book.worksheets[0].cell(row=1, column=1).value
+    found = re.search(r"(读数时)?日志位置(\d+)", title)
+    assert found is not None, title
+    custom = {p.name: p.value for p in book.custom_doc_props.props}
+    assert custom["log_position"] == int(found.group(2))
+    return ("read" if found.group(1) else "closing"), int(found.group(2))
+
+
+def test_a_closed_periods_report_states_its_closing_log_position_and_keeps_it(api: Api) -> None:
+    app = api.services.loop.app
+    real = app.clock
+    app.clock = FakeClock(datetime(2026, 1, 31, 23, 0, tzinfo=CHINA))
+    try:
+        made = api.post(demo.RIDER.id, "/api/incidents", {**HAZARD, "what": "月末井盖缺失"}).json()
+    finally:
+        app.clock = real
+    first = report(api, "2026-01", unit=demo.XINGFU, wait_for=made["position"])
+    end = datetime(2026, 2, 1, tzinfo=CHINA)
+    closing = closing_position_by_fold(api, end)
+    assert closing >= made["position"]
+    assert stated_position(first.content) == ("closing", closing)
+    later = api.post(demo.RIDER.id, "/api/incidents", {**HAZARD, "what": "路灯不亮"}).json()
+    assert later["position"] > closing
+    second = report(api, "2026-01", unit=demo.XINGFU, wait_for=later["position"])
+    assert second.content == first.content
+    assert stated_position(second.content) == ("closing", closing_position_by_fold(api, end))
+
+    from tests.api.test_console_pages import log_in
+
+    log_in(api.client, STATION_OFFICER)
+    page = api.client.get("/stats/report", params={"unit": demo.XINGFU, "period": "2026-01"})
+    assert f'data-log-position="{closing}" data-closing="yes"' in page.text
+
+
+def test_an_open_periods_report_states_the_position_its_figures_were_read_at(api: Api) -> None:
+    made = api.post(demo.RIDER.id, "/api/incidents", {**HAZARD, "what": "井盖松动"}).json()
+    month = datetime.now(CHINA).strftime("%Y-%m")
+    answer = report(api, month, unit=demo.XINGFU, wait_for=made["position"])
+    kind, position = stated_position(answer.content)
+    assert kind == "read"
+    assert made["position"] <= position < int(answer.headers["x-log-position"])

@@ -16,7 +16,7 @@ from api.console.render import page
 from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.masking import masked_case
-from api.period_report import count_figures, summary_rows
+from api.period_report import count_figures, log_position, summary_rows
 from api.query import unit_for
 from api.routes import exports
 from projections.exports import ExportQueries, period_bounds
@@ -84,6 +84,24 @@ async def attendance(
     )
 
 
+@router.get("/exports/training-shortfall")
+async def training_shortfall(
+    user: ConsoleUser,
+    s: ServicesDep,
+    format: Format = "xlsx",
+    unit: Unit = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> FileResponse:
+    return await exports.export_training_shortfall(user, s, format=format, unit=unit, year=year)
+
+
+@router.get("/exports/training-awaiting")
+async def training_awaiting(
+    user: ConsoleUser, s: ServicesDep, format: Format = "xlsx", unit: Unit = None
+) -> FileResponse:
+    return await exports.export_training_awaiting(user, s, format=format, unit=unit)
+
+
 @router.get("/exports/report")
 async def report(
     user: ConsoleUser, s: ServicesDep, unit: Unit = None, period: Period = None
@@ -106,14 +124,17 @@ async def printable_report(
     queries = ExportQueries(s.views.projector)
     now = datetime.now(UTC)
 
-    def counted() -> list[dict[str, object]]:
+    def counted() -> tuple[object, list[dict[str, object]]]:
         mask, stars = partial(masked_case, user), s.flow.scoring.stars
-        return summary_rows(count_figures(queries, chosen, asked, mask, now, stars=stars))
+        stands_on = log_position(queries, asked, now)
+        figures = count_figures(queries, chosen, asked, mask, now, stars=stars)
+        return stands_on, summary_rows(figures)
 
-    figures = await anyio.to_thread.run_sync(counted)
+    stands_on, figures = await anyio.to_thread.run_sync(counted)
     context = {
         "unit": chosen,
         "period": asked,
+        "position": stands_on,
         "figures": figures,
         "units": units_within(s, user.unit),
     }
