@@ -5,11 +5,13 @@ police in scope and the audit. Bad input is a coded zh/en 422 that stores nothin
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import Api
+from tests.api.test_console_pages import csrf_of, log_in
 
 NAME, PHONE = "赵大娘", "13904435566"
 OFFICER = "o-xf-li"
@@ -109,3 +111,37 @@ def test_a_bad_call_is_a_coded_refusal_that_stores_nothing(
     assert body["message_en"]
     assert field in refused.text
     assert head(api) == before
+
+
+def test_the_console_office_form_logs_a_residents_call(api: Api) -> None:
+    log_in(api.client, "a-xf-yang")
+    form = api.client.get("/report").text
+    assert "群众来电" in form
+    key = re.search(r'name="key" value="([^"]+)"', form)
+    assert key is not None
+    data = {
+        "csrf_token": csrf_of(form),
+        "key": key.group(1),
+        "module": "hazard_screening",
+        "sense": "seen",
+        "what": "楼道里堆满纸箱，有电动车在充电",
+        "where": "幸福小区5栋2单元",
+        "channel": "phone",
+        "urgency": "general",
+        "caller": "resident",
+        "resident_name": NAME,
+        "resident_phone": "",
+    }
+    before = head(api)
+    refused = api.client.post("/report", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "请填写来电群众的电话" in refused.text
+    assert head(api) == before
+    sent = api.client.post(
+        "/report", data={**data, "resident_phone": PHONE}, follow_redirects=False
+    )
+    assert sent.status_code == 303, sent.text
+    incident = sent.headers["location"].split("/")[2].split("?")[0]
+    view = api.get(OFFICER, f"/api/incidents/{incident}").json()["incident"]
+    assert (view["reporter_kind"], view["channel"]) == ("resident", "phone")
+    assert view["resident"]["fields"] == {"name": NAME, "phone": PHONE}
