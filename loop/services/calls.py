@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aggregates.incident import RESIDENT_REPORTER, VOLUNTEER_REPORTER
 from aggregates.personal import PersonalData
 from loop.errors import InvalidInput
 from loop.rules.vocabulary import Channel
@@ -21,11 +22,19 @@ from loop.storage.keys import KeyStore
 CALLER_FIELDS = ("name", "phone")
 
 
+def reporter_kind(caller: PersonalData | None) -> str:
+    """Who reported it: the calling resident, or (with no caller) a volunteer."""
+    return VOLUNTEER_REPORTER if caller is None else RESIDENT_REPORTER
+
+
 def resident_caller(
-    given: Any, *, reporter_id: str | None, channel: str, keys: KeyStore
-) -> PersonalData:
-    """The calling resident's name (optional) and phone (required), checked: he is
-    the reporter instead of a volunteer, and his report came by phone."""
+    given: Any, reporter_id: str | None, channel: str, keys: KeyStore
+) -> PersonalData | None:
+    """The calling resident's name (optional) and phone (required), checked, or None
+    if no resident called: he is the reporter instead of a volunteer, and his report
+    came by phone."""
+    if given is None:
+        return None
     if reporter_id is not None:
         raise InvalidInput(
             "来电群众与代录义警只能选择其一",

@@ -23,14 +23,7 @@ from eventsourcing.domain import Aggregate
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
-from aggregates.incident import (
-    CLOSED_STAGES,
-    RESIDENT_REPORTER,
-    SIGNER_ROLES,
-    VOLUNTEER_REPORTER,
-    Incident,
-    Route,
-)
+from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
 from aggregates.personal import PersonalData
 from aggregates.points_account import PointsAccount
 from aggregates.volunteer import ON_DUTY, Volunteer, volunteer_aggregate_id
@@ -122,14 +115,9 @@ class IncidentFlow:
             None,
             {"channel": channel, "urgency": urgency, "self_handled_note": self_handled_note},
         )
-        caller = None
-        if resident is not None:
-            caller = calls.resident_caller(
-                resident,
-                reporter_id=details.get("reporter_id"),
-                channel=given["channel"],
-                keys=self.app.key_store,
-            )
+        caller = calls.resident_caller(
+            resident, details.get("reporter_id"), given["channel"], self.app.key_store
+        )
         incident = self._discovered(actor, urgency=given["urgency"], caller=caller, **details)
         changed = self._apply_step(incident, report, actor, incident.created_on, given)
         return self._ack(incident, self.app.commit(incident, *changed))
@@ -384,9 +372,9 @@ class IncidentFlow:
         )
         affected = personal.people("victims", victims, self.app.key_store)
         if caller is None:
-            reporter, kind = self._reporter(actor, reporter_id), VOLUNTEER_REPORTER
-        else:
-            reporter, kind = caller.subject_id, RESIDENT_REPORTER
+            reporter = self._reporter(actor, reporter_id)
+        else:  # a resident's call the office logs
+            reporter = caller.subject_id
             permissions.check("discover", actor, Record("incident", actor.unit, person=reporter))
         return Incident.discover(
             actor,
@@ -398,7 +386,7 @@ class IncidentFlow:
             incident_id=incident_id,
             informant=named,
             victims=affected,
-            reporter_kind=kind,
+            reporter_kind=calls.reporter_kind(caller),
             resident=caller,
             **checked,
         )
