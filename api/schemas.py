@@ -201,8 +201,19 @@ ReportFacts: type[Body] = fields_model("ReportFacts", STEPS["report"].fields, Bo
 """What feeding a discovery back says (the report step's fields)."""
 
 
+class Caller(Body):
+    """来电群众 / a resident who phoned the office (his phone is required)."""
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=200)
+
+
 class NewReport(Discovery, ReportFacts):  # type: ignore[misc, valid-type]
     """发现并反馈一起警情 / discover and feed back in one step."""
+
+    resident: Caller | None = Field(
+        default=None, description="群众来电时的来电人（代替义警）/ a resident who called"
+    )
 
 
 class Answer(BaseModel):

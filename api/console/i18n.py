@@ -128,6 +128,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "f.what": ("发现了什么", "What you found"),
     "f.where": ("具体地点", "Exactly where"),
     "f.reporter_id": ("代录义警编号（本社区在岗义警）", "Volunteer logged for (on duty here)"),
+    "f.caller": ("反馈人", "Who called"),
+    "f.caller_volunteer": ("义警", "A volunteer"),
+    "f.caller_resident": ("群众来电", "A resident's call"),
+    "f.resident_name": ("来电群众姓名（可不填）", "Caller's name (optional)"),
+    "f.resident_phone": ("来电群众电话", "Caller's phone"),
     "f.confirm_hint": ("确认后将记录您的姓名与时间。", "Your name and the time are recorded."),
     # the fields the loop's steps ask for, as the step table labels them
     **{f"f.{f.name}": f.label for step in STEPS.values() for f in step.fields},

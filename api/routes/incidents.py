@@ -93,11 +93,13 @@ def report_command(
         details["incident_id"] = incident_id
     if isinstance(body, NewReport):
         request = "report_new"
-        facts = {
+        facts: dict[str, Any] = {
             "channel": body.channel.value,
             "urgency": body.urgency.value,
             "self_handled_note": body.self_handled_note,
         }
+        if body.resident is not None:
+            facts["resident"] = body.resident.model_dump()
 
         def run() -> FlowAck:
             return flow.report_new(user.actor, **facts, **details)

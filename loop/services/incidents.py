@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.incident import CLOSED_STAGES, SIGNER_ROLES, Incident, Route
+from aggregates.personal import PersonalData
 from aggregates.points_account import PointsAccount
 from aggregates.volunteer import ON_DUTY, Volunteer, volunteer_aggregate_id
 from loop.errors import InvalidInput, UnknownReporter
@@ -36,7 +37,7 @@ from loop.rules.scoring import LISHU_SCORING, ScoringPolicy
 from loop.rules.stages import LOOP, StepTarget
 from loop.rules.steps import STEPS, Step
 from loop.rules.vocabulary import Module, Role, Sense, Urgency
-from loop.services import personal
+from loop.services import calls, personal
 from loop.services.lookup import find_account, load_incident, points_account
 from loop.storage.application import LoopApplication, incident_conflict
 
@@ -102,9 +103,11 @@ class IncidentFlow:
         channel: str,
         urgency: str = Urgency.GENERAL,
         self_handled_note: str | None = None,
+        resident: Any = None,
         **details: Any,
     ) -> Ack:
-        """Discover and feed back in one atomic step: the usual app or phone report."""
+        """Discover and feed back in one atomic step: the usual app or phone report,
+        or (``resident``: his name and phone) a resident's call the office logs."""
         report = STEPS["report"]
         given = self._checked(
             report,
@@ -112,7 +115,10 @@ class IncidentFlow:
             None,
             {"channel": channel, "urgency": urgency, "self_handled_note": self_handled_note},
         )
-        incident = self._discovered(actor, urgency=given["urgency"], **details)
+        caller = calls.resident_caller(
+            resident, details.get("reporter_id"), given["channel"], self.app.key_store
+        )
+        incident = self._discovered(actor, urgency=given["urgency"], caller=caller, **details)
         changed = self._apply_step(incident, report, actor, incident.created_on, given)
         return self._ack(incident, self.app.commit(incident, *changed))
 
@@ -345,6 +351,7 @@ class IncidentFlow:
         incident_id: UUID | None = None,
         informant: Any = None,
         victims: Any = None,
+        caller: PersonalData | None = None,
     ) -> Incident:
         checked: dict[str, Any] = {
             "module": inputs.choice("module", module, Module),
@@ -364,7 +371,11 @@ class IncidentFlow:
             else personal.person("informant", informant, self.app.key_store)
         )
         affected = personal.people("victims", victims, self.app.key_store)
-        reporter = self._reporter(actor, reporter_id)
+        if caller is None:
+            reporter = self._reporter(actor, reporter_id)
+        else:  # a resident's call the office logs
+            reporter = caller.subject_id
+            permissions.check("discover", actor, Record("incident", actor.unit, person=reporter))
         return Incident.discover(
             actor,
             at,
@@ -375,6 +386,8 @@ class IncidentFlow:
             incident_id=incident_id,
             informant=named,
             victims=affected,
+            reporter_kind=calls.reporter_kind(caller),
+            resident=caller,
             **checked,
         )
 

@@ -42,6 +42,33 @@ def resident_reports(
     )
 
 
+@action(f"{{who}}{TRY}接到群众(?P<name>[^的]+)的来电{Q.format('what')}，电话{Q.format('phone')}")
+def office_logs_a_call(
+    world: World, who: str, attempt: str | None, name: str, what: str, phone: str
+) -> None:
+    world.act(
+        attempt,
+        lambda: world.flow.report_new(
+            CAST[who],
+            channel="phone",
+            module="hazard_screening",
+            sense="seen",
+            what=what,
+            where="幸福小区北门",
+            resident={"name": name, "phone": phone},
+        ),
+    )
+
+
+@then(parsers.re(f"该警情由群众通过电话反馈，录入人是(?P<who>{WHO})"))
+def logged_for_a_resident(world: World, who: str) -> None:
+    incident = world.flow.get(world.incident)
+    assert (incident.reporter_kind, incident.channel) == ("resident", "phone")
+    assert incident.reporter_id != CAST[who].id
+    events = list(world.flow.app.repository.event_store.get(incident.id))
+    assert [e.actor for e in events] == [CAST[who], CAST[who]]  # discovered, reported
+
+
 @then("警情没有考评，也没有兑现积分")
 def neither_scored_nor_rewarded(world: World) -> None:
     incident = world.flow.get(world.incident)

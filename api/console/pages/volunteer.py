@@ -128,9 +128,13 @@ def _report_body(user: User, data: dict[str, str]) -> NewReport:
     else:
         values["channel"] = data.get("channel", "phone")
         values["urgency"] = data.get("urgency", "general")
-        reporter = data.get("reporter_id", "").strip()
-        if reporter:
-            values["reporter_id"] = reporter
+        if data.get("caller") == "resident":  # 群众来电: the resident is the reporter
+            caller = {k: data.get(f"resident_{k}", "").strip() for k in ("name", "phone")}
+            values["resident"] = {k: v for k, v in caller.items() if v}
+        else:
+            reporter = data.get("reporter_id", "").strip()
+            if reporter:
+                values["reporter_id"] = reporter
     return NewReport.model_validate(values)
 
 
