@@ -91,10 +91,12 @@ def _sqlite_transactions(engine: Engine, *, wal: bool) -> None:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # first: switching a new file to WAL takes a lock another process starting
+        # at the same moment may hold, and only a busy timeout waits for it
+        cursor.execute("PRAGMA busy_timeout=30000")
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
