@@ -19,7 +19,7 @@ from aggregates.actor import Actor
 from aggregates.training_record import TrainingRecord
 from aggregates.volunteer import Volunteer
 from loop.errors import InvalidInput
-from loop.rules import inputs
+from loop.rules import inputs, permissions
 from loop.rules.training import SHORTFALL_ACTIONS, TrainingPolicy
 from loop.services.training_gate import yearly_norm
 from loop.storage.application import LoopApplication
@@ -54,6 +54,7 @@ class TrainingSuspension:
         """Suspend a volunteer short of this year's days; refused under a preset
         that does not suspend, before the preset's month, or when he is not short."""
         why = inputs.prose("reason", reason, max_len=500)
+        permissions.check_role("suspend_for_training", actor)  # a role that never may: first
         if self.policy.shortfall != "suspend" or not self.policy.yearly_halves:
             action = SHORTFALL_ACTIONS[self.policy.shortfall]
             raise InvalidInput(
