@@ -54,6 +54,8 @@ TRAINING_FORMS = {
     "/training/attendance",
     "/training/exams",
     "/training/certification",
+    "/training/suspension",
+    "/training/suspension/lifting",
 }
 
 
