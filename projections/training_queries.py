@@ -39,13 +39,16 @@ class Norms:
     shortfall: str = "warn"  # none, warn, restrict or suspend
     shortfall_from_month: int = 12
 
-    def restricts(self, year: int, today: date | None) -> bool:
-        """Whether a shortfall of ``year``'s days refuses sign-ups on ``today``."""
+    def restricts(self, year: int, today: date | None, started: date | None) -> bool:
+        """Whether a shortfall of ``year``'s days refuses sign-ups on ``today`` to one
+        who began duty on ``started`` (never to one who began on or after the day)."""
+        since = date(year, self.shortfall_from_month, 1)
         return (
             self.shortfall == "restrict"
             and today is not None
             and today.year == year
-            and today >= date(year, self.shortfall_from_month, 1)
+            and today >= since
+            and (started is None or started < since)
         )
 
 
@@ -66,14 +69,18 @@ def _china_day(moment: datetime | None) -> date | None:
     return None if found is None else found.astimezone(CHINA).date()
 
 
-def norm_halves(person: Row[Any], norms: Norms, year: int) -> int:
-    """His norm of ``year``'s regular training: pro-rated from the later of his
-    admission and his certification after training."""
+def started_day(person: Row[Any]) -> date | None:
+    """The day he began duty: the later of his admission and his certification after
+    training."""
     starts = [_china_day(person.admitted_at)]
     if person.certified == "trained":
         starts.append(_china_day(person.certified_at))
-    started = max((d for d in starts if d is not None), default=None)
-    return yearly_norm_halves(norms.yearly_halves, year, started)
+    return max((d for d in starts if d is not None), default=None)
+
+
+def norm_halves(person: Row[Any], norms: Norms, year: int) -> int:
+    """His norm of ``year``'s regular training, pro-rated from the day he began duty."""
+    return yearly_norm_halves(norms.yearly_halves, year, started_day(person))
 
 
 def suspension(person: Row[Any]) -> dict[str, Any] | None:
@@ -183,7 +190,7 @@ class TrainingQueries:
         blocked = (
             "awaiting_training" if gated else
             "suspended" if person.suspended_year is not None else
-            "short" if short and norms.restricts(year, today) else None
+            "short" if short and norms.restricts(year, today, started_day(person)) else None
         )  # fmt: skip
         return {
             "volunteer_id": volunteer_id,

@@ -13,8 +13,9 @@ The norms are the texts'; the pass mark and the cool-down are defaults (marked s
 What a shortfall of the year's days does is the preset's (``shortfall``): nothing,
 a warning (the volunteer's page and the station's list show it), a restriction (from
 the first day of ``shortfall_from_month`` on, a volunteer short of the year's days
-may not sign up for tasks; reporting a hazard is never restricted), or a suspension a
-station officer applies from the shortfall list (recorded with who decided it; lifted
+may not sign up for tasks, unless he began duty on or after that day; reporting a
+hazard is never restricted), or a suspension a station officer applies from the
+shortfall list (recorded with who decided it; lifted
 by an officer, or by the attendance that makes the days up). None of the texts names
 a month: December is the default (the issue's "a station sees, in December, who is
 short of the year's days").

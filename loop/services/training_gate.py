@@ -6,7 +6,8 @@ Under a preset with a gate, once the county switched it on, a volunteer without 
 certification is 待岗培训: the task sign-up refuses him, with what he still lacks.
 Under a preset that restricts for a shortfall, from the first day of its month on
 (December by default) a volunteer short of the year's days (his norm pro-rated when
-he began duty during the year) is refused, with the days he lacks; a suspension an
+he began duty during the year) is refused, with the days he lacks, unless he began
+duty on or after that day (a newcomer is never locked out the day he starts); a suspension an
 officer recorded refuses him until it is lifted. Reporting a hazard is never gated
 (every resident may report).
 """
@@ -120,7 +121,10 @@ def shortfall_refusal(
     have = record.year_halves(today.year) if record is not None else 0
     if have >= policy.yearly_halves:
         return None  # the whole norm reached: no need to look for his start
-    norm = yearly_norm(app, policy, volunteer.volunteer_id, record, today.year)
+    started = started_on(app, volunteer.volunteer_id, record)
+    if started is not None and started >= since:
+        return None  # on duty only since the restriction began: never locked out at once
+    norm = yearly_norm_halves(policy.yearly_halves, today.year, started)
     if have >= norm:
         return None
     zh, en = short_text(norm - have)

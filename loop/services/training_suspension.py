@@ -4,7 +4,8 @@ preset whose rule for a shortfall is to suspend.
 Fuping: "常态化日常培训每年不得少于10天". The clock never suspends anybody: a station
 officer applies the suspension from the shortfall list, from the first day of the
 preset's month on (December by default), to a serving volunteer short of the year's
-days (his norm pro-rated when he began duty during the year); it is recorded on his
+days (his norm pro-rated when he began duty during the year) who began duty before
+that day; it is recorded on his
 training record with who decided it and why. An officer lifts it, or the attendance
 that makes the days up lifts it in the same save (recorded with the officer who
 recorded that attendance). While suspended he may not sign up for tasks.
@@ -16,12 +17,12 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from aggregates.actor import Actor
-from aggregates.training_record import TrainingRecord
+from aggregates.training_record import TrainingRecord, yearly_norm_halves
 from aggregates.volunteer import Volunteer
 from loop.errors import InvalidInput
 from loop.rules import inputs, permissions
 from loop.rules.training import SHORTFALL_ACTIONS, TrainingPolicy
-from loop.services.training_gate import yearly_norm
+from loop.services.training_gate import started_on
 from loop.storage.application import LoopApplication
 
 MADE_UP = "常态化培训天数已补足"
@@ -74,7 +75,16 @@ class TrainingSuspension:
             )
         at = self.app.clock()
         record = self.record(volunteer.volunteer_id, actor, at)
-        norm = yearly_norm(self.app, self.policy, volunteer.volunteer_id, record, today.year)
+        since = date(today.year, self.policy.shortfall_from_month, 1)
+        started = started_on(self.app, volunteer.volunteer_id, record)
+        if started is not None and started >= since:
+            raise InvalidInput(
+                f"该义警{started:%Y-%m-%d}上岗，晚于{since.month}月1日，本年度不因培训不足暂停上岗",
+                f"The volunteer began duty on {started.isoformat()}, after "
+                f"{since.isoformat()}: no suspension for this year",
+                field="volunteer_id",
+            )
+        norm = yearly_norm_halves(self.policy.yearly_halves, today.year, started)
         record.suspend(actor, at, year=today.year, norm_halves=norm, reason=why)
         return self._suspension(record, self.app.commit(record))
 

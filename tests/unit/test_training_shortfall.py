@@ -204,3 +204,17 @@ def test_a_preset_that_does_not_suspend_refuses_a_suspension() -> None:
             loop, lambda on=loop: on.training.suspend(STATION, demo.RIDER.id, reason="x")
         )
         assert error.details["field"] == "policy"
+
+
+def test_one_who_began_duty_after_the_restriction_began_is_not_locked_out() -> None:
+    """Admitted on December 3: 1 day due this year, listed as short, yet neither
+    restricted nor suspended for this year."""
+    loop = enrolled_last_year()
+    at(loop, morning(date(2026, 12, 3)))
+    admit_newcomer(loop)
+    newcomer = Actor(NEWCOMER, "volunteer", demo.XINGFU)
+    assert loop.tasks.sign_up(newcomer, publish_task(loop)).state == "booked"
+    suspending(loop)
+    error = refused(loop, lambda: loop.training.suspend(STATION, NEWCOMER, reason="不足"))
+    assert "2026-12-03上岗，晚于12月1日" in error.message_zh
+    assert loop.training.suspend(STATION, demo.RIDER.id, reason="不足").short_days == 10
