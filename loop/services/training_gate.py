@@ -107,13 +107,15 @@ def shortfall_refusal(
     record = record_of(app, volunteer.volunteer_id)
     if record is not None and record.suspended is not None:
         found = record.suspended
-        zh, en = short_text(found["short_halves"])
+        year, left = found["year"], found["norm_halves"] - record.year_halves(found["year"])
         return TrainingSuspended(
-            f"因{found['year']}年常态化培训不足（{zh}）已被暂停上岗，不能报名任务",
-            f"Suspended for {found['year']}'s missing training days ({en}): no task sign-up",
+            f"因{year}年常态化培训不足已被暂停上岗，不能报名任务：{year}年还差"
+            f"{days_text(left)}天，补足或经民警解除后恢复",
+            f"Suspended for {year}'s missing training days: no task sign-up; "
+            f"{days_text(left)} days still short, lifted when made up or by an officer",
             reason="training_suspended",
-            year=found["year"],
-            short_days=found["short_halves"] / 2,
+            year=year,
+            short_days=left / 2,
         )
     since = restricted_from(policy, today.year)
     if since is None or today < since:

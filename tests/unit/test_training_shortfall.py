@@ -154,7 +154,8 @@ def test_a_suspension_is_a_station_officers_recorded_decision_never_the_clocks()
     task = publish_task(loop)
     error = refused(loop, lambda: loop.tasks.sign_up(demo.RIDER, task))
     assert error.code == "training_suspended"
-    assert "因2026年常态化培训不足（今年常态化培训还差4天）已被暂停上岗" in error.message_zh
+    assert error.message_zh.startswith("因2026年常态化培训不足已被暂停上岗，不能报名任务")
+    assert "2026年还差4天" in error.message_zh
     assert error.details["short_days"] == 4.0
 
 
@@ -165,6 +166,9 @@ def test_the_attendance_that_makes_the_days_up_lifts_the_suspension_in_its_save(
     loop.training.suspend(STATION, demo.RIDER.id, reason="常态化日常培训不足10天")
     trained(loop, demo.RIDER.id, date(2026, 12, 2), 1)
     assert record(loop, demo.RIDER.id).suspended is not None  # 9 of 10 days
+    task = publish_task(loop)
+    still = refused(loop, lambda: loop.tasks.sign_up(demo.RIDER, task))
+    assert "2026年还差1天" in still.message_zh  # what is left now, not at the suspension
     held = session(loop, day=date(2026, 12, 2), kind="regular", topic="消防知识", credit="half")
     at(loop, morning(date(2026, 12, 3)))
     late = session(loop, day=date(2026, 12, 3), kind="regular", topic="交通管理")
