@@ -111,7 +111,7 @@ class Training(Projection):
             Column("certified_at", DateTime),
             Column("certified_by", String(100)),
             Column("suspended_year", Integer),
-            Column("suspended_short_halves", Integer),
+            Column("suspended_norm_halves", Integer),  # the norm it was decided against
             Column("suspended_at", DateTime),
             Column("suspended_by", String(100)),
         )
@@ -254,7 +254,7 @@ class Training(Projection):
             update(volunteers)
             .where(volunteers.c.volunteer_id == self._volunteer(conn, t, e))
             .values(
-                suspended_year=int(e.year), suspended_short_halves=int(e.short_halves),
+                suspended_year=int(e.year), suspended_norm_halves=int(e.norm_halves),
                 suspended_at=utc(e.timestamp), suspended_by=e.actor.id,
             )
         )  # fmt: skip
@@ -266,7 +266,7 @@ class Training(Projection):
             update(volunteers)
             .where(volunteers.c.volunteer_id == self._volunteer(conn, t, e))
             .values(
-                suspended_year=None, suspended_short_halves=None, suspended_at=None,
+                suspended_year=None, suspended_norm_halves=None, suspended_at=None,
                 suspended_by=None,
             )
         )  # fmt: skip

@@ -83,12 +83,15 @@ def norm_halves(person: Row[Any], norms: Norms, year: int) -> int:
     return yearly_norm_halves(norms.yearly_halves, year, started_day(person))
 
 
-def suspension(person: Row[Any]) -> dict[str, Any] | None:
+def suspension(person: Row[Any], credits: Iterable[Any]) -> dict[str, Any] | None:
+    """His suspension for a shortfall, with what of its year is still missing now."""
     if person.suspended_year is None:
         return None
+    year = person.suspended_year
+    held = capped(c for c in credits if c.kind in YEARLY_KINDS and c.day.startswith(f"{year}-"))
     return {
-        "year": person.suspended_year,
-        "short_days": days(person.suspended_short_halves),
+        "year": year,
+        "short_days": days(max(0, person.suspended_norm_halves - held)),
         "at": iso(person.suspended_at),
         "by": person.suspended_by,
     }
@@ -211,7 +214,7 @@ class TrainingQueries:
                 if norms.shortfall == "restrict" and norms.yearly_halves
                 else None
             ),
-            "suspended": suspension(person),
+            "suspended": suspension(person, credits),
             "sign_up": blocked if person.status in ON_DUTY else None,
             "pre_duty_days": days(pre_duty),
             "pre_duty_missing_days": (
