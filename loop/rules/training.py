@@ -66,6 +66,12 @@ class TrainingPolicy:
     shortfall: str = "warn"  # what a shortfall of the year's days does (SHORTFALL_ACTIONS)
     shortfall_from_month: int = 12  # default: restricted or suspended from December 1 on
 
+    def __post_init__(self) -> None:
+        if self.shortfall not in SHORTFALL_ACTIONS:
+            raise ValueError(f"shortfall must be one of {sorted(SHORTFALL_ACTIONS)}")
+        if type(self.shortfall_from_month) is not int or not 1 <= self.shortfall_from_month <= 12:
+            raise ValueError("shortfall_from_month must be a month from 1 to 12")
+
 
 FUPING_TRAINING = TrainingPolicy(
     name="fuping",

@@ -17,6 +17,7 @@ from aggregates.training_record import TrainingRecord, training_record_id, yearl
 from loop import demo
 from loop.bootstrap import Loop, open_loop
 from loop.rules.scoring import FUPING_SCORING, LISHU_SCORING
+from loop.rules.training import FUPING_TRAINING, LISHU_TRAINING
 from tests.support import CHINA, FakeClock
 from tests.unit.test_training import (
     COUNTY,
@@ -222,3 +223,11 @@ def test_one_who_began_duty_after_the_restriction_began_is_not_locked_out() -> N
     error = refused(loop, lambda: loop.training.suspend(STATION, NEWCOMER, reason="不足"))
     assert "2026-12-03上岗，晚于12月1日" in error.message_zh
     assert loop.training.suspend(STATION, demo.RIDER.id, reason="不足").short_days == 10
+
+
+def test_the_presets_name_what_a_shortfall_does_and_nothing_else_is_accepted() -> None:
+    assert (FUPING_TRAINING.shortfall, FUPING_TRAINING.shortfall_from_month) == ("restrict", 12)
+    assert LISHU_TRAINING.shortfall == "warn"
+    for bad in ({"shortfall": "fine"}, {"shortfall_from_month": 13}, {"shortfall_from_month": 0}):
+        with pytest.raises(ValueError, match="shortfall"):
+            replace(FUPING_TRAINING, **bad)
