@@ -15,7 +15,6 @@ finds the incident the first attempt made.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -24,7 +23,7 @@ from aggregates.actor import Actor
 from aggregates.incident import RESIDENT_REPORTER, Incident
 from aggregates.personal import PersonalData
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
-from loop.rules import inputs, units
+from loop.rules import inputs, scrubbing, units
 from loop.rules.vocabulary import Channel, IntakeRole, Module, Sense, Urgency
 from loop.services import personal
 from loop.services.incidents import Ack, IncidentFlow
@@ -36,8 +35,6 @@ CLIENT_ROLE = IntakeRole.INTAKE_CLIENT.value
 MAX_DESCRIPTION = 4000
 """GeoReport v2 limits a request's description to 4,000 characters."""
 CONTACT_FIELDS = ("name", "phone")
-SCRUBBED = {"name": "〔联系人〕", "phone": "〔联系电话〕"}
-SEPARATED = r"[\s\-.]*"
 
 
 class Report(NamedTuple):
@@ -78,16 +75,6 @@ def checked_point(lat: Any, long: Any) -> dict[str, float]:
             )
         found[name] = number
     return found
-
-
-def scrubbed(text: str, contact: PersonalData) -> str:
-    """``text`` without the resident's own name and phone (kept encrypted apart):
-    a resident often writes them into the description too."""
-    for name, value in contact.fields.items():
-        if len(value) >= 2:  # a number also when written with spaces or dashes
-            spaced = SEPARATED.join(re.escape(c) for c in value if not c.isspace())
-            text = re.sub(spaced, SCRUBBED[name], text)
-    return text
 
 
 class Intake:
@@ -160,8 +147,8 @@ class Intake:
         }
         contact = self._contact(report.contact)
         if contact is not None:  # what the event log and the read models keep in clear
-            details["what"] = scrubbed(details["what"], contact)
-            details["where"] = scrubbed(details["where"], contact)
+            details["what"] = scrubbing.scrubbed(details["what"], contact.fields)
+            details["where"] = scrubbing.scrubbed(details["where"], contact.fields)
         point = None if report.point is None else checked_point(*report.point)
         media_url = None
         if report.media_url:

@@ -145,3 +145,26 @@ def test_the_console_office_form_logs_a_residents_call(api: Api) -> None:
     view = api.get(OFFICER, f"/api/incidents/{incident}").json()["incident"]
     assert (view["reporter_kind"], view["channel"]) == ("resident", "phone")
     assert view["resident"]["fields"] == {"name": NAME, "phone": PHONE}
+
+
+def test_a_phone_typed_into_a_calls_description_is_replaced_and_stored_nowhere_in_clear(
+    api: Api,
+) -> None:
+    typed = call(
+        what=f"{NAME}来电：楼道里堆满纸箱，回电 139 0443-5566",
+        where=f"幸福小区5栋2单元（{PHONE}）",
+    )
+    made = api.post(OFFICER, "/api/incidents", typed, **{"Idempotency-Key": "typed"})
+    assert made.status_code == 201, made.text
+    incident = made.json()["incident_id"]
+    view = api.get(OFFICER, f"/api/incidents/{incident}").json()["incident"]
+    assert view["what"] == "〔联系人〕来电：楼道里堆满纸箱，回电 〔联系电话〕"
+    assert view["where"] == "幸福小区5栋2单元（〔联系电话〕）"
+    assert view["resident"]["fields"] == {"name": NAME, "phone": PHONE}  # kept apart
+    stored = api.services.loop.app.recorder.select_notifications(1, 10_000)
+    states = [n.state for n in stored if str(n.originator_id) == incident]
+    assert any("楼道里堆满纸箱".encode() in s for s in states)  # the events are in clear
+    for state in states:
+        assert PHONE.encode() not in state
+        assert b"5566" not in state
+        assert NAME.encode() not in state

@@ -94,3 +94,19 @@ def does_not_see_resident(world: World, who: str) -> None:
     for value in held.values():
         assert value not in str(seen)
         assert value not in str(timeline)
+
+
+@then(parsers.re(f"警情内容为{Q.format('what')}"))
+def what_reads(world: World, what: str) -> None:
+    assert world.flow.get(world.incident).what == what
+
+
+@then(parsers.re(f"存储的事件里找不到{Q.format('phone')}和{Q.format('name')}"))
+def not_stored_in_clear(world: World, phone: str, name: str) -> None:
+    stored = world.flow.app.recorder.select_notifications(1, 10_000)
+    mine = [n.state for n in stored if n.originator_id == world.incident]
+    assert mine
+    assert any("井盖".encode() in state for state in mine)
+    for state in mine:
+        assert phone.encode() not in state
+        assert name.encode() not in state
