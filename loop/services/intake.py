@@ -15,7 +15,7 @@ finds the incident the first attempt made.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -23,7 +23,8 @@ from aggregates.actor import Actor
 from aggregates.incident import RESIDENT_REPORTER, Incident
 from aggregates.personal import PersonalData
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
-from loop.rules import inputs, scrubbing, units
+from loop.rules import inputs, places, scrubbing, units
+from loop.rules.units import UnitTree
 from loop.rules.vocabulary import Channel, IntakeRole, Module, Sense, Urgency
 from loop.services import personal
 from loop.services.incidents import Ack, IncidentFlow
@@ -80,9 +81,23 @@ def checked_point(lat: Any, long: Any) -> dict[str, float]:
 class Intake:
     """Residents' reports into the loop, over the one application store."""
 
-    def __init__(self, flow: IncidentFlow) -> None:
+    def __init__(self, flow: IncidentFlow, bounds: places.Bounds | None = None) -> None:
         self.flow = flow
         self.app = flow.app
+        self.bounds = bounds
+        """The county's bounds (``LISHU_COUNTY_BOUNDS``); None: no point is refused."""
+
+    def placed(self, report: Report, communities: Iterable[str], tree: UnitTree) -> Report:
+        """``report`` placed by its point, if it has one: refused outside the county's
+        bounds, else in the community of ``communities`` whose registered centre is
+        nearest (the community given, if any, gives way to the point). A report
+        without a point, or with no centre registered, keeps the community given."""
+        if report.point is None:
+            return report
+        point = places.Point(**checked_point(*report.point))
+        places.check_inside(point, self.bounds)
+        nearest = places.nearest_community(point, communities, tree)
+        return report if nearest is None else report._replace(community=nearest)
 
     def report(
         self,
@@ -150,6 +165,8 @@ class Intake:
             details["what"] = scrubbing.scrubbed(details["what"], contact.fields)
             details["where"] = scrubbing.scrubbed(details["where"], contact.fields)
         point = None if report.point is None else checked_point(*report.point)
+        if point is not None:
+            places.check_inside(places.Point(**point), self.bounds)
         media_url = None
         if report.media_url:
             media_url = inputs.text("media_url", report.media_url, max_len=500)
