@@ -78,6 +78,44 @@ def checked_point(lat: Any, long: Any) -> dict[str, float]:
     return found
 
 
+class ReportIdReused(InvalidInput):
+    """A report sent again under the id of an earlier one, with other details."""
+
+    code = "report_id_reused"
+
+
+def _same(incident: Incident, report: Report) -> bool:
+    """Whether ``report`` is the one ``incident`` recorded, compared as it was kept:
+    its community (after placing), kind, text (scrubbed), point and contact."""
+    given = {k: v for k, v in (report.contact or {}).items() if v not in (None, "")}
+    held = incident.resident
+    contact = dict(held.fields) if held is not None and not held.erased else given
+    if held is not None and not held.erased and given != contact:
+        return False
+    if (held is None) != (not given):
+        return False
+    point = None if report.point is None else checked_point(*report.point)
+    asked = [
+        report.community,
+        report.module,
+        report.sense,
+        scrubbing.scrubbed(str(report.what).strip(), contact),
+        scrubbing.scrubbed(str(report.where).strip(), contact),
+        point,
+        report.media_url or None,
+    ]
+    kept = [
+        incident.community,
+        incident.module,
+        incident.sense,
+        incident.what,
+        incident.where,
+        incident.point,
+        (incident.intake or {}).get("media_url"),
+    ]
+    return asked == kept
+
+
 class Intake:
     """Residents' reports into the loop, over the one application store."""
 
@@ -114,7 +152,7 @@ class Intake:
         an incident already there under that id, made by the same client, is
         answered as it is now."""
         if incident_id is not None:
-            found = self._made_before(incident_id, client)
+            found = self._made_before(incident_id, client, report)
             if found is not None:
                 return found
         incident = self._incident(actor, report, source, client, external_id, incident_id)
@@ -129,7 +167,12 @@ class Intake:
             return again
         return Ack(str(incident.id), incident.version, incident.stage, position)
 
-    def _made_before(self, incident_id: UUID, client: str) -> Ack | None:
+    def _made_before(
+        self, incident_id: UUID, client: str, report: Report | None = None
+    ) -> Ack | None:
+        """The incident made under ``incident_id`` by ``client``, if any: the same
+        report again (as kept: placed, its text scrubbed, the same contact) is
+        answered as it is now, another report under the same id is refused."""
         try:
             incident = self.flow.get(incident_id)
         except IncidentNotFound:
@@ -137,6 +180,12 @@ class Intake:
         if not incident.reported_by_resident or (incident.intake or {}).get("client") != client:
             raise InvalidInput(
                 "该编号已用于另一起警情", "This id was used for another report", field="id"
+            )
+        if report is not None and not _same(incident, report):
+            raise ReportIdReused(
+                "该编号已用于内容不同的另一份反馈",
+                "This id was used for a different report",
+                field="external_id",
             )
         return Ack(str(incident.id), incident.version, incident.stage, None)
 

@@ -165,3 +165,23 @@ def test_a_bad_point_or_radius_in_a_query_is_refused(
     answered = read(api, key, "requests.json", **params)
     assert answered.status_code == 400, answered.text
     assert answered.json()[0]["field"] == field
+
+
+def test_a_retry_under_the_same_external_id_is_compared_with_the_first_report(
+    api: Api, key: str
+) -> None:
+    first = posted(api, key, external_id="sp-0042")
+    assert first.status_code == 200, first.text
+    before = head(api)
+    assert posted(api, key, external_id="sp-0042").json() == first.json()  # the same again
+    for changed in (
+        {"description": "另一件事"},
+        {"phone": "13904430000"},
+        {"lat": "43.400", "long": "124.500"},
+        {"attribute[sense]": "seen"},
+    ):
+        refused = posted(api, key, external_id="sp-0042", **changed)
+        assert refused.status_code == 409, (changed, refused.text)
+        (error,) = refused.json()
+        assert (error["reason"], error["field"]) == ("report_id_reused", "external_id")
+    assert head(api) == before
