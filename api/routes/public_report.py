@@ -49,7 +49,6 @@ from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
 from loop.rules import places
 from loop.rules.vocabulary import Module
 from loop.services.intake import RESIDENT_ROLE, Intake, Report
-from loop.services.personal import PHONE
 
 SOURCE = "public_form"
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -171,15 +170,11 @@ async def send_report(
             raise InvalidInput("请填写手机号", "a phone number is required", field="phone")
         incident_id = incident_of(services, token)
         again = _made(services, incident_id)  # the form sent again: its report, compared
-        if verifies and not again and (resend or not code.strip()):
-            return await _send_code(request, services, token, phone, entered)
-        if verifies and not again:
-            _codes(request, services).check(token, phone, code)
-        elif not again:
+        asking = verifies and not again and bool(resend or not code.strip())
+        if not verifies and not again:
             _limit(request, services, phone)
         intake = Intake(services.flow, places.bounds(services.settings.county_bounds))
-        point = (lat, long) if lat or long else None
-        if point is not None and not (lat and long):
+        if bool(lat) != bool(long):
             raise InvalidInput("位置须同时有纬度和经度", "lat and long go together", field="lat")
         report = Report(
             community,
@@ -188,10 +183,15 @@ async def send_report(
             what,
             where,
             {"name": name, "phone": phone},
-            point=point,
+            point=(lat, long) if lat else None,
         )
         report = intake.placed(report, _communities(services), services.loop.registry.tree())
         actor = Actor(SOURCE, RESIDENT_ROLE, report.community)
+        if asking:  # the report checked first: no code is sent for one to be refused
+            intake.check(actor, report)
+            return await _send_code(request, services, token, phone, entered)
+        if verifies and not again:
+            _codes(request, services).check(token, phone, code)
 
         def run() -> str:
             return intake.report(
@@ -234,8 +234,6 @@ async def _send_code(
     sender = _sender(request, services)
     if sender is None:
         raise unavailable()
-    if not PHONE.fullmatch(phone):
-        raise InvalidInput("手机号格式不正确", "the phone number is not valid", field="phone")
     _limit(request, services, phone)
     code = _codes(request, services).issue(token, phone)
     minutes = services.settings.public_code_minutes

@@ -167,6 +167,11 @@ class Intake:
             return again
         return Ack(str(incident.id), incident.version, incident.stage, position)
 
+    def check(self, actor: Actor, report: Report) -> None:
+        """Refuse ``report`` as :meth:`report` would, recording nothing (the public
+        form checks a report before it sends the code that will let it in)."""
+        self._incident(actor, report, "check", "check", None, None)
+
     def _made_before(
         self, incident_id: UUID, client: str, report: Report | None = None
     ) -> Ack | None:

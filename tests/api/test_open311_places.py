@@ -12,9 +12,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from api.routes.public_report import incident_of
 from tests.api.conftest import Api, in_process
 from tests.api.open311_contract import check, check_requests
 from tests.api.test_open311 import V2, head, read, report
+from tests.api.test_public_report import send, token_of
 
 BOUNDS = "43.0,124.0,43.6,124.7"
 """South, west, north, east: around 梨树 (Lishu county)."""
@@ -184,4 +186,25 @@ def test_a_retry_under_the_same_external_id_is_compared_with_the_first_report(
         assert refused.status_code == 409, (changed, refused.text)
         (error,) = refused.json()
         assert (error["reason"], error["field"]) == ("report_id_reused", "external_id")
+    assert head(api) == before
+
+
+@pytest.mark.usefixtures("centres")
+def test_the_public_form_with_a_point_is_placed_by_it_and_refused_outside_the_county(
+    api: Api,
+) -> None:
+    def form(**given: str) -> Any:
+        page = api.client.get("/public/report").text
+        token = token_of(page)
+        answer = send(api, token, **given)
+        return token, answer
+
+    token, placed = form(lat="43.302", long="124.398")
+    assert placed.status_code == 303, placed.text
+    assert community_of(api, str(incident_of(api.services, token))) == EAST["code"]
+    before = head(api)
+    _, outside = form(lat="45.1", long="126.6")
+    assert outside.status_code == 400
+    assert 'data-refused="outside_county"' in outside.text
+    assert "不在本县范围内" in outside.text
     assert head(api) == before

@@ -171,3 +171,18 @@ def test_the_gateway_sender_posts_the_number_and_the_text() -> None:
     failing = httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(503)))
     with pytest.raises(httpx.HTTPStatusError):
         GatewaySender("http://sms.gateway.invalid/", client=failing).send(PHONE, "x")
+
+
+def test_a_report_that_would_be_refused_gets_no_code(api: Api) -> None:
+    token = token_of(api.client.get("/public/report").text)
+    for given, shown in (
+        ({"what": ""}, "what"),
+        ({"phone": "call me"}, "电话号码格式不正确"),
+        ({"community": "lishu/chaoyang"}, "社区"),
+        ({"lat": "43.3"}, "纬度和经度"),
+    ):
+        refused = send(api, token, **given)
+        assert refused.status_code == 400, given
+        assert shown in refused.text, given
+        assert "data-code-sent" not in refused.text
+    assert len(outbox(api).sent) == 0
