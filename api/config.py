@@ -113,7 +113,7 @@ class ApiSettings(Settings):
     and records the report only once it is typed back. Unset: on in production,
     off otherwise (the demo, development)."""
 
-    public_code_minutes: int = 10
+    public_code_minutes: int = Field(default=10, ge=1, le=60)
     """How long a one-time code of the public form is valid."""
 
     @model_validator(mode="after")

@@ -132,6 +132,7 @@ def _form(
             "verifies": verifies,
             "unavailable": verifies and _sender(request, services) is None,
             "code_sent_to": code_sent_to,
+            "code_minutes": services.settings.public_code_minutes,
         },
         status_code=400 if refused else 200,
     )
