@@ -182,7 +182,7 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
     except DomainError as error:
         return refusal(fmt, error)
     notice = views.NOTICE
-    if report.point is not None:  # say where the point placed it
+    if report.community != given.get("attribute[community]"):  # the point placed it
         notice = f"已按位置归入{tree.name(report.community)}。{notice}"
     body = [{"service_request_id": made, "service_notice": notice}]
     return answer(fmt, "service_requests", body)

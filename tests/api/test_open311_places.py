@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from api.open311_views import NOTICE
 from api.routes.public_report import incident_of
 from tests.api.conftest import Api, in_process
 from tests.api.open311_contract import check, check_requests
@@ -78,9 +79,11 @@ def test_a_point_places_the_report_in_the_community_whose_centre_is_nearest(
     # the point, not a community picked in the app, says where it happened
     near_east = posted(api, key, lat="43.299", long="124.390").json()[0]
     assert community_of(api, near_east["service_request_id"]) == EAST["code"]
+    assert "东山社区" in near_east["service_notice"]  # not the 幸福社区 the app sent
     # without a point the community given stands
     by_address = posted(api, key, lat=None, long=None).json()[0]
     assert community_of(api, by_address["service_request_id"]) == "lishu/chaoyang/xingfu"
+    assert by_address["service_notice"] == NOTICE
 
 
 def test_without_any_centre_registered_a_point_needs_the_community(api: Api, key: str) -> None:
