@@ -25,6 +25,8 @@ STATUS_BY_CODE = {
     "idempotency_key_reused": 422,
     "personal_data_in_text": 422,
     "unknown_reporter": 422,
+    "unknown_occupation": 422,
+    "challenge_refused": 422,
     "malformed_json": 400,
     "unknown_unit": 404,
     "unit_not_found": 404,
