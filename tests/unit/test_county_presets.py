@@ -50,7 +50,8 @@ def test_under_gucheng_a_duty_role_is_accepted_and_a_lishu_occupation_refused() 
     error = caught.value
     assert error.code == "unknown_occupation"
     assert "故城县" in error.message_zh
-    assert "治安防范员" in error.message_zh and "外卖员" not in error.message_zh
+    assert "治安防范员" in error.message_zh
+    assert "外卖员" not in error.message_zh
     assert "gc_security" in error.message_en
     assert error.details["allowed"] == list(GUCHENG_CODES)
     assert error.details["value"] == "delivery_rider"
