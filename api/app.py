@@ -28,6 +28,7 @@ from api.routes import (
     open311_clients,
     organisation,
     policy,
+    public_join,
     public_report,
     tasks,
     training,
@@ -106,6 +107,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.include_router(open311_clients.router, responses=errors.RESPONSES)
     app.include_router(open311.router)  # GeoReport v2 answers its own errors
     app.include_router(public_report.router)
+    app.include_router(public_join.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

@@ -27,6 +27,7 @@ STATUS_BY_CODE = {
     "unknown_reporter": 422,
     "unknown_occupation": 422,
     "challenge_refused": 422,
+    "unknown_community": 422,
     "malformed_json": 400,
     "unknown_unit": 404,
     "unit_not_found": 404,
