@@ -30,6 +30,7 @@ from api.routes import (
     policy,
     public_join,
     public_report,
+    roll_export,
     tasks,
     training,
     views,
@@ -101,7 +102,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
-        exports, organisation, admin_accounts,
+        exports, roll_export, organisation, admin_accounts,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)

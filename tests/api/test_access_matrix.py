@@ -403,6 +403,7 @@ READS: dict[str, Read] = {
     "/api/exports/incidents": Read(_unit, reads_unit),
     "/api/exports/backlog": Read(_unit, reads_unit),
     "/api/exports/volunteers": Read(_unit, reads_unit),
+    "/api/exports/roll": Read(_unit, reads_unit),
     "/api/exports/ledger": Read(_unit, reads_unit),
     "/api/exports/attendance": Read(_unit, reads_unit),
     "/api/exports/training-shortfall": Read(_unit, reads_unit),
