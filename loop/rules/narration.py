@@ -110,9 +110,15 @@ TEMPLATES: dict[str, Template] = {
     "Discovered": _discovered,
     **{step.event.__name__: step.narrate for step in STEPS.values()},
     "Volunteer.Applied": lambda e: (
-        f"录入{e.volunteer_id}的入队申请：{occupation_label(e.occupation)}，所在单位{e.employer}"
+        ("本人在线报名" if e.actor.id == e.volunteer_id else f"录入{e.volunteer_id}的入队申请")
+        + f"：{occupation_label(e.occupation)}，所在单位{e.employer}"
         + ("，中共党员" if e.party_member else ""),
-        f"recorded the application of {e.volunteer_id}: {e.occupation} at {e.employer}"
+        (
+            "applied online in person"
+            if e.actor.id == e.volunteer_id
+            else f"recorded the application of {e.volunteer_id}"
+        )
+        + f": {e.occupation} at {e.employer}"
         + (", party member" if e.party_member else ""),
     ),
     "Volunteer.Reviewed": _reviewed,

@@ -70,6 +70,8 @@ def test_an_applicant_applies_from_the_form_and_awaits_the_joint_review(api: Api
     assert "幸福社区" in page.text
     assert ">快递员<" in page.text
     assert page.headers["cache-control"] == "no-store"
+    assert "<script" not in page.text  # a plain form: any phone's browser sends it
+    assert 'name="viewport"' in page.text
     sent = send(api, filled(api, party_member="yes"))
     assert (sent.status_code, sent.headers["location"]) == (303, "/public/join/done")
     assert "报名已收到" in api.client.get("/public/join/done").text

@@ -17,6 +17,7 @@ from loop import demo
 from loop.bootstrap import Loop, open_loop
 from loop.rules.counties import COUNTIES, occupation_label
 from loop.rules.scoring import SCORING_PRESETS
+from loop.services.audit import history
 from loop.services.joining import Challenge, Challenges, SelfRegistration, volunteer_id_of
 from loop.services.volunteers import id_check_digit
 from tests.bdd.conftest import TRY, Q, World, action
@@ -202,6 +203,8 @@ def recorded(desk: Desk, person: str, status: str) -> None:
     assert STATUSES[volunteer.status] == status
     [applied] = desk.ready.app.repository.event_store.get(volunteer_aggregate_id(vid))
     assert (applied.actor.id, applied.actor.role) == (vid, "resident")
+    [told] = history(desk.ready.app, volunteer_aggregate_id(vid))
+    assert "本人在线报名：" in told["sentence_zh"], told["sentence_zh"]
 
 
 @then(parsers.re(f"幸福社区干部查看(?P<person>老.)的报名时看到他的电话{Q.format('phone')}"))
