@@ -21,7 +21,6 @@ from aggregates.points_account import PointsAccount, account_id
 from aggregates.volunteer import (
     REVIEWERS,
     STATUSES,
-    TEAMS,
     Volunteer,
     volunteer_aggregate_id,
 )
@@ -293,7 +292,7 @@ class Volunteers:
     def join_team(self, actor: Actor, volunteer_id: str, *, team: str) -> VolunteerAck:
         """Enrol a serving volunteer in a specialty team (rescue, women's, youth,
         mediation, veterans, watchers)."""
-        checked = _choice("team", team, TEAMS)
+        checked = self.county.team(team)
         volunteer = self._acted_on("join_team", actor, volunteer_id)
         volunteer.join_team(actor, self.app.clock(), checked)
         return self._ack(volunteer, self.app.commit(volunteer))

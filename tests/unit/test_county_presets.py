@@ -5,6 +5,8 @@ reads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -164,3 +166,18 @@ def test_every_presets_words_are_distinct_and_known_everywhere() -> None:
     assert occupation_label("gc_security", "en") == "Security guard"
     assert occupation_label("courier") == "快递员"
     assert occupation_label("astronaut") == "astronaut"
+
+
+def test_teams_are_the_presets() -> None:
+    watchers = MappingProxyType({"watchers": ("守望员义警队", "Watchers")})
+    watchers_only = replace(GUCHENG, teams=watchers)
+    loop = county_loop(watchers_only)
+    demo.enrol(loop.incidents)
+    volunteers = Volunteers(loop.app, loop.volunteers.scoring, watchers_only)
+    before = loop.app.recorder.max_notification_id()
+    with pytest.raises(InvalidInput) as caught:
+        volunteers.join_team(demo.CADRE_XF, demo.RIDER.id, team="youth")
+    assert caught.value.details["allowed"] == ["watchers"]
+    assert loop.app.recorder.max_notification_id() == before
+    volunteers.join_team(demo.CADRE_XF, demo.RIDER.id, team="watchers")
+    assert volunteers.get(demo.RIDER.id).teams == ["rescue", "watchers"]
