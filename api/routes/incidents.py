@@ -18,7 +18,7 @@ from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, execute
 from api.idempotency import KeyReused, check_key
 from api.masking import masked_case
-from api.query import DECIMAL, Limit, ModuleFilter, StageFilter, UnitFilter
+from api.query import DECIMAL, Limit, ModuleFilter, StageFilter, UnitFilter, unit_for
 from api.schemas import (
     BODIES,
     MAX_VERSION,
@@ -33,8 +33,7 @@ from api.schemas import (
 )
 from api.services import Services
 from loop.errors import IncidentNotFound, InvalidInput
-from loop.rules import inputs, permissions
-from loop.rules.access import unit_record
+from loop.rules import inputs
 from loop.rules.stages import LOOP, STAGES
 from loop.rules.steps import STEPS, Step
 from loop.services import audit
@@ -212,8 +211,7 @@ async def list_incidents(
     if user.role == "volunteer":
         rows = s.views.queries.reports_of(user.username, limit=limit)
         return Rows(items=[masked_case(user, {**r, "reporter_id": user.username}) for r in rows])
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     rows = s.views.queries.cases(chosen, stage=stage, module=module, limit=limit)
     return Rows(items=[masked_case(user, r) for r in rows])
 

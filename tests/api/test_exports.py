@@ -5,18 +5,23 @@ export is recorded in the log, with the file's digest, for auditors."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import re
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import anyio
 import openpyxl
 import pytest
 
 from api.export_columns import COLUMNS
+from api.routes.exports import OneOffFileResponse
 from loop import demo
 from loop.rules.masking import MASKED
 from tests.api.conftest import Api
@@ -488,3 +493,33 @@ def test_the_training_page_links_the_shortfall_export_and_the_link_downloads(
 
 def head_of(api: Api) -> int:
     return int(api.services.loop.app.recorder.max_notification_id() or 0)
+
+
+@pytest.mark.parametrize("hang_up", [OSError, asyncio.CancelledError])
+def test_an_export_file_is_deleted_when_the_client_hangs_up_half_way(
+    tmp_path: Path, hang_up: type[BaseException]
+) -> None:
+    made = tmp_path / "lishu-export-x.csv"
+    made.write_bytes(b"x" * (1 << 20))  # several chunks
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        return {}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+        if message["type"] == "http.response.body":
+            raise hang_up()
+
+    scope = {"type": "http", "method": "GET", "headers": [], "asgi": {"spec_version": "2.4"}}
+    with pytest.raises(hang_up):
+        anyio.run(OneOffFileResponse(made, filename="x.csv"), scope, receive, send)
+    assert sent == ["http.response.start", "http.response.body"]  # it hung up half way
+    assert not made.exists()
+
+
+def test_an_export_file_is_deleted_once_sent(api: Api) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("lishu-export-*"))
+    assert export(api, "k-ls-gao", "incidents", format="csv").status_code == 200
+    assert set(Path(tempfile.gettempdir()).glob("lishu-export-*")) <= before
