@@ -131,6 +131,11 @@ class ApiSettings(Settings):
             return self.production
         return self.public_verification
 
+    public_join: bool | None = None
+    """Serve the public self-registration form (``/public/join``: Fuping's 注册审核,
+    Gucheng's 招募队员). Unset: on except in production, where a county switches it
+    on with ``LISHU_PUBLIC_JOIN=true``."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_settings(self) -> ApiSettings:
         production = self.production
@@ -148,6 +153,10 @@ class ApiSettings(Settings):
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def serves_public_join(self) -> bool:
+        return not self.production if self.public_join is None else self.public_join
 
     @property
     def serves_docs(self) -> bool:

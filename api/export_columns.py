@@ -153,4 +153,5 @@ SHEETS = {
     "training-shortfall": "培训不足",
     "training-awaiting": "待岗培训",
     "report": "工作报表",
+    "roll": "义警名册",
 }
