@@ -127,7 +127,7 @@ class Cases:
         else:
             i = self._reported(branch, community, reporter, details, n)
         self.recent[community].append(str(i))
-        yield h(0.5, 30) if rng.random() > 0.04 else h(30, 80)  # a few wait past the due time
+        yield h(0.5, 30) if rng.random() > 0.06 else h(24 * 3, 24 * 40)  # some wait past due
         if branch in ("resident_report", "resident_call"):
             yield from self._for_resident(community, i)
         elif branch == "rejected":
@@ -206,7 +206,7 @@ class Cases:
             gas = "燃气" in self.flow.get(i).what
             department, by = GAS if gas else DEPARTMENTS[module]
             take("hand_over", cadre, i, department=department, received_by=by)
-            yield h(24, 24 * 8) if rng.random() > 0.1 else h(24 * 16, 24 * 20)
+            yield h(24, 24 * 8) if rng.random() > 0.1 else h(24 * 16, 24 * 40)
             if rng.random() < 0.6:
                 take("chase", cadre, i, asked=department, answer="已安排人员处理")
                 yield h(12, 72)
@@ -236,7 +236,7 @@ class Cases:
             take("record_outcome", handler, i, summary="已依法处置完毕")
         else:  # by the community officer, perhaps logged by the office or found first
             take("accept", officer, i)
-            yield h(2, 24 * 5) if rng.random() > 0.05 else h(24 * 8, 24 * 12)
+            yield h(2, 24 * 5) if rng.random() > 0.08 else h(24 * 8, 24 * 40)
             take("record_outcome", officer, i, summary="社区民警带领辅警到场处置完毕")
 
     def _scored(self, branch: str, community: str, module: str, i: UUID, what: str) -> Script:
