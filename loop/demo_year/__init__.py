@@ -30,6 +30,8 @@ DAYS = 365
 SEED = 2026
 REPORTS_PER_DAY = (0, 1, 1, 1, 1, 2, 2, 3)
 """How many incidents a day brings: one drawn per day (about 1.4 on average)."""
+BUSY_DAYS = 14
+"""The last fortnight brings one more a day: the boards have work on them."""
 
 __all__ = ["DAYS", "SEED", "YearDemo", "extra_volunteers", "generate"]
 
@@ -66,7 +68,8 @@ def generate(loop: Loop, *, end: datetime, seed: int = SEED, days: int = DAYS) -
         items = enrol(loop.incidents, timeline, people)
         cases = Cases(loop.incidents, timeline, people)
         for day in range(days):
-            for _ in range(timeline.rng.choice(REPORTS_PER_DAY)):
+            busy = BUSY_DAYS if day >= days - BUSY_DAYS else 0  # the board is full today
+            for _ in range(timeline.rng.choice(REPORTS_PER_DAY) + (busy and 1)):
                 cases.start(
                     timeline.day(day, timeline.rng.randint(7, 20), timeline.rng.randint(0, 59))
                 )

@@ -113,6 +113,8 @@ class Cases:
         community = rng.choice((demo.XINGFU, demo.HEPING))
         reporter = self.people.pick(self.t, community)
         what, where = rng.choice(REPORTS[module])
+        ours, theirs = ("幸福", "和平") if community == demo.XINGFU else ("和平", "幸福")
+        where = where.replace(theirs, ours)  # a place in the reporter's own community
         details: dict[str, Any] = {
             "module": module,
             "sense": rng.choice(("seen", "heard", "sensed")),

@@ -68,14 +68,17 @@ class Duties:
         )  # fmt: skip
         pool = [v for v in self.people.serving if v.unit == community]
         keen = rng.sample(pool, min(len(pool), rng.randint(2, 5)))
+        cutoff = starts - tasks.policy.withdraw_closes_before
         for volunteer in keen:
             yield self.t.hours(1, 20)
-            tasks.sign_up(volunteer, task_id)
+            if self.t.clock() < starts:
+                tasks.sign_up(volunteer, task_id)
         booked = list(tasks.get(task_id).booked)
         if len(keen) > len(booked) and rng.random() < 0.3:  # one drops out, the line moves up
             yield self.t.hours(1, 12)
-            volunteer = next(v for v in keen if v.id == booked[0])
-            tasks.withdraw(volunteer, task_id, reason="临时有事，无法参加")
+            if self.t.clock() < cutoff:
+                volunteer = next(v for v in keen if v.id == booked[0])
+                tasks.withdraw(volunteer, task_id, reason="临时有事，无法参加")
         yield starts - self.t.clock() + timedelta(minutes=rng.randint(-10, 15))
         booked = list(tasks.get(task_id).booked)
         missing = booked[-1] if len(booked) > 2 and rng.random() < 0.2 else None

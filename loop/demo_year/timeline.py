@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 CHINA = timezone(timedelta(hours=8))
 
 Script = Iterator[timedelta]
+MORNING, NIGHT = 7, 22
+"""The county's steps are taken between seven in the morning and ten at night."""
 
 
 class DemoClock:
@@ -49,9 +51,17 @@ class Timeline:
         self._made = 0
 
     def at(self, when: datetime, name: str, script: Script) -> None:
-        """Run ``script`` from ``when`` (not earlier than now)."""
+        """Run ``script`` from ``when`` (not earlier than now; a step due in the
+        night waits for the morning)."""
         self._made += 1
-        heapq.heappush(self._queue, (max(when, self.clock.now), self._made, name, script))
+        when = max(when, self.clock.now)
+        local = when.astimezone(CHINA)
+        if local.hour >= NIGHT or local.hour < MORNING:
+            morning = local.replace(hour=MORNING, minute=0, second=0, microsecond=0)
+            if local.hour >= NIGHT:
+                morning += timedelta(days=1)
+            when = morning + timedelta(minutes=self.rng.randint(0, 90))
+        heapq.heappush(self._queue, (when, self._made, name, script))
 
     def once(self, when: datetime, name: str, command: Callable[[], object]) -> None:
         """Run one command at ``when``."""

@@ -25,7 +25,7 @@ from api.services import build_services
 from loop import demo, demo_year
 from loop.bootstrap import Loop, build_loop, open_loop
 from loop.demo_year import extra_volunteers
-from loop.rules.scoring import FUPING_SCORING
+from loop.rules.scoring import FUPING_SCORING, SCORING_PRESETS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
 from loop.settings import Settings
@@ -264,3 +264,22 @@ def test_first_start_in_year_mode_stores_the_year_with_its_marker(tmp_path: Path
             assert services.loop.volunteers.get(person.id).status == "active"
     finally:
         services.close()
+
+
+@pytest.mark.parametrize(
+    ("end", "scoring"),
+    [
+        (datetime(2027, 1, 1, 0, 30, tzinfo=CHINA), "lishu"),
+        (datetime(2026, 3, 1, 23, 59, tzinfo=CHINA), "fuping"),
+        (datetime(2028, 2, 29, 12, 0, tzinfo=CHINA), "lishu"),
+    ],
+)
+def test_a_year_ending_at_any_moment_is_made_without_a_refusal(end: datetime, scoring: str) -> None:
+    """``make run`` ends the year at the moment it starts: any day, any hour."""
+    loop = open_loop(scoring=SCORING_PRESETS[scoring])
+    with loop.app.one_transaction():
+        made = demo_year.generate(loop, end=end)
+    assert made.refused == {}
+    assert made.incidents > 400
+    last = decoded(loop)[-1][1].timestamp
+    assert end - timedelta(days=2) < last <= end
