@@ -1,6 +1,8 @@
 """Demo data on first start: 朝阳派出所, its two communities, squads of the seven
 occupations, tens of volunteers, incidents in every stage, and a log-in for
-each person, all made with the same commands the API runs.
+each person, all made with the same commands the API runs. With ``demo_year``
+(``make run``) the events are a year of the county's history instead
+(``loop.demo_year``), the same people and log-ins.
 
 First start survives a kill at any point. The demo's events are stored in one
 transaction together with a marker (a key record, ``SEEDED_EVENTS``), so they

@@ -68,8 +68,8 @@ def generate(loop: Loop, *, end: datetime, seed: int = SEED, days: int = DAYS) -
         items = enrol(loop.incidents, timeline, people)
         cases = Cases(loop.incidents, timeline, people)
         for day in range(days):
-            busy = BUSY_DAYS if day >= days - BUSY_DAYS else 0  # the board is full today
-            for _ in range(timeline.rng.choice(REPORTS_PER_DAY) + (busy and 1)):
+            busy = 1 if day >= days - BUSY_DAYS else 0  # the boards have work today
+            for _ in range(timeline.rng.choice(REPORTS_PER_DAY) + busy):
                 cases.start(
                     timeline.day(day, timeline.rng.randint(7, 20), timeline.rng.randint(0, 59))
                 )

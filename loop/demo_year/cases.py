@@ -4,6 +4,7 @@ hours or days apart, taken by the people the policy names for them."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -96,7 +97,8 @@ class Cases:
         """Points rewarded, by quarter (``2026-Q3``), by volunteer."""
         self.branches: dict[str, int] = defaultdict(int)
 
-    def start(self, when: Any) -> None:
+    def start(self, when: datetime) -> None:
+        """An incident reported at ``when``, down a branch drawn by its weight."""
         rng = self.t.rng
         branch = rng.choices(list(BRANCHES), list(BRANCHES.values()))[0]
         module = rng.choice(list(REPORTS))
