@@ -6,6 +6,7 @@ exams and certification, and the station's and county's notices."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from aggregates.actor import Actor
 from aggregates.training_record import TrainingRecord
@@ -71,10 +72,11 @@ class Duties:
         cutoff = starts - tasks.policy.withdraw_closes_before
         for volunteer in keen:
             yield self.t.hours(1, 20)
-            if self.t.clock() < starts:
+            if self.t.clock() < starts and self._may_take(volunteer, task_id):
                 tasks.sign_up(volunteer, task_id)
-        booked = list(tasks.get(task_id).booked)
-        if len(keen) > len(booked) and rng.random() < 0.3:  # one drops out, the line moves up
+        task = tasks.get(task_id)
+        booked = list(task.booked)
+        if task.waitlist and rng.random() < 0.3:  # one drops out, the line moves up
             yield self.t.hours(1, 12)
             if self.t.clock() < cutoff:
                 volunteer = next(v for v in keen if v.id == booked[0])
@@ -99,6 +101,12 @@ class Duties:
             for signer in (director, officer):
                 yield self.t.hours(1, 24)
                 tasks.sign_points(signer, task_id)
+
+    def _may_take(self, volunteer: Actor, task_id: UUID) -> bool:
+        """Whether the task service would take his sign-up (his status, team, the duty
+        gate, the year's training days): one it would refuse he does not ask for."""
+        record = self.loop.volunteers.get(volunteer.id)
+        return self.loop.tasks.why_not(record, self.loop.tasks.get(task_id)) is None
 
     # -- training -----------------------------------------------------------------------
 
