@@ -5,6 +5,10 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 PALETTE = ("#1d4e89", "#2f7dc1", "#5aa0d8", "#c0392b", "#e67e22", "#16a085", "#7f8c8d")
+# The largest font size (in the chart's own units) console.css gives a period's label
+# (.chart-tick, bigger on a phone where the chart is drawn smaller): labels are
+# spaced for it, so that none runs into the next at any page width.
+TICK_FONT = 15.0
 
 
 def _nice(top: int, ticks: int = 4) -> int:
@@ -22,6 +26,34 @@ def _label_width(rows: list[tuple[str, int]]) -> int:
     """Room for the longest label (CJK characters are about 12.5 px at 12 px)."""
     longest = max(sum(1.0 if ord(c) > 0x2E80 else 0.6 for c in name) for name, _ in rows)
     return int(min(240, max(64, longest * 12.5 + 14)))
+
+
+def text_width(text: str, font: float = TICK_FONT) -> float:
+    """A generous width for ``text`` at ``font`` px: a CJK character is one em, any
+    other character six tenths of one."""
+    return font * sum(1.0 if ord(c) > 0x2E80 else 0.6 for c in text)
+
+
+def _every(labels: list[str], slot: float) -> int:
+    """Show every n-th label: the smallest n that leaves a gap between neighbours."""
+    widest = max((text_width(t) for t in labels), default=0.0) + TICK_FONT * 0.4
+    n = 1
+    while n * slot < widest:
+        n += 1
+    return n
+
+
+def _captions(shown: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """Captions (a year under the first label of a year) that do not run into the
+    next: when two would meet, the later one (the new year) is kept."""
+    kept: list[tuple[float, str]] = []
+    for x, text in shown:
+        while kept and x - kept[-1][0] < (
+            (text_width(text) + text_width(kept[-1][1])) / 2 + TICK_FONT * 0.4
+        ):
+            kept.pop()
+        kept.append((x, text))
+    return kept
 
 
 def bars(
@@ -58,12 +90,23 @@ def bars(
 
 
 def columns(
-    groups: list[tuple[str, list[int]]], series: list[str], *, label: str, width: int = 520
+    groups: list[tuple[str, list[int]]],
+    series: list[str],
+    *,
+    label: str,
+    width: int = 520,
+    ticks: list[tuple[str, str]] | None = None,
 ) -> Markup:
-    """Grouped columns: one group per period, one column per series, with a legend."""
+    """Grouped columns: one group per period, one column per series, with a legend.
+
+    ``ticks`` gives each group a short label and a caption ("3月", "2026"); the
+    caption is shown under the first label and wherever it changes. By default the
+    label is the period itself. Labels thin out to every n-th group when they would
+    otherwise run into each other."""
     if not groups:
         return Markup("")
-    height, bottom, left, top_pad = 240, 28, 34, 28
+    ticks = ticks or [(period, "") for period, _ in groups]
+    height, bottom, left, top_pad = 260, 44, 34, 28
     top = _nice(max((v for _, values in groups for v in values), default=1))
     plot_h = height - bottom - top_pad
     slot = (width - left - 8) / len(groups)
@@ -97,9 +140,23 @@ def columns(
                 f'height="{h:.1f}" fill="{PALETTE[n % len(PALETTE)]}">'
                 f"<title>{escape(period)} {escape(series[n])}: {value}</title></rect>"
             )
+    every = _every([text for text, _ in ticks], slot)
+    start = (len(groups) - 1) % every  # the latest period always keeps its label
+    shown = [(left + g * slot + slot / 2, ticks[g]) for g in range(start, len(groups), every)]
+    for x, (text, _) in shown:
         parts.append(
-            f'<text x="{left + g * slot + slot / 2:.1f}" y="{height - 8}" text-anchor="middle" '
-            f'class="chart-axis">{escape(period)}</text>'
+            f'<text x="{x:.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+            f'class="chart-tick">{escape(text)}</text>'
+        )
+    changes = [
+        (x, caption)
+        for n, (x, (_, caption)) in enumerate(shown)
+        if caption and (n == 0 or caption != shown[n - 1][1][1])
+    ]
+    for x, caption in _captions(changes):
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" '
+            f'class="chart-tick chart-caption">{escape(caption)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -97,7 +97,9 @@ def test_the_county_sees_a_years_figures_month_by_month(
         assert shown == str(figures["totals"][metric])
     by_month = county.locator("svg.chart").nth(2).inner_html()
     for month in months[-12:]:  # the chart's last twelve months, each a column group
-        assert f">{month}</text>" in by_month, month
+        assert f"<title>{month} " in by_month, month
+    last = months[-1]
+    assert f">{int(last[5:])}月</text>" in by_month, "the latest month's short label"
     shot(county, "year-county-statistics")
 
 

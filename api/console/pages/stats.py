@@ -46,6 +46,17 @@ def _outcomes(totals: dict[str, int], lang: i18n.Lang) -> tuple[list[tuple[str, 
     return rows, colours
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_tick(period: str, lang: i18n.Lang) -> tuple[str, str]:
+    """A month's short label and its year: ("3月", "2026") for "2026-03"."""
+    year, _, month = period.partition("-")
+    if not month.isdigit() or not 1 <= int(month) <= 12:
+        return period, ""
+    return (f"{int(month)}月" if lang == "zh" else MONTHS_EN[int(month) - 1]), year
+
+
 def _charts(figures: dict[str, Any], lang: i18n.Lang) -> dict[str, Any]:
     by_module = figures["by_module"]
     modules = [
@@ -57,10 +68,13 @@ def _charts(figures: dict[str, Any], lang: i18n.Lang) -> dict[str, Any]:
         for period, counts in figures["by_month"].items()
     ][-12:]
     series = [i18n.text(f"metric.{m}", lang) for m in MONTH_SERIES]
+    ticks = [month_tick(period, lang) for period, _ in months]
     outcomes, outcome_colours = _outcomes(figures["totals"], lang)
     return {
         "by_module": charts.bars(modules, label=i18n.text("stats.by_module", lang)),
-        "by_month": charts.columns(months, series, label=i18n.text("stats.by_month", lang)),
+        "by_month": charts.columns(
+            months, series, label=i18n.text("stats.by_month", lang), ticks=ticks
+        ),
         "outcomes": charts.bars(
             outcomes, label=i18n.text("stats.outcomes", lang), colours=outcome_colours
         ),
