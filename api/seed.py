@@ -24,7 +24,7 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from api.services import Services
 from loop import demo, demo_year
-from loop.demo_year.people import admit, extra_volunteers
+from loop.demo_year.people import admit, display_name, extra_volunteers
 from loop.services.incidents import IncidentFlow
 from loop.storage.command_keys import KeyRecord
 
@@ -137,11 +137,14 @@ def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
 
 
 def accounts_for(
-    services: Services, people: list[Actor], reached: Callable[[str], None] = lambda _: None
+    services: Services,
+    people: list[tuple[Actor, str]],
+    reached: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Every demo log-in that does not exist yet (another process may be making
+    """Every demo log-in that does not exist yet: the staff's, the volunteers' and
+    ``people``'s, each with the name lists show (another process may be making
     them too: one it made first is left as it is)."""
-    named = [*STAFF, *VOLUNTEERS, *((p, p.id) for p in people)]
+    named = [*STAFF, *VOLUNTEERS, *people]
     made = 0
     for actor, display in named:
         if not services.accounts.exists(actor.id):
@@ -199,7 +202,7 @@ def seed_if_empty(services: Services, reached: Callable[[str], None] = lambda _:
     if app.kept_answers([SEEDED]):
         return False
     reached("start")
-    people = [person for person, _, _ in extra_volunteers()]
+    people = [(p, display_name(name, job)) for p, name, job in extra_volunteers()]
     if not app.kept_answers([SEEDED_EVENTS]):
         if app.recorder.max_notification_id() is None:
             seed_events(services, reached)

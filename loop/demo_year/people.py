@@ -10,6 +10,7 @@ from aggregates.actor import Actor
 from aggregates.volunteer import OCCUPATIONS
 from loop import demo
 from loop.demo_year.timeline import Script, Timeline
+from loop.rules.counties import occupation_label
 from loop.services.incidents import IncidentFlow
 from loop.services.volunteers import Volunteers
 
@@ -31,6 +32,11 @@ def extra_volunteers() -> list[tuple[Actor, str, str]]:
         name = f"{SURNAMES[n % len(SURNAMES)]}某{n + 1}"
         people.append((Actor(f"v-{short}-{n + 1:02d}", "volunteer", community), name, occupation))
     return people
+
+
+def display_name(name: str, occupation: str) -> str:
+    """The name lists show for a demo volunteer, as the day demo's: 刘某（外卖员）."""
+    return f"{name}（{occupation_label(occupation)}）"
 
 
 @dataclass
