@@ -26,6 +26,7 @@ STATUS_BY_CODE = {
     "personal_data_in_text": 422,
     "unknown_reporter": 422,
     "unknown_occupation": 422,
+    "unknown_team": 422,
     "challenge_refused": 422,
     "unknown_community": 422,
     "malformed_json": 400,

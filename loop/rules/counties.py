@@ -131,13 +131,19 @@ class CountyPreset:
         )
 
     def team(self, value: Any) -> str:
+        """The specialty team ``value`` names among this county's (a volunteer joins
+        it, a duty task asks for it); refused, listing them, otherwise."""
         if isinstance(value, str) and value in self.teams:
             return value
-        raise InvalidInput(
-            "「team」必须是以下之一：" + "、".join(zh for zh, _ in self.teams.values()),
-            "'team' must be one of: " + ", ".join(self.teams),
+        raise UnknownTeam(
+            f"「team」须为本县（{self.county[0]}）所设专业队之一："
+            + "、".join(zh for zh, _ in self.teams.values()),
+            f"'team' must be one of {self.county[1]}'s specialty teams: " + ", ".join(self.teams),
             field="team",
+            value=value if isinstance(value, str) else None,
+            county=self.name,
             allowed=list(self.teams),
+            allowed_labels=[zh for zh, _ in self.teams.values()],
         )
 
     def described(self) -> dict[str, Any]:
@@ -160,6 +166,10 @@ class CountyPreset:
 
 class UnknownOccupation(InvalidInput):
     code = "unknown_occupation"
+
+
+class UnknownTeam(InvalidInput):
+    code = "unknown_team"
 
 
 def _listed(words: Words) -> list[dict[str, str]]:

@@ -23,7 +23,7 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.roster import Roster, roster_id
 from aggregates.task import Task
-from aggregates.volunteer import TEAMS, Volunteer
+from aggregates.volunteer import Volunteer
 from loop.errors import (
     ConcurrencyConflict,
     InvalidInput,
@@ -195,7 +195,8 @@ class Tasks(TaskDay):
             "kind": choice("kind", kind, KINDS),
             "topic": inputs.text("topic", topic, max_len=100),
             "place": inputs.text("place", place, max_len=200),
-            "team": None if team in (None, "") else choice("team", team, TEAMS),
+            # the county preset's specialty teams (volunteers carries the preset)
+            "team": None if team in (None, "") else self.volunteers.county.team(team),
             "intensity": choice("intensity", intensity, INTENSITIES),
             "points": whole(
                 "points",

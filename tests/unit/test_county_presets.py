@@ -6,6 +6,7 @@ reads."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -22,6 +23,7 @@ from loop.rules.counties import (
     GUCHENG,
     LISHU,
     UnknownOccupation,
+    UnknownTeam,
     county_preset,
     occupation_label,
 )
@@ -181,3 +183,36 @@ def test_teams_are_the_presets() -> None:
     assert loop.app.recorder.max_notification_id() == before
     volunteers.join_team(demo.CADRE_XF, demo.RIDER.id, team="watchers")
     assert volunteers.get(demo.RIDER.id).teams == ["rescue", "watchers"]
+
+
+def test_a_duty_task_asks_for_one_of_the_presets_teams() -> None:
+    drones = MappingProxyType({"drones": ("无人机义警队", "Drone team")})
+    drone_county = replace(FUPING, teams=drones)
+    loop = county_loop(drone_county, FUPING_SCORING)
+    demo.enrol(loop.incidents)
+    start = loop.app.clock() + timedelta(days=2)
+    task = {
+        "kind": "patrol",
+        "topic": "河道巡查",
+        "place": "幸福河",
+        "community": demo.XINGFU,
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=2),
+        "needed": 2,
+        "points": 10,
+    }
+    before = loop.app.recorder.max_notification_id()
+    for team in ("rescue", "navy", 7):  # a team of the fixed list, none at all, no text
+        with pytest.raises(UnknownTeam) as caught:
+            loop.tasks.publish(demo.STATION_OFFICER, **task, team=team)
+        error = caught.value
+        assert error.code == "unknown_team"
+        assert "无人机义警队" in error.message_zh
+        assert "阜平县" in error.message_zh
+        assert "救援义警队" not in error.message_zh
+        assert "drones" in error.message_en
+        assert error.details["allowed"] == ["drones"]
+        assert error.details["field"] == "team"
+    assert loop.app.recorder.max_notification_id() == before
+    published = loop.tasks.publish(demo.STATION_OFFICER, **task, team="drones")
+    assert loop.tasks.get(published.task_id).team == "drones"
