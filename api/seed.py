@@ -25,6 +25,7 @@ from aggregates.errors import DomainError
 from api.services import Services
 from loop import demo, demo_year
 from loop.demo_year.people import admit, display_name, extra_volunteers
+from loop.rules.counties import LISHU, CountyPreset
 from loop.services.incidents import IncidentFlow
 from loop.storage.command_keys import KeyRecord
 
@@ -63,13 +64,22 @@ STAGES = ("start", "events", "events-stored", "accounts", "accounts-made", "comp
 SOME_ACCOUNTS = 3
 
 
-def enrol_extra(flow: IncidentFlow) -> list[Actor]:
+def enrol_extra(flow: IncidentFlow, county: CountyPreset = LISHU) -> list[Actor]:
     """Two dozen more volunteers (``loop.demo_year.extra_volunteers``), admitted now."""
     admitted = []
-    for n, (person, name, occupation) in enumerate(extra_volunteers(), start=100):
-        admit(flow, person, name, occupation, n)
+    for n, (person, name, occupation) in enumerate(extra_volunteers(county), start=100):
+        admit(flow, person, name, occupation, n, county)
         admitted.append(person)
     return admitted
+
+
+def named_volunteers(county: CountyPreset = LISHU) -> list[tuple[Actor, str]]:
+    """The demo's first volunteers with the names lists show, in ``county``'s words
+    (:data:`VOLUNTEERS` in Lishu's)."""
+    return [
+        (person, display_name(name, demo.placed(occupation, county)))
+        for person, name, occupation, *_ in demo.APPLICANTS
+    ]
 
 
 def more_stages(flow: IncidentFlow, people: list[Actor]) -> None:
@@ -144,7 +154,7 @@ def accounts_for(
     """Every demo log-in that does not exist yet: the staff's, the volunteers' and
     ``people``'s, each with the name lists show (another process may be making
     them too: one it made first is left as it is)."""
-    named = [*STAFF, *VOLUNTEERS, *people]
+    named = [*STAFF, *named_volunteers(services.loop.volunteers.county), *people]
     made = 0
     for actor, display in named:
         if not services.accounts.exists(actor.id):
@@ -183,9 +193,10 @@ def seed_events(services: Services, reached: Callable[[str], None]) -> None:
                 reached("events")
             else:
                 demo.register_units(services.loop.registry)
-                demo.run(services.flow)
+                county = services.loop.volunteers.county
+                demo.run(services.flow, county)
                 reached("events")
-                more_stages(services.flow, enrol_extra(services.flow))
+                more_stages(services.flow, enrol_extra(services.flow, county))
     except RecordConflictError:
         if not app.kept_answers([SEEDED_EVENTS]):
             raise
@@ -202,7 +213,8 @@ def seed_if_empty(services: Services, reached: Callable[[str], None] = lambda _:
     if app.kept_answers([SEEDED]):
         return False
     reached("start")
-    people = [(p, display_name(name, job)) for p, name, job in extra_volunteers()]
+    county = services.loop.volunteers.county
+    people = [(p, display_name(name, job)) for p, name, job in extra_volunteers(county)]
     if not app.kept_answers([SEEDED_EVENTS]):
         if app.recorder.max_notification_id() is None:
             seed_events(services, reached)

@@ -95,7 +95,7 @@ def demo_command(
         return
     flow = loop.incidents
     demo.register_units(loop.registry)
-    ids = demo.run(flow)
+    ids = demo.run(flow, loop.volunteers.county)
     typer.echo(f"已录入 {len(ids)} 起警情，覆盖闭环各分支：")
     for branch, incident_id in ids.items():
         typer.echo(f"  {incident_id}  {branch}  {flow.get(UUID(incident_id)).stage}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from aggregates.actor import Actor
+from loop.rules.counties import LISHU, CountyPreset
 from loop.services.bank import Bank
 from loop.services.incidents import IncidentFlow
 from loop.services.organisation import Registry
@@ -108,10 +109,21 @@ def sample_id_number(n: int) -> str:
     return first17 + id_check_digit(first17)
 
 
-def enrol(flow: IncidentFlow) -> dict[str, str]:
+def placed(occupation: str, county: CountyPreset = LISHU) -> str:
+    """What a demo volunteer is placed in under ``county``: his Lishu occupation,
+    or the county's own word in the same place of its list (Fuping's squads,
+    Gucheng's duty roles), so a demo of any county speaks its words."""
+    if county.known_occupation(occupation) is not None:
+        return occupation
+    theirs = list(county.occupations)
+    return theirs[list(LISHU.occupations).index(occupation) % len(theirs)]
+
+
+def enrol(flow: IncidentFlow, county: CountyPreset = LISHU) -> dict[str, str]:
     """Admit the demo's volunteers after the joint review (one applicant with a
-    record is declined) and stock the catalogues; returns ``{name: item id}``."""
-    volunteers = Volunteers(flow.app, flow.scoring)
+    record is declined), placed in ``county``'s words, and stock the catalogues;
+    returns ``{name: item id}``."""
+    volunteers = Volunteers(flow.app, flow.scoring, county)
     staff = {XINGFU: (CADRE_XF, OFFICER_XF), HEPING: (CADRE_HP, OFFICER_HP)}
     applicants = [*APPLICANTS, (APPLICANT_WITH_RECORD, "冯某", "resident_volunteer", "无", False)]
     for n, (person, name, occupation, employer, party) in enumerate(applicants, start=1):
@@ -124,7 +136,7 @@ def enrol(flow: IncidentFlow) -> dict[str, str]:
             id_number=sample_id_number(n),
             address=f"{UNIT_NAMES[person.unit]}{n}栋",
             employer=employer,
-            occupation=occupation,
+            occupation=placed(occupation, county),
             party_member=party,
         )
         volunteers.review(cadre, person.id, reviewer="employer", approved=True, note="工作表现良好")
@@ -177,10 +189,10 @@ def _score_and_reward(
     flow.take("reward", officer, incident)
 
 
-def run(flow: IncidentFlow) -> dict[str, str]:
-    """Admit the volunteers and stock the Happiness Banks, then drive one incident
-    down every branch; returns ``{branch: incident id}``."""
-    items = enrol(flow)
+def run(flow: IncidentFlow, county: CountyPreset = LISHU) -> dict[str, str]:
+    """Admit the volunteers (in ``county``'s words) and stock the Happiness Banks,
+    then drive one incident down every branch; returns ``{branch: incident id}``."""
+    items = enrol(flow, county)
     ids: dict[str, str] = {}
 
     def report(name: str, actor: Actor, **details: str) -> UUID:

@@ -65,7 +65,7 @@ def generate(loop: Loop, *, end: datetime, seed: int = SEED, days: int = DAYS) -
         timeline.clock.now = timeline.day(0, 8)
         demo.register_units(loop.registry)
         people = People()
-        items = enrol(loop.incidents, timeline, people)
+        items = enrol(loop.incidents, timeline, people, loop.volunteers.county)
         cases = Cases(loop.incidents, timeline, people)
         for day in range(days):
             busy = 1 if day >= days - BUSY_DAYS else 0  # the boards have work today

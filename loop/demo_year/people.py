@@ -10,7 +10,7 @@ from aggregates.actor import Actor
 from aggregates.volunteer import OCCUPATIONS
 from loop import demo
 from loop.demo_year.timeline import Script, Timeline
-from loop.rules.counties import occupation_label
+from loop.rules.counties import LISHU, CountyPreset, occupation_label
 from loop.services.incidents import IncidentFlow
 from loop.services.volunteers import Volunteers
 
@@ -20,10 +20,11 @@ FIRST_DAY_EXTRAS = 12
 """Extra volunteers serving from the first day; the rest join one by one."""
 
 
-def extra_volunteers() -> list[tuple[Actor, str, str]]:
+def extra_volunteers(county: CountyPreset = LISHU) -> list[tuple[Actor, str, str]]:
     """Two dozen more volunteers, every occupation in each community: ``(actor,
-    name, occupation)`` (the same people the day demo adds)."""
-    occupations = list(OCCUPATIONS)
+    name, occupation)`` (the same people the day demo adds), placed in ``county``'s
+    words."""
+    occupations = [demo.placed(code, county) for code in OCCUPATIONS]
     people = []
     for n in range(EXTRA_VOLUNTEERS):
         community = demo.XINGFU if n % 2 == 0 else demo.HEPING
@@ -55,9 +56,16 @@ class People:
         return timeline.rng.choices(pool, weights)[0]
 
 
-def admit(flow: IncidentFlow, person: Actor, name: str, occupation: str, n: int) -> None:
+def admit(
+    flow: IncidentFlow,
+    person: Actor,
+    name: str,
+    occupation: str,
+    n: int,
+    county: CountyPreset = LISHU,
+) -> None:
     """Apply, review three times and admit ``person`` (as the day demo's extras)."""
-    volunteers = Volunteers(flow.app, flow.scoring)
+    volunteers = Volunteers(flow.app, flow.scoring, county)
     cadre, _, officer = demo.DIRECTORS[person.unit]
     volunteers.apply(
         cadre,
@@ -66,7 +74,7 @@ def admit(flow: IncidentFlow, person: Actor, name: str, occupation: str, n: int)
         phone=f"1390435{n:04d}",
         id_number=demo.sample_id_number(n),
         address=f"{demo.UNIT_NAMES[person.unit]}{n % 30 + 1}栋",
-        employer="梨树县" + OCCUPATIONS[occupation],
+        employer="梨树县" + occupation_label(occupation),
         occupation=occupation,
         party_member=n % 3 == 0,
     )
@@ -78,36 +86,37 @@ def admit(flow: IncidentFlow, person: Actor, name: str, occupation: str, n: int)
     volunteers.admit(officer, person.id)
 
 
-def enrol(flow: IncidentFlow, timeline: Timeline, people: People) -> dict[str, str]:
+def enrol(
+    flow: IncidentFlow, timeline: Timeline, people: People, county: CountyPreset = LISHU
+) -> dict[str, str]:
     """Today's demo volunteers and catalogue on the first day, the first extras with
-    them, and the others spread over the year; returns the catalogue ``{name: id}``."""
-    items = demo.enrol(flow)
+    them, and the others spread over the year, all in ``county``'s words; returns the
+    catalogue ``{name: id}``."""
+    items = demo.enrol(flow, county)
     for person, *_ in demo.APPLICANTS:
         people.serving.append(person)
         people.activity[person.id] = 3.0
         people.joined[person.id] = 0
     later = EXTRA_VOLUNTEERS - FIRST_DAY_EXTRAS
-    for n, (person, name, occupation) in enumerate(extra_volunteers()):
+    for n, (person, name, occupation) in enumerate(extra_volunteers(county)):
         day = 0 if n < FIRST_DAY_EXTRAS else 14 + (n - FIRST_DAY_EXTRAS) * 300 // later
-        timeline.at(
-            timeline.day(day, 10, n),
-            "admit",
-            _joining(flow, people, person, name, occupation, n + 100, day, timeline),
-        )
+        who = (person, name, occupation)
+        joining = _joining(flow, people, who, n + 100, day, timeline, county)
+        timeline.at(timeline.day(day, 10, n), "admit", joining)
     return items
 
 
 def _joining(
     flow: IncidentFlow,
     people: People,
-    person: Actor,
-    name: str,
-    occupation: str,
+    who: tuple[Actor, str, str],
     n: int,
     day: int,
     timeline: Timeline,
+    county: CountyPreset,
 ) -> Script:
-    admit(flow, person, name, occupation, n)
+    person, name, occupation = who
+    admit(flow, person, name, occupation, n, county)
     people.serving.append(person)
     people.activity[person.id] = round(timeline.rng.uniform(0.3, 2.0), 2)
     people.joined[person.id] = day
