@@ -49,6 +49,8 @@ def run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OracleRun]:
 def test_every_read_agrees_with_the_oracle_after_every_batch(run: OracleRun) -> None:
     run.start()
     for n in range(BATCHES):
+        if n == BATCHES - 1:  # the duty gate, where the preset has one
+            run.workload.training.switch_gate()
         found = run.batch(COMMANDS, every_case=n == BATCHES - 1)
         assert not found, f"batch {n}:\n" + "\n".join(str(d) for d in found[:8])
     figures = run.figures
@@ -62,7 +64,7 @@ def test_every_read_agrees_with_the_oracle_after_every_batch(run: OracleRun) -> 
     cosigned = run.loops[0].tasks.policy.cosigned
     reached_duties(run.fold, figures.by_command, cosigned=cosigned)
     reached_organisation(run.fold, run.workload.organising.refusals_sent)
-    reached_training(run.fold)
+    reached_training(run.fold, gate=run.loops[0].training.policy.gate)
 
 
 def reached(fold: Fold, conflicts: int, *, capped: bool) -> None:
@@ -141,11 +143,12 @@ def reached_organisation(fold: Fold, refusals: int) -> None:
     assert refusals > 10
 
 
-def reached_training(fold: Fold) -> None:
+def reached_training(fold: Fold, *, gate: bool) -> None:
     """Training went where the mistakes hide: sessions of every kind and mode, one
     cancelled; attendance corrected to absent (its credit withdrawn) and back; two
     credits on one day (capped at a whole day); exams failed and passed; a
-    volunteer certified; the year turned with training on both sides of it."""
+    volunteer certified; the year turned with training on both sides of it; the
+    duty gate switched on (where the preset has one) before the last batch."""
     sessions = list(fold.trainings.values())
     assert {s.kind for s in sessions} == {"pre_duty", "regular", "targeted"}
     assert {s.mode for s in sessions} == {"in_person", "on_site", "video", "shadowing"}
@@ -158,3 +161,12 @@ def reached_training(fold: Fold) -> None:
     assert {e["passed"] for e in exams} == {True, False}
     assert any(f.certified for f in fold.files.values())
     assert len({s.day[:4] for s in sessions}) > 1
+    assert bool(fold.gates) == gate, "the duty gate switched on where the preset has one"
+    waiting = [
+        v
+        for v in fold.volunteer_keys.values()
+        if fold.people[v].status in ("active", "flexible")
+        and (fold.files.get(v) is None or fold.files[v].certified is None)
+    ]
+    if gate:
+        assert waiting, "volunteers awaiting training under the gate"

@@ -8,8 +8,9 @@ whole day), attendance recorded once the day has come (refused before it and
 twice), corrected to absent and back (the record's credit withdrawn and given
 again), sessions cancelled (refused once attendance is recorded), exam attempts
 (retakes refused inside the cool-down and after a pass) and certification
-(refused until the preset's days and exam are recorded). The duty gate is not
-switched on: the duty workload's sign-ups stay as they were.
+(refused until the preset's days and exam are recorded). The duty gate is
+switched on only when asked (``switch_gate``, before a run's last batch), so the
+duty workload's sign-ups stay as they were until then.
 """
 
 from __future__ import annotations
@@ -127,6 +128,14 @@ class Trainings:
         volunteer = self._volunteer()
         if volunteer is not None:
             self.call("certify", "training.certify", demo.STATION_OFFICER, volunteer.id)
+
+    def switch_gate(self) -> None:
+        """The county switches the duty gate on (where the preset has one; refused
+        elsewhere), those serving now certified as legacy but the last two admitted:
+        they, and whoever is admitted or back on duty from then on, await training."""
+        serving = [v.id for v in self.w.volunteers][:-2]  # the last two left to train
+        self.call("switch_duty_gate", "training.switch_gate_on", demo.COUNTY_OFFICER,
+                  serving=serving)  # fmt: skip
 
     def cancel(self) -> None:
         session_id, unit, _ = self.rng.choice(self.sessions)
