@@ -11,7 +11,10 @@ to the monthly cap and beyond, publicized, closed, rejected, also after the
 reward), steps refused (which must write nothing), applications with the joint
 review, admissions, refusals and status changes, donations, restocks,
 redemptions, deductions and month evaluations, and bursts of steps sent to
-both writers at once (concurrency conflicts among them).
+both writers at once (concurrency conflicts among them). Between them, each on a
+random stream of its own: duty tasks and notices (``duty_workload``), the
+organisation and the accounts (``org_workload``) and training
+(``training_workload``).
 """
 
 from __future__ import annotations
