@@ -124,7 +124,8 @@ class OrgFold:
             self._refuse(f"unit {event.code}: {what} before it was registered")
             return True
         handler(event, at)
-        told = {getattr(event, f, None) for f in ("code", "parent", "into", "previous")}
+        named = ("code", "parent", "into") + (("previous",) if what != "UnitRenamed" else ())
+        told = {getattr(event, f, None) for f in named}  # a renaming's previous is a name
         for code in sorted(str(c) for c in told if c in self.units):
             self.touched_units.add(code)
             entry = (event.originator_version, what, at, vars(event.actor))
