@@ -28,7 +28,9 @@ from api.routes import (
     open311_clients,
     organisation,
     policy,
+    public_join,
     public_report,
+    roll_export,
     tasks,
     training,
     views,
@@ -100,12 +102,13 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
-        exports, organisation, admin_accounts,
+        exports, roll_export, organisation, admin_accounts,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)
     app.include_router(open311.router)  # GeoReport v2 answers its own errors
     app.include_router(public_report.router)
+    app.include_router(public_join.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

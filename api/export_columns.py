@@ -122,7 +122,9 @@ TRAINING_SHORTFALL = (  # as GET /api/training/shortfall answers, most short fir
     C("volunteer_id", "义警编号", "volunteer id", "id"),
     C("community", "社区", "community"),
     C("days", "年度已训天数", "days trained this year", "int"),
+    C("norm_days", "今年应训天数", "days due this year", "int"),  # pro-rated for a late start
     C("short_days", "尚差天数", "days short", "int"),
+    C("suspended", "已暂停上岗", "suspended"),
 )
 
 TRAINING_AWAITING = (  # as GET /api/training/awaiting answers
@@ -151,4 +153,5 @@ SHEETS = {
     "training-shortfall": "培训不足",
     "training-awaiting": "待岗培训",
     "report": "工作报表",
+    "roll": "义警名册",
 }

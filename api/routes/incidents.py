@@ -23,6 +23,7 @@ from api.schemas import (
     BODIES,
     MAX_VERSION,
     Ack,
+    Caller,
     Discovery,
     History,
     IncidentView,
@@ -34,6 +35,7 @@ from api.schemas import (
 from api.services import Services
 from loop.errors import IncidentNotFound, InvalidInput
 from loop.rules import inputs
+from loop.rules.scrubbing import scrubbed
 from loop.rules.stages import LOOP, STAGES
 from loop.rules.steps import STEPS, Step
 from loop.services import audit
@@ -71,6 +73,16 @@ def _replayed_report(services: Services, incident_id: UUID, body: Discovery) -> 
     if isinstance(body, NewReport):
         asked += [body.channel.value, body.urgency.value, body.self_handled_note]
         found += [incident.channel, incident.urgency, incident.self_handled_note]
+        given = (body.resident or Caller()).model_dump().items()
+        caller = {k: v.strip() for k, v in given if isinstance(v, str) and v.strip()}
+        held = incident.resident
+        if caller and held is not None and not held.erased:  # his call, compared as kept
+            asked[2:4] = [scrubbed(text or "", caller) for text in asked[2:4]]
+            asked += sorted(f"{k}={v}" for k, v in caller.items())
+            found += sorted(f"{k}={v.strip()}" for k, v in held.fields.items() if v.strip())
+        else:  # a caller then and now (his details erased since), or neither
+            asked.append(str(bool(caller)))
+            found.append(str(held is not None))
     if asked != found:
         raise KeyReused(
             "该 Idempotency-Key 已用于另一起警情",

@@ -30,7 +30,11 @@ class Application(Body):
     id_number: str = Field(max_length=200)
     address: str = Field(max_length=200)
     employer: str = Field(max_length=100)
-    occupation: str = Field(max_length=40)
+    occupation: str = Field(
+        max_length=40,
+        description="本县预设的职业、分队或职责之一（GET /api/policy 的 county.occupations）/ "
+        "one of the county preset's occupations, squads or duty roles",
+    )
     party_member: bool = False
 
 
