@@ -146,6 +146,7 @@ class Person:
     base: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)
     evaluations: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    admitted_at: datetime | None = None
 
 
 @dataclass
@@ -317,6 +318,7 @@ class Fold(DutyFold, OrgFold, TrainingFold):
         person = self._person(self.volunteer_keys[key])
         if what == "Admitted":
             person.status, person.squad = "active", event.squad
+            person.admitted_at = event.timestamp
         elif what == "Rejected":
             person.status = "rejected"
         elif what == "StatusChanged":

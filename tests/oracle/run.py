@@ -78,10 +78,16 @@ class OracleRun:
             each.registry.open_work = OpenWork(self.views)
         deadlines = Deadlines(flow.policy.deadlines, flow.policy.urgent_deadlines)
         policy = self.loops[0].training.policy
-        self.norms = Norms(policy.pre_duty_halves, policy.yearly_halves, policy.exam_required)
+        shortfall = {
+            "shortfall": policy.shortfall,
+            "shortfall_from_month": policy.shortfall_from_month,
+        }
+        self.norms = Norms(
+            policy.pre_duty_halves, policy.yearly_halves, policy.exam_required, **shortfall
+        )
         norms = TrainingNorms(
             policy.counted_modes, policy.pre_duty_halves, policy.yearly_halves,
-            policy.exam_required, policy.retake_cool_down,
+            policy.exam_required, policy.retake_cool_down, **shortfall,
         )  # fmt: skip
         self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines, norms)
         self.stars = flow.scoring.stars

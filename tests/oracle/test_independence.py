@@ -13,7 +13,7 @@ import pytest
 HERE = Path(__file__).parent
 ORACLE = ("fold.py", "reads.py", "compare.py", "duty_fold.py", "duty_reads.py", "export_reads.py",
           "org_fold.py", "org_reads.py", "training_fold.py", "training_reads.py")  # fmt: skip
-ALLOWED = ("__future__", "collections", "dataclasses", "datetime", "random", "typing",
+ALLOWED = ("__future__", "collections", "dataclasses", "datetime", "fractions", "random", "typing",
            "eventsourcing.persistence", "tests.oracle")  # fmt: skip
 
 

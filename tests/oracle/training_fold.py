@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
 from typing import Any
 
 CHINA = timezone(timedelta(hours=8))
@@ -42,6 +43,20 @@ class TrainingNorms:
     yearly_halves: int
     exam_required: bool
     cool_down: timedelta
+    shortfall: str = "warn"  # none, warn, restrict or suspend
+    shortfall_from_month: int = 12  # restricted (or suspended) from its first day on
+
+    def restricts(self, year: int, today: date, started: date | None) -> bool:
+        """Short of ``year``'s days, refused a sign-up on ``today``: under a preset
+        that restricts, from the first day of its month in that year, unless he
+        began duty on or after that day."""
+        since = date(year, self.shortfall_from_month, 1)
+        return (
+            self.shortfall == "restrict"
+            and today.year == year
+            and today >= since
+            and (started is None or started < since)
+        )
 
 
 @dataclass
@@ -68,6 +83,7 @@ class TrainingFile:
     exams: list[dict[str, Any]] = field(default_factory=list)
     certified: str | None = None
     certified_at: datetime | None = None
+    suspended: dict[str, Any] | None = None  # for a shortfall: year, norm, when, by whom
 
 
 def capped(credits: Iterable[dict[str, Any]]) -> int:
@@ -82,6 +98,30 @@ def pre_duty(file: TrainingFile) -> int:
     return capped(
         c for c in file.credits.values() if c["kind"] == "pre_duty" and c["before_certification"]
     )
+
+
+def china_day(moment: datetime | None) -> date | None:
+    return None if moment is None else moment.astimezone(CHINA).date()
+
+
+def started_day(admitted_at: datetime | None, file: TrainingFile) -> date | None:
+    """The day he began duty: his admission, or his certification after training
+    when that came later."""
+    trained = file.certified_at if file.certified == "trained" else None
+    days = [d for d in (china_day(admitted_at), china_day(trained)) if d is not None]
+    return max(days, default=None)
+
+
+def yearly_norm(yearly_halves: int, year: int, started: date | None) -> int:
+    """His norm of ``year``'s days in half days: the whole norm when he began before
+    the year (or it is not known), none when after it, else by the months left
+    counting his first, to the nearest half day (a half rounding up)."""
+    if started is None or started.year < year:
+        return yearly_halves
+    if started.year > year:
+        return 0
+    exact = Fraction(yearly_halves * (13 - started.month), 12)
+    return int(exact + Fraction(1, 2))
 
 
 def year_halves(file: TrainingFile, year: int) -> int:
@@ -229,6 +269,22 @@ class TrainingFold:
         ):
             self._wrong(f"record of {file.volunteer_id}: certified {event.basis}")
         file.certified, file.certified_at = event.basis, event.timestamp
+
+    def _file_suspended(self, file: TrainingFile, event: Any) -> None:
+        year, norm = int(event.year), int(event.norm_halves)
+        if file.suspended is not None or int(event.short_halves) != norm - year_halves(file, year):
+            self._wrong(f"record of {file.volunteer_id}: suspended for {year}")
+        if int(event.short_halves) <= 0:
+            self._wrong(f"record of {file.volunteer_id}: suspended, not short of {year}")
+        file.suspended = {"year": year, "norm_halves": norm, "at": event.timestamp,
+                          "by": event.actor.id}  # fmt: skip
+
+    def _file_suspensionlifted(self, file: TrainingFile, event: Any) -> None:
+        found = file.suspended
+        made_up = found is not None and year_halves(file, found["year"]) >= found["norm_halves"]
+        if found is None or (bool(event.made_up) and not made_up):
+            self._wrong(f"record of {file.volunteer_id}: suspension lifted")
+        file.suspended = None
 
     def _dutygate(self, what: str, event: Any) -> bool:
         if what == "SwitchedOn":

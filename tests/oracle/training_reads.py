@@ -21,7 +21,9 @@ from tests.oracle.training_fold import (
     TrainingFile,
     TrainingNorms,
     pre_duty,
+    started_day,
     year_halves,
+    yearly_norm,
 )
 
 
@@ -80,7 +82,12 @@ def applied(fold: Fold) -> dict[str, Any]:
     return {v: fold.people[v] for v in fold.volunteer_keys.values()}
 
 
-def record_of(fold: Fold, volunteer_id: str, year: int, norms: TrainingNorms) -> dict | None:
+def record_of(
+    fold: Fold, volunteer_id: str, year: int, norms: TrainingNorms, today: date
+) -> dict[str, Any] | None:
+    """His year against his own norm (pro-rated from the day he began duty), his
+    pre-duty days, exams, certification and suspension, the sessions he attended,
+    and what keeps him from signing up for tasks on ``today``."""
     person = applied(fold).get(volunteer_id)
     if person is None:
         return None
@@ -89,6 +96,14 @@ def record_of(fold: Fold, volunteer_id: str, year: int, norms: TrainingNorms) ->
     gate = county in fold.gates
     certified = file.certified
     this_year, before = year_halves(file, year), pre_duty(file)
+    started = started_day(person.admitted_at, file)
+    norm = yearly_norm(norms.yearly_halves, year, started)
+    short = max(0, norm - this_year)
+    blocked = (
+        "awaiting_training" if gate and certified is None else
+        "suspended" if file.suspended is not None else
+        "short" if short and norms.restricts(year, today, started) else None
+    )  # fmt: skip
     attended = [s for s in fold.trainings.values() if volunteer_id in s.attendance]
     attended.sort(key=lambda s: s.session_id)
     attended.sort(key=lambda s: s.day, reverse=True)
@@ -104,8 +119,15 @@ def record_of(fold: Fold, volunteer_id: str, year: int, norms: TrainingNorms) ->
         "certified_at": iso(file.certified_at),
         "year": year,
         "days": days(this_year),
-        "norm_days": days(norms.yearly_halves),
-        "short_days": days(max(0, norms.yearly_halves - this_year)),
+        "norm_days": days(norm),
+        "full_norm_days": days(norms.yearly_halves),
+        "short_days": days(short),
+        "shortfall": norms.shortfall,
+        "restricted_from": date(year, norms.shortfall_from_month, 1).isoformat()
+        if norms.shortfall == "restrict" and norms.yearly_halves
+        else None,
+        "suspended": suspension(file),
+        "sign_up": blocked if person.status in ON_DUTY else None,
         "pre_duty_days": days(before),
         "pre_duty_missing_days": days(max(0, norms.pre_duty_halves - before))
         if certified is None
@@ -126,24 +148,43 @@ def record_of(fold: Fold, volunteer_id: str, year: int, norms: TrainingNorms) ->
     }
 
 
+def suspension(file: TrainingFile) -> dict[str, Any] | None:
+    """His suspension for a shortfall, with what of its year is still missing now."""
+    found = file.suspended
+    if found is None:
+        return None
+    held = year_halves(file, found["year"])
+    return {
+        "year": found["year"],
+        "short_days": days(max(0, found["norm_halves"] - held)),
+        "at": iso(found["at"]),
+        "by": found["by"],
+    }
+
+
 def _in(community: str, unit: str) -> bool:
     return community == unit or community.startswith(unit + "/")
 
 
 def shortfall(fold: Fold, unit: str, year: int, norms: TrainingNorms) -> list[dict[str, Any]]:
-    """The volunteers on duty in ``unit`` short of the year's days, most short first."""
+    """The volunteers on duty in ``unit`` short of the year's days, each against his
+    own norm (pro-rated from the day he began duty), most short first."""
     short = []
     for volunteer_id, person in sorted(applied(fold).items()):
         if not _in(person.community, unit) or person.status not in ON_DUTY:
             continue
-        halves = year_halves(fold.files.get(volunteer_id) or TrainingFile(volunteer_id), year)
-        if halves < norms.yearly_halves:
+        file = fold.files.get(volunteer_id) or TrainingFile(volunteer_id)
+        halves = year_halves(file, year)
+        norm = yearly_norm(norms.yearly_halves, year, started_day(person.admitted_at, file))
+        if halves < norm:
             short.append(
                 {
                     "volunteer_id": volunteer_id,
                     "community": person.community,
                     "days": days(halves),
-                    "short_days": days(norms.yearly_halves - halves),
+                    "norm_days": days(norm),
+                    "short_days": days(norm - halves),
+                    "suspended": file.suspended is not None,
                 }
             )
     return sorted(short, key=lambda r: (-r["short_days"], r["volunteer_id"]))
@@ -213,7 +254,7 @@ def compare_training(
     for volunteer_id in sorted(people):
         for year in asked:
             check(f"training record of {volunteer_id} {year}",
-                  record_of(fold, volunteer_id, year, mine), queries.record_of, volunteer_id,
-                  year=year, norms=norms)  # fmt: skip
+                  record_of(fold, volunteer_id, year, mine, today), queries.record_of,
+                  volunteer_id, year=year, norms=norms, today=today)  # fmt: skip
     check("training record of nobody", None, queries.record_of, "nobody", year=today.year,
-          norms=norms)  # fmt: skip
+          norms=norms, today=today)  # fmt: skip

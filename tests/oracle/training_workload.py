@@ -148,7 +148,8 @@ def training_tour(t: Trainings) -> None:
     credit capped at a whole day), two of the demo's volunteers attending; one
     corrected to absent and back; four more pre-duty days for one of them; an
     exam failed, a retake refused inside the cool-down, a pass; his
-    certification; a session a week ahead (attendance refused) cancelled."""
+    certification; a session a week ahead (attendance refused) cancelled; a
+    suspension for a shortfall (refused but where the preset suspends)."""
     rider, courier = demo.RIDER, demo.COURIER
     station = demo.STATION_OFFICER
     for kind in ("pre_duty", "regular"):
@@ -188,3 +189,4 @@ def training_tour(t: Trainings) -> None:
     t.call("record_attendance", "training.record_attendance", station, t.sessions[-1][0],
            courier.id)  # fmt: skip
     t.call("cancel_training", "training.cancel", station, t.sessions[-1][0], reason="改期")
+    t.call("suspend_training", "training.suspend", station, courier.id, reason="培训不足")
