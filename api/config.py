@@ -38,6 +38,11 @@ class ApiSettings(Settings):
     password, seeded on first start; the console says so on every page. Off, the
     demo password logs nobody in. Production refuses it."""
 
+    demo_year: bool = False
+    """With demo mode, first start seeds a year of the demo county's history
+    (``loop.demo_year``, ending at the moment it starts) instead of one day's
+    branches; ``make run`` asks for it."""
+
     token_minutes: int = 8 * 60
     """How long a bearer token is valid, and the longest any session lasts: one duty
     shift by default."""
