@@ -277,7 +277,8 @@ class Organising:
         """Commands the rules refuse (one drawn, or ``case`` 0-9), each checked to
         write nothing."""
         rng, county = self.rng, demo.COUNTY
-        held = [a for a in map(self.w.loops[0].accounts.find, self.usernames) if a and a.unit]
+        found = map(self.w.loops[0].accounts.find, self.usernames)
+        held = [a for a in found if a and a.unit and not a.disabled]  # enabled, holding a role
         roll = rng.random() if case is None else case / 10 + 0.01
         if roll < 0.15:
             self.refused(
