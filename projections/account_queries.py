@@ -42,9 +42,10 @@ class AccountQueries:
         limit: int = 100,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Accounts holding a role in one of ``units`` (None: any), by unit and name;
-        ``search`` matches the user name or the display name; accounts holding no
-        role too with ``include_unassigned``."""
+        """Accounts holding a role in one of ``units`` (None: any), by unit and name
+        (those holding no role first, on every backend); ``search`` matches the user
+        name or the display name; accounts holding no role too with
+        ``include_unassigned``."""
         if not 1 <= limit <= 1000 or offset < 0:
             raise InvalidQuery("条数须在1到1000之间", "limit must be 1..1000", field="limit")
         with self.store.read() as conn:
@@ -63,7 +64,9 @@ class AccountQueries:
                     or_(table.c.username.like(like), table.c.display_name.like(like))
                 )
             rows = conn.execute(
-                query.order_by(table.c.unit, table.c.username).limit(limit).offset(offset)
+                query.order_by(table.c.unit.nulls_first(), table.c.username)
+                .limit(limit)
+                .offset(offset)
             ).all()
         return [_account(r) for r in rows]
 

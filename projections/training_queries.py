@@ -174,7 +174,7 @@ class TrainingQueries:
             ).all()
             sessions, attendance = t["sessions"], t["attendance"]
             attended = conn.execute(
-                select(sessions, attendance.c.present, attendance.c.corrected)
+                select(sessions, attendance.c.present.label("attended"), attendance.c.corrected)
                 .join(attendance, attendance.c.session_id == sessions.c.session_id)
                 .where(attendance.c.volunteer_id == volunteer_id)
                 .order_by(sessions.c.day.desc(), sessions.c.session_id)
@@ -232,7 +232,7 @@ class TrainingQueries:
                 for e in exams
             ],
             "sessions": [
-                {**session_item(r), "attended": bool(r.present), "corrected": bool(r.corrected)}
+                {**session_item(r), "attended": bool(r.attended), "corrected": bool(r.corrected)}
                 for r in attended
             ],
         }

@@ -20,6 +20,8 @@ from typing import Any
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 
 from tests.oracle.duty_fold import Duty, DutyFold, NoticeRecord
+from tests.oracle.org_fold import OrgFold
+from tests.oracle.training_fold import TrainingFold, TrainingNorms
 
 CHINA = timezone(timedelta(hours=8))
 SIGNERS = ("director", "officer")  # the co-signature: community director AND officer
@@ -147,6 +149,7 @@ class Person:
     base: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)
     evaluations: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    admitted_at: datetime | None = None
 
 
 @dataclass
@@ -174,10 +177,16 @@ class Deadlines:
         return self.general[stage]
 
 
-class Fold(DutyFold):
+class Fold(DutyFold, OrgFold, TrainingFold):
     """Reads the notification log from where it stopped and folds each event."""
 
-    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper[Any], deadlines: Deadlines):
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        deadlines: Deadlines,
+        training: TrainingNorms,
+    ):
         self.recorder = recorder
         self.mapper = mapper
         self.deadlines = deadlines
@@ -198,6 +207,8 @@ class Fold(DutyFold):
         self.told: dict[str, list[tuple[str, str]]] = {}  # volunteer -> (kind, incident) told
         self.forgotten: set[str] = set()  # people erased: told nothing after
         self.unknown: list[str] = []  # event names met that nothing here reads
+        self._open_org()  # units and log-in accounts (``tests.oracle.org_fold``)
+        self._open_training(training)  # sessions and files (``tests.oracle.training_fold``)
 
     def read(self, limit: int = 1000) -> int:
         """Fold every notification after the last one read; how many were read."""
@@ -311,6 +322,7 @@ class Fold(DutyFold):
         person = self._person(self.volunteer_keys[key])
         if what == "Admitted":
             person.status, person.squad = "active", event.squad
+            person.admitted_at = event.timestamp
         elif what == "Rejected":
             person.status = "rejected"
         elif what == "StatusChanged":

@@ -14,11 +14,16 @@ from loop.settings import Settings
 from projections import build
 from projections.exports import ExportQueries
 from projections.notifications.inbox import Inbox, MessageNotFound, Reader
-from tests.oracle.compare import Comparison, Disagreement
+from projections.training_queries import Norms
+from tests.oracle.compare import Comparison, Disagreement, units_of
 from tests.oracle.duty_reads import inbox_notices
 from tests.oracle.fold import Deadlines, Fold
 from tests.oracle.inbox import compare_inboxes
+from tests.oracle.org_reads import compare_organisation
+from tests.oracle.org_workload import OpenWork
 from tests.oracle.tour import tour
+from tests.oracle.training_fold import TrainingNorms
+from tests.oracle.training_reads import compare_training
 from tests.oracle.workload import Workload
 from tests.support import CHINA, FakeClock
 
@@ -69,8 +74,22 @@ class OracleRun:
         self.workload = Workload(self.loops, self.clock, seed, pace=pace)
         self.views = build(settings, flow.app, batch_size=batch_size)
         self.inbox = Inbox(self.views.projector)
+        for each in self.loops:  # as the API wires the registry: it asks the read models
+            each.registry.open_work = OpenWork(self.views)
         deadlines = Deadlines(flow.policy.deadlines, flow.policy.urgent_deadlines)
-        self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines)
+        policy = self.loops[0].training.policy
+        shortfall = {
+            "shortfall": policy.shortfall,
+            "shortfall_from_month": policy.shortfall_from_month,
+        }
+        self.norms = Norms(
+            policy.pre_duty_halves, policy.yearly_halves, policy.exam_required, **shortfall
+        )
+        norms = TrainingNorms(
+            policy.counted_modes, policy.pre_duty_halves, policy.yearly_halves,
+            policy.exam_required, policy.retake_cool_down, **shortfall,
+        )  # fmt: skip
+        self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines, norms)
         self.stars = flow.scoring.stars
         self.rng = random.Random(seed + 1)
         self.figures = Figures()
@@ -109,6 +128,11 @@ class OracleRun:
         )  # fmt: skip
         found = comparison.run(self.clock(), self._moments(), every_case=every_case, rng=self.rng)
         compare_inboxes(comparison, self.fold, self.inbox, self.clock())
+        self._organisation(comparison, every=every_case)
+        compare_training(
+            comparison, self.fold, self.views.training, self.norms, units_of(self.fold),
+            self.clock(), every=every_case, rng=self.rng,
+        )  # fmt: skip
         found = marked + found
         done = time.perf_counter()
         f, tally = self.figures, self.workload.tally
@@ -121,6 +145,16 @@ class OracleRun:
         f.compare_seconds += done - compared
         self.found += found
         return found
+
+    def _organisation(self, comparison: Comparison, *, every: bool) -> None:
+        """The units and accounts, and the refused commands that must write nothing."""
+        loop = self.loops[0]
+        compare_organisation(
+            comparison, self.fold, self.views.accounts, loop.registry, loop.accounts,
+            self.clock(), every=every, rng=self.rng,
+        )  # fmt: skip
+        surprises = self.workload.organising.surprises
+        comparison.check("refused organisation commands wrote nothing", [], lambda: surprises)
 
     def _read_notices(self, readers: list[Reader]) -> list[Disagreement]:
         """Some readers mark some notices of their inbox read (the inbox's own

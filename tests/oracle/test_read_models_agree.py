@@ -3,12 +3,19 @@ driven through the real services (two writers on one database), on SQLite and on
 PostgreSQL.
 
 Workload size in ``make test``: the opening (``tests.oracle.tour``: the demo's
-day, the corrections a random walk may miss and a duty day), then 16 batches of
-60 random commands on the loop, the ledger and the rolls, after 6 % of which a
-few commands on duty tasks and notices follow (about 200 taken in all): about 1,500
-events and 2,900 reads compared per run, once on SQLite under the Lishu scoring
-(monthly cap of 150 points; task points co-signed) and once on PostgreSQL under
-the Fuping scoring (base points, stars, failed months; no-shows deducted).
+day, the corrections a random walk may miss, a duty day, the demo's county
+registered with units and accounts of the workload's own, and a training day),
+then 16 batches of 60 random commands on the loop, the ledger and the rolls,
+after 6 % of which a few commands on duty tasks and notices follow (about 200
+taken in all), after 3 % a few on the organisation and the accounts (registered,
+renamed, moved, merged, retired; created, given another role, disabled,
+enabled; refusals that must write nothing) and after 4 % a few on training
+(sessions, attendance and its corrections, exams, certification): about 1,800
+events and 4,000 reads compared per run, once on SQLite under the Lishu scoring
+(monthly cap of 150 points; task points co-signed; every training mode counts,
+no yearly norm) and once on PostgreSQL under the Fuping scoring (base points,
+stars, failed months; no-shows deducted; video training not counted, ten days a
+year, an exam before certification).
 ``python -m tests.oracle`` (``make soak``) runs the same with 100,000 events and
 more.
 """
@@ -42,6 +49,8 @@ def run(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OracleRun]:
 def test_every_read_agrees_with_the_oracle_after_every_batch(run: OracleRun) -> None:
     run.start()
     for n in range(BATCHES):
+        if n == BATCHES - 1:  # the duty gate, where the preset has one
+            run.workload.training.switch_gate()
         found = run.batch(COMMANDS, every_case=n == BATCHES - 1)
         assert not found, f"batch {n}:\n" + "\n".join(str(d) for d in found[:8])
     figures = run.figures
@@ -54,6 +63,8 @@ def test_every_read_agrees_with_the_oracle_after_every_batch(run: OracleRun) -> 
     )
     cosigned = run.loops[0].tasks.policy.cosigned
     reached_duties(run.fold, figures.by_command, cosigned=cosigned)
+    reached_organisation(run.fold, run.workload.organising.refusals_sent)
+    reached_training(run.fold, gate=run.loops[0].training.policy.gate)
 
 
 def reached(fold: Fold, conflicts: int, *, capped: bool) -> None:
@@ -105,3 +116,57 @@ def reached_duties(fold: Fold, by_command: dict[str, int], *, cosigned: bool) ->
     assert any(n.revised_at for n in notices)
     assert any(n.revoked_at for n in notices)
     assert sum(len(marks) for marks in fold.read_marks.values()) > 2
+
+
+def reached_organisation(fold: Fold, refusals: int) -> None:
+    """The registry and the accounts went where the mistakes hide: every kind of
+    unit registered, units renamed (in both languages), moved, merged and retired;
+    accounts given another role, holding none, disabled and enabled again; and
+    refused commands sent (each checked to write nothing)."""
+    units = list(fold.units.values())
+    kinds = {u.kind for u in units}
+    assert {"county", "station", "community", "village", "work_station", "department"} <= kinds
+    assert any(len(u.names) > 2 for u in units), "a unit renamed twice"
+    assert any(u.names[-1][2] != u.names[0][2] for u in units), "an English name changed"
+    events = {what for u in units for _, what, *_ in u.history}
+    assert {"UnitMoved", "UnitMerged", "UnitRetired"} <= events
+    accounts = list(fold.logins.values())
+    assert any(sum(w == "RoleGranted" for _, w, *_ in a.history) > 1 for a in accounts)
+    steps = [[w for _, w, *_ in a.history] for a in accounts]
+    assert any(
+        w == "RoleRevoked" and s[n + 1 : n + 2] != ["RoleGranted"]
+        for s in steps
+        for n, w in enumerate(s)
+    ), "an account left holding no role"
+    assert any(any(w == "Enabled" for _, w, *_ in a.history) for a in accounts)
+    assert any(a.disabled for a in accounts)
+    assert refusals > 10
+
+
+def reached_training(fold: Fold, *, gate: bool) -> None:
+    """Training went where the mistakes hide: sessions of every kind and mode, one
+    cancelled; attendance corrected to absent (its credit withdrawn) and back; two
+    credits on one day (capped at a whole day); exams failed and passed; a
+    volunteer certified; the year turned with training on both sides of it; the
+    duty gate switched on (where the preset has one) before the last batch."""
+    sessions = list(fold.trainings.values())
+    assert {s.kind for s in sessions} == {"pre_duty", "regular", "targeted"}
+    assert {s.mode for s in sessions} == {"in_person", "on_site", "video", "shadowing"}
+    assert any(s.status == "cancelled" for s in sessions)
+    assert any(not here for s in sessions for here in s.attendance.values())
+    assert any(s.corrected and all(s.attendance.values()) for s in sessions), "corrected back"
+    days = [[c["day"] for c in f.credits.values()] for f in fold.files.values()]
+    assert any(len(d) > len(set(d)) for d in days), "two credits on one day"
+    exams = [e for f in fold.files.values() for e in f.exams]
+    assert {e["passed"] for e in exams} == {True, False}
+    assert any(f.certified for f in fold.files.values())
+    assert len({s.day[:4] for s in sessions}) > 1
+    assert bool(fold.gates) == gate, "the duty gate switched on where the preset has one"
+    waiting = [
+        v
+        for v in fold.volunteer_keys.values()
+        if fold.people[v].status in ("active", "flexible")
+        and (fold.files.get(v) is None or fold.files[v].certified is None)
+    ]
+    if gate:
+        assert waiting, "volunteers awaiting training under the gate"

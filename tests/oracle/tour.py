@@ -16,6 +16,8 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
 from tests.oracle.duty_workload import duty_tour
+from tests.oracle.org_workload import organisation_tour
+from tests.oracle.training_workload import training_tour
 from tests.oracle.workload import Workload
 from tests.support import CHINA
 
@@ -67,6 +69,8 @@ def tour(w: Workload) -> None:
     assert sorted(outcomes) == ["concurrency_conflict", "taken"], outcomes
     w.tally.conflicts += 1
     duty_tour(w)
+    organisation_tour(w.organising)
+    training_tour(w.training)
 
 
 def donated(w: Workload) -> list[str]:

@@ -11,7 +11,10 @@ to the monthly cap and beyond, publicized, closed, rejected, also after the
 reward), steps refused (which must write nothing), applications with the joint
 review, admissions, refusals and status changes, donations, restocks,
 redemptions, deductions and month evaluations, and bursts of steps sent to
-both writers at once (concurrency conflicts among them).
+both writers at once (concurrency conflicts among them). Between them, each on a
+random stream of its own: duty tasks and notices (``duty_workload``), the
+organisation and the accounts (``org_workload``) and training
+(``training_workload``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from loop.bootstrap import Loop
 from loop.rules.stages import LOOP
 from loop.storage.group_commit import GroupCommitter
 from tests.oracle.duty_workload import Duties
+from tests.oracle.org_workload import Organising
+from tests.oracle.training_workload import Trainings
 from tests.support import CHINA, FakeClock
 
 OFFICIALS = [
@@ -73,6 +78,10 @@ PEOPLE = 60
 """Applications stop once this many people have applied (two communities' rolls)."""
 DUTIES = 0.06
 """The share of commands followed by a few commands on duty tasks or notices."""
+ORGANISING = 0.03
+"""The share of commands followed by a few on the organisation and the accounts."""
+TRAINING = 0.04
+"""The share of commands followed by a few on training."""
 DETOURS = {"reject": 0.15, "divert": 0.4, "escalate": 0.4, "return": 0.4, "chase": 0.4}
 """How often a step that does not bring the case nearer its end is drawn (1: as
 often as any other), so most cases travel deep into the loop."""
@@ -117,6 +126,8 @@ class Workload:
         self.items: list[str] = []
         self.made = 0
         self.duties = Duties(self, seed + 100)  # a random stream of its own
+        self.organising = Organising(self, seed + 200)  # and one more
+        self.training = Trainings(self, seed + 300)  # and another
         for each in loops:
             each.app.clock = clock
 
@@ -126,10 +137,19 @@ class Workload:
 
     # -- running commands ----------------------------------------------------------------
 
-    def call(self, command: str, method: str, /, *args: Any, **kwargs: Any) -> Any:
+    def call(
+        self,
+        command: str,
+        method: str,
+        /,
+        *args: Any,
+        writer: random.Random | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """One command (``method`` of a service, ``incidents.take``) on one of the
-        writers, chosen at random; None if refused."""
-        n = self.rng.randrange(len(self.loops))
+        writers, chosen at random (by ``writer``, default the workload's stream);
+        None if refused."""
+        n = (writer or self.rng).randrange(len(self.loops))
         try:
             result = self.committers[n].call(attrgetter(method)(self.loops[n]), *args, **kwargs)
         except DomainError:
@@ -158,6 +178,10 @@ class Workload:
                 self.burst()
             if self.duties.rng.random() < DUTIES:
                 self.duties.session()
+            if self.organising.rng.random() < ORGANISING:
+                self.organising.session()
+            if self.training.rng.random() < TRAINING:
+                self.training.session()
 
     # -- the loop -------------------------------------------------------------------------
 

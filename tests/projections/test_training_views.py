@@ -166,3 +166,37 @@ def test_training_read_models_equal_a_rebuild_and_the_records_themselves(views_u
     assert "SuspensionLifted" in suspensions
     projector.store.dispose()
     fresh.store.dispose()
+
+
+def test_a_volunteer_corrected_to_absent_reads_as_absent_at_a_session_others_attended(
+    views_url: str,
+) -> None:
+    """His record lists the session as not attended (the attendance's own flag), not
+    the session's count of those present."""
+    clock = FakeClock(datetime(2026, 7, 11, 9, 0, tzinfo=CHINA))
+    loop = open_loop(clock=clock, scoring=FUPING_SCORING)
+    admit(loop.incidents, *CROWD[:2])
+    projector = projector_for(loop.incidents, views_url)
+    projector.setup()
+    held = loop.training.schedule(
+        demo.STATION_OFFICER, kind="regular", topic="防诈骗", instructor="县公安局",
+        day=FIRST, credit="whole", mode="in_person", place="县局",
+    ).session_id  # fmt: skip
+    for person in CROWD[:2]:
+        loop.training.record_attendance(demo.STATION_OFFICER, held, person.id)
+    loop.training.correct_attendance(
+        demo.STATION_OFFICER, held, CROWD[0].id, present=False, reason="登记有误"
+    )
+    projector.catch_up()
+    queries = TrainingQueries(projector)
+    absent = queries.record_of(CROWD[0].id, year=2026, norms=NORMS)
+    present = queries.record_of(CROWD[1].id, year=2026, norms=NORMS)
+    assert absent is not None
+    assert present is not None
+    assert [(s["present"], s["attended"], s["corrected"]) for s in absent["sessions"]] == [
+        (1, False, True)
+    ]
+    assert [(s["attended"], s["corrected"]) for s in present["sessions"]] == [(True, False)]
+    assert absent["days"] == 0
+    assert present["days"] == 1
+    projector.store.dispose()
