@@ -23,7 +23,6 @@ from uuid import UUID
 import limits
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from aggregates.actor import Actor
@@ -40,6 +39,7 @@ from api.open311_format import (
     check_format,
     refusal,
 )
+from api.rate_limits import shared_limiter
 from api.services import Services
 from loop.errors import ConcurrencyConflict, IncidentNotFound
 from loop.rules import places
@@ -56,10 +56,11 @@ router = APIRouter(prefix="/open311", tags=["open311"], include_in_schema=False)
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
-    """This service's limiter (kept in the process, one per application)."""
+    """This service's limiter (its hits in the service's database, shared by every
+    process)."""
     state = request.app.state
     if not hasattr(state, "open311_limiter"):
-        state.open311_limiter = MovingWindowRateLimiter(MemoryStorage())
+        state.open311_limiter = shared_limiter(state.services.views.store)
     limiter: MovingWindowRateLimiter = state.open311_limiter
     return limiter
 

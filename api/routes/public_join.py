@@ -28,6 +28,7 @@ from api.errors import status_of
 from api.open311_format import RateLimited
 from api.routes.public_report import _limiter as shared_limiter
 from api.services import Services
+from api.spent_challenges import SpentChallenges
 from api.units import unit_label
 from loop.errors import ConcurrencyConflict
 from loop.services.joining import ChallengeRefused, Challenges, SelfRegistration
@@ -42,13 +43,15 @@ router = APIRouter(prefix="/public", tags=["public 义警报名"], include_in_sc
 
 
 def challenges(request: Request, services: Services) -> Challenges:
-    """This service's questions (kept in the process, one per application)."""
+    """This service's questions (signed, so kept nowhere until answered; the
+    answered ones in the service's database, refused by every process)."""
     state = request.app.state
     if not hasattr(state, "join_challenges"):
         key = hmac.new(
             services.answers.secret, b"lishu-loop:public-join-challenge", hashlib.sha256
         ).digest()
-        state.join_challenges = Challenges(key, services.loop.app.clock)
+        spent = SpentChallenges(services.views.store)
+        state.join_challenges = Challenges(key, services.loop.app.clock, claim=spent.claim)
     made: Challenges = state.join_challenges
     return made
 

@@ -27,7 +27,6 @@ import anyio
 import limits
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from aggregates.actor import Actor
@@ -43,6 +42,7 @@ from api.public_codes import (
     masked,
     sender_for,
 )
+from api.rate_limits import shared_limiter
 from api.services import Services
 from api.units import unit_label
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
@@ -61,20 +61,22 @@ router = APIRouter(prefix="/public", tags=["public 群众反馈"], include_in_sc
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
-    """This service's limiter (kept in the process, one per application)."""
+    """This service's limiter (its hits in the service's database, shared by every
+    process)."""
     state = request.app.state
     if not hasattr(state, "public_report_limiter"):
-        state.public_report_limiter = MovingWindowRateLimiter(MemoryStorage())
+        state.public_report_limiter = shared_limiter(state.services.views.store)
     limiter: MovingWindowRateLimiter = state.public_report_limiter
     return limiter
 
 
 def _codes(request: Request, services: Services) -> PhoneCodes:
-    """This service's codes waiting to be typed back (kept in the process)."""
+    """This service's codes waiting to be typed back (in the service's database)."""
     state = request.app.state
     if not hasattr(state, "public_codes"):
         state.public_codes = PhoneCodes(
             lambda text: services.answers.digest("public_form:code", text),
+            services.views.store,
             minutes=services.settings.public_code_minutes,
         )
     codes: PhoneCodes = state.public_codes
