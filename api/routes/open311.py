@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import anyio
 import limits
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -134,7 +135,10 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
         form = await request.form()
         given = {k: v for k, v in form.items() if isinstance(v, str)}
         client = clients(services).authenticate(given.get("api_key"))
-        if not _limiter(request).hit(CLIENT_LIMIT, "open311", client.client_id):
+        limiter = _limiter(request)  # its hits written to the shared database
+        if not await anyio.to_thread.run_sync(
+            limiter.hit, CLIENT_LIMIT, "open311", client.client_id
+        ):
             raise RateLimited(
                 "提交过于频繁，请稍后再试", "Too many requests; try again later", retry_after=60
             )

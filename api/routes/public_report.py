@@ -175,7 +175,7 @@ async def send_report(
         again = _made(services, incident_id)  # the form sent again: its report, compared
         asking = verifies and not again and bool(resend or not code.strip())
         if not verifies and not again:
-            _limit(request, services, phone)
+            await anyio.to_thread.run_sync(_limit, request, services, phone)
         intake = Intake(services.flow, places.bounds(services.settings.county_bounds))
         if bool(lat) != bool(long):
             raise InvalidInput("位置须同时有纬度和经度", "lat and long go together", field="lat")
@@ -194,7 +194,7 @@ async def send_report(
             intake.check(actor, report)
             return await _send_code(request, services, token, phone, entered)
         if verifies and not again:
-            _codes(request, services).check(token, phone, code)
+            await anyio.to_thread.run_sync(_codes(request, services).check, token, phone, code)
 
         def run() -> str:
             return intake.report(
@@ -204,7 +204,7 @@ async def send_report(
         with suppress(ConcurrencyConflict):  # the same form sent twice at once: one report
             await services.command(run)
         if verifies:
-            _codes(request, services).used(token)
+            await anyio.to_thread.run_sync(_codes(request, services).used, token)
     except DomainError as error:
         sent_to = masked(phone) if verifies and code.strip() else None
         return _form(request, services, token, entered, error, code_sent_to=sent_to)
@@ -213,7 +213,7 @@ async def send_report(
 
 def _limit(request: Request, services: Services, phone: str) -> None:
     """Reports (or, where phones are verified, codes sent) per client address and
-    per phone number."""
+    per phone number (hits written to the shared database: run off the event loop)."""
     address = request.client.host if request.client else "unknown"
     if not (
         _limiter(request).hit(BY_ADDRESS, SOURCE, "address", address)
@@ -237,14 +237,14 @@ async def _send_code(
     sender = _sender(request, services)
     if sender is None:
         raise unavailable()
-    _limit(request, services, phone)
-    code = _codes(request, services).issue(token, phone)
+    await anyio.to_thread.run_sync(_limit, request, services, phone)
+    code = await anyio.to_thread.run_sync(_codes(request, services).issue, token, phone)
     minutes = services.settings.public_code_minutes
     text = f"【梨城义警】您的验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略。"
     try:
         await anyio.to_thread.run_sync(sender.send, phone, text)
     except Exception:  # the gateway did not take it: say so, keep nothing
-        _codes(request, services).used(token)
+        await anyio.to_thread.run_sync(_codes(request, services).used, token)
         log.exception("the one-time code could not be sent")
         raise VerificationUnavailable(
             "验证码发送失败，请稍后再试", "The code could not be sent; try again later"
