@@ -17,8 +17,10 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from api.public_codes import OutboxSender
 from api.rate_limits import DatabaseStorage, setup
+from api.routes import open311
 from api.seed import DEMO_PASSWORD
 from projections.store import Store
+from tests.api import test_open311 as open311_tests
 from tests.api import test_public_report as report
 from tests.api import test_self_registration as join
 from tests.api.conftest import Api, in_process
@@ -147,6 +149,24 @@ def test_a_question_answered_on_one_service_is_refused_on_the_other(shared: str)
         assert (again.status_code, join.refused_code(again)) == (422, "challenge_refused")
         assert "已经作答过" in again.text
         assert join.head(b) == before
+
+
+def test_an_open311_clients_posts_are_limited_over_both_services(
+    shared: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(open311, "CLIENT_LIMIT", limits.parse("3/minute"))
+    stack, a, b = two(shared)
+    with stack:
+        client = {"client_id": "suishoupai", "name": "梨树随手拍", "jurisdiction": "lishu"}
+        key = a.post("admin", "/api/open311/clients", client).json()["api_key"]
+        answers = [open311_tests.post((a, b)[n % 2], key) for n in range(3)]
+        assert [x.status_code for x in answers] == [200] * 3
+        before = open311_tests.head(a)
+        for api in (a, b):
+            refused = open311_tests.post(api, key)
+            assert refused.status_code == 429
+            assert refused.headers["retry-after"] == "60"
+        assert open311_tests.head(b) == before
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
