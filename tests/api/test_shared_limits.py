@@ -15,7 +15,8 @@ import limits
 import pytest
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
-from api.public_codes import OutboxSender
+from api import public_codes
+from api.public_codes import CodeRefused, OutboxSender, PhoneCodes
 from api.rate_limits import DatabaseStorage, setup
 from api.routes import open311
 from api.seed import DEMO_PASSWORD
@@ -212,6 +213,31 @@ def test_hits_racing_from_threads_on_two_stores_never_pass_the_limit(
     for limiter in limiters:
         assert limiter.get_window_stats(item, "race", "10.0.0.1").remaining == 0
         assert limiter.hit(item, "race", "10.0.0.2")  # another key has its own window
+
+
+def test_wrong_codes_racing_from_threads_on_two_stores_are_each_counted(
+    stores: tuple[Store, Store],
+) -> None:
+    public_codes.setup(stores[0])
+    codes = [PhoneCodes(lambda text: f"digest:{text}", store) for store in stores]
+    token, phone = "t" * 43, "13904439911"
+    code = codes[0].issue(token, phone)
+    reasons: list[str] = []
+    start = threading.Barrier(8)
+
+    def guess(checker: PhoneCodes) -> None:
+        start.wait()
+        try:
+            checker.check(token, phone, wrong(code))
+        except CodeRefused as refused:
+            reasons.append(str(refused.details["reason"]))
+
+    threads = [threading.Thread(target=guess, args=(codes[n % 2],)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(reasons) == ["no_code"] * 3 + ["too_many_tries"] + ["wrong"] * 4
 
 
 class Clock:
