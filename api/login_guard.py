@@ -5,10 +5,12 @@
   right password included, is answered 429 with ``Retry-After``. The lock is a
   row of ``api_login_failures`` in the shared database, so every process keeps
   it; it is recorded in the account log, and an administrator may lift it
-  (``lishu users unlock``). A name no account has is counted the same way in
-  the process (``limits``), so the answers do not tell which names exist.
-* Per client address: ``login_address_limit`` failed log-ins (``limits``' moving
-  window, kept in the process), then 429 until the window has room.
+  (``lishu users unlock``). A name no account has is counted the same way
+  (``limits``' moving window, its hits in the shared database:
+  ``api.rate_limits``), so the answers do not tell which names exist.
+* Per client address: ``login_address_limit`` failed log-ins (the same shared
+  moving window: every process counts against the one total), then 429 until
+  the window has room.
 * Hashing: at most ``login_concurrency`` Argon2 hashes run at once (each holds
   19 MiB and a core), on threads of their own that run at a lower scheduling
   priority (nice +10), so when the cores are short the requests of the other
@@ -31,13 +33,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import limits
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, select
 
 from aggregates.errors import DomainError
 from api.account_log import AccountLog
 from api.config import ApiSettings
+from api.rate_limits import setup as setup_rate_limits
+from api.rate_limits import shared_limiter
 from projections.store import Store
 
 T = TypeVar("T")
@@ -98,7 +100,7 @@ class LoginGuard:
         self.by_name = limits.RateLimitItemPerSecond(
             settings.login_failures, int(self.lock_seconds)
         )
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = shared_limiter(store)
         self.hashing = ThreadPoolExecutor(
             settings.login_concurrency, "lishu-hashing", initializer=_lower_priority
         )
@@ -108,6 +110,7 @@ class LoginGuard:
     def setup(self) -> None:
         with self.store.write() as conn:
             metadata.create_all(conn)
+        setup_rate_limits(self.store)
 
     def check(self, username: str, address: str) -> None:
         """Refuse (429) a log-in from a throttled address or to a locked account."""

@@ -4,8 +4,9 @@ The form sends a 6-digit code to the number through a :class:`CodeSender`; the
 report is recorded only once the code is typed back. A code is kept only as a
 keyed digest (HMAC under the installation's digest key) of the form's token,
 the number and the code; it expires (10 minutes by default), allows 5 wrong
-tries and is used once. Codes are kept in the process, as the form's rate
-limits are.
+tries and is used once. Codes are kept in the service's database
+(``api_public_codes``), as the form's rate limits are (``api.rate_limits``), so
+every API process sees the same codes and counts the same tries.
 
 Senders: the intranet SMS gateway (``LISHU_SMS_GATEWAY_URL`` an http(s) address,
 the same JSON as the alerts: ``msg_id``, ``to``, ``text``), or outside
@@ -19,24 +20,36 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 import httpx
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 
 from aggregates.errors import DomainError
 from api.config import ApiSettings
+from projections.store import Store
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 5
 """Wrong codes one form may try before it must ask for a new code."""
 MAX_PENDING = 10_000
-"""Codes waiting at once in one process; the oldest give way."""
+"""Codes waiting at once; the oldest give way."""
 
 
 class CodeRefused(DomainError):
@@ -107,28 +120,45 @@ def sender_for(settings: ApiSettings) -> CodeSender | None:
     return None if settings.production else OutboxSender()
 
 
-@dataclass
-class _Pending:
-    digest: str
-    expires: float
-    tries: int = 0
+metadata = MetaData()
+codes = Table(
+    "api_public_codes",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("digest", String(128), nullable=False),
+    Column("expires", Float, nullable=False, index=True),
+    Column("tries", Integer, nullable=False),
+)
+
+
+def setup(store: Store) -> None:
+    """Make the table of codes (at the service's start)."""
+    with store.write() as conn:
+        metadata.create_all(conn)
+
+
+def _refused(reason: str, zh: str, en: str) -> CodeRefused:
+    return CodeRefused(zh, en, field="code", reason=reason)
 
 
 class PhoneCodes:
-    """The codes sent and waiting, by form token, each as a keyed digest."""
+    """The codes sent and waiting, by form token, each as a keyed digest, in the
+    shared database (``api_public_codes``): a code sent by one process is checked,
+    its tries counted and used once by any other. The clock is the wall clock,
+    which every process shares."""
 
     def __init__(
         self,
         digest: Callable[[str], str],
+        store: Store,
         *,
         minutes: float = 10,
-        now: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.digest = digest
+        self.store = store
         self.seconds = minutes * 60
         self.now = now
-        self._pending: dict[str, _Pending] = {}
-        self._lock = threading.Lock()
 
     def _of(self, token: str, phone: str, code: str) -> str:
         return self.digest(f"{token}\n{phone}\n{code}")
@@ -136,51 +166,59 @@ class PhoneCodes:
     def issue(self, token: str, phone: str) -> str:
         """A new code for the form ``token`` and ``phone`` (an earlier one is void)."""
         code = f"{secrets.randbelow(10**6):06d}"
-        with self._lock:
+        row = {"token": token, "digest": self._of(token, phone, code), "tries": 0}
+        with self.store.write() as conn:
             now = self.now()
-            for key in [k for k, p in self._pending.items() if p.expires <= now]:
-                del self._pending[key]
-            while len(self._pending) >= MAX_PENDING:
-                del self._pending[next(iter(self._pending))]
-            self._pending[token] = _Pending(self._of(token, phone, code), now + self.seconds)
+            conn.execute(delete(codes).where(or_(codes.c.expires <= now, codes.c.token == token)))
+            waiting = conn.execute(select(func.count()).select_from(codes)).scalar_one()
+            if waiting >= MAX_PENDING:
+                oldest = select(codes.c.token).order_by(codes.c.expires)
+                oldest = oldest.limit(waiting - MAX_PENDING + 1)
+                conn.execute(delete(codes).where(codes.c.token.in_(oldest.scalar_subquery())))
+            conn.execute(insert(codes), row | {"expires": now + self.seconds})
         return code
 
     def check(self, token: str, phone: str, code: str) -> None:
         """Accept the code for ``token`` and ``phone``, else :class:`CodeRefused`.
         Accepted, it stays until :meth:`used` (a report refused for its content
         may be corrected and sent again with the same code)."""
-        with self._lock:
-            pending = self._pending.get(token)
+        given, tries = self._of(token, phone, code.strip()), 0
+        with self.store.write() as conn:  # the row locked: tries race in no process
+            pending = conn.execute(
+                select(codes).where(codes.c.token == token).with_for_update()
+            ).first()
             if pending is None:
-                raise CodeRefused(
-                    "请先获取验证码", "Ask for a code first", field="code", reason="no_code"
-                )
-            if pending.expires <= self.now():
-                del self._pending[token]
-                raise CodeRefused(
-                    "验证码已过期，请重新获取",
-                    "The code expired; ask for a new one",
-                    field="code",
-                    reason="expired",
-                )
-            if not hmac.compare_digest(pending.digest, self._of(token, phone, code.strip())):
-                pending.tries += 1
-                if pending.tries >= ATTEMPTS:
-                    del self._pending[token]
-                    raise CodeRefused(
-                        "验证码错误次数过多，请重新获取",
-                        "Too many wrong codes; ask for a new one",
-                        field="code",
-                        reason="too_many_tries",
-                    )
-                raise CodeRefused(
-                    f"验证码不正确（还可再试{ATTEMPTS - pending.tries}次）",
-                    f"Wrong code ({ATTEMPTS - pending.tries} tries left)",
-                    field="code",
-                    reason="wrong",
-                )
+                outcome = "no_code"
+            elif pending.expires <= self.now():
+                conn.execute(delete(codes).where(codes.c.token == token))
+                outcome = "expired"
+            elif hmac.compare_digest(pending.digest, given):
+                return
+            elif pending.tries + 1 >= ATTEMPTS:
+                conn.execute(delete(codes).where(codes.c.token == token))
+                outcome = "too_many_tries"
+            else:
+                tries = pending.tries + 1
+                conn.execute(codes.update().where(codes.c.token == token).values(tries=tries))
+                outcome = "wrong"
+        if outcome == "no_code":
+            raise _refused("no_code", "请先获取验证码", "Ask for a code first")
+        if outcome == "expired":
+            raise _refused(
+                "expired", "验证码已过期，请重新获取", "The code expired; ask for a new one"
+            )
+        if outcome == "too_many_tries":
+            raise _refused(
+                "too_many_tries",
+                "验证码错误次数过多，请重新获取",
+                "Too many wrong codes; ask for a new one",
+            )
+        left = ATTEMPTS - tries
+        raise _refused(
+            "wrong", f"验证码不正确（还可再试{left}次）", f"Wrong code ({left} tries left)"
+        )
 
     def used(self, token: str) -> None:
         """The report was recorded: the code is spent."""
-        with self._lock:
-            self._pending.pop(token, None)
+        with self.store.write() as conn:
+            conn.execute(delete(codes).where(codes.c.token == token))

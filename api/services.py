@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from api import public_codes, spent_challenges
 from api.account_log import AccountLog
 from api.accounts import Accounts
 from api.config import ApiSettings
@@ -148,7 +149,9 @@ def build_services(settings: ApiSettings | None = None, *, start: bool = True) -
     loop.registry.open_work = OpenWorkRead(views, accounts)
     accounts.setup()
     log.setup()
-    services.guard.setup()
+    services.guard.setup()  # its table and the shared rate limits' (api.rate_limits)
+    public_codes.setup(views.store)
+    spent_challenges.setup(views.store)
     if start and settings.run_projections:
         views.runner.start()
     else:

@@ -3,8 +3,10 @@ password, throttled per account and per address (``api.login_guard``)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
@@ -30,17 +32,21 @@ def _refused() -> Unauthenticated:
 
 
 async def authenticate(s: Services, username: str, password: str, address: str) -> User:
-    """The user, if the password is right: throttled, hashed within the bound."""
-    s.guard.check(username, address)
+    """The user, if the password is right: throttled, hashed within the bound. The
+    throttle's reads and writes of the shared database run off the event loop (on
+    SQLite a write may wait for another writer)."""
+    await anyio.to_thread.run_sync(s.guard.check, username, address)
     if password == DEMO_PASSWORD and not s.settings.demo:
         user = None  # the demo's public password opens nothing outside demo mode
     else:
         user = await s.guard.hashed(s.accounts.authenticate, username, password)
     if user is None:
         exists = s.accounts.get(username) is not None
-        s.guard.failed(username, address, account_exists=exists)
+        await anyio.to_thread.run_sync(
+            partial(s.guard.failed, username, address, account_exists=exists)
+        )
         raise _refused()
-    s.guard.succeeded(username)
+    await anyio.to_thread.run_sync(s.guard.succeeded, username)
     return user
 
 

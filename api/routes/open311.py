@@ -20,10 +20,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import anyio
 import limits
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from aggregates.actor import Actor
@@ -40,6 +40,7 @@ from api.open311_format import (
     check_format,
     refusal,
 )
+from api.rate_limits import shared_limiter
 from api.services import Services
 from loop.errors import ConcurrencyConflict, IncidentNotFound
 from loop.rules import places
@@ -56,10 +57,11 @@ router = APIRouter(prefix="/open311", tags=["open311"], include_in_schema=False)
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
-    """This service's limiter (kept in the process, one per application)."""
+    """This service's limiter (its hits in the service's database, shared by every
+    process)."""
     state = request.app.state
     if not hasattr(state, "open311_limiter"):
-        state.open311_limiter = MovingWindowRateLimiter(MemoryStorage())
+        state.open311_limiter = shared_limiter(state.services.views.store)
     limiter: MovingWindowRateLimiter = state.open311_limiter
     return limiter
 
@@ -133,7 +135,10 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
         form = await request.form()
         given = {k: v for k, v in form.items() if isinstance(v, str)}
         client = clients(services).authenticate(given.get("api_key"))
-        if not _limiter(request).hit(CLIENT_LIMIT, "open311", client.client_id):
+        limiter = _limiter(request)  # its hits written to the shared database
+        if not await anyio.to_thread.run_sync(
+            limiter.hit, CLIENT_LIMIT, "open311", client.client_id
+        ):
             raise RateLimited(
                 "提交过于频繁，请稍后再试", "Too many requests; try again later", retry_after=60
             )

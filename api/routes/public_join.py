@@ -17,6 +17,7 @@ import hashlib
 import hmac
 from typing import Annotated, Any
 
+import anyio
 import limits
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +29,7 @@ from api.errors import status_of
 from api.open311_format import RateLimited
 from api.routes.public_report import _limiter as shared_limiter
 from api.services import Services
+from api.spent_challenges import SpentChallenges
 from api.units import unit_label
 from loop.errors import ConcurrencyConflict
 from loop.services.joining import ChallengeRefused, Challenges, SelfRegistration
@@ -42,13 +44,15 @@ router = APIRouter(prefix="/public", tags=["public 义警报名"], include_in_sc
 
 
 def challenges(request: Request, services: Services) -> Challenges:
-    """This service's questions (kept in the process, one per application)."""
+    """This service's questions (signed, so kept nowhere until answered; the
+    answered ones in the service's database, refused by every process)."""
     state = request.app.state
     if not hasattr(state, "join_challenges"):
         key = hmac.new(
             services.answers.secret, b"lishu-loop:public-join-challenge", hashlib.sha256
         ).digest()
-        state.join_challenges = Challenges(key, services.loop.app.clock)
+        spent = SpentChallenges(services.views.store)
+        state.join_challenges = Challenges(key, services.loop.app.clock, claim=spent.claim)
     made: Challenges = state.join_challenges
     return made
 
@@ -115,12 +119,14 @@ async def send_application(
     limiter = shared_limiter(request)
     try:
         address_of = request.client.host if request.client else "unknown"
-        if not limiter.hit(BY_ADDRESS, SOURCE, "address", address_of):
+        if not await anyio.to_thread.run_sync(
+            limiter.hit, BY_ADDRESS, SOURCE, "address", address_of
+        ):
             raise RateLimited("提交过于频繁，请一小时后再试", "Too many applications; try later")
-        nonce = challenges(request, services).spend(token, answer)
+        nonce = await anyio.to_thread.run_sync(challenges(request, services).spend, token, answer)
         number = phone.strip()
         by_phone = (BY_PHONE, SOURCE, "phone", services.answers.digest("p", number))
-        if PHONE.match(number) and not limiter.test(*by_phone):
+        if PHONE.match(number) and not await anyio.to_thread.run_sync(limiter.test, *by_phone):
             raise RateLimited(
                 "这个手机号今天已多次报名，请明天再试", "Too many for this phone today"
             )
@@ -141,7 +147,7 @@ async def send_application(
 
         try:
             await services.command(run)
-            limiter.hit(*by_phone)  # a phone's recorded applications
+            await anyio.to_thread.run_sync(limiter.hit, *by_phone)  # a phone's applications
         except ConcurrencyConflict:
             raise ChallengeRefused(
                 "这份报名表已经提交过", "this form was sent before", reason="reused"

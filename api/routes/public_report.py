@@ -27,7 +27,6 @@ import anyio
 import limits
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from aggregates.actor import Actor
@@ -43,6 +42,7 @@ from api.public_codes import (
     masked,
     sender_for,
 )
+from api.rate_limits import shared_limiter
 from api.services import Services
 from api.units import unit_label
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
@@ -61,20 +61,22 @@ router = APIRouter(prefix="/public", tags=["public 群众反馈"], include_in_sc
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
-    """This service's limiter (kept in the process, one per application)."""
+    """This service's limiter (its hits in the service's database, shared by every
+    process)."""
     state = request.app.state
     if not hasattr(state, "public_report_limiter"):
-        state.public_report_limiter = MovingWindowRateLimiter(MemoryStorage())
+        state.public_report_limiter = shared_limiter(state.services.views.store)
     limiter: MovingWindowRateLimiter = state.public_report_limiter
     return limiter
 
 
 def _codes(request: Request, services: Services) -> PhoneCodes:
-    """This service's codes waiting to be typed back (kept in the process)."""
+    """This service's codes waiting to be typed back (in the service's database)."""
     state = request.app.state
     if not hasattr(state, "public_codes"):
         state.public_codes = PhoneCodes(
             lambda text: services.answers.digest("public_form:code", text),
+            services.views.store,
             minutes=services.settings.public_code_minutes,
         )
     codes: PhoneCodes = state.public_codes
@@ -173,7 +175,7 @@ async def send_report(
         again = _made(services, incident_id)  # the form sent again: its report, compared
         asking = verifies and not again and bool(resend or not code.strip())
         if not verifies and not again:
-            _limit(request, services, phone)
+            await anyio.to_thread.run_sync(_limit, request, services, phone)
         intake = Intake(services.flow, places.bounds(services.settings.county_bounds))
         if bool(lat) != bool(long):
             raise InvalidInput("位置须同时有纬度和经度", "lat and long go together", field="lat")
@@ -192,7 +194,7 @@ async def send_report(
             intake.check(actor, report)
             return await _send_code(request, services, token, phone, entered)
         if verifies and not again:
-            _codes(request, services).check(token, phone, code)
+            await anyio.to_thread.run_sync(_codes(request, services).check, token, phone, code)
 
         def run() -> str:
             return intake.report(
@@ -202,7 +204,7 @@ async def send_report(
         with suppress(ConcurrencyConflict):  # the same form sent twice at once: one report
             await services.command(run)
         if verifies:
-            _codes(request, services).used(token)
+            await anyio.to_thread.run_sync(_codes(request, services).used, token)
     except DomainError as error:
         sent_to = masked(phone) if verifies and code.strip() else None
         return _form(request, services, token, entered, error, code_sent_to=sent_to)
@@ -211,7 +213,7 @@ async def send_report(
 
 def _limit(request: Request, services: Services, phone: str) -> None:
     """Reports (or, where phones are verified, codes sent) per client address and
-    per phone number."""
+    per phone number (hits written to the shared database: run off the event loop)."""
     address = request.client.host if request.client else "unknown"
     if not (
         _limiter(request).hit(BY_ADDRESS, SOURCE, "address", address)
@@ -235,14 +237,14 @@ async def _send_code(
     sender = _sender(request, services)
     if sender is None:
         raise unavailable()
-    _limit(request, services, phone)
-    code = _codes(request, services).issue(token, phone)
+    await anyio.to_thread.run_sync(_limit, request, services, phone)
+    code = await anyio.to_thread.run_sync(_codes(request, services).issue, token, phone)
     minutes = services.settings.public_code_minutes
     text = f"【梨城义警】您的验证码是{code}，{minutes}分钟内有效。如非本人操作，请忽略。"
     try:
         await anyio.to_thread.run_sync(sender.send, phone, text)
     except Exception:  # the gateway did not take it: say so, keep nothing
-        _codes(request, services).used(token)
+        await anyio.to_thread.run_sync(_codes(request, services).used, token)
         log.exception("the one-time code could not be sent")
         raise VerificationUnavailable(
             "验证码发送失败，请稍后再试", "The code could not be sent; try again later"

@@ -9,7 +9,9 @@ Fuping: "专门研发'蓝马甲'队伍管理软件小程序，设立注册审核
 A form is answered once: it carries a :class:`Challenges` question (simple
 arithmetic in zh-CN, which a person on a cheap phone answers and no third party
 is asked about), signed with an HMAC key, valid for minutes and spent when
-answered, right or wrong. The application's volunteer id follows from the
+answered, right or wrong (the HTTP service remembers the answered questions in
+its database, so a question answered in one process is refused by every other).
+The application's volunteer id follows from the
 question's nonce, so the same form can record one application at most, across
 processes too (the store refuses a second aggregate under that id). The
 applicant's name, phone, ID number and address are his :class:`PersonalData`,
@@ -74,11 +76,26 @@ class Challenges:
         key: bytes,
         clock: Callable[[], datetime],
         ttl: timedelta = CHALLENGE_TTL,
+        *,
+        claim: Callable[[str, int], bool] | None = None,
     ) -> None:
+        """``claim(nonce, until)`` says whether a question is answered for the first
+        time (and remembers it until ``until``); by default it is remembered in
+        the process, and the HTTP service remembers it in its database."""
         self.key, self.clock, self.ttl = key, clock, ttl
+        self.claim = claim or self._claim_here
         self._spent: dict[str, int] = {}
         self._lock = threading.Lock()
         self._random = secrets.SystemRandom()
+
+    def _claim_here(self, nonce: str, until: int) -> bool:
+        now = int(self.clock().timestamp())
+        with self._lock:
+            self._spent = {n: s for n, s in self._spent.items() if s >= now}
+            if nonce in self._spent:
+                return False
+            self._spent[nonce] = until
+            return True
 
     def issue(self) -> Challenge:
         a, b = self._random.randint(2, 9), self._random.randint(1, 9)
@@ -106,15 +123,12 @@ class Challenges:
                 "expired", "验证题已过期，请重新作答", "the question has expired; answer a new one"
             )
         nonce, stamp, signature = found[1], int(found[2]), found[3]
-        with self._lock:
-            self._spent = {n: s for n, s in self._spent.items() if s >= now}
-            if nonce in self._spent:
-                raise _refused(
-                    "reused",
-                    "这道验证题已经作答过，请勿重复提交；如需重新报名请刷新页面",
-                    "the question was answered before; reload the form to apply again",
-                )
-            self._spent[nonce] = stamp
+        if not self.claim(nonce, stamp):
+            raise _refused(
+                "reused",
+                "这道验证题已经作答过，请勿重复提交；如需重新报名请刷新页面",
+                "the question was answered before; reload the form to apply again",
+            )
         given = ANSWER.match(answer) if isinstance(answer, str) else None
         if given is None or not hmac.compare_digest(
             signature, self._sign(nonce, stamp, int(given[1]))

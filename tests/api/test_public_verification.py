@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from api import public_codes
 from api.config import ApiSettings
 from api.public_codes import GatewaySender, OutboxSender, sender_for
 from api.routes.public_report import incident_of
@@ -57,8 +59,10 @@ def test_the_report_is_recorded_only_after_the_code_sent_to_the_phone_matches(ap
     before = head(api)
     code = code_sent(api, token)
     assert head(api) == before  # nothing recorded for a code sent
-    codes = api.client.app.state.public_codes  # type: ignore[attr-defined]
-    assert code not in repr(codes._pending)  # only a keyed digest is kept
+    with api.services.views.store.read() as conn:  # only a keyed digest is kept
+        kept = [tuple(row) for row in conn.execute(select(public_codes.codes))]
+    assert [row[0] for row in kept] == [token]
+    assert code not in repr(kept)
 
     wrong = send(api, token, code=other_than(code))
     assert wrong.status_code == 400

@@ -11,6 +11,7 @@ from pytest_bdd import given, parsers, scenarios, then
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
+from api import public_codes
 from api.public_codes import PhoneCodes
 from loop import demo
 from loop.rules import masking, places
@@ -18,6 +19,7 @@ from loop.rules.units import Unit, UnitTree
 from loop.rules.vocabulary import Module
 from loop.services import audit
 from loop.services.intake import CLIENT_ROLE, RESIDENT_ROLE, Intake, Report, fixed_id
+from projections.store import Store
 from tests.bdd.conftest import CAST, TRY, WHO, Q, World, _by_label, action
 
 scenarios("18_resident_reports.feature")
@@ -142,8 +144,10 @@ class Intake18:
 @pytest.fixture
 def intake18(world: World) -> Intake18:
     made = Intake18()
+    store = Store.from_url("memory://")
+    public_codes.setup(store)
     made.codes = PhoneCodes(
-        lambda text: f"digest:{hash(text)}", now=lambda: world.clock().timestamp()
+        lambda text: f"digest:{hash(text)}", store, now=lambda: world.clock().timestamp()
     )
     return made
 
