@@ -33,6 +33,7 @@ class TalkMenu(Aggregate):
         unit: str
 
     class ItemOffered(Event):
+        unit: str
         item_id: str
         theme: str
         title: str
@@ -79,7 +80,9 @@ class TalkMenu(Aggregate):
             raise TalkRefused(
                 "菜单中已有该编号的宣讲", "That menu item id is taken", item_id=item_id
             )
-        self.trigger_event(self.ItemOffered, actor=actor, timestamp=at, item_id=item_id, **item)
+        self.trigger_event(
+            self.ItemOffered, actor=actor, timestamp=at, unit=self.unit, item_id=item_id, **item
+        )
 
     def withdraw(self, actor: Actor, at: datetime, *, item_id: str, reason: str) -> None:
         self.item(item_id)
