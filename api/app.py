@@ -29,6 +29,8 @@ from api.routes import (
     organisation,
     policy,
     public_report,
+    public_talks,
+    talks,
     tasks,
     training,
     views,
@@ -100,12 +102,13 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
-        exports, organisation, admin_accounts,
+        exports, organisation, admin_accounts, talks,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)
     app.include_router(open311.router)  # GeoReport v2 answers its own errors
     app.include_router(public_report.router)
+    app.include_router(public_talks.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

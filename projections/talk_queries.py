@@ -57,13 +57,15 @@ class TalkQueries:
         self.projector = projector
         self.store = projector.store
 
-    def menu(self, unit: str) -> list[dict[str, Any]]:
-        """The talks ``unit`` offers (a station's, or its county's)."""
+    def menu(self, unit: str | None) -> list[dict[str, Any]]:
+        """The talks ``unit`` offers (a station's, or its county's); every unit's
+        (at most 500) when ``unit`` is None."""
         with self.store.read() as conn:
             menu = self.projector.live_tables(conn, "talks")["menu"]
-            rows = conn.execute(
-                select(menu).where(menu.c.unit == unit).order_by(menu.c.theme, menu.c.item_id)
-            ).all()
+            query = select(menu).order_by(menu.c.unit, menu.c.theme, menu.c.item_id)
+            if unit is not None:
+                query = query.where(menu.c.unit == unit)
+            rows = conn.execute(query.limit(500)).all()
         return [
             {
                 "item_id": r.item_id,
