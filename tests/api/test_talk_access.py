@@ -44,8 +44,14 @@ TALK_COMMANDS = {
     "/api/talks/orders/{order_id}/follow-up",
     "/api/talks/orders/{order_id}/cancellation",
 }
-TALK_PAGES = {"/public/talks", "/public/talks/o/{link}", "/public/talks/r/{link}"}
-TALK_FORMS = {"/public/talks", "/public/talks/o/{link}/{action}", "/public/talks/r/{link}"}
+TALK_PAGES = {"/talks", "/public/talks", "/public/talks/o/{link}", "/public/talks/r/{link}"}
+TALK_FORMS = {
+    "/talks/menu",
+    "/talks/answer",
+    "/public/talks",
+    "/public/talks/o/{link}/{action}",
+    "/public/talks/r/{link}",
+}
 
 
 @pytest.fixture(scope="module")
