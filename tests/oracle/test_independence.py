@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-ORACLE = ("fold.py", "reads.py", "compare.py", "duty_fold.py", "duty_reads.py", "export_reads.py")
+ORACLE = ("fold.py", "reads.py", "compare.py", "duty_fold.py", "duty_reads.py", "export_reads.py",
+          "talk_fold.py")  # fmt: skip
 ALLOWED = ("__future__", "collections", "dataclasses", "datetime", "random", "typing",
            "eventsourcing.persistence", "tests.oracle")  # fmt: skip
 
