@@ -146,3 +146,34 @@ class TalkQueries:
                 .group_by(topics.c.topic)
             ).all()
         return {topic: int(count) for topic, count in rows}
+
+    def delivered(self, unit: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """The talks given within ``unit`` from ``start`` to before ``end`` (naive UTC
+        or aware), oldest first: the period report's drill-down."""
+        since, until = utc(start), utc(end)
+        with self.store.read() as conn:
+            orders = self.projector.live_tables(conn, "talks")["orders"]
+            rows = conn.execute(
+                select(orders)
+                .where(
+                    scope_column(orders, unit) == unit,
+                    orders.c.delivered_at >= since,
+                    orders.c.delivered_at < until,
+                )
+                .order_by(orders.c.delivered_at, orders.c.order_id)
+            ).all()
+        return [
+            {
+                "order_id": r.order_id,
+                "community": r.community,
+                "theme": r.theme,
+                "title": r.title,
+                "format": r.format,
+                "orderer_kind": r.orderer_kind,
+                "delivered_at": iso(r.delivered_at),
+                "reach": r.reach,
+                "questions": r.questions,
+                "rating": r.rating,
+            }
+            for r in rows
+        ]

@@ -7,7 +7,8 @@ of the talks given, by theme.
   split, indexed with the time it was ordered), the community it is for, what,
   who orders (kind only: no name, phone or place), the days, the status, the
   answer deadline, when answered, the task and time once scheduled, and on
-  delivery the reach, questions, the rating and an open follow-up;
+  delivery when, the reach, questions, the rating and an open follow-up
+  (indexed by unit and delivery, for the period report);
 * ``reach``: per community, month delivered (Asia/Shanghai) and theme: talks
   given, 人次 reached and questions answered, split into county and station so a
   unit's reach by theme is one indexed sum;
@@ -88,6 +89,7 @@ class Talks(Projection):
             Column("starts_at", DateTime),
             Column("confirmed", Boolean, nullable=False),
             Column("reschedules", Integer, nullable=False),
+            Column("delivered_at", DateTime),
             Column("reach", Integer),
             Column("questions", Integer),
             Column("rating", Integer),
@@ -95,6 +97,7 @@ class Talks(Projection):
         )
         for level in ("county", "station"):
             Index(f"ix_talk_orders_{suffix}_{level}", orders.c[level], orders.c.ordered_at)
+            Index(f"ix_talk_orders_{suffix}_{level}_given", orders.c[level], orders.c.delivered_at)
         reach = Table(
             f"talk_reach_{suffix}",
             metadata,
@@ -191,6 +194,7 @@ class Talks(Projection):
                 "ordered_at": utc(event.timestamp),
                 "answer_by": utc(event.answer_by),
                 "answered_at": None,
+                "delivered_at": None,
                 "task_id": None,
                 "starts_at": None,
                 "confirmed": False,
@@ -252,7 +256,7 @@ class Talks(Projection):
         order = self._order(rows, event)
         self._change(
             rows, event, status="delivered", reach=int(event.reach),
-            questions=int(event.questions),
+            questions=int(event.questions), delivered_at=utc(event.timestamp),
         )  # fmt: skip
         county, station, community = unit_path(order["community"])
         period = month_of(event.timestamp)
