@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Path, Query
 
@@ -37,8 +37,23 @@ router = APIRouter(prefix="/api/talks", tags=["talk orders 群众点单"])
 
 OrderId = Annotated[str, Path(max_length=36)]
 ItemId = Annotated[str, Path(max_length=40)]
+
+
+class OrderSaid(NamedTuple):
+    """What an order's command answers: never a private link (a kept answer is
+    stored; the station asks for the link with ``GET .../link``)."""
+
+    order_id: str
+    version: int
+    status: str
+    unit: str
+    task_id: str | None
+    position: int | None
+
+
 MenuAnswer = answer_of(MenuAck)
-OrderAnswer = answer_of(OrderAck)
+OrderAnswer = answer_of(OrderSaid)
+assert set(OrderSaid._fields) == set(OrderAck._fields) - {"link"}
 
 
 def talks(s: Services) -> Talks:
@@ -85,6 +100,21 @@ async def orders(
 async def order(order_id: OrderId, user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
     """订单详情；接单后可见地点与联系人 / the order; its place and contact once accepted."""
     return order_seen(talks(s), user.actor, order_id)
+
+
+@router.get("/orders/{order_id}/link", response_model=dict[str, Any])
+async def link(
+    order_id: OrderId,
+    user: CurrentUser,
+    s: ServicesDep,
+    purpose: Annotated[str, Query(pattern="^(manage|rate)$")] = "rate",
+) -> dict[str, Any]:
+    """点单人的专属链接（管理或一键评价），供派出所转告；已用或过期则为空 / the orderer's
+    link still usable (to confirm, reschedule or cancel; or to rate), for the station to
+    pass on; made again from the installation's key, never stored."""
+    token = links(s).current(user.actor, order_id, purpose)
+    prefix = "/public/talks/o/" if purpose == "manage" else "/public/talks/r/"
+    return {"order_id": order_id, "purpose": purpose, "path": token and f"{prefix}{token}"}
 
 
 @router.get("/reach", response_model=dict[str, Any])
@@ -140,8 +170,8 @@ async def withdraw_item(
 async def log_order(
     body: OrderLogged, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
 ) -> Answer:
-    """代录电话点单；答复中的专属链接请转告点单人 / log an order phoned in; pass the
-    private link in the answer to the orderer."""
+    """代录电话点单；点单人的专属链接见 ``GET .../link?purpose=manage`` / log an order
+    phoned in; the orderer's private link is at ``GET .../link?purpose=manage``."""
     run = partial(talks(s).order, user.actor, source="phone", **body.model_dump())
     return await execute(s, user, key, command("log_talk_order", body, run, OrderAnswer, 201))
 
@@ -190,8 +220,9 @@ async def deliver(
     order_id: OrderId, body: Delivery, user: CurrentUser, s: ServicesDep,
     key: IdempotencyKey = None,
 ) -> Answer:  # fmt: skip
-    """登记宣讲：人次、答疑、群众点题；宣讲人时长与积分一次性计入；答复含评价链接 /
-    record the talk given; the answer carries the orderer's rating link."""
+    """登记宣讲：人次、答疑、群众点题；宣讲人时长与积分一次性计入；评价链接见
+    ``GET .../link?purpose=rate`` / record the talk given; the orderer's rating link is at
+    ``GET .../link?purpose=rate``."""
     run = on_order(s, "deliver", order_id, user.actor, **body.model_dump())
     return await execute(s, user, key, command(f"deliver_talk:{order_id}", body, run, OrderAnswer))
 

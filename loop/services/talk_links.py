@@ -58,6 +58,21 @@ class TalkLinks:
         order.check_link(digest, purpose, self.app.clock())
         return order, digest
 
+    def current(self, actor: Actor, order_id: Any, purpose: str) -> str | None:
+        """The order's ``purpose`` link still usable (unused, unexpired), made again
+        for the station that holds the order to pass on; None if there is none."""
+        if purpose not in ("manage", "rate"):
+            raise InvalidInput("链接用途须为 manage 或 rate", "purpose: manage or rate")
+        order = self.talks.held(actor, order_id, "take_talk_order")
+        now = self.app.clock()
+        issued = sum(1 for link in order.links.values() if link["purpose"] == purpose)
+        for n in reversed(range(issued)):
+            token = self.talks.token_for(order.id, purpose, n)
+            link = order.links.get(self.talks.digest(token))
+            if link is not None and not link["used"] and now < link["expires_at"]:
+                return token
+        return None
+
     def shown(self, token: Any, purpose: str = "manage") -> dict[str, Any]:
         """What the link's page shows the orderer (plain zh-CN)."""
         order, _ = self.opened(token, purpose)

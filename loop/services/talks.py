@@ -390,10 +390,16 @@ class Talks:
             changed.append(roster)
         return changed
 
+    def token_for(self, order_id: UUID, purpose: str, n: int) -> str:
+        """The token of the ``n``-th ``purpose`` link of an order: its id, then a keyed
+        derivation no one can make without the installation's key. Neither it nor the
+        secret is stored anywhere; the order records the token's keyed digest."""
+        return f"{order_id.hex}.{self.digest(f'talk-link:{order_id}:{purpose}:{n}')[:40]}"
+
     def new_link(self, order: TalkOrder, actor: Actor, at: datetime, purpose: str) -> str:
-        """A private link's token for ``order`` (the order's id, then a secret); only
-        its keyed digest is recorded."""
-        token = f"{order.id.hex}.{secrets.token_urlsafe(24)}"
+        """A new private link for ``order``; only its keyed digest is recorded."""
+        issued = sum(1 for link in order.links.values() if link["purpose"] == purpose)
+        token = self.token_for(order.id, purpose, issued)
         lives = (
             self.policy.manage_link_lives if purpose == "manage" else self.policy.rating_link_lives
         )

@@ -30,6 +30,7 @@ TALK_READS = {
     "/api/talks/menu",
     "/api/talks/orders",
     "/api/talks/orders/{order_id}",
+    "/api/talks/orders/{order_id}/link",
     "/api/talks/reach",
 }
 TALK_COMMANDS = {

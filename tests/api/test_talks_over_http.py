@@ -130,10 +130,14 @@ def test_an_order_from_the_public_form_to_its_rating(api: Api) -> None:
         {"reach": 260, "questions": 18, "topics_on_site": {"刷单返利": 6}},
     )
     assert delivered.status_code == 200, delivered.text
-    rating = delivered.json()["link"]
-    assert api.client.get(f"/public/talks/r/{rating}").status_code == 200
-    assert api.client.post(f"/public/talks/r/{rating}", data={"stars": "5"}).status_code == 200
-    assert api.client.post(f"/public/talks/r/{rating}", data={"stars": "1"}).status_code == 404
+    assert "link" not in delivered.json()  # a kept answer never holds a private link
+    assert api.get("v-xf-liu", f"{path}/link").status_code == 404
+    rating = api.get(STATION, f"{path}/link", purpose="rate").json()["path"]
+    assert rating.startswith("/public/talks/r/")
+    assert api.client.get(rating).status_code == 200
+    assert api.client.post(rating, data={"stars": "5"}).status_code == 200
+    assert api.client.post(rating, data={"stars": "1"}).status_code == 404
+    assert api.get(STATION, f"{path}/link", purpose="rate").json()["path"] is None  # used
     reach = api.get(STATION, "/api/talks/reach", wait_for=head(api)).json()
     assert reach["by_theme"] == [{"theme": "anti_fraud", "talks": 1, "reach": 260, "questions": 18}]
     assert reach["site_topics"] == {"刷单返利": 6}

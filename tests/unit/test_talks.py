@@ -271,3 +271,22 @@ def test_only_the_station_answers_and_others_do_not_know_the_order(
     assert refused(loop, lambda: offer(service, theme="cooking")).code == "invalid_input"
     assert refused(loop, lambda: offer(service, speakers=["nobody"])).code == "volunteer_not_found"
     assert isinstance(service.get(placed.order_id), TalkOrder)
+
+
+def test_the_station_gets_the_usable_link_again_and_never_a_used_one(
+    loop: Loop, talks: tuple[Talks, TalkLinks]
+) -> None:
+    service, links = talks
+    placed = order(service, offer(service), TODAY)
+    assert links.current(STATION, placed.order_id, "manage") == placed.link
+    assert links.current(STATION, placed.order_id, "rate") is None
+    service.accept(STATION, placed.order_id)
+    service.schedule(STATION, placed.order_id, starts_at=slot(TODAY), speakers=[demo.RIDER.id])
+    confirmed = links.confirm(placed.link)
+    assert links.current(STATION, placed.order_id, "manage") == confirmed.link != placed.link
+    assert refused(loop, lambda: links.current(demo.RIDER, placed.order_id, "manage")).code == (
+        "talk_order_not_found"
+    )
+    stored = b"".join(n.state for n in loop.app.recorder.select_notifications(1, 10_000))
+    assert confirmed.link is not None
+    assert confirmed.link.partition(".")[2].encode() not in stored  # only its digest is kept

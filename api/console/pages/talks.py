@@ -91,11 +91,12 @@ async def _submitted(request: Request, s: Services, user: User, run: Any) -> Res
     except DomainError as error:
         refusal = Refusal.of(error)
     else:
-        link = getattr(done, "link", None)
-        if link is None:
+        if getattr(done, "status", None) != "delivered":
             return see_other(f"/talks?done=recorded&wait_for={done.position or 0}")
         context = {"done": "delivered", **await _context(s, user, done.position)}
-        context["rating_link"] = f"{request.base_url}public/talks/r/{link}"
+        found = await routes.link(done.order_id, user, s, purpose="rate")
+        if found["path"]:
+            context["rating_link"] = f"{str(request.base_url).rstrip('/')}{found['path']}"
         return page(request, "talks.html", context, services=s, user=user)
     context = {"done": None, **await _context(s, user, None)}
     context.update(entered=data, refused=refusal.body)
