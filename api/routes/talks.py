@@ -57,8 +57,19 @@ assert set(OrderSaid._fields) == set(OrderAck._fields) - {"link"}
 
 
 def talks(s: Services) -> Talks:
-    """The talks over the one store; links checked by the installation's keyed digest."""
-    return Talks(s.loop.app, s.loop.tasks, lambda token: s.answers.digest("talk:link", token))
+    """The talks over the one store; links checked by the installation's keyed digest,
+    places and stations by the registry."""
+
+    def serving(code: str) -> bool:
+        unit = s.loop.registry.tree().get(code)
+        return unit is not None and unit.active
+
+    return Talks(
+        s.loop.app,
+        s.loop.tasks,
+        lambda token: s.answers.digest("talk:link", token),
+        serving=serving,
+    )
 
 
 def links(s: Services) -> TalkLinks:

@@ -87,12 +87,19 @@ class Talks:
     """Commands on talk menus and orders, stored in the one application store."""
 
     def __init__(
-        self, app: LoopApplication, tasks: Tasks, digest: Digest, policy: TalkPolicy = TALK_POLICY
+        self,
+        app: LoopApplication,
+        tasks: Tasks,
+        digest: Digest,
+        policy: TalkPolicy = TALK_POLICY,
+        serving: Callable[[str], bool] = lambda _unit: True,
     ) -> None:
         self.app = app
         self.tasks = tasks
         self.digest = digest
         self.policy = policy
+        self.serving = serving
+        """Whether a unit is registered and in service (the registry's answer)."""
 
     # -- the menu ----------------------------------------------------------------------
 
@@ -185,8 +192,10 @@ class Talks:
         first, last = checks.window(self.policy, at, window_from, window_to)
         contact = {"name": name, "phone": phone, "address": place}
         orderer = person("orderer", contact, self.app.key_store)
-        if not units.is_community(community) or units.ancestor(community, "county") != (
-            units.ancestor(str(unit), "county")
+        if (
+            not units.is_community(community)
+            or units.ancestor(community, "county") != units.ancestor(str(unit), "county")
+            or not self.serving(community)
         ):
             raise InvalidInput(
                 "宣讲地点须为本县的社区（村）", "The talk is given in a community of the county",
@@ -258,7 +267,11 @@ class Talks:
         whose area it lies in; its answer clock starts again there."""
         why = inputs.prose("reason", reason, max_len=500)
         order = self.held(actor, order_id, "take_talk_order")
-        if units.level(str(to_unit)) != "station" or not units.within(order.community, to_unit):
+        if (
+            units.level(str(to_unit)) != "station"
+            or not units.within(order.community, to_unit)
+            or not self.serving(str(to_unit))
+        ):
             raise InvalidInput(
                 "只能转交给宣讲地点所属的派出所", "Forward to the station whose area it lies in",
                 field="to_unit", community=order.community,

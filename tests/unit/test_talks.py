@@ -290,3 +290,23 @@ def test_the_station_gets_the_usable_link_again_and_never_a_used_one(
     stored = b"".join(n.state for n in loop.app.recorder.select_notifications(1, 10_000))
     assert confirmed.link is not None
     assert confirmed.link.partition(".")[2].encode() not in stored  # only its digest is kept
+
+
+def test_an_order_goes_only_to_places_and_stations_the_registry_serves(loop: Loop) -> None:
+    retired = {"lishu/dongfeng", "lishu/chaoyang/old-village"}
+    service = Talks(
+        loop.app, loop.tasks, talks_of(loop)[0].digest, serving=lambda u: u not in retired
+    )
+    item = offer(service)
+    gone = refused(
+        loop, lambda: order(service, item, TODAY, community="lishu/chaoyang/old-village")
+    )
+    assert gone.details["field"] == "community"
+    placed = order(service, item, TODAY, community="lishu/dongfeng/hongqi")
+    nowhere = refused(
+        loop,
+        lambda: service.forward(
+            STATION, placed.order_id, to_unit="lishu/dongfeng", reason="非本辖区"
+        ),
+    )
+    assert nowhere.details["field"] == "to_unit"
