@@ -9,6 +9,7 @@ The orderer's own pages are public (``api.routes.public_talks``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any, NamedTuple
 
@@ -28,6 +29,8 @@ from api.talk_schemas import (
     Scheduling,
     TalkReason,
 )
+from loop.rules.scoring import CHINA
+from loop.rules.talks import MODULE_THEMES, suggested
 from loop.services.talk_links import TalkLinks
 from loop.services.talk_views import order_seen
 from loop.services.talks import MenuAck, OrderAck, Talks
@@ -126,6 +129,26 @@ async def link(
     token = links(s).current(user.actor, order_id, purpose)
     prefix = "/public/talks/o/" if purpose == "manage" else "/public/talks/r/"
     return {"order_id": order_id, "purpose": purpose, "path": token and f"{prefix}{token}"}
+
+
+@router.get("/suggestions", response_model=Rows)
+async def suggestions(
+    user: CurrentUser, s: ServicesDep, unit: UnitFilter = None, wait_for: WaitFor = None
+) -> Rows:
+    """建议宣讲主题：辖区反诈、交通安全警情比上月增加的 / the themes to offer a unit,
+    where its reports in the module a theme answers rose against last month."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    now = s.loop.app.clock().astimezone(CHINA)
+    last = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    counts = {}
+    for module in MODULE_THEMES:
+        figures = [
+            s.views.queries.statistics(chosen, period=p, module=module)["totals"].get("reported", 0)
+            for p in (now.strftime("%Y-%m"), last)
+        ]
+        counts[module] = (figures[0], figures[1])
+    return Rows(items=[found._asdict() for found in suggested(counts)])
 
 
 @router.get("/reach", response_model=dict[str, Any])

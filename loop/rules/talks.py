@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 THEMES = {
     "anti_fraud": "防范电信网络诈骗",
@@ -39,6 +40,9 @@ ORDERER_KINDS = {
 
 SOURCES = {"public_form": "群众点单表单", "phone": "电话点单（民警代录）"}
 
+MODULE_THEMES = {"anti_fraud": "anti_fraud", "traffic_safety": "traffic"}
+"""The app's reporting modules whose reports a talk theme answers (反诈宣传, 交通安全)."""
+
 TASK_KIND = {"anti_fraud": "anti_fraud", "two_cards": "anti_fraud"}
 """The duty-task kind a talk on a theme becomes; any other theme: 法治宣传."""
 
@@ -61,3 +65,23 @@ TALK_POLICY = TalkPolicy()
 
 def task_kind(theme: str) -> str:
     return TASK_KIND.get(theme, "legal_publicity")
+
+
+class Suggestion(NamedTuple):
+    theme: str
+    theme_zh: str
+    module: str
+    this_month: int
+    last_month: int
+
+
+def suggested(counts: dict[str, tuple[int, int]]) -> list[Suggestion]:
+    """The themes to offer a place, from its reports in the modules a theme answers:
+    ``counts`` maps a module to (this month's reports, last month's); a theme is
+    suggested when its reports rose, the steepest rise first."""
+    found = [
+        Suggestion(MODULE_THEMES[module], THEMES[MODULE_THEMES[module]], module, now, before)
+        for module, (now, before) in counts.items()
+        if module in MODULE_THEMES and now > before
+    ]
+    return sorted(found, key=lambda s: (s.last_month - s.this_month, s.theme))

@@ -32,6 +32,7 @@ TALK_READS = {
     "/api/talks/orders/{order_id}",
     "/api/talks/orders/{order_id}/link",
     "/api/talks/reach",
+    "/api/talks/suggestions",
 }
 TALK_COMMANDS = {
     "/api/talks/menu",

@@ -161,3 +161,30 @@ def test_a_bad_public_order_is_shown_again_with_its_reason_and_stores_nothing(ap
     assert "data-refused" in sent.text
     assert head(api) == before
     assert api.client.get("/public/talks/o/" + "0" * 32 + ".forged").status_code == 404
+
+
+def test_the_menu_suggests_the_themes_whose_reports_rose_in_the_place(api: Api) -> None:
+    clock = FakeClock(datetime(2027, 2, 10, 9, 0, tzinfo=CHINA))
+    api.services.loop.app.clock = clock
+    report = {"sense": "heard", "where": "幸福小区", "channel": "app"}
+    made = api.post("v-xf-liu", "/api/incidents", {**report, "module": "traffic_safety",
+                                                   "what": "路口红绿灯坏了"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    clock.now = datetime(2027, 3, 15, 9, 0, tzinfo=CHINA)
+    for what in ("冒充客服退款电话", "刷单返利短信"):
+        clock.tick()
+        api.post("v-xf-liu", "/api/incidents", {**report, "module": "anti_fraud", "what": what})
+    shown = api.get(
+        STATION, "/api/talks/suggestions", unit="lishu/chaoyang/xingfu", wait_for=head(api)
+    )
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["items"] == [
+        {
+            "theme": "anti_fraud",
+            "theme_zh": "防范电信网络诈骗",
+            "module": "anti_fraud",
+            "this_month": 2,
+            "last_month": 0,
+        }
+    ]  # fmt: skip  (traffic reports fell: not suggested)
+    assert api.get("v-xf-liu", "/api/talks/suggestions").status_code == 403

@@ -60,7 +60,9 @@ async def _context(s: Services, user: User, wait_for: int | None) -> dict[str, A
             seen = order_seen(service, user.actor, row["order_id"])
             held = {**row, "place": seen["place"], "contact": seen["contact"]}
         orders.append(held)
+    rising = await routes.suggestions(user, s)
     return {
+        "suggestions": rising.items,
         "menu": menu.items,
         "orders": orders,
         "themes": THEMES,
