@@ -12,8 +12,9 @@ $(READY): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(READY)
 
+# The demo county with a year of history (loop/demo_year) on first start.
 run: $(READY)
-	$(BIN)/lishu serve --demo
+	LISHU_DEMO_YEAR=true $(BIN)/lishu serve --demo
 
 # The policy report reads pytest's cucumber JSON; pytest's own summary line is
 # repeated last so the run closes on it.

@@ -30,3 +30,9 @@ class CertificationRefused(TrainingRefused):
     """The pre-duty days or the passed exam are not yet recorded."""
 
     code = "certification_refused"
+
+
+class SuspensionRefused(TrainingRefused):
+    """A suspension for a shortfall the record does not show, or a lifting of none."""
+
+    code = "suspension_refused"

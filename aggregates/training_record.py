@@ -7,13 +7,17 @@ transaction as the session's attendance), his exam attempts and his certificatio
 A day is the sum of the day credits of one calendar day, at most one whole day;
 pre-duty credits count only when earned before certification. Credits are kept in
 half days (1 = half a day, 2 = a whole day) so that no sum is a float.
+
+Under a preset that suspends for a shortfall, a station officer's suspension for the
+year's missing days is recorded here, with who decided it, and lifted by an officer
+or by the credit that makes the days up (in the same save as that attendance).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,6 +28,7 @@ from aggregates.training_errors import (
     CertificationRefused,
     ExamRefused,
     RetakeTooSoon,
+    SuspensionRefused,
     TrainingRefused,
 )
 
@@ -47,6 +52,28 @@ def capped_halves(credits: Iterable[dict[str, Any]]) -> int:
     for credit in credits:
         per_day[credit["day"]] += int(credit["halves"])
     return sum(min(WHOLE_DAY, halves) for halves in per_day.values())
+
+
+def yearly_norm_halves(yearly_halves: int, year: int, started: date | None) -> int:
+    """The year's norm of regular training, in half days, for a volunteer on duty since
+    ``started`` (his admission, or his certification under the duty gate, whichever is
+    later): the whole norm when he started before ``year`` (or when it is not known),
+    nothing when he started after it, else pro-rated by the months left counting his
+    first month, ``(13 - month) / 12``, rounded to the nearest half day (a half rounds
+    up). Fuping's 10 days: admitted in July, 5 days; in August, 4 (4.17); in December,
+    1 (0.83)."""
+    if started is None or started.year < year:
+        return yearly_halves
+    if started.year > year:
+        return 0
+    months = 13 - started.month
+    return (yearly_halves * months * 2 + 12) // 24
+
+
+def short_text(short_halves: int) -> tuple[str, str]:
+    """The year's regular training still missing, in zh and en."""
+    days = days_text(short_halves)
+    return f"今年常态化培训还差{days}天", f"{days} days of this year's regular training short"
 
 
 def remainder_text(missing_halves: int, exam_missing: bool) -> tuple[str, str]:
@@ -126,12 +153,42 @@ class TrainingRecord(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.certified = self.basis
+            aggregate.certified_at = self.timestamp
+
+    class Suspended(Event):
+        """A station officer suspended him from duty for the year's missing days:
+        ``norm_halves`` the year's norm for him, ``short_halves`` what he lacked."""
+
+        year: int
+        norm_halves: int
+        short_halves: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.suspended = {
+                "year": self.year,
+                "norm_halves": self.norm_halves,
+                "short_halves": self.short_halves,
+                "at": self.timestamp,
+                "by": self.actor.id,
+            }
+
+    class SuspensionLifted(Event):
+        """Lifted by an officer, or (``made_up``) by the credit that made the days up."""
+
+        reason: str
+        made_up: bool
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.suspended = None
 
     def __init__(self, actor: Actor, volunteer_id: str) -> None:  # noqa: ARG002
         self.volunteer_id = volunteer_id
         self.credits: dict[str, dict[str, Any]] = {}
         self.exams: list[dict[str, Any]] = []
         self.certified: str | None = None
+        self.certified_at: datetime | None = None
+        self.suspended: dict[str, Any] | None = None
 
     @classmethod
     def open(cls, actor: Actor, at: datetime, *, volunteer_id: str) -> TrainingRecord:
@@ -260,6 +317,42 @@ class TrainingRecord(Aggregate):
             basis="legacy",
             pre_duty_halves=self.pre_duty_halves,
             reason=reason,
+        )
+
+    def suspend(
+        self, actor: Actor, at: datetime, *, year: int, norm_halves: int, reason: str
+    ) -> None:
+        """Suspended for ``year``'s missing days; refused when he is not short of
+        ``norm_halves`` or is suspended already."""
+        if self.suspended is not None:
+            raise SuspensionRefused(
+                "该义警已因培训不足暂停上岗", "The volunteer is suspended already",
+                year=self.suspended["year"],
+            )  # fmt: skip
+        short = norm_halves - self.year_halves(year)
+        if short <= 0:
+            raise SuspensionRefused(
+                f"{year}年常态化培训已达标准，不能暂停上岗",
+                f"The volunteer has {year}'s training days: no suspension",
+                year=year,
+            )
+        self.trigger_event(
+            self.Suspended, actor=actor, timestamp=at, year=year, norm_halves=norm_halves,
+            short_halves=short, reason=reason,
+        )  # fmt: skip
+
+    def made_up(self) -> bool:
+        """Whether a suspension's year now holds the norm it was decided against."""
+        found = self.suspended
+        return found is not None and self.year_halves(found["year"]) >= found["norm_halves"]
+
+    def lift_suspension(
+        self, actor: Actor, at: datetime, *, reason: str, made_up: bool = False
+    ) -> None:
+        if self.suspended is None:
+            raise SuspensionRefused("该义警未被暂停上岗", "The volunteer is not suspended")
+        self.trigger_event(
+            self.SuspensionLifted, actor=actor, timestamp=at, reason=reason, made_up=made_up
         )
 
     def _check_uncertified(self) -> None:

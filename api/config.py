@@ -15,6 +15,7 @@ import os
 from pydantic import Field, model_validator
 
 from aggregates.errors import DomainError
+from loop.rules import places
 from loop.settings import Settings
 from loop.storage.keys_file import check_key
 
@@ -36,6 +37,11 @@ class ApiSettings(Settings):
     """Demo mode (``make run``): the demo county and its log-ins, all with the demo
     password, seeded on first start; the console says so on every page. Off, the
     demo password logs nobody in. Production refuses it."""
+
+    demo_year: bool = False
+    """With demo mode, first start seeds a year of the demo county's history
+    (``loop.demo_year``, ending at the moment it starts) instead of one day's
+    branches; ``make run`` asks for it."""
 
     token_minutes: int = 8 * 60
     """How long a bearer token is valid, and the longest any session lasts: one duty
@@ -101,6 +107,40 @@ class ApiSettings(Settings):
     """How long a command's ``Idempotency-Key`` is kept with its first answer; a key
     sent again later runs as a new command (a report's key still fixes its id)."""
 
+    county_bounds: str | None = None
+    """The county's bounds: a report whose point lies outside is refused. A
+    bounding box ``south,west,north,east`` in degrees (WGS84), a GeoJSON
+    ``Polygon`` or ``MultiPolygon`` geometry (longitude first), or the path of a
+    file holding one. Unset (the default): no point is refused for where it lies."""
+
+    public_verification: bool | None = None
+    """Whether the public report form sends a one-time code to the phone number
+    and records the report only once it is typed back. Unset: on in production,
+    off otherwise (the demo, development)."""
+
+    public_code_minutes: int = Field(default=10, ge=1, le=60)
+    """How long a one-time code of the public form is valid."""
+
+    @model_validator(mode="after")
+    def _bounds_are_readable(self) -> ApiSettings:
+        try:
+            places.bounds(self.county_bounds)
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            raise ValueError(f"LISHU_COUNTY_BOUNDS cannot be read: {error}") from None
+        return self
+
+    @property
+    def verifies_public_phones(self) -> bool:
+        """Whether the public form verifies the phone number by a one-time code."""
+        if self.public_verification is None:
+            return self.production
+        return self.public_verification
+
+    public_join: bool | None = None
+    """Serve the public self-registration form (``/public/join``: Fuping's 注册审核,
+    Gucheng's 招募队员). Unset: on except in production, where a county switches it
+    on with ``LISHU_PUBLIC_JOIN=true``."""
+
     @model_validator(mode="after")
     def _refuse_unsafe_settings(self) -> ApiSettings:
         production = self.production
@@ -118,6 +158,10 @@ class ApiSettings(Settings):
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def serves_public_join(self) -> bool:
+        return not self.production if self.public_join is None else self.public_join
 
     @property
     def serves_docs(self) -> bool:

@@ -7,23 +7,34 @@ from api.spreadsheets import Column
 
 C = Column
 
+# Columns the case exports share, one header each wherever they appear.
+INCIDENT_ID = C("incident_id", "警情编号", "incident id", "id")
+STAGE = C("stage", "阶段代码", "stage")
+STAGE_LABEL = C("stage_label", "阶段", "stage name")
+MODULE = C("module", "模块", "module")
+COMMUNITY = C("community", "社区", "community")
+WHAT = C("what", "情况", "what")
+URGENCY = C("urgency", "紧急程度", "urgency")
+ESCALATIONS = C("escalations", "上报次数", "escalations", "int")
+OPENED_AT = C("opened_at", "发现时间", "discovered at", "time")
+
 INCIDENTS = (
-    C("incident_id", "警情编号", "incident id", "id"),
-    C("stage", "阶段代码", "stage"),
-    C("stage_label", "阶段", "stage name"),
-    C("module", "模块", "module"),
+    INCIDENT_ID,
+    STAGE,
+    STAGE_LABEL,
+    MODULE,
     C("sense", "发现方式", "sense"),
-    C("community", "社区", "community"),
-    C("what", "情况", "what"),
+    COMMUNITY,
+    WHAT,
     C("place", "地点", "place"),
     C("channel", "反馈渠道", "channel"),
-    C("urgency", "紧急程度", "urgency"),
+    URGENCY,
     C("reporter_id", "发现义警", "reporter", "id"),
-    C("opened_at", "发现时间", "discovered at", "time"),
+    OPENED_AT,
     C("reported_at", "反馈时间", "reported at", "time"),
     C("accepted_at", "受理时间", "accepted at", "time"),
     C("escalated_at", "首次上报时间", "first escalated at", "time"),
-    C("escalations", "上报次数", "escalations", "int"),
+    ESCALATIONS,
     C("returns", "退回次数", "returns", "int"),
     C("diverted_at", "分流时间", "diverted at", "time"),
     C("handed_over_at", "移交时间", "handed over at", "time"),
@@ -42,22 +53,22 @@ INCIDENTS = (
 )
 
 BACKLOG = (
-    C("incident_id", "警情编号", "incident id", "id"),
-    C("stage", "阶段代码", "stage"),
-    C("stage_label", "阶段", "stage name"),
-    C("what", "情况", "what"),
+    INCIDENT_ID,
+    STAGE,
+    STAGE_LABEL,
+    WHAT,
     C("owner_unit", "承办单位", "owner unit"),
     C("owner_role", "承办角色", "owner role"),
     C("tier", "层级", "tier"),
-    C("community", "社区", "community"),
-    C("module", "模块", "module"),
-    C("urgency", "紧急程度", "urgency"),
-    C("opened_at", "发现时间", "opened at", "time"),
+    COMMUNITY,
+    MODULE,
+    URGENCY,
+    OPENED_AT,
     C("stage_since", "进入本阶段时间", "in stage since", "time"),
     C("due_at", "到期时间", "due at", "time"),
     C("overdue", "超期", "overdue"),
     C("age_seconds", "已历时（秒）", "age (seconds)", "int"),
-    C("escalations", "上报次数", "escalations", "int"),
+    ESCALATIONS,
 )
 
 VOLUNTEERS = (
@@ -111,7 +122,9 @@ TRAINING_SHORTFALL = (  # as GET /api/training/shortfall answers, most short fir
     C("volunteer_id", "义警编号", "volunteer id", "id"),
     C("community", "社区", "community"),
     C("days", "年度已训天数", "days trained this year", "int"),
+    C("norm_days", "今年应训天数", "days due this year", "int"),  # pro-rated for a late start
     C("short_days", "尚差天数", "days short", "int"),
+    C("suspended", "已暂停上岗", "suspended"),
 )
 
 TRAINING_AWAITING = (  # as GET /api/training/awaiting answers
@@ -140,4 +153,5 @@ SHEETS = {
     "training-shortfall": "培训不足",
     "training-awaiting": "待岗培训",
     "report": "工作报表",
+    "roll": "义警名册",
 }

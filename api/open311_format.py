@@ -32,7 +32,12 @@ ITEM_TAGS = {
 }
 """The element each list's items are written as, by the list's name."""
 
-STATUS_BY_CODE = {"api_key_refused": 403, "not_permitted": 403, "rate_limited": 429}
+STATUS_BY_CODE = {
+    "api_key_refused": 403,
+    "not_permitted": 403,
+    "rate_limited": 429,
+    "report_id_reused": 409,
+}
 NOT_FOUND = frozenset({"unknown_service", "unknown_jurisdiction", "incident_not_found"})
 
 

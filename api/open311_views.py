@@ -118,8 +118,10 @@ def definition(code: str, county: str, tree: UnitTree) -> dict[str, Any]:
                 "variable": True,
                 "code": "community",
                 "datatype": "singlevaluelist",
-                "required": True,
-                "datatype_description": "选择一个社区",
+                "required": False,
+                "datatype_description": (
+                    "选择一个社区；提供 lat 和 long 时按位置归入中心点最近的社区"
+                ),
                 "order": 1,
                 "description": "发生在哪个社区？",
                 "values": [{"key": c, "name": tree.name(c)} for c in communities(county, tree)],

@@ -1,6 +1,8 @@
 """Demo data on first start: 朝阳派出所, its two communities, squads of the seven
 occupations, tens of volunteers, incidents in every stage, and a log-in for
-each person, all made with the same commands the API runs.
+each person, all made with the same commands the API runs. With ``demo_year``
+(``make run``) the events are a year of the county's history instead
+(``loop.demo_year``), the same people and log-ins.
 
 First start survives a kill at any point. The demo's events are stored in one
 transaction together with a marker (a key record, ``SEEDED_EVENTS``), so they
@@ -20,11 +22,10 @@ from eventsourcing.persistence import RecordConflictError
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
-from aggregates.volunteer import OCCUPATIONS
 from api.services import Services
-from loop import demo
+from loop import demo, demo_year
+from loop.demo_year.people import admit, extra_volunteers
 from loop.services.incidents import IncidentFlow
-from loop.services.volunteers import Volunteers
 from loop.storage.command_keys import KeyRecord
 
 log = logging.getLogger(__name__)
@@ -61,45 +62,12 @@ STAGES = ("start", "events", "events-stored", "accounts", "accounts-made", "comp
 """The points of first start that :func:`seed_if_empty` reports reaching."""
 SOME_ACCOUNTS = 3
 
-SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华"
-EXTRA_VOLUNTEERS = 24
-
-
-def extra_volunteers() -> list[tuple[Actor, str, str]]:
-    """Two dozen more volunteers, every occupation in each community."""
-    occupations = list(OCCUPATIONS)
-    people = []
-    for n in range(EXTRA_VOLUNTEERS):
-        community = demo.XINGFU if n % 2 == 0 else demo.HEPING
-        short = "xf" if community == demo.XINGFU else "hp"
-        occupation = occupations[n % len(occupations)]
-        name = f"{SURNAMES[n % len(SURNAMES)]}某{n + 1}"
-        people.append((Actor(f"v-{short}-{n + 1:02d}", "volunteer", community), name, occupation))
-    return people
-
 
 def enrol_extra(flow: IncidentFlow) -> list[Actor]:
-    volunteers = Volunteers(flow.app, flow.scoring)
+    """Two dozen more volunteers (``loop.demo_year.extra_volunteers``), admitted now."""
     admitted = []
     for n, (person, name, occupation) in enumerate(extra_volunteers(), start=100):
-        cadre, _, officer = demo.DIRECTORS[person.unit]
-        volunteers.apply(
-            cadre,
-            volunteer_id=person.id,
-            name=name,
-            phone=f"1390435{n:04d}",
-            id_number=demo.sample_id_number(n),
-            address=f"{demo.UNIT_NAMES[person.unit]}{n % 30 + 1}栋",
-            employer="梨树县" + OCCUPATIONS[occupation],
-            occupation=occupation,
-            party_member=n % 3 == 0,
-        )
-        for reviewer, who in (("employer", cadre), ("community", cadre)):
-            volunteers.review(who, person.id, reviewer=reviewer, approved=True, note="表现良好")
-        volunteers.review(
-            demo.STATION_OFFICER, person.id, reviewer="station", approved=True, note="无前科劣迹"
-        )
-        volunteers.admit(officer, person.id)
+        admit(flow, person, name, occupation, n)
         admitted.append(person)
     return admitted
 
@@ -207,10 +175,14 @@ def seed_events(services: Services, reached: Callable[[str], None]) -> None:
     marker = KeyRecord(SEEDED_EVENTS, "demo", "{}", None)
     try:
         with app.one_transaction(marker):
-            demo.register_units(services.loop.registry)
-            demo.run(services.flow)
-            reached("events")
-            more_stages(services.flow, enrol_extra(services.flow))
+            if services.settings.demo_year:  # make run: a year of history until now
+                demo_year.generate(services.loop, end=app.clock())
+                reached("events")
+            else:
+                demo.register_units(services.loop.registry)
+                demo.run(services.flow)
+                reached("events")
+                more_stages(services.flow, enrol_extra(services.flow))
     except RecordConflictError:
         if not app.kept_answers([SEEDED_EVENTS]):
             raise

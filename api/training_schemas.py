@@ -59,3 +59,10 @@ class ExamResult(Body):
 
 class Cancellation(Body):
     reason: str = Field(max_length=500)
+
+
+class SuspensionChange(Body):
+    """Why a volunteer is suspended for a shortfall of the year's days, or why it is
+    lifted."""
+
+    reason: str = Field(max_length=500)

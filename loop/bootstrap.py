@@ -9,7 +9,8 @@ from datetime import datetime
 
 from eventsourcing.domain import datetime_now_with_tzinfo
 
-from loop.errors import InvalidInput
+from loop.rules.counties import LISHU as LISHU_COUNTY
+from loop.rules.counties import CountyPreset, county_preset
 from loop.rules.policy import LISHU, PRESETS, Policy
 from loop.rules.scoring import LISHU_SCORING, ScoringPolicy, resolve_scoring
 from loop.services.accounts import AccountDirectory
@@ -55,44 +56,46 @@ def open_loop(
     clock: Callable[[], datetime] = datetime_now_with_tzinfo,
     key_store: KeyStore | None = None,
     record_key: bytes | None = None,
+    county: CountyPreset = LISHU_COUNTY,
 ) -> Loop:
     """The store named by the eventsourcing ``env`` (default: in memory) and its
-    services; ``record_key`` signs the chain rows and snapshot records."""
+    services; ``record_key`` signs the chain rows and snapshot records; ``county``
+    names the task and training rules and the words of admission
+    (``loop.rules.counties``)."""
     app = LoopApplication(env, clock=clock, key_store=key_store, record_key=record_key)
     registry = Registry(app)
     incidents = IncidentFlow(app, policy=policy, scoring=scoring)
     incidents.departments = lambda community: [
         (unit.code, unit.name) for unit in registry.tree().departments(community)
     ]
+    tasks, training = Tasks(app, scoring), Training(app, scoring)
+    tasks.policy = county.task_policy(scoring)
+    tasks.training = training.policy = county.training_policy(scoring)
+    tasks.volunteers = training.volunteers = Volunteers(app, scoring, county)
     return Loop(
         app=app,
         registry=registry,
         accounts=AccountDirectory(app, registry),
-        imports=RollImport(app, registry, scoring),
+        imports=RollImport(app, registry, scoring, county),
         incidents=incidents,
-        volunteers=Volunteers(app, scoring),
+        volunteers=Volunteers(app, scoring, county),
         bank=Bank(app, scoring, policy),
         notices=Notices(app),
-        tasks=Tasks(app, scoring),
-        training=Training(app, scoring),
+        tasks=tasks,
+        training=training,
     )
 
 
 def build_loop(settings: Settings | None = None) -> Loop:
     """The store and services the settings (default: ``LISHU_*``) describe."""
     settings = settings or Settings()
-    if settings.policy not in PRESETS:
-        raise InvalidInput(
-            f"未知的政策预设：{settings.policy}",
-            f"unknown policy preset: {settings.policy}",
-            field="policy",
-            allowed=sorted(PRESETS),
-        )
+    county = county_preset(settings.policy)
     with schema_lock(settings.database_url, settings.postgres_connect_timeout):
         return open_loop(
             application_env(settings),
-            policy=PRESETS[settings.policy],
-            scoring=resolve_scoring(settings.scoring),
+            policy=PRESETS[county.policy],
+            scoring=resolve_scoring(settings.scoring or county.scoring),
+            county=county,
             key_store=build_key_store(settings),
             record_key=record_key(settings),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,8 +17,8 @@ from rich.progress import Progress
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.volunteer import volunteer_aggregate_id
-from loop import demo
-from loop.bootstrap import build_loop
+from loop import demo, demo_year
+from loop.bootstrap import Loop, build_loop
 from loop.errors import VolunteerNotFound
 from loop.rules.policy import RULES
 from loop.rules.stages import LOOP
@@ -71,12 +72,27 @@ def _print_timeline(entries: list[dict[str, Any]], english: bool) -> None:
                 typer.echo(f"      {role}: {json.dumps(held, ensure_ascii=False)}")
 
 
+Year = Annotated[
+    bool,
+    typer.Option("--year", help="生成演示县一年的历史（到现在为止） / a year of history until now"),
+]
+Seed = Annotated[int, typer.Option("--seed", help="随机种子 / the random seed of --year")]
+
+
 @app.command("demo")
 def demo_command(
-    database_url: DatabaseUrl = None, as_auditor: AsAuditor = False, operator: Operator = "console"
+    database_url: DatabaseUrl = None,
+    as_auditor: AsAuditor = False,
+    operator: Operator = "console",
+    year: Year = False,
+    seed: Seed = demo_year.SEED,
 ) -> None:
-    """Drive a realistic set of incidents through every branch of the loop."""
+    """Drive a realistic set of incidents through every branch of the loop; with
+    --year, a year of the demo county's history instead."""
     loop = build_loop(Settings.for_url(database_url))
+    if year:
+        _demo_year(loop, seed)
+        return
     flow = loop.incidents
     demo.register_units(loop.registry)
     ids = demo.run(flow)
@@ -87,6 +103,24 @@ def demo_command(
     diverted = UUID(ids["diverted"])
     viewer = _viewer(flow, diverted, operator) if as_auditor else None
     _print_timeline(audit.history(flow.app, diverted, viewer), english=False)
+
+
+def _demo_year(loop: Loop, seed: int) -> None:
+    started = time.perf_counter()
+    with loop.app.one_transaction():
+        made = demo_year.generate(loop, end=loop.app.clock(), seed=seed)
+    took = time.perf_counter() - started
+    typer.echo(
+        f"已生成 {made.start:%Y-%m-%d} 至 {made.end:%Y-%m-%d} 一年的演示数据（{took:.1f} 秒）："
+        f"警情 {made.incidents} 起，任务 {made.tasks} 个，培训 {made.sessions} 期，"
+        f"通知 {made.notices} 条，月考评 {made.evaluations} 次，荣誉 {made.honours} 项，"
+        f"积分兑换 {made.redemptions} 次"
+    )
+    for branch, count in sorted(made.branches.items()):
+        typer.echo(f"  {branch:<24} {count}")
+    if made.refused:
+        typer.echo(f"被拒绝的命令 refused commands: {made.refused}", err=True)
+        raise typer.Exit(1)
 
 
 def _record_id(flow: IncidentFlow, text: str) -> UUID:

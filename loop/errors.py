@@ -88,3 +88,16 @@ class NotCertified(DomainError):
     """Under a duty gate, the volunteer is not yet certified (待岗培训): no task sign-up."""
 
     code = "not_certified"
+
+
+class TrainingShort(DomainError):
+    """Under a preset that restricts for a shortfall, the volunteer is short of the
+    year's training days (常态化日常培训每年不得少于10天): no task sign-up."""
+
+    code = "training_short"
+
+
+class TrainingSuspended(DomainError):
+    """A station officer suspended the volunteer for the year's missing training days."""
+
+    code = "training_suspended"

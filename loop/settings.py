@@ -38,11 +38,14 @@ class Settings(BaseSettings):
     any SQLAlchemy URL (``sqlite:///views.db``, ``postgresql+psycopg://...``)."""
 
     policy: str = "lishu"
-    """A preset name (``lishu``)."""
+    """The county's preset (``lishu``, ``fuping``, ``gucheng``): its step rules and
+    deadlines, scoring, task and training rules, and the occupations, squads or
+    duty roles and teams of admission (``loop.rules.counties``)."""
 
-    scoring: str = "lishu"
+    scoring: str | None = None
     """The Happiness Bank's scoring policy: a preset name (``lishu``, ``fuping``) or the
-    path of a TOML file that starts from a preset (see ``loop.rules.scoring``)."""
+    path of a TOML file that starts from a preset (see ``loop.rules.scoring``).
+    Unset: the county preset's."""
 
     environment: str = "development"
     """``development`` (the default) or ``production``, which refuses weak keys, keys

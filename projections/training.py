@@ -11,7 +11,8 @@ volunteer's unit, status and certification, and the counties' duty gates.
   at one whole day when read (``projections.training_queries``);
 * ``exams``: per volunteer and attempt: score, pass mark, passed, when;
 * ``volunteers``: per volunteer: county, station, community (each indexed), his
-  status, and his certification (basis, when, by whom);
+  status, when he was admitted, his certification (basis, when, by whom) and a
+  suspension for a shortfall of the year's days (the year, when, by whom);
 * ``records``: which volunteer each training record is about;
 * ``gates``: per county, when its duty gate was switched on and by whom.
 
@@ -42,7 +43,7 @@ from projections.base import Projection, Tables, handles, unit_path, utc
 
 class Training(Projection):
     name = "training"
-    version = 1
+    version = 2  # v2: admission, and a suspension for a shortfall, on the volunteers
 
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         sessions = Table(
@@ -105,9 +106,14 @@ class Training(Projection):
             Column("station", String(200), nullable=False),
             Column("community", String(200), nullable=False),
             Column("status", String(16), nullable=False),
+            Column("admitted_at", DateTime),
             Column("certified", String(16)),
             Column("certified_at", DateTime),
             Column("certified_by", String(100)),
+            Column("suspended_year", Integer),
+            Column("suspended_norm_halves", Integer),  # the norm it was decided against
+            Column("suspended_at", DateTime),
+            Column("suspended_by", String(100)),
         )
         for level in ("county", "station", "community"):
             Index(f"ix_training_volunteers_{suffix}_{level}", volunteers.c[level])
@@ -241,6 +247,30 @@ class Training(Projection):
             .values(certified=e.basis, certified_at=utc(e.timestamp), certified_by=e.actor.id)
         )
 
+    @handles("TrainingRecord.Suspended")
+    def suspended(self, conn: Connection, t: Tables, e: Any) -> None:
+        volunteers = t["volunteers"]
+        conn.execute(
+            update(volunteers)
+            .where(volunteers.c.volunteer_id == self._volunteer(conn, t, e))
+            .values(
+                suspended_year=int(e.year), suspended_norm_halves=int(e.norm_halves),
+                suspended_at=utc(e.timestamp), suspended_by=e.actor.id,
+            )
+        )  # fmt: skip
+
+    @handles("TrainingRecord.SuspensionLifted")
+    def lifted(self, conn: Connection, t: Tables, e: Any) -> None:
+        volunteers = t["volunteers"]
+        conn.execute(
+            update(volunteers)
+            .where(volunteers.c.volunteer_id == self._volunteer(conn, t, e))
+            .values(
+                suspended_year=None, suspended_norm_halves=None, suspended_at=None,
+                suspended_by=None,
+            )
+        )  # fmt: skip
+
     @handles("TrainingRecord.Opened")
     def opened(self, conn: Connection, t: Tables, e: Any) -> None:
         conn.execute(
@@ -275,10 +305,11 @@ class Training(Projection):
         status = {"Admitted": "active", "Rejected": "rejected"}.get(
             type(e).__name__, getattr(e, "status", None)
         )
+        admitted = {"admitted_at": utc(e.timestamp)} if type(e).__name__ == "Admitted" else {}
         conn.execute(
             update(volunteers)
             .where(volunteers.c.aggregate_id == str(e.originator_id))
-            .values(status=status)
+            .values(status=status, **admitted)
         )
 
     @handles("DutyGate.SwitchedOn")

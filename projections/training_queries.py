@@ -2,8 +2,11 @@
 only, primitives out. A volunteer's days are counted here from his credits: per
 calendar day their sum, at most one whole day (half days throughout).
 
-The norms (pre-duty and yearly half days, whether an exam is required) are the
-preset's, passed in by the caller: the read side knows no policy.
+The norms (pre-duty and yearly half days, whether an exam is required, what a
+shortfall does and from which month) are the preset's, passed in by the caller: the
+read side knows no policy. A volunteer's yearly norm is pro-rated for a late start
+by the records' own rule (``aggregates.training_record.yearly_norm_halves``), from
+his admission or, when later, his certification after training.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, or_, select
 
-from projections.base import iso, scope_column, unit_level, unit_path
+from aggregates.training_record import yearly_norm_halves
+from projections.base import CHINA, aware, iso, scope_column, unit_level, unit_path
 from projections.errors import InvalidQuery, UnknownUnit
 from projections.processing import Projector
 
@@ -32,6 +36,20 @@ class Norms:
     pre_duty_halves: int
     yearly_halves: int
     exam_required: bool
+    shortfall: str = "warn"  # none, warn, restrict or suspend
+    shortfall_from_month: int = 12
+
+    def restricts(self, year: int, today: date | None, started: date | None) -> bool:
+        """Whether a shortfall of ``year``'s days refuses sign-ups on ``today`` to one
+        who began duty on ``started`` (never to one who began on or after the day)."""
+        since = date(year, self.shortfall_from_month, 1)
+        return (
+            self.shortfall == "restrict"
+            and today is not None
+            and today.year == year
+            and today >= since
+            and (started is None or started < since)
+        )
 
 
 def days(halves: int) -> int | float:
@@ -44,6 +62,39 @@ def capped(credits: Iterable[Any]) -> int:
     for credit in credits:
         per_day[credit.day] += int(credit.halves)
     return sum(min(WHOLE_DAY, halves) for halves in per_day.values())
+
+
+def _china_day(moment: datetime | None) -> date | None:
+    found = aware(moment)
+    return None if found is None else found.astimezone(CHINA).date()
+
+
+def started_day(person: Row[Any]) -> date | None:
+    """The day he began duty: the later of his admission and his certification after
+    training."""
+    starts = [_china_day(person.admitted_at)]
+    if person.certified == "trained":
+        starts.append(_china_day(person.certified_at))
+    return max((d for d in starts if d is not None), default=None)
+
+
+def norm_halves(person: Row[Any], norms: Norms, year: int) -> int:
+    """His norm of ``year``'s regular training, pro-rated from the day he began duty."""
+    return yearly_norm_halves(norms.yearly_halves, year, started_day(person))
+
+
+def suspension(person: Row[Any], credits: Iterable[Any]) -> dict[str, Any] | None:
+    """His suspension for a shortfall, with what of its year is still missing now."""
+    if person.suspended_year is None:
+        return None
+    year = person.suspended_year
+    held = capped(c for c in credits if c.kind in YEARLY_KINDS and c.day.startswith(f"{year}-"))
+    return {
+        "year": year,
+        "short_days": days(max(0, person.suspended_norm_halves - held)),
+        "at": iso(person.suspended_at),
+        "by": person.suspended_by,
+    }
 
 
 def session_item(row: Row[Any]) -> dict[str, Any]:
@@ -97,9 +148,14 @@ class TrainingQueries:
             ).all()
         return [session_item(r) for r in rows]
 
-    def record_of(self, volunteer_id: str, *, year: int, norms: Norms) -> dict[str, Any] | None:
-        """His training this year against the norms, his pre-duty days, exams and
-        certification, the sessions he attended; None if he is not known."""
+    def record_of(
+        self, volunteer_id: str, *, year: int, norms: Norms, today: date | None = None
+    ) -> dict[str, Any] | None:
+        """His training this year against the norms (his own, pro-rated for a late
+        start), his pre-duty days, exams, certification and suspension, the sessions
+        he attended, and (``sign_up``) what of it keeps him from signing up for tasks
+        on ``today``: awaiting_training, suspended, short, or None; None if he is not
+        known."""
         year = _year(year)
         with self.store.read() as conn:
             t = self._tables(conn)
@@ -132,6 +188,13 @@ class TrainingQueries:
         )
         passed = any(e.passed for e in exams)
         gated = gate is not None and person.certified is None
+        norm = norm_halves(person, norms, year)
+        short = max(0, norm - this_year)
+        blocked = (
+            "awaiting_training" if gated else
+            "suspended" if person.suspended_year is not None else
+            "short" if short and norms.restricts(year, today, started_day(person)) else None
+        )  # fmt: skip
         return {
             "volunteer_id": volunteer_id,
             "community": person.community,
@@ -142,8 +205,17 @@ class TrainingQueries:
             "certified_at": iso(person.certified_at),
             "year": year,
             "days": days(this_year),
-            "norm_days": days(norms.yearly_halves),
-            "short_days": days(max(0, norms.yearly_halves - this_year)),
+            "norm_days": days(norm),
+            "full_norm_days": days(norms.yearly_halves),
+            "short_days": days(short),
+            "shortfall": norms.shortfall,
+            "restricted_from": (
+                date(year, norms.shortfall_from_month, 1).isoformat()
+                if norms.shortfall == "restrict" and norms.yearly_halves
+                else None
+            ),
+            "suspended": suspension(person, credits),
+            "sign_up": blocked if person.status in ON_DUTY else None,
             "pre_duty_days": days(pre_duty),
             "pre_duty_missing_days": (
                 days(max(0, norms.pre_duty_halves - pre_duty)) if person.certified is None else 0
@@ -166,7 +238,8 @@ class TrainingQueries:
         }
 
     def shortfall(self, unit: str, *, year: int, norms: Norms) -> list[dict[str, Any]]:
-        """The serving volunteers of ``unit`` short of the year's days, most short first."""
+        """The serving volunteers of ``unit`` short of the year's days (each against his
+        own norm, pro-rated for a late start), most short first."""
         year = _year(year)
         with self.store.read() as conn:
             t = self._tables(conn)
@@ -191,13 +264,16 @@ class TrainingQueries:
         short = []
         for person in people:
             halves = capped(by_volunteer[person.volunteer_id])
-            if halves < norms.yearly_halves:
+            norm = norm_halves(person, norms, year)
+            if halves < norm:
                 short.append(
                     {
                         "volunteer_id": person.volunteer_id,
                         "community": person.community,
                         "days": days(halves),
-                        "short_days": days(norms.yearly_halves - halves),
+                        "norm_days": days(norm),
+                        "short_days": days(norm - halves),
+                        "suspended": person.suspended_year is not None,
                     }
                 )
         return sorted(short, key=lambda r: (-r["short_days"], r["volunteer_id"]))

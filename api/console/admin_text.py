@@ -38,4 +38,10 @@ ADMIN_TEXT: dict[str, tuple[str, str]] = {
         "The one-time password of {username} (shown only now; to be changed at log-in):",
     ),
     "admin.done": ("已办理", "Done"),
+    "admin.preset": ("本县政策预设", "The county's policy preset"),
+    "admin.preset.rules": (
+        "积分：{scoring}；任务：{tasks}；培训：{training}",
+        "Scoring: {scoring}; tasks: {tasks}; training: {training}",
+    ),
+    "admin.preset.teams": ("专业队", "Specialty teams"),
 }

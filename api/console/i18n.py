@@ -11,13 +11,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from aggregates.volunteer import OCCUPATIONS
 from api.console import notice_words
 from api.console.admin_text import ADMIN_TEXT
 from api.console.i18n_account import ACCOUNT_TEXT
 from api.console.task_text import EN_TASK_LABELS, TASK_TEXT, ZH_TASK_LABELS
 from api.console.training_text import EN_TRAINING_LABELS, TRAINING_TEXT, ZH_TRAINING_LABELS
 from api.units import unit_label
+from loop.rules.counties import ALL_OCCUPATIONS
 from loop.rules.stages import REGULATIONS, STAGE_LABELS, STAGES
 from loop.rules.steps import STEPS
 from loop.rules.units import KINDS, PATHS, UnitTree
@@ -377,15 +377,7 @@ EN_LABELS: dict[str, dict[str, str]] = {
         "county": "Outcome from the county",
         "department": "Outcome from the department",
     },
-    "occupation": {
-        "delivery_rider": "Delivery rider",
-        "courier": "Courier",
-        "meter_reader": "Meter reader",
-        "taxi_driver": "Taxi driver",
-        "sanitation_worker": "Sanitation worker",
-        "city_management": "City management",
-        "resident_volunteer": "Resident volunteer",
-    },
+    "occupation": {code: en for code, (_, en) in ALL_OCCUPATIONS.items()},
 }
 
 VOCABULARIES: dict[str, type[StrEnum]] = {
@@ -404,7 +396,7 @@ ZH_LABELS: dict[str, dict[str, str]] = {
     "step": {name: step.zh for name, step in STEPS.items()},
     "regulation": {r.key: r.label[0] for r in REGULATIONS},
     **{kind: dict(LABELS[vocabulary]) for kind, vocabulary in VOCABULARIES.items()},
-    "occupation": OCCUPATIONS,
+    "occupation": {code: zh for code, (zh, _) in ALL_OCCUPATIONS.items()},
 }
 
 TEXT.update(notice_words.TEXT)

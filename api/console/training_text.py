@@ -15,6 +15,34 @@ TRAINING_TEXT: dict[str, tuple[str, str]] = {
     ),
     "training.year_days": ("今年培训天数", "Days this year"),
     "training.norm": ("年度标准{n}天", "Yearly norm {n} days"),
+    "training.norm_prorated": (
+        "今年应训{n}天（年度标准{full}天，按上岗后剩余月份折算）",
+        "{n} days this year (the yearly norm of {full} days pro-rated from the month on duty)",
+    ),
+    "training.norm_of": ("今年应训{n}天", "{n} days due this year"),
+    "training.short_blocked": (
+        "今年常态化培训还差{n}天，{month}月{day}日起不能报名任务；补足后即可报名",
+        "{n} days of this year's regular training short: no task sign-up from {since} "
+        "until they are made up",
+    ),
+    "training.short_warning_until": (
+        "今年常态化培训还差{n}天，{month}月{day}日起未补足的不能报名任务",
+        "{n} days of this year's regular training short: from {since} no task sign-up "
+        "until they are made up",
+    ),
+    "training.short_warning": (
+        "今年常态化培训还差{n}天",
+        "{n} days of this year's regular training short",
+    ),
+    "training.suspended_blocked": (
+        "因{year}年常态化培训不足（还差{n}天）已被暂停上岗，不能报名任务；补足后即恢复",
+        "Suspended for {year}'s missing training days ({n} short): no task sign-up until "
+        "they are made up",
+    ),
+    "training.suspended": ("已暂停上岗", "Suspended"),
+    "training.suspend": ("暂停上岗", "Suspend"),
+    "training.lift": ("恢复上岗", "Lift the suspension"),
+    "training.f.reason": ("理由", "Reason"),
     "training.short": ("还差{n}天", "{n} days short"),
     "training.on_norm": ("已达年度标准", "Norm reached"),
     "training.pre_duty": ("岗前培训天数", "Pre-duty days"),
@@ -42,8 +70,10 @@ TRAINING_TEXT: dict[str, tuple[str, str]] = {
     "training.present": ("出勤{n}人", "{n} present"),
     "training.shortfall": ("{year}年培训不足名单", "Short of {year}'s days"),
     "training.shortfall_hint": (
-        "在岗义警今年日常培训、针对性培训未达年度标准天数的，按差额排列。",
-        "Serving volunteers short of the year's regular and targeted days, most short first.",
+        "在岗义警今年日常培训、针对性培训未达本人应训天数的（年中上岗的按剩余月份折算），"
+        "按差额排列。",
+        "Serving volunteers short of the year's regular and targeted days (pro-rated for "
+        "a start during the year), most short first.",
     ),
     "training.download": ("下载名单", "Download the list"),
     "training.days_of": ("{n}天", "{n} days"),

@@ -12,11 +12,10 @@ from pydantic import Field
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, command, execute
-from api.query import UnitFilter
+from api.query import UnitFilter, unit_for
 from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
-from loop.rules import permissions, units
-from loop.rules.access import unit_record
+from loop.rules import units
 from loop.rules.vocabulary import Role
 from loop.services import audit
 from loop.services.bank import Balance, Evaluation, HonourAck, ItemAck, Redemption
@@ -164,8 +163,7 @@ async def catalogue(
     await s.wait_for(wait_for)
     if user.role == Role.VOLUNTEER:
         return Rows(items=s.views.queries.catalogue(user.unit))
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     if units.is_community(chosen):
         return Rows(items=s.views.queries.catalogue(chosen))
     return Rows(items=s.views.queries.catalogue_of(chosen))

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from starlette.types import Receive, Scope, Send
 
 from api.accounts import User
 from api.deps import CurrentUser, ServicesDep, WaitFor
@@ -101,6 +101,17 @@ async def deliver(
     return await deliver_file(s, user, kind, file_format, filters, make)
 
 
+class OneOffFileResponse(FileResponse):
+    """A file sent once and then deleted, whether the client read it all, hung up
+    half way or the send was cancelled (a background task would not run then)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            Path(self.path).unlink(missing_ok=True)
+
+
 async def deliver_file(
     s: Services,
     user: User,
@@ -139,11 +150,10 @@ async def deliver_file(
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return FileResponse(
+    return OneOffFileResponse(
         path,
         media_type=MEDIA[file_format],
         filename=named,
-        background=BackgroundTask(path.unlink, missing_ok=True),
         headers={
             "X-Export-Id": ack.export_id,
             "X-Export-Rows": str(count),

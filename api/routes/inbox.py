@@ -16,11 +16,10 @@ from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, execute
 from api.notify import render
-from api.query import UnitFilter
+from api.query import UnitFilter, unit_for
 from api.schemas import Answer, Body, Rows
 from api.services import Services
 from loop.rules import permissions
-from loop.rules.access import unit_record
 from loop.rules.alerts import KIND_LABELS
 from loop.rules.units import UnitTree
 from projections.notifications.inbox import Reader
@@ -132,8 +131,7 @@ async def who_was_told(
     """审计：谁在何时被告知了什么，经由哪个渠道、尝试几次、结果如何 / for auditors: who
     was told what and when, on which channel, every attempt and its outcome."""
     permissions.check_role("audit", user.actor)
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     found = told(s.views.store, chosen, subject_id=subject_id, person=person, limit=limit)
     tree = s.loop.registry.tree()

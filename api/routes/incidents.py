@@ -18,11 +18,12 @@ from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, execute
 from api.idempotency import KeyReused, check_key
 from api.masking import masked_case
-from api.query import DECIMAL, Limit, ModuleFilter, StageFilter, UnitFilter
+from api.query import DECIMAL, Limit, ModuleFilter, StageFilter, UnitFilter, unit_for
 from api.schemas import (
     BODIES,
     MAX_VERSION,
     Ack,
+    Caller,
     Discovery,
     History,
     IncidentView,
@@ -33,8 +34,8 @@ from api.schemas import (
 )
 from api.services import Services
 from loop.errors import IncidentNotFound, InvalidInput
-from loop.rules import inputs, permissions
-from loop.rules.access import unit_record
+from loop.rules import inputs
+from loop.rules.scrubbing import scrubbed
 from loop.rules.stages import LOOP, STAGES
 from loop.rules.steps import STEPS, Step
 from loop.services import audit
@@ -72,6 +73,16 @@ def _replayed_report(services: Services, incident_id: UUID, body: Discovery) -> 
     if isinstance(body, NewReport):
         asked += [body.channel.value, body.urgency.value, body.self_handled_note]
         found += [incident.channel, incident.urgency, incident.self_handled_note]
+        given = (body.resident or Caller()).model_dump().items()
+        caller = {k: v.strip() for k, v in given if isinstance(v, str) and v.strip()}
+        held = incident.resident
+        if caller and held is not None and not held.erased:  # his call, compared as kept
+            asked[2:4] = [scrubbed(text or "", caller) for text in asked[2:4]]
+            asked += sorted(f"{k}={v}" for k, v in caller.items())
+            found += sorted(f"{k}={v.strip()}" for k, v in held.fields.items() if v.strip())
+        else:  # a caller then and now (his details erased since), or neither
+            asked.append(str(bool(caller)))
+            found.append(str(held is not None))
     if asked != found:
         raise KeyReused(
             "该 Idempotency-Key 已用于另一起警情",
@@ -212,8 +223,7 @@ async def list_incidents(
     if user.role == "volunteer":
         rows = s.views.queries.reports_of(user.username, limit=limit)
         return Rows(items=[masked_case(user, {**r, "reporter_id": user.username}) for r in rows])
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     rows = s.views.queries.cases(chosen, stage=stage, module=module, limit=limit)
     return Rows(items=[masked_case(user, r) for r in rows])
 

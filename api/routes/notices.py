@@ -19,13 +19,12 @@ from aggregates.notice import Audience, Notice
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import Command, command, execute
-from api.query import UnitFilter
+from api.query import UnitFilter, unit_for
 from api.schemas import Answer, Body, Moment, Rows, answer_of
 from api.services import Services
 from loop.errors import NoticeNotFound
 from loop.rules import notices as rules
 from loop.rules import permissions
-from loop.rules.access import unit_record
 from loop.services.notices import Acknowledgement, NoticeAck
 
 router = APIRouter(prefix="/api/notices", tags=["notices 通知公告"])
@@ -158,8 +157,7 @@ async def published(
 ) -> Rows:
     """本单位及下属单位发布的通知，及确认人数 / notices published within a unit, newest
     first, each with how many acknowledged."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return Rows(items=s.notifier.inbox.notices(chosen))
 

@@ -42,7 +42,7 @@ from api.open311_format import (
 )
 from api.services import Services
 from loop.errors import ConcurrencyConflict, IncidentNotFound
-from loop.rules.units import UnitTree
+from loop.rules import places
 from loop.services.intake import CLIENT_ROLE, Intake, Report, fixed_id
 from loop.services.intake_clients import IntakeClients, refused
 from projections import georeport
@@ -142,7 +142,16 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
         county = views.jurisdiction(asked, tree)
         if county != client.jurisdiction:
             raise refused()
-        report = _report(given, county, tree)
+        intake = Intake(services.flow, places.bounds(services.settings.county_bounds))
+        communities = views.communities(county, tree)
+        report = intake.placed(_report(given, communities), communities, tree)
+        if report.community not in communities:
+            raise Open311Refused(
+                "请选择发生的社区（attribute[community]），或提供 lat 和 long",
+                "attribute[community] is required without lat and long and must be one "
+                "of the service's values",
+                field="attribute[community]",
+            )
         external = given.get("external_id") or request.headers.get("Idempotency-Key")
         if external is not None and not 0 < len(external.strip()) <= 200:
             raise Open311Refused(
@@ -152,7 +161,6 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
             )
         incident_id = None if external is None else fixed_id(SOURCE, client.client_id, external)
         actor = Actor(f"{SOURCE}:{client.client_id}", CLIENT_ROLE, report.community)
-        intake = Intake(services.flow)
 
         def run() -> str:
             done = intake.report(
@@ -173,17 +181,21 @@ async def post_request(fmt: str, request: Request, services: ServicesDep) -> Res
             made = str(incident_id)
     except DomainError as error:
         return refusal(fmt, error)
-    body = [{"service_request_id": made, "service_notice": views.NOTICE}]
+    notice = views.NOTICE
+    if report.community != given.get("attribute[community]"):  # the point placed it
+        notice = f"已按位置归入{tree.name(report.community)}。{notice}"
+    body = [{"service_request_id": made, "service_notice": notice}]
     return answer(fmt, "service_requests", body)
 
 
-def _report(given: dict[str, str], county: str, tree: UnitTree) -> Report:
+def _report(given: dict[str, str], communities: list[str]) -> Report:
+    """The report as posted; its community is checked once it is placed by its point."""
     module = views.service_module(given.get("service_code", ""))
     community = given.get("attribute[community]", "")
-    if community not in views.communities(county, tree):
+    if community and community not in communities:
         raise Open311Refused(
-            "请选择发生的社区（attribute[community]）",
-            "attribute[community] is required and must be one of the service's values",
+            "所选社区不在本服务的可选范围内（attribute[community]）",
+            "attribute[community] must be one of the service's values",
             field="attribute[community]",
         )
     if given.get("attribute[urgent]", "no") != "no":
@@ -270,7 +282,8 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
     """Requests by id (``service_request_id``, comma-separated, overriding the rest),
     or the jurisdiction's made from ``start_date`` to ``end_date`` (at most 90
     days; the last 90 by default), of a ``status`` and a ``service_code``, newest
-    first, at most 1,000. ``wait_for`` waits for the read model to reach a log
+    first, at most 1,000; with ``lat``/``long`` (an extension) only those within
+    ``radius`` metres. ``wait_for`` waits for the read model to reach a log
     position first."""
     try:
         check_format(fmt)
@@ -291,7 +304,7 @@ async def get_requests(fmt: str, request: Request, services: ServicesDep) -> Res
                 service_code=asked.service_code,
             )
             tree = services.loop.registry.tree()
-            found = [views.row_view(row, tree) for row in rows]
+            found = [views.row_view(r, tree) for r in rows if queries.is_near(r, asked.near)]
     except DomainError as error:
         return refusal(fmt, error)
     return answer(fmt, "service_requests", found)

@@ -20,13 +20,15 @@ router = APIRouter(prefix="/api/policy", tags=["policy 规章"])
 
 @router.get("", response_model=dict[str, Any])
 async def policy(_user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
-    """阶段、合法步骤、谁在何范围可执行、各阶段时限 / stages, legal steps, who may take
-    each step within which scope, and each stage's deadline."""
+    """阶段、合法步骤、谁在何范围可执行、各阶段时限，本县预设的职业（分队、职责）与专业队 /
+    stages, legal steps, who may take each step within which scope, each stage's
+    deadline, and the county preset's occupations (squads, duty roles) and teams."""
     deadlines = s.flow.policy.deadlines
     urgent = s.flow.policy.urgent_deadlines
     return {
         "name": s.flow.policy.name,
         "scoring": s.flow.scoring.name,
+        "county": s.volunteers.county.described(),
         "stages": [
             {
                 "stage": stage,

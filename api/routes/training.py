@@ -28,12 +28,14 @@ from api.training_schemas import (
     Cancellation,
     ExamResult,
     SessionCreate,
+    SuspensionChange,
 )
 from loop.rules import permissions, units
 from loop.rules.access import unit_record
 from loop.rules.training import TrainingPolicy
 from loop.rules.vocabulary import Role
 from loop.services.training import AttendanceAck, CertificationAck, ExamAck, GateAck, SessionAck
+from loop.services.training_suspension import SuspensionAck
 from projections.training_queries import Norms
 
 router = APIRouter(prefix="/api", tags=["training 岗前培训与考试"])
@@ -45,7 +47,13 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="默认今年 /
 
 
 def norms(policy: TrainingPolicy) -> Norms:
-    return Norms(policy.pre_duty_halves, policy.yearly_halves, policy.exam_required)
+    return Norms(
+        policy.pre_duty_halves,
+        policy.yearly_halves,
+        policy.exam_required,
+        shortfall=policy.shortfall,
+        shortfall_from_month=policy.shortfall_from_month,
+    )
 
 
 def on_session(
@@ -93,14 +101,18 @@ async def record_of(
     year: Year = None,
     wait_for: WaitFor = None,
 ) -> dict[str, Any]:
-    """义警的培训记录：今年培训天数与年度标准、岗前培训、考试、上岗资格、即将开展的
-    培训 / a volunteer's training: this year's days against the norm, pre-duty days,
-    exams, certification and the sessions ahead."""
+    """义警的培训记录：今年培训天数与本人年度标准（年中上岗的按剩余月份折算）、岗前
+    培训、考试、上岗资格、培训不足的暂停、是否因培训不能报名任务、即将开展的培训 / a
+    volunteer's training: this year's days against his norm (pro-rated for a late
+    start), pre-duty days, exams, certification, a suspension, whether training keeps
+    him from signing up, and the sessions ahead."""
     volunteer = s.volunteers.read(user.actor, volunteer_id)
     await s.wait_for(wait_for)
     policy = s.loop.training.policy
-    found = s.views.training.record_of(volunteer_id, year=this_year(s, year), norms=norms(policy))
     today = s.loop.training.today()
+    found = s.views.training.record_of(
+        volunteer_id, year=this_year(s, year), norms=norms(policy), today=today
+    )
     ahead = s.views.training.sessions(
         volunteer.community, start=today, end=today + timedelta(days=60)
     )
@@ -116,8 +128,9 @@ async def shortfall(
     user: CurrentUser, s: ServicesDep, unit: Unit = None, year: Year = None,
     wait_for: WaitFor = None,
 ) -> Rows:  # fmt: skip
-    """年度培训不足名单：在岗义警今年日常培训未达标准天数的 / the serving volunteers
-    of a unit short of the year's training days, most short first."""
+    """年度培训不足名单：在岗义警今年日常培训未达本人标准天数的（年中上岗的按剩余月份
+    折算）/ the serving volunteers of a unit short of the year's training days (each
+    against his norm, pro-rated for a late start), most short first."""
     chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     policy = s.loop.training.policy
@@ -143,6 +156,7 @@ AttendanceAnswer = answer_of(AttendanceAck)
 ExamAnswer = answer_of(ExamAck)
 CertificationAnswer = answer_of(CertificationAck)
 GateAnswer = answer_of(GateAck)
+SuspensionAnswer = answer_of(SuspensionAck)
 
 
 @router.post("/training/sessions", response_model=SessionAnswer, status_code=201)
@@ -222,3 +236,28 @@ async def switch_gate_on(user: CurrentUser, s: ServicesDep, key: IdempotencyKey 
     serving = s.views.training.serving(county)
     run = partial(s.loop.training.switch_gate_on, user.actor, serving=serving)
     return await execute(s, user, key, command(f"duty_gate:{county}", None, run, GateAnswer))
+
+
+@router.post("/volunteers/{volunteer_id}/training-suspension", response_model=SuspensionAnswer)
+async def suspend(
+    volunteer_id: VolunteerId, body: SuspensionChange, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """因培训不足暂停上岗（预设为暂停时，由派出所从培训不足名单中决定）/ suspend a
+    volunteer short of the year's training days, under a preset that suspends."""
+    run = partial(s.loop.training.suspend, user.actor, volunteer_id, reason=body.reason)
+    asked = command(f"training_suspension:{volunteer_id}", body, run, SuspensionAnswer)
+    return await execute(s, user, key, asked)
+
+
+@router.post(
+    "/volunteers/{volunteer_id}/training-suspension/lifting", response_model=SuspensionAnswer
+)
+async def lift_suspension(
+    volunteer_id: VolunteerId, body: SuspensionChange, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """恢复上岗：解除因培训不足的暂停 / lift a suspension for missing training days."""
+    run = partial(s.loop.training.lift_suspension, user.actor, volunteer_id, reason=body.reason)
+    asked = command(f"training_suspension_lifting:{volunteer_id}", body, run, SuspensionAnswer)
+    return await execute(s, user, key, asked)

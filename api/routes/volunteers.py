@@ -13,10 +13,8 @@ from pydantic import Field
 
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
-from api.query import Limit, StatusFilter, UnitFilter
+from api.query import Limit, StatusFilter, UnitFilter, unit_for
 from api.schemas import Answer, Body, Rows, answer_of
-from loop.rules import permissions
-from loop.rules.access import unit_record
 from loop.services import audit
 from loop.services.volunteers import Admission, VolunteerAck
 
@@ -32,7 +30,11 @@ class Application(Body):
     id_number: str = Field(max_length=200)
     address: str = Field(max_length=200)
     employer: str = Field(max_length=100)
-    occupation: str = Field(max_length=40)
+    occupation: str = Field(
+        max_length=40,
+        description="本县预设的职业、分队或职责之一（GET /api/policy 的 county.occupations）/ "
+        "one of the county preset's occupations, squads or duty roles",
+    )
     party_member: bool = False
 
 
@@ -140,8 +142,7 @@ async def list_volunteers(
     wait_for: WaitFor = None,
 ) -> Rows:
     """本单位义警名册（含待审核申请人）/ the unit's volunteers, applicants included."""
-    chosen = unit or user.unit
-    permissions.check("read_unit", user.actor, unit_record(chosen))
+    chosen = unit_for(user, unit)
     await s.wait_for(wait_for)
     return Rows(items=s.views.queries.volunteers(chosen, status=status, limit=limit))
 

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aggregates.points_account import DEDUCTION_KINDS
-from aggregates.volunteer import OCCUPATIONS, REVIEWERS, STATUSES, TEAMS
+from aggregates.volunteer import REVIEWERS, STATUSES, TEAMS
+from loop.rules.counties import occupation_label, squad_name
 from loop.rules.steps import STEPS
 from loop.rules.task_narration import TASK_TEMPLATES
 from loop.rules.vocabulary import label
@@ -39,10 +40,10 @@ def _reviewed(e: Any) -> tuple[str, str]:
 
 
 def _admitted(e: Any) -> tuple[str, str]:
-    group = f"，编入{OCCUPATIONS[e.party_group]}党小组" if e.party_group else ""
+    group = f"，编入{occupation_label(e.party_group)}党小组" if e.party_group else ""
     return (
         f"吸纳为义警：档案号{e.archive_no}，聘书{e.letter_no}，袖标{e.armband_no}，"
-        f"编入{OCCUPATIONS[e.squad]}队{group}",
+        f"编入{squad_name(e.squad)}{group}",
         f"admitted the volunteer: archive {e.archive_no}, letter {e.letter_no}, "
         f"armband {e.armband_no}, squad {e.squad}" + (", party group" if e.party_group else ""),
     )
@@ -109,9 +110,15 @@ TEMPLATES: dict[str, Template] = {
     "Discovered": _discovered,
     **{step.event.__name__: step.narrate for step in STEPS.values()},
     "Volunteer.Applied": lambda e: (
-        f"录入{e.volunteer_id}的入队申请：{OCCUPATIONS[e.occupation]}，所在单位{e.employer}"
+        ("本人在线报名" if e.actor.id == e.volunteer_id else f"录入{e.volunteer_id}的入队申请")
+        + f"：{occupation_label(e.occupation)}，所在单位{e.employer}"
         + ("，中共党员" if e.party_member else ""),
-        f"recorded the application of {e.volunteer_id}: {e.occupation} at {e.employer}"
+        (
+            "applied online in person"
+            if e.actor.id == e.volunteer_id
+            else f"recorded the application of {e.volunteer_id}"
+        )
+        + f": {e.occupation} at {e.employer}"
         + (", party member" if e.party_member else ""),
     ),
     "Volunteer.Reviewed": _reviewed,

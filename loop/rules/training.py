@@ -9,6 +9,20 @@ Fuping: "岗前集中培训不得少于5天，常态化日常培训每年不得�
 "分期分批培训与民警上门指导 … 到警情或纠纷现场跟班学习".
 
 The norms are the texts'; the pass mark and the cool-down are defaults (marked so).
+
+What a shortfall of the year's days does is the preset's (``shortfall``): nothing,
+a warning (the volunteer's page and the station's list show it), a restriction (from
+the first day of ``shortfall_from_month`` on, a volunteer short of the year's days
+may not sign up for tasks, unless he began duty on or after that day; reporting a
+hazard is never restricted), or a suspension a station officer applies from the
+shortfall list (recorded with who decided it; lifted
+by an officer, or by the attendance that makes the days up). None of the texts names
+a month: December is the default (the issue's "a station sees, in December, who is
+short of the year's days").
+
+The yearly norm of a volunteer who began duty during the year (admitted, or certified
+under the duty gate) is pro-rated by the months left counting his first month, rounded
+to the nearest half day (``aggregates.training_record.yearly_norm_halves``).
 """
 
 from __future__ import annotations
@@ -28,6 +42,12 @@ MODES = {
 CREDITS = {"half": 1, "whole": 2}  # half days
 CREDIT_LABELS = {"half": "半天", "whole": "一天"}
 BASES = {"trained": "培训考试合格", "legacy": "启用前在岗"}
+SHORTFALL_ACTIONS = {
+    "none": "不处理",
+    "warn": "提醒",
+    "restrict": "限制报名任务",
+    "suspend": "暂停上岗",  # applied by a station officer from the shortfall list
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,14 @@ class TrainingPolicy:
     pass_mark: int = 60  # default
     retake_cool_down: timedelta = timedelta(days=7)  # default: a week between attempts
     max_ahead: timedelta = timedelta(days=366)  # default: scheduled at most a year ahead
+    shortfall: str = "warn"  # what a shortfall of the year's days does (SHORTFALL_ACTIONS)
+    shortfall_from_month: int = 12  # default: restricted or suspended from December 1 on
+
+    def __post_init__(self) -> None:
+        if self.shortfall not in SHORTFALL_ACTIONS:
+            raise ValueError(f"shortfall must be one of {sorted(SHORTFALL_ACTIONS)}")
+        if type(self.shortfall_from_month) is not int or not 1 <= self.shortfall_from_month <= 12:
+            raise ValueError("shortfall_from_month must be a month from 1 to 12")
 
 
 FUPING_TRAINING = TrainingPolicy(
@@ -53,6 +81,8 @@ FUPING_TRAINING = TrainingPolicy(
     exam_required=True,  # 考试合格后方可上岗
     # 岗前集中培训 is held in person; the text names no video training.
     counted_modes=("in_person", "on_site", "shadowing"),
+    # 常态化日常培训每年不得少于10天: short of the year's days, no task sign-up from December
+    shortfall="restrict",
 )
 
 LISHU_TRAINING = TrainingPolicy(
@@ -62,6 +92,7 @@ LISHU_TRAINING = TrainingPolicy(
     yearly_halves=0,  # the Lishu text names no yearly number
     exam_required=False,
     counted_modes=tuple(MODES),  # video sessions count: 利用"社区警校"采取视频培训
+    shortfall="warn",  # 机动灵活培训: a shortfall is shown, never restricts
 )
 
 TRAINING_PRESETS = {"lishu": LISHU_TRAINING, "fuping": FUPING_TRAINING}

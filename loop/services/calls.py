@@ -15,11 +15,14 @@ from typing import Any
 from aggregates.incident import RESIDENT_REPORTER, VOLUNTEER_REPORTER
 from aggregates.personal import PersonalData
 from loop.errors import InvalidInput
+from loop.rules.scrubbing import scrubbed
 from loop.rules.vocabulary import Channel
 from loop.services import personal
 from loop.storage.keys import KeyStore
 
 CALLER_FIELDS = ("name", "phone")
+CLEAR_TEXT = ("what", "where")
+"""The free text of a report that is kept in clear (the event log, the read models)."""
 
 
 def reporter_kind(caller: PersonalData | None) -> str:
@@ -67,3 +70,15 @@ def resident_caller(
             "请填写来电群众的电话", "the caller's phone number is required", field="resident.phone"
         )
     return personal.person("resident", kept, keys)
+
+
+def without_caller(details: Mapping[str, Any], caller: PersonalData | None) -> dict[str, Any]:
+    """``details`` with the calling resident's name and phone, typed into the
+    description or the address too, replaced there as the public intake replaces
+    a resident's own (``loop.rules.scrubbing``): neither reaches the log in clear."""
+    kept = dict(details)
+    if caller is not None and not caller.erased:
+        for field in CLEAR_TEXT:
+            if isinstance(kept.get(field), str):
+                kept[field] = scrubbed(kept[field], caller.fields)
+    return kept

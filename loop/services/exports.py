@@ -25,6 +25,7 @@ KINDS = (
     "report",
     "training-shortfall",
     "training-awaiting",
+    "roll",
 )
 FORMATS = ("csv", "xlsx")
 DIGEST = re.compile(r"^[0-9a-f]{64}$")

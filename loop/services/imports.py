@@ -21,9 +21,10 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from aggregates.personal import PersonalData
 from aggregates.points_account import PointsAccount
-from aggregates.volunteer import OCCUPATIONS, REVIEWERS, Volunteer, volunteer_aggregate_id
+from aggregates.volunteer import REVIEWERS, Volunteer, volunteer_aggregate_id
 from loop.errors import InvalidInput
 from loop.rules import inputs, permissions
+from loop.rules.counties import LISHU, CountyPreset, UnknownOccupation
 from loop.rules.organisation_access import organisation_record
 from loop.rules.scoring import ScoringPolicy
 from loop.rules.units import UnitTree
@@ -48,10 +49,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 OPTIONAL = frozenset({"party_member"})
 YES, NO = frozenset({"是", "yes", "true", "1"}), frozenset({"", "否", "no", "false", "0"})
 REVIEWED_OFFLINE = "名册导入：线下已联合审核 admitted by import, reviewed offline"
-OCCUPATION_BY_NAME = {
-    **{zh: code for code, zh in OCCUPATIONS.items()},
-    **{c: c for c in OCCUPATIONS},
-}
 
 
 @dataclass(frozen=True)
@@ -82,8 +79,14 @@ class ImportRefused(InvalidInput):
 
 
 class RollImport:
-    def __init__(self, app: LoopApplication, registry: Registry, scoring: ScoringPolicy) -> None:
-        self.app, self.registry, self.scoring = app, registry, scoring
+    def __init__(
+        self,
+        app: LoopApplication,
+        registry: Registry,
+        scoring: ScoringPolicy,
+        county: CountyPreset = LISHU,
+    ) -> None:
+        self.app, self.registry, self.scoring, self.county = app, registry, scoring, county
 
     # -- the dry run ----------------------------------------------------------------------
 
@@ -158,12 +161,15 @@ class RollImport:
                     "duplicate",
                 )
             seen[column].setdefault(value, number)
-        occupation = OCCUPATION_BY_NAME.get(given["occupation"])
+        occupation = self.county.known_occupation(given["occupation"])
         if occupation is None:
+            county = self.county
             problem(
                 "occupation",
-                f"未知职业「{given['occupation']}」，须为：{'、'.join(OCCUPATIONS.values())}",
-                f"unknown occupation '{given['occupation']}'",
+                f"未知{county.placement[0]}「{given['occupation']}」，须为：{county.allowed_zh}",
+                f"unknown {county.placement[1]} '{given['occupation']}' for {county.county[1]}; "
+                f"allowed: {', '.join(county.occupations)}",
+                UnknownOccupation.code,
             )
         community = given["community"]
         unit = tree.get(community)

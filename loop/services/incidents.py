@@ -359,6 +359,7 @@ class IncidentFlow:
             "what": inputs.prose("what", what),
             "where": inputs.text("where", where, max_len=200),
         }
+        checked = calls.without_caller(checked, caller)
         at = self.app.clock()
         happened = (
             at

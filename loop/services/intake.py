@@ -15,8 +15,7 @@ finds the incident the first attempt made.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,7 +23,8 @@ from aggregates.actor import Actor
 from aggregates.incident import RESIDENT_REPORTER, Incident
 from aggregates.personal import PersonalData
 from loop.errors import ConcurrencyConflict, IncidentNotFound, InvalidInput
-from loop.rules import inputs, units
+from loop.rules import inputs, places, scrubbing, units
+from loop.rules.units import UnitTree
 from loop.rules.vocabulary import Channel, IntakeRole, Module, Sense, Urgency
 from loop.services import personal
 from loop.services.incidents import Ack, IncidentFlow
@@ -36,8 +36,6 @@ CLIENT_ROLE = IntakeRole.INTAKE_CLIENT.value
 MAX_DESCRIPTION = 4000
 """GeoReport v2 limits a request's description to 4,000 characters."""
 CONTACT_FIELDS = ("name", "phone")
-SCRUBBED = {"name": "〔联系人〕", "phone": "〔联系电话〕"}
-SEPARATED = r"[\s\-.]*"
 
 
 class Report(NamedTuple):
@@ -80,22 +78,64 @@ def checked_point(lat: Any, long: Any) -> dict[str, float]:
     return found
 
 
-def scrubbed(text: str, contact: PersonalData) -> str:
-    """``text`` without the resident's own name and phone (kept encrypted apart):
-    a resident often writes them into the description too."""
-    for name, value in contact.fields.items():
-        if len(value) >= 2:  # a number also when written with spaces or dashes
-            spaced = SEPARATED.join(re.escape(c) for c in value if not c.isspace())
-            text = re.sub(spaced, SCRUBBED[name], text)
-    return text
+class ReportIdReused(InvalidInput):
+    """A report sent again under the id of an earlier one, with other details."""
+
+    code = "report_id_reused"
+
+
+def _same(incident: Incident, report: Report) -> bool:
+    """Whether ``report`` is the one ``incident`` recorded, compared as it was kept:
+    its community (after placing), kind, text (scrubbed), point and contact."""
+    given = {k: v for k, v in (report.contact or {}).items() if v not in (None, "")}
+    held = incident.resident
+    contact = dict(held.fields) if held is not None and not held.erased else given
+    if held is not None and not held.erased and given != contact:
+        return False
+    if (held is None) != (not given):
+        return False
+    point = None if report.point is None else checked_point(*report.point)
+    asked = [
+        report.community,
+        report.module,
+        report.sense,
+        scrubbing.scrubbed(str(report.what).strip(), contact),
+        scrubbing.scrubbed(str(report.where).strip(), contact),
+        point,
+        report.media_url or None,
+    ]
+    kept = [
+        incident.community,
+        incident.module,
+        incident.sense,
+        incident.what,
+        incident.where,
+        incident.point,
+        (incident.intake or {}).get("media_url"),
+    ]
+    return asked == kept
 
 
 class Intake:
     """Residents' reports into the loop, over the one application store."""
 
-    def __init__(self, flow: IncidentFlow) -> None:
+    def __init__(self, flow: IncidentFlow, bounds: places.Bounds | None = None) -> None:
         self.flow = flow
         self.app = flow.app
+        self.bounds = bounds
+        """The county's bounds (``LISHU_COUNTY_BOUNDS``); None: no point is refused."""
+
+    def placed(self, report: Report, communities: Iterable[str], tree: UnitTree) -> Report:
+        """``report`` placed by its point, if it has one: refused outside the county's
+        bounds, else in the community of ``communities`` whose registered centre is
+        nearest (the community given, if any, gives way to the point). A report
+        without a point, or with no centre registered, keeps the community given."""
+        if report.point is None:
+            return report
+        point = places.Point(**checked_point(*report.point))
+        places.check_inside(point, self.bounds)
+        nearest = places.nearest_community(point, communities, tree)
+        return report if nearest is None else report._replace(community=nearest)
 
     def report(
         self,
@@ -112,7 +152,7 @@ class Intake:
         an incident already there under that id, made by the same client, is
         answered as it is now."""
         if incident_id is not None:
-            found = self._made_before(incident_id, client)
+            found = self._made_before(incident_id, client, report)
             if found is not None:
                 return found
         incident = self._incident(actor, report, source, client, external_id, incident_id)
@@ -127,7 +167,17 @@ class Intake:
             return again
         return Ack(str(incident.id), incident.version, incident.stage, position)
 
-    def _made_before(self, incident_id: UUID, client: str) -> Ack | None:
+    def check(self, actor: Actor, report: Report) -> None:
+        """Refuse ``report`` as :meth:`report` would, recording nothing (the public
+        form checks a report before it sends the code that will let it in)."""
+        self._incident(actor, report, "check", "check", None, None)
+
+    def _made_before(
+        self, incident_id: UUID, client: str, report: Report | None = None
+    ) -> Ack | None:
+        """The incident made under ``incident_id`` by ``client``, if any: the same
+        report again (as kept: placed, its text scrubbed, the same contact) is
+        answered as it is now, another report under the same id is refused."""
         try:
             incident = self.flow.get(incident_id)
         except IncidentNotFound:
@@ -135,6 +185,12 @@ class Intake:
         if not incident.reported_by_resident or (incident.intake or {}).get("client") != client:
             raise InvalidInput(
                 "该编号已用于另一起警情", "This id was used for another report", field="id"
+            )
+        if report is not None and not _same(incident, report):
+            raise ReportIdReused(
+                "该编号已用于内容不同的另一份反馈",
+                "This id was used for a different report",
+                field="external_id",
             )
         return Ack(str(incident.id), incident.version, incident.stage, None)
 
@@ -160,9 +216,11 @@ class Intake:
         }
         contact = self._contact(report.contact)
         if contact is not None:  # what the event log and the read models keep in clear
-            details["what"] = scrubbed(details["what"], contact)
-            details["where"] = scrubbed(details["where"], contact)
+            details["what"] = scrubbing.scrubbed(details["what"], contact.fields)
+            details["where"] = scrubbing.scrubbed(details["where"], contact.fields)
         point = None if report.point is None else checked_point(*report.point)
+        if point is not None:
+            places.check_inside(places.Point(**point), self.bounds)
         media_url = None
         if report.media_url:
             media_url = inputs.text("media_url", report.media_url, max_len=500)

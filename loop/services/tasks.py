@@ -38,7 +38,7 @@ from loop.rules.tasks import INTENSITIES, KINDS, eligibility_scope, ineligibilit
 from loop.rules.training import training_policy_for
 from loop.rules.vocabulary import Role
 from loop.services.task_day import TaskDay
-from loop.services.training_gate import gate_refusal
+from loop.services.training_gate import duty_refusal
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
 
@@ -144,8 +144,10 @@ class Tasks(TaskDay):
         return self.training_refusal(volunteer)
 
     def training_refusal(self, volunteer: Volunteer) -> DomainError | None:
-        """Why the county's duty gate keeps ``volunteer`` off duty, or None."""
-        return gate_refusal(self.app, self.training, volunteer)
+        """Why the county's duty gate or a shortfall of the year's training days keeps
+        ``volunteer`` off duty, or None."""
+        today = self.app.clock().astimezone(CHINA).date()
+        return duty_refusal(self.app, self.training, volunteer, today)
 
     def may_run(self, actor: Actor, task: Task) -> bool:
         """Whether ``actor`` leads the task or may run it for his unit."""

@@ -26,6 +26,7 @@ from loop.rules.task_inputs import choice, whole
 from loop.rules.training import CREDITS, KINDS, MODES, training_policy_for
 from loop.rules.training_access import session_record
 from loop.services.tasks import retried
+from loop.services.training_suspension import TrainingSuspension
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
 
@@ -91,8 +92,9 @@ def calendar_day(field: str, value: Any) -> date:
     return value
 
 
-class Training:
-    """Commands on training, stored in the one application store ``app``."""
+class Training(TrainingSuspension):
+    """Commands on training, stored in the one application store ``app`` (the
+    suspension for a shortfall in :class:`TrainingSuspension`)."""
 
     def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
         self.app = app
@@ -201,6 +203,7 @@ class Training:
         changed: list[Any] = [session]
         if session.mode in self.policy.counted_modes:
             self._credit(record, session, actor, at)
+            self.lift_if_made_up(record, actor, at)
             changed.append(record)
         return self._attended(session, volunteer.volunteer_id, record, self.app.commit(*changed))
 
@@ -235,6 +238,7 @@ class Training:
         key = str(session.id)
         if present and session.mode in self.policy.counted_modes and key not in record.credits:
             self._credit(record, session, actor, at)
+            self.lift_if_made_up(record, actor, at)
             changed.append(record)
         elif not present and key in record.credits:
             record.withdraw_credit(actor, at, session_id=key, reason=why)

@@ -19,16 +19,15 @@ from aggregates.actor import Actor
 from aggregates.personal import PersonalData
 from aggregates.points_account import PointsAccount, account_id
 from aggregates.volunteer import (
-    OCCUPATIONS,
     REVIEWERS,
     STATUSES,
-    TEAMS,
     Volunteer,
     volunteer_aggregate_id,
 )
 from loop.errors import AlreadyRegistered, InvalidInput, VolunteerNotFound
 from loop.rules import inputs, masking, permissions, units
 from loop.rules.access import volunteer_record
+from loop.rules.counties import LISHU, CountyPreset
 from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
 from loop.services.audit import primitive
 from loop.storage.application import LoopApplication
@@ -111,9 +110,15 @@ def personal_details(name: Any, phone: Any, id_number: Any, address: Any) -> dic
 class Volunteers:
     """Commands on volunteers, stored in the one application store ``app``."""
 
-    def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
+    def __init__(
+        self,
+        app: LoopApplication,
+        scoring: ScoringPolicy = LISHU_SCORING,
+        county: CountyPreset = LISHU,
+    ) -> None:
         self.app = app
         self.scoring = scoring
+        self.county = county
 
     # -- reading ---------------------------------------------------------------
 
@@ -188,7 +193,7 @@ class Volunteers:
         )
         details = personal_details(name, phone, id_number, address)
         checked_employer = inputs.text("employer", employer, max_len=100)
-        checked_occupation = _choice("occupation", occupation, OCCUPATIONS)
+        checked_occupation = self.county.occupation(occupation)
         party = _flag("party_member", party_member)
         if not units.is_community(actor.unit):
             raise InvalidInput(
@@ -287,7 +292,7 @@ class Volunteers:
     def join_team(self, actor: Actor, volunteer_id: str, *, team: str) -> VolunteerAck:
         """Enrol a serving volunteer in a specialty team (rescue, women's, youth,
         mediation, veterans, watchers)."""
-        checked = _choice("team", team, TEAMS)
+        checked = self.county.team(team)
         volunteer = self._acted_on("join_team", actor, volunteer_id)
         volunteer.join_team(actor, self.app.clock(), checked)
         return self._ack(volunteer, self.app.commit(volunteer))

@@ -250,10 +250,13 @@ GEOREPORT_READS = {
     "/open311/v2/servicerequestupdates.{fmt}",
     "/public/report",
     "/public/status/{token}",
+    "/public/join",
+    "/public/join/done",
 }
-GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}", "/public/report"}
-"""The Open311 facade (no log-in, an api key per client app: tests/api/test_open311.py)
-and the public report form with its status page (tests/api/test_public_report.py)."""
+GEOREPORT_POSTS = {"/open311/v2/requests.{fmt}", "/public/report", "/public/join"}
+"""The Open311 facade (no log-in, an api key per client app: tests/api/test_open311.py),
+the public report form with its status page (tests/api/test_public_report.py) and
+the public self-registration form (tests/api/test_self_registration.py)."""
 
 
 def endpoints() -> set[tuple[str, str]]:
@@ -404,6 +407,7 @@ READS: dict[str, Read] = {
     "/api/exports/incidents": Read(_unit, reads_unit),
     "/api/exports/backlog": Read(_unit, reads_unit),
     "/api/exports/volunteers": Read(_unit, reads_unit),
+    "/api/exports/roll": Read(_unit, reads_unit),
     "/api/exports/ledger": Read(_unit, reads_unit),
     "/api/exports/attendance": Read(_unit, reads_unit),
     "/api/exports/training-shortfall": Read(_unit, reads_unit),

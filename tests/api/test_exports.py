@@ -5,18 +5,23 @@ export is recorded in the log, with the file's digest, for auditors."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import re
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import anyio
 import openpyxl
 import pytest
 
 from api.export_columns import COLUMNS
+from api.routes.exports import OneOffFileResponse
 from loop import demo
 from loop.rules.masking import MASKED
 from tests.api.conftest import Api
@@ -383,13 +388,19 @@ TRAINING_USERS = [STATION_OFFICER, demo.OFFICER_XF.id, demo.COUNTY_OFFICER.id]
 def test_the_training_shortfall_export_equals_the_apis_shortfall_for_the_same_user_and_year(
     fuping: Api, user: str
 ) -> None:
+    from tests.api.test_training_over_http import NEWCOMER, admit_newcomer, norm_days
+
     api = fuping
+    admit_newcomer(api)  # on the fixture's 1 September: 10 days x 4/12, 3.5 days due
     listed = api.get(user, "/api/training/shortfall", year=2026, wait_for=head_of(api))
     assert listed.status_code == 200, listed.text
     short = listed.json()["items"]
     by_id = {r["volunteer_id"]: r for r in short}
-    assert (by_id["v-xf-liu"]["days"], by_id["v-xf-liu"]["short_days"]) == (1, 9)
-    assert (by_id["v-xf-chen"]["days"], by_id["v-xf-chen"]["short_days"]) == (0.5, 9.5)
+    newcomer = by_id[NEWCOMER]
+    assert (newcomer["days"], newcomer["norm_days"], newcomer["short_days"]) == (0, 3.5, 3.5)
+    for volunteer, days in (("v-xf-liu", 1), ("v-xf-chen", 0.5)):  # the demo's, as seeded
+        found = by_id.get(volunteer, {"short_days": 0})
+        assert found["short_days"] == max(0, norm_days(api, volunteer) - days)
     kinds = {c.key: c.kind for c in COLUMNS["training-shortfall"]}
     assert set(kinds) == set(short[0])
     for file_format in ("csv", "xlsx"):
@@ -397,10 +408,11 @@ def test_the_training_shortfall_export_equals_the_apis_shortfall_for_the_same_us
         assert f"year-2026.{file_format}" in answer.headers["content-disposition"]
         if file_format == "csv":
             rows: list[dict[str, Any]] = read_csv(answer.content, "training-shortfall")
-            expected = [{k: as_csv(v, kinds[k]) for k, v in r.items()} for r in short]
+            yes_no = [{**r, "suspended": "是" if r["suspended"] else "否"} for r in short]
+            expected = [{k: as_csv(v, kinds[k]) for k, v in r.items()} for r in yes_no]
         else:
             rows = read_xlsx(answer.content, "training-shortfall")[0]
-            expected = short
+            expected = [{**r, "suspended": "是" if r["suspended"] else "否"} for r in short]
         assert rows == expected, (user, file_format)
     other_year = export(api, user, "training-shortfall", format="csv", year=2025).content
     year_before = api.get(user, "/api/training/shortfall", year=2025).json()["items"]
@@ -488,3 +500,33 @@ def test_the_training_page_links_the_shortfall_export_and_the_link_downloads(
 
 def head_of(api: Api) -> int:
     return int(api.services.loop.app.recorder.max_notification_id() or 0)
+
+
+@pytest.mark.parametrize("hang_up", [OSError, asyncio.CancelledError])
+def test_an_export_file_is_deleted_when_the_client_hangs_up_half_way(
+    tmp_path: Path, hang_up: type[BaseException]
+) -> None:
+    made = tmp_path / "lishu-export-x.csv"
+    made.write_bytes(b"x" * (1 << 20))  # several chunks
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        return {}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+        if message["type"] == "http.response.body":
+            raise hang_up()
+
+    scope = {"type": "http", "method": "GET", "headers": [], "asgi": {"spec_version": "2.4"}}
+    with pytest.raises(hang_up):
+        anyio.run(OneOffFileResponse(made, filename="x.csv"), scope, receive, send)
+    assert sent == ["http.response.start", "http.response.body"]  # it hung up half way
+    assert not made.exists()
+
+
+def test_an_export_file_is_deleted_once_sent(api: Api) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("lishu-export-*"))
+    assert export(api, "k-ls-gao", "incidents", format="csv").status_code == 200
+    assert set(Path(tempfile.gettempdir()).glob("lishu-export-*")) <= before

@@ -155,3 +155,15 @@ def test_the_console_shows_a_residents_report_to_the_officer_and_hides_the_phone
     assert cadre.status_code == 200, cadre.text
     assert "13904439911" not in cadre.text
     assert "李大爷" not in cadre.text
+
+
+def test_a_form_sent_again_with_other_details_is_refused_and_stores_nothing(api: Api) -> None:
+    token = token_of(api.client.get("/public/report").text)
+    assert send(api, token).status_code == 303
+    before = head(api)
+    for changed in ({"what": "另一件事"}, {"phone": "13904430000"}, {"name": "王大妈"}):
+        refused = send(api, token, **changed)
+        assert refused.status_code == 400
+        assert 'data-refused="report_id_reused"' in refused.text
+    assert head(api) == before
+    assert send(api, token).status_code == 303  # the same again still finds it

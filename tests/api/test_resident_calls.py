@@ -145,3 +145,50 @@ def test_the_console_office_form_logs_a_residents_call(api: Api) -> None:
     view = api.get(OFFICER, f"/api/incidents/{incident}").json()["incident"]
     assert (view["reporter_kind"], view["channel"]) == ("resident", "phone")
     assert view["resident"]["fields"] == {"name": NAME, "phone": PHONE}
+
+
+def test_a_phone_typed_into_a_calls_description_is_replaced_and_stored_nowhere_in_clear(
+    api: Api,
+) -> None:
+    typed = call(
+        what=f"{NAME}来电：楼道里堆满纸箱，回电 139 0443-5566",
+        where=f"幸福小区5栋2单元（{PHONE}）",
+    )
+    made = api.post(OFFICER, "/api/incidents", typed, **{"Idempotency-Key": "typed"})
+    assert made.status_code == 201, made.text
+    incident = made.json()["incident_id"]
+    view = api.get(OFFICER, f"/api/incidents/{incident}").json()["incident"]
+    assert view["what"] == "〔联系人〕来电：楼道里堆满纸箱，回电 〔联系电话〕"
+    assert view["where"] == "幸福小区5栋2单元（〔联系电话〕）"
+    assert view["resident"]["fields"] == {"name": NAME, "phone": PHONE}  # kept apart
+    stored = api.services.loop.app.recorder.select_notifications(1, 10_000)
+    states = [n.state for n in stored if str(n.originator_id) == incident]
+    assert any("楼道里堆满纸箱".encode() in s for s in states)  # the events are in clear
+    for state in states:
+        assert PHONE.encode() not in state
+        assert b"5566" not in state
+        assert NAME.encode() not in state
+
+
+def test_a_retried_call_after_its_key_record_expired_is_compared_with_the_caller(
+    api: Api,
+) -> None:
+    typed = call(what=f"井盖丢失，回电{PHONE}")
+    first = api.post(OFFICER, "/api/incidents", typed, **{"Idempotency-Key": "call-late"})
+    assert first.status_code == 201, first.text
+    expired = api.services.loop.app.recorder.delete_expired_keys(2**40)
+    assert expired >= 1  # the key's record is gone; the key still fixes the id
+    before = head(api)
+    again = api.post(OFFICER, "/api/incidents", typed, **{"Idempotency-Key": "call-late"})
+    assert again.status_code == 201, again.text
+    assert again.json()["incident_id"] == first.json()["incident_id"]
+    assert again.json()["replayed"] is True
+    for changed in (
+        call(what=f"井盖丢失，回电{PHONE}", resident={"name": NAME, "phone": "13904430000"}),
+        call(what=f"井盖丢失，回电{PHONE}", resident={"name": "李大爷", "phone": PHONE}),
+        call(what="路灯不亮"),
+    ):
+        refused = api.post(OFFICER, "/api/incidents", changed, **{"Idempotency-Key": "call-late"})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "idempotency_key_reused"
+    assert head(api) == before

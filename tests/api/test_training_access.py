@@ -44,6 +44,8 @@ TRAINING_COMMANDS = {
     "/api/training/sessions/{session_id}/corrections",
     "/api/volunteers/{volunteer_id}/exams",
     "/api/volunteers/{volunteer_id}/certification",
+    "/api/volunteers/{volunteer_id}/training-suspension",
+    "/api/volunteers/{volunteer_id}/training-suspension/lifting",
     "/api/training/gate",
 }
 TRAINING_PAGES = {"/training"}
@@ -52,6 +54,8 @@ TRAINING_FORMS = {
     "/training/attendance",
     "/training/exams",
     "/training/certification",
+    "/training/suspension",
+    "/training/suspension/lifting",
 }
 
 
@@ -155,6 +159,8 @@ def test_the_auditor_changes_nothing_in_training(matrix: Matrix) -> None:
         },
         f"/api/volunteers/{demo.RIDER.id}/exams": {"score": 90},
         f"/api/volunteers/{demo.RIDER.id}/certification": None,
+        f"/api/volunteers/{demo.RIDER.id}/training-suspension": {"reason": "审计"},
+        f"/api/volunteers/{demo.RIDER.id}/training-suspension/lifting": {"reason": "审计"},
         "/api/training/gate": None,
     }  # fmt: skip
     assert {

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from loop import demo
+from loop.services.training_gate import record_of as training_record
+from loop.services.training_gate import yearly_norm
 from tests.api.conftest import Api, in_process
 from tests.support import CHINA, FakeClock
 
@@ -25,6 +27,15 @@ def fuping(database: str) -> Iterator[Api]:
     with in_process(database, scoring="fuping") as client:
         client.services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 8, 0, tzinfo=CHINA))
         yield client
+
+
+def norm_days(api: Api, volunteer_id: str, year: int = 2026) -> float:
+    """His norm of the year's days as the loop's gate computes it: the demo is seeded
+    when the tests run, so its volunteers' admission (and the pro-rating) follows
+    the day they were seeded."""
+    loop = api.services.loop
+    record = training_record(loop.app, volunteer_id)
+    return yearly_norm(loop.app, loop.training.policy, volunteer_id, record, year) / 2
 
 
 def head(api: Api) -> int:
@@ -81,12 +92,14 @@ def test_sessions_attendance_and_a_volunteers_record(fuping: Api) -> None:
     ).json()  # fmt: skip
     shown = api.get("v-xf-liu", "/api/volunteers/v-xf-liu/training", wait_for=again["position"])
     record = shown.json()["record"]
-    assert (record["days"], record["norm_days"], record["short_days"]) == (1.0, 10.0, 9.0)
+    norm = norm_days(api, "v-xf-liu")
+    assert (record["days"], record["norm_days"], record["short_days"]) == (1, norm, norm - 1)
+    assert record["full_norm_days"] == 10
     assert record["sessions"][0]["topic"] == "防汛抢险救援"
     short = api.get("s-cy-wang", "/api/training/shortfall", wait_for=again["position"]).json()
     by_id = {r["volunteer_id"]: r["short_days"] for r in short["items"]}
-    assert by_id["v-xf-liu"] == 9.0
-    assert by_id["v-xf-zhou"] == 10.0
+    assert by_id.get("v-xf-liu", 0) == max(0, norm_days(api, "v-xf-liu") - 1)
+    assert by_id["v-xf-zhou"] == norm_days(api, "v-xf-zhou")
     listed = api.get("v-xf-liu", "/api/training/sessions", wait_for=again["position"]).json()
     assert [r["session_id"] for r in listed["items"]] == [session]
 
@@ -185,3 +198,48 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_records_once(fuping
     assert head(api) == before
     other = api.post("o-xf-li", path, {"volunteer_id": "v-xf-chen"}, **attend)
     refused(api, 422, "idempotency_key_reused", other, before)
+
+
+def test_a_newcomer_short_of_his_pro_rated_days_is_refused_sign_ups_in_december(
+    fuping: Api,
+) -> None:
+    """Admitted on September 1: 4 months left, 10 days x 4/12 = 3.33, his norm 3.5 days."""
+    api = fuping
+    admit_newcomer(api)
+    api.services.loop.app.clock = FakeClock(datetime(2026, 12, 1, 8, 0, tzinfo=CHINA))
+    held = api.post("s-cy-wang", "/api/training/sessions", session_body(day="2026-12-01"))
+    done = api.post(
+        "o-xf-li", f"/api/training/sessions/{held.json()['session_id']}/attendance",
+        {"volunteer_id": NEWCOMER},
+    ).json()  # fmt: skip
+    start = datetime(2026, 12, 3, 19, 0, tzinfo=CHINA)
+    task = api.post(
+        "s-cy-wang", "/api/tasks",
+        {"kind": "patrol", "topic": "夜巡", "place": "幸福路", "community": demo.XINGFU,
+         "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(),
+         "needed": 3, "points": 10},
+    ).json()["task_id"]  # fmt: skip
+    before = head(api)
+    answer = api.post("c-xf-sun", f"/api/tasks/{task}/sign-ups", {"volunteer_id": NEWCOMER})
+    body = refused(api, 409, "training_short", answer, before)
+    assert body["message_zh"].startswith("今年常态化培训还差2.5天")
+    assert body["details"] == {"reason": "training_short", "short_days": 2.5, "norm_days": 3.5}
+    shown = api.get("o-xf-li", f"/api/volunteers/{NEWCOMER}/training", wait_for=done["position"])
+    record = shown.json()["record"]
+    assert (record["norm_days"], record["short_days"], record["sign_up"]) == (3.5, 2.5, "short")
+    assert record["restricted_from"] == "2026-12-01"
+    short = api.get("s-cy-wang", "/api/training/shortfall").json()["items"]
+    mine = next(r for r in short if r["volunteer_id"] == NEWCOMER)
+    assert (mine["norm_days"], mine["short_days"], mine["suspended"]) == (3.5, 2.5, False)
+
+
+def test_a_suspension_over_http_is_refused_under_fuping_and_by_a_volunteer(fuping: Api) -> None:
+    api = fuping
+    before = head(api)
+    path = "/api/volunteers/v-xf-liu/training-suspension"
+    reason = {"reason": "常态化日常培训不足10天"}
+    refused(api, 422, "invalid_input", api.post("s-cy-wang", path, reason), before)
+    refused(api, 403, "not_permitted", api.post("v-xf-liu", path, reason), before)
+    refused(api, 422, "invalid_input", api.post("s-cy-wang", path, {"reason": 5}), before)
+    lifted = api.post("s-cy-wang", f"{path}/lifting", reason)
+    refused(api, 409, "suspension_refused", lifted, before)

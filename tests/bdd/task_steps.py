@@ -21,7 +21,9 @@ WHEN = "(?P<month>\\d+)月(?P<day>\\d+)日"
 
 
 def _tasks(world: World) -> Tasks:
-    return Tasks(world.flow.app, world.flow.scoring)
+    tasks = Tasks(world.flow.app, world.flow.scoring)
+    tasks.training = world.__dict__.get("training_policy", tasks.training)  # features/19
+    return tasks
 
 
 def _named(world: World) -> dict[str, str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,20 +12,41 @@ from pytest_bdd import given, parsers, then
 from aggregates.training_record import TrainingRecord, training_record_id
 from aggregates.volunteer import ON_DUTY, Volunteer, volunteer_aggregate_id
 from loop import demo
-from loop.rules.training import BASES, KINDS, MODES, training_policy_for
+from loop.bootstrap import open_loop
+from loop.rules.scoring import SCORING_PRESETS
+from loop.rules.training import (
+    BASES,
+    KINDS,
+    MODES,
+    SHORTFALL_ACTIONS,
+    TrainingPolicy,
+    training_policy_for,
+)
 from loop.services.training import Training
 from loop.services.volunteers import Volunteers
 from projections.training_queries import Norms
-from tests.bdd.bank_steps import _key, _who
-from tests.bdd.conftest import CAST, TRY, UNITS, Q, World, action
+from tests.bdd.bank_steps import POLICIES, _key, _who
+from tests.bdd.conftest import CAST, TRY, UNITS, WHO, Q, World, action
 from tests.bdd.projection_steps import Views
 from tests.support import CHINA
 
 DAY_CREDITS = {"半天": "half", "一天": "whole"}
 
 
+def _policy(world: World) -> TrainingPolicy:
+    """The preset's training rules, or those the scenario changed."""
+    found: TrainingPolicy | None = world.__dict__.get("training_policy")
+    return found or training_policy_for(world.flow.scoring)
+
+
 def _training(world: World) -> Training:
-    return Training(world.flow.app, world.flow.scoring)
+    training = Training(world.flow.app, world.flow.scoring)
+    training.policy = _policy(world)
+    return training
+
+
+def _today(world: World) -> date:
+    return world.clock.now.astimezone(CHINA).date()
 
 
 def _sessions(world: World) -> dict[str, str]:
@@ -93,10 +115,11 @@ def correct(
 
 @given(parsers.re(f"{_who('person')}已参加(?P<days>\\d+)天{Q.format('kind')}"))
 def trained_for(world: World, person: str, days: str, kind: str) -> None:
-    """Whole-day sessions on the days that follow, each attended (the clock moves)."""
+    """Whole-day sessions on the days that follow (from today on), each attended (the
+    clock moves)."""
     training = _training(world)
     for _ in range(int(days)):
-        day: date = world.__dict__.get("next_training_day", date(2026, 7, 11))
+        day: date = max(world.__dict__.get("next_training_day", date(2026, 7, 11)), _today(world))
         world.clock.now = max(
             world.clock.now, datetime.combine(day, datetime.min.time(), CHINA) + timedelta(hours=9)
         )
@@ -106,6 +129,38 @@ def trained_for(world: World, person: str, days: str, kind: str) -> None:
         )  # fmt: skip
         training.record_attendance(demo.STATION_OFFICER, held.session_id, CAST[person].id)
         world.__dict__["next_training_day"] = day + timedelta(days=1)
+
+
+@given(
+    parsers.re(f"采用{Q.format('policy')}积分政策，义警于(?P<year>\\d{{4}})年(?P<month>\\d+)月吸纳")
+)
+def policy_since(world: World, policy: str, year: str, month: str) -> None:
+    """The demo's volunteers admitted on the first of that month; then back to today."""
+    now = world.clock.now
+    world.clock.now = datetime(int(year), int(month), 1, 9, 0, tzinfo=CHINA)
+    world.flow = open_loop(clock=world.clock, scoring=SCORING_PRESETS[POLICIES[policy]]).incidents
+    world.items = demo.enrol(world.flow)
+    world.clock.now = max(now, world.clock.now)
+
+
+@given(parsers.re(f"培训不足的处理为{Q.format('action')}"))
+def shortfall_action(world: World, action: str) -> None:
+    """A county whose preset treats a shortfall so (the rest of its training rules kept)."""
+    chosen = _key(SHORTFALL_ACTIONS, action)
+    world.__dict__["training_policy"] = replace(_policy(world), shortfall=chosen)
+
+
+@action(f"{{who}}{TRY}因培训不足暂停{_who('person')}上岗，理由{Q.format('reason')}")
+def suspend(world: World, who: str, attempt: str | None, person: str, reason: str) -> None:
+    world.act(attempt, lambda: _training(world).suspend(CAST[who], CAST[person].id, reason=reason))
+
+
+@action(f"{{who}}{TRY}解除{_who('person')}的暂停上岗，理由{Q.format('reason')}")
+def lift(world: World, who: str, attempt: str | None, person: str, reason: str) -> None:
+    world.act(
+        attempt,
+        lambda: _training(world).lift_suspension(CAST[who], CAST[person].id, reason=reason),
+    )
 
 
 @action(f"{{who}}{TRY}录入{_who('person')}的考试成绩(?P<score>\\d+)分")
@@ -193,13 +248,23 @@ def correction_keeps_the_first_record(world: World, topic: str) -> None:
 # -- the read side -------------------------------------------------------------------------
 
 
-def _shortfall(world: World, views: Views, unit: str, year: str) -> dict[str, Any]:
+def _norms(world: World) -> Norms:
+    policy = _policy(world)
+    return Norms(
+        policy.pre_duty_halves, policy.yearly_halves, policy.exam_required,
+        shortfall=policy.shortfall, shortfall_from_month=policy.shortfall_from_month,
+    )  # fmt: skip
+
+
+def _rows(world: World, views: Views, unit: str, year: str) -> dict[str, dict[str, Any]]:
     built = views.over(world)
     assert built.runner.wait_for(world.flow.app.recorder.max_notification_id(), timeout=30)
-    policy = training_policy_for(world.flow.scoring)
-    norms = Norms(policy.pre_duty_halves, policy.yearly_halves, policy.exam_required)
-    rows = built.training.shortfall(UNITS[unit], year=int(year), norms=norms)
-    return {r["volunteer_id"]: r["short_days"] for r in rows}
+    rows = built.training.shortfall(UNITS[unit], year=int(year), norms=_norms(world))
+    return {r["volunteer_id"]: r for r in rows}
+
+
+def _shortfall(world: World, views: Views, unit: str, year: str) -> dict[str, Any]:
+    return {k: r["short_days"] for k, r in _rows(world, views, unit, year).items()}
 
 
 @then(
@@ -219,3 +284,70 @@ def short_by(world: World, views: Views, unit: str, year: str, person: str, days
 )
 def not_short(world: World, views: Views, unit: str, year: str, person: str) -> None:
     assert CAST[person].id not in _shortfall(world, views, unit, year)
+
+
+@then(
+    parsers.re(
+        f"(?P<unit>朝阳派出所|幸福社区)(?P<year>\\d{{4}})年培训不足名单中{_who('person')}"
+        "应训(?P<norm>[\\d.]+)天、还差(?P<days>[\\d.]+)天"
+    )
+)
+def short_of_his_norm(
+    world: World, views: Views, unit: str, year: str, person: str, norm: str, days: str
+) -> None:
+    row = _rows(world, views, unit, year)[CAST[person].id]
+    assert (row["norm_days"], row["short_days"]) == (float(norm), float(days))
+
+
+@then(
+    parsers.re(
+        f"(?P<unit>朝阳派出所|幸福社区)(?P<year>\\d{{4}})年培训不足名单中{_who('person')}"
+        "(?P<state>已暂停上岗|未暂停上岗)"
+    )
+)
+def listed_suspended(
+    world: World, views: Views, unit: str, year: str, person: str, state: str
+) -> None:
+    row = _rows(world, views, unit, year)[CAST[person].id]
+    assert row["suspended"] is (state == "已暂停上岗")
+
+
+@then(
+    parsers.re(
+        f"{_who('person')}的培训记录显示(?P<why>因培训不足不能报名任务|已暂停上岗|可以报名任务)"
+        "(，今年应训(?P<norm>[\\d.]+)天、还差(?P<days>[\\d.]+)天)?"
+    )
+)
+def his_page(
+    world: World, views: Views, person: str, why: str, norm: str | None, days: str | None
+) -> None:
+    """What his training page reads from: why he may not sign up, and his numbers."""
+    built = views.over(world)
+    assert built.runner.wait_for(world.flow.app.recorder.max_notification_id(), timeout=30)
+    today = _today(world)
+    read = built.training.record_of(
+        CAST[person].id, year=today.year, norms=_norms(world), today=today
+    )
+    assert read is not None
+    expected = {"因培训不足不能报名任务": "short", "已暂停上岗": "suspended"}.get(why)
+    assert read["sign_up"] == expected
+    if norm is not None:
+        assert (read["norm_days"], read["short_days"]) == (float(norm), float(days or 0))
+
+
+@then(parsers.re(f"{_who('person')}已被暂停上岗，决定人为(?P<who>{WHO})"))
+def suspended_by(world: World, person: str, who: str) -> None:
+    found = _record(world, person).suspended
+    assert found is not None
+    assert found["by"] == CAST[who].id
+    last = list(world.flow.app.events.get(training_record_id(CAST[person].id)))[-1]
+    assert type(last).__name__ == "Suspended"
+    assert last.actor == CAST[who]  # type: ignore[attr-defined]
+
+
+@then(parsers.re(f"{_who('person')}(?P<how>因补足培训天数|经民警决定)恢复上岗"))
+def lifted(world: World, person: str, how: str) -> None:
+    assert _record(world, person).suspended is None
+    events = list(world.flow.app.events.get(training_record_id(CAST[person].id)))
+    last = next(e for e in reversed(events) if type(e).__name__ == "SuspensionLifted")
+    assert last.made_up is (how == "因补足培训天数")  # type: ignore[attr-defined]

@@ -145,3 +145,33 @@ def test_a_newcomer_on_a_phone_sees_what_he_lacks_then_that_he_may_go_on_duty(
     phone.goto(f"{served.url}/tasks")
     card = phone.locator(f".task-card[data-task='{task}']")
     assert card.locator("button[type=submit]").count() == 1
+
+
+def test_a_volunteer_short_of_the_years_days_sees_why_on_his_phone(
+    browser: Any, served: Served
+) -> None:
+    """Fuping: admitted on 1 September, 3.5 of the 10 days due this year; on
+    1 December, with none done, his page and the task list say why he may not sign up."""
+    served.clock.now = datetime(2026, 9, 1, 8, 0, tzinfo=CHINA)
+    admit_newcomer(served)
+    served.clock.now = datetime(2026, 12, 1, 8, 0, tzinfo=CHINA)
+    start = served.clock.now + timedelta(days=5, hours=11)
+    task = served.post("s-cy-wang", "/api/tasks", {
+        "kind": "patrol", "topic": "幸福路夜间巡逻", "place": "幸福路", "community": demo.XINGFU,
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "needed": 3, "points": 10,
+    })  # fmt: skip
+    phone = open_as(browser, served, NEWCOMER.id, phone=True)
+    phone.goto(f"{served.url}/training?wait_for={task['position']}")
+    why = phone.locator("[data-sign-up]")
+    assert why.get_attribute("data-sign-up") == "short"
+    assert "今年常态化培训还差3.5天，12月1日起不能报名任务" in why.inner_text()
+    assert phone.locator("[data-norm-days]").get_attribute("data-norm-days") == "3.5"
+    assert phone.locator("[data-progress]").count() == 0  # no gate here: no pre-duty remainder
+    assert fits(phone)
+    shot(phone, "volunteer-training-short-phone")
+    phone.goto(f"{served.url}/tasks")
+    card = phone.locator(f".task-card[data-task='{task['task_id']}']")
+    assert card.locator("[data-why-not]").get_attribute("data-why-not") == "training_short"
+    assert "今年常态化培训还差3.5天" in card.locator("[data-why-not]").inner_text()
+    assert card.locator("button[type=submit]").count() == 0  # no sign-up offered

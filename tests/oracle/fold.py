@@ -87,6 +87,7 @@ class Case:
     place: str
     reporter_id: str
     opened_at: datetime
+    by_resident: bool = False  # a resident's report: closed by the officer once handled
     steps: list[Step] = field(default_factory=list)
     # derived while folding, from the regulations restated above:
     stage: str = "discovered"
@@ -110,6 +111,8 @@ class Case:
         if not self.is_open:
             return None, None
         tier, role = OWNERS[self.stage]
+        if self.stage == "outcome_recorded" and self.by_resident:
+            role = "community_officer"  # no score: the officer closes it
         if self.stage == "score_proposed":
             missing = [s for s in SIGNERS if s not in self.signed]
             role = SIGNER_OWNERS[missing[0]]
@@ -233,6 +236,7 @@ class Fold(DutyFold):
                 event.where,
                 event.reporter_id,
                 at,
+                by_resident=event.reporter_kind == "resident",
             )
             self.cases[incident_id] = case
             self._enter(case, "discovered", at)

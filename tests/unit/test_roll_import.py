@@ -96,7 +96,7 @@ def test_the_dry_run_names_every_bad_row_and_stores_nothing(loop: Loop) -> None:
         (3, "身份证号", "invalid_input"),
         (4, "社区编码", "invalid_input"),
         (5, "手机号码", "duplicate"),
-        (6, "职业", "invalid_input"),
+        (6, "职业", "unknown_occupation"),
     }
     by_row = {p.row: p for p in report.problems}
     assert "校验位" in by_row[3].message_zh

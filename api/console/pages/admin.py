@@ -64,6 +64,7 @@ async def _page(
         "refused": None,
         "one_time": None,
         "history": None,
+        "preset": s.volunteers.county.described(),
         **extra,
     }
     return page(request, "admin.html", context, services=s, user=user, status_code=status_code)

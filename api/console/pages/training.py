@@ -25,7 +25,7 @@ from api.console.session import ConsoleUser
 from api.deps import ServicesDep
 from api.routes import training as routes
 from api.services import Services
-from api.training_schemas import Attendee, ExamResult, SessionCreate
+from api.training_schemas import Attendee, ExamResult, SessionCreate, SuspensionChange
 from loop.rules import permissions
 from loop.rules.training import CREDITS, KINDS, MODES
 from loop.rules.training_access import session_record
@@ -53,6 +53,8 @@ async def _staff(s: Services, user: User, year: int, wait_for: int | None) -> di
         "short": short.items,
         "names": names(s, [r["volunteer_id"] for r in [*short.items, *waiting.items]]),
         "may_schedule": permissions.may("schedule_training", user.actor, session_record(user.unit)),
+        "may_suspend": s.loop.training.policy.shortfall == "suspend"
+        and permissions.may_ever("suspend_for_training", user.actor),
         "kinds": list(KINDS),
         "modes": list(MODES),
         "credits": list(CREDITS),
@@ -146,6 +148,28 @@ async def certify(request: Request, user: ConsoleUser, s: ServicesDep) -> Respon
     async def run(data: dict[str, str]) -> Any:
         return await routes.certify(
             data.get("volunteer_id", ""), user, s, key=data.get("key") or None
+        )
+
+    return await _submitted(request, s, user, run)
+
+
+@router.post("/training/suspension", response_class=HTMLResponse)
+async def suspend(request: Request, user: ConsoleUser, s: ServicesDep) -> Response:
+    async def run(data: dict[str, str]) -> Any:
+        body = SuspensionChange(reason=data.get("reason", ""))
+        return await routes.suspend(
+            data.get("volunteer_id", ""), body, user, s, key=data.get("key") or None
+        )
+
+    return await _submitted(request, s, user, run)
+
+
+@router.post("/training/suspension/lifting", response_class=HTMLResponse)
+async def lift_suspension(request: Request, user: ConsoleUser, s: ServicesDep) -> Response:
+    async def run(data: dict[str, str]) -> Any:
+        body = SuspensionChange(reason=data.get("reason", ""))
+        return await routes.lift_suspension(
+            data.get("volunteer_id", ""), body, user, s, key=data.get("key") or None
         )
 
     return await _submitted(request, s, user, run)
