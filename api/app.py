@@ -30,7 +30,9 @@ from api.routes import (
     policy,
     public_join,
     public_report,
+    public_talks,
     roll_export,
+    talks,
     tasks,
     training,
     views,
@@ -102,13 +104,14 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         docs.install(app)
     for module in (
         auth, incidents, volunteers, bank, tasks, training, views, audit, policy, notices, inbox,
-        exports, roll_export, organisation, admin_accounts,
+        exports, roll_export, organisation, admin_accounts, talks,
     ):  # fmt: skip
         app.include_router(module.router, responses=errors.RESPONSES)
     app.include_router(open311_clients.router, responses=errors.RESPONSES)
     app.include_router(open311.router)  # GeoReport v2 answers its own errors
     app.include_router(public_report.router)
     app.include_router(public_join.router)
+    app.include_router(public_talks.router)
     console.install(app)
 
     @app.get("/healthz", tags=["health"], response_model=dict[str, str])

@@ -49,6 +49,7 @@ STATUS_BY_CODE = {
     "not_permitted": 403,
     "api_key_refused": 403,
     "client_not_found": 404,
+    "talk_order_not_found": 404,
     "csrf_refused": 403,
     "password_change_required": 403,
     "unauthenticated": 401,

@@ -30,9 +30,11 @@ from typing import Any
 
 from api.export_columns import ATTENDANCE, BACKLOG, INCIDENTS, LEDGER
 from api.spreadsheets import Column, XlsxSheets, china_time
+from loop.rules.talks import FORMATS, THEMES
 from loop.rules.vocabulary import LABELS, Module, OutcomeSource
 from projections.base import aware
 from projections.exports import ExportQueries, period_bounds
+from projections.talk_queries import TalkQueries
 
 MODULE_FIGURES = {  # the module's reports, in the unit the seeds count them in
     Module.DISPUTE_SCREENING: ("排查矛盾纠纷", "起"),
@@ -53,6 +55,17 @@ STANDINGS = (
     Column("star_level", "星级", "star level", "int"),
 )
 HOURS = Column("hours_to_outcome", "发现至办结用时（小时）", "hours to outcome", "int")
+TALKS = (
+    Column("order_id", "订单编号", "order id", "id"),
+    Column("delivered_at", "宣讲时间", "given at", "time"),
+    Column("community", "社区（村）", "community"),
+    Column("theme_zh", "主题", "theme"),
+    Column("title", "题目", "title"),
+    Column("format_zh", "栏目", "format"),
+    Column("reach", "覆盖人次", "reach", "int"),
+    Column("questions", "现场答疑", "questions answered", "int"),
+    Column("rating", "评价（星）", "rating", "int"),
+)
 SUMMARY = (
     Column("figure", "指标", "figure"),
     Column("value", "数值", "value", "int"),
@@ -273,7 +286,43 @@ def count_figures(
     attended.counters.append(attend)
     figures += [held, people, minutes, in_hours]
     sink("任务出勤", ATTENDANCE, attended)
+    figures += talk_figures(queries, unit, period, sink)
     return figures
+
+
+def talk_figures(queries: ExportQueries, unit: str, period: str, sink: Sink) -> list[Figure]:
+    """Ping'an's 宣讲 (群众点单): talks given, 人次 reached and questions answered in
+    ``period``, in all and by theme, from the drill-down of the talks given."""
+    start, end = period_bounds(period)
+    given = Drill(
+        {**r, "theme_zh": THEMES.get(r["theme"], r["theme"]),
+         "format_zh": FORMATS.get(r["format"], r["format"])}
+        for r in TalkQueries(queries.projector).delivered(unit, start, end)
+    )  # fmt: skip
+    talks = Figure("开展宣讲", "场", "期内完成的群众点单宣讲", "宣讲", "全部", "rows")
+    reach = Figure("宣讲覆盖", "人次", "期内宣讲覆盖的人次", "宣讲", "全部", "sum:reach")
+    asked = Figure("现场答疑", "个", "期内宣讲现场解答的问题", "宣讲", "全部", "sum:questions")
+    by_theme = {
+        theme: Figure(
+            f"宣讲覆盖（{label}）",
+            "人次",
+            f"期内「{label}」主题宣讲覆盖的人次",
+            "宣讲",
+            f"theme_zh = {label}",
+            "sum:reach",
+        )
+        for theme, label in THEMES.items()
+    }
+
+    def count(row: dict[str, Any]) -> None:
+        talks.value += 1
+        reach.value += row["reach"] or 0
+        asked.value += row["questions"] or 0
+        by_theme[row["theme"]].value += row["reach"] or 0
+
+    given.counters.append(count)
+    sink("宣讲", TALKS, given)
+    return [talks, reach, asked, *(f for f in by_theme.values() if f.value)]
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from projections.organisation import Organisation
 from projections.registers import Registers
 from projections.scores import Scores
 from projections.store import Store, live, positions
+from projections.talks import Talks
 from projections.tasks import Tasks
 from projections.training import Training
 
@@ -75,6 +76,7 @@ def default_projections(channels: Collection[str] = (SMS,)) -> list[Projection]:
         Registers(),
         Organisation(),
         Accounts(),
+        Talks(),
     ]
 
 

@@ -66,6 +66,7 @@ def test_the_projection_benchmark_rebuilds_every_projection_on_a_log_it_read() -
         "organisation",
         "registers",
         "scores",
+        "talks",
         "tasks",
         "training",
     }

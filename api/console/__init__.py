@@ -27,6 +27,7 @@ from api.console.pages import (
     login,
     notices,
     stats,
+    talks,
     tasks,
     told,
     training,
@@ -45,7 +46,7 @@ from api.errors import HTTP_MESSAGES, error_response, status_of, validation_body
 
 ROUTERS = (
     login, board, incident, volunteer, tasks, training, audit, told, stats, notices, exports,
-    admin,
+    admin, talks,
 )  # fmt: skip
 API_PATHS = ("/api/", "/docs", "/redoc", "/openapi.json", "/static/", "/healthz")
 

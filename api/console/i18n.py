@@ -37,6 +37,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.report": ("上报警情", "Report"),
     "nav.audit": ("审计", "Audit"),
     "nav.stats": ("统计", "Statistics"),
+    "nav.talks": ("宣讲点单", "Talk orders"),
     "nav.logout": ("退出", "Log out"),
     "lang.switch": ("English", "中文"),
     "footer": ("梨城义警“八项规章制度”闭环管理", "The eight-step closed loop"),

@@ -75,6 +75,8 @@ def nav_for(user: User) -> list[tuple[str, str]]:
     links.append(("/training", "nav.training"))
     if user.role in {Role.COMMUNITY_OFFICER, Role.AUXILIARY}:
         links.append(("/report", "nav.report"))
+    if user.role in {Role.STATION_OFFICER, Role.COUNTY_OFFICER}:
+        links.append(("/talks", "nav.talks"))
     links.append(("/stats", "nav.stats"))
     links.append(("/notices", "nav.notices"))
     if user.role in AUDITORS:

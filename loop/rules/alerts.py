@@ -38,7 +38,8 @@ class Facts:
 
     @property
     def short(self) -> str:
-        return str(self.p.get("incident_id") or self.p.get("notice_id") or "")[:8]
+        found = self.p.get("incident_id") or self.p.get("notice_id") or self.p.get("order_id")
+        return str(found or "")[:8]
 
     @property
     def module(self) -> str:
@@ -266,6 +267,17 @@ def _task_at_risk(f: Facts) -> Words:
     )
 
 
+def _talk_unanswered(f: Facts) -> Words:
+    zh_when, en_when = f.when("answer_by")
+    return (
+        "宣讲点单待答复",
+        f"群众点单（{f.short}）应在{zh_when}前接单或婉拒，已超过答复期限，请及时答复点单人。",
+        "Talk order unanswered",
+        f"The talk order {f.short} was to be accepted or declined by {en_when}; "
+        "answer the orderer now.",
+    )
+
+
 TEMPLATES: dict[str, Template] = {
     "report_accepted": _accepted,
     "report_scored": _scored,
@@ -288,6 +300,7 @@ TEMPLATES: dict[str, Template] = {
     "task_revised": _task_revised,
     "task_cancelled": _task_cancelled,
     "task_at_risk": _task_at_risk,
+    "talk_unanswered": _talk_unanswered,
 }
 """Kind -> its words."""
 
@@ -311,6 +324,7 @@ KIND_LABELS = {
     "task_revised": ("任务变更", "task changed"),
     "task_cancelled": ("任务取消", "task cancelled"),
     "task_at_risk": ("报名不足", "under-filled"),
+    "talk_unanswered": ("点单待答复", "order unanswered"),
 }
 
 

@@ -28,6 +28,7 @@ from loop.rules.notices import NOTICE_COMMANDS, NOTICE_GRANTS
 from loop.rules.organisation_access import ORGANISATION_COMMANDS, ORGANISATION_GRANTS
 from loop.rules.stages import STAGES
 from loop.rules.steps import STEPS
+from loop.rules.talk_access import TALK_COMMANDS, TALK_GRANTS
 from loop.rules.task_access import TASK_COMMANDS, TASK_GRANTS
 from loop.rules.training_access import TRAINING_COMMANDS, TRAINING_GRANTS
 from loop.rules.vocabulary import Role, label
@@ -128,6 +129,7 @@ TABLES: tuple[Table, ...] = (
     Table(TRAINING_GRANTS, TRAINING_COMMANDS),
     Table(INTAKE_GRANTS, INTAKE_COMMANDS),
     Table(ORGANISATION_GRANTS, ORGANISATION_COMMANDS),
+    Table(TALK_GRANTS, TALK_COMMANDS),
 )
 """Every domain's table; a new domain adds its own (see docs/architecture.md)."""
 

@@ -157,10 +157,12 @@ class TaskDay:
         sessions: int = 1,
         materials: int = 0,
         evidence: str = "",
+        also: tuple[Any, ...] = (),
     ) -> CompletionAck:
         """Complete the task once (by its officers): what was done (reach in 人次,
         sessions, materials handed out, evidence notes), each attendee's time and
-        points, the no-shows; the points deposited now, or once co-signed."""
+        points, the no-shows; the points deposited now, or once co-signed.
+        ``also``: aggregates changed with it (a delivered talk's order), saved with it."""
         done: dict[str, Any] = {
             "reach": _count("reach", reach),
             "sessions": _count("sessions", sessions),
@@ -193,7 +195,7 @@ class TaskDay:
         credited = 0
         if not completed.awaiting_signatures:
             credited = self._deposit(task, actor, at, accounts)
-        position = self.app.commit(task, *accounts.values())
+        position = self.app.commit(task, *accounts.values(), *also)
         return CompletionAck(
             str(task.id),
             task.version,

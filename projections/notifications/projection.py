@@ -32,6 +32,7 @@ from projections.notifications.rules import (
 )
 from projections.notifications.schema import define_tables
 from projections.notifications.state import Batch
+from projections.notifications.talks import TalkHandlers
 from projections.notifications.tasks import TaskHandlers
 
 STEPS = (
@@ -53,7 +54,7 @@ STEPS = (
 VOLUNTEER_STATUS = {"Volunteer.Admitted": "active", "Volunteer.Rejected": "rejected"}
 
 
-class Notifications(NoticeHandlers, TaskHandlers, Projection):
+class Notifications(NoticeHandlers, TaskHandlers, TalkHandlers, Projection):
     name = "notifications"
     version = 2
 
@@ -98,7 +99,8 @@ class Notifications(NoticeHandlers, TaskHandlers, Projection):
         tasks = {str(e.originator_id) for n, e in events if n.startswith("Task.")}
         batch.load_tasks(tasks)
         notices = {str(e.originator_id) for n, e in events if n.startswith("Notice.")}
-        batch.load_marks(incidents | notices | tasks)
+        talks = {str(e.originator_id) for n, e in events if n.startswith("TalkOrder.")}
+        batch.load_marks(incidents | notices | tasks | talks)
         batch.people.load(
             "record_id", {str(e.originator_id) for n, e in events if n.startswith("Volunteer.")}
         )

@@ -39,6 +39,7 @@ from loop.rules.steps import STEPS
 from tests.api import test_admin_accounts as admin_accounts
 from tests.api import test_organisation_over_http as organisation
 from tests.api import test_roll_import_over_http as roll_import
+from tests.api import test_talk_access as talk_access
 from tests.api import test_task_access as task_access
 from tests.api import test_training_access as training_access
 from tests.api.conftest import service_settings
@@ -290,6 +291,9 @@ def test_every_endpoint_is_classified() -> None:
     reads |= {("GET", path) for path in admin_accounts.ADMIN_PAGES}
     commands |= {("POST", path) for path in admin_accounts.ADMIN_FORMS}
     commands |= {("POST", path) for path in roll_import.ADMIN_UPLOADS}
+    # talk orders: classified, and their own matrix, in tests/api/test_talk_access.py
+    reads |= {("GET", path) for path in [*talk_access.TALK_READS, *talk_access.TALK_PAGES]}
+    commands |= {("POST", path) for path in [*talk_access.TALK_COMMANDS, *talk_access.TALK_FORMS]}
     served = endpoints()
     assert served - (steps | reads | commands) == set(), "classify the new endpoints here"
     assert (steps | reads | commands) - served == set(), "these endpoints are gone"

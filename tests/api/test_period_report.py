@@ -14,13 +14,15 @@ from typing import Any
 import openpyxl
 
 from api.export_columns import ATTENDANCE, BACKLOG, INCIDENTS, LEDGER
-from api.period_report import HOURS, STANDINGS, about
+from api.period_report import HOURS, STANDINGS, TALKS, about
 from loop import demo
 from tests.api.conftest import Api
 from tests.support import CHINA, FakeClock
 
 STATION_OFFICER = demo.STATION_OFFICER.id
-KEYS = {c.header: c.key for c in (*INCIDENTS, *BACKLOG, *LEDGER, *ATTENDANCE, *STANDINGS, HOURS)}
+KEYS = {
+    c.header: c.key for c in (*INCIDENTS, *BACKLOG, *LEDGER, *ATTENDANCE, *STANDINGS, HOURS, *TALKS)
+}
 HAZARD = {"module": "hazard_screening", "sense": "seen", "where": "幸福小区", "channel": "app"}
 
 

@@ -34,6 +34,7 @@ READ_MODEL_ROUTES = {
     "/api/catalogue",
     "/api/volunteers",
     "/api/accounts/{volunteer_id}",
+    "/api/talks/suggestions",
 }
 READER = {"/api/accounts/{volunteer_id}": "v-xf-liu"}
 PARAMS = {"/api/backlog/as-of": {"moment": "2026-07-11T10:00:00+08:00"}}

@@ -12,7 +12,8 @@ import pytest
 
 HERE = Path(__file__).parent
 ORACLE = ("fold.py", "reads.py", "compare.py", "duty_fold.py", "duty_reads.py", "export_reads.py",
-          "org_fold.py", "org_reads.py", "training_fold.py", "training_reads.py")  # fmt: skip
+          "org_fold.py", "org_reads.py", "training_fold.py", "training_reads.py",
+          "talk_fold.py")  # fmt: skip
 ALLOWED = ("__future__", "collections", "dataclasses", "datetime", "fractions", "random", "typing",
            "eventsourcing.persistence", "tests.oracle")  # fmt: skip
 

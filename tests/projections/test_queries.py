@@ -208,6 +208,7 @@ def test_reads_wait_for_their_own_write_with_the_runner_thread(world: World) -> 
                 "organisation",
                 "registers",
                 "scores",
+                "talks",
                 "tasks",
                 "training",
             ],

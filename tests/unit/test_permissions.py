@@ -144,23 +144,23 @@ def test_a_role_that_never_may_is_refused_without_a_record() -> None:
 
 
 def test_a_new_domain_adds_its_table_and_is_looked_up_the_same_way() -> None:
-    talks = Table(  # talk orders (群众点单), as a domain still to come would add them
+    lost = Table(  # lost property (失物招领), as a domain still to come would add it
         {
-            "accept_talk_order": (grant([Role.STATION_OFFICER], "station"),),
-            "read_talk_order": (
+            "accept_lost_item": (grant([Role.STATION_OFFICER], "station"),),
+            "read_lost_item": (
                 grant([Role.STATION_OFFICER], "within"),
                 grant([Role.VOLUNTEER], "home"),
             ),
         },
-        {"accept_talk_order": ("接单", "accept a talk order")},
+        {"accept_lost_item": ("认领失物", "accept a lost item")},
     )
-    found = permissions.compose((*TABLES, talks))
-    order = Record("talk_order", XINGFU)
-    assert [g.allows(demo.STATION_OFFICER, order) for g in found["accept_talk_order"]] == [True]
-    assert any(g.allows(demo.RIDER, order) for g in found["read_talk_order"])
-    assert not any(g.allows(demo.TAXI, order) for g in found["read_talk_order"])
-    with pytest.raises(ValueError, match="accept_talk_order"):
-        permissions.compose((*TABLES, talks, talks))
+    found = permissions.compose((*TABLES, lost))
+    order = Record("lost_item", XINGFU)
+    assert [g.allows(demo.STATION_OFFICER, order) for g in found["accept_lost_item"]] == [True]
+    assert any(g.allows(demo.RIDER, order) for g in found["read_lost_item"])
+    assert not any(g.allows(demo.TAXI, order) for g in found["read_lost_item"])
+    with pytest.raises(ValueError, match="accept_lost_item"):
+        permissions.compose((*TABLES, lost, lost))
 
 
 def test_duty_tasks_and_notices_are_tables_of_the_one_model() -> None:

@@ -1,0 +1,281 @@
+"""Talk orders (群众点单、民警接单): the station's menu, the orders it holds, its
+answers, scheduling with speakers, delivery, and reach by theme.
+
+Every command takes the one command path (``api.dispatch``), with an
+``Idempotency-Key`` run once; an order the caller may not know of answers 404.
+The orderer's own pages are public (``api.routes.public_talks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import Annotated, Any, NamedTuple
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
+from api.dispatch import command, execute
+from api.query import MonthFilter, UnitFilter, unit_for
+from api.schemas import Answer, Rows, answer_of
+from api.services import Services
+from api.talk_schemas import (
+    Delivery,
+    FollowUp,
+    Forwarding,
+    MenuItem,
+    OrderLogged,
+    Scheduling,
+    TalkReason,
+)
+from loop.rules.scoring import CHINA
+from loop.rules.talks import MODULE_THEMES, suggested
+from loop.services.talk_links import TalkLinks
+from loop.services.talk_views import order_seen
+from loop.services.talks import MenuAck, OrderAck, Talks
+from projections.talk_queries import STATUSES, TalkQueries
+
+router = APIRouter(prefix="/api/talks", tags=["talk orders 群众点单"])
+
+OrderId = Annotated[str, Path(max_length=36)]
+ItemId = Annotated[str, Path(max_length=40)]
+
+
+class OrderSaid(NamedTuple):
+    """What an order's command answers: never a private link (a kept answer is
+    stored; the station asks for the link with ``GET .../link``)."""
+
+    order_id: str
+    version: int
+    status: str
+    unit: str
+    task_id: str | None
+    position: int | None
+
+
+MenuAnswer = answer_of(MenuAck)
+OrderAnswer = answer_of(OrderSaid)
+assert set(OrderSaid._fields) == set(OrderAck._fields) - {"link"}
+
+
+def talks(s: Services) -> Talks:
+    """The talks over the one store; links checked by the installation's keyed digest,
+    places and stations by the registry."""
+
+    def serving(code: str) -> bool:
+        unit = s.loop.registry.tree().get(code)
+        return unit is not None and unit.active
+
+    return Talks(
+        s.loop.app,
+        s.loop.tasks,
+        lambda token: s.answers.digest("talk:link", token),
+        serving=serving,
+    )
+
+
+def links(s: Services) -> TalkLinks:
+    return TalkLinks(talks(s))
+
+
+def queries(s: Services) -> TalkQueries:
+    return TalkQueries(s.views.projector)
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+@router.get("/menu", response_model=Rows)
+async def menu(
+    s: ServicesDep, unit: Annotated[str, Query(max_length=200)], wait_for: WaitFor = None
+) -> Rows:
+    """宣讲菜单 / the talks a station (or county bureau) offers; public knowledge."""
+    await s.wait_for(wait_for)
+    return Rows(items=queries(s).menu(unit))
+
+
+@router.get("/orders", response_model=Rows)
+async def orders(
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: UnitFilter = None,
+    status: Annotated[str | None, Query(max_length=16, description="|".join(STATUSES))] = None,
+    wait_for: WaitFor = None,
+) -> Rows:
+    """本单位的宣讲订单（逾期未答复的标出）/ the orders held within a unit, newest
+    first, those waiting past their answer deadline flagged ``overdue``."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    return Rows(items=queries(s).orders(chosen, status=status, now=s.loop.app.clock()))
+
+
+@router.get("/orders/{order_id}", response_model=dict[str, Any])
+async def order(order_id: OrderId, user: CurrentUser, s: ServicesDep) -> dict[str, Any]:
+    """订单详情；接单后可见地点与联系人 / the order; its place and contact once accepted."""
+    return order_seen(talks(s), user.actor, order_id)
+
+
+@router.get("/orders/{order_id}/link", response_model=dict[str, Any])
+async def link(
+    order_id: OrderId,
+    user: CurrentUser,
+    s: ServicesDep,
+    purpose: Annotated[str, Query(pattern="^(manage|rate)$")] = "rate",
+) -> dict[str, Any]:
+    """点单人的专属链接（管理或一键评价），供派出所转告；已用或过期则为空 / the orderer's
+    link still usable (to confirm, reschedule or cancel; or to rate), for the station to
+    pass on; made again from the installation's key, never stored."""
+    token = links(s).current(user.actor, order_id, purpose)
+    prefix = "/public/talks/o/" if purpose == "manage" else "/public/talks/r/"
+    return {"order_id": order_id, "purpose": purpose, "path": token and f"{prefix}{token}"}
+
+
+@router.get("/suggestions", response_model=Rows)
+async def suggestions(
+    user: CurrentUser, s: ServicesDep, unit: UnitFilter = None, wait_for: WaitFor = None
+) -> Rows:
+    """建议宣讲主题：辖区反诈、交通安全警情比上月增加的 / the themes to offer a unit,
+    where its reports in the module a theme answers rose against last month."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    now = s.loop.app.clock().astimezone(CHINA)
+    last = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    counts = {}
+    for module in MODULE_THEMES:
+        figures = [
+            s.views.queries.statistics(chosen, period=p, module=module)["totals"].get("reported", 0)
+            for p in (now.strftime("%Y-%m"), last)
+        ]
+        counts[module] = (figures[0], figures[1])
+    return Rows(items=[found._asdict() for found in suggested(counts)])
+
+
+@router.get("/reach", response_model=dict[str, Any])
+async def reach(
+    user: CurrentUser,
+    s: ServicesDep,
+    unit: UnitFilter = None,
+    first: MonthFilter = None,
+    last: MonthFilter = None,
+    wait_for: WaitFor = None,
+) -> dict[str, Any]:
+    """宣讲覆盖：按主题的场次、人次、答疑数与群众点题 / talks, 人次 and questions by theme."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    span = {"first": first or "0000-00", "last": last or "9999-99"}
+    return {
+        "unit": chosen,
+        "by_theme": queries(s).reach_by_theme(chosen, **span),
+        "site_topics": queries(s).site_topics(chosen, **span),
+    }
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def on_order(s: Services, step: str, order_id: str, *args: Any, **kw: Any) -> Callable[[], Any]:
+    service = talks(s)
+    return partial(getattr(service, step), *args, order_id, **kw)
+
+
+@router.post("/menu", response_model=MenuAnswer, status_code=201)
+async def offer(
+    body: MenuItem, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
+    """把一项宣讲放上菜单 / put a talk on the menu."""
+    run = partial(talks(s).offer, user.actor, **body.model_dump())
+    return await execute(s, user, key, command("offer_talk", body, run, MenuAnswer, 201))
+
+
+@router.post("/menu/{item_id}/withdrawal", response_model=MenuAnswer)
+async def withdraw_item(
+    item_id: ItemId, body: TalkReason, user: CurrentUser, s: ServicesDep,
+    unit: UnitFilter = None, key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """撤下一项宣讲 / take a talk off the menu."""
+    run = partial(
+        talks(s).withdraw_item, user.actor, unit or user.unit, item_id, **body.model_dump()
+    )
+    return await execute(s, user, key, command(f"withdraw_talk:{item_id}", body, run, MenuAnswer))
+
+
+@router.post("/orders", response_model=OrderAnswer, status_code=201)
+async def log_order(
+    body: OrderLogged, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
+    """代录电话点单；点单人的专属链接见 ``GET .../link?purpose=manage`` / log an order
+    phoned in; the orderer's private link is at ``GET .../link?purpose=manage``."""
+    run = partial(talks(s).order, user.actor, source="phone", **body.model_dump())
+    return await execute(s, user, key, command("log_talk_order", body, run, OrderAnswer, 201))
+
+
+@router.post("/orders/{order_id}/acceptance", response_model=OrderAnswer)
+async def accept(
+    order_id: OrderId, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
+    """接单 / accept the order."""
+    run = on_order(s, "accept", order_id, user.actor)
+    return await execute(s, user, key, command(f"accept_talk:{order_id}", None, run, OrderAnswer))
+
+
+@router.post("/orders/{order_id}/decline", response_model=OrderAnswer)
+async def decline(
+    order_id: OrderId, body: TalkReason, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """婉拒（须说明原因，点单人可见）/ decline, with the reason the orderer sees."""
+    run = on_order(s, "decline", order_id, user.actor, reason=body.reason)
+    return await execute(s, user, key, command(f"decline_talk:{order_id}", body, run, OrderAnswer))
+
+
+@router.post("/orders/{order_id}/forwarding", response_model=OrderAnswer)
+async def forward(
+    order_id: OrderId, body: Forwarding, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """转交宣讲地点所属派出所 / forward to the station whose area the place lies in."""
+    run = on_order(s, "forward", order_id, user.actor, **body.model_dump())
+    return await execute(s, user, key, command(f"forward_talk:{order_id}", body, run, OrderAnswer))
+
+
+@router.post("/orders/{order_id}/schedule", response_model=OrderAnswer)
+async def schedule(
+    order_id: OrderId, body: Scheduling, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """排期并指派宣讲人（生成宣讲任务，宣讲人不会被重复安排）/ schedule with speakers."""
+    run = on_order(s, "schedule", order_id, user.actor, **body.model_dump())
+    return await execute(s, user, key, command(f"schedule_talk:{order_id}", body, run, OrderAnswer))
+
+
+@router.post("/orders/{order_id}/delivery", response_model=OrderAnswer)
+async def deliver(
+    order_id: OrderId, body: Delivery, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """登记宣讲：人次、答疑、群众点题；宣讲人时长与积分一次性计入；评价链接见
+    ``GET .../link?purpose=rate`` / record the talk given; the orderer's rating link is at
+    ``GET .../link?purpose=rate``."""
+    run = on_order(s, "deliver", order_id, user.actor, **body.model_dump())
+    return await execute(s, user, key, command(f"deliver_talk:{order_id}", body, run, OrderAnswer))
+
+
+@router.post("/orders/{order_id}/follow-up", response_model=OrderAnswer)
+async def follow_up(
+    order_id: OrderId, body: FollowUp, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """差评回访 / the follow-up of a low rating."""
+    run = on_order(s, "follow_up", order_id, user.actor, note=body.note)
+    return await execute(s, user, key, command(f"follow_talk:{order_id}", body, run, OrderAnswer))
+
+
+@router.post("/orders/{order_id}/cancellation", response_model=OrderAnswer)
+async def cancel(
+    order_id: OrderId, body: TalkReason, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """取消（释放宣讲人）/ cancel; the speakers are released."""
+    run = on_order(s, "cancel", order_id, user.actor, reason=body.reason)
+    return await execute(s, user, key, command(f"cancel_talk:{order_id}", body, run, OrderAnswer))

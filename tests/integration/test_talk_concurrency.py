@@ -1,0 +1,62 @@
+"""Two stations' officers scheduling talks with one speaker at once, each in its
+own application on one SQLite file (as separate API workers would): his roster
+takes the first; the second conflicts, is tried again on what is stored and is
+refused, coded, storing nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from loop import demo
+from loop.bootstrap import Loop, build_loop
+from loop.settings import Settings
+from tests.integration.test_task_concurrency import race
+from tests.support import CHINA
+from tests.talk_helpers import STATION, offer, order, talks_of
+from tests.unit.bank_helpers import admit
+
+TODAY = datetime.now(CHINA).date()
+START = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=CHINA) + timedelta(days=6)
+
+
+def schedule(loop: Loop, order_id: str, start: datetime, speakers: list[str]) -> object:
+    talks, _ = talks_of(loop)
+    return talks.schedule(STATION, order_id, starts_at=start, speakers=speakers)
+
+
+def test_one_speaker_scheduled_on_two_talks_at_once_is_refused_once(tmp_path: Path) -> None:
+    path = tmp_path / "lishu.db"
+    loop = build_loop(Settings(database_url=f"sqlite:///{path}"))
+    admit(loop.incidents, demo.RIDER, demo.COURIER, demo.METER)
+    talks, _ = talks_of(loop)
+    item = offer(talks)
+    one, two = order(talks, item, TODAY), order(talks, item, TODAY)
+    for placed in (one, two):
+        talks.accept(STATION, placed.order_id)
+    loop.close()
+
+    answers, conflicts = race(
+        path,
+        [
+            lambda lp: schedule(lp, one.order_id, START, [demo.RIDER.id, demo.COURIER.id]),
+            lambda lp: schedule(
+                lp, two.order_id, START + timedelta(minutes=30), [demo.METER.id, demo.RIDER.id]
+            ),
+        ],
+    )
+
+    assert conflicts == 1  # on the shared speaker's roster
+    refused = [a for a in answers if isinstance(a, BaseException)]
+    scheduled = [a for a in answers if not isinstance(a, BaseException)]
+    assert [r.code for r in refused] == ["booking_overlaps"]  # type: ignore[attr-defined]
+    assert len(scheduled) == 1
+    loop = build_loop(Settings(database_url=f"sqlite:///{path}"))
+    talks, _ = talks_of(loop)
+    states = sorted(talks.get(p.order_id).status for p in (one, two))
+    rider = loop.tasks.roster(demo.RIDER.id, STATION, START)
+    meter = loop.tasks.roster(demo.METER.id, STATION, START)
+    loop.close()
+    assert states == ["accepted", "scheduled"]
+    assert list(rider.bookings) == [scheduled[0].task_id]  # type: ignore[attr-defined]
+    assert meter.bookings == {}  # the refused schedule booked nobody
