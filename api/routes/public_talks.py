@@ -18,10 +18,10 @@ import secrets
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, uuid5
 
+import anyio
 import limits
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from aggregates.actor import Actor
@@ -31,6 +31,7 @@ from api import open311_views as views
 from api.console.render import templates
 from api.deps import ServicesDep
 from api.open311_format import RateLimited
+from api.rate_limits import shared_limiter
 from api.routes.talks import links, queries, talks
 from api.services import Services
 from api.units import unit_label
@@ -50,11 +51,20 @@ GONE = "<!doctype html><title>链接无效</title><p>该链接无效、已使用
 
 
 def _limiter(request: Request) -> MovingWindowRateLimiter:
+    """The order form's limiter (its hits in the service's database, shared by every
+    process)."""
     state = request.app.state
     if not hasattr(state, "public_talks_limiter"):
-        state.public_talks_limiter = MovingWindowRateLimiter(MemoryStorage())
+        state.public_talks_limiter = shared_limiter(state.services.views.store)
     limiter: MovingWindowRateLimiter = state.public_talks_limiter
     return limiter
+
+
+def _within_limits(request: Request, address: str, phone_digest: str) -> bool:
+    limiter = _limiter(request)
+    return limiter.hit(BY_ADDRESS, "public_talks", "address", address) and limiter.hit(
+        BY_PHONE, "public_talks", "phone", phone_digest
+    )
 
 
 def _form(
@@ -113,11 +123,8 @@ async def send_order(
             raise InvalidInput("表单已过期，请重新填写", "the form expired; fill it in again")
         unit, _, item_id = item.partition("|")
         address = request.client.host if request.client else "unknown"
-        limiter = _limiter(request)
-        if not (
-            limiter.hit(BY_ADDRESS, SOURCE, "address", address)
-            and limiter.hit(BY_PHONE, SOURCE, "phone", s.answers.digest("p", phone.strip()))
-        ):
+        phone_digest = s.answers.digest("p", phone.strip())
+        if not await anyio.to_thread.run_sync(_within_limits, request, address, phone_digest):
             raise RateLimited("提交过于频繁，请稍后再试", "Too many orders; try again later")
         keyed = s.answers.digest("public_talks:token", token)
         order_id = uuid5(NAMESPACE_URL, f"lishu-loop:public-talks:{keyed}")

@@ -24,8 +24,10 @@ from projections.store import Store
 from tests.api import test_open311 as open311_tests
 from tests.api import test_public_report as report
 from tests.api import test_self_registration as join
+from tests.api import test_talks_over_http as talks
 from tests.api.conftest import Api, in_process
 from tests.postgres import create_postgres_database, drop_postgres_database
+from tests.support import FakeClock
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -287,3 +289,55 @@ def test_a_fixed_window_counts_per_key_until_it_expires(tmp_path: Any) -> None:
     assert limiter.test(item, "k")
     assert limiter.hit(item, "k")
     store.dispose()
+
+
+def talk_order(api: Api, item: str, phone: str) -> Any:
+    form = api.client.get("/public/talks")
+    token = re.search(r'name="token" value="([^"]+)"', form.text)
+    assert token is not None
+    return api.client.post(
+        "/public/talks",
+        data={
+            "token": token[1],
+            "item": f"lishu/chaoyang|{item}",
+            "community": "lishu/chaoyang/xingfu",
+            "orderer_kind": "school",
+            "window_from": "2026-09-05",
+            "window_to": "2026-09-10",
+            "place": "幸福小学操场",
+            "name": "李老师",
+            "phone": phone,
+        },
+        follow_redirects=False,
+    )
+
+
+def test_the_talk_order_forms_limits_hold_over_both_services_apart_from_the_report_forms(
+    shared: str,
+) -> None:
+    stack, a, b = two(shared)
+    with stack:
+        for api in (a, b):
+            api.services.loop.app.clock = FakeClock(talks.NOW)
+        item = a.post(talks.STATION, "/api/talks/menu", MENU_ITEM)
+        assert item.status_code == 201, item.text
+        talks.caught_up(b)
+        for n in range(5):
+            sent = talk_order((a, b)[n % 2], item.json()["item_id"], "13900002222")
+            assert sent.status_code == 303, sent.text
+        for api in (a, b):  # the sixth order of the phone today, on either
+            refused = talk_order(api, item.json()["item_id"], "13900002222")
+            assert "提交过于频繁" in refused.text
+        # the report form counts its own: this address has sent it nothing yet
+        token = report.token_of(b.client.get("/public/report").text)
+        assert report.send(b, token, phone="13904430000").status_code == 303
+
+
+MENU_ITEM = {
+    "theme": "anti_fraud",
+    "title": "防范电信网络诈骗",
+    "format": "market_talk",
+    "minutes": 60,
+    "audience": "师生家长",
+    "speakers": ["v-xf-liu", "v-xf-chen"],
+}
