@@ -73,9 +73,13 @@ class Supervisor:
     dies (after a pause that doubles while it keeps dying within a minute), and
     stops it on ``stop()``. ``starts`` counts how many times it was started."""
 
-    def __init__(self, command: list[str], *, echo: bool = True) -> None:
+    def __init__(
+        self, command: list[str], *, echo: bool = True, env: dict[str, str] | None = None
+    ) -> None:
         self.command = command
         self.echo = echo
+        self.env = env
+        """The child's environment (None: this process's)."""
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self._stopping = threading.Event()
@@ -94,7 +98,7 @@ class Supervisor:
                 return
             # a session of its own: a terminal's Ctrl-C goes to the serving process,
             # which stops the child in order (and is not raced by a restart)
-            self.proc = subprocess.Popen(self.command, start_new_session=True)
+            self.proc = subprocess.Popen(self.command, start_new_session=True, env=self.env)
             self.starts += 1
             self._say(f"后台进程已启动 worker process started, pid {self.proc.pid}")
 

@@ -8,8 +8,10 @@ from benchmarks import (
     exports,
     login_flood,
     notifications,
+    pages,
     product,
     roll_import,
+    serving,
     tasks,
 )
 from benchmarks.harness import Measurement
@@ -26,7 +28,9 @@ SUITE: tuple[Measurement, ...] = (
     product.loop_command_http,
     product.projection_rebuild,
     product.projection_lag,
+    serving.loop_command_http_process,
     product.queries,
+    pages.console_pages,
     product.rebuild_memory,
     product.state_at_version,
     product.chain_verification,
