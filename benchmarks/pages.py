@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from api.config import ApiSettings
-from api.seed import DEMO_PASSWORD, accounts_for
+from api.seed import DEMO_PASSWORD, STAFF, VOLUNTEERS, create
 from api.services import build_services
 from benchmarks.harness import Context, Figure, RowSpec, Target, measurement
 from benchmarks.load import percentile
@@ -27,8 +27,8 @@ from benchmarks.servers import serve
 from loop import demo
 
 SERVICE = "api.app:create_app"
-OFFICER = "o-xf-li"
-VOLUNTEER = "v-xf-liu"
+OFFICER = demo.OFFICER_XF.id
+VOLUNTEER = demo.RIDER.id
 PAGES = ("board", "incident", "stats", "volunteer")
 LABELS = {
     "board": "console board",
@@ -65,12 +65,15 @@ def copy_log(log: Path, folder: Path) -> Path:
 
 
 def prepare(path: Path) -> None:
-    """The demo's log-ins on the copied log, and every read model caught up."""
+    """The officer's and the volunteer's demo log-ins on the copied log, and every
+    read model caught up."""
     services = build_services(ApiSettings(database_url=f"sqlite:///{path}", demo=True), start=False)
     try:
         if not len(services.loop.registry.tree()):
             demo.register_units(services.loop.registry)
-        accounts_for(services, [])
+        for actor, display in [*STAFF, *VOLUNTEERS]:  # the two log-ins the pages need
+            if actor.id in (OFFICER, VOLUNTEER):
+                create(services, actor, display)
         services.views.projector.catch_up()
     finally:
         services.close()

@@ -13,6 +13,7 @@ from benchmarks import (
     roll_import,
     serving,
     tasks,
+    tasks_http,
 )
 from benchmarks.harness import Measurement
 
@@ -29,6 +30,7 @@ SUITE: tuple[Measurement, ...] = (
     product.projection_rebuild,
     product.projection_lag,
     serving.loop_command_http_process,
+    tasks_http.task_sign_up_http,
     product.queries,
     pages.console_pages,
     product.rebuild_memory,
