@@ -12,8 +12,10 @@ and beside it the child ``lishu serve`` starts (``lishu work``, under the same
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from api.workers import Supervisor, worker_command
@@ -23,6 +25,20 @@ from benchmarks.servers import ROOT, serve
 
 SERVICE = "api.app:create_app"
 IN_PROCESS_OFF = {"LISHU_RUN_PROJECTIONS": "false", "LISHU_RUN_NOTIFICATIONS": "false"}
+
+
+def settled_chases(db: Path, timeout: float = 10.0) -> frozenset[int]:
+    """The chases stored once the load generator's abandoned requests (in flight
+    when it stopped) are done: the same set read twice, a quarter second apart."""
+    deadline = time.monotonic() + timeout
+    seen = frozenset(loop_http.stored_chases(db))
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        again = frozenset(loop_http.stored_chases(db))
+        if again == seen:
+            return seen
+        seen = again
+    raise AssertionError("chases still being stored after the load stopped")
 
 
 @contextmanager
@@ -97,6 +113,7 @@ def loop_command_http_process(ctx: Context) -> dict[str, Figure]:
             runs.append(ctx.load.run(url, request, c.connections, c.warmup_seconds))
         runs.append(ctx.load.run(url, request, c.connections, c.http_seconds))
         checked = loop_http.verify_runs(db, runs, c.connections)
+        earlier = settled_chases(db)
         lag: dict[str, Any] = loop_http.measure_lag(
             db,
             url,
@@ -105,6 +122,7 @@ def loop_command_http_process(ctx: Context) -> dict[str, Figure]:
             seconds=c.http_seconds,
             warmup_seconds=c.warmup_seconds,
             connections=c.connections,
+            earlier=earlier,
         )
     rate, p99 = baselines.http_figures(ctx, runs[-1])
     for figure in (rate, p99):
