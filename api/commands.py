@@ -297,7 +297,16 @@ def register(app: typer.Typer) -> None:
         if demo:
             os.environ["LISHU_DEMO"] = "true"
         settings = ApiSettings()
-        mode = projector or settings.projector or workers_module.default_mode(settings.database_url)
+        mode = projector or settings.projector
+        if mode is None:
+            mode = workers_module.default_mode(settings.database_url, settings.read_model_url)
+        if mode == "process" and workers_module.shared_only_in_process(
+            settings.database_url, settings.read_model_url
+        ):
+            typer.echo(
+                "内存数据库只能在服务进程内投影 a memory store needs --projector inline", err=True
+            )
+            raise typer.Exit(2)
         supervisor = None
         if mode == "process" and (settings.run_projections or settings.run_notifications):
             command = workers_module.worker_command(

@@ -47,13 +47,25 @@ STOP_GRACE = 10.0
 """Seconds a child has to stop after SIGTERM before it is killed."""
 
 
-def default_mode(database_url: str) -> Mode:
+def _in_memory(url: str | None) -> bool:
+    return url is not None and (url.startswith("memory") or ":memory:" in url)
+
+
+def default_mode(database_url: str, read_model_url: str | None = None) -> Mode:
     """``process`` on an SQLite file (the embedded default), ``inline`` otherwise:
     a memory store exists in one process only, and on PostgreSQL the read models
     are kept by ``lishu project`` workers or in process as configured."""
-    if database_url.startswith("sqlite") and ":memory:" not in database_url:
+    if database_url.startswith("sqlite") and not shared_only_in_process(
+        database_url, read_model_url
+    ):
         return "process"
     return "inline"
+
+
+def shared_only_in_process(database_url: str, read_model_url: str | None) -> bool:
+    """Whether the events or the read models live in this process's memory, where
+    no other process can reach them."""
+    return _in_memory(database_url) or _in_memory(read_model_url)
 
 
 def worker_command(parent: int | None, *, projections: bool, notifications: bool) -> list[str]:

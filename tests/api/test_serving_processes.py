@@ -8,13 +8,17 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app
+from api.workers import Supervisor, default_mode
 from tests.api.served import Http, Server, Tokens, copy_database
 
 HAZARD = {
@@ -140,3 +144,36 @@ def test_inline_keeps_the_projector_in_the_serving_process(seeded: Path, tmp_pat
     finally:
         http.close()
         assert server.stop() in (0, -signal.SIGTERM)
+
+
+def test_the_child_is_the_default_on_an_sqlite_file_only() -> None:
+    assert default_mode("sqlite:///lishu.db") == "process"
+    assert default_mode("sqlite:///lishu.db", "sqlite:///views.db") == "process"
+    assert default_mode("sqlite:///lishu.db", "memory://") == "inline"
+    assert default_mode("memory://") == "inline"
+    assert default_mode("postgresql+psycopg://lishu@localhost/lishu") == "inline"
+
+
+def test_a_child_on_a_memory_store_is_refused_before_serving() -> None:
+    done = CliRunner().invoke(
+        app, ["serve", "--projector", "process", "--database-url", "memory://"]
+    )
+    assert done.exit_code == 2
+    assert "--projector inline" in done.output
+
+
+def test_the_supervisor_starts_a_dead_child_again_and_stops_it_for_good(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    script = f"open({str(started)!r}, 'a').write('x'); import time; time.sleep(0.3)"
+    supervisor = Supervisor([sys.executable, "-c", script], echo=False).start()
+    try:
+        until(lambda: supervisor.starts >= 3, timeout=30)  # exits after 0.3 s, started again
+    finally:
+        supervisor.stop(grace=5)
+    count, ran = supervisor.starts, started.read_text()
+    assert len(ran) >= 2  # (the last may be stopped before it wrote)
+    time.sleep(1.5)  # longer than a restart's pause: nothing starts after stop()
+    assert supervisor.starts == count
+    assert started.read_text() == ran
+    assert supervisor.proc is not None
+    assert supervisor.proc.poll() is not None
