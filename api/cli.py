@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from api.commands import register as register_service
 from api.notify import register as register_notify
+from api.workers import register as register_workers
 from loop.bootstrap import build_loop
 from loop.cli import app, set_read_model_check
 from loop.settings import DatabaseUrl, Settings
@@ -19,6 +20,7 @@ register_projections(
 )
 register_service(app)
 register_notify(app)
+register_workers(app)
 set_read_model_check(read_model_check(lambda settings: build_loop(settings).app))
 
 

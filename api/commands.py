@@ -18,6 +18,7 @@ import typer
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
+from api import workers as workers_module
 from api.account_log import AccountLog
 from api.accounts import AccountError, Accounts, User
 from api.config import ApiSettings
@@ -273,10 +274,22 @@ def register(app: typer.Typer) -> None:
         demo: Annotated[
             bool, typer.Option("--demo", help="演示模式：首次启动写入演示数据与演示账号")
         ] = False,
+        projector: Annotated[
+            workers_module.Mode | None,
+            typer.Option(
+                help="投影与提醒在独立子进程（process，SQLite 文件上的默认）或服务进程内"
+                "（inline）运行 / the projector and notices in a child process or in process"
+            ),
+        ] = None,
         database_url: DatabaseUrl = None,
     ) -> None:
         """Serve the API and the console (uvicorn); with --demo (``make run``) the
-        demo county and its log-ins on first start."""
+        demo county and its log-ins on first start.
+
+        On an SQLite file the read-model projector and the notices' clock and
+        dispatcher run in a child process that this command starts, watches and
+        restarts (``--projector process``); ``--projector inline`` runs them in
+        the serving process. Ctrl-C (or SIGTERM) stops both."""
         import uvicorn
 
         if database_url:
@@ -284,6 +297,27 @@ def register(app: typer.Typer) -> None:
         if demo:
             os.environ["LISHU_DEMO"] = "true"
         settings = ApiSettings()
+        mode = projector or settings.projector
+        if mode is None:
+            mode = workers_module.default_mode(settings.database_url, settings.read_model_url)
+        if mode == "process" and workers_module.shared_only_in_process(
+            settings.database_url, settings.read_model_url
+        ):
+            typer.echo(
+                "内存数据库只能在服务进程内投影 a memory store needs --projector inline", err=True
+            )
+            raise typer.Exit(2)
+        supervisor = None
+        if mode == "process" and (settings.run_projections or settings.run_notifications):
+            command = workers_module.worker_command(
+                os.getpid(),
+                projections=settings.run_projections,
+                notifications=settings.run_notifications,
+            )
+            # the serving process (every uvicorn worker) leaves this work to the child
+            os.environ["LISHU_RUN_PROJECTIONS"] = "false"
+            os.environ["LISHU_RUN_NOTIFICATIONS"] = "false"
+            supervisor = workers_module.Supervisor(command)
         typer.echo(f"梨城义警闭环 Lishu Loop: http://{host}:{port}/")
         typer.echo(f"数据库 database: {settings.database_url}")
         if settings.serves_docs:
@@ -294,12 +328,14 @@ def register(app: typer.Typer) -> None:
             )
             for actor, display in [*STAFF, *VOLUNTEERS]:
                 typer.echo(f"  {actor.id:<12} {label(actor.role):<10} {display}")
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            proxy_headers=False,  # the app believes only LISHU_FORWARDED_ALLOW_IPS
-        )
+        typer.echo(f"投影 projector: {mode}")
+        with workers_module.supervised(supervisor):
+            uvicorn.run(
+                "api.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                proxy_headers=False,  # the app believes only LISHU_FORWARDED_ALLOW_IPS
+            )

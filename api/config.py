@@ -11,6 +11,7 @@ key (``loop.storage.proof_keys``, docs/deployment.md).
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -87,6 +88,12 @@ class ApiSettings(Settings):
     run_projections: bool = True
     """Keep the read models caught up in this process (the embedded default). Off
     when ``lishu project`` workers do it (PostgreSQL, many API processes)."""
+
+    projector: Literal["inline", "process"] | None = None
+    """Where ``lishu serve`` keeps the read models and runs the notices' clock and
+    dispatcher: ``process``, a child process it starts, watches and restarts
+    (``api.workers``); ``inline``, threads of the serving process. Unset:
+    ``process`` on an SQLite file, ``inline`` otherwise. ``--projector`` overrides."""
 
     projection_linger: float = 0.02
     """Under load, the in-process projections start a round at most this often

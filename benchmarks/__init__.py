@@ -10,6 +10,12 @@
   (``SERVER_OPTIONS``) and how they are loaded (wrk, or a Python fallback);
 * ``loop_http``: the service under load: its database prepared, the chase
   request, answers checked against the store, the open-loop projection lag;
+* ``serving``: the loop over HTTP with the projector in a process of its own
+  (what ``lishu serve`` runs on SQLite) beside it inline, and its lag;
+* ``tasks_http``: a duty-task sign-up over HTTP beside the chase, one server and
+  one (closed-loop Python) client for both;
+* ``pages``: the console's board, incident, statistics and volunteer pages at
+  the two log sizes;
 * ``catchup``, ``rss``, ``machine``: the rebuild ceiling, peak memory of a child
   process, the machine description;
 * ``recorders``, ``verification``: stand-alone comparisons also run from here.

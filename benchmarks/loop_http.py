@@ -18,7 +18,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,14 +132,19 @@ def stored_chases(path: Path) -> dict[int, str]:
 
 
 def verify(
-    path: Path, statuses: dict[str, int], acknowledged: list[int], unanswered: int
+    path: Path,
+    statuses: dict[str, int],
+    acknowledged: list[int],
+    unanswered: int,
+    earlier: Collection[int] = (),
 ) -> dict[str, Any]:
     """Every acknowledged (2xx) command's event is stored, once; nothing answered 5xx.
 
     ``acknowledged`` holds the position each 2xx answer named; ``unanswered`` bounds
     the requests the generator abandoned in flight when it stopped (the server may
-    have stored those without anyone reading the answer)."""
-    stored = stored_chases(path)
+    have stored those without anyone reading the answer); ``earlier``, the chases
+    stored before these commands (by earlier runs on the same store), not counted."""
+    stored = {k: v for k, v in stored_chases(path).items() if k not in earlier}
     if statuses.get("5xx"):
         raise AssertionError(f"{statuses['5xx']} answers were 5xx")
     if statuses.get("2xx", 0) != len(acknowledged):
@@ -314,10 +319,12 @@ def measure_lag(
     warmup_seconds: float,
     connections: int,
     timeout: float = 10.0,
+    earlier: Collection[int] = (),
 ) -> dict[str, Any]:
     """Commands at ``rate`` for ``warmup_seconds + seconds``; for those due after
     the warm-up, the time from each acknowledgement to its read-model rows.
-    Returns the lag percentiles (ms) and what was driven."""
+    Returns the lag percentiles (ms) and what was driven. ``earlier``: chases
+    stored before (see ``verify``)."""
     sampler = PositionSampler(path)
     sampler.start()
     try:
@@ -336,7 +343,7 @@ def measure_lag(
     for s in sent:
         key = f"{s.status // 100}xx"
         statuses[key] = statuses.get(key, 0) + 1
-    verified = verify(path, statuses, acked, 0)
+    verified = verify(path, statuses, acked, 0, earlier)
     measured = sent[warm:]
     lags, unseen = [], 0
     for s in measured:

@@ -8,9 +8,12 @@ from benchmarks import (
     exports,
     login_flood,
     notifications,
+    pages,
     product,
     roll_import,
+    serving,
     tasks,
+    tasks_http,
 )
 from benchmarks.harness import Measurement
 
@@ -26,7 +29,10 @@ SUITE: tuple[Measurement, ...] = (
     product.loop_command_http,
     product.projection_rebuild,
     product.projection_lag,
+    serving.loop_command_http_process,
+    tasks_http.task_sign_up_http,
     product.queries,
+    pages.console_pages,
     product.rebuild_memory,
     product.state_at_version,
     product.chain_verification,

@@ -68,6 +68,42 @@ class Waiter:
         return woken
 
 
+class HeadWaiter(Waiter):
+    """A poll that looks often and cheaply: every ``tick`` seconds it reads the
+    log's head (one ``max_notification_id``, no transaction of the read models)
+    and ends the wait as soon as the head moved. What a projector in a process of
+    its own waits on over SQLite, which has no live subscription and no way for
+    the serving process to wake it: a new event is picked up within a tick."""
+
+    def __init__(self, recorder: ApplicationRecorder, tick: float = 0.005) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.tick = tick
+        self._head: int | None = -1
+        """The head the last wait saw move (none yet: the first look wakes), so
+        events stored during a round end the next wait at once."""
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if super().wait(min(left, self.tick)):
+                return True
+            head = self._read_head()
+            if head != self._head:
+                self._head = head
+                return True
+
+    def _read_head(self) -> int | None:
+        try:
+            return self.recorder.max_notification_id()
+        except Exception:  # a busy database: the next tick or the round will tell
+            log.debug("reading the log's head failed", exc_info=True)
+            return self._head
+
+
 Connect = Callable[[], "psycopg.Connection[Any]"]
 
 

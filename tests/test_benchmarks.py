@@ -141,9 +141,25 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert rows["task.signup.inprocess"]["detail"]["sign_ups"] == QUICK.commands
     assert rows["export.xlsx"]["detail"]["rows"] == QUICK.batched_inserts
     assert rows["export.xlsx.rss"]["status"] in ("pass", "fail")
-    lag = rows["projection.lag.p99"]["detail"]
-    assert lag["events"] > 0
-    assert lag["acknowledged"] == lag["stored"]
+    for key in ("projection.lag.p99", "projection.lag.process.p99"):
+        lag = rows[key]["detail"]
+        assert lag["events"] > 0
+        assert lag["acknowledged"] == lag["stored"]
+    beside = rows["loop.http.process"]  # the projector in its own process, checked alike
+    assert beside["baseline_value"] == rows["loop.http"]["value"]
+    assert beside["detail"]["verified"]["statuses"].get("5xx", 0) == 0
+    assert rows["projection.lag.process.p99"]["status"] in ("pass", "fail")
+    signed = rows["task.signup.http"]["detail"]
+    assert set(signed["statuses"]) == {"2xx"}  # every sign-up booked, none refused
+    assert signed["requests"] > 0
+    assert signed["tasks"] > 0
+    for page in ("board", "incident", "stats", "volunteer"):
+        small, large = rows[f"page.{page}.small"], rows[f"page.{page}.large"]
+        assert (small["detail"]["events"], large["detail"]["events"]) == (
+            QUICK.small_log_events,
+            QUICK.log_events,
+        )
+        assert large["status"] in ("pass", "fail")
 
 
 @measurement("base", "baseline", RowSpec("base", "base", "ops/s"))

@@ -77,8 +77,10 @@ def copy_database(seeded: Path, folder: Path) -> Path:
 class Server:
     """``lishu serve --host 127.0.0.1 --port N`` on ``database`` (SQLite)."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, *options: str) -> None:
         self.database = database
+        self.options = options
+        """More options of ``lishu serve`` (``--projector inline``)."""
         self.log = database.with_name("server.log")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -95,6 +97,7 @@ class Server:
 
     def start(self, timeout: float = 120) -> Server:
         command = [*lishu_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command += self.options
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 command, cwd=self.database.parent, env=self.env(), stdout=out, stderr=out
