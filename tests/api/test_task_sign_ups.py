@@ -41,8 +41,10 @@ def servers(
             server.stop()
 
 
-def publish(http: Http, needed: int) -> str:
-    start = datetime.now(CHINA).replace(second=0, microsecond=0) + timedelta(days=2)
+def publish(http: Http, needed: int, days: int = 2) -> str:
+    """A task ``days`` from now (each test its own day: a volunteer booked on one
+    task may not be booked at the same time on another)."""
+    start = datetime.now(CHINA).replace(second=0, microsecond=0) + timedelta(days=days)
     body = {
         "kind": "school_guard",
         "topic": "幸福小学护校岗",
@@ -110,9 +112,10 @@ def test_a_retried_sign_up_gets_its_first_answer_and_stores_nothing(
     servers: tuple[list[Server], list[Http]],
 ) -> None:
     (first, _), (http_a, http_b) = servers
-    task = publish(http_a, needed=1)
+    task = publish(http_a, needed=1, days=3)
     path = f"/api/tasks/{task}/sign-ups"
     answer = http_a.post("v-xf-01", path, {}, **{"Idempotency-Key": "sign-1"})
+    assert answer.status_code == 200, answer.text
     assert answer.json()["state"] == "booked"
     head = first.head()
     again = http_b.post("v-xf-01", path, {}, **{"Idempotency-Key": "sign-1"})

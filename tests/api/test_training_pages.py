@@ -199,7 +199,8 @@ def test_a_station_suspends_and_lifts_from_the_shortfall_list(fuping: Api) -> No
     loop.training.policy = loop.tasks.training = replace(loop.training.policy, shortfall="suspend")
     api.services.loop.app.clock = FakeClock(datetime(2026, 12, 1, 8, 0, tzinfo=CHINA))
     log_in(api.client, "s-cy-wang")
-    shown = api.client.get("/training")
+    admitted = loop.app.recorder.max_notification_id()
+    shown = api.client.get("/training", params={"wait_for": admitted})
     assert f'data-suspension-form="{NEWCOMER}"' in shown.text
     form = {"csrf_token": csrf_of(shown.text), "volunteer_id": NEWCOMER}
     head = loop.app.recorder.max_notification_id()

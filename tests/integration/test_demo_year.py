@@ -34,6 +34,7 @@ from projections.compose import Projections
 from projections.exports import ExportQueries
 from tests.oracle.compare import Comparison
 from tests.oracle.fold import Deadlines, Fold
+from tests.oracle.run import training_norms
 from tests.projections.helpers import dump, projector_for
 from tests.support import CHINA
 
@@ -50,7 +51,9 @@ class Year:
         deadlines = Deadlines(
             loop.incidents.policy.deadlines, loop.incidents.policy.urgent_deadlines
         )
-        self.fold = Fold(loop.app.recorder, loop.app.mapper, deadlines)
+        self.fold = Fold(
+            loop.app.recorder, loop.app.mapper, deadlines, training_norms(loop.training.policy)
+        )
         self.fold.read()
         self.events = decoded(loop)
 

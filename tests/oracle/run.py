@@ -85,11 +85,7 @@ class OracleRun:
         self.norms = Norms(
             policy.pre_duty_halves, policy.yearly_halves, policy.exam_required, **shortfall
         )
-        norms = TrainingNorms(
-            policy.counted_modes, policy.pre_duty_halves, policy.yearly_halves,
-            policy.exam_required, policy.retake_cool_down, **shortfall,
-        )  # fmt: skip
-        self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines, norms)
+        self.fold = Fold(flow.app.recorder, flow.app.mapper, deadlines, training_norms(policy))
         self.stars = flow.scoring.stars
         self.rng = random.Random(seed + 1)
         self.figures = Figures()
@@ -188,3 +184,12 @@ class OracleRun:
             case = self.rng.choice(cases)
             moments.append(self.rng.choice(case.timeline)[0])
         return moments
+
+
+def training_norms(policy: Any) -> TrainingNorms:
+    """The training rules' numbers, as the oracle's fold takes them (data, no rules)."""
+    return TrainingNorms(
+        policy.counted_modes, policy.pre_duty_halves, policy.yearly_halves,
+        policy.exam_required, policy.retake_cool_down,
+        shortfall=policy.shortfall, shortfall_from_month=policy.shortfall_from_month,
+    )  # fmt: skip
