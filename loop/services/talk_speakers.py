@@ -166,17 +166,18 @@ class TalkSpeakers:
             self.check_staff(account, ref, unit)
         return speaker
 
-    def suggested(self, pool: list[str], orderer_kind: str, school: str | None) -> list[str]:
-        """The pool in the order to offer it: for a school's order, the speakers who
-        serve that school as 法治副校长 first; otherwise as the menu lists them."""
-        if orderer_kind != "school" or not school:
-            return list(pool)
-        first = [ref for ref in pool if self.vice_principal_of(ref) == school]
-        return first + [ref for ref in pool if ref not in first]
-
-    def vice_principal_of(self, ref: str) -> str | None:
-        found = self.find(ref)
-        return found.vice_principal_of if found is not None else None
+    def pool(self, pool: list[str], orderer_kind: str, school: list[str]) -> list[dict[str, Any]]:
+        """The talk's pool as the schedule form offers it: for a school's order
+        (``school``: the orderer's name and place as given), the speakers who serve
+        that school as 法治副校长 first, marked ``suggested``; then the rest as the
+        menu lists them."""
+        shown = [self.shown(ref) for ref in pool]
+        for speaker in shown:
+            named = speaker.get("vice_principal_of")
+            speaker["suggested"] = bool(
+                orderer_kind == "school" and named and any(named in text for text in school)
+            )
+        return sorted(shown, key=lambda speaker: not speaker["suggested"])
 
     def shown(self, ref: str) -> dict[str, Any]:
         """A speaker as the station sees him: kind, name, organisation, school."""
