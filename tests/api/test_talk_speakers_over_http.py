@@ -68,6 +68,12 @@ def test_police_and_outside_speakers_are_booked_once_and_spoke_without_points(ap
     assert [p["suggested"] for p in pool] == [True, False, False]  # the school's 法治副校长
     assert pool[0]["name"] == "李老师"
     assert api.get("v-xf-liu", f"/api/talks/orders/{one}/speakers").status_code == 404
+    console = api.client.get("/talks", headers={"Cookie": f"lishu_session={api.tokens[STATION]}"})
+    assert console.status_code == 200
+    row = console.text.split(f'data-order="{one}"')[1].split("</form>")[0]
+    assert f'data-speaker="{teacher}" data-suggested' in row  # the schedule form suggests him
+    assert 'data-speaker="staff:o-xf-li" data-suggested' not in row
+    assert f'name="speakers" required value="{teacher}"' in row
 
     both = {"starts_at": START.isoformat(), "speakers": ["staff:o-xf-li", teacher]}
     scheduled = api.post(STATION, f"/api/talks/orders/{one}/schedule", both)
