@@ -290,6 +290,7 @@ class Talks:
         order = self.held(actor, order_id, "take_talk_order")
         order.check_state("accepted", "排期")
         checks.in_window(start, order.window_from, order.window_to)
+        registered = [self.speakers.check(s, order.unit) for s in speakers]
         menu = self.menu(order.unit)
         pool = menu.items.get(order.item_id, {}).get("speakers") if menu else None
         strangers = [s for s in speakers if pool is not None and s not in pool]
@@ -298,7 +299,6 @@ class Talks:
                 "宣讲人须来自该宣讲的宣讲队", "Speakers come from the talk's pool",
                 field="speakers", speakers=strangers,
             )  # fmt: skip
-        registered = [self.speakers.check(s, order.unit) for s in speakers]
         at = self.app.clock()
         end = checks.talk_end(start, order.minutes)
         volunteers = [s for s in speakers if not is_registered(s)]
