@@ -106,7 +106,7 @@ class TalkLinks:
         booked = list(order.speakers)
         released = order.reschedule(who, at, link=digest, window_from=first, window_to=last)
         changed = self.talks.release(released, who, at, "点单人改期")
-        changed += self.talks.speakers.released(booked, str(order.id), who, at)
+        changed += self.talks.speakers.released(booked, str(order.id), who, at, "rescheduled")
         link = self.talks.new_link(order, who, at, "manage")
         return self.talks.ack(order, self.app.commit(order, *changed), link)
 
@@ -117,7 +117,7 @@ class TalkLinks:
         booked = list(order.speakers)
         released = order.cancel(who, at, reason=why, link=digest)
         changed = self.talks.release(released, who, at, why)
-        changed += self.talks.speakers.released(booked, str(order.id), who, at)
+        changed += self.talks.speakers.released(booked, str(order.id), who, at, "cancelled")
         return self.talks.ack(order, self.app.commit(order, *changed))
 
     def rate(self, token: Any, *, stars: Any) -> OrderAck:

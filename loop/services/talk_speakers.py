@@ -199,12 +199,15 @@ class TalkSpeakers:
             "active": found.active,
         }
 
-    def released(self, refs: list[str], order_id: str, actor: Actor, at: datetime) -> list[Any]:
-        """Free the registered speakers' bookings on a talk (not yet saved)."""
+    def released(
+        self, refs: list[str], order_id: str, actor: Actor, at: datetime, reason: str
+    ) -> list[Any]:
+        """Free the registered speakers' bookings on a talk (not yet saved);
+        ``reason``: rescheduled or cancelled."""
         changed = []
         for ref in refs:
             speaker = self.find(ref)
             if speaker is not None and order_id in speaker.bookings:
-                speaker.release(actor, at, order_id=order_id, reason="released")
+                speaker.release(actor, at, order_id=order_id, reason=reason)
                 changed.append(speaker)
         return changed

@@ -374,7 +374,7 @@ class Talks:
         booked = list(order.speakers)
         released = order.cancel(actor, at, reason=why)
         changed = self.release(released, actor, at, why)
-        changed += self.speakers.released(booked, str(order.id), actor, at)
+        changed += self.speakers.released(booked, str(order.id), actor, at, "cancelled")
         return self.ack(order, self.app.commit(order, *changed))
 
     # -- shared ------------------------------------------------------------------------
