@@ -32,3 +32,16 @@ class TalkOrderNotFound(DomainError):
     """No such order, or none the caller may know of."""
 
     code = "talk_order_not_found"
+
+
+class SpeakerUnknown(TalkRefused):
+    """A speaker named in a pool or schedule who is neither a volunteer nor registered."""
+
+    code = "talk_speaker_unknown"
+
+
+class SpeakerRetired(TalkRefused):
+    """A registered speaker who has retired, or a staff speaker whose account is
+    disabled or holds no role; or a volunteer no longer serving."""
+
+    code = "talk_speaker_retired"

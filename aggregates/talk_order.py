@@ -92,7 +92,7 @@ class TalkOrder(Aggregate):
             aggregate.answer_by = self.answer_by
 
     class Scheduled(Event):
-        task_id: str
+        task_id: str | None  # the volunteers' duty task; None when no volunteer speaks
         speakers: list[str]
         starts_at: datetime
         ends_at: datetime

@@ -50,6 +50,7 @@ STATUS_BY_CODE = {
     "api_key_refused": 403,
     "client_not_found": 404,
     "talk_order_not_found": 404,
+    "talk_speaker_unknown": 422,
     "csrf_refused": 403,
     "password_change_required": 403,
     "unauthenticated": 401,

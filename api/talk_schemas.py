@@ -15,7 +15,11 @@ class MenuItem(Body):
     format: str = Field(max_length=32, description="field_class 田间课堂, mobile_cinema 流动电影 …")
     minutes: StrictInt
     audience: str = Field(max_length=100)
-    speakers: list[str] = Field(max_length=20, description="宣讲队义警编号 / speakers' ids")
+    speakers: list[str] = Field(
+        max_length=20,
+        description="宣讲人：义警编号、staff:民警账号、outside:外聘编号 / volunteer ids, "
+        "staff:<username>, outside:<id>",
+    )
     unit: str | None = Field(default=None, max_length=200, description="默认本单位 / yours")
     item_id: str | None = Field(default=None, max_length=40)
 
@@ -57,3 +61,17 @@ class Delivery(Body):
 
 class FollowUp(Body):
     note: str = Field(max_length=1000)
+
+
+class SpeakerRegistration(Body):
+    """A police officer (``kind`` staff, his ``account``) or an outside speaker
+    (``kind`` outside: ``name`` and ``organisation``) joining the station's 宣讲队."""
+
+    kind: str = Field(max_length=16, description="staff 民警 | outside 外聘（教师、律师等）")
+    account: str | None = Field(default=None, max_length=100, description="民警账号 / username")
+    name: str | None = Field(default=None, max_length=100, description="姓名（加密保存）")
+    organisation: str | None = Field(default=None, max_length=100, description="单位")
+    vice_principal_of: str | None = Field(
+        default=None, max_length=100, description="兼任法治副校长的学校 / school"
+    )
+    unit: str | None = Field(default=None, max_length=200, description="默认本单位 / yours")

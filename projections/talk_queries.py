@@ -111,6 +111,30 @@ class TalkQueries:
             row = conn.execute(select(orders).where(orders.c.order_id == order_id)).first()
         return None if row is None else order_item(row, at)
 
+    def speakers(self, unit: str) -> list[dict[str, Any]]:
+        """The police and outside speakers registered within ``unit`` (no names)."""
+        with self.store.read() as conn:
+            table = self.projector.live_tables(conn, "talks")["speakers"]
+            rows = conn.execute(
+                select(table)
+                .where(scope_column(table, unit) == unit)
+                .order_by(table.c.unit, table.c.speaker)
+                .limit(500)
+            ).all()
+        return [
+            {
+                "speaker": r.speaker,
+                "kind": r.kind,
+                "unit": r.unit,
+                "organisation": r.organisation,
+                "vice_principal_of": r.vice_principal_of,
+                "active": r.active,
+                "booked": r.booked,
+                "talks_given": r.talks_given,
+            }
+            for r in rows
+        ]
+
     def reach_by_theme(
         self, unit: str, *, first: str = "0000-00", last: str = "9999-99"
     ) -> list[dict[str, Any]]:

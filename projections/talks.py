@@ -13,7 +13,11 @@ of the talks given, by theme.
   given, 人次 reached and questions answered, split into county and station so a
   unit's reach by theme is one indexed sum;
 * ``site_topics``: per community, month and topic picked on site (群众点题): how
-  many times (counts only).
+  many times (counts only);
+* ``speakers``: one row per registered police or outside speaker (no name: it is
+  personal data): the unit that registered him, his kind, organisation, the
+  school he serves as 法治副校长, whether active, the talks he is booked on (to
+  come or given) and the talks he gave (no points: only volunteers earn them).
 
 A batch is applied in memory to the rows it touches (``projections.rows``).
 """
@@ -44,7 +48,7 @@ REACH_COUNTS = ("talks", "reach", "questions")
 
 class Talks(Projection):
     name = "talks"
-    version = 1
+    version = 2
 
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         menu = Table(
@@ -121,7 +125,30 @@ class Talks(Projection):
             Column("count", Integer, nullable=False),
         )
         Index(f"ix_talk_site_topics_{suffix}_station", topics.c.station, topics.c.period)
-        return {"menu": menu, "orders": orders, "reach": reach, "site_topics": topics}
+        speakers = Table(
+            f"talk_speakers_{suffix}",
+            metadata,
+            Column("speaker_id", String(36), primary_key=True),
+            Column("speaker", String(120), nullable=False),
+            Column("kind", String(16), nullable=False),
+            Column("unit", String(200), nullable=False),
+            Column("county", String(200), nullable=False),
+            Column("station", String(200)),
+            Column("organisation", String(200), nullable=False),
+            Column("vice_principal_of", String(100)),
+            Column("active", Boolean, nullable=False),
+            Column("booked", Integer, nullable=False),
+            Column("talks_given", Integer, nullable=False),
+            Column("registered_at", DateTime, nullable=False),
+        )
+        Index(f"ix_talk_speakers_{suffix}_station", speakers.c.station, speakers.c.speaker)
+        return {
+            "menu": menu,
+            "orders": orders,
+            "reach": reach,
+            "site_topics": topics,
+            "speakers": speakers,
+        }
 
     def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
         handled = [(n, e) for n, e in events if n in self.handlers]
@@ -130,6 +157,9 @@ class Talks(Projection):
         rows = {kind: Rows(conn, table) for kind, table in tables.items()}
         rows["menu"].load("menu_id", {str(e.originator_id) for n, e in handled if "Menu" in n})
         rows["orders"].load("order_id", {str(e.originator_id) for n, e in handled if "Order" in n})
+        rows["speakers"].load(
+            "speaker_id", {str(e.originator_id) for n, e in handled if "Speaker" in n}
+        )
         delivered = [e for n, e in handled if n == "TalkOrder.Delivered"]
         if delivered:
             held = {str(e.originator_id) for e in delivered}
@@ -286,3 +316,46 @@ class Talks(Projection):
     @handles("TalkOrder.FollowedUp")
     def followed_up(self, rows: dict[str, Rows], event: Any) -> None:
         self._change(rows, event, follow_up="done")
+
+    # -- registered speakers ------------------------------------------------------------
+
+    @handles("TalkSpeaker.Registered")
+    def registered(self, rows: dict[str, Rows], event: Any) -> None:
+        county, station, _ = unit_path(event.unit)
+        rows["speakers"].put(
+            {
+                "speaker_id": str(event.originator_id),
+                "speaker": event.ref,
+                "kind": event.kind,
+                "unit": event.unit,
+                "county": county,
+                "station": station,
+                "organisation": event.organisation,
+                "vice_principal_of": event.vice_principal_of,
+                "active": True,
+                "booked": 0,
+                "talks_given": 0,
+                "registered_at": utc(event.timestamp),
+            }
+        )
+
+    def _speaker(self, rows: dict[str, Rows], event: Any, **changes: Any) -> None:
+        speaker = rows["speakers"].get(str(event.originator_id))
+        assert speaker is not None, "a change to a speaker never registered"
+        rows["speakers"].put({**speaker, **{k: f(speaker) for k, f in changes.items()}})
+
+    @handles("TalkSpeaker.Retired")
+    def retired(self, rows: dict[str, Rows], event: Any) -> None:
+        self._speaker(rows, event, active=lambda _: False)
+
+    @handles("TalkSpeaker.Booked")
+    def speaker_booked(self, rows: dict[str, Rows], event: Any) -> None:
+        self._speaker(rows, event, booked=lambda row: row["booked"] + 1)
+
+    @handles("TalkSpeaker.Released")
+    def speaker_released(self, rows: dict[str, Rows], event: Any) -> None:
+        self._speaker(rows, event, booked=lambda row: row["booked"] - 1)
+
+    @handles("TalkSpeaker.Spoke")
+    def spoke(self, rows: dict[str, Rows], event: Any) -> None:
+        self._speaker(rows, event, talks_given=lambda row: row["talks_given"] + 1)

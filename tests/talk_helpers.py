@@ -32,6 +32,25 @@ def talks_of(loop: Loop) -> tuple[Talks, TalkLinks]:
     return talks, TalkLinks(talks)
 
 
+OFFICER = "o-xf-li"  # 平安派出所社区民警: a police speaker's account
+SCHOOL = "幸福村小学"
+
+
+def guests(loop: Loop, talks: Talks) -> list[str]:
+    """A police officer (a community officer's account) and an outside speaker (a
+    teacher, 法治副校长 of the village school) registered as the station's speakers."""
+    demo.register_units(loop.registry)
+    if loop.accounts.find(OFFICER) is None:
+        loop.accounts.create(
+            demo.ADMIN, username=OFFICER, role="community_officer", unit=demo.XINGFU
+        )
+    police = talks.speakers.register(STATION, kind="staff", account=OFFICER)
+    teacher = talks.speakers.register(
+        STATION, kind="outside", name="李老师", organisation=SCHOOL, vice_principal_of=SCHOOL
+    )
+    return [police.speaker, teacher.speaker]
+
+
 def offer(talks: Talks, **changes: Any) -> str:
     item: dict[str, Any] = {
         "theme": "anti_fraud",
@@ -77,14 +96,18 @@ def attempt(command: Callable[[], Any]) -> Any:
 
 def workload(
     talks: Talks, links: TalkLinks, clock: Any, rng: random.Random, orders: int,
-    between: Callable[[], Any] = lambda: None,
+    between: Callable[[], Any] = lambda: None, speakers: list[str] = SPEAKERS,
 ) -> list[str]:  # fmt: skip
     """Random orders through every step: declined, left waiting, forwarded to another
     station, accepted, scheduled (some refused: a speaker booked twice), cancelled
     or rescheduled by link, then the scheduled ones given in time order and rated.
-    ``between`` runs now and then (a projector's round). Returns the order ids."""
+    ``between`` runs now and then (a projector's round); ``speakers``: the pool
+    (volunteers, and police or outside speakers registered). Returns the order ids."""
     today = clock.now.astimezone(CHINA).date()
-    items = [offer(talks), offer(talks, theme="campus", format="school_lecture", minutes=45)]
+    items = [
+        offer(talks, speakers=speakers),
+        offer(talks, theme="campus", format="school_lecture", minutes=45, speakers=speakers),
+    ]
     withdrawn = offer(talks, theme="drugs", title="防毒识毒")
     talks.withdraw_item(STATION, demo.STATION, withdrawn, reason="宣讲人调岗")
     placed_ids = []
@@ -101,7 +124,7 @@ def workload(
         elif step < 0.15:
             talks.decline(STATION, placed.order_id, reason="宣讲队本周已满")
         elif step >= 0.25:
-            _answered(talks, links, placed, rng, today, n)
+            _answered(talks, links, placed, rng, today, n, speakers)
         if n % 5 == 0:
             between()
     due = sorted(
@@ -123,11 +146,12 @@ def workload(
 
 
 def _answered(
-    talks: Talks, links: TalkLinks, placed: OrderAck, rng: random.Random, today: date, n: int
-) -> None:
+    talks: Talks, links: TalkLinks, placed: OrderAck, rng: random.Random, today: date, n: int,
+    pool: list[str],
+) -> None:  # fmt: skip
     talks.accept(STATION, placed.order_id)
     start = slot(today, days=5 + n % 7, hour=8 + (n // 7) * 3 % 12)
-    speakers = [rng.choice(SPEAKERS)]
+    speakers = rng.sample(pool, rng.choice((1, 1, 2)))
     scheduled = attempt(
         lambda: talks.schedule(STATION, placed.order_id, starts_at=start, speakers=speakers)
     )

@@ -27,12 +27,14 @@ from api.talk_schemas import (
     MenuItem,
     OrderLogged,
     Scheduling,
+    SpeakerRegistration,
     TalkReason,
 )
 from loop.rules.scoring import CHINA
 from loop.rules.talks import MODULE_THEMES, suggested
 from loop.services.talk_links import TalkLinks
-from loop.services.talk_views import order_seen
+from loop.services.talk_speakers import SpeakerAck
+from loop.services.talk_views import order_seen, speaker_pool
 from loop.services.talks import MenuAck, OrderAck, Talks
 from projections.talk_queries import STATUSES, TalkQueries
 
@@ -40,6 +42,7 @@ router = APIRouter(prefix="/api/talks", tags=["talk orders 群众点单"])
 
 OrderId = Annotated[str, Path(max_length=36)]
 ItemId = Annotated[str, Path(max_length=40)]
+SpeakerRef = Annotated[str, Path(max_length=120)]
 
 
 class OrderSaid(NamedTuple):
@@ -55,6 +58,7 @@ class OrderSaid(NamedTuple):
 
 
 MenuAnswer = answer_of(MenuAck)
+SpeakerAnswer = answer_of(SpeakerAck)
 OrderAnswer = answer_of(OrderSaid)
 assert set(OrderSaid._fields) == set(OrderAck._fields) - {"link"}
 
@@ -131,6 +135,24 @@ async def link(
     return {"order_id": order_id, "purpose": purpose, "path": token and f"{prefix}{token}"}
 
 
+@router.get("/orders/{order_id}/speakers", response_model=Rows)
+async def pool(order_id: OrderId, user: CurrentUser, s: ServicesDep) -> Rows:
+    """排期可选的宣讲人；学校点单时该校法治副校长排在最前（``suggested``）/ the speakers
+    an order may be scheduled with, a school's own 法治副校长 first."""
+    return Rows(items=speaker_pool(talks(s), user.actor, order_id))
+
+
+@router.get("/speakers", response_model=Rows)
+async def speakers(
+    user: CurrentUser, s: ServicesDep, unit: UnitFilter = None, wait_for: WaitFor = None
+) -> Rows:
+    """登记的民警与外聘宣讲人（不含姓名）/ the police and outside speakers registered
+    within a unit: kind, organisation, 法治副校长 school, bookings and talks given."""
+    chosen = unit_for(user, unit)
+    await s.wait_for(wait_for)
+    return Rows(items=queries(s).speakers(chosen))
+
+
 @router.get("/suggestions", response_model=Rows)
 async def suggestions(
     user: CurrentUser, s: ServicesDep, unit: UnitFilter = None, wait_for: WaitFor = None
@@ -186,6 +208,28 @@ async def offer(
     """把一项宣讲放上菜单 / put a talk on the menu."""
     run = partial(talks(s).offer, user.actor, **body.model_dump())
     return await execute(s, user, key, command("offer_talk", body, run, MenuAnswer, 201))
+
+
+@router.post("/speakers", response_model=SpeakerAnswer, status_code=201)
+async def register_speaker(
+    body: SpeakerRegistration, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+) -> Answer:
+    """登记民警或外聘宣讲人（可注明兼任法治副校长的学校）/ register a police or outside
+    speaker, optionally the 法治副校长 of a school."""
+    run = partial(talks(s).speakers.register, user.actor, **body.model_dump())
+    return await execute(
+        s, user, key, command("register_talk_speaker", body, run, SpeakerAnswer, 201)
+    )
+
+
+@router.post("/speakers/{ref}/retirement", response_model=SpeakerAnswer)
+async def retire_speaker(
+    ref: SpeakerRef, body: TalkReason, user: CurrentUser, s: ServicesDep,
+    key: IdempotencyKey = None,
+) -> Answer:  # fmt: skip
+    """宣讲人退出宣讲队 / a speaker leaves the 宣讲队."""
+    run = partial(talks(s).speakers.retire, user.actor, ref, reason=body.reason)
+    return await execute(s, user, key, command(f"retire_speaker:{ref}", body, run, SpeakerAnswer))
 
 
 @router.post("/menu/{item_id}/withdrawal", response_model=MenuAnswer)

@@ -103,8 +103,10 @@ class TalkLinks:
         order, digest = self.opened(token, "manage")
         who, at = orderer(order), self.app.clock()
         first, last = checks.window(self.talks.policy, at, window_from, window_to)
+        booked = list(order.speakers)
         released = order.reschedule(who, at, link=digest, window_from=first, window_to=last)
         changed = self.talks.release(released, who, at, "点单人改期")
+        changed += self.talks.speakers.released(booked, str(order.id), who, at, "rescheduled")
         link = self.talks.new_link(order, who, at, "manage")
         return self.talks.ack(order, self.app.commit(order, *changed), link)
 
@@ -112,8 +114,10 @@ class TalkLinks:
         order, digest = self.opened(token, "manage")
         why = "点单人取消" if reason in (None, "") else inputs.prose("reason", reason, max_len=500)
         who, at = orderer(order), self.app.clock()
+        booked = list(order.speakers)
         released = order.cancel(who, at, reason=why, link=digest)
         changed = self.talks.release(released, who, at, why)
+        changed += self.talks.speakers.released(booked, str(order.id), who, at, "cancelled")
         return self.talks.ack(order, self.app.commit(order, *changed))
 
     def rate(self, token: Any, *, stars: Any) -> OrderAck:

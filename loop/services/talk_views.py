@@ -51,3 +51,19 @@ def order_seen(talks: Talks, actor: Actor, order_id: UUID | str) -> dict[str, An
         "reason": order.reason,
         "version": order.version,
     }
+
+
+def speaker_pool(talks: Talks, actor: Actor, order_id: UUID | str) -> list[dict[str, Any]]:
+    """The speakers the station may schedule an order with (its menu item's pool),
+    the school's own 法治副校长 first for a school's order once accepted (the
+    orderer's name and place are the station's to see then)."""
+    order = talks.get(order_id)
+    if not permissions.may("read_talk_order", actor, order_record(order.unit)):
+        raise not_found(order_id)
+    menu = talks.menu(order.unit)
+    pool = list(menu.items.get(order.item_id, {}).get("speakers", [])) if menu else []
+    school: list[str] = []
+    if order.accepted:
+        fields = order.orderer.shown()["fields"]
+        school = [str(fields.get(name) or "") for name in ("name", "address")]
+    return talks.speakers.pool(pool, order.orderer_kind, [text for text in school if text])

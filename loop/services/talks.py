@@ -15,21 +15,17 @@ are in :class:`loop.services.talk_links.TalkLinks`.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from aggregates.actor import Actor
-from aggregates.roster import Roster
 from aggregates.talk_errors import TalkOrderNotFound, TalkRefused
 from aggregates.talk_menu import TalkMenu, menu_id
 from aggregates.talk_order import TalkOrder
-from aggregates.task import Task
 from loop.errors import InvalidInput
 from loop.rules import inputs, permissions, units
-from loop.rules.scoring import CHINA
 from loop.rules.talk_access import menu_record, order_record
 from loop.rules.talks import (
     FORMATS,
@@ -38,12 +34,13 @@ from loop.rules.talks import (
     TALK_POLICY,
     THEMES,
     TalkPolicy,
-    task_kind,
 )
-from loop.rules.task_inputs import choice, schedule, whole
+from loop.rules.task_inputs import choice, whole
 from loop.rules.vocabulary import IntakeRole
 from loop.services import talk_inputs as checks
 from loop.services.personal import person
+from loop.services.talk_speakers import TalkSpeakers, is_registered
+from loop.services.talk_tasks import booked_volunteers
 from loop.services.tasks import Tasks, retried
 from loop.storage.application import LoopApplication
 
@@ -100,6 +97,7 @@ class Talks:
         self.policy = policy
         self.serving = serving
         """Whether a unit is registered and in service (the registry's answer)."""
+        self.speakers = TalkSpeakers(app, tasks)
 
     # -- the menu ----------------------------------------------------------------------
 
@@ -120,7 +118,8 @@ class Talks:
         item_id: str | None = None,
     ) -> MenuAck:
         """Put a talk on the menu of ``unit`` (a station or the county bureau; the
-        actor's own by default), with the pool of serving volunteers who give it."""
+        actor's own by default), with the pool of speakers who give it: serving
+        volunteers, and the police and outside speakers the station registered."""
         where = unit or actor.unit
         if units.level(where) not in ("station", "county"):
             raise InvalidInput(
@@ -142,14 +141,7 @@ class Talks:
         }
         permissions.check("keep_talk_menu", actor, menu_record(where))
         for speaker in item["speakers"]:
-            volunteer = self.tasks.volunteers.get(speaker)
-            if volunteer.status not in ("active", "flexible") or not units.within(
-                volunteer.community, where
-            ):
-                raise InvalidInput(
-                    "宣讲人须为本辖区在岗义警", "A speaker is a serving volunteer of the unit",
-                    field="speakers", speaker=speaker,
-                )  # fmt: skip
+            self.speakers.check(speaker, where)
         at = self.app.clock()
         menu = self.menu(where) or TalkMenu.open(actor, at, where)
         chosen = item_id or uuid4().hex[:12]
@@ -298,6 +290,7 @@ class Talks:
         order = self.held(actor, order_id, "take_talk_order")
         order.check_state("accepted", "排期")
         checks.in_window(start, order.window_from, order.window_to)
+        registered = [self.speakers.check(s, order.unit) for s in speakers]
         menu = self.menu(order.unit)
         pool = menu.items.get(order.item_id, {}).get("speakers") if menu else None
         strangers = [s for s in speakers if pool is not None and s not in pool]
@@ -308,44 +301,26 @@ class Talks:
             )  # fmt: skip
         at = self.app.clock()
         end = checks.talk_end(start, order.minutes)
-        policy = self.tasks.policy
-        slot = schedule(policy, at, start, end, len(speakers), len(speakers), None, None)
-        task = Task.publish(
+        volunteers = [s for s in speakers if not is_registered(s)]
+        changed: list[Any] = []
+        for speaker in registered:  # police and outside speakers: their own bookings
+            if speaker is not None:
+                speaker.book(actor, at, order_id=str(order.id), starts_at=start, ends_at=end)
+                changed.append(speaker)
+        slot = (start, end)
+        task, booked = booked_volunteers(
+            self.tasks, self.policy, actor, at, order, slot, volunteers
+        )
+        changed += booked
+        order.schedule(
             actor,
             at,
-            unit=order.unit,
-            community=order.community,
-            kind=task_kind(order.theme),
-            topic=f"宣讲：{order.title}"[:100],
-            place=f"{FORMATS[order.format]}（地点见宣讲订单）",
-            team=None,
-            intensity="light",
-            points=min(max(self.policy.speaker_points, policy.points_min), policy.points_max),
-            leader_id=None,
-            checkin_key=secrets.token_hex(16),
-            **slot,
+            task_id=str(task.id) if task is not None else None,
+            speakers=speakers,
+            starts_at=start,
+            ends_at=end,
         )
-        rosters: list[Roster] = []
-        for speaker in speakers:
-            refusal = self.tasks.why_not(self.tasks.volunteers.get(speaker), task)
-            if refusal is not None:
-                raise refusal
-            roster = self.tasks.roster(speaker, actor, at)
-            roster.book(
-                actor,
-                at,
-                task_id=str(task.id),
-                starts_at=task.starts_at,
-                ends_at=task.ends_at,
-                daily_cap_minutes=policy.daily_hours_cap * 60,
-                zone=CHINA,
-            )
-            task.sign_up(actor, at, volunteer_id=speaker, request=None)
-            rosters.append(roster)
-        order.schedule(
-            actor, at, task_id=str(task.id), speakers=speakers, starts_at=start, ends_at=end
-        )
-        return self.ack(order, self.app.commit(order, task, *rosters))
+        return self.ack(order, self.app.commit(order, *changed))
 
     def deliver(
         self,
@@ -357,8 +332,10 @@ class Talks:
         topics_on_site: Any = None,
     ) -> OrderAck:
         """Record the talk as given (人次, questions answered, the topics picked on
-        site, counts only): its task is completed with it, so each speaker who
-        checked in earns his hours and points once; the orderer gets a rating link."""
+        site, counts only): its task is completed with it, so each volunteer who
+        checked in earns his hours and points once; police and outside speakers earn
+        nothing, their registrations record that they spoke. The orderer gets a
+        rating link."""
         done: dict[str, Any] = {
             "reach": whole("reach", reach, 0, 1_000_000),
             "questions": whole("questions", questions, 0, 100_000),
@@ -368,8 +345,17 @@ class Talks:
         at = self.app.clock()
         order.deliver(actor, at, **done)
         link = self.new_link(order, actor, at, "rate")
-        assert order.task_id is not None
-        completed = self.tasks.complete(actor, order.task_id, reach=done["reach"], also=(order,))
+        spoke = []  # police and outside speakers: who spoke is recorded, no points
+        for ref in order.speakers:
+            speaker = self.speakers.find(ref)
+            if speaker is not None:
+                speaker.record_spoken(actor, at, order_id=str(order.id))
+                spoke.append(speaker)
+        if order.task_id is None:
+            return self.ack(order, self.app.commit(order, *spoke), link)
+        completed = self.tasks.complete(
+            actor, order.task_id, reach=done["reach"], also=(order, *spoke)
+        )
         return self.ack(order, completed.position, link)
 
     def follow_up(self, actor: Actor, order_id: UUID | str, *, note: Any) -> OrderAck:
@@ -385,8 +371,10 @@ class Talks:
         why = inputs.prose("reason", reason, max_len=500)
         order = self.held(actor, order_id, "take_talk_order")
         at = self.app.clock()
+        booked = list(order.speakers)
         released = order.cancel(actor, at, reason=why)
         changed = self.release(released, actor, at, why)
+        changed += self.speakers.released(booked, str(order.id), actor, at, "cancelled")
         return self.ack(order, self.app.commit(order, *changed))
 
     # -- shared ------------------------------------------------------------------------

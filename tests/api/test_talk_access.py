@@ -19,7 +19,7 @@ from api.app import create_app
 from api.services import Services
 from loop import demo
 from loop.rules import permissions
-from loop.rules.talk_access import order_record
+from loop.rules.talk_access import menu_record, order_record
 from tests.api.conftest import Issued, service_settings
 from tests.api.served import DEMO_USERS, SECRET, copy_database
 from tests.support import CHINA, FakeClock
@@ -31,6 +31,8 @@ TALK_READS = {
     "/api/talks/orders",
     "/api/talks/orders/{order_id}",
     "/api/talks/orders/{order_id}/link",
+    "/api/talks/orders/{order_id}/speakers",
+    "/api/talks/speakers",
     "/api/talks/reach",
     "/api/talks/suggestions",
 }
@@ -45,6 +47,8 @@ TALK_COMMANDS = {
     "/api/talks/orders/{order_id}/delivery",
     "/api/talks/orders/{order_id}/follow-up",
     "/api/talks/orders/{order_id}/cancellation",
+    "/api/talks/speakers",
+    "/api/talks/speakers/{ref}/retirement",
 }
 TALK_PAGES = {"/talks", "/public/talks", "/public/talks/o/{link}", "/public/talks/r/{link}"}
 TALK_FORMS = {
@@ -104,3 +108,27 @@ def test_only_the_station_and_the_county_desk_may_answer_and_refusals_store_noth
         assert answer.json()["code"] in ("not_permitted", "talk_order_not_found")
         assert world.head() == before
     assert world.post(answerers[0], f"/api/talks/orders/{order_id}/acceptance").status_code == 200
+
+
+def test_only_the_station_and_the_county_desk_register_speakers_and_see_an_orders_pool(
+    matrix: tuple[Issued, str],
+) -> None:
+    world, order_id = matrix
+    teacher = {"kind": "outside", "name": "张律师", "organisation": "朝阳律师事务所"}
+    keepers = [
+        u for u in DEMO_USERS if permissions.may("keep_talk_menu", u, menu_record(demo.STATION))
+    ]
+    assert keepers
+    for user in DEMO_USERS:
+        pool = world.get(user, f"/api/talks/orders/{order_id}/speakers")
+        assert pool.status_code == (200 if readers(user) else 404), (user, pool.text)
+        if user in keepers:
+            continue
+        before = world.head()
+        answer = world.post(user, "/api/talks/speakers", {**teacher, "unit": demo.STATION})
+        assert answer.status_code == 403, (user, answer.text)
+        assert answer.json()["code"] == "not_permitted"
+        assert world.head() == before
+    station = next(u for u in keepers if u.unit == demo.STATION)
+    made = world.post(station, "/api/talks/speakers", teacher)
+    assert made.status_code == 201, made.text

@@ -21,7 +21,7 @@ from loop.rules.scoring import FUPING_SCORING
 from loop.rules.talks import FORMATS, THEMES
 from loop.services.lookup import find_account
 from loop.services.talk_links import TalkLinks
-from loop.services.talk_views import order_seen
+from loop.services.talk_views import order_seen, speaker_pool
 from loop.services.talks import OrderAck, Talks
 from tests.support import CHINA, FakeClock
 from tests.talk_helpers import STATION, talks_of
@@ -29,7 +29,8 @@ from tests.talk_helpers import STATION, talks_of
 scenarios("22_talk_orders.feature")
 
 SPEAKERS = {"小刘": demo.RIDER.id, "小陈": demo.COURIER.id, "小周": demo.METER.id}
-ORDERERS = {"幸福村村委会": demo.XINGFU, "和平社区居委会": demo.HEPING}
+ORDERERS = {"幸福村村委会": demo.XINGFU, "和平社区居委会": demo.HEPING, "幸福村小学": demo.XINGFU}
+KIND_OF = {"幸福村小学": "school"}
 THEME_OF = {zh: code for code, zh in THEMES.items()}
 FORMAT_OF = {zh: code for code, zh in FORMATS.items()}
 
@@ -47,6 +48,7 @@ class Talk:
     balance: dict[str, int] = field(default_factory=dict)
     refusal: DomainError | None = None
     before: int | None = None
+    names: dict[str, str] = field(default_factory=lambda: dict(SPEAKERS))  # name -> speaker
 
     @property
     def order_id(self) -> str:
@@ -121,7 +123,7 @@ def _order(talk: Talk, who: str, theme: str, m1: int, d1: int, m2: int, d2: int,
         unit=demo.STATION,
         item_id=talk.items[theme],
         community=community,
-        orderer_kind="village_committee",
+        orderer_kind=KIND_OF.get(who, "village_committee"),
         window_from=_day(m1, d1).isoformat(),
         window_to=_day(m2, d2).isoformat(),
         name=who,
@@ -185,7 +187,7 @@ def orderer_sees(talk: Talk, status: str, reason: str) -> None:
 @given(parsers.parse("朝阳派出所安排{names}在{month:d}月{day:d}日{clock}宣讲"))
 @when(parsers.parse("朝阳派出所安排{names}在{month:d}月{day:d}日{clock}宣讲"))
 def schedule(talk: Talk, names: str, month: int, day: int, clock: str) -> None:
-    speakers = [SPEAKERS[n] for n in names.split("、")]
+    speakers = [talk.names.get(n, "outside:000000000000") for n in names.split("、")]
     done = talk.attempt(
         lambda: talk.talks.schedule(
             STATION, talk.order_id, starts_at=_at(month, day, clock), speakers=speakers
@@ -193,6 +195,7 @@ def schedule(talk: Talk, names: str, month: int, day: int, clock: str) -> None:
     )
     if done is not None:
         talk.task_of.update(dict.fromkeys(names.split("、"), done.task_id))
+        talk.task_of = {n: t for n, t in talk.task_of.items() if t is not None}
 
 
 @when(parsers.parse("点单人凭专属链接改期到{m1:d}月{d1:d}日至{m2:d}月{d2:d}日"))
@@ -223,6 +226,7 @@ def task_cancelled(talk: Talk, name: str, month: int, day: int) -> None:
 
 
 @given(parsers.parse("{name}在宣讲现场签到，{minutes:d}分钟后签退"))
+@when(parsers.parse("{name}在宣讲现场签到，{minutes:d}分钟后签退"))
 def attends(talk: Talk, name: str, minutes: int) -> None:
     task = talk.loop.tasks.get(talk.task_of[name])
     account = find_account(talk.loop.app, SPEAKERS[name])
@@ -289,3 +293,68 @@ def follow_up_open(talk: Talk) -> None:
 @given(parsers.parse("过了{days:d}天"))
 def days_pass(talk: Talk, days: int) -> None:
     talk.loop.app.clock.advance(timedelta(days=days))  # type: ignore[attr-defined]
+
+
+# -- police and outside speakers ---------------------------------------------------------------
+
+
+@given(parsers.parse("朝阳派出所把社区民警{name}（账号{username}）登记为宣讲人"))
+def register_police(talk: Talk, name: str, username: str) -> None:
+    demo.register_units(talk.loop.registry)
+    talk.loop.accounts.create(
+        demo.ADMIN, username=username, role="community_officer", unit=demo.XINGFU
+    )
+    talk.names[name] = talk.talks.speakers.register(STATION, kind="staff", account=username).speaker
+
+
+@given(parsers.parse('朝阳派出所把{school}的{name}登记为宣讲人，兼任"{serves}"的法治副校长'))
+def register_teacher(talk: Talk, school: str, name: str, serves: str) -> None:
+    talk.names[name] = talk.talks.speakers.register(
+        STATION, kind="outside", name=name, organisation=school, vice_principal_of=serves
+    ).speaker
+
+
+@given(parsers.parse('朝阳派出所把"{theme}"以"{form}"的形式放上宣讲菜单，宣讲人为{names}'))
+def put_on_menu_with(talk: Talk, theme: str, form: str, names: str) -> None:
+    talk.items[theme] = talk.talks.offer(
+        STATION, theme=THEME_OF[theme], title=theme, format=FORMAT_OF[form], minutes=60,
+        audience="师生", speakers=[talk.names[n] for n in names.split("、")],
+    ).item_id  # fmt: skip
+
+
+@then(parsers.parse("宣讲任务上只有{name}一人报名"))
+def only_volunteer_on_task(talk: Talk, name: str) -> None:
+    task = talk.loop.tasks.get(talk.task_of[name])
+    assert list(task.booked) == [SPEAKERS[name]]
+
+
+@then(parsers.parse("{one}和{two}各记宣讲{n:d}场，没有积分"))
+def spoke_without_points(talk: Talk, one: str, two: str, n: int) -> None:
+    for name in (one, two):
+        held = talk.talks.speakers.find(talk.names[name])
+        assert held is not None
+        assert held.spoke == [talk.order_id] * n
+        assert find_account(talk.loop.app, talk.names[name]) is None
+
+
+@then(parsers.parse("排期时建议的宣讲人依次为{names}，{first}标为本校法治副校长"))
+def suggested_first(talk: Talk, names: str, first: str) -> None:
+    pool = speaker_pool(talk.talks, STATION, talk.order_id)
+    assert [p["speaker"] for p in pool] == [talk.names[n] for n in names.split("、")]
+    assert [p["speaker"] for p in pool if p["suggested"]] == [talk.names[first]]
+
+
+@given(parsers.parse("{name}没有登记为宣讲人"))
+def not_registered(talk: Talk, name: str) -> None:
+    assert name not in talk.names
+
+
+@given(parsers.parse("{name}已退出宣讲队"))
+def retired(talk: Talk, name: str) -> None:
+    talk.talks.speakers.retire(STATION, talk.names[name], reason="调离")
+
+
+@given(parsers.parse("{name}的民警账号已停用"))
+def disabled(talk: Talk, name: str) -> None:
+    username = talk.names[name].removeprefix("staff:")
+    talk.loop.accounts.disable(demo.ADMIN, username, reason="调离公安机关")

@@ -8,7 +8,8 @@ talks given, the 人次 reached and the questions answered by theme, and the top
 picked on site, for every unit above the community where each was given. The
 order of the steps is restated here: where an event comes at a step the rules
 do not allow (accepting an order that is not waiting, delivering one not
-scheduled...), the fold notes it in ``broken``.
+scheduled...), the fold notes it in ``broken``; so too a registered police or
+outside speaker booked on two talks at once, or after he retired.
 """
 
 from __future__ import annotations
@@ -52,23 +53,43 @@ class Order:
 
 
 @dataclass
+class Speaker:
+    """A registered police or outside speaker: his bookings (order -> times) and
+    the talks he gave."""
+
+    ref: str
+    kind: str
+    unit: str
+    organisation: str
+    vice_principal_of: str | None
+    active: bool = True
+    bookings: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    booked: int = 0
+    given: int = 0
+
+
+@dataclass
 class TalkFold:
     orders: dict[str, Order] = field(default_factory=dict)
     menus: dict[str, dict[str, str]] = field(default_factory=dict)  # unit -> item -> theme
     menu_units: dict[str, str] = field(default_factory=dict)  # menu id -> unit
     given: list[tuple[str, str, int, int]] = field(default_factory=list)  # community, theme...
     topics: list[tuple[str, str, int]] = field(default_factory=list)  # community, topic, count
+    speakers: dict[str, Speaker] = field(default_factory=dict)  # registered, by id
     broken: list[str] = field(default_factory=list)
 
     def read(self, recorder: Any, mapper: Any) -> None:
         for notification in recorder.select_notifications(start=1, limit=1_000_000):
             name = notification.topic.rpartition(":")[2]
-            if name.startswith(("TalkOrder.", "TalkMenu.")):
+            if name.startswith(("TalkOrder.", "TalkMenu.", "TalkSpeaker.")):
                 self.apply(name, mapper.to_domain_event(notification))
 
     def apply(self, name: str, event: Any) -> None:
         kind, _, step = name.partition(".")
         key = str(event.originator_id)
+        if kind == "TalkSpeaker":
+            self._speaker(key, step, event)
+            return
         if kind == "TalkMenu":
             if step == "Opened":
                 self.menu_units[key] = event.unit
@@ -123,7 +144,43 @@ class TalkFold:
             order.rating = event.stars
             order.follow_up = "open" if event.stars <= 2 else None
 
+    def _speaker(self, key: str, step: str, event: Any) -> None:
+        if step == "Registered":
+            self.speakers[key] = Speaker(
+                event.ref, event.kind, event.unit, event.organisation, event.vice_principal_of
+            )
+            return
+        speaker = self.speakers[key]
+        if step == "Retired":
+            speaker.active = False
+        elif step == "Booked":  # never two talks at once, never once retired
+            span = (event.starts_at, event.ends_at)
+            clash = [o for o, (a, b) in speaker.bookings.items() if a < span[1] and span[0] < b]
+            if clash or not speaker.active:
+                self.broken.append(f"{speaker.ref} booked over {clash} (active {speaker.active})")
+            speaker.bookings[event.order_id] = span
+            speaker.booked += 1
+        elif step == "Released":
+            speaker.bookings.pop(event.order_id)
+            speaker.booked -= 1
+        elif step == "Spoke":
+            if event.order_id not in speaker.bookings:
+                self.broken.append(f"{speaker.ref} spoke at a talk he was not booked on")
+            speaker.given += 1
+
     # -- the reads it expects ----------------------------------------------------------------
+
+    def speakers_of(self, unit: str) -> dict[str, dict[str, Any]]:
+        """What the speakers list of ``unit`` shows of each registered speaker."""
+        return {
+            s.ref: {
+                "kind": s.kind, "unit": s.unit, "organisation": s.organisation,
+                "vice_principal_of": s.vice_principal_of, "active": s.active,
+                "booked": s.booked, "talks_given": s.given,
+            }
+            for s in self.speakers.values()
+            if s.unit == unit or s.unit.startswith(unit + "/")
+        }  # fmt: skip
 
     def orders_of(self, unit: str, now: datetime) -> dict[str, dict[str, Any]]:
         """What the orders list of ``unit`` (a station or county) shows of each order."""

@@ -16,7 +16,7 @@ from loop.rules.scoring import FUPING_SCORING
 from projections.talk_queries import TalkQueries
 from tests.projections.helpers import dump, projector_for
 from tests.support import FakeClock
-from tests.talk_helpers import talks_of, workload
+from tests.talk_helpers import SPEAKERS, guests, talks_of, workload
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,9 +32,10 @@ def test_talk_read_models_equal_a_rebuild_and_the_orders_themselves(views_url: s
     loop = open_loop(clock=clock, scoring=FUPING_SCORING)
     demo.enrol(loop.incidents)
     talks, links = talks_of(loop)
+    pool = [*SPEAKERS, *guests(loop, talks)]
     projector = projector_for(loop.incidents, views_url, batch_size=5)
     projector.setup()
-    orders = workload(talks, links, clock, random.Random(26), 30, projector.run_once)
+    orders = workload(talks, links, clock, random.Random(26), 30, projector.run_once, pool)
     projector.catch_up()
 
     incremental = dump(projector)
@@ -70,6 +71,14 @@ def test_talk_read_models_equal_a_rebuild_and_the_orders_themselves(views_url: s
         t: (counted[t], people[t]) for t in counted
     }
     assert len(queries.menu(demo.STATION)) == 2  # the third was withdrawn
+    registered = {row["speaker"]: row for row in queries.speakers(demo.STATION)}
+    for ref in pool[len(SPEAKERS) :]:  # police and outside speakers: the read agrees
+        held = talks.speakers.find(ref)
+        assert held is not None
+        assert (registered[ref]["booked"], registered[ref]["talks_given"]) == (
+            len(held.bookings),
+            len(held.spoke),
+        )
 
     fresh = projector_for(loop.incidents, views_url, batch_size=500)
     fresh.rebuild("talks")

@@ -269,7 +269,7 @@ def test_only_the_station_answers_and_others_do_not_know_the_order(
         refused(loop, lambda: service.accept(STATION, "not-an-id")).code == "talk_order_not_found"
     )
     assert refused(loop, lambda: offer(service, theme="cooking")).code == "invalid_input"
-    assert refused(loop, lambda: offer(service, speakers=["nobody"])).code == "volunteer_not_found"
+    assert refused(loop, lambda: offer(service, speakers=["nobody"])).code == "talk_speaker_unknown"
     assert isinstance(service.get(placed.order_id), TalkOrder)
 
 

@@ -1,8 +1,9 @@
 """Talk orders in the console (群众点单、民警接单): the station's menu and the form
 to add to it; the orders it holds, the overdue answers flagged, with the forms
-to accept, decline (with a reason), schedule with speakers and record the talk
-given. After delivery the page shows the orderer's one-click rating link once,
-for the station to pass on (a QR code or a text message).
+to accept, decline (with a reason), schedule with speakers (the pool listed,
+a school's own 法治副校长 suggested first) and record the talk given. After
+delivery the page shows the orderer's one-click rating link once, for the station
+to pass on (a QR code or a text message).
 
 The page and its forms run the API's own route functions as the logged-in user;
 a refusal is shown in the API's words."""
@@ -30,7 +31,7 @@ from loop.errors import InvalidInput
 from loop.rules import permissions
 from loop.rules.access import unit_record
 from loop.rules.talks import FORMATS, ORDERER_KINDS, THEMES
-from loop.services.talk_views import order_seen
+from loop.services.talk_views import order_seen, speaker_pool
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +60,8 @@ async def _context(s: Services, user: User, wait_for: int | None) -> dict[str, A
         if row["status"] in ("accepted", "scheduled", "delivered"):
             seen = order_seen(service, user.actor, row["order_id"])
             held = {**row, "place": seen["place"], "contact": seen["contact"]}
+        if row["status"] == "accepted":  # the schedule form: the school's 法治副校长 first
+            held["pool"] = speaker_pool(service, user.actor, row["order_id"])
         orders.append(held)
     rising = await routes.suggestions(user, s)
     return {
@@ -140,7 +143,11 @@ async def answer(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
             body = Scheduling.model_validate(
                 {
                     "starts_at": china_time(data.get("starts_at", "")),
-                    "speakers": [x.strip() for x in data.get("speakers", "").split(",") if x],
+                    "speakers": [
+                        x.strip()
+                        for x in data.get("speakers", "").replace("，", ",").split(",")
+                        if x.strip()
+                    ],
                 },
                 strict=False,
             )
