@@ -12,6 +12,9 @@
   request, answers checked against the store, the open-loop projection lag;
 * ``serving``: the loop over HTTP with the projector in a process of its own
   (what ``lishu serve`` runs on SQLite) beside it inline, and its lag;
+* ``postgres_http``: the loop over HTTP on PostgreSQL with two API processes and
+  a projection worker, beside the naive stack and the no-op ceiling with two
+  processes each (``LISHU_TEST_POSTGRES_URL`` names the server; else not measured);
 * ``tasks_http``: a duty-task sign-up over HTTP beside the chase, one server and
   one (closed-loop Python) client for both;
 * ``pages``: the console's board, incident, statistics and volunteer pages at

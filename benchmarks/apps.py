@@ -97,7 +97,17 @@ def create_noop_app() -> FastAPI:
 
 
 def create_naive_app() -> FastAPI:
-    app: Application[UUID] = Application(naive_env(os.environ[DB_VARIABLE]))
+    return naive_api(Application(naive_env(os.environ[DB_VARIABLE])))
+
+
+def create_naive_app_from_environment() -> FastAPI:
+    """The naive stack on whatever store the library's own variables name
+    (``PERSISTENCE_MODULE``, ``POSTGRES_DBNAME`` ...)."""
+    return naive_api(Application())
+
+
+def naive_api(app: Application[UUID]) -> FastAPI:
+    """The naive routes around ``app``."""
     api = FastAPI()
 
     @api.get("/healthz")

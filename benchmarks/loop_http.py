@@ -60,9 +60,16 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
     at the station (reported, escalated, accepted there), read models caught up.
     Returns the event store's journal mode and synchronous level."""
     from api.config import ApiSettings
+
+    return prepare_store(ApiSettings(database_url=database_url(path)), incidents)
+
+
+def prepare_store(settings: Any, incidents: int) -> dict[str, Any]:
+    """``prepare`` on the store ``settings`` (``ApiSettings``) name; on SQLite returns
+    its journal mode and synchronous level, elsewhere nothing."""
     from api.services import build_services
 
-    services = build_services(ApiSettings(database_url=database_url(path)), start=False)
+    services = build_services(settings, start=False)
     try:
         demo.register_units(services.loop.registry)
         services.accounts.create(
@@ -94,7 +101,7 @@ def prepare(path: Path, incidents: int) -> dict[str, Any]:
             for future in [wave(i) for i in ids]:
                 future.result()
         services.views.projector.catch_up()
-        return apps.store_settings(flow.app)
+        return apps.store_settings(flow.app) if settings.database_url.startswith("sqlite") else {}
     finally:
         services.close()
 
@@ -144,7 +151,18 @@ def verify(
     the requests the generator abandoned in flight when it stopped (the server may
     have stored those without anyone reading the answer); ``earlier``, the chases
     stored before these commands (by earlier runs on the same store), not counted."""
-    stored = {k: v for k, v in stored_chases(path).items() if k not in earlier}
+    return check(stored_chases(path), statuses, acknowledged, unanswered, earlier)
+
+
+def check(
+    chases: dict[int, str],
+    statuses: dict[str, int],
+    acknowledged: list[int],
+    unanswered: int,
+    earlier: Collection[int] = (),
+) -> dict[str, Any]:
+    """``verify`` against ``chases``, the chase events read from any store."""
+    stored = {k: v for k, v in chases.items() if k not in earlier}
     if statuses.get("5xx"):
         raise AssertionError(f"{statuses['5xx']} answers were 5xx")
     if statuses.get("2xx", 0) != len(acknowledged):
@@ -170,8 +188,11 @@ def verify(
     }
 
 
-def verify_runs(path: Path, runs: Iterable[LoadResult], connections: int) -> dict[str, Any]:
-    """``verify`` over every load run against one server (warm-up included)."""
+def verify_runs(
+    path: Path | Callable[[], dict[int, str]], runs: Iterable[LoadResult], connections: int
+) -> dict[str, Any]:
+    """``verify`` over every load run against one server (warm-up included), on the
+    SQLite file ``path`` or on the chases a function reads from another store."""
     statuses: dict[str, int] = {}
     acknowledged: list[int] = []
     count = 0
@@ -180,7 +201,8 @@ def verify_runs(path: Path, runs: Iterable[LoadResult], connections: int) -> dic
         for status, n in run.statuses.items():
             statuses[status] = statuses.get(status, 0) + n
         acknowledged += run.captured
-    return verify(path, statuses, acknowledged, connections * count)
+    chases = stored_chases(path) if isinstance(path, Path) else path()
+    return check(chases, statuses, acknowledged, connections * count)
 
 
 # -- projection lag -------------------------------------------------------------------

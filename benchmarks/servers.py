@@ -1,8 +1,9 @@
 """Servers under test run as their own processes on 127.0.0.1, on a free port.
 
 Every HTTP row uses the same server settings, so the ceiling, the naive stack and
-the product differ only in the application: uvicorn, one worker process, uvloop
-and httptools (as ``uvicorn[standard]`` installs them), no access log.
+the product differ only in the application: uvicorn, one worker process (or as
+many as a row says, the same for the rows it compares), uvloop and httptools (as
+``uvicorn[standard]`` installs them), no access log.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 
 SERVER_OPTIONS = (
-    "--workers",
-    "1",
     "--loop",
     "uvloop",
     "--http",
@@ -42,17 +41,26 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    factory: str, env: dict[str, str], workdir: Path, ready_path: str = "/healthz"
+    factory: str,
+    env: dict[str, str],
+    workdir: Path,
+    ready_path: str = "/healthz",
+    workers: int = 1,
 ) -> Iterator[str]:
     """Run ``uvicorn --factory module:function`` and yield its base URL once
-    ``ready_path`` answers; stop it afterwards."""
-    with serve_process(factory, env, workdir, ready_path) as (url, _):
+    ``ready_path`` answers; stop it afterwards. ``workers`` server processes
+    share the port (uvicorn's ``--workers``)."""
+    with serve_process(factory, env, workdir, ready_path, workers) as (url, _):
         yield url
 
 
 @contextmanager
 def serve_process(
-    factory: str, env: dict[str, str], workdir: Path, ready_path: str = "/healthz"
+    factory: str,
+    env: dict[str, str],
+    workdir: Path,
+    ready_path: str = "/healthz",
+    workers: int = 1,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """As :func:`serve`, yielding the server's process too (to read its memory)."""
     port = free_port()
@@ -70,6 +78,8 @@ def serve_process(
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--workers",
+                str(workers),
                 *SERVER_OPTIONS,
             ],
             cwd=ROOT,

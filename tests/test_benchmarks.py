@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from benchmarks import recorders
+from benchmarks import postgres_http, recorders
 from benchmarks.__main__ import main
 from benchmarks.harness import (
     QUICK,
@@ -153,6 +154,18 @@ def test_a_quick_bench_run_reports_every_row_in_the_table_and_the_json(
     assert set(signed["statuses"]) == {"2xx"}  # every sign-up booked, none refused
     assert signed["requests"] > 0
     assert signed["tasks"] > 0
+    on_postgres = [rows[key] for key in ("pg.http", "pg.http.naive", "pg.http.noop")]
+    if os.environ.get(postgres_http.SERVER_URL_VARIABLE):  # two API processes and a worker
+        assert all(row["value"] > 0 for row in on_postgres)
+        served = rows["pg.http"]["detail"]
+        assert (served["server_processes"], served["verified"]["statuses"]["2xx"]) == (
+            2,
+            served["verified"]["acknowledged"],
+        )
+        assert served["verified"]["statuses"].get("5xx", 0) == 0
+        assert rows["pg.http.ceiling"]["status"] in ("pass", "fail")
+    else:
+        assert all(row["status"] == "not measured" for row in on_postgres)
     for page in ("board", "incident", "stats", "volunteer"):
         small, large = rows[f"page.{page}.small"], rows[f"page.{page}.large"]
         assert (small["detail"]["events"], large["detail"]["events"]) == (
