@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, select, union
 
 from aggregates.errors import DomainError
 from aggregates.notice import Audience
@@ -27,6 +27,10 @@ from projections.processing import Projector
 NAME = "notifications"
 UNREAD_WINDOW = 1000
 """The badge counts the unread among a person's latest this many messages."""
+ADDRESSED = tuple(
+    outbox.messages.c[name] for name in ("message_id", "created_at", "to_audience", "unacked_only")
+)
+"""What the badge and the read marks need of a message: not its content."""
 
 
 class MessageNotFound(DomainError):
@@ -93,12 +97,19 @@ class Inbox:
             )
         }
 
-    def _visible(
-        self, conn: Connection, reader: Reader, at: datetime, limit: int
-    ) -> tuple[list[Any], dict[str, Any], set[str]]:
-        """The reader's latest messages, his notices in force, and those he acknowledged."""
-        tables = self.projector.live_tables(conn, NAME)
-        notices = self._notices(conn, tables, reader, at)
+    @staticmethod
+    def _latest(
+        conn: Connection,
+        reader: Reader,
+        notices: Sequence[str],
+        at: datetime,
+        limit: int,
+        columns: Sequence[Any],
+    ) -> list[Any]:
+        """The reader's latest ``limit`` messages up to ``at``, newest first: the latest
+        ``limit`` of each way a message reaches him (to him, to his unit's role, to a
+        notice's audience), each read along its own index, merged. One query with the
+        three joined by OR reads all his messages and sorts them, however many."""
         m = outbox.messages
         to_reader = [
             m.c.to_person == reader.id,
@@ -106,12 +117,39 @@ class Inbox:
         ]
         if notices:
             to_reader.append(m.c.to_audience.in_(list(notices)))
-        rows = conn.execute(
-            select(m)
-            .where(or_(*to_reader), m.c.created_at <= at)
-            .order_by(m.c.created_at.desc(), m.c.message_id.desc())
-            .limit(limit)
-        ).all()
+        latest = union(
+            *(
+                select(
+                    select(*columns)
+                    .where(addressed, m.c.created_at <= at)
+                    .order_by(m.c.created_at.desc(), m.c.message_id.desc())
+                    .limit(limit)
+                    .subquery()
+                )
+                for addressed in to_reader
+            )
+        ).subquery()
+        return list(
+            conn.execute(
+                select(latest)
+                .order_by(latest.c.created_at.desc(), latest.c.message_id.desc())
+                .limit(limit)
+            )
+        )
+
+    def _visible(
+        self,
+        conn: Connection,
+        reader: Reader,
+        at: datetime,
+        limit: int,
+        columns: Sequence[Any] = tuple(outbox.messages.c),
+    ) -> tuple[list[Any], dict[str, Any], set[str]]:
+        """The reader's latest messages (``columns`` of them), his notices in force,
+        and those he acknowledged."""
+        tables = self.projector.live_tables(conn, NAME)
+        notices = self._notices(conn, tables, reader, at)
+        rows = self._latest(conn, reader, list(notices), at, limit, columns)
         acks = tables["acks"]
         acked = set()
         if notices:
@@ -184,7 +222,7 @@ class Inbox:
         """How many of the reader's latest messages he has not read: the badge."""
         at = _at(now)
         with self.store.read() as conn:
-            rows, _, _ = self._visible(conn, reader, at, UNREAD_WINDOW)
+            rows, _, _ = self._visible(conn, reader, at, UNREAD_WINDOW, ADDRESSED)
             reads = self._reads(conn, reader, [r.message_id for r in rows])
         return sum(1 for r in rows if r.message_id not in reads)
 
@@ -200,7 +238,7 @@ class Inbox:
         many were unread."""
         at = _at(now)
         with self.store.write() as conn:
-            rows, _, _ = self._visible(conn, reader, at, UNREAD_WINDOW)
+            rows, _, _ = self._visible(conn, reader, at, UNREAD_WINDOW, ADDRESSED)
             visible = {r.message_id for r in rows}
             chosen = visible if message_ids is None else set(message_ids)
             missing = sorted(chosen - visible)

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -74,8 +75,22 @@ messages = Table(
     Column("created_at", DateTime, nullable=False),  # when it fell due
     Column("recorded_at", DateTime, nullable=False),  # when it was written
 )
-Index("ix_notify_messages_person", messages.c.to_person, messages.c.created_at)
-Index("ix_notify_messages_unit", messages.c.to_unit, messages.c.to_role, messages.c.created_at)
+# An inbox's latest messages in order, and what its badge needs of each, from the
+# index alone: a person's and a unit's role's (the audience's are few).
+LATEST = ("created_at", "message_id", "to_audience", "unacked_only")
+INBOX_INDEXES = (
+    Index(
+        "ix_notify_messages_person_latest", messages.c.to_person, *(messages.c[c] for c in LATEST)
+    ),
+    Index(
+        "ix_notify_messages_unit_latest",
+        messages.c.to_unit,
+        messages.c.to_role,
+        *(messages.c[c] for c in LATEST),
+    ),
+)
+SUPERSEDED = ("ix_notify_messages_person", "ix_notify_messages_unit")
+"""Indexes of earlier releases that the inbox's indexes replace."""
 Index("ix_notify_messages_audience", messages.c.to_audience, messages.c.created_at)
 Index("ix_notify_messages_subject", messages.c.subject_id)
 Index("ix_notify_messages_county", messages.c.county, messages.c.created_at)  # the auditor's
@@ -135,7 +150,12 @@ OPEN = ("pending", "sending")
 
 
 def create(conn: Connection) -> None:
+    """The tables, and on tables an earlier release made, the indexes added since."""
     OUTBOX.create_all(conn)
+    for index in INBOX_INDEXES:
+        index.create(conn, checkfirst=True)
+    for name in SUPERSEDED:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
 def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
