@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, union
+from sqlalchemy import Connection, Select, and_, exists, func, or_, select, union
 
 from aggregates.errors import DomainError
 from aggregates.notice import Audience
@@ -99,13 +99,12 @@ class Inbox:
 
     @staticmethod
     def _latest(
-        conn: Connection,
         reader: Reader,
         notices: Sequence[str],
         at: datetime,
         limit: int,
         columns: Sequence[Any],
-    ) -> list[Any]:
+    ) -> Select[Any]:
         """The reader's latest ``limit`` messages up to ``at``, newest first: the latest
         ``limit`` of each way a message reaches him (to him, to his unit's role, to a
         notice's audience), each read along its own index, merged. One query with the
@@ -129,12 +128,10 @@ class Inbox:
                 for addressed in to_reader
             )
         ).subquery()
-        return list(
-            conn.execute(
-                select(latest)
-                .order_by(latest.c.created_at.desc(), latest.c.message_id.desc())
-                .limit(limit)
-            )
+        return (
+            select(latest)
+            .order_by(latest.c.created_at.desc(), latest.c.message_id.desc())
+            .limit(limit)
         )
 
     def _visible(
@@ -149,23 +146,28 @@ class Inbox:
         and those he acknowledged."""
         tables = self.projector.live_tables(conn, NAME)
         notices = self._notices(conn, tables, reader, at)
-        rows = self._latest(conn, reader, list(notices), at, limit, columns)
-        acks = tables["acks"]
-        acked = set()
-        if notices:
-            acked = set(
-                conn.execute(
-                    select(acks.c.notice_id).where(
-                        acks.c.person_id == reader.id, acks.c.notice_id.in_(list(notices))
-                    )
-                ).scalars()
-            )
+        rows = conn.execute(self._latest(reader, list(notices), at, limit, columns)).all()
+        acked = self._acked(conn, tables, reader, notices)
         shown = [
             r
             for r in rows
             if r.to_audience is None or not (r.unacked_only and r.to_audience in acked)
         ]
         return shown, notices, acked
+
+    @staticmethod
+    def _acked(conn: Connection, tables: Tables, reader: Reader, notices: Any) -> set[str]:
+        """Which of ``notices`` the reader acknowledged."""
+        if not notices:
+            return set()
+        acks = tables["acks"]
+        return set(
+            conn.execute(
+                select(acks.c.notice_id).where(
+                    acks.c.person_id == reader.id, acks.c.notice_id.in_(list(notices))
+                )
+            ).scalars()
+        )
 
     @staticmethod
     def _reads(conn: Connection, reader: Reader, ids: Sequence[str]) -> dict[str, datetime]:
@@ -221,10 +223,25 @@ class Inbox:
     def unread(self, reader: Reader, *, now: datetime | None = None) -> int:
         """How many of the reader's latest messages he has not read: the badge."""
         at = _at(now)
+        r = outbox.reads
         with self.store.read() as conn:
-            rows, _, _ = self._visible(conn, reader, at, UNREAD_WINDOW, ADDRESSED)
-            reads = self._reads(conn, reader, [r.message_id for r in rows])
-        return sum(1 for r in rows if r.message_id not in reads)
+            tables = self.projector.live_tables(conn, NAME)
+            notices = self._notices(conn, tables, reader, at)
+            acked = sorted(self._acked(conn, tables, reader, notices))
+            window = self._latest(reader, list(notices), at, UNREAD_WINDOW, ADDRESSED).subquery()
+            unread = [
+                ~exists().where(r.c.username == reader.id, r.c.message_id == window.c.message_id)
+            ]
+            if acked:  # as ``_visible``: a reminder of a notice he acknowledged is not shown
+                unread.append(
+                    or_(
+                        window.c.to_audience.is_(None),
+                        ~window.c.unacked_only,
+                        window.c.to_audience.not_in(acked),
+                    )
+                )
+            counted = select(func.count()).select_from(window).where(*unread)
+            return int(conn.execute(counted).scalar_one())
 
     def mark_read(
         self,
