@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Row, func, select
 
-from projections.base import iso, scope_column, utc
+from projections.base import iso, scope_column, unit_level, utc
 from projections.errors import InvalidQuery
 from projections.processing import Projector
 
@@ -50,6 +50,14 @@ def order_item(row: Row[Any], now: datetime) -> dict[str, Any]:
         "rating": row.rating,
         "follow_up": row.follow_up,
     }
+
+
+def within(speakers: Any, unit: str) -> Any:
+    """Speakers registered within ``unit``: a station or county registers them, so a
+    community holds those registered for it alone (the table has no community column)."""
+    if unit_level(unit) == "community":
+        return speakers.c.unit == unit
+    return scope_column(speakers, unit) == unit
 
 
 class TalkQueries:
@@ -117,7 +125,7 @@ class TalkQueries:
             table = self.projector.live_tables(conn, "talks")["speakers"]
             rows = conn.execute(
                 select(table)
-                .where(scope_column(table, unit) == unit)
+                .where(within(table, unit))
                 .order_by(table.c.unit, table.c.speaker)
                 .limit(500)
             ).all()

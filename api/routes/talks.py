@@ -92,9 +92,13 @@ def queries(s: Services) -> TalkQueries:
 
 @router.get("/menu", response_model=Rows)
 async def menu(
-    s: ServicesDep, unit: Annotated[str, Query(max_length=200)], wait_for: WaitFor = None
+    _user: CurrentUser,
+    s: ServicesDep,
+    unit: Annotated[str, Query(max_length=200)],
+    wait_for: WaitFor = None,
 ) -> Rows:
-    """宣讲菜单 / the talks a station (or county bureau) offers; public knowledge."""
+    """宣讲菜单 / the talks a station (or county bureau) offers, to anyone logged in (the
+    public order form shows it to residents)."""
     await s.wait_for(wait_for)
     return Rows(items=queries(s).menu(unit))
 

@@ -105,3 +105,20 @@ def test_police_and_outside_speakers_are_booked_once_and_spoke_without_points(ap
     app = api.services.loop.app
     assert find_account(app, "staff:o-xf-li") is None  # no points for police
     assert find_account(app, teacher) is None
+
+
+def test_the_speakers_within_each_kind_of_unit_are_listed(api: Api) -> None:
+    """A station's speakers are listed to its station and county; a community lists
+    those registered for it (a station or county registers them: none here)."""
+    registered = api.post(STATION, "/api/talks/speakers", {**TEACHER, "name": "王律师"})
+    assert registered.status_code == 201, registered.text
+    speaker = registered.json()["speaker"]
+    position = head(api)
+    for user, unit, expected in (
+        (STATION, "lishu/chaoyang", True),
+        ("k-ls-gao", "lishu", True),
+        ("o-xf-li", "lishu/chaoyang/xingfu", False),
+    ):
+        answer = api.get(user, "/api/talks/speakers", unit=unit, wait_for=position)
+        assert answer.status_code == 200, answer.text
+        assert (speaker in {row["speaker"] for row in answer.json()["items"]}) is expected

@@ -50,7 +50,7 @@ def topics(text: str) -> dict[str, int | str]:
 
 
 async def _context(s: Services, user: User, wait_for: int | None) -> dict[str, Any]:
-    menu = await routes.menu(s, user.unit, wait_for=wait_for)
+    menu = await routes.menu(user, s, user.unit, wait_for=wait_for)
     permissions.check("read_unit", user.actor, unit_record(user.unit))
     listed = await routes.orders(user, s, wait_for=wait_for)
     service = routes.talks(s)
