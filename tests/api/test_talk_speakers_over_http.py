@@ -68,6 +68,7 @@ def test_police_and_outside_speakers_are_booked_once_and_spoke_without_points(ap
     assert [p["suggested"] for p in pool] == [True, False, False]  # the school's 法治副校长
     assert pool[0]["name"] == "李老师"
     assert api.get("v-xf-liu", f"/api/talks/orders/{one}/speakers").status_code == 404
+    caught_up(api)  # the console page reads the projection as it stands
     console = api.client.get("/talks", headers={"Cookie": f"lishu_session={api.tokens[STATION]}"})
     assert console.status_code == 200
     row = console.text.split(f'data-order="{one}"')[1].split("</form>")[0]

@@ -20,8 +20,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aggregates.actor import Actor
+from aggregates.volunteer import ON_DUTY
 from loop import demo
 from loop.rules.scoring import CHINA
+from loop.services.training_gate import record_of
 
 if TYPE_CHECKING:
     from tests.oracle.workload import Workload
@@ -131,9 +133,19 @@ class Trainings:
 
     def switch_gate(self) -> None:
         """The county switches the duty gate on (where the preset has one; refused
-        elsewhere), those serving now certified as legacy but the last two admitted:
-        they, and whoever is admitted or back on duty from then on, await training."""
-        serving = [v.id for v in self.w.volunteers][:-2]  # the last two left to train
+        elsewhere), those serving now certified as legacy but the last two admitted
+        who are on duty and not yet certified (the random status changes may
+        have taken the last two off duty): they, and whoever is admitted or back on
+        duty from then on, await training."""
+        loop = self.w.loops[0]
+        untrained = [
+            v.id
+            for v in self.w.volunteers
+            if loop.volunteers.get(v.id).status in ON_DUTY
+            and getattr(record_of(loop.app, v.id), "certified", None) is None
+        ]
+        left = set(untrained[-2:])  # the last two on duty and untrained wait for training
+        serving = [v.id for v in self.w.volunteers if v.id not in left]
         self.call("switch_duty_gate", "training.switch_gate_on", demo.COUNTY_OFFICER,
                   serving=serving)  # fmt: skip
 
