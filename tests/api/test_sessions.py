@@ -127,7 +127,13 @@ def test_no_console_session_outlives_the_longest_session(console: tuple[Api, Clo
 
 
 def claims(**changes: Any) -> dict[str, Any]:
+    """A token's claims, ``changes`` over good ones; a timedelta is a time that far
+    from now, read when the test runs (not when the module was collected)."""
     now = int(time.time())
+    changes = {
+        k: now + int(v.total_seconds()) if isinstance(v, timedelta) else v
+        for k, v in changes.items()
+    }
     given = {
         "sub": "o-xf-li",
         "ver": 0,
@@ -150,10 +156,10 @@ def claims(**changes: Any) -> dict[str, Any]:
         ("no audience", {"aud": None}),
         ("no version", {"ver": None}),
         ("a version that is no number", {"ver": True}),
-        ("issued in the future", {"iat": int(time.time()) + 600, "auth_time": int(time.time())}),
-        ("living longer than a token may", {"exp": int(time.time()) + 9 * 3600}),
-        ("a session begun too long ago", {"auth_time": int(time.time()) - 9 * 3600}),
-        ("expired", {"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}),
+        ("issued in the future", {"iat": timedelta(minutes=10), "auth_time": timedelta(0)}),
+        ("living longer than a token may", {"exp": timedelta(hours=9)}),
+        ("a session begun too long ago", {"auth_time": timedelta(hours=-9)}),
+        ("expired", {"iat": timedelta(hours=-2), "exp": timedelta(hours=-1)}),
     ],
 )
 def test_a_tokens_claims_are_checked(what: str, changes: dict[str, Any]) -> None:
