@@ -253,6 +253,18 @@ class PositionSampler(threading.Thread):
         return self.positions[-1] if self.positions else -1
 
 
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One HTTP/1.1 answer off a kept-alive connection: its status, and its body as
+    long as its ``Content-Length`` says."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return int(head[9:12]), await reader.readexactly(length)
+
+
 @dataclass
 class Sent:
     due: float
@@ -302,15 +314,9 @@ class OpenLoop:
                 while (item := await queue.get()) is not None:
                     n, sent = item
                     writer.write(self._raw(n))
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n")[1:]:
-                        name, _, value = line.partition(b":")
-                        if name.strip().lower() == b"content-length":
-                            length = int(value)
-                    body = await reader.readexactly(length)
+                    status, body = await read_answer(reader)
                     sent.answered = time.perf_counter()
-                    sent.status = int(head[9:12])
+                    sent.status = status
                     if capture and 200 <= sent.status < 300:
                         value = json.loads(body).get(capture)
                         sent.position = value if isinstance(value, int) else None

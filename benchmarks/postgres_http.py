@@ -29,7 +29,7 @@ from benchmarks import apps, baselines, loop_http, recorders
 from benchmarks.harness import Context, Figure, NotMeasured, RowSpec, Target, measurement
 from benchmarks.load import LoadResult, Request
 from benchmarks.postgres import scratch_database
-from benchmarks.servers import ROOT, serve
+from benchmarks.servers import ROOT, serve, stop
 from loop.storage.chain_readers import POSTGRES_EVENTS_TABLE
 from loop.storage.persistence import postgres_conninfo
 
@@ -86,12 +86,7 @@ def projection_worker(env: dict[str, str], workdir: Path) -> Iterator[subprocess
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def loaded(ctx: Context, url: str, request: Request) -> list[LoadResult]:

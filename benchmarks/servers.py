@@ -32,6 +32,16 @@ SERVER_OPTIONS = (
 )
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ask ``proc`` to end; kill it after ten seconds."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -92,12 +102,7 @@ def serve_process(
         _wait_ready(proc, url + ready_path, log)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 30) -> None:

@@ -116,15 +116,9 @@ class ClosedLoop:
                     n, self.next = self.next, self.next + 1
                     sent = time.perf_counter()
                     writer.write(self._raw(n))
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = 0
-                    for line in head.split(b"\r\n")[1:]:
-                        name, _, value = line.partition(b":")
-                        if name.strip().lower() == b"content-length":
-                            length = int(value)
-                    await reader.readexactly(length)
+                    status, _ = await loop_http.read_answer(reader)
                     self.latencies.append((time.perf_counter() - sent) * 1000)
-                    key = f"{int(head[9:12]) // 100}xx"
+                    key = f"{status // 100}xx"
                     self.statuses[key] = self.statuses.get(key, 0) + 1
             finally:
                 writer.close()

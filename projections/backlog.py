@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Index, Integer, MetaData, String, Table
 
-from projections.base import Projection, Tables, handles, unit_level, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, unit_level, unit_path, utc
 from projections.rows import Rows
 
 STEPS = (
@@ -108,13 +108,7 @@ class Backlog(Projection):
             Column("escalations", Integer, nullable=False),
             Column("version", Integer, nullable=False),
         )
-        for level in ("county", "station", "community"):  # a page reads along one, unsorted
-            Index(
-                f"ix_backlog_{suffix}_{level}",
-                backlog.c[f"owner_{level}"],
-                backlog.c.due_at,
-                backlog.c.incident_id,
-            )
+        level_indexes(backlog, "owner_{level}", "due_at", "incident_id")  # a page reads along one
         ownership = Table(
             f"ownership_{suffix}",
             metadata,
@@ -124,12 +118,7 @@ class Backlog(Projection):
             Column("valid_from", DateTime, nullable=False),
             Column("valid_to", DateTime),
         )
-        for level in ("county", "station", "community"):
-            Index(
-                f"ix_ownership_{suffix}_{level}",
-                ownership.c[f"owner_{level}"],
-                ownership.c.valid_from,
-            )
+        level_indexes(ownership, "owner_{level}", "valid_from")
         Index(f"ix_ownership_{suffix}_open", ownership.c.incident_id, ownership.c.valid_to)
         return {"backlog": backlog, "ownership": ownership}
 

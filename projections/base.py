@@ -11,12 +11,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy import Connection, Index, MetaData, Table
 
 from projections.errors import UnknownUnit
 
 Tables = dict[str, Table]
 Handler = Callable[..., None]
+
+LEVELS = ("county", "station", "community")
+"""The levels of a unit path a read model keeps a column for (``unit_path``)."""
 
 CHINA = timezone(timedelta(hours=8))
 """Asia/Shanghai (UTC+8, no daylight saving since 1991): months are counted here."""
@@ -125,6 +128,16 @@ def unit_level(unit: str | None) -> str | None:
     if not all(parts):
         return None
     return {1: "county", 2: "station", 3: "community"}.get(len(parts))
+
+
+def level_indexes(
+    table: Table, *columns: str, levels: tuple[str, ...] = LEVELS, tag: str = ""
+) -> None:
+    """One index on ``table`` per unit level, ``ix_<table>_<level><tag>``, over
+    ``columns`` (``{level}`` in a column's name stands for the level): a list
+    within a unit reads along its level's index."""
+    for level in levels:
+        Index(f"ix_{table.name}_{level}{tag}", *(table.c[c.format(level=level)] for c in columns))
 
 
 def scope_column(table: Table, unit: str, prefix: str = "") -> Any:

@@ -36,7 +36,7 @@ from sqlalchemy import (
     Table,
 )
 
-from projections.base import Projection, Tables, handles, month_of, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, month_of, unit_path, utc
 from projections.rows import Rows
 
 
@@ -72,14 +72,8 @@ class Cases(Projection):
             Column("closed_at", DateTime),
             Column("rejection_kind", String(16)),
         )
-        for level in ("county", "station", "community"):
-            Index(f"ix_cases_{suffix}_{level}_pub", cases.c[level], cases.c.publicized_at)
-            Index(
-                f"ix_cases_{suffix}_{level}_opened",
-                cases.c[level],
-                cases.c.opened_at,
-                cases.c.incident_id,
-            )
+        level_indexes(cases, "{level}", "publicized_at", tag="_pub")
+        level_indexes(cases, "{level}", "opened_at", "incident_id", tag="_opened")
         Index(
             f"ix_cases_{suffix}_reporter",
             cases.c.reporter_id,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, DateTime, Index, Integer, MetaData, String, Table, Text
 
-from projections.base import Projection, Tables, handles, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, unit_path, utc
 from projections.rows import Rows
 
 
@@ -53,8 +53,7 @@ class Catalogue(Projection):
             Column("donated_at", DateTime, nullable=False),
         )
         Index(f"ix_catalogue_{suffix}_bank", catalogue.c.bank, catalogue.c.name)
-        for level in ("county", "station", "community"):
-            Index(f"ix_catalogue_{suffix}_{level}", catalogue.c[level], catalogue.c.bank)
+        level_indexes(catalogue, "{level}", "bank")
         return {"catalogue": catalogue}
 
     def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:

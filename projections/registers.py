@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.base import Projection, Tables, handles, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, unit_path, utc
 
 ENTRY_KINDS = {
     "PointsAccount.Deposited": "deposit",
@@ -93,8 +93,7 @@ class Registers(Projection):
             Column("quantity", Integer),
             Column("reason", String(500)),
         )
-        for level in ("county", "station", "community"):
-            Index(f"ix_ledger_{suffix}_{level}", ledger.c[level], ledger.c.at)
+        level_indexes(ledger, "{level}", "at")
         teams = Table(
             f"teams_{suffix}",
             metadata,

@@ -25,7 +25,6 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Index,
     Integer,
     MetaData,
     String,
@@ -33,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from projections.base import Projection, Tables, handles, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, unit_path, utc
 
 FIGURES = ("earned", "redeemed", "deducted", "balance", "score")
 
@@ -58,8 +57,7 @@ class Scores(Projection):
             *(Column(name, Integer, nullable=False) for name in FIGURES),
             Column("opened_at", DateTime),
         )
-        for level in ("county", "station", "community"):
-            Index(f"ix_scores_{suffix}_{level}", scores.c[level], scores.c.score)
+        level_indexes(scores, "{level}", "score")
         months = Table(
             f"score_months_{suffix}",
             metadata,
@@ -72,13 +70,7 @@ class Scores(Projection):
             Column("passed", Boolean),
             Column("note", String(500)),
         )
-        for level in ("county", "station", "community"):
-            Index(
-                f"ix_score_months_{suffix}_{level}",
-                months.c.period,
-                months.c[level],
-                months.c.score,
-            )
+        level_indexes(months, "period", "{level}", "score")
         deposits = Table(
             f"score_deposits_{suffix}",
             metadata,

@@ -40,7 +40,7 @@ from sqlalchemy import (
     Text,
 )
 
-from projections.base import Projection, Tables, handles, month_of, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, month_of, unit_path, utc
 from projections.rows import Rows
 
 REACH_COUNTS = ("talks", "reach", "questions")
@@ -99,9 +99,8 @@ class Talks(Projection):
             Column("rating", Integer),
             Column("follow_up", String(8)),
         )
-        for level in ("county", "station"):
-            Index(f"ix_talk_orders_{suffix}_{level}", orders.c[level], orders.c.ordered_at)
-            Index(f"ix_talk_orders_{suffix}_{level}_given", orders.c[level], orders.c.delivered_at)
+        level_indexes(orders, "{level}", "ordered_at", levels=("county", "station"))
+        level_indexes(orders, "{level}", "delivered_at", levels=("county", "station"), tag="_given")
         reach = Table(
             f"talk_reach_{suffix}",
             metadata,
@@ -112,8 +111,7 @@ class Talks(Projection):
             Column("station", String(200), nullable=False),
             *(Column(name, Integer, nullable=False) for name in REACH_COUNTS),
         )
-        for level in ("county", "station"):
-            Index(f"ix_talk_reach_{suffix}_{level}", reach.c[level], reach.c.period)
+        level_indexes(reach, "{level}", "period", levels=("county", "station"))
         topics = Table(
             f"talk_site_topics_{suffix}",
             metadata,

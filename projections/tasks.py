@@ -39,7 +39,7 @@ from sqlalchemy import (
     Table,
 )
 
-from projections.base import Projection, Tables, handles, month_of, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, month_of, unit_path, utc
 from projections.rows import Rows
 
 TASK_COUNTS = ("booked", "waitlisted", "checked_in", "attended", "no_shows", "minutes", "points")
@@ -78,8 +78,7 @@ class Tasks(Projection):
             Column("reach", Integer),
             *(Column(name, Integer, nullable=False) for name in TASK_COUNTS),
         )
-        for level in ("county", "station", "community"):
-            Index(f"ix_tasks_{suffix}_{level}", tasks.c[level], tasks.c.starts_at)
+        level_indexes(tasks, "{level}", "starts_at")
         entries = Table(
             f"task_entries_{suffix}",
             metadata,

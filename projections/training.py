@@ -38,7 +38,7 @@ from sqlalchemy import (
     update,
 )
 
-from projections.base import Projection, Tables, handles, unit_path, utc
+from projections.base import Projection, Tables, handles, level_indexes, unit_path, utc
 
 
 class Training(Projection):
@@ -65,8 +65,7 @@ class Training(Projection):
             Column("corrections", Integer, nullable=False),
             Column("scheduled_at", DateTime, nullable=False),
         )
-        for level in ("county", "station"):
-            Index(f"ix_training_sessions_{suffix}_{level}", sessions.c[level], sessions.c.day)
+        level_indexes(sessions, "{level}", "day", levels=("county", "station"))
         attendance = Table(
             f"training_attendance_{suffix}",
             metadata,
@@ -115,8 +114,7 @@ class Training(Projection):
             Column("suspended_at", DateTime),
             Column("suspended_by", String(100)),
         )
-        for level in ("county", "station", "community"):
-            Index(f"ix_training_volunteers_{suffix}_{level}", volunteers.c[level])
+        level_indexes(volunteers, "{level}")
         records = Table(
             f"training_records_{suffix}",
             metadata,

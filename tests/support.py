@@ -1,8 +1,17 @@
-"""Test doubles shared by the test tiers."""
+"""Test doubles and checks shared by the test tiers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from aggregates.errors import DomainError
+
+if TYPE_CHECKING:
+    from loop.bootstrap import Loop
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -22,3 +31,14 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+def refused(loop: Loop, command: Callable[[], Any]) -> DomainError:
+    """Run a command that must be refused; the log must not move."""
+    before = loop.app.recorder.max_notification_id()
+    with pytest.raises(DomainError) as caught:
+        command()
+    assert loop.app.recorder.max_notification_id() == before
+    assert caught.value.message_zh
+    assert caught.value.message_en
+    return caught.value

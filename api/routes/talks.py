@@ -8,17 +8,18 @@ The orderer's own pages are public (``api.routes.public_talks``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from inspect import Parameter, Signature
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Path, Query
 
+from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
 from api.dispatch import command, execute
 from api.query import MonthFilter, UnitFilter, unit_for
-from api.schemas import Answer, Rows, answer_of
+from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
 from api.talk_schemas import (
     Delivery,
@@ -200,11 +201,6 @@ async def reach(
 # -- commands ------------------------------------------------------------------------------
 
 
-def on_order(s: Services, step: str, order_id: str, *args: Any, **kw: Any) -> Callable[[], Any]:
-    service = talks(s)
-    return partial(getattr(service, step), *args, order_id, **kw)
-
-
 @router.post("/menu", response_model=MenuAnswer, status_code=201)
 async def offer(
     body: MenuItem, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
@@ -258,72 +254,90 @@ async def log_order(
     return await execute(s, user, key, command("log_talk_order", body, run, OrderAnswer, 201))
 
 
-@router.post("/orders/{order_id}/acceptance", response_model=OrderAnswer)
-async def accept(
-    order_id: OrderId, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
+class OrderStep(NamedTuple):
+    """An answer or step on an order, ``POST /api/talks/orders/{order_id}/<path>``: the
+    :class:`Talks` method ``name`` given the body's fields, run once per idempotency key
+    as ``<request>:<order_id>``; ``doc`` is the route's description."""
+
+    name: str
+    path: str
+    request: str
+    body: type[Body] | None
+    doc: str
+
+
+ORDER_STEPS = {
+    step.name: step
+    for step in (
+        OrderStep("accept", "acceptance", "accept_talk", None, "接单 / accept the order."),
+        OrderStep(
+            "decline", "decline", "decline_talk", TalkReason,
+            "婉拒（须说明原因，点单人可见）/ decline, with the reason the orderer sees.",
+        ),
+        OrderStep(
+            "forward", "forwarding", "forward_talk", Forwarding,
+            "转交宣讲地点所属派出所 / forward to the station whose area the place lies in.",
+        ),
+        OrderStep(
+            "schedule", "schedule", "schedule_talk", Scheduling,
+            "排期并指派宣讲人（生成宣讲任务，宣讲人不会被重复安排）/ schedule with speakers.",
+        ),
+        OrderStep(
+            "deliver", "delivery", "deliver_talk", Delivery,
+            "登记宣讲：人次、答疑、群众点题；宣讲人时长与积分一次性计入；评价链接见\n"
+            "``GET .../link?purpose=rate`` / record the talk given; the orderer's rating "
+            "link is at\n``GET .../link?purpose=rate``.",
+        ),
+        OrderStep(
+            "follow_up", "follow-up", "follow_talk", FollowUp,
+            "差评回访 / the follow-up of a low rating.",
+        ),
+        OrderStep(
+            "cancel", "cancellation", "cancel_talk", TalkReason,
+            "取消（释放宣讲人）/ cancel; the speakers are released.",
+        ),
+    )
+}  # fmt: skip
+
+
+async def take(
+    name: str, order_id: str, body: Body | None, user: User, s: Services, key: str | None
 ) -> Answer:
-    """接单 / accept the order."""
-    run = on_order(s, "accept", order_id, user.actor)
-    return await execute(s, user, key, command(f"accept_talk:{order_id}", None, run, OrderAnswer))
+    """The order step ``name`` as ``user`` (its route's and the console's one way)."""
+    step = ORDER_STEPS[name]
+    given = {} if body is None else body.model_dump()
+    run = partial(getattr(talks(s), step.name), user.actor, order_id, **given)
+    return await execute(
+        s, user, key, command(f"{step.request}:{order_id}", body, run, OrderAnswer)
+    )
 
 
-@router.post("/orders/{order_id}/decline", response_model=OrderAnswer)
-async def decline(
-    order_id: OrderId, body: TalkReason, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Answer:  # fmt: skip
-    """婉拒（须说明原因，点单人可见）/ decline, with the reason the orderer sees."""
-    run = on_order(s, "decline", order_id, user.actor, reason=body.reason)
-    return await execute(s, user, key, command(f"decline_talk:{order_id}", body, run, OrderAnswer))
+def _register(step: OrderStep) -> None:
+    """The step's route, with its body if it takes one."""
+
+    async def endpoint(
+        order_id: str, user: User, s: Services, key: str | None = None, body: Body | None = None
+    ) -> Answer:
+        return await take(step.name, order_id, body, user, s, key)
+
+    # FastAPI reads the parameters from the signature (``inspect.signature`` honours
+    # ``__signature__``): the step's body type, or no body at all.
+    named = Parameter.KEYWORD_ONLY
+    body = [] if step.body is None else [Parameter("body", named, annotation=step.body)]
+    shown = [
+        Parameter("order_id", named, annotation=OrderId),
+        *body,
+        Parameter("user", named, annotation=CurrentUser),
+        Parameter("s", named, annotation=ServicesDep),
+        Parameter("key", named, annotation=IdempotencyKey, default=None),
+    ]
+    signature = Signature(shown, return_annotation=Answer)
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]
+    endpoint.__name__ = step.name
+    endpoint.__doc__ = step.doc
+    path = f"/orders/{{order_id}}/{step.path}"
+    router.post(path, response_model=OrderAnswer, name=step.name)(endpoint)
 
 
-@router.post("/orders/{order_id}/forwarding", response_model=OrderAnswer)
-async def forward(
-    order_id: OrderId, body: Forwarding, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Answer:  # fmt: skip
-    """转交宣讲地点所属派出所 / forward to the station whose area the place lies in."""
-    run = on_order(s, "forward", order_id, user.actor, **body.model_dump())
-    return await execute(s, user, key, command(f"forward_talk:{order_id}", body, run, OrderAnswer))
-
-
-@router.post("/orders/{order_id}/schedule", response_model=OrderAnswer)
-async def schedule(
-    order_id: OrderId, body: Scheduling, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Answer:  # fmt: skip
-    """排期并指派宣讲人（生成宣讲任务，宣讲人不会被重复安排）/ schedule with speakers."""
-    run = on_order(s, "schedule", order_id, user.actor, **body.model_dump())
-    return await execute(s, user, key, command(f"schedule_talk:{order_id}", body, run, OrderAnswer))
-
-
-@router.post("/orders/{order_id}/delivery", response_model=OrderAnswer)
-async def deliver(
-    order_id: OrderId, body: Delivery, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Answer:  # fmt: skip
-    """登记宣讲：人次、答疑、群众点题；宣讲人时长与积分一次性计入；评价链接见
-    ``GET .../link?purpose=rate`` / record the talk given; the orderer's rating link is at
-    ``GET .../link?purpose=rate``."""
-    run = on_order(s, "deliver", order_id, user.actor, **body.model_dump())
-    return await execute(s, user, key, command(f"deliver_talk:{order_id}", body, run, OrderAnswer))
-
-
-@router.post("/orders/{order_id}/follow-up", response_model=OrderAnswer)
-async def follow_up(
-    order_id: OrderId, body: FollowUp, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Answer:  # fmt: skip
-    """差评回访 / the follow-up of a low rating."""
-    run = on_order(s, "follow_up", order_id, user.actor, note=body.note)
-    return await execute(s, user, key, command(f"follow_talk:{order_id}", body, run, OrderAnswer))
-
-
-@router.post("/orders/{order_id}/cancellation", response_model=OrderAnswer)
-async def cancel(
-    order_id: OrderId, body: TalkReason, user: CurrentUser, s: ServicesDep,
-    key: IdempotencyKey = None,
-) -> Answer:  # fmt: skip
-    """取消（释放宣讲人）/ cancel; the speakers are released."""
-    run = on_order(s, "cancel", order_id, user.actor, reason=body.reason)
-    return await execute(s, user, key, command(f"cancel_talk:{order_id}", body, run, OrderAnswer))
+for _step in ORDER_STEPS.values():
+    _register(_step)

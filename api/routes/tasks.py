@@ -45,7 +45,8 @@ from loop.rules.task_access import task_record
 from loop.rules.tasks import eligibility_scope, ineligibility
 from loop.rules.vocabulary import Role
 from loop.services.task_day import AttendanceAck, CompletionAck
-from loop.services.tasks import SignUpAck, TaskAck, WithdrawalAck
+from loop.services.task_signups import SignUpAck, WithdrawalAck
+from loop.services.tasks import TaskAck
 
 router = APIRouter(prefix="/api", tags=["duty tasks 任务发布"])
 

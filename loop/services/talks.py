@@ -41,7 +41,8 @@ from loop.services import talk_inputs as checks
 from loop.services.personal import person
 from loop.services.talk_speakers import TalkSpeakers, is_registered
 from loop.services.talk_tasks import booked_volunteers
-from loop.services.tasks import Tasks, retried
+from loop.services.task_signups import retried
+from loop.services.tasks import Tasks
 from loop.storage.application import LoopApplication
 
 Digest = Callable[[str], str]

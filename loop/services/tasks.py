@@ -3,20 +3,17 @@
 Fuping: "各乡镇派出所具体下发活动任务实施管理，'蓝马甲'治安志愿者根据自身时间和所处地点
 选择参加任务". Each command validates its input, loads the task, checks who may act
 and what the policy allows, records and saves through :meth:`LoopApplication.commit`.
-A booking changes the task and the volunteer's roster in one save, so places are
-never taken beyond the capacity and one volunteer's bookings never overlap, even
-when sign-ups race in several processes: the store refuses the later of two
-changes to one task or roster, and the sign-up is then tried again on what is
-stored (it never depends on a version the caller read). The steps on the day
-(check-in, completion, points) are in :class:`loop.services.task_day.TaskDay`.
+A new time changes the task and its volunteers' rosters in one save. The volunteer's
+choice (sign-up, withdrawal, reconfirmation) is in
+:class:`loop.services.task_signups.TaskSignUps`; the steps on the day (check-in,
+completion, points) in :class:`loop.services.task_day.TaskDay`.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 from uuid import UUID
 
 from aggregates.actor import Actor
@@ -25,7 +22,6 @@ from aggregates.roster import Roster, roster_id
 from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import (
-    ConcurrencyConflict,
     InvalidInput,
     TaskNotFound,
     VolunteerIneligible,
@@ -38,15 +34,10 @@ from loop.rules.tasks import INTENSITIES, KINDS, eligibility_scope, ineligibilit
 from loop.rules.training import training_policy_for
 from loop.rules.vocabulary import Role
 from loop.services.task_day import TaskDay
+from loop.services.task_signups import TaskSignUps
 from loop.services.training_gate import duty_refusal
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication
-
-T = TypeVar("T")
-
-RETRIES = 8
-"""Times a sign-up or withdrawal is tried again after another process changed the
-task or a roster first."""
 
 
 class TaskAck(NamedTuple):
@@ -55,28 +46,6 @@ class TaskAck(NamedTuple):
     status: str
     booked: int
     waitlisted: int
-    position: int | None
-
-
-class SignUpAck(NamedTuple):
-    """``state`` booked or waitlisted (with ``waitlist_position``); ``replayed`` when
-    a retry found the sign-up it asked for already stored."""
-
-    task_id: str
-    volunteer_id: str
-    state: str
-    waitlist_position: int | None
-    version: int
-    replayed: bool
-    position: int | None
-
-
-class WithdrawalAck(NamedTuple):
-    task_id: str
-    volunteer_id: str
-    late: bool
-    promoted: list[str]
-    version: int
     position: int | None
 
 
@@ -89,19 +58,7 @@ def task_uuid(task_id: UUID | str) -> UUID:
         raise TaskNotFound("任务不存在", "No such task", task_id=str(task_id)) from None
 
 
-def retried(command: Callable[[], T]) -> T:
-    """Run ``command()`` again on what is stored while another process wins the race
-    for the same task or roster (a batch of the group committer never conflicts
-    here: its conflicts are re-run one by one, each reaching this loop)."""
-    for _ in range(RETRIES - 1):
-        try:
-            return command()
-        except ConcurrencyConflict:
-            continue
-    return command()
-
-
-class Tasks(TaskDay):
+class Tasks(TaskSignUps, TaskDay):
     """Commands on duty tasks, stored in the one application store ``app``."""
 
     def __init__(self, app: LoopApplication, scoring: ScoringPolicy = LISHU_SCORING) -> None:
@@ -293,104 +250,6 @@ class Tasks(TaskDay):
             rosters.append(roster)
         return self._ack(task, self.app.commit(task, *rosters))
 
-    # -- the volunteer's choice -------------------------------------------------------------
-
-    def sign_up(
-        self,
-        actor: Actor,
-        task_id: UUID | str,
-        *,
-        volunteer_id: str | None = None,
-        request: str | None = None,
-    ) -> SignUpAck:
-        """Take a place, or the next place on the waitlist when the task is full.
-
-        ``request`` (an idempotency digest) is stored with the sign-up: asked again
-        with the same one, the stored sign-up is answered (``replayed``) and nothing
-        is written. Refused, with the reason, for an ineligible volunteer, after the
-        sign-up cut-off, or when it overlaps another booking or exceeds the day's cap."""
-        who = self._volunteer_id(actor, volunteer_id)
-        return retried(lambda: self._sign_up(actor, task_id, who, request))
-
-    def _sign_up(
-        self, actor: Actor, task_id: UUID | str, volunteer_id: str, request: str | None
-    ) -> SignUpAck:
-        task = self.get(task_id)
-        volunteer = self.volunteers.get(volunteer_id)
-        permissions.check("sign_up", actor, task_record(volunteer.community, volunteer_id))
-        entry = task.entry_of(volunteer_id)
-        if entry is not None and request is not None and entry["request"] == request:
-            return self._signed(task, volunteer_id, replayed=True, position=None)
-        refusal = self.why_not(volunteer, task)
-        if refusal is not None:
-            raise refusal
-        at = self.app.clock()
-        roster = self.roster(volunteer_id, actor, at)
-        limits: dict[str, Any] = {
-            "daily_cap_minutes": self.policy.daily_hours_cap * 60,
-            "zone": CHINA,
-        }
-        roster.check_free(str(task.id), task.starts_at, task.ends_at, **limits)
-        signed = task.sign_up(actor, at, volunteer_id=volunteer_id, request=request)
-        changed: list[Any] = [task]
-        if signed["state"] == "booked":
-            roster.book(
-                actor,
-                at,
-                task_id=str(task.id),
-                starts_at=task.starts_at,
-                ends_at=task.ends_at,
-                **limits,
-            )
-            changed.append(roster)
-        return self._signed(task, volunteer_id, replayed=False, position=self.app.commit(*changed))
-
-    def withdraw(
-        self,
-        actor: Actor,
-        task_id: UUID | str,
-        *,
-        volunteer_id: str | None = None,
-        reason: str = "",
-    ) -> WithdrawalAck:
-        """Leave the task (or its waitlist) before it starts; after the withdrawal
-        cut-off it is recorded as late. A freed place goes to the first on the
-        waitlist whose time is free, in the same save."""
-        who = self._volunteer_id(actor, volunteer_id)
-        why = "" if reason in (None, "") else inputs.prose("reason", reason, max_len=500)
-        return retried(lambda: self._withdraw(actor, task_id, who, why))
-
-    def _withdraw(
-        self, actor: Actor, task_id: UUID | str, volunteer_id: str, reason: str
-    ) -> WithdrawalAck:
-        task = self.get(task_id)
-        volunteer = self.volunteers.get(volunteer_id)
-        permissions.check("sign_up", actor, task_record(volunteer.community, volunteer_id))
-        at = self.app.clock()
-        was_booked = volunteer_id in task.booked
-        late = task.withdraw(actor, at, volunteer_id=volunteer_id, reason=reason)
-        changed: list[Any] = []
-        if was_booked:
-            roster = self.roster(volunteer_id, actor, at)
-            roster.release(actor, at, task_id=str(task.id), reason="withdrew")
-            changed.append(roster)
-        waiting = list(task.waitlist)
-        changed += self._fill(task, actor, at)
-        promoted = [v for v in waiting if v in task.booked]
-        position = self.app.commit(task, *changed)
-        return WithdrawalAck(str(task.id), volunteer_id, late, promoted, task.version, position)
-
-    def reconfirm(
-        self, actor: Actor, task_id: UUID | str, *, volunteer_id: str | None = None
-    ) -> SignUpAck:
-        """Confirm a booking after the task's time or place was revised."""
-        who = self._volunteer_id(actor, volunteer_id)
-        task = self.get(task_id)
-        volunteer = self.volunteers.get(who)
-        permissions.check("sign_up", actor, task_record(volunteer.community, who))
-        task.reconfirm(actor, self.app.clock(), volunteer_id=who)
-        return self._signed(task, who, replayed=False, position=self.app.commit(task))
-
     # -- helpers -------------------------------------------------------------------------
 
     def _fill(self, task: Task, actor: Actor, at: datetime) -> list[Roster]:
@@ -435,32 +294,7 @@ class Tasks(TaskDay):
         return leader.volunteer_id
 
     @staticmethod
-    def _volunteer_id(actor: Actor, volunteer_id: str | None) -> str:
-        if volunteer_id in (None, ""):
-            if actor.role != Role.VOLUNTEER:
-                raise InvalidInput(
-                    "请指明为哪位义警办理", "Name the volunteer", field="volunteer_id"
-                )
-            return actor.id
-        return inputs.text("volunteer_id", volunteer_id, max_len=100)
-
-    @staticmethod
     def _ack(task: Task, position: int | None) -> TaskAck:
         return TaskAck(
             str(task.id), task.version, task.status, len(task.booked), len(task.waitlist), position
-        )
-
-    @staticmethod
-    def _signed(
-        task: Task, volunteer_id: str, *, replayed: bool, position: int | None
-    ) -> SignUpAck:
-        entry = task.entry_of(volunteer_id) or {"state": "none", "position": None}
-        return SignUpAck(
-            str(task.id),
-            volunteer_id,
-            entry["state"],
-            entry["position"],
-            task.version,
-            replayed,
-            position,
         )

@@ -25,7 +25,7 @@ from loop.rules.scoring import CHINA, LISHU_SCORING, ScoringPolicy
 from loop.rules.task_inputs import choice, whole
 from loop.rules.training import CREDITS, KINDS, MODES, training_policy_for
 from loop.rules.training_access import session_record
-from loop.services.tasks import retried
+from loop.services.task_signups import retried
 from loop.services.training_suspension import TrainingSuspension
 from loop.services.volunteers import Volunteers
 from loop.storage.application import LoopApplication

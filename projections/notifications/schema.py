@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
-from projections.base import Tables
+from projections.base import Tables, level_indexes
 from projections.notifications import tables as outbox
 
 
@@ -90,8 +90,7 @@ def define_tables(metadata: MetaData, suffix: str) -> Tables:
         Column("revoke_reason", String(500)),
         Column("version", Integer, nullable=False),
     )
-    for level in ("county", "station", "community"):
-        Index(f"ix_notices_{suffix}_{level}", notices.c[level], notices.c.published_at)
+    level_indexes(notices, "{level}", "published_at")
     notice_units = Table(
         f"notice_units_{suffix}",
         metadata,

@@ -70,6 +70,23 @@ class Api:
         return self.client.app.state.services  # type: ignore[attr-defined]
 
 
+def head(api: Api) -> int:
+    """The log's last position."""
+    return int(api.services.loop.app.recorder.max_notification_id() or 0)
+
+
+def refused(api: Api, status: int, code: str, answer: Any, before: int) -> dict[str, Any]:
+    """``answer`` is the refusal ``status`` with ``code`` and its messages, and the
+    log is still at ``before``; its body."""
+    assert answer.status_code == status, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["code"] == code
+    assert body["message_zh"]
+    assert body["message_en"]
+    assert head(api) == before
+    return body
+
+
 class Issued:
     """A test client acting as ``users`` with tokens the service issues them directly
     (no log-in): the API by bearer token, the console by session cookie."""

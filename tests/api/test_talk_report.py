@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, head
 from tests.api.test_period_report import drill_rows, recount, report, sheets_of, summary_of
-from tests.api.test_talks_over_http import NOW, START, STATION, head, order_by_form
+from tests.api.test_talks_over_http import NOW, START, STATION, order_by_form
 from tests.support import FakeClock
 
 

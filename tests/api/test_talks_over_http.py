@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, head, refused
 from tests.support import CHINA, FakeClock
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=CHINA)
@@ -18,21 +17,8 @@ START = NOW + timedelta(days=6)
 STATION = "s-cy-wang"
 
 
-def head(api: Api) -> int:
-    return int(api.services.loop.app.recorder.max_notification_id() or 0)
-
-
 def caught_up(api: Api) -> None:
     assert api.services.views.runner.wait_for(head(api), 30)
-
-
-def refused(api: Api, status: int, code: str, answer: Any, before: int) -> None:
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert body["code"] == code
-    assert body["message_zh"]
-    assert body["message_en"]
-    assert head(api) == before
 
 
 def order_by_form(api: Api, item: str) -> str:

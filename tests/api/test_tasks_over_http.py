@@ -10,7 +10,7 @@ from typing import Any
 
 from api.seed import DEMO_PASSWORD
 from loop import demo
-from tests.api.conftest import Api
+from tests.api.conftest import Api, head, refused
 from tests.api.served import register_shuangyang
 from tests.support import CHINA, FakeClock
 
@@ -37,19 +37,6 @@ def clocked(api: Api) -> FakeClock:
     clock = FakeClock(START - timedelta(days=1))
     api.services.loop.app.clock = clock
     return clock
-
-
-def head(api: Api) -> int:
-    return int(api.services.loop.app.recorder.max_notification_id() or 0)
-
-
-def refused(api: Api, status: int, code: str, answer: Any, before: int) -> None:
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert body["code"] == code
-    assert body["message_zh"]
-    assert body["message_en"]
-    assert head(api) == before
 
 
 def test_refusals_over_http_are_coded_and_store_nothing(api: Api) -> None:

@@ -15,7 +15,7 @@ import pytest
 from loop import demo
 from loop.services.training_gate import record_of as training_record
 from loop.services.training_gate import yearly_norm
-from tests.api.conftest import Api, in_process
+from tests.api.conftest import Api, head, in_process, refused
 from tests.support import CHINA, FakeClock
 
 DAY = date(2026, 9, 1)
@@ -36,20 +36,6 @@ def norm_days(api: Api, volunteer_id: str, year: int = 2026) -> float:
     loop = api.services.loop
     record = training_record(loop.app, volunteer_id)
     return yearly_norm(loop.app, loop.training.policy, volunteer_id, record, year) / 2
-
-
-def head(api: Api) -> int:
-    return int(api.services.loop.app.recorder.max_notification_id() or 0)
-
-
-def refused(api: Api, status: int, code: str, answer: Any, before: int) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    body: dict[str, Any] = answer.json()
-    assert body["code"] == code
-    assert body["message_zh"]
-    assert body["message_en"]
-    assert head(api) == before
-    return body
 
 
 def session_body(**changes: Any) -> dict[str, Any]:

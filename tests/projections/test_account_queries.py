@@ -4,23 +4,11 @@ PostgreSQL last, unless told)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from loop import demo
 from loop.bootstrap import open_loop
 from projections.account_queries import AccountQueries
 from tests.projections.helpers import projector_for
 from tests.support import FakeClock
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'views.db'}"
 
 
 def test_accounts_holding_no_role_come_first_on_every_backend(views_url: str) -> None:

@@ -3,10 +3,6 @@ runs, equals a rebuild from scratch, row for row."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from loop import demo
 from loop.bootstrap import open_loop
 from loop.services.bank import Bank
@@ -14,15 +10,6 @@ from projections.queries import Queries
 from tests.projections import workload
 from tests.projections.helpers import dump, projector_for
 from tests.support import FakeClock
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The read models' database: an SQLite file, or a PostgreSQL database."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'views.db'}"
 
 
 def test_incremental_read_models_equal_a_rebuild_row_for_row(views_url: str) -> None:

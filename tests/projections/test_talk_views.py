@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from pathlib import Path
-
-import pytest
 
 from loop import demo
 from loop.bootstrap import open_loop
@@ -17,14 +14,6 @@ from projections.talk_queries import TalkQueries
 from tests.projections.helpers import dump, projector_for
 from tests.support import FakeClock
 from tests.talk_helpers import SPEAKERS, guests, talks_of, workload
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'views.db'}"
 
 
 def test_talk_read_models_equal_a_rebuild_and_the_orders_themselves(views_url: str) -> None:

@@ -8,7 +8,6 @@ import contextlib
 import random
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,14 +26,6 @@ from tests.unit.bank_helpers import admit
 
 CROWD = [Actor(f"v-xf-w{n:02d}", "volunteer", demo.XINGFU) for n in range(10)]
 KINDS = ["patrol", "school_guard", "anti_fraud", "flood_watch", "care"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'views.db'}"
 
 
 def attempt(command: Any) -> None:

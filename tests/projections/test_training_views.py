@@ -11,10 +11,7 @@ import contextlib
 import random
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from aggregates.actor import Actor
 from aggregates.errors import DomainError
@@ -32,14 +29,6 @@ CROWD = [Actor(f"v-xf-t{n:02d}", "volunteer", demo.XINGFU) for n in range(8)]
 NORMS = Norms(pre_duty_halves=10, yearly_halves=20, exam_required=True, shortfall="suspend",
               shortfall_from_month=7)  # fmt: skip
 FIRST = date(2026, 7, 11)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def views_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'views.db'}"
 
 
 def attempt(command: Any) -> None:

@@ -18,9 +18,8 @@ from loop.services.lookup import find_account
 from loop.services.talk_links import TalkLinks
 from loop.services.talk_views import speaker_pool
 from loop.services.talks import Talks
-from tests.support import FakeClock
+from tests.support import FakeClock, refused
 from tests.talk_helpers import OFFICER, SCHOOL, STATION, guests, offer, order, slot, talks_of
-from tests.unit.test_talks import refused
 
 TODAY = date(2026, 7, 11)
 

@@ -4,14 +4,12 @@ refusal is coded, bilingual and stores nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from aggregates.actor import Actor
-from aggregates.errors import DomainError
 from aggregates.talk_order import TalkOrder
 from loop import demo
 from loop.bootstrap import Loop, open_loop
@@ -20,7 +18,7 @@ from loop.services.lookup import find_account
 from loop.services.talk_links import TalkLinks
 from loop.services.talk_views import order_seen
 from loop.services.talks import Talks
-from tests.support import FakeClock
+from tests.support import FakeClock, refused
 from tests.talk_helpers import STATION, offer, order, slot, talks_of
 
 TODAY = date(2026, 7, 11)
@@ -37,17 +35,6 @@ def loop() -> Loop:
 @pytest.fixture
 def talks(loop: Loop) -> tuple[Talks, TalkLinks]:
     return talks_of(loop)
-
-
-def refused(loop: Loop, command: Callable[[], Any]) -> DomainError:
-    """Run a command that must be refused; the log must not move."""
-    before = loop.app.recorder.max_notification_id()
-    with pytest.raises(DomainError) as caught:
-        command()
-    assert loop.app.recorder.max_notification_id() == before
-    assert caught.value.message_zh
-    assert caught.value.message_en
-    return caught.value
 
 
 def advance(loop: Loop, delta: timedelta) -> None:

@@ -4,7 +4,6 @@ nothing; places never beyond the capacity; the waitlist moves up in order."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import wait
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,13 +11,12 @@ from typing import Any
 import pytest
 
 from aggregates.actor import Actor
-from aggregates.errors import DomainError
 from loop import demo
 from loop.bootstrap import Loop, open_loop
 from loop.rules.scoring import FUPING_SCORING
 from loop.services.task_day import check_in_code
 from loop.storage.group_commit import GroupCommitter
-from tests.support import CHINA, FakeClock
+from tests.support import CHINA, FakeClock, refused
 
 START = datetime(2026, 7, 13, 19, 0, tzinfo=CHINA)
 STATION = demo.STATION_OFFICER
@@ -49,17 +47,6 @@ def publish(loop: Loop, start: datetime = START, hours: int = 2, **changes: Any)
 
 def at(loop: Loop, moment: datetime) -> None:
     loop.app.clock.now = moment  # type: ignore[attr-defined]
-
-
-def refused(loop: Loop, command: Callable[[], Any]) -> DomainError:
-    """Run a command that must be refused; the log must not move."""
-    before = loop.app.recorder.max_notification_id()
-    with pytest.raises(DomainError) as caught:
-        command()
-    assert loop.app.recorder.max_notification_id() == before
-    assert caught.value.message_zh
-    assert caught.value.message_en
-    return caught.value
 
 
 def test_a_task_is_booked_then_waitlisted_and_its_roster_holds_the_time(loop: Loop) -> None:

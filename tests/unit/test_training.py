@@ -5,19 +5,17 @@ sign-up refused under the gate, every refusal coded, bilingual and storing nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from aggregates.actor import Actor
-from aggregates.errors import DomainError
 from aggregates.training_record import capped_halves, days_text
 from loop import demo
 from loop.bootstrap import Loop, open_loop
 from loop.rules.scoring import FUPING_SCORING, LISHU_SCORING
-from tests.support import CHINA, FakeClock
+from tests.support import CHINA, FakeClock, refused
 
 STATION = demo.STATION_OFFICER
 COUNTY = demo.COUNTY_OFFICER
@@ -64,16 +62,6 @@ def session(loop: Loop, day: date = DAY, **changes: Any) -> str:
         "place": "县局培训室",
     }
     return loop.training.schedule(STATION, **{**details, **changes}).session_id
-
-
-def refused(loop: Loop, command: Callable[[], Any]) -> DomainError:
-    before = loop.app.recorder.max_notification_id()
-    with pytest.raises(DomainError) as caught:
-        command()
-    assert loop.app.recorder.max_notification_id() == before
-    assert caught.value.message_zh
-    assert caught.value.message_en
-    return caught.value
 
 
 def test_days_are_summed_per_calendar_day_and_capped_at_one_whole_day() -> None:

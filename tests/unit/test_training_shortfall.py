@@ -18,7 +18,7 @@ from loop import demo
 from loop.bootstrap import Loop, open_loop
 from loop.rules.scoring import FUPING_SCORING, LISHU_SCORING
 from loop.rules.training import FUPING_TRAINING, LISHU_TRAINING
-from tests.support import CHINA, FakeClock
+from tests.support import CHINA, FakeClock, refused
 from tests.unit.test_training import (
     COUNTY,
     NEWCOMER,
@@ -26,7 +26,6 @@ from tests.unit.test_training import (
     admit_newcomer,
     at,
     publish_task,
-    refused,
     session,
 )
 

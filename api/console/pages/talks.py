@@ -134,11 +134,10 @@ async def answer(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
     async def run(data: dict[str, str]) -> Any:
         order_id, step, key = data.get("order_id", ""), data.get("step", ""), _key(data)
         if step == "accept":
-            return await routes.accept(order_id, user, s, key=key)
+            return await routes.take("accept", order_id, None, user, s, key)
         if step == "decline":
-            return await routes.decline(
-                order_id, TalkReason(reason=data.get("reason", "")), user, s, key=key
-            )
+            reason = TalkReason(reason=data.get("reason", ""))
+            return await routes.take("decline", order_id, reason, user, s, key)
         if step == "schedule":
             body = Scheduling.model_validate(
                 {
@@ -151,14 +150,14 @@ async def answer(request: Request, user: ConsoleUser, s: ServicesDep) -> Respons
                 },
                 strict=False,
             )
-            return await routes.schedule(order_id, body, user, s, key=key)
+            return await routes.take("schedule", order_id, body, user, s, key)
         if step == "deliver":
             body_d = Delivery(
                 reach=form_number(data.get("reach", "")),  # type: ignore[arg-type]
                 questions=form_number(data.get("questions", "0") or "0"),  # type: ignore[arg-type]
                 topics_on_site=topics(data.get("topics", "")),  # type: ignore[arg-type]
             )
-            return await routes.deliver(order_id, body_d, user, s, key=key)
+            return await routes.take("deliver", order_id, body_d, user, s, key)
         raise InvalidInput("未知的操作", "Unknown step", field="step")
 
     return await _submitted(request, s, user, run)
