@@ -28,11 +28,38 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    func,
     select,
 )
 
 from projections.base import Projection, Tables, handles, level_indexes, unit_path, utc
+from projections.rows import Rows
+
+MILESTONE_EVENTS = frozenset(
+    {
+        "Incident.Discovered",
+        "Incident.Reported",
+        "Incident.AcceptedForHandling",
+        "Incident.Escalated",
+        "Incident.Returned",
+        "Incident.Diverted",
+        "Incident.HandedOver",
+        "Incident.ScoreSigned",
+        "Incident.Rejected",
+    }
+)
+"""Events that move an incident's milestones: applied to the batch's rows in memory."""
+EMPTY_MILESTONES: dict[str, Any] = {
+    "reported_at": None,
+    "accepted_at": None,
+    "escalated_at": None,
+    "escalations": 0,
+    "returns": 0,
+    "diverted_at": None,
+    "handed_over_at": None,
+    "department": None,
+    "score_signed_at": None,
+    "rejection_reason": None,
+}
 
 ENTRY_KINDS = {
     "PointsAccount.Deposited": "deposit",
@@ -125,72 +152,78 @@ class Registers(Projection):
             "exports": exports,
         }
 
-    # -- milestones ---------------------------------------------------------------
+    def apply_batch(self, conn: Connection, tables: Tables, events: list[tuple[str, Any]]) -> None:
+        """The batch's milestones in memory, read once and written back once (an
+        incident's row changes at nearly every step); the rest event by event."""
+        marks = [(name, event) for name, event in events if name in MILESTONE_EVENTS]
+        if marks:
+            rows = Rows(conn, tables["milestones"])
+            rows.load("incident_id", {str(event.originator_id) for _, event in marks})
+            for name, event in marks:
+                self.handlers[name](self, rows, event)
+            rows.write()
+        for name, event in events:
+            if name not in MILESTONE_EVENTS:
+                self.handlers[name](self, conn, tables, event)
+
+    # -- milestones (rows of the batch, keyed by incident) ---------------------------
 
     @staticmethod
-    def _mark(conn: Connection, tables: Tables, event: Any, **values: Any) -> None:
-        milestones = tables["milestones"]
-        conn.execute(
-            milestones.update()
-            .where(milestones.c.incident_id == str(event.originator_id))
-            .values(**values)
-        )
+    def _mark(rows: Rows, event: Any, **values: Any) -> dict[str, Any] | None:
+        """The incident's row with ``values``; nothing for an incident not known."""
+        current = rows.get(str(event.originator_id))
+        if current is None:
+            return None
+        return rows.put({**current, **values})
 
     @handles("Incident.Discovered")
-    def discovered(self, conn: Connection, tables: Tables, event: Any) -> None:
-        conn.execute(
-            tables["milestones"].insert(),
-            {"incident_id": str(event.originator_id), "escalations": 0, "returns": 0},
-        )
+    def discovered(self, rows: Rows, event: Any) -> None:
+        rows.put({**EMPTY_MILESTONES, "incident_id": str(event.originator_id)})
 
     @handles("Incident.Reported")
-    def reported(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._mark(conn, tables, event, reported_at=utc(event.timestamp))
+    def reported(self, rows: Rows, event: Any) -> None:
+        self._mark(rows, event, reported_at=utc(event.timestamp))
 
     @handles("Incident.AcceptedForHandling")
-    def accepted(self, conn: Connection, tables: Tables, event: Any) -> None:
-        milestones = tables["milestones"]
-        self._mark(
-            conn,
-            tables,
-            event,
-            accepted_at=func.coalesce(milestones.c.accepted_at, utc(event.timestamp)),
-        )
+    def accepted(self, rows: Rows, event: Any) -> None:
+        current = rows.get(str(event.originator_id))
+        if current is not None and current["accepted_at"] is None:  # the first acceptance
+            rows.put({**current, "accepted_at": utc(event.timestamp)})
 
     @handles("Incident.Escalated")
-    def escalated(self, conn: Connection, tables: Tables, event: Any) -> None:
-        milestones = tables["milestones"]
-        self._mark(
-            conn,
-            tables,
-            event,
-            escalated_at=func.coalesce(milestones.c.escalated_at, utc(event.timestamp)),
-            escalations=milestones.c.escalations + 1,
-        )
+    def escalated(self, rows: Rows, event: Any) -> None:
+        current = rows.get(str(event.originator_id))
+        if current is not None:
+            rows.put(
+                {
+                    **current,
+                    "escalated_at": current["escalated_at"] or utc(event.timestamp),
+                    "escalations": current["escalations"] + 1,
+                }
+            )
 
     @handles("Incident.Returned")
-    def returned(self, conn: Connection, tables: Tables, event: Any) -> None:
-        milestones = tables["milestones"]
-        self._mark(conn, tables, event, returns=milestones.c.returns + 1)
+    def returned(self, rows: Rows, event: Any) -> None:
+        current = rows.get(str(event.originator_id))
+        if current is not None:
+            rows.put({**current, "returns": current["returns"] + 1})
 
     @handles("Incident.Diverted")
-    def diverted(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._mark(conn, tables, event, diverted_at=utc(event.timestamp))
+    def diverted(self, rows: Rows, event: Any) -> None:
+        self._mark(rows, event, diverted_at=utc(event.timestamp))
 
     @handles("Incident.HandedOver")
-    def handed_over(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._mark(
-            conn, tables, event, handed_over_at=utc(event.timestamp), department=event.department
-        )
+    def handed_over(self, rows: Rows, event: Any) -> None:
+        self._mark(rows, event, handed_over_at=utc(event.timestamp), department=event.department)
 
     @handles("Incident.ScoreSigned")
-    def score_signed(self, conn: Connection, tables: Tables, event: Any) -> None:
+    def score_signed(self, rows: Rows, event: Any) -> None:
         """The latest signature: the score takes effect with the second one."""
-        self._mark(conn, tables, event, score_signed_at=utc(event.timestamp))
+        self._mark(rows, event, score_signed_at=utc(event.timestamp))
 
     @handles("Incident.Rejected")
-    def rejected(self, conn: Connection, tables: Tables, event: Any) -> None:
-        self._mark(conn, tables, event, rejection_reason=event.reason[:500])
+    def rejected(self, rows: Rows, event: Any) -> None:
+        self._mark(rows, event, rejection_reason=event.reason[:500])
 
     # -- the ledger ------------------------------------------------------------------
 
