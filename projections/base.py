@@ -92,6 +92,8 @@ def utc(moment: datetime | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return moment
+    if moment.tzinfo is UTC:  # as the log stores them: no conversion
+        return moment.replace(tzinfo=None)
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -80,18 +80,17 @@ class DriverInsert:
     positional: bool
 
     def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        if not rows:
+            return []
         pick = itemgetter(*self.names)
         values: list[Any] = (
             [pick(row) for row in rows] if len(self.names) > 1 else [(pick(row),) for row in rows]
         )
-        if self.converters:
-            converted = []
-            for v in values:
-                row = list(v)
-                for i, process in self.converters:
-                    row[i] = process(row[i])
-                converted.append(tuple(row))
-            values = converted
+        if self.converters:  # column by column: one map over each converted column
+            columns: list[Any] = list(zip(*values, strict=True))
+            for i, process in self.converters:
+                columns[i] = map(process, columns[i])
+            values = list(zip(*columns, strict=True))
         if self.positional:
             return values
         return [dict(zip(self.names, v, strict=True)) for v in values]
@@ -105,11 +104,9 @@ def _sqlite_datetime(standard: Processor) -> Processor:
     text (``YYYY-MM-DD HH:MM:SS.ffffff``) as the dialect's storage format."""
 
     def process(value: Any) -> Any:
-        if value is None:
-            return None
         if type(value) is datetime and value.tzinfo is None:
             return value.isoformat(" ", "microseconds")
-        return standard(value)
+        return None if value is None else standard(value)
 
     return process
 
