@@ -50,6 +50,8 @@ ROUTE = (
 )
 
 _INTERVAL = itemgetter(*ROUTE, "urgency")  # what an ownership interval holds fixed
+_OPENED = ("module", "urgency", "community", "opened_at", *ROUTE)
+_OPENED_PICK = itemgetter(*_OPENED)  # what an interval copies of the backlog row
 
 
 def _owner_columns() -> list[Column[Any]]:
@@ -126,54 +128,44 @@ class Backlog(Projection):
         if not events:
             return
         batch = _Batch(conn, tables)
-        ids = {str(e.originator_id) for _, e in events}
+        keyed = [(name, event, str(event.originator_id)) for name, event in events]
+        ids = {incident_id for _, _, incident_id in keyed}
         batch.backlog.load("incident_id", ids)
         batch.ownership.load("incident_id", ids, tables["ownership"].c.valid_to.is_(None))
         for key in batch.ownership.rows:
             batch.open_interval[key[0]] = key[1]
-        for name, event in events:
-            self.handlers[name](self, batch, event)
+        handlers = self.handlers
+        for name, event, incident_id in keyed:
+            handlers[name](self, batch, event, incident_id)
         batch.backlog.write()
         batch.ownership.write()
 
     @staticmethod
-    def _route(event: Any) -> dict[str, Any]:
-        return {
-            "stage": event.stage,
-            **_owner(event.owner_unit),
-            "owner_role": event.owner_role,
-            "due_at": utc(event.due_at),
-        }
-
-    @staticmethod
     def _open(batch: _Batch, incident_id: str, seq: int, row: dict[str, Any], at: Any) -> None:
-        fields = ("module", "urgency", "community", "opened_at", *ROUTE)
-        batch.ownership.put(
-            {
-                "incident_id": incident_id,
-                "seq": seq,
-                **{name: row[name] for name in fields},
-                "valid_from": at,
-                "valid_to": None,
-            }
-        )
+        interval = dict(zip(_OPENED, _OPENED_PICK(row), strict=True))
+        interval.update(incident_id=incident_id, seq=seq, valid_from=at, valid_to=None)
+        batch.ownership.rows[(incident_id, seq)] = interval
         batch.open_interval[incident_id] = seq
 
     @staticmethod
     def _close(batch: _Batch, incident_id: str, at: Any) -> None:
+        """End the incident's open interval at ``at`` (its row changes in place: the
+        loaded rows keep their own copy of what was read)."""
         seq = batch.open_interval.pop(incident_id, None)
-        interval = None if seq is None else batch.ownership.get(incident_id, seq)
+        interval = None if seq is None else batch.ownership.rows.get((incident_id, seq))
         if interval is not None:
-            batch.ownership.put({**interval, "valid_to": at})
+            interval["valid_to"] = at
 
     @handles("Incident.Discovered")
-    def discovered(self, batch: _Batch, event: Any) -> None:
-        incident_id = str(event.originator_id)
+    def discovered(self, batch: _Batch, event: Any, incident_id: str) -> None:
         at = utc(event.timestamp)
         row = batch.backlog.put(
             {
                 "incident_id": incident_id,
-                **self._route(event),
+                "stage": event.stage,
+                **_owner(event.owner_unit),
+                "owner_role": event.owner_role,
+                "due_at": utc(event.due_at),
                 "module": event.module,
                 "urgency": None,
                 "community": event.community,
@@ -188,32 +180,39 @@ class Backlog(Projection):
         self._open(batch, incident_id, event.originator_version, row, at)
 
     @handles("Incident.Escalated")
-    def escalated(self, batch: _Batch, event: Any) -> None:
-        self._step(batch, event, escalation=True)
+    def escalated(self, batch: _Batch, event: Any, incident_id: str) -> None:
+        self._step(batch, event, incident_id, escalation=True)
 
     @handles(*STEPS)
-    def stepped(self, batch: _Batch, event: Any) -> None:
-        self._step(batch, event)
+    def stepped(self, batch: _Batch, event: Any, incident_id: str) -> None:
+        self._step(batch, event, incident_id)
 
-    def _step(self, batch: _Batch, event: Any, *, escalation: bool = False) -> None:
-        incident_id = str(event.originator_id)
-        at = utc(event.timestamp)
-        current = batch.backlog.get(incident_id)
-        if current is None:  # already closed: nothing owns it
+    def _step(
+        self, batch: _Batch, event: Any, incident_id: str, *, escalation: bool = False
+    ) -> None:
+        row = batch.backlog.rows.get((incident_id,))
+        if row is None:  # already closed: nothing owns it
             return
-        if event.owner_unit is None:  # closed or rejected: leaves every backlog
+        at = utc(event.timestamp)
+        unit = event.owner_unit
+        if unit is None:  # closed or rejected: leaves every backlog
             batch.backlog.delete(incident_id)
             self._close(batch, incident_id, at)
             return
-        row = dict(current, version=event.originator_version)
+        # The row changes in place (the loaded rows keep their own copy of what was read).
+        interval = _INTERVAL(row)
+        row["version"] = event.originator_version
         if escalation:
             row["escalations"] += 1
-        row["urgency"] = getattr(event, "urgency", None) or current["urgency"]
-        route = self._route(event)
-        if route["stage"] != current["stage"]:
+        row["urgency"] = getattr(event, "urgency", None) or row["urgency"]
+        stage = event.stage
+        if stage != row["stage"]:
+            row["stage"] = stage
             row["stage_since"] = at
-        row.update(route)
-        batch.backlog.put(row)
-        if _INTERVAL(row) != _INTERVAL(current):
+        if unit != row["owner_unit"]:
+            row.update(_owner(unit))
+        row["owner_role"] = event.owner_role
+        row["due_at"] = utc(event.due_at)
+        if _INTERVAL(row) != interval:
             self._close(batch, incident_id, at)
             self._open(batch, incident_id, event.originator_version, row, at)

@@ -88,41 +88,73 @@ class DriverInsert:
         )
         if self.converters:  # column by column: one map over each converted column
             columns: list[Any] = list(zip(*values, strict=True))
+            texts: _Texts | None = None  # one for the moments of every column
             for i, process in self.converters:
-                columns[i] = map(process, columns[i])
+                if isinstance(process, _SQLiteMoments):
+                    texts = _Texts(process) if texts is None else texts
+                    columns[i] = map(texts.__getitem__, columns[i])
+                else:
+                    columns[i] = map(process, columns[i])
             values = list(zip(*columns, strict=True))
         if self.positional:
             return values
         return [dict(zip(self.names, v, strict=True)) for v in values]
 
 
-_driver_inserts: dict[tuple[Table, str], DriverInsert] = {}
+_driver_inserts: dict[tuple[Table, str, tuple[str, ...] | None], DriverInsert] = {}
 
 
-def _sqlite_datetime(standard: Processor) -> Processor:
+class _SQLiteMoments:
     """SQLite's ``DateTime`` bind processing, fast for naive datetimes: the same
     text (``YYYY-MM-DD HH:MM:SS.ffffff``) as the dialect's storage format."""
 
-    def process(value: Any) -> Any:
+    def __init__(self, standard: Processor) -> None:
+        self.standard = standard
+
+    def __call__(self, value: Any) -> Any:
         if type(value) is datetime and value.tzinfo is None:
             return value.isoformat(" ", "microseconds")
-        return None if value is None else standard(value)
-
-    return process
+        return None if value is None else self.standard(value)
 
 
-def driver_insert(table: Table, dialect: Dialect) -> DriverInsert:
-    """``table``'s INSERT for the driver (computed once per table and dialect)."""
-    key = (table, dialect.name)
+class _Texts(dict[Any, Any]):
+    """The texts of one batch's moments, each naive moment formatted once: rows
+    share many (an interval ends when the next begins, an incident's intervals
+    share its opening). An aware moment is formatted every time, as the dialect
+    formats it in its own zone, and equal instants in two zones are not one text."""
+
+    def __init__(self, process: _SQLiteMoments) -> None:
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value: Any) -> Any:
+        text = self.process(value)
+        if value is None or (type(value) is datetime and value.tzinfo is None):
+            self[value] = text
+        return text
+
+
+def driver_insert(
+    table: Table, dialect: Dialect, columns: tuple[str, ...] | None = None
+) -> DriverInsert:
+    """``table``'s INSERT for the driver (computed once per table and dialect), of
+    every column or of ``columns`` only (the others left to the database: an
+    autoincrement key), for many rows at once (no ``RETURNING``)."""
+    key = (table, dialect.name, columns)
     if key not in _driver_inserts:
-        compiled = _insert_statement(table).compile(dialect=dialect)
+        statement = _insert_statement(table)
+        compiled = (
+            statement.compile(dialect=dialect)
+            if columns is None
+            else statement.compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+        )
         names = tuple(compiled.positiontup or compiled.binds)
         converters = []
         for i, name in enumerate(names):
             column_type = table.c[name].type
             process: Processor | None = column_type.dialect_impl(dialect).bind_processor(dialect)
             if process and dialect.name == "sqlite" and isinstance(column_type, DateTime):
-                process = _sqlite_datetime(process)
+                process = _SQLiteMoments(process)
             if process is not None:
                 converters.append((i, process))
         _driver_inserts[key] = DriverInsert(

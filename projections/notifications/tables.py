@@ -161,14 +161,17 @@ def create(conn: Connection) -> None:
 def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows``, skipping any whose key (or unique columns) is there already.
 
-    Rows holding every column go to the driver as one ``executemany`` of the
-    statement compiled once (``projections.rows``), with ``ON CONFLICT DO NOTHING``
-    (SQLite and PostgreSQL alike); others (an autoincrement key left out) through
-    SQLAlchemy's dialect insert."""
+    Rows holding every column, or every one but an autoincrement key, go to the
+    driver as one ``executemany`` of the statement compiled once
+    (``projections.rows``), with ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL
+    alike); others through SQLAlchemy's dialect insert."""
     if not rows:
         return
-    if set(rows[0]) == set(table.c.keys()):
-        insert = driver_insert(table, conn.dialect)
+    given, every = set(rows[0]), list(table.c.keys())
+    missing = set(every) - given
+    if not missing or (missing <= _generated_keys(table) and given <= set(every)):
+        columns = None if not missing else tuple(c for c in every if c in given)
+        insert = driver_insert(table, conn.dialect, columns)
         conn.exec_driver_sql(insert.sql + " ON CONFLICT DO NOTHING", insert.params(list(rows)))
         return
     if conn.dialect.name == "postgresql":
@@ -177,3 +180,8 @@ def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -
         conn.execute(sqlite_insert(table).on_conflict_do_nothing(), list(rows))
     else:  # pragma: no cover - the read models run on SQLite or PostgreSQL
         raise NotImplementedError(conn.dialect.name)
+
+
+def _generated_keys(table: Table) -> set[str]:
+    """The key columns the database numbers itself (declared autoincrement)."""
+    return {c.name for c in table.primary_key.columns if c.autoincrement is True}
