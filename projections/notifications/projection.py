@@ -133,20 +133,19 @@ class Notifications(NoticeHandlers, TaskHandlers, TalkHandlers, Projection):
 
     def _rules(self, batch: Batch, name: str, event: Any) -> None:
         """The alerts an event raises by the rules."""
-        row = (
-            batch.incidents.get(str(event.originator_id)) if name.startswith("Incident.") else None
-        )
         alert = self.event_alerts.get(name)
         if alert is not None and alert.when(event):
+            subject = str(event.originator_id)
+            row = batch.incidents.get(subject) if name.startswith("Incident.") else None
             to = alert.to(event, row)
             if to is not None:
                 at = utc(event.timestamp)
                 assert at is not None
                 batch.messages.append(
                     Message(
-                        f"{name}:{event.originator_id}:{event.originator_version}",
+                        f"{name}:{subject}:{event.originator_version}",
                         alert.kind,
-                        str(event.originator_id),
+                        subject,
                         _unit(event, row),
                         to,
                         at,
