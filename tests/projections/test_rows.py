@@ -6,8 +6,21 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from projections.notifications import tables as outbox
 from projections.rows import insert_rows
 from projections.store import engine_for
 
@@ -66,4 +79,39 @@ def test_driver_inserts_store_what_sqlalchemy_stores(url: str) -> None:
     assert read[0] == read[1]
     assert [r["at"] for r in read[0]][:3] == MOMENTS[:3]
     assert stored[0] == stored[1]
+    engine.dispose()
+
+
+def test_rows_without_their_autoincrement_key_are_numbered_as_sqlalchemy_numbers_them(
+    url: str,
+) -> None:
+    engine = engine_for(url)
+    metadata = MetaData()
+    ours, theirs = (
+        Table(
+            name,
+            metadata,
+            Column("delivery_id", Integer, primary_key=True, autoincrement=True),
+            Column("message_id", String(36), nullable=False),
+            Column("at", DateTime),
+            UniqueConstraint("message_id", name=f"uq_{name}"),
+        )
+        for name in ("deliveries_ours", "deliveries_theirs")
+    )
+    metadata.create_all(engine)
+    rows: list[dict[str, Any]] = [
+        {"message_id": f"m-{n}", "at": moment} for n, moment in enumerate(MOMENTS)
+    ]
+    again = [*rows[:2], {"message_id": "m-new", "at": MOMENTS[0]}]  # two already there
+    with engine.begin() as conn:
+        for batch in (rows, again):
+            outbox.insert_new(conn, ours, batch)
+            insert = sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
+            conn.execute(insert(theirs).on_conflict_do_nothing(), batch)
+    with engine.connect() as conn:
+        read = [
+            conn.execute(select(t).order_by(t.c.delivery_id)).tuples().all() for t in (ours, theirs)
+        ]
+    assert read[0] == read[1]
+    assert [r[1] for r in read[0]] == [*(f"m-{n}" for n in range(len(MOMENTS))), "m-new"]
     engine.dispose()
