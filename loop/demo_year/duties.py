@@ -5,7 +5,7 @@ exams and certification, and the station's and county's notices."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from aggregates.actor import Actor
@@ -71,13 +71,13 @@ class Duties:
         keen = rng.sample(pool, min(len(pool), rng.randint(2, 5)))
         cutoff = starts - tasks.policy.withdraw_closes_before
         for volunteer in keen:
-            yield self.t.hours(1, 20)
+            yield self._by(cutoff, self.t.hours(1, 20))
             if self.t.clock() < starts and self._may_take(volunteer, task_id):
                 tasks.sign_up(volunteer, task_id)
         task = tasks.get(task_id)
         booked = list(task.booked)
         if task.waitlist and rng.random() < 0.3:  # one drops out, the line moves up
-            yield self.t.hours(1, 12)
+            yield self._by(cutoff, self.t.hours(1, 12))
             if self.t.clock() < cutoff:
                 volunteer = next(v for v in keen if v.id == booked[0])
                 tasks.withdraw(volunteer, task_id, reason="临时有事，无法参加")
@@ -101,6 +101,11 @@ class Duties:
             for signer in (director, officer):
                 yield self.t.hours(1, 24)
                 tasks.sign_points(signer, task_id)
+
+    def _by(self, cutoff: datetime, wait: timedelta) -> timedelta:
+        """``wait``, but not past ``cutoff``: the sign-ups and a withdrawal before the
+        cut-off never run into the task's start, whose check-in must come before it ends."""
+        return min(wait, max(cutoff - self.t.clock(), timedelta(0)))
 
     def _may_take(self, volunteer: Actor, task_id: UUID) -> bool:
         """Whether the task service would take his sign-up (his status, team, the duty

@@ -25,6 +25,7 @@ from api.routes.exports import OneOffFileResponse
 from loop import demo
 from loop.rules.masking import MASKED
 from tests.api.conftest import Api
+from tests.api.test_training_over_http import YEAR
 from tests.support import FakeClock
 
 CHINA = timezone(timedelta(hours=8))
@@ -364,12 +365,13 @@ def test_the_attendance_export_sums_to_the_task_statistics(api: Api) -> None:
 @pytest.fixture
 def fuping(database: str) -> Iterator[Api]:
     """The demo under Fuping's preset (10 days a year, the duty gate), on 1 September
-    2026: a whole day's session v-xf-liu attended and a half day v-xf-chen did."""
+    of the year it was seeded in: a whole day's session v-xf-liu attended and a half
+    day v-xf-chen did."""
     from tests.api.conftest import in_process
     from tests.api.test_training_over_http import session_body
 
     with in_process(database, scoring="fuping") as client:
-        client.services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 8, 0, tzinfo=CHINA))
+        client.services.loop.app.clock = FakeClock(datetime(YEAR, 9, 1, 8, 0, tzinfo=CHINA))
         for volunteer, credit in (("v-xf-liu", "whole"), ("v-xf-chen", "half")):
             made = client.post("s-cy-wang", "/api/training/sessions", session_body(credit=credit))
             session = made.json()["session_id"]
@@ -392,7 +394,7 @@ def test_the_training_shortfall_export_equals_the_apis_shortfall_for_the_same_us
 
     api = fuping
     admit_newcomer(api)  # on the fixture's 1 September: 10 days x 4/12, 3.5 days due
-    listed = api.get(user, "/api/training/shortfall", year=2026, wait_for=head_of(api))
+    listed = api.get(user, "/api/training/shortfall", year=YEAR, wait_for=head_of(api))
     assert listed.status_code == 200, listed.text
     short = listed.json()["items"]
     by_id = {r["volunteer_id"]: r for r in short}
@@ -404,8 +406,8 @@ def test_the_training_shortfall_export_equals_the_apis_shortfall_for_the_same_us
     kinds = {c.key: c.kind for c in COLUMNS["training-shortfall"]}
     assert set(kinds) == set(short[0])
     for file_format in ("csv", "xlsx"):
-        answer = export(api, user, "training-shortfall", format=file_format, year=2026)
-        assert f"year-2026.{file_format}" in answer.headers["content-disposition"]
+        answer = export(api, user, "training-shortfall", format=file_format, year=YEAR)
+        assert f"year-{YEAR}.{file_format}" in answer.headers["content-disposition"]
         if file_format == "csv":
             rows: list[dict[str, Any]] = read_csv(answer.content, "training-shortfall")
             yes_no = [{**r, "suspended": "是" if r["suspended"] else "否"} for r in short]
@@ -414,8 +416,8 @@ def test_the_training_shortfall_export_equals_the_apis_shortfall_for_the_same_us
             rows = read_xlsx(answer.content, "training-shortfall")[0]
             expected = [{**r, "suspended": "是" if r["suspended"] else "否"} for r in short]
         assert rows == expected, (user, file_format)
-    other_year = export(api, user, "training-shortfall", format="csv", year=2025).content
-    year_before = api.get(user, "/api/training/shortfall", year=2025).json()["items"]
+    other_year = export(api, user, "training-shortfall", format="csv", year=YEAR - 1).content
+    year_before = api.get(user, "/api/training/shortfall", year=YEAR - 1).json()["items"]
     assert [r["volunteer_id"] for r in read_csv(other_year, "training-shortfall")] == [
         r["volunteer_id"] for r in year_before
     ]
@@ -450,10 +452,10 @@ def test_a_user_out_of_scope_is_refused_the_shortfall_export_as_the_api_refuses_
         (demo.OFFICER_XF.id, demo.HEPING),
         (demo.RIDER.id, demo.XINGFU),
     ):
-        read = api.get(user, "/api/training/shortfall", unit=unit, year=2026)
+        read = api.get(user, "/api/training/shortfall", unit=unit, year=YEAR)
         assert read.status_code in (403, 404), read.text
         for kind in ("training-shortfall", "training-awaiting"):
-            answer = api.get(user, f"/api/exports/{kind}", unit=unit, year=2026)
+            answer = api.get(user, f"/api/exports/{kind}", unit=unit, year=YEAR)
             assert answer.status_code == read.status_code, (user, unit, kind)
             assert answer.json()["code"] == read.json()["code"]
     bad = api.get(STATION_OFFICER, "/api/exports/training-shortfall", year=1999)
@@ -463,7 +465,7 @@ def test_a_user_out_of_scope_is_refused_the_shortfall_export_as_the_api_refuses_
 
 def test_the_shortfall_export_is_recorded_with_its_year_and_digest(fuping: Api) -> None:
     api = fuping
-    answer = export(api, STATION_OFFICER, "training-shortfall", format="csv", year=2026)
+    answer = export(api, STATION_OFFICER, "training-shortfall", format="csv", year=YEAR)
     position = int(answer.headers["x-log-position"])
     records = api.get(AUDITOR, "/api/exports/records", wait_for=position).json()["items"]
     record = next(r for r in records if r["export_id"] == answer.headers["x-export-id"])
@@ -475,7 +477,7 @@ def test_the_shortfall_export_is_recorded_with_its_year_and_digest(fuping: Api) 
         == len(read_csv(answer.content, "training-shortfall"))
         > 0
     )
-    assert '"year": 2026' in record["filters"]
+    assert f'"year": {YEAR}' in record["filters"]
     assert record["actor_id"] == STATION_OFFICER
 
 
@@ -486,10 +488,10 @@ def test_the_training_page_links_the_shortfall_export_and_the_link_downloads(
 
     api = fuping
     log_in(api.client, STATION_OFFICER)
-    page = api.client.get("/training", params={"year": 2026})
+    page = api.client.get("/training", params={"year": YEAR})
     assert page.status_code == 200
     links = re.findall(r'href="(/exports/training-shortfall\?format=xlsx[^"]*)"', page.text)
-    assert links == ["/exports/training-shortfall?format=xlsx&amp;year=2026"]
+    assert links == [f"/exports/training-shortfall?format=xlsx&amp;year={YEAR}"]
     answer = api.client.get(links[0].replace("&amp;", "&"))
     assert answer.status_code == 200, answer.text
     rows, _ = read_xlsx(answer.content, "training-shortfall")

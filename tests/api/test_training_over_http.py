@@ -18,18 +18,21 @@ from loop.services.training_gate import yearly_norm
 from tests.api.conftest import Api, head, in_process, refused
 from tests.support import CHINA, FakeClock
 
-DAY = date(2026, 9, 1)
+YEAR = datetime.now(CHINA).year
+"""The year the demo is seeded in (it is seeded when the tests run): the tests'
+days fall in it, so its volunteers are admitted in the year they are read."""
+DAY = date(YEAR, 9, 1)
 NEWCOMER = "v-xf-wang"
 
 
 @pytest.fixture
 def fuping(database: str) -> Iterator[Api]:
     with in_process(database, scoring="fuping") as client:
-        client.services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 8, 0, tzinfo=CHINA))
+        client.services.loop.app.clock = FakeClock(datetime(YEAR, 9, 1, 8, 0, tzinfo=CHINA))
         yield client
 
 
-def norm_days(api: Api, volunteer_id: str, year: int = 2026) -> float:
+def norm_days(api: Api, volunteer_id: str, year: int = YEAR) -> float:
     """His norm of the year's days as the loop's gate computes it: the demo is seeded
     when the tests run, so its volunteers' admission (and the pro-rating) follows
     the day they were seeded."""
@@ -139,7 +142,7 @@ def test_the_gate_certifies_the_serving_as_legacy_and_holds_a_newcomer(fuping: A
     assert switched.status_code == 200, switched.text
     assert {"v-xf-liu", "v-xf-chen", "v-hp-wu"} <= set(switched.json()["legacy"])
     admit_newcomer(api)
-    start = datetime(2026, 9, 3, 19, 0, tzinfo=CHINA)
+    start = datetime(YEAR, 9, 3, 19, 0, tzinfo=CHINA)
     task = api.post(
         "s-cy-wang", "/api/tasks",
         {"kind": "patrol", "topic": "夜巡", "place": "幸福路", "community": demo.XINGFU,
@@ -192,13 +195,13 @@ def test_a_newcomer_short_of_his_pro_rated_days_is_refused_sign_ups_in_december(
     """Admitted on September 1: 4 months left, 10 days x 4/12 = 3.33, his norm 3.5 days."""
     api = fuping
     admit_newcomer(api)
-    api.services.loop.app.clock = FakeClock(datetime(2026, 12, 1, 8, 0, tzinfo=CHINA))
-    held = api.post("s-cy-wang", "/api/training/sessions", session_body(day="2026-12-01"))
+    api.services.loop.app.clock = FakeClock(datetime(YEAR, 12, 1, 8, 0, tzinfo=CHINA))
+    held = api.post("s-cy-wang", "/api/training/sessions", session_body(day=f"{YEAR}-12-01"))
     done = api.post(
         "o-xf-li", f"/api/training/sessions/{held.json()['session_id']}/attendance",
         {"volunteer_id": NEWCOMER},
     ).json()  # fmt: skip
-    start = datetime(2026, 12, 3, 19, 0, tzinfo=CHINA)
+    start = datetime(YEAR, 12, 3, 19, 0, tzinfo=CHINA)
     task = api.post(
         "s-cy-wang", "/api/tasks",
         {"kind": "patrol", "topic": "夜巡", "place": "幸福路", "community": demo.XINGFU,
@@ -213,7 +216,7 @@ def test_a_newcomer_short_of_his_pro_rated_days_is_refused_sign_ups_in_december(
     shown = api.get("o-xf-li", f"/api/volunteers/{NEWCOMER}/training", wait_for=done["position"])
     record = shown.json()["record"]
     assert (record["norm_days"], record["short_days"], record["sign_up"]) == (3.5, 2.5, "short")
-    assert record["restricted_from"] == "2026-12-01"
+    assert record["restricted_from"] == f"{YEAR}-12-01"
     short = api.get("s-cy-wang", "/api/training/shortfall").json()["items"]
     mine = next(r for r in short if r["volunteer_id"] == NEWCOMER)
     assert (mine["norm_days"], mine["short_days"], mine["suspended"]) == (3.5, 2.5, False)

@@ -19,14 +19,14 @@ from loop import demo
 from loop.rules.training import CREDITS
 from tests.api.conftest import Api, in_process
 from tests.api.test_console_pages import csrf_of, log_in
-from tests.api.test_training_over_http import NEWCOMER, admit_newcomer, norm_days
+from tests.api.test_training_over_http import NEWCOMER, YEAR, admit_newcomer, norm_days
 from tests.support import CHINA, FakeClock
 
 
 @pytest.fixture
 def fuping(database: str) -> Iterator[Api]:
     with in_process(database, scoring="fuping") as client:
-        client.services.loop.app.clock = FakeClock(datetime(2026, 9, 1, 8, 0, tzinfo=CHINA))
+        client.services.loop.app.clock = FakeClock(datetime(YEAR, 9, 1, 8, 0, tzinfo=CHINA))
         yield client
 
 
@@ -43,7 +43,7 @@ def test_a_volunteer_sees_his_days_and_what_he_lacks_before_duty(fuping: Api) ->
     training = api.services.committer.call
     held = training(
         api.services.loop.training.schedule, demo.STATION_OFFICER, kind="regular",
-        topic="防溺水救援", instructor="消防救援大队", day=date(2026, 9, 1), credit="half",
+        topic="防溺水救援", instructor="消防救援大队", day=date(YEAR, 9, 1), credit="half",
         mode="shadowing", place="河边",
     ).session_id  # fmt: skip
     training(api.services.loop.training.record_attendance, demo.STATION_OFFICER, held, "v-xf-liu")
@@ -59,7 +59,7 @@ def test_a_volunteer_sees_his_days_and_what_he_lacks_before_duty(fuping: Api) ->
     station = page(api, "s-cy-wang", f"/training?wait_for={position}")
     assert f'data-session="{held}"' in station
     assert 'data-short="v-xf-liu"' in station
-    assert "2026年培训不足名单" in station
+    assert f"{YEAR}年培训不足名单" in station
 
 
 def test_a_newcomer_under_the_gate_sees_he_awaits_training(fuping: Api) -> None:
@@ -102,7 +102,7 @@ def test_a_station_schedules_and_records_attendance_from_the_page(fuping: Api) -
     shown = api.client.get("/training")
     form = {
         "csrf_token": csrf_of(shown.text), "key": "form-1", "kind": "targeted",
-        "topic": "汛期抢险救援", "instructor": "蓝天救援队", "day": "2026-09-01",
+        "topic": "汛期抢险救援", "instructor": "蓝天救援队", "day": f"{YEAR}-09-01",
         "credit": "half", "mode": "on_site", "place": "城厢村",
     }  # fmt: skip
     scheduled = api.client.post("/training", data=form, follow_redirects=True)
@@ -176,11 +176,11 @@ def test_a_volunteer_sees_on_his_page_why_he_cannot_sign_up(fuping: Api) -> None
     assert "今年应训3.5天（年度标准10天，按上岗后剩余月份折算）" in before
     assert "今年常态化培训还差3.5天，12月1日起未补足的不能报名任务" in before
     assert "data-sign-up=" not in before
-    api.services.loop.app.clock = FakeClock(datetime(2026, 12, 1, 8, 0, tzinfo=CHINA))
+    api.services.loop.app.clock = FakeClock(datetime(YEAR, 12, 1, 8, 0, tzinfo=CHINA))
     training = api.services.committer.call
     held = training(
         api.services.loop.training.schedule, demo.STATION_OFFICER, kind="regular",
-        topic="反诈知识", instructor="阜平县公安局", day=date(2026, 12, 1), credit="whole",
+        topic="反诈知识", instructor="阜平县公安局", day=date(YEAR, 12, 1), credit="whole",
         mode="in_person", place="派出所",
     ).session_id  # fmt: skip
     training(api.services.loop.training.record_attendance, demo.STATION_OFFICER, held, NEWCOMER)
@@ -197,7 +197,7 @@ def test_a_station_suspends_and_lifts_from_the_shortfall_list(fuping: Api) -> No
     volunteer_log_in(api, NEWCOMER)
     loop = api.services.loop
     loop.training.policy = loop.tasks.training = replace(loop.training.policy, shortfall="suspend")
-    api.services.loop.app.clock = FakeClock(datetime(2026, 12, 1, 8, 0, tzinfo=CHINA))
+    api.services.loop.app.clock = FakeClock(datetime(YEAR, 12, 1, 8, 0, tzinfo=CHINA))
     log_in(api.client, "s-cy-wang")
     admitted = loop.app.recorder.max_notification_id()
     shown = api.client.get("/training", params={"wait_for": admitted})
@@ -219,7 +219,7 @@ def test_a_station_suspends_and_lifts_from_the_shortfall_list(fuping: Api) -> No
     position = loop.app.recorder.max_notification_id()
     his = page(api, NEWCOMER, f"/training?wait_for={position}")
     assert 'data-sign-up="suspended"' in his
-    assert "因2026年常态化培训不足（还差3.5天）已被暂停上岗" in his
+    assert f"因{YEAR}年常态化培训不足（还差3.5天）已被暂停上岗" in his
     lifted = api.client.post(
         "/training/suspension/lifting",
         data={**form, "csrf_token": csrf_of(done.text), "key": "s-2", "reason": "经所领导同意"},

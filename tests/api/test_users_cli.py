@@ -103,7 +103,10 @@ def test_an_account_an_administrator_made_changes_its_password_then_works_until_
         token = changed.json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/me", headers=headers).json()["unit_label"] == "幸福社区"
-        assert client.get("/api/incidents", headers=headers).status_code == 200
+        # the read models are built from the log by the runner's thread: wait for them
+        head = client.app.state.services.loop.app.recorder.max_notification_id()  # type: ignore[attr-defined]
+        listed = client.get("/api/incidents", params={"wait_for": head}, headers=headers)
+        assert listed.status_code == 200, listed.text
 
         assert admin_does(database, "disable", "o-new") == 0
         # disabled by another process: the service stops trusting it within the recheck

@@ -114,7 +114,7 @@ def test_a_newcomer_on_a_phone_sees_what_he_lacks_then_that_he_may_go_on_duty(
     })["task_id"]  # fmt: skip
 
     phone = open_as(browser, served, NEWCOMER.id, phone=True)
-    phone.goto(f"{served.url}/training")
+    phone.goto(f"{served.url}/training?wait_for={served.head()}")  # the gate, him and the task
     assert phone.locator("[data-duty]").get_attribute("data-duty") == "awaiting_training"
     assert "待岗培训" in phone.locator("[data-duty]").inner_text()
     progress = phone.locator("[data-progress]").inner_text()

@@ -275,6 +275,8 @@ def test_first_start_in_year_mode_stores_the_year_with_its_marker(tmp_path: Path
         (datetime(2027, 1, 1, 0, 30, tzinfo=CHINA), "lishu"),
         (datetime(2026, 3, 1, 23, 59, tzinfo=CHINA), "fuping"),
         (datetime(2028, 2, 29, 12, 0, tzinfo=CHINA), "lishu"),
+        # a week's sign-ups that ran past the task's start, its check-in after its end
+        (datetime(2026, 12, 12, 10, 0, tzinfo=CHINA), "lishu"),
     ],
 )
 def test_a_year_ending_at_any_moment_is_made_without_a_refusal(end: datetime, scoring: str) -> None:
