@@ -1,19 +1,24 @@
 """A group-commit batch's aggregates loaded together, before its commands run.
 
 Each load inside a batch (``loop.storage.group_commit``) asks the store for the
-aggregate's events after the version the writer keeps, since another process may
-have stored some: on PostgreSQL one network round trip per command, one after
-another on the writer thread. The commands of a batch say which aggregates they
-will load (``GroupCommitter.submit(..., loads=...)``); those the writer keeps are
-brought up to date here in ONE query (``select_events_after`` of the recorder,
-where it has one) and put in the batch, where the commands' loads find them.
+aggregate: for one the writer keeps, its events after the kept version (another
+process may have stored some); for one it does not, its latest snapshot and the
+events after it. On PostgreSQL that is one or two network round trips per
+command, one after another on the writer thread. The commands of a batch say
+which aggregates they will load (``GroupCommitter.submit(..., loads=...)``);
+here they are loaded in ONE query (``select_events_after`` of the recorder, where
+it has one) and put in the batch, where the commands' loads find them: a kept
+aggregate is brought up to date with its newer events; one not kept is replayed
+from its first event, if it has at most :data:`MOST_EVENTS` (the snapshot
+interval: a snapshot would only stand for those same events).
 
 Nothing else changes: the batch holds each aggregate as the store had it when
 the query ran, exactly as a load at that moment would have; a command's changes
 are still checked against the store when the batch is stored (a version stored
 meanwhile by another process is a conflict, and the batch's commands re-run one
-by one). An aggregate the writer does not keep, one whose events cannot be read
-here, or every one if the query fails, is simply left to its command's own load.
+by one). An aggregate with more events to read than that, one not found, one
+whose events cannot be decoded here, or every one if the query fails, is left to
+its command's own load.
 """
 
 from __future__ import annotations
@@ -31,29 +36,33 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SelectAfter = Callable[[Mapping[UUID, int]], Sequence[StoredEvent]]
+MOST_EVENTS = 50
+"""Events read for one aggregate at most (the snapshot interval of the aggregates)."""
+
+SelectAfter = Callable[[Mapping[UUID, int], int], Sequence[StoredEvent]]
 
 
 def load_together(repository: BatchRepository, batch: Batch, aggregate_ids: Iterable[UUID]) -> int:
-    """Put the kept aggregates among ``aggregate_ids`` that are not yet in ``batch``
-    into it, brought up to date in one query; how many were put."""
+    """Put the aggregates among ``aggregate_ids`` that are not yet in ``batch`` into
+    it, as stored now, read in one query; how many were put."""
     recorder = repository.event_store.recorder
     select: SelectAfter | None = getattr(recorder, "select_events_after", None)
     states = repository.states
     if select is None or states is None:
         return 0
-    kept: dict[UUID, tuple[int, bytes]] = {}
+    kept: dict[UUID, tuple[int, bytes] | None] = {}
     for key in aggregate_ids:
         if key in batch.aggregates or key in kept:
             continue
         try:
             kept[key] = states.get(key)
         except KeyError:
-            continue  # not kept: its command loads it from the store
-    if len(kept) < 2:
-        return 0  # one load: the command's own asks for it just the same
+            kept[key] = None  # not kept: replayed from its first event
+    if not kept:
+        return 0
+    after = {key: 0 if state is None else state[0] for key, state in kept.items()}
     try:
-        stored = select({key: version for key, (version, _) in kept.items()})
+        stored = select(after, MOST_EVENTS + 1)
     except Exception:
         log.warning("could not load a batch's aggregates together", exc_info=True)
         return 0
@@ -63,15 +72,19 @@ def load_together(repository: BatchRepository, batch: Batch, aggregate_ids: Iter
         newer.setdefault(found if isinstance(found, UUID) else UUID(found), []).append(record)
     mapper = repository.event_store.mapper
     put = 0
-    for key, (_, state) in kept.items():
+    for key, state in kept.items():
         records = newer.get(key, [])
+        if len(records) > MOST_EVENTS or (state is None and not records):
+            continue  # its command loads it (from a snapshot), or finds it missing
         try:
-            aggregate: Any = pickle.loads(state)
+            aggregate: Any = None if state is None else pickle.loads(state[1])
             for record in records:  # as the repository's ``project``
                 event: Any = mapper.to_domain_event(record)
                 aggregate = event.mutate(aggregate)
         except Exception:
             continue  # its command's load meets the same error, as it would have
+        if aggregate is None:
+            continue
         batch.aggregates[key] = aggregate
         if records:
             repository.remember([aggregate])

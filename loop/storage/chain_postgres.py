@@ -80,13 +80,14 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "%s::bytea[])"
         ).format(chain=chain)
         self.notify_statement = SQL("SELECT pg_notify(%s, %s)")
-        # The events of several aggregates, each after its own version, in one query
-        # (the group committer's loads of a batch: ``loop.storage.batch_loads``).
+        # The events of several aggregates, each after its own version and at most
+        # so many, in one query (a group-commit batch's loads: ``loop.storage.batch_loads``).
         self.select_events_after_statement = SQL(
             "SELECT e.originator_id, e.originator_version, e.topic, e.state "
             "FROM unnest(%s::{kind}[], %s::bigint[]) AS w(originator_id, after) "
-            "JOIN {schema}.{table} AS e ON e.originator_id = w.originator_id "
-            "AND e.originator_version > w.after "
+            "CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} AS t "
+            "WHERE t.originator_id = w.originator_id AND t.originator_version > w.after "
+            "ORDER BY t.originator_version LIMIT %s) AS e "
             "ORDER BY e.originator_id, e.originator_version"
         ).format(
             kind=SQL(datastore.originator_id_type),
@@ -117,9 +118,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             if indexed is None:
                 conn.execute(self.unsigned_index)
 
-    def select_events_after(self, after: Mapping[UUID, int]) -> list[StoredEvent]:
+    def select_events_after(self, after: Mapping[UUID, int], limit: int) -> list[StoredEvent]:
         """The stored events of each aggregate in ``after`` beyond the version it
-        maps to, in one round trip: by aggregate, then version."""
+        maps to, the first ``limit`` of each, in one round trip: by aggregate, then
+        version."""
         if not after:
             return []
         keys: list[UUID] | list[str] = list(after)
@@ -127,7 +129,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             keys = [str(key) for key in after]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                self.select_events_after_statement, (keys, list(after.values())), prepare=True
+                self.select_events_after_statement,
+                (keys, list(after.values()), limit),
+                prepare=True,
             )
             return [
                 StoredEvent(

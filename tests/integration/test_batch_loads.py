@@ -49,6 +49,14 @@ def committer(flow: IncidentFlow) -> Iterator[GroupCommitter]:
     group.close()
 
 
+@pytest.fixture
+def others(other: IncidentFlow) -> Iterator[GroupCommitter]:
+    """The other process's writer."""
+    group = GroupCommitter(other.app)
+    yield group
+    group.close()
+
+
 class Counted:
     """Counts the recorder's selects of events: per aggregate, and batched."""
 
@@ -62,9 +70,9 @@ class Counted:
             self.one.append(originator_id)
             return select_events(originator_id, **kwargs)
 
-        def counted_select_after(after: dict[UUID, int]) -> Any:
+        def counted_select_after(after: dict[UUID, int], limit: int) -> Any:
             self.together.append(list(after))
-            return select_after(after)
+            return select_after(after, limit)
 
         monkeypatch.setattr(recorder, "select_events", counted_select_events)
         monkeypatch.setattr(recorder, "select_events_after", counted_select_after)
@@ -131,11 +139,51 @@ def test_a_batch_loads_the_aggregates_it_names_in_one_query(
     answers = chases_in_one_batch(flow, committer, incidents, lambda: None)
     assert [a.version for a in answers] == [5] * 6
     assert counted.together == [incidents]  # one query for the six
-    assert not set(counted.one) & set(incidents)  # and no load of its own for any
+    assert counted.one == []  # and no load of its own for any
     assert [stored_chases(flow, i) for i in incidents] == [1] * 6
     states = flow.app.batch_repository.states
     assert states is not None
     assert [states.get(i)[0] for i in incidents] == [5] * 6
+
+
+def test_aggregates_the_writer_does_not_keep_are_loaded_in_one_query_too(
+    flow: IncidentFlow,
+    other: IncidentFlow,
+    committer: GroupCommitter,
+    others: GroupCommitter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    incidents = at_station(other, others, 4)  # kept by the other only
+    chase(other, incidents[0], "另一进程的催办")
+    missing = UUID(int=7)
+    counted = Counted(flow, monkeypatch)
+    answers = chases_in_one_batch(flow, committer, [*incidents, missing], lambda: None)
+    assert counted.together == [[*incidents, missing]]
+    assert counted.one == [missing]  # only what the query did not find is asked again
+    assert [a.version for a in answers[:4]] == [6, 5, 5, 5]
+    assert type(answers[4]).__name__ == "IncidentNotFound"
+    assert [stored_chases(flow, i) for i in incidents] == [2, 1, 1, 1]
+
+
+def test_an_aggregate_with_more_events_than_read_together_loads_on_its_own(
+    flow: IncidentFlow,
+    other: IncidentFlow,
+    committer: GroupCommitter,
+    others: GroupCommitter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from loop.storage import batch_loads
+
+    incidents = at_station(flow, committer, 3)
+    for n in range(3):  # kept at version 4, three newer events stored by another process
+        chase(other, incidents[0], f"另一进程的第{n}次催办")
+    fresh = at_station(other, others, 1)  # four events, none kept
+    monkeypatch.setattr(batch_loads, "MOST_EVENTS", 2)
+    counted = Counted(flow, monkeypatch)
+    answers = chases_in_one_batch(flow, committer, [*incidents, *fresh], lambda: None)
+    assert counted.together == [[*incidents, *fresh]]
+    assert counted.one == [incidents[0], fresh[0]]  # those two loaded on their own
+    assert [a.version for a in answers] == [8, 5, 5, 5]
 
 
 def test_kept_aggregates_another_process_moved_on_are_loaded_as_it_left_them(
@@ -205,7 +253,7 @@ def test_when_the_batched_query_fails_each_command_loads_its_own(
 ) -> None:
     incidents = at_station(flow, committer, 3)
 
-    def refused(after: dict[UUID, int]) -> Any:
+    def refused(after: dict[UUID, int], limit: int) -> Any:
         raise OSError("connection lost")
 
     monkeypatch.setattr(flow.app.recorder, "select_events_after", refused)
@@ -217,5 +265,9 @@ def test_the_recorder_selects_each_aggregates_events_after_its_own_version(
     flow: IncidentFlow, committer: GroupCommitter
 ) -> None:
     first, second, never = *at_station(flow, committer, 2), UUID(int=7)
-    found = flow.app.recorder.select_events_after({first: 2, second: 4, never: 0})
+    found = flow.app.recorder.select_events_after({first: 2, second: 4, never: 0}, 10)
     assert [(e.originator_id, e.originator_version) for e in found] == [(first, 3), (first, 4)]
+    found = flow.app.recorder.select_events_after({first: 0, second: 1}, 2)
+    assert sorted((e.originator_id, e.originator_version) for e in found) == sorted(
+        [(first, 1), (first, 2), (second, 2), (second, 3)]
+    )
