@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel
 
@@ -45,6 +46,9 @@ class Command(Generic[A]):
     """What an earlier attempt with the same key made, if its key record expired
     (kept ``idempotency_hours``) and running again conflicts with it: for a
     command whose key fixes the id of what it creates."""
+    loads: tuple[UUID, ...] = ()
+    """The aggregates ``run`` will load, if known: the writer loads those of a batch
+    together before running it (``loop.storage.batch_loads``)."""
 
 
 def command(
@@ -60,13 +64,13 @@ async def execute(services: Services, user: User, key: str | None, asked: Comman
     """Run ``asked`` as ``user``: its answer, or (for a key this user sent before
     with the same request) the first answer again, without running it."""
     if key is None:
-        return asked.answer(await services.command(asked.run))
+        return asked.answer(await services.command(asked.run, loads=asked.loads))
     key = check_key(key)
     answers = services.answers
     payload = None if asked.body is None else asked.body.model_dump(mode="json")
     once = answers.once(user.username, key, answers.digest(asked.request, payload))
     try:
-        answered = await services.command_once(once, asked.run)
+        answered = await services.command_once(once, asked.run, loads=asked.loads)
     except ConcurrencyConflict:
         found = asked.recover() if asked.recover else None
         if found is None:

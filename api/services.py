@@ -8,9 +8,10 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
 import anyio
 
@@ -58,17 +59,22 @@ class Services:
     sealer: SealSchedule | None = None
     """Seals the log on a schedule (``LISHU_SEAL_INTERVAL``) when a seal key is set."""
 
-    async def command(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def command(
+        self, fn: Callable[..., T], *args: Any, loads: Iterable[UUID] = (), **kwargs: Any
+    ) -> T:
         """Run a command on the writer thread; it is acknowledged after its group's
-        crash-safe commit. The projections are woken to pick it up at once."""
-        result = await self.committer.run(fn, *args, **kwargs)
+        crash-safe commit. The projections are woken to pick it up at once. ``loads``
+        names the aggregates it will load (loaded with its batch's others)."""
+        result = await self.committer.run(fn, *args, loads=loads, **kwargs)
         self.views.runner.wake()
         return result
 
-    async def command_once(self, once: Once, fn: Callable[..., Any]) -> Answered:
+    async def command_once(
+        self, once: Once, fn: Callable[..., Any], loads: Iterable[UUID] = ()
+    ) -> Answered:
         """Run a keyed command (``api.dispatch``): its key record commits with its
         events, and a key already stored answers its first answer, not run again."""
-        answered = await self.committer.run_once(once, fn)
+        answered = await self.committer.run_once(once, fn, loads=loads)
         self.views.runner.wake()
         return answered
 

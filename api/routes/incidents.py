@@ -158,7 +158,7 @@ def step_command(
             step, user.actor, uid, expected_version=body.expected_version, **given
         )
 
-    return Command(f"{step}:{uid}", body, run, Ack, _ack)
+    return Command(f"{step}:{uid}", body, run, Ack, _ack, loads=(uid,))
 
 
 def _register(step: Step) -> None:

@@ -17,8 +17,9 @@ next poll.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -79,6 +80,20 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             "%s::bytea[])"
         ).format(chain=chain)
         self.notify_statement = SQL("SELECT pg_notify(%s, %s)")
+        # The events of several aggregates, each after its own version and at most
+        # so many, in one query (a group-commit batch's loads: ``loop.storage.batch_loads``).
+        self.select_events_after_statement = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::{kind}[], %s::bigint[]) AS w(originator_id, after) "
+            "CROSS JOIN LATERAL (SELECT * FROM {schema}.{table} AS t "
+            "WHERE t.originator_id = w.originator_id AND t.originator_version > w.after "
+            "ORDER BY t.originator_version LIMIT %s) AS e "
+            "ORDER BY e.originator_id, e.originator_version"
+        ).format(
+            kind=SQL(datastore.originator_id_type),
+            schema=Identifier(datastore.schema),
+            table=Identifier(events_table_name),
+        )
         # The library's subscription listens on this channel too.
         self.channel_name = NOTIFY_CHANNEL
         self._pending = threading.local()
@@ -102,6 +117,31 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             ).fetchone()
             if indexed is None:
                 conn.execute(self.unsigned_index)
+
+    def select_events_after(self, after: Mapping[UUID, int], limit: int) -> list[StoredEvent]:
+        """The stored events of each aggregate in ``after`` beyond the version it
+        maps to, the first ``limit`` of each, in one round trip: by aggregate, then
+        version."""
+        if not after:
+            return []
+        keys: list[UUID] | list[str] = list(after)
+        if self.datastore.originator_id_type == "text":
+            keys = [str(key) for key in after]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_events_after_statement,
+                (keys, list(after.values()), limit),
+                prepare=True,
+            )
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         """Nothing yet: the notification is sent once the ids are known

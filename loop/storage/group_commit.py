@@ -18,6 +18,10 @@ stored in that same transaction (``loop.storage.command_keys``): a key already
 stored is answered with its first answer and the command is not run again; a
 key used twice in one batch runs once and both get that answer.
 
+A command may say which aggregates it will load (``loads``): before a batch's
+commands run, the kept ones among them are brought up to date in one query
+(``loop.storage.batch_loads``), not one round trip per command.
+
 A refused command is undone alone: the aggregates it touched are rebuilt from
 the store plus the batch's earlier events, so it writes nothing. If the batch's
 transaction fails because another process stored events for one of its
@@ -50,6 +54,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from loop.errors import ConcurrencyConflict
+from loop.storage.batch_loads import load_together
 from loop.storage.command_keys import Answered, KeptAnswer, KeyRecord, Once, PendingKey, answered
 
 T = TypeVar("T")
@@ -235,6 +240,7 @@ class _Job:
     kwargs: dict[str, Any]
     future: Future[Any] = field(default_factory=Future)
     once: Once | None = None
+    loads: tuple[UUID, ...] = ()
 
 
 _STOP = object()
@@ -260,34 +266,50 @@ class GroupCommitter:
 
     # -- submitting ------------------------------------------------------------------
 
-    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    def submit(
+        self, fn: Callable[..., T], *args: Any, loads: Iterable[UUID] = (), **kwargs: Any
+    ) -> Future[T]:
+        """Queue a command; ``loads`` names aggregates it will load (loaded with the
+        batch's others before it runs; a hint, a command may load others too)."""
         self._ensure_started()
-        job = _Job(fn, args, kwargs)
+        job = _Job(fn, args, kwargs, loads=tuple(loads))
         self._queue.put(job)
         return job.future
 
     def submit_once(
-        self, once: Once, fn: Callable[..., Any], *args: Any, **kwargs: Any
+        self,
+        once: Once,
+        fn: Callable[..., Any],
+        *args: Any,
+        loads: Iterable[UUID] = (),
+        **kwargs: Any,
     ) -> Future[Answered]:
         """Run a keyed command: its key record commits with its events."""
         self._ensure_started()
-        job = _Job(fn, args, kwargs, once=once)
+        job = _Job(fn, args, kwargs, once=once, loads=tuple(loads))
         self._queue.put(job)
         return job.future
 
     async def run_once(
-        self, once: Once, fn: Callable[..., Any], *args: Any, **kwargs: Any
+        self,
+        once: Once,
+        fn: Callable[..., Any],
+        *args: Any,
+        loads: Iterable[UUID] = (),
+        **kwargs: Any,
     ) -> Answered:
         """Run a keyed command and await its answer (from an event loop)."""
-        return await asyncio.wrap_future(self.submit_once(once, fn, *args, **kwargs))
+        return await asyncio.wrap_future(self.submit_once(once, fn, *args, loads=loads, **kwargs))
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command and wait for its acknowledgement (from any thread)."""
         return self.submit(fn, *args, **kwargs).result()
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def run(
+        self, fn: Callable[..., T], *args: Any, loads: Iterable[UUID] = (), **kwargs: Any
+    ) -> T:
         """Run a command and await its acknowledgement (from an event loop)."""
-        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+        return await asyncio.wrap_future(self.submit(fn, *args, loads=loads, **kwargs))
 
     def close(self) -> None:
         with self._lock:
@@ -344,6 +366,7 @@ class GroupCommitter:
         done: list[tuple[_Job, Any, int]] = []
         jobs, kept = self._kept(jobs)
         with self.repository.batching(batch):
+            load_together(self.repository, batch, (key for job in jobs for key in job.loads))
             for job in jobs:
                 if not job.future.set_running_or_notify_cancel():
                     continue
