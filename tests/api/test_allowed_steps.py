@@ -7,7 +7,7 @@ is stored and every trial starts from the same state."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,7 @@ from aggregates.actor import Actor
 from aggregates.errors import DomainError
 from loop import demo
 from loop.rules.steps import STEPS
+from loop.storage.batch_loads import load_together
 from loop.storage.group_commit import Batch
 from tests.api.conftest import Api
 from tests.api.served import DEMO_USERS
@@ -40,8 +41,10 @@ class Throwaway:
     def __init__(self, services: Any) -> None:
         self.repository = services.loop.app.batch_repository
 
-    async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        with self.repository.batching(Batch()):
+    async def run(self, fn: Any, *args: Any, loads: Iterable[UUID] = (), **kwargs: Any) -> Any:
+        batch = Batch()
+        with self.repository.batching(batch):
+            load_together(self.repository, batch, loads)  # as the writer does
             return fn(*args, **kwargs)
 
 
