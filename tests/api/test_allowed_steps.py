@@ -41,6 +41,7 @@ class Throwaway:
         self.repository = services.loop.app.batch_repository
 
     async def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("loads", None)  # the writer's hint, not the command's
         with self.repository.batching(Batch()):
             return fn(*args, **kwargs)
 
