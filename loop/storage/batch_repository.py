@@ -2,9 +2,9 @@
 
 Inside a batch (``loop.storage.group_commit``) a load sees the batch's own
 changes: :class:`BatchRepository` answers it from the batch (an identity map),
-and loads it from the store (or from the states it keeps of recently stored
-aggregates) only the first time. Two commands on one aggregate in one batch so
-behave exactly as if run in turn. A command that is refused is undone alone
+and reads the store (or the states it keeps of recently stored aggregates) only
+the first time, so two commands on one aggregate in one batch behave exactly as
+if run in turn. A command that is refused is undone alone
 (:meth:`BatchRepository.rewind`): the aggregates it touched are rebuilt from the
 store plus the batch's earlier events, so it writes nothing.
 """
