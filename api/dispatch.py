@@ -15,7 +15,7 @@ crash, gets the first answer again, marked ``replayed``, without a second effect
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -52,12 +52,39 @@ class Command(Generic[A]):
 
 
 def command(
-    request: str, body: BaseModel | None, run: Callable[[], Any], model: type[A], status: int = 200
+    request: str,
+    body: BaseModel | None,
+    run: Callable[[], Any],
+    model: type[A],
+    status: int = 200,
+    loads: Iterable[UUID] = (),
 ) -> Command[A]:
     """A command whose service answers a ``NamedTuple`` with ``model``'s fields."""
     return Command(
-        request, body, run, model, lambda done: model.model_validate(done._asdict()), status
+        request,
+        body,
+        run,
+        model,
+        lambda done: model.model_validate(done._asdict()),
+        status,
+        loads=tuple(loads),
     )
+
+
+def ids(*given: str | None, of: Callable[[str], UUID] = UUID) -> tuple[UUID, ...]:
+    """The aggregate ids ``of`` what a route was given, for a command's ``loads``:
+    what has none (no id, or text that is not one) is left out, for the command to
+    refuse. A hint only: an id of nothing, or of another kind of record, changes no
+    answer (``loop.storage.batch_loads``)."""
+    found = []
+    for text in given:
+        if text is None:
+            continue
+        try:
+            found.append(of(text))
+        except ValueError:  # not an id (UUID), or text that cannot be encoded (uuid5)
+            continue
+    return tuple(found)
 
 
 async def execute(services: Services, user: User, key: str | None, asked: Command[A]) -> A:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Path
 from pydantic import Field
 
+from aggregates.points_account import account_id
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
-from api.dispatch import Command, command, execute
+from api.dispatch import Command, command, execute, ids
 from api.query import UnitFilter, unit_for
 from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
@@ -69,10 +71,16 @@ HonourAnswer = answer_of(HonourAck)
 ItemAnswer = answer_of(ItemAck)
 
 
+def account_of(volunteer_id: str) -> tuple[UUID, ...]:
+    """What a command on a volunteer's account loads: the account (``Command.loads``)."""
+    return ids(volunteer_id, of=account_id)
+
+
 def redeem_command(s: Services, user: User, volunteer_id: str, body: Redeem) -> Command[Answer]:
     """Redeem points for an item of the catalogue (the console's form too)."""
     run = partial(s.bank.redeem, user.actor, volunteer_id, body.item_id, quantity=body.quantity)
-    return command(f"redeem:{volunteer_id}", body, run, RedemptionAnswer)
+    loads = account_of(volunteer_id) + ids(body.item_id)
+    return command(f"redeem:{volunteer_id}", body, run, RedemptionAnswer, loads=loads)
 
 
 @router.get("/accounts/{volunteer_id}", response_model=dict[str, Any])
@@ -120,7 +128,9 @@ async def deduct(
 ) -> Answer:
     """扣分（说明理由）/ deduct points, with the reason."""
     run = partial(s.bank.deduct, user.actor, volunteer_id, **body.model_dump())
-    return await execute(s, user, key, command(f"deduct:{volunteer_id}", body, run, BalanceAnswer))
+    loads = account_of(volunteer_id)
+    asked = command(f"deduct:{volunteer_id}", body, run, BalanceAnswer, loads=loads)
+    return await execute(s, user, key, asked)
 
 
 @router.post("/accounts/{volunteer_id}/evaluations", response_model=EvaluationAnswer)
@@ -133,7 +143,8 @@ async def evaluate_month(
 ) -> Answer:
     """月考评 / record a month's evaluation."""
     run = partial(s.bank.evaluate_month, user.actor, volunteer_id, **body.model_dump())
-    asked = command(f"evaluate_month:{volunteer_id}", body, run, EvaluationAnswer)
+    loads = account_of(volunteer_id)
+    asked = command(f"evaluate_month:{volunteer_id}", body, run, EvaluationAnswer, loads=loads)
     return await execute(s, user, key, asked)
 
 
@@ -147,7 +158,8 @@ async def award_honour(
 ) -> Answer:
     """授予荣誉（义警之星等）/ award an honour for a period."""
     run = partial(s.bank.award_honour, user.actor, volunteer_id, **body.model_dump())
-    asked = command(f"award_honour:{volunteer_id}", body, run, HonourAnswer)
+    loads = account_of(volunteer_id)
+    asked = command(f"award_honour:{volunteer_id}", body, run, HonourAnswer, loads=loads)
     return await execute(s, user, key, asked)
 
 
@@ -185,4 +197,5 @@ async def restock(
     """补充库存 / more of an item."""
 
     run = partial(s.bank.restock, user.actor, item_id, quantity=body.quantity, donor=body.donor)
-    return await execute(s, user, key, command(f"restock:{item_id}", body, run, ItemAnswer))
+    asked = command(f"restock:{item_id}", body, run, ItemAnswer, loads=ids(item_id))
+    return await execute(s, user, key, asked)

@@ -18,7 +18,7 @@ from pydantic import Field
 from aggregates.notice import Audience, Notice
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
-from api.dispatch import Command, command, execute
+from api.dispatch import Command, command, execute, ids
 from api.query import UnitFilter, unit_for
 from api.schemas import Answer, Body, Moment, Rows, answer_of
 from api.services import Services
@@ -125,7 +125,9 @@ def acknowledge_command(s: Services, user: User, notice_id: str) -> Command[Answ
         readable(s, user, notice_id)
         return s.notices.acknowledge(user.actor, notice_id)
 
-    return command(f"acknowledge:{notice_id}", None, run, AcknowledgementAnswer)
+    return command(
+        f"acknowledge:{notice_id}", None, run, AcknowledgementAnswer, loads=ids(notice_id)
+    )
 
 
 def revoke_command(s: Services, user: User, notice_id: str, body: Revocation) -> Command[Answer]:
@@ -134,7 +136,7 @@ def revoke_command(s: Services, user: User, notice_id: str, body: Revocation) ->
         readable(s, user, notice_id)
         return s.notices.revoke(user.actor, notice_id, **body.model_dump())
 
-    return command(f"revoke:{notice_id}", body, run, NoticeAnswer)
+    return command(f"revoke:{notice_id}", body, run, NoticeAnswer, loads=ids(notice_id))
 
 
 @router.post("", response_model=NoticeAnswer, status_code=201)
@@ -216,7 +218,8 @@ async def revise(
         readable(s, user, notice_id)
         return s.notices.revise(user.actor, notice_id, **body.model_dump())
 
-    return await execute(s, user, key, command(f"revise:{notice_id}", body, run, NoticeAnswer))
+    asked = command(f"revise:{notice_id}", body, run, NoticeAnswer, loads=ids(notice_id))
+    return await execute(s, user, key, asked)
 
 
 @router.post("/{notice_id}/revocation", response_model=NoticeAnswer)

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
-from api.dispatch import command, execute
+from api.dispatch import command, execute, ids
 from api.query import MonthFilter, UnitFilter, unit_for
 from api.schemas import Answer, Body, Rows, answer_of
 from api.services import Services
@@ -307,9 +307,8 @@ async def take(
     step = ORDER_STEPS[name]
     given = {} if body is None else body.model_dump()
     run = partial(getattr(talks(s), step.name), user.actor, order_id, **given)
-    return await execute(
-        s, user, key, command(f"{step.request}:{order_id}", body, run, OrderAnswer)
-    )
+    asked = command(f"{step.request}:{order_id}", body, run, OrderAnswer, loads=ids(order_id))
+    return await execute(s, user, key, asked)
 
 
 def _register(step: OrderStep) -> None:

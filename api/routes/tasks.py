@@ -16,13 +16,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Path
 
+from aggregates.roster import roster_id
 from aggregates.task import Task
+from aggregates.volunteer import volunteer_aggregate_id
 from api.accounts import User
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
-from api.dispatch import Command, command, execute
+from api.dispatch import Command, command, execute, ids
 from api.idempotency import check_key
 from api.query import MonthFilter, UnitFilter, unit_for
 from api.schemas import Answer, Moment, Rows, answer_of
@@ -254,6 +257,13 @@ def on_task(
     return checked
 
 
+def booking(user: User, task_id: str, volunteer_id: str | None) -> tuple[UUID, ...]:
+    """What a sign-up or withdrawal loads (``Command.loads``): the task, and the
+    volunteer's record and roster (the user's own when a volunteer names nobody)."""
+    who = volunteer_id or (user.actor.id if user.role == Role.VOLUNTEER else None)
+    return ids(task_id) + ids(who, of=volunteer_aggregate_id) + ids(who, of=roster_id)
+
+
 def sign_up_command(
     s: Services, user: User, task_id: str, body: ForVolunteer, key: str | None
 ) -> Command[Answer]:
@@ -264,14 +274,16 @@ def sign_up_command(
     run = on_task(
         s, user, task_id, s.loop.tasks.sign_up, volunteer_id=body.volunteer_id, request=request
     )
-    return command(f"sign_up:{task_id}", body, run, SignUpAnswer)
+    loads = booking(user, task_id, body.volunteer_id)
+    return command(f"sign_up:{task_id}", body, run, SignUpAnswer, loads=loads)
 
 
 def withdraw_command(s: Services, user: User, task_id: str, body: Withdrawal) -> Command[Answer]:
     run = on_task(
         s, user, task_id, s.loop.tasks.withdraw, volunteer_id=body.volunteer_id, reason=body.reason
     )
-    return command(f"withdraw:{task_id}", body, run, WithdrawalAnswer)
+    loads = booking(user, task_id, body.volunteer_id)
+    return command(f"withdraw:{task_id}", body, run, WithdrawalAnswer, loads=loads)
 
 
 ATTENDANCE = {"check_in": "check-ins", "check_out": "check-outs", "record_no_show": "no-shows"}
@@ -284,7 +296,7 @@ def attendance_command(
     service = getattr(s.loop.tasks, step)
     extra = {} if step == "record_no_show" else {"code": body.code}
     run = on_task(s, user, task_id, service, body.volunteer_id, **extra)
-    return command(f"{step}:{task_id}", body, run, AttendanceAnswer)
+    return command(f"{step}:{task_id}", body, run, AttendanceAnswer, loads=ids(task_id))
 
 
 @router.post("/tasks", response_model=TaskAnswer, status_code=201)
@@ -303,7 +315,8 @@ async def revise(
 ) -> Answer:  # fmt: skip
     """修改时间、地点或名额；已报名的义警须重新确认 / revise the time, place or places."""
     run = on_task(s, user, task_id, s.loop.tasks.revise, **body.model_dump())
-    return await execute(s, user, key, command(f"revise:{task_id}", body, run, TaskAnswer))
+    asked = command(f"revise:{task_id}", body, run, TaskAnswer, loads=ids(task_id))
+    return await execute(s, user, key, asked)
 
 
 @router.post("/tasks/{task_id}/cancellation", response_model=TaskAnswer)
@@ -312,7 +325,8 @@ async def cancel(
 ) -> Answer:
     """取消任务 / cancel the task; every booking is released."""
     run = on_task(s, user, task_id, s.loop.tasks.cancel, reason=body.reason)
-    return await execute(s, user, key, command(f"cancel:{task_id}", body, run, TaskAnswer))
+    asked = command(f"cancel:{task_id}", body, run, TaskAnswer, loads=ids(task_id))
+    return await execute(s, user, key, asked)
 
 
 @router.post("/tasks/{task_id}/sign-ups", response_model=SignUpAnswer)
@@ -344,7 +358,10 @@ async def reconfirm(
     """确认参加修改后的任务 / confirm a booking after a revision."""
     asked = body or ForVolunteer()
     run = on_task(s, user, task_id, s.loop.tasks.reconfirm, volunteer_id=asked.volunteer_id)
-    return await execute(s, user, key, command(f"reconfirm:{task_id}", asked, run, SignUpAnswer))
+    loads = ids(task_id)
+    return await execute(
+        s, user, key, command(f"reconfirm:{task_id}", asked, run, SignUpAnswer, loads=loads)
+    )
 
 
 @router.post("/tasks/{task_id}/check-ins", response_model=AttendanceAnswer)
@@ -383,7 +400,7 @@ async def complete(
 ) -> Answer:  # fmt: skip
     """完成任务：服务时长与积分一次性计入 / complete the task once: hours and points."""
     run = on_task(s, user, task_id, s.loop.tasks.complete, **body.model_dump())
-    asked = command(f"complete:{task_id}", body, run, CompletionAnswer)
+    asked = command(f"complete:{task_id}", body, run, CompletionAnswer, loads=ids(task_id))
     return await execute(s, user, key, asked)
 
 
@@ -393,6 +410,5 @@ async def sign_points(
 ) -> Answer:
     """社区主任、社区民警签字确认任务积分 / co-sign the task's points."""
     run = on_task(s, user, task_id, s.loop.tasks.sign_points)
-    return await execute(
-        s, user, key, command(f"sign_points:{task_id}", None, run, CompletionAnswer)
-    )
+    asked = command(f"sign_points:{task_id}", None, run, CompletionAnswer, loads=ids(task_id))
+    return await execute(s, user, key, asked)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Path
 from pydantic import Field
 
+from aggregates.volunteer import volunteer_aggregate_id
 from api.deps import CurrentUser, IdempotencyKey, ServicesDep, WaitFor
-from api.dispatch import command, execute
+from api.dispatch import command, execute, ids
 from api.query import Limit, StatusFilter, UnitFilter, unit_for
 from api.schemas import Answer, Body, Rows, answer_of
 from loop.services import audit
@@ -62,6 +64,11 @@ VolunteerAnswer = answer_of(VolunteerAck)
 AdmissionAnswer = answer_of(Admission)
 
 
+def record_of(volunteer_id: str) -> tuple[UUID, ...]:
+    """What a command on the volunteer loads: his record (``Command.loads``)."""
+    return ids(volunteer_id, of=volunteer_aggregate_id)
+
+
 @router.post("", response_model=VolunteerAnswer, status_code=201)
 async def apply(
     body: Application, user: CurrentUser, s: ServicesDep, key: IdempotencyKey = None
@@ -81,9 +88,10 @@ async def review(
 ) -> Answer:
     """联合审核：所在单位、派出所、社区各一条 / one party's finding in the joint review."""
     run = partial(s.volunteers.review, user.actor, volunteer_id, **body.model_dump())
-    return await execute(
-        s, user, key, command(f"review:{volunteer_id}", body, run, VolunteerAnswer)
+    asked = command(
+        f"review:{volunteer_id}", body, run, VolunteerAnswer, loads=record_of(volunteer_id)
     )
+    return await execute(s, user, key, asked)
 
 
 @router.post("/{volunteer_id}/admission", response_model=AdmissionAnswer)
@@ -97,9 +105,10 @@ async def admit(
     """吸纳：发放档案号、聘书号、袖标，开立幸福银行账户 / admit the volunteer."""
     chosen = body or Admit()
     run = partial(s.volunteers.admit, user.actor, volunteer_id, armband_no=chosen.armband_no)
-    return await execute(
-        s, user, key, command(f"admit:{volunteer_id}", chosen, run, AdmissionAnswer)
+    asked = command(
+        f"admit:{volunteer_id}", chosen, run, AdmissionAnswer, loads=record_of(volunteer_id)
     )
+    return await execute(s, user, key, asked)
 
 
 @router.post("/{volunteer_id}/teams", response_model=VolunteerAnswer)
@@ -112,9 +121,10 @@ async def join_team(
 ) -> Answer:
     """编入专业队 / enrol in a specialty team."""
     run = partial(s.volunteers.join_team, user.actor, volunteer_id, team=body.team)
-    return await execute(
-        s, user, key, command(f"join_team:{volunteer_id}", body, run, VolunteerAnswer)
+    asked = command(
+        f"join_team:{volunteer_id}", body, run, VolunteerAnswer, loads=record_of(volunteer_id)
     )
+    return await execute(s, user, key, asked)
 
 
 @router.post("/{volunteer_id}/status", response_model=VolunteerAnswer)
@@ -127,9 +137,9 @@ async def change_status(
 ) -> Answer:
     """变更状态：在岗、弹性工作、暂停、退出 / change the volunteer's status."""
     run = partial(s.volunteers.change_status, user.actor, volunteer_id, **body.model_dump())
-    return await execute(
-        s, user, key, command(f"change_status:{volunteer_id}", body, run, VolunteerAnswer)
-    )
+    loads = record_of(volunteer_id)
+    asked = command(f"change_status:{volunteer_id}", body, run, VolunteerAnswer, loads=loads)
+    return await execute(s, user, key, asked)
 
 
 @router.get("", response_model=Rows)

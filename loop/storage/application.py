@@ -45,13 +45,13 @@ from aggregates.roster import Roster
 from aggregates.task import Task
 from aggregates.volunteer import Volunteer
 from loop.errors import ConcurrencyConflict
+from loop.storage.batch_repository import Batch, BatchRepository
 from loop.storage.command_keys import (
     KeptAnswer,
     KeyedPOPOApplicationRecorder,
     KeyedRecorder,
     KeyRecord,
 )
-from loop.storage.group_commit import Batch, BatchRepository
 from loop.storage.keys import InMemoryKeyStore, KeyStore, NoKeyStore
 from loop.storage.personal_cipher import PersonalDataAsCiphertext
 from loop.storage.snapshots import checked_snapshot_store

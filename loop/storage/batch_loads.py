@@ -1,6 +1,6 @@
 """A group-commit batch's aggregates loaded together, before its commands run.
 
-Each load inside a batch (``loop.storage.group_commit``) asks the store for the
+Each load inside a batch (``loop.storage.batch_repository``) asks the store for the
 aggregate: for one the writer keeps, its events after the kept version (another
 process may have stored some); for one it does not, its latest snapshot and the
 events after it. On PostgreSQL that is one or two network round trips per
@@ -32,7 +32,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 if TYPE_CHECKING:
-    from loop.storage.group_commit import Batch, BatchRepository
+    from loop.storage.batch_repository import Batch, BatchRepository
 
 log = logging.getLogger(__name__)
 

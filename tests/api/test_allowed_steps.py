@@ -19,7 +19,7 @@ from aggregates.errors import DomainError
 from loop import demo
 from loop.rules.steps import STEPS
 from loop.storage.batch_loads import load_together
-from loop.storage.group_commit import Batch
+from loop.storage.batch_repository import Batch
 from tests.api.conftest import Api
 from tests.api.served import DEMO_USERS
 from tests.builders import valid_input

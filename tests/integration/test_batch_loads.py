@@ -13,10 +13,12 @@ from uuid import UUID
 
 import pytest
 
+from aggregates.volunteer import volunteer_aggregate_id
 from loop import demo
 from loop.bootstrap import build_loop
-from loop.errors import IllegalStep
+from loop.errors import IllegalStep, IncidentNotFound
 from loop.services.incidents import Ack, IncidentFlow
+from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.command_keys import Once
 from loop.storage.group_commit import GroupCommitter
@@ -205,6 +207,45 @@ def test_kept_aggregates_another_process_moved_on_are_loaded_as_it_left_them(
     states = flow.app.batch_repository.states
     assert states is not None
     assert [states.get(i)[0] for i in incidents] == [6, 5, 5]
+
+
+def test_a_hint_naming_an_aggregate_of_another_type_changes_no_answer(
+    flow: IncidentFlow, committer: GroupCommitter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hint is only a hint: naming a volunteer where the command loads an incident
+    neither breaks the command nor lets a volunteer pass for an incident."""
+    incidents = at_station(flow, committer, 2)
+    Volunteers(flow.app, flow.scoring).apply(
+        demo.CADRE_XF,
+        volunteer_id="hint.wang",
+        name="王某",
+        phone="13904340001",
+        id_number=demo.sample_id_number(1),
+        address="幸福小区1栋",
+        employer="美团外卖",
+        occupation="delivery_rider",
+    )
+    volunteer = volunteer_aggregate_id("hint.wang")
+    before = flow.app.repository.get(volunteer).version
+    counted = Counted(flow, monkeypatch)
+    gate = held(committer)
+    futures = [
+        committer.submit(chase, flow, incidents[0], loads=[volunteer, incidents[0]]),
+        committer.submit(chase, flow, volunteer, loads=[volunteer]),  # a volunteer's id
+        committer.submit(chase, flow, incidents[1], loads=[volunteer]),  # names another
+    ]
+    gate.set()
+    answers = [f.exception(10) or f.result(10) for f in futures]
+    assert counted.together == [[volunteer, incidents[0]]]  # the volunteer read with it
+    assert counted.one == [incidents[1]]  # not named: loaded on its own
+    assert answers[0].version == 5
+    assert isinstance(answers[1], IncidentNotFound)  # as without the hint
+    assert answers[2].version == 5
+    assert [stored_chases(flow, i) for i in incidents] == [1, 1]
+    assert flow.app.repository.get(volunteer).version == before  # nothing written to him
+    states = flow.app.batch_repository.states
+    assert states is not None
+    assert states.get(volunteer)[0] == before  # he was put in the batch, as stored
 
 
 def test_what_another_process_stores_after_the_batch_loaded_is_still_a_conflict(

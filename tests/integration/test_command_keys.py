@@ -20,8 +20,9 @@ from loop import demo
 from loop.bootstrap import build_loop
 from loop.services.incidents import Ack, IncidentFlow
 from loop.settings import Settings
+from loop.storage.batch_repository import Batch
 from loop.storage.command_keys import Answered, KeyRecord, Once
-from loop.storage.group_commit import SWEEP_SECONDS, Batch, GroupCommitter
+from loop.storage.group_commit import SWEEP_SECONDS, GroupCommitter
 
 
 @pytest.fixture(params=["sqlite", "postgres", "memory"])
