@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from aggregates.errors import DomainError
 
 if TYPE_CHECKING:
     from loop.bootstrap import Loop
+    from loop.storage.group_commit import GroupCommitter
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -42,3 +44,17 @@ def refused(loop: Loop, command: Callable[[], Any]) -> DomainError:
     assert caught.value.message_zh
     assert caught.value.message_en
     return caught.value
+
+
+def held(committer: GroupCommitter) -> threading.Event:
+    """Block the writer on a first command, so what is submitted next queues up
+    and is committed as one batch once the returned event is set."""
+    gate, started = threading.Event(), threading.Event()
+
+    def wait() -> None:
+        started.set()
+        gate.wait(10)
+
+    committer.submit(wait)
+    assert started.wait(10)
+    return gate

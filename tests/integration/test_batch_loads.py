@@ -6,7 +6,6 @@ meanwhile is still seen, or still refused as a conflict when it comes later."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID
@@ -22,6 +21,7 @@ from loop.services.volunteers import Volunteers
 from loop.settings import Settings
 from loop.storage.command_keys import Once
 from loop.storage.group_commit import GroupCommitter
+from tests.support import held
 
 
 @pytest.fixture
@@ -102,19 +102,6 @@ def at_station(flow: IncidentFlow, committer: GroupCommitter, count: int) -> lis
 
 def chase(flow: IncidentFlow, incident: UUID, answer: str = "正在协调") -> Ack:
     return flow.take("chase", demo.OFFICER_XF, incident, asked=demo.STATION, answer=answer)
-
-
-def held(committer: GroupCommitter) -> threading.Event:
-    """Block the writer, so what is submitted next is committed as one batch."""
-    gate, started = threading.Event(), threading.Event()
-
-    def wait() -> None:
-        started.set()
-        gate.wait(10)
-
-    committer.submit(wait)
-    assert started.wait(10)
-    return gate
 
 
 def chases_in_one_batch(

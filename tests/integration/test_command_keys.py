@@ -5,7 +5,6 @@ memory; a stored key answers again without running the command."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from loop.settings import Settings
 from loop.storage.batch_repository import Batch
 from loop.storage.command_keys import Answered, KeyRecord, Once
 from loop.storage.group_commit import SWEEP_SECONDS, GroupCommitter
+from tests.support import held
 
 
 @pytest.fixture(params=["sqlite", "postgres", "memory"])
@@ -66,19 +66,6 @@ def once(key: str, request: str = "r1", expires_at: int | None = None) -> Once:
 
 def head(flow: IncidentFlow) -> int:
     return flow.app.recorder.max_notification_id() or 0
-
-
-def held(committer: GroupCommitter) -> threading.Event:
-    """Block the writer, so what is submitted next is committed as one batch."""
-    gate, started = threading.Event(), threading.Event()
-
-    def wait() -> None:
-        started.set()
-        gate.wait(10)
-
-    committer.submit(wait)
-    assert started.wait(10)
-    return gate
 
 
 def test_a_keyed_command_is_stored_with_its_key_and_answered_from_it_again(

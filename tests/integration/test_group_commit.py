@@ -19,6 +19,7 @@ from loop.errors import IllegalStep
 from loop.services.incidents import Ack, IncidentFlow
 from loop.settings import Settings
 from loop.storage.group_commit import GroupCommitter
+from tests.support import held
 
 
 @pytest.fixture
@@ -62,20 +63,6 @@ def refused_half_way(flow: IncidentFlow, incident: UUID) -> Callable[[], Any]:
         raise DomainError("中途拒绝", "refused half way")
 
     return half_done
-
-
-def held(committer: GroupCommitter) -> threading.Event:
-    """Block the writer on a first command, so what is submitted next queues up
-    and is committed as one batch once the returned event is set."""
-    gate, started = threading.Event(), threading.Event()
-
-    def wait() -> None:
-        started.set()
-        gate.wait(10)
-
-    committer.submit(wait)
-    assert started.wait(10)
-    return gate
 
 
 def test_commands_queued_together_are_stored_in_one_transaction(

@@ -22,6 +22,7 @@ from loop.services.roll_files import MAX_ROWS
 from loop.services.volunteers import id_check_digit
 from loop.storage.keys import SQLKeyStore
 from tests.support import FakeClock
+from tests.support import refused as stored_nothing
 
 ADMIN = demo.ADMIN
 HEADER = [headings[0] for headings in COLUMNS.values()]
@@ -70,16 +71,6 @@ def loop() -> Loop:
     opened = open_loop(clock=FakeClock())
     demo.register_units(opened.registry)
     return opened
-
-
-def stored_nothing(loop: Loop, command: Callable[[], Any]) -> DomainError:
-    before = loop.app.recorder.max_notification_id()
-    with pytest.raises(DomainError) as caught:
-        command()
-    assert loop.app.recorder.max_notification_id() == before
-    assert caught.value.message_zh
-    assert caught.value.message_en
-    return caught.value
 
 
 def test_the_dry_run_names_every_bad_row_and_stores_nothing(loop: Loop) -> None:
