@@ -10,10 +10,33 @@ from datetime import timedelta
 from api.seed import enrol_extra
 from benchmarks.harness import Context, Figure, RowSpec, Target, measurement
 from loop import demo
-from loop.bootstrap import build_loop
+from loop.bootstrap import Loop, build_loop
 from loop.settings import Settings
 
 SPACING = timedelta(hours=4)
+
+
+def publish_patrols(loop: Loop, count: int, *, needed: int) -> list[str]:
+    """``count`` one-hour patrols at the demo station, a day ahead and SPACING
+    apart (never overlapping, so one volunteer may book them all): their ids."""
+    start = loop.app.clock() + timedelta(days=1)
+    ids = []
+    for n in range(count):
+        at = start + n * SPACING
+        ack = loop.tasks.publish(
+            demo.STATION_OFFICER,
+            kind="patrol",
+            topic=f"巡逻{n}",
+            place="幸福路",
+            community=demo.XINGFU,
+            starts_at=at,
+            ends_at=at + timedelta(hours=1),
+            needed=needed,
+        )
+        ids.append(str(ack.task_id))
+    return ids
+
+
 """Tasks start this far apart, so one volunteer's bookings never overlap (six a day,
 within the daily cap)."""
 
@@ -41,22 +64,7 @@ def task_sign_up_in_process(ctx: Context) -> dict[str, Figure]:
     loop = build_loop(Settings(database_url=f"sqlite:///{ctx.fresh('tasks.db')}"))
     try:
         people = enrol_extra(loop.incidents)
-        tasks = []
-        start = loop.app.clock() + timedelta(days=1)
-        for n in range(c.commands // len(people) + 1):
-            at = start + n * SPACING
-            tasks.append(
-                loop.tasks.publish(
-                    demo.STATION_OFFICER,
-                    kind="patrol",
-                    topic=f"巡逻{n}",
-                    place="幸福路",
-                    community=demo.XINGFU,
-                    starts_at=at,
-                    ends_at=at + timedelta(hours=1),
-                    needed=len(people),
-                ).task_id
-            )
+        tasks = publish_patrols(loop, c.commands // len(people) + 1, needed=len(people))
         started = time.perf_counter()
         for n in range(c.commands):
             person = people[n % len(people)]

@@ -19,7 +19,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,12 +28,11 @@ from benchmarks import loop_http
 from benchmarks.harness import Context, Figure, RowSpec, Target, measurement
 from benchmarks.load import percentile
 from benchmarks.servers import serve
-from loop import demo
+from benchmarks.tasks import publish_patrols
 from loop.bootstrap import build_loop
 from loop.settings import Settings
 
 SERVICE = "api.app:create_app"
-SPACING = timedelta(hours=4)
 """Tasks start this far apart: one volunteer's bookings never overlap (six a day)."""
 MAX_RATE = 1_500
 """Sign-ups per second prepared for at most (a faster server would run out of pairs
@@ -50,24 +48,7 @@ def prepare_tasks(path: Path, sign_ups: int) -> tuple[list[str], list[str]]:
     loop = build_loop(Settings(database_url=loop_http.database_url(path)))
     try:
         people = [p.id for p in enrol_extra(loop.incidents) if p.unit == loop_http.OFFICER.unit]
-        start = loop.app.clock() + timedelta(days=1)
-        tasks = []
-        for n in range(math.ceil(sign_ups / len(people))):
-            at = start + n * SPACING
-            tasks.append(
-                str(
-                    loop.tasks.publish(
-                        demo.STATION_OFFICER,
-                        kind="patrol",
-                        topic=f"巡逻{n}",
-                        place="幸福路",
-                        community=demo.XINGFU,
-                        starts_at=at,
-                        ends_at=at + timedelta(hours=1),
-                        needed=len(people),
-                    ).task_id
-                )
-            )
+        tasks = publish_patrols(loop, math.ceil(sign_ups / len(people)), needed=len(people))
     finally:
         loop.close()
     return people, tasks
