@@ -45,13 +45,6 @@ def other(url: str) -> Iterator[IncidentFlow]:
 
 
 @pytest.fixture
-def committer(flow: IncidentFlow) -> Iterator[GroupCommitter]:
-    group = GroupCommitter(flow.app)
-    yield group
-    group.close()
-
-
-@pytest.fixture
 def others(other: IncidentFlow) -> Iterator[GroupCommitter]:
     """The other process's writer."""
     group = GroupCommitter(other.app)

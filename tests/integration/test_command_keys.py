@@ -38,13 +38,6 @@ def flow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IncidentFlo
     flow.app.close()
 
 
-@pytest.fixture
-def committer(flow: IncidentFlow) -> Iterator[GroupCommitter]:
-    group = GroupCommitter(flow.app)
-    yield group
-    group.close()
-
-
 def report(flow: IncidentFlow, what: str = "井盖丢失") -> Ack:
     return flow.report_new(
         demo.RIDER,

@@ -29,13 +29,6 @@ def flow(tmp_path: Path) -> Iterator[IncidentFlow]:
     flow.app.close()
 
 
-@pytest.fixture
-def committer(flow: IncidentFlow) -> Iterator[GroupCommitter]:
-    group = GroupCommitter(flow.app)
-    yield group
-    group.close()
-
-
 def report(flow: IncidentFlow, what: str = "井盖丢失") -> Ack:
     return flow.report_new(
         demo.RIDER,
